@@ -1,0 +1,21 @@
+//! Noroshi's schema, as an append-only list of migrations that run unchanged on SQLite and
+//! PostgreSQL. Never edit a migration that has landed: add a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_organisations;
+mod m20261122_000002_users;
+mod m20261122_000003_audit_log;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_organisations::Migration),
+            Box::new(m20261122_000002_users::Migration),
+            Box::new(m20261122_000003_audit_log::Migration),
+        ]
+    }
+}
