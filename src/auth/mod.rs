@@ -1,0 +1,121 @@
+//! Users, roles and passwords. Owns the `users` table; asks the registry for organisations and
+//! never touches other capabilities' tables.
+
+mod email;
+pub mod password;
+mod role;
+pub mod store;
+
+pub use email::{EmailAddress, EmailError};
+pub use role::{ALL_ROLES, Role, RoleError};
+
+use std::fmt;
+
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::audit::{self, Actor};
+use crate::config::AuthSettings;
+use crate::db::begin_write;
+use crate::registry::{self, OrgCode, OrgId, Organisation};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub email: EmailAddress,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// What `noroshi user add` (and later the admin pages) ask for.
+pub struct AddUser {
+    pub org: OrgCode,
+    pub role: Role,
+    pub email: EmailAddress,
+    pub display_name: Option<String>,
+    pub password: SecretString,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("no organisation has the code {0}")]
+    UnknownOrganisation(OrgCode),
+    #[error("{0}")]
+    RoleMismatch(String),
+    #[error("{0}")]
+    Password(#[from] password::PasswordError),
+    #[error("the display name is too long (at most 100 characters)")]
+    NameTooLong,
+    #[error("a user with the address {0} already exists")]
+    EmailTaken(EmailAddress),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Creates a user after every check has passed, with its audit entry in the same transaction.
+#[tracing::instrument(name = "Add user", skip_all, fields(org = %req.org, role = %req.role))]
+pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    req: AddUser,
+    actor: &Actor,
+) -> Result<(User, Organisation), AddUserError> {
+    let org = registry::store::find_by_code(db, req.org)
+        .await?
+        .ok_or(AddUserError::UnknownOrganisation(req.org))?;
+    req.role
+        .fits(org.kind)
+        .map_err(AddUserError::RoleMismatch)?;
+    password::check_policy(&req.password, settings)?;
+    let display_name = req
+        .display_name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| req.email.as_str().to_owned());
+    if display_name.chars().count() > 100 || display_name.chars().any(char::is_control) {
+        return Err(AddUserError::NameTooLong);
+    }
+    let password_hash = password::hash(&req.password, settings)?;
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let user = store::insert(
+        &txn,
+        store::NewUser {
+            org_id: org.id,
+            email: req.email,
+            display_name,
+            role: req.role,
+            password_hash,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        store::InsertUserError::EmailTaken(email) => AddUserError::EmailTaken(email),
+        store::InsertUserError::Unexpected(e) => AddUserError::Unexpected(e),
+    })?;
+    audit::record(
+        &txn,
+        actor,
+        "user.create",
+        &format!("user:{}", user.id),
+        serde_json::json!({
+            "email": user.email.as_str(),
+            "role": user.role.as_str(),
+            "organisation": org.code.to_string(),
+        }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok((user, org))
+}

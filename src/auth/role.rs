@@ -1,0 +1,129 @@
+//! Roles, and which kind of organisation each may belong to.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::registry::OrgKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Central staff who triage advisories, draft alerts and run drills.
+    CentralOperator,
+    /// Central staff who approve drafts (never their own).
+    CentralApprover,
+    /// Hub administrators: organisations, users, sources, keys.
+    Admin,
+    /// Prefecture staff who see their municipalities' status.
+    PrefectureAdmin,
+    /// An organisation's administrator: contacts, inventory, users, tokens.
+    OrgAdmin,
+    /// Staff who receive, acknowledge and search.
+    Member,
+}
+
+pub const ALL_ROLES: [Role; 6] = [
+    Role::CentralOperator,
+    Role::CentralApprover,
+    Role::Admin,
+    Role::PrefectureAdmin,
+    Role::OrgAdmin,
+    Role::Member,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a role: expected one of central_operator, central_approver, admin, prefecture_admin, org_admin, member"
+)]
+pub struct RoleError(String);
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CentralOperator => "central_operator",
+            Self::CentralApprover => "central_approver",
+            Self::Admin => "admin",
+            Self::PrefectureAdmin => "prefecture_admin",
+            Self::OrgAdmin => "org_admin",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::CentralOperator => "中央オペレーター",
+            Self::CentralApprover => "中央承認者",
+            Self::Admin => "システム管理者",
+            Self::PrefectureAdmin => "都道府県管理者",
+            Self::OrgAdmin => "団体管理者",
+            Self::Member => "担当者",
+        }
+    }
+
+    /// Accepts `org_admin`, `org-admin` or `ORG_ADMIN`.
+    pub fn parse(s: &str) -> Result<Self, RoleError> {
+        let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+        ALL_ROLES
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| RoleError(s.to_owned()))
+    }
+
+    pub fn is_central(self) -> bool {
+        matches!(
+            self,
+            Self::CentralOperator | Self::CentralApprover | Self::Admin
+        )
+    }
+
+    /// Whether a user of this role may belong to an organisation of `kind`.
+    pub fn fits(self, kind: OrgKind) -> Result<(), String> {
+        let ok = match self {
+            Self::CentralOperator | Self::CentralApprover | Self::Admin => kind == OrgKind::Central,
+            Self::PrefectureAdmin => kind == OrgKind::Prefecture,
+            Self::OrgAdmin | Self::Member => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let needs = match self {
+                Self::PrefectureAdmin => "a prefecture",
+                _ => "a central body (総務省, J-LIS, NCO)",
+            };
+            Err(format!(
+                "the role {} belongs to {needs}, not to a {} organisation",
+                self.as_str(),
+                kind.as_str()
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_accept_hyphens() {
+        for role in ALL_ROLES {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert_eq!(Role::parse("Org-Admin"), Ok(Role::OrgAdmin));
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn central_roles_need_a_central_body() {
+        assert!(Role::CentralApprover.fits(OrgKind::Municipality).is_err());
+        assert!(Role::PrefectureAdmin.fits(OrgKind::Municipality).is_err());
+        assert!(Role::PrefectureAdmin.fits(OrgKind::Prefecture).is_ok());
+        assert!(Role::Member.fits(OrgKind::Municipality).is_ok());
+    }
+}

@@ -1,0 +1,99 @@
+//! Database access for users.
+
+use anyhow::Context;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+use super::{EmailAddress, Role, User, UserId};
+use crate::db::entities::users;
+use crate::db::is_unique_violation;
+use crate::registry::OrgId;
+
+fn to_domain(m: users::Model) -> anyhow::Result<User> {
+    Ok(User {
+        id: UserId(m.id),
+        org_id: OrgId(m.organisation_id),
+        email: EmailAddress::parse(&m.email)
+            .with_context(|| format!("user {} has an invalid stored address", m.id))?,
+        display_name: m.display_name,
+        role: Role::parse(&m.role)?,
+        disabled: m.disabled,
+    })
+}
+
+/// A user about to be written; the password is already hashed.
+pub struct NewUser {
+    pub org_id: OrgId,
+    pub email: EmailAddress,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("a user with the address {0} already exists")]
+    EmailTaken(EmailAddress),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+pub async fn insert(db: &impl ConnectionTrait, new: NewUser) -> Result<User, InsertUserError> {
+    let now = Utc::now();
+    let row = users::ActiveModel {
+        organisation_id: Set(new.org_id.0),
+        email: Set(new.email.as_str().to_owned()),
+        display_name: Set(new.display_name),
+        role: Set(new.role.as_str().to_owned()),
+        password_hash: Set(new.password_hash),
+        disabled: Set(false),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    match row.insert(db).await {
+        Ok(m) => Ok(to_domain(m)?),
+        Err(e) if is_unique_violation(&e) => Err(InsertUserError::EmailTaken(new.email)),
+        Err(e) => Err(anyhow::Error::new(e)
+            .context("cannot write the user")
+            .into()),
+    }
+}
+
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> anyhow::Result<Option<User>> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
+        .context("cannot read users")?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn list_for_org(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Result<Vec<User>> {
+    users::Entity::find()
+        .filter(users::Column::OrganisationId.eq(org.0))
+        .order_by_asc(users::Column::Email)
+        .all(db)
+        .await
+        .context("cannot read users")?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
+    users::Entity::find()
+        .count(db)
+        .await
+        .context("cannot count users")
+}
