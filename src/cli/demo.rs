@@ -1,0 +1,139 @@
+//! `noroshi demo`: the hub on a throw-away data directory with demo users and content.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use secrecy::SecretString;
+
+use super::output::table;
+use crate::audit::Actor;
+use crate::auth::{self, AddUser, EmailAddress, Role};
+use crate::config::Settings;
+use crate::registry::OrgCode;
+use crate::startup::{AppContext, Application};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Interface to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Keep the demo's data in this directory instead of a temporary one removed at exit.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The demo accounts: (role, organisation code, address, name).
+const DEMO_USERS: [(Role, &str, &str, &str); 6] = [
+    (
+        Role::CentralOperator,
+        "990019",
+        "operator@soumu.demo.example",
+        "総務 太郎（運用）",
+    ),
+    (
+        Role::CentralApprover,
+        "990019",
+        "approver@soumu.demo.example",
+        "総務 花子（承認）",
+    ),
+    (
+        Role::Admin,
+        "990027",
+        "admin@j-lis.demo.example",
+        "機構 次郎（管理）",
+    ),
+    (
+        Role::PrefectureAdmin,
+        "130001",
+        "security@metro.tokyo.demo.example",
+        "東京 都子",
+    ),
+    (
+        Role::OrgAdmin,
+        "131016",
+        "admin@city.chiyoda.demo.example",
+        "千代田 管理",
+    ),
+    (
+        Role::Member,
+        "131016",
+        "joho@city.chiyoda.demo.example",
+        "千代田 情報",
+    ),
+];
+
+pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
+    let temp = match &args.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("noroshi-demo-").tempdir()?),
+    };
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
+        .unwrap_or_else(|| PathBuf::from("var/demo"));
+    // The demo never writes into a configured production database.
+    settings.app.data_dir = data_dir.clone();
+    settings.database.url = None;
+    settings.database.migrate_on_start = true;
+    settings.server.host = args.host;
+    settings.server.port = args.port;
+    let roles = settings.app.roles;
+    let ctx = AppContext::connect(settings).await?;
+    let accounts = create_demo_users(&ctx).await?;
+    let app = Application::build_with_context(ctx, roles)?;
+    let host = match app.context().settings.server.host.as_str() {
+        "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
+        other => other.to_owned(),
+    };
+    let url = format!("http://{host}:{}/", app.port().unwrap_or(0));
+    println!("Noroshi demo: data in {}", data_dir.display());
+    println!("Demo accounts (passwords are shown only now):");
+    table(&["role", "organisation", "email", "password"], accounts);
+    println!("Open {url}  (stop with ctrl-c)");
+    app.run_until_stopped().await?;
+    drop(temp);
+    Ok(())
+}
+
+async fn create_demo_users(ctx: &AppContext) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for (role, code, email, name) in DEMO_USERS {
+        let org = OrgCode::parse(code)?;
+        let email = EmailAddress::parse(email)?;
+        if auth::store::find_by_email(&ctx.db, &email).await?.is_some() {
+            rows.push(vec![
+                role.to_string(),
+                code.into(),
+                email.to_string(),
+                "(unchanged)".into(),
+            ]);
+            continue;
+        }
+        let password: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(16)
+            .map(char::from)
+            .collect();
+        let req = AddUser {
+            org,
+            role,
+            email: email.clone(),
+            display_name: Some(name.into()),
+            password: SecretString::from(password.clone()),
+        };
+        let (_, org) = auth::add_user(&ctx.db, &ctx.settings.auth, req, &Actor::System).await?;
+        rows.push(vec![
+            role.to_string(),
+            org.full_name(),
+            email.to_string(),
+            password,
+        ]);
+    }
+    Ok(rows)
+}

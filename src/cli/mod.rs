@@ -1,0 +1,206 @@
+//! The `noroshi` command line: argument definitions and dispatch. Each command group lives in
+//! its own file and calls capability functions; nothing here touches the database directly.
+
+mod demo;
+mod org;
+mod output;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{ProcessRoles, Settings};
+use crate::startup::{AppContext, Application};
+
+/// Noroshi (狼煙): the advisory distribution hub for Japanese local governments (自治体CEPTOAR).
+///
+/// Settings come from compiled defaults, then the TOML file given by --config (or the
+/// NOROSHI_CONFIG variable), then NOROSHI__SECTION__KEY environment variables, e.g.
+/// NOROSHI__SERVER__PORT=8081. `noroshi config show` prints what is in force.
+#[derive(Debug, Parser)]
+#[command(name = "noroshi", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// Settings file (TOML). See docker/noroshi.example.toml for every key.
+    #[arg(long, global = true, value_name = "FILE", env = "NOROSHI_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the hub: the web portal, API and feeds, and the background workers.
+    Serve(ServeArgs),
+    /// Run the hub on a throw-away data directory with the registry, demo users (passwords
+    /// printed once) and demo content. Open http://localhost:8080 afterwards.
+    Demo(demo::DemoArgs),
+    /// Apply pending database migrations (or list them with --status).
+    Migrate {
+        /// Only list migrations and whether each is applied.
+        #[arg(long)]
+        status: bool,
+    },
+    /// The organisation registry: local governments and central bodies.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
+    /// Users of the portal and their roles.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Settings in force.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which parts to run in this process: web, workers, or web,workers.
+    #[arg(long, value_name = "ROLES", value_parser = ProcessRoles::parse)]
+    pub roles: Option<ProcessRoles>,
+    /// Do not apply pending migrations at start-up (run `noroshi migrate` yourself).
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// Interface to listen on (overrides server.host).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on (overrides server.port).
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every hash of the audit log and say whether the chain is intact.
+    Verify,
+    /// Show the newest entries.
+    List {
+        /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+        /// Only entries about this target, e.g. user:3.
+        #[arg(long)]
+        target: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the settings in force as TOML, secrets redacted.
+    Show,
+    /// Check the settings and say whether they are valid.
+    Check,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let long_running = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    crate::telemetry::init(&settings.log, !long_running);
+    match dispatch(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            if let Some(roles) = args.roles {
+                settings.app.roles = roles;
+            }
+            if args.no_migrate {
+                settings.database.migrate_on_start = false;
+            }
+            if let Some(host) = args.host {
+                settings.server.host = host;
+            }
+            if let Some(port) = args.port {
+                settings.server.port = port;
+            }
+            let app = Application::build(settings).await?;
+            if let Some(port) = app.port() {
+                let host = &app.context().settings.server.host;
+                println!("Noroshi is listening on http://{host}:{port}/");
+            }
+            app.run_until_stopped().await
+        }
+        Command::Demo(args) => demo::run(args, settings).await,
+        Command::Migrate { status } => migrate(settings, status).await,
+        Command::Org(cmd) => org::run(cmd, settings).await,
+        Command::User(cmd) => user::run(cmd, settings).await,
+        Command::Audit(cmd) => audit(cmd, settings).await,
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", settings.to_redacted_toml());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            println!("settings are valid");
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(settings: Settings, status_only: bool) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings).await?;
+    if status_only {
+        for (name, applied) in crate::db::migration_status(&db).await? {
+            println!("{}  {name}", if applied { "applied" } else { "pending" });
+        }
+        return Ok(());
+    }
+    let applied = crate::db::migrate(&db).await?;
+    println!("{applied} migration(s) applied; the schema is current");
+    Ok(())
+}
+
+async fn audit(cmd: AuditCommand, settings: Settings) -> anyhow::Result<()> {
+    let ctx = AppContext::connect(settings).await?;
+    match cmd {
+        AuditCommand::Verify => match crate::audit::verify(&ctx.db).await? {
+            crate::audit::ChainCheck::Intact { entries } => {
+                println!(
+                    "the audit log is intact: {}",
+                    output::plural(entries, "entry", "entries")
+                );
+                Ok(())
+            }
+            crate::audit::ChainCheck::Broken { seq, reason } => {
+                anyhow::bail!("the audit log is broken at entry {seq}: {reason}")
+            }
+        },
+        AuditCommand::List { limit, target } => {
+            let entries = crate::audit::recent(&ctx.db, target.as_deref(), limit).await?;
+            let rows = entries
+                .into_iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        crate::time::format_jst(&e.at),
+                        e.actor,
+                        e.action,
+                        e.target,
+                        e.detail,
+                    ]
+                })
+                .collect();
+            output::table(
+                &["seq", "at (JST)", "actor", "action", "target", "detail"],
+                rows,
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! `noroshi org …`: the organisation registry from the command line.
+
+use clap::Subcommand;
+
+use super::output::{count, plural, table};
+use crate::config::Settings;
+use crate::registry::store::{self, OrgFilter};
+use crate::registry::{OrgCode, OrgKind, Prefecture};
+use crate::startup::AppContext;
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Load every local government and central body into the registry. Safe to run again:
+    /// existing organisations are updated only where the shipped list differs.
+    Seed,
+    /// List organisations in code order.
+    List {
+        /// Only this prefecture and its municipalities: a number (13) or a name (東京都, 東京).
+        #[arg(long, value_parser = Prefecture::parse)]
+        prefecture: Option<Prefecture>,
+        /// Only organisations of this kind: prefecture, municipality or central.
+        #[arg(long, value_parser = OrgKind::parse)]
+        kind: Option<OrgKind>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one organisation by its six-digit code (check digit included).
+    Show {
+        #[arg(value_parser = OrgCode::parse)]
+        code: OrgCode,
+    },
+}
+
+pub async fn run(cmd: OrgCommand, mut settings: Settings) -> anyhow::Result<()> {
+    if matches!(cmd, OrgCommand::Seed) {
+        // Seeding is what this command does; do not also do it implicitly at connect.
+        settings.database.migrate_on_start = false;
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        let report = store::seed(&db).await?;
+        println!(
+            "registry seeded: {} inserted, {} updated, {} unchanged",
+            count(report.inserted as u64),
+            count(report.updated as u64),
+            count(report.unchanged as u64)
+        );
+        return Ok(());
+    }
+    let ctx = AppContext::connect(settings).await?;
+    match cmd {
+        OrgCommand::Seed => Ok(()),
+        OrgCommand::List {
+            prefecture,
+            kind,
+            json,
+        } => {
+            let orgs = store::list(&ctx.db, OrgFilter { prefecture, kind }).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&orgs)?);
+                return Ok(());
+            }
+            let of = |k| orgs.iter().filter(|o| o.kind == k).count() as u64;
+            let (p, m, c) = (
+                of(OrgKind::Prefecture),
+                of(OrgKind::Municipality),
+                of(OrgKind::Central),
+            );
+            let rows = orgs
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.code.to_string(),
+                        o.kind.label_ja().to_owned(),
+                        o.full_name(),
+                        o.kana.clone(),
+                    ]
+                })
+                .collect();
+            table(&["code", "kind", "name", "kana"], rows);
+            let mut summary = format!(
+                "{} ({}, {})",
+                plural(p + m, "local government", "local governments"),
+                plural(p, "prefecture", "prefectures"),
+                plural(m, "municipality", "municipalities")
+            );
+            if c > 0 {
+                summary.push_str(&format!(
+                    " and {}",
+                    plural(c, "central body", "central bodies")
+                ));
+            }
+            println!("{summary}");
+            Ok(())
+        }
+        OrgCommand::Show { code } => {
+            let org = store::find_by_code(&ctx.db, code)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organisation has the code {code}"))?;
+            println!("code        {}", org.code);
+            println!("name        {}", org.full_name());
+            println!("kana        {}", org.kana);
+            println!("kind        {} ({})", org.kind.label_ja(), org.kind);
+            if let Some(p) = org.prefecture {
+                println!("prefecture  {:02} {}", p.number(), p.name());
+            }
+            let users = crate::auth::store::list_for_org(&ctx.db, org.id).await?;
+            println!("users       {}", users.len());
+            for u in users {
+                println!(
+                    "  {}  {}  {}",
+                    u.email,
+                    u.role,
+                    if u.disabled { "(disabled)" } else { "" }
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! Settings: compiled defaults < an optional TOML file < `NOROSHI__SECTION__KEY` environment
+//! variables. Loading fails with a message that names the key and the reason; secrets are
+//! `SecretString` and never appear in `Debug` output, logs or `noroshi config show`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+use url::Url;
+
+/// The environment variable that names the settings file when `--config` is not given.
+pub const CONFIG_ENV: &str = "NOROSHI_CONFIG";
+/// The prefix of environment overrides: `NOROSHI__SERVER__PORT=8081` sets `server.port`.
+pub const ENV_PREFIX: &str = "NOROSHI__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read settings: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("settings file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid setting `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+/// Everything Noroshi can be told at start-up.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the hub keeps its files and how it is reached.
+    pub app: AppSettings,
+    /// The HTTP listener.
+    pub server: ServerSettings,
+    /// The database (SQLite by default, PostgreSQL when the URL says so).
+    pub database: DatabaseSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Passwords and sessions.
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSettings {
+    /// Folder for the SQLite database, the search index, raw documents and .eml files.
+    /// Created on first run.
+    pub data_dir: PathBuf,
+    /// The address users reach the portal at; used in mails and feeds.
+    pub base_url: Url,
+    /// Which parts run in this process: `web`, `workers`, or both (`web,workers`).
+    pub roles: ProcessRoles,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("var"),
+            base_url: default_base_url(),
+            roles: ProcessRoles::default(),
+        }
+    }
+}
+
+#[allow(clippy::expect_used)] // a compiled-in constant
+fn default_base_url() -> Url {
+    Url::parse("http://localhost:8080/").expect("the default base URL is valid")
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Interface to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (tests do this).
+    pub port: u16,
+    /// HTTP worker threads; unset means one per CPU core.
+    pub http_workers: Option<usize>,
+    /// How long a stop waits for requests in flight, in seconds.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            http_workers: None,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` or `postgres://user:password@host/db`. Unset means a SQLite file
+    /// `noroshi.db` in the data directory. May contain a password, so it is a secret.
+    #[serde(serialize_with = "serialize_database_url")]
+    pub url: Option<SecretString>,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection before giving up.
+    pub connect_timeout_secs: u64,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            connect_timeout_secs: 10,
+            migrate_on_start: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `auto` (human on a terminal, JSON otherwise), `human` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `noroshi=debug,actix_web=info`. `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// argon2id memory cost in KiB (OWASP: at least 19,456).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id parallelism.
+    pub argon2_parallelism: u32,
+    /// Shortest password accepted.
+    pub min_password_length: usize,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            min_password_length: 12,
+        }
+    }
+}
+
+/// Which halves of the hub run in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessRoles {
+    pub web: bool,
+    pub workers: bool,
+}
+
+impl Default for ProcessRoles {
+    fn default() -> Self {
+        Self {
+            web: true,
+            workers: true,
+        }
+    }
+}
+
+impl ProcessRoles {
+    /// Parses `web`, `workers` or `web,workers`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut roles = Self {
+            web: false,
+            workers: false,
+        };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "web" => roles.web = true,
+                "workers" => roles.workers = true,
+                other => {
+                    return Err(format!(
+                        "unknown role `{other}`: expected `web`, `workers` or `web,workers`"
+                    ));
+                }
+            }
+        }
+        if !roles.web && !roles.workers {
+            return Err("at least one of `web` and `workers` is needed".into());
+        }
+        Ok(roles)
+    }
+}
+
+impl std::fmt::Display for ProcessRoles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.web, self.workers) {
+            (true, true) => f.write_str("web,workers"),
+            (true, false) => f.write_str("web"),
+            _ => f.write_str("workers"),
+        }
+    }
+}
+
+impl Serialize for ProcessRoles {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProcessRoles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let joined = match Raw::deserialize(d)? {
+            Raw::One(s) => s,
+            Raw::Many(v) => v.join(","),
+        };
+        Self::parse(&joined).map_err(serde::de::Error::custom)
+    }
+}
+
+fn serialize_database_url<S: Serializer>(
+    url: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        None => s.serialize_none(),
+        Some(secret) => s.serialize_str(&redact_url(secret.expose_secret())),
+    }
+}
+
+/// A database URL fit to print: the password, if any, replaced by `********`.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("********"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "[unparseable, hidden]".into(),
+    }
+}
+
+impl Settings {
+    /// Loads settings from the defaults, the file (if any) and the environment, then checks them.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.app.data_dir.as_os_str().is_empty() {
+            return Err(invalid("app.data_dir", "must not be empty"));
+        }
+        if !matches!(self.app.base_url.scheme(), "http" | "https") {
+            return Err(invalid(
+                "app.base_url",
+                "must be an http:// or https:// URL",
+            ));
+        }
+        if let Some(url) = &self.database.url {
+            DatabaseKind::of_url(url.expose_secret())
+                .map_err(|reason| invalid("database.url", reason))?;
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.server.http_workers == Some(0) {
+            return Err(invalid("server.http_workers", "must be at least 1"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| invalid("log.level", e.to_string()))?;
+        argon2::Params::new(
+            self.auth.argon2_memory_kib,
+            self.auth.argon2_iterations,
+            self.auth.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| invalid("auth.argon2_memory_kib", format!("argon2 parameters: {e}")))?;
+        if self.auth.min_password_length < 8 {
+            return Err(invalid("auth.min_password_length", "must be at least 8"));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> SecretString {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => {
+                let path = self.app.data_dir.join("noroshi.db");
+                SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+        }
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.shutdown_timeout_secs)
+    }
+
+    /// The effective settings as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render settings: {e}"))
+    }
+}
+
+/// The two database back ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err("must start with sqlite: or postgres:// (other databases are not supported)".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_each_form_and_reject_unknown_ones() {
+        assert_eq!(
+            ProcessRoles::parse("web").map(|r| r.to_string()),
+            Ok("web".into())
+        );
+        assert_eq!(
+            ProcessRoles::parse("workers, web").map(|r| r.to_string()),
+            Ok("web,workers".into())
+        );
+        assert!(ProcessRoles::parse("mail").is_err_and(|e| e.contains("`mail`")));
+        assert!(ProcessRoles::parse("").is_err());
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_printed_settings() {
+        let mut settings = Settings::default();
+        settings.database.url = Some(SecretString::from(
+            "postgres://noroshi:hunter2-secret@db.example/noroshi",
+        ));
+        let shown = settings.to_redacted_toml();
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("noroshi:********@db.example"), "{shown}");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("hunter2-secret"), "{debug}");
+    }
+
+    #[test]
+    fn the_example_file_parses_and_names_every_key() {
+        let example = include_str!("../docker/noroshi.example.toml");
+        let parsed: Result<Settings, _> = Figment::new().merge(Toml::string(example)).extract();
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let mut all = Settings::default();
+        all.database.url = Some(SecretString::from("sqlite://x"));
+        all.server.http_workers = Some(1);
+        let documented: Vec<&str> = example
+            .lines()
+            .map(|l| l.trim_start_matches(['#', ' ']))
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+            .collect();
+        for line in all.to_redacted_toml().lines() {
+            if let Some((key, _)) = line.split_once(" = ") {
+                assert!(documented.contains(&key), "`{key}` is missing from the example file");
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_database_urls_are_named_in_the_error() {
+        let mut settings = Settings::default();
+        settings.database.url = Some(SecretString::from("mysql://x@y/z"));
+        let err = settings
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("database.url"), "{err}");
+    }
+}

@@ -1,0 +1,120 @@
+//! The database: connecting to SQLite or PostgreSQL, applying migrations, and the sea-orm
+//! entities. Only capability `store.rs` files use the entities; nothing here knows the domain.
+
+pub mod entities;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use secrecy::ExposeSecret;
+
+use crate::config::{DatabaseKind, Settings, redact_url};
+
+/// Opens the pool. SQLite files are created on first use, in WAL mode so readers never wait for
+/// the writer; the data directory is created if missing.
+#[tracing::instrument(name = "Connect to the database", skip_all)]
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url();
+    let url = url.expose_secret();
+    let kind = DatabaseKind::of_url(url).map_err(|e| anyhow::anyhow!("database.url {e}"))?;
+    if kind == DatabaseKind::Sqlite {
+        std::fs::create_dir_all(&settings.app.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.app.data_dir.display()
+            )
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.database.max_connections)
+        .connect_timeout(Duration::from_secs(settings.database.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(settings.database.connect_timeout_secs))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(15))
+                .foreign_keys(true)
+        });
+    if kind == DatabaseKind::Postgres {
+        options.set_application_name("noroshi");
+    }
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact_url(url)))
+}
+
+/// Applies every pending migration; returns how many ran.
+#[tracing::instrument(name = "Apply migrations", skip_all)]
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .context("cannot read the migration table")?
+        .len();
+    Migrator::up(db, None).await.context("a migration failed")?;
+    if pending > 0 {
+        tracing::info!(applied = pending, "database schema is up to date");
+    }
+    Ok(pending)
+}
+
+/// Names of migrations that exist in this build but are not applied to the database.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    Ok(Migrator::get_pending_migrations(db)
+        .await
+        .context("cannot read the migration table")?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+/// Every migration with whether it is applied, for `noroshi migrate --status`.
+pub async fn migration_status(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, bool)>> {
+    let pending = pending_migrations(db).await?;
+    Ok(Migrator::migrations()
+        .iter()
+        .map(|m| {
+            let name = m.name().to_owned();
+            let applied = !pending.contains(&name);
+            (name, applied)
+        })
+        .collect())
+}
+
+/// A trivial round trip, for readiness checks.
+pub async fn ping(db: &impl ConnectionTrait) -> anyhow::Result<()> {
+    let stmt = sea_orm::Statement::from_string(db.get_database_backend(), "SELECT 1");
+    db.execute_raw(stmt)
+        .await
+        .context("the database did not answer")?;
+    Ok(())
+}
+
+pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// True when a database error is a unique-constraint violation (on either back end).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
+/// taken up front and a concurrent writer waits (busy timeout) instead of failing later with
+/// `SQLITE_BUSY_SNAPSHOT` when it upgrades from reading; on PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(
+    db: &C,
+) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -1,0 +1,58 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::startup::AppContext;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+/// The process is up and answering.
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    database: &'static str,
+    pending_migrations: Vec<String>,
+}
+
+/// The database answers and its schema is current: safe to send traffic here.
+#[get("/readyz")]
+async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
+    let database_ok = crate::db::ping(&ctx.db).await.is_ok();
+    let pending = if database_ok {
+        crate::db::pending_migrations(&ctx.db).await.ok()
+    } else {
+        None
+    };
+    let ready = database_ok && pending.as_ref().is_some_and(Vec::is_empty);
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database: if database_ok { "ok" } else { "unreachable" },
+        pending_migrations: pending.unwrap_or_default(),
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus text exposition format.
+#[get("/metrics")]
+async fn metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+    let body = ctx
+        .metrics
+        .render()
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("cannot render metrics: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}

@@ -1,0 +1,19 @@
+//! Noroshi (狼煙): the advisory distribution hub for Japanese local governments (自治体CEPTOAR).
+//!
+//! One folder per capability; `startup` builds the application from `config` and hands every
+//! handler and worker one `AppContext`. See DESIGN.md and STYLE.md in the shared folder.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod portal;
+pub mod registry;
+pub mod smtp_sink;
+pub mod startup;
+pub mod telemetry;
+pub mod time;
+pub mod workers;

@@ -1,0 +1,112 @@
+//! The Prometheus registry of one hub process, carried in `AppContext` (no global recorder, so
+//! several applications in one test process keep separate figures).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    /// The route pattern (`/alerts/{id}`), never the raw path, so the label set stays small.
+    pub route: String,
+    pub status: u16,
+}
+
+/// Every metric the hub exports. Capabilities add their own families here as they arrive.
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: Family<HttpLabels, Histogram>,
+    pub http_in_flight: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("noroshi");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
+        });
+        let http_in_flight = Gauge::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests, by method, route and status",
+            http_duration.clone(),
+        );
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being answered now",
+            http_in_flight.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            http_requests,
+            http_duration,
+            http_in_flight,
+        })
+    }
+
+    /// The registry in the Prometheus text exposition format.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+/// Middleware that counts and times every request under its route pattern.
+pub async fn record_http_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let metrics = req.app_data::<Data<Arc<Metrics>>>().map(|m| Arc::clone(m));
+    let method = req.method().to_string();
+    let started = Instant::now();
+    if let Some(m) = &metrics {
+        m.http_in_flight.inc();
+    }
+    let result = next.call(req).await;
+    if let Some(m) = &metrics {
+        m.http_in_flight.dec();
+        // The router resolves the pattern inside `next`, so read it from the answered request.
+        let (status, route) = match &result {
+            Ok(res) => (res.status().as_u16(), res.request().match_pattern()),
+            Err(e) => (e.as_response_error().status_code().as_u16(), None),
+        };
+        let route = route.unwrap_or_else(|| "unmatched".to_string());
+        let labels = HttpLabels {
+            method,
+            route,
+            status,
+        };
+        m.http_requests.get_or_create(&labels).inc();
+        m.http_duration
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+    }
+    result
+}
