@@ -1,0 +1,8 @@
+pub mod app;
+pub mod cli;
+pub mod database;
+pub mod fixture_server;
+
+pub use app::{TestApp, spawn_app};
+pub use cli::TestEnv;
+pub use fixture_server::{Fixture, FixtureServer};

@@ -1,0 +1,15 @@
+//! Integration tests: one binary, the real application on port 0 with a fresh database (a temp
+//! SQLite file, or a fresh PostgreSQL database when DATABASE_URL names a server), a real SMTP
+//! sink over TCP and upstream fixtures served over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// Helpers are shared by every capability's tests; not each is used by every test yet.
+#[allow(dead_code)]
+mod helpers;
+
+mod cli;
+mod harness;
+mod health;
+mod registry;
+mod shutdown;
