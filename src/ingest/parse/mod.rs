@@ -1,0 +1,166 @@
+//! One parser per upstream format, all producing `ParsedAdvisory`. Parsers are pure: bytes in,
+//! advisories or a clear error out. Every XML document goes through `xml::decode` and
+//! `xml::parse` (encoding from BOM, Content-Type or prolog; DOCTYPE refused); every JSON document
+//! through `json::from_slice` (errors name the field).
+
+mod csaf;
+mod feed;
+mod jpcert;
+mod json;
+mod jvn;
+mod kev;
+pub mod mail;
+pub mod manual;
+mod myjvn_alert;
+mod myjvn_json;
+mod vuldef;
+pub mod xml;
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::ParsedAdvisory;
+
+/// The formats Noroshi reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// JPCERT/CC RSS 1.0 (注意喚起, Weekly Report), Japanese or English.
+    Jpcert,
+    /// JVN / JVN iPedia RSS 1.0 with `sec:` (also MyJVN getVulnOverviewList).
+    JvnRss,
+    /// MyJVN VULDEF 3.2 detail documents (getVulnDetailInfo, detail data feeds).
+    Vuldef,
+    /// MyJVN getAlertList (IPA 注意警戒情報), Atom with `sec:items`.
+    MyjvnAlert,
+    /// MyJVN API v4 JSON: the myjvn_feed overview list or a jvnstix bundle.
+    MyjvnJson,
+    /// CISA Known Exploited Vulnerabilities catalogue.
+    Kev,
+    /// One CSAF 2.0 document (2.1-shaped MyJVN jvncsaf accepted).
+    Csaf,
+    /// A CSAF ROLIE feed: lists documents to fetch.
+    CsafRolie,
+    /// Any RSS 0.9x/2.0 or Atom feed (vendors, other CERTs).
+    Feed,
+    /// An RFC 5322 message (NISC/NCO notices arrive by mail).
+    Mail,
+    /// A notice typed in by central staff (JSON written by the CLI or the portal).
+    Manual,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jpcert => "jpcert",
+            Self::JvnRss => "jvn-rss",
+            Self::Vuldef => "vuldef",
+            Self::MyjvnAlert => "myjvn-alert",
+            Self::MyjvnJson => "myjvn-json",
+            Self::Kev => "kev",
+            Self::Csaf => "csaf",
+            Self::CsafRolie => "csaf-rolie",
+            Self::Feed => "feed",
+            Self::Mail => "mail",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A document to parse: its bytes and what the transport said about them.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    pub bytes: &'a [u8],
+    /// The HTTP `Content-Type`, if any (it may carry the charset).
+    pub content_type: Option<&'a str>,
+    /// Where it came from, for links that need resolving.
+    pub origin: &'a str,
+}
+
+/// What a document yielded.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub items: Vec<ParsedAdvisory>,
+    /// Further documents to fetch (a ROLIE feed lists CSAF documents)…
+    pub links: Vec<String>,
+    /// …and the format they are in.
+    pub link_format: Option<Format>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the document is empty")]
+    Empty,
+    #[error("cannot decode the document: {0}")]
+    Encoding(String),
+    #[error(
+        "the document declares a DOCTYPE; refused, because DTD entities can expand without bound or read local files"
+    )]
+    Doctype,
+    #[error("the document is not well-formed: {0}")]
+    Malformed(String),
+    #[error("expected {expected}, but the document is {found}")]
+    Unexpected {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("{path}: {message}")]
+    Field { path: String, message: String },
+    #[error("the id `{0}` appears more than once in the document")]
+    DuplicateId(String),
+    #[error("the upstream reported an error: {0}")]
+    Upstream(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl ParseError {
+    pub fn field(path: impl Into<String>, message: impl fmt::Display) -> Self {
+        Self::Field {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Parses `input` as `format`. Items with the same upstream id twice are an error: the
+/// document contradicts itself and nothing of it is stored.
+pub fn parse(format: Format, input: Input<'_>) -> Result<Parsed, ParseError> {
+    if input.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let parsed = match format {
+        Format::Jpcert => jpcert::parse(input)?,
+        Format::JvnRss => jvn::parse(input)?,
+        Format::Vuldef => vuldef::parse(input)?,
+        Format::MyjvnAlert => myjvn_alert::parse(input)?,
+        Format::MyjvnJson => myjvn_json::parse(input)?,
+        Format::Kev => kev::parse(input)?,
+        Format::Csaf => csaf::parse_document(input)?,
+        Format::CsafRolie => csaf::parse_rolie(input)?,
+        Format::Feed => feed::parse(input)?,
+        Format::Mail => mail::parse(input)?,
+        Format::Manual => manual::parse(input)?,
+    };
+    let mut seen = HashSet::with_capacity(parsed.items.len());
+    for item in &parsed.items {
+        if item.upstream_id.trim().is_empty() {
+            return Err(ParseError::field(
+                "item",
+                format!("“{}” has no id", item.title),
+            ));
+        }
+        if !seen.insert(item.upstream_id.as_str()) {
+            return Err(ParseError::DuplicateId(item.upstream_id.clone()));
+        }
+    }
+    Ok(parsed)
+}
