@@ -47,6 +47,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Passwords and sessions.
     pub auth: AuthSettings,
+    /// Reading upstream sources.
+    pub ingest: IngestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -172,6 +174,30 @@ impl Default for AuthSettings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             min_password_length: 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSettings {
+    /// The source catalogue. Relative paths in it are relative to its folder.
+    pub catalogue: PathBuf,
+    /// Poll sources in the background (the `workers` role).
+    pub poll: bool,
+    /// Read each source's offline sample instead of its URL (demo, air-gapped installations).
+    pub offline: bool,
+    /// Polling workers per process: how many sources are fetched at once.
+    pub pollers: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            catalogue: PathBuf::from("feeds/sources.toml"),
+            poll: true,
+            offline: false,
+            pollers: 2,
         }
     }
 }
@@ -319,6 +345,9 @@ impl Settings {
             None,
         )
         .map_err(|e| invalid("auth.argon2_memory_kib", format!("argon2 parameters: {e}")))?;
+        if self.ingest.pollers == 0 || self.ingest.pollers > 32 {
+            return Err(invalid("ingest.pollers", "must be from 1 to 32"));
+        }
         if self.auth.min_password_length < 8 {
             return Err(invalid("auth.min_password_length", "must be at least 8"));
         }
@@ -411,7 +440,10 @@ mod tests {
             .collect();
         for line in all.to_redacted_toml().lines() {
             if let Some((key, _)) = line.split_once(" = ") {
-                assert!(documented.contains(&key), "`{key}` is missing from the example file");
+                assert!(
+                    documented.contains(&key),
+                    "`{key}` is missing from the example file"
+                );
             }
         }
     }

@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::{ProcessRoles, Settings};
+use crate::ingest::catalogue::{Catalogue, Location};
 use crate::telemetry::{Metrics, record_http_request};
+use crate::workers::{Pace, run_until_stopped};
 
 /// Everything a handler or worker needs, cheap to clone. No global state lives anywhere else.
 #[derive(Clone)]
@@ -24,6 +26,12 @@ pub struct AppContext {
     pub settings: Arc<Settings>,
     pub db: DatabaseConnection,
     pub metrics: Arc<Metrics>,
+    /// The upstream sources.
+    pub catalogue: Arc<Catalogue>,
+    /// The client for upstream fetches.
+    pub http: reqwest::Client,
+    /// This process, as named in leases it holds.
+    pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
     pub shutdown: CancellationToken,
 }
@@ -31,6 +39,7 @@ pub struct AppContext {
 impl AppContext {
     /// Connects to the database and prepares it (migrations and registry seed, unless disabled).
     pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
+        let catalogue = Catalogue::load(&settings.ingest.catalogue, &settings.app.data_dir)?;
         let db = crate::db::connect(&settings).await?;
         if settings.database.migrate_on_start {
             crate::db::migrate(&db).await?;
@@ -44,13 +53,30 @@ impl AppContext {
                 );
             }
         }
+        // Sources with nothing to poll keep a health row (for counts) but are never claimed.
+        let keys: Vec<(String, bool)> = catalogue
+            .iter()
+            .map(|s| (s.key.clone(), s.enabled && s.location != Location::Manual))
+            .collect();
+        crate::ingest::store::ensure_sources(&db, &keys, chrono::Utc::now()).await?;
+        let http = crate::ingest::fetch::client(&settings.app.base_url)?;
         Ok(Self {
             settings: Arc::new(settings),
             db,
             metrics: Metrics::new(),
+            catalogue: Arc::new(catalogue),
+            http,
+            instance: instance_name().into(),
             shutdown: CancellationToken::new(),
         })
     }
+}
+
+/// `host:pid:random`, unique per process, for poll and work leases.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "noroshi".into());
+    let nonce: u32 = rand::random();
+    format!("{host}:{}:{nonce:08x}", std::process::id())
 }
 
 /// A running hub: its HTTP server (if this process has the `web` role) and its workers (if it
@@ -200,6 +226,25 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
 }
 
 /// The background workers of this process. Each capability adds its own here.
-fn spawn_workers(_ctx: &AppContext) -> Vec<JoinHandle<()>> {
-    Vec::new()
+fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    if ctx.settings.ingest.poll {
+        for _ in 0..ctx.settings.ingest.pollers {
+            let c = ctx.clone();
+            let pace = Pace {
+                idle: std::time::Duration::from_secs(5),
+                ..Pace::default()
+            };
+            handles.push(tokio::spawn(run_until_stopped(
+                "ingest poller",
+                ctx.shutdown.clone(),
+                pace,
+                move || {
+                    let c = c.clone();
+                    async move { crate::ingest::worker::try_execute_task(&c).await }
+                },
+            )));
+        }
+    }
+    handles
 }

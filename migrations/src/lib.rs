@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_organisations;
 mod m20261122_000002_users;
 mod m20261122_000003_audit_log;
+mod m20261122_000004_ingest;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_organisations::Migration),
             Box::new(m20261122_000002_users::Migration),
             Box::new(m20261122_000003_audit_log::Migration),
+            Box::new(m20261122_000004_ingest::Migration),
         ]
     }
 }

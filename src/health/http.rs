@@ -48,11 +48,22 @@ async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
 /// Prometheus text exposition format.
 #[get("/metrics")]
 async fn metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+    for s in crate::ingest::store::list_sources(&ctx.db).await? {
+        let last = s
+            .last_success_at
+            .map(|t| t.timestamp_millis() as f64 / 1000.0);
+        ctx.metrics.set_source_health(
+            &s.key,
+            i64::from(s.consecutive_failures),
+            last,
+            s.items_seen,
+        );
+    }
     let body = ctx
         .metrics
         .render()
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("cannot render metrics: {e}")))?;
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(body))
 }

@@ -2,6 +2,7 @@
 //! several applications in one test process keep separate figures).
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -23,12 +24,30 @@ pub struct HttpLabels {
     pub status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PollLabels {
+    pub source: String,
+    /// ingested, not_modified or failed.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
 /// Every metric the hub exports. Capabilities add their own families here as they arrive.
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<HttpLabels, Histogram>,
     pub http_in_flight: Gauge,
+    /// Polls made by this process.
+    pub ingest_polls: Family<PollLabels, Counter>,
+    /// Source health, refreshed from the database at each scrape (so it covers every process).
+    pub source_failures: Family<SourceLabels, Gauge>,
+    pub source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    pub source_items_seen: Family<SourceLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -62,12 +81,69 @@ impl Metrics {
             "HTTP requests being answered now",
             http_in_flight.clone(),
         );
+        let ingest_polls = Family::<PollLabels, Counter>::default();
+        registry.register(
+            "ingest_polls",
+            "Source polls made by this process, by source and outcome",
+            ingest_polls.clone(),
+        );
+        let source_failures = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_consecutive_failures",
+            "Failed polls in a row, by source",
+            source_failures.clone(),
+        );
+        let source_last_success = Family::<SourceLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "source_last_success_timestamp_seconds",
+            "When each source was last polled successfully (Unix time)",
+            source_last_success.clone(),
+        );
+        let source_items_seen = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_items_seen",
+            "Items read from each source since it was registered",
+            source_items_seen.clone(),
+        );
         Arc::new(Self {
             registry,
             http_requests,
             http_duration,
             http_in_flight,
+            ingest_polls,
+            source_failures,
+            source_last_success,
+            source_items_seen,
         })
+    }
+
+    pub fn record_poll(&self, source: &str, outcome: &str) {
+        self.ingest_polls
+            .get_or_create(&PollLabels {
+                source: source.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets one source's health gauges.
+    pub fn set_source_health(
+        &self,
+        source: &str,
+        failures: i64,
+        last_success: Option<f64>,
+        items_seen: i64,
+    ) {
+        let labels = SourceLabels {
+            source: source.to_owned(),
+        };
+        self.source_failures.get_or_create(&labels).set(failures);
+        self.source_last_success
+            .get_or_create(&labels)
+            .set(last_success.unwrap_or(0.0));
+        self.source_items_seen
+            .get_or_create(&labels)
+            .set(items_seen);
     }
 
     /// The registry in the Prometheus text exposition format.

@@ -47,8 +47,8 @@ async fn metrics_count_requests_by_route_in_prometheus_text() {
         res.headers()["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("text/plain"),
-        "Prometheus scrapes text"
+            .starts_with("application/openmetrics-text"),
+        "Prometheus scrapes the OpenMetrics text format"
     );
     let text = res.text().await.unwrap();
     let value = |prefix: &str| -> Option<f64> {

@@ -9,7 +9,9 @@
 mod helpers;
 
 mod cli;
+mod corpus;
 mod harness;
 mod health;
+mod ingest;
 mod registry;
 mod shutdown;

@@ -68,6 +68,8 @@ pub fn test_settings(data_dir: &Path, database_url: Option<String>) -> Settings 
     s.auth.argon2_memory_kib = 64;
     s.auth.argon2_iterations = 1;
     s.auth.argon2_parallelism = 1;
+    // Tests drive the poller step by step; nothing polls the real internet in the background.
+    s.ingest.poll = false;
     s
 }
 

@@ -3,6 +3,6 @@ pub mod cli;
 pub mod database;
 pub mod fixture_server;
 
-pub use app::{TestApp, spawn_app};
+pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use cli::TestEnv;
 pub use fixture_server::{Fixture, FixtureServer};
