@@ -11,6 +11,7 @@ use super::output::table;
 use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
 use crate::config::Settings;
+use crate::ingest::catalogue::Location;
 use crate::registry::OrgCode;
 use crate::startup::{AppContext, Application};
 
@@ -83,9 +84,13 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     settings.database.migrate_on_start = true;
     settings.server.host = args.host;
     settings.server.port = args.port;
+    // No network is needed: every source is read from its offline sample.
+    settings.ingest.offline = true;
+    settings.ingest.poll = true;
     let roles = settings.app.roles;
     let ctx = AppContext::connect(settings).await?;
     let accounts = create_demo_users(&ctx).await?;
+    deliver_sample_mail(&ctx)?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -98,6 +103,18 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     println!("Open {url}  (stop with ctrl-c)");
     app.run_until_stopped().await?;
     drop(temp);
+    Ok(())
+}
+
+/// Puts each mail source's sample into its Maildir, as the mail system would.
+fn deliver_sample_mail(ctx: &AppContext) -> anyhow::Result<()> {
+    for def in ctx.catalogue.iter() {
+        if let (Location::Maildir(dir), Some(sample)) = (&def.location, &def.sample) {
+            crate::ingest::maildir::ensure(dir)?;
+            let name = format!("demo-{}.eml", def.key);
+            std::fs::copy(sample, dir.join("new").join(name))?;
+        }
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! its own file and calls capability functions; nothing here touches the database directly.
 
 mod demo;
+mod ingest;
 mod org;
 mod output;
 mod user;
@@ -48,6 +49,14 @@ pub enum Command {
     /// Users of the portal and their roles.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Upstream sources and their health (last success, last error, failures, items seen).
+    Sources,
+    /// Bring advisories in now: a saved document, a notice mail, a hand-entered notice, a poll.
+    #[command(subcommand)]
+    Ingest(ingest::IngestCommand),
+    /// Advisories that ingest brought in.
+    #[command(subcommand)]
+    Advisories(ingest::AdvisoriesCommand),
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -141,6 +150,9 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Migrate { status } => migrate(settings, status).await,
         Command::Org(cmd) => org::run(cmd, settings).await,
         Command::User(cmd) => user::run(cmd, settings).await,
+        Command::Sources => ingest::run_sources(settings).await,
+        Command::Ingest(cmd) => ingest::run_ingest(cmd, settings).await,
+        Command::Advisories(cmd) => ingest::run_advisories(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", settings.to_redacted_toml());
