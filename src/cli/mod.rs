@@ -4,7 +4,7 @@
 mod demo;
 mod ingest;
 mod org;
-mod output;
+pub mod output;
 mod user;
 
 use std::path::PathBuf;
@@ -63,6 +63,19 @@ pub enum Command {
     /// Settings in force.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Benchmarks that print their figures (build with --release).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Parse, normalise and store a generated JVN iPedia-style feed on a throw-away SQLite
+    /// database; prints items/s for parsing alone and for the whole path.
+    Ingest {
+        #[arg(long, default_value_t = 20_000)]
+        items: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +167,9 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Ingest(cmd) => ingest::run_ingest(cmd, settings).await,
         Command::Advisories(cmd) => ingest::run_advisories(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,
+        Command::Bench(BenchCommand::Ingest { items }) => {
+            crate::bench::ingest::run(items, settings).await
+        }
         Command::Config(ConfigCommand::Show) => {
             print!("{}", settings.to_redacted_toml());
             Ok(())

@@ -1,0 +1,12 @@
+//! `noroshi bench …`: benchmarks that print their figures. Run them in release mode; the README
+//! keeps the latest figures with the command that produced them. Nothing here is asserted in tests.
+
+pub mod ingest;
+
+use std::time::Duration;
+
+/// `12,345/s`
+pub fn rate(n: usize, elapsed: Duration) -> String {
+    let per_sec = n as f64 / elapsed.as_secs_f64().max(1e-9);
+    crate::cli::output::count(per_sec.round() as u64) + "/s"
+}
