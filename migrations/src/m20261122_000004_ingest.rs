@@ -40,6 +40,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(RawDocuments::SourceKey, 64))
                     .col(string_null(RawDocuments::MediaType))
                     .col(big_integer(RawDocuments::Size))
+                    .col(string_len(RawDocuments::Encoding, 16).default("identity"))
                     .col(text(RawDocuments::Origin))
                     .col(timestamp_with_time_zone(RawDocuments::ReceivedAt))
                     .col(blob(RawDocuments::Content))
@@ -227,6 +228,7 @@ pub enum RawDocuments {
     SourceKey,
     MediaType,
     Size,
+    Encoding,
     Origin,
     ReceivedAt,
     Content,

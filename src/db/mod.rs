@@ -39,6 +39,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
+                // 64 MiB of page cache per connection (the default is 2 MiB): large feeds and
+                // fan-outs touch many index pages in one transaction.
+                .pragma("cache_size", "-65536")
         });
     if kind == DatabaseKind::Postgres {
         options.set_application_name("noroshi");

@@ -22,6 +22,9 @@ static CVE_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 impl CveId {
     /// Accepts `CVE-2025-20333`, `cve-2025-20333` and full-width `ＣＶＥ－２０２５－２０３３３`.
     pub fn parse(input: &str) -> Result<Self, CveError> {
+        if let Some(id) = Self::parse_ascii(input.trim()) {
+            return Ok(id);
+        }
         let normalised: String = normalise(input);
         let trimmed = normalised.trim();
         let caps = CVE_PATTERN
@@ -38,6 +41,23 @@ impl CveId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The common case, `CVE-2024-21762` in ASCII, without normalisation or a regex.
+    fn parse_ascii(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() < 13 || b.len() > 28 || !b[..4].eq_ignore_ascii_case(b"CVE-") || b[8] != b'-' {
+            return None;
+        }
+        let (year, number) = (&b[4..8], &b[9..]);
+        if !year.iter().all(u8::is_ascii_digit) || !number.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let year: u32 = s[4..8].parse().ok()?;
+        if !(1999..=2100).contains(&year) || !(4..=19).contains(&number.len()) {
+            return None;
+        }
+        Some(Self(format!("CVE-{}-{}", &s[4..8], &s[9..])))
+    }
 }
 
 /// NFKC turns full-width letters and digits into ASCII; the various dashes need mapping too.
@@ -50,9 +70,25 @@ fn normalise(s: &str) -> String {
         .collect()
 }
 
+/// Whether `text` has `cve` in any case, or a full-width Ｃ/ｃ (UTF-8 EF BC A3 / EF BD 83).
+fn may_mention_cve(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, c)| match c {
+        b'C' | b'c' => b
+            .get(i + 1..i + 3)
+            .is_some_and(|ve| ve.eq_ignore_ascii_case(b"ve")),
+        0xEF => matches!(b.get(i + 1..i + 3), Some([0xBC, 0xA3] | [0xBD, 0x83])),
+        _ => false,
+    })
+}
+
 /// Every CVE id mentioned in `text`, in order of first appearance, without duplicates.
 /// Handles `（CVE-2025-20333、CVE-2025-20362）` and full-width forms.
 pub fn cves_in_text(text: &str) -> Vec<CveId> {
+    // Most texts mention no CVE at all: skip the normalisation pass for them.
+    if !may_mention_cve(text) {
+        return Vec::new();
+    }
     let normalised = normalise(text);
     let mut out: Vec<CveId> = Vec::new();
     for m in CVE_PATTERN.find_iter(&normalised) {

@@ -3,7 +3,6 @@
 //! date, score or body is seen as a revision and nothing else is.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::html;
@@ -14,7 +13,7 @@ use crate::domain::{CveId, Tlp};
 const MAX_TITLE: usize = 1000;
 
 /// An advisory ready to store.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Normalised {
     pub upstream_id: String,
     pub kind: String,
@@ -32,7 +31,6 @@ pub struct Normalised {
     pub lang: Option<String>,
     pub withdrawn: bool,
     pub extra: String,
-    #[serde(skip)]
     pub fingerprint: String,
 }
 
@@ -49,11 +47,19 @@ pub fn normalise(a: ParsedAdvisory) -> Normalised {
             (as_html, text)
         }
     };
-    let title: String = html::to_text(&a.title).chars().take(MAX_TITLE).collect();
+    // Titles are text; a few feeds put entities or tags in them.
+    let title: String = if a.title.contains(['<', '&']) {
+        html::to_text(&a.title)
+    } else {
+        a.title.trim().to_owned()
+    }
+    .chars()
+    .take(MAX_TITLE)
+    .collect();
     let url = a
         .url
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
-    let json = |v: serde_json::Value| v.to_string();
+    let json = |r: serde_json::Result<String>| r.unwrap_or_else(|_| "[]".into());
     let mut n = Normalised {
         upstream_id: a.upstream_id.trim().to_owned(),
         kind: a.kind.to_owned(),
@@ -68,23 +74,48 @@ pub fn normalise(a: ParsedAdvisory) -> Normalised {
         published: a.published,
         updated: a.updated,
         cves: a.cves,
-        cvss: json(serde_json::to_value(&a.cvss).unwrap_or_default()),
-        products: json(serde_json::to_value(&a.products).unwrap_or_default()),
-        references: json(serde_json::to_value(&a.references).unwrap_or_default()),
+        cvss: json(serde_json::to_string(&a.cvss)),
+        products: json(serde_json::to_string(&a.products)),
+        references: json(serde_json::to_string(&a.references)),
         tlp: a.tlp,
         lang: a.lang,
         withdrawn: a.withdrawn,
-        extra: json(serde_json::Value::Object(a.extra)),
+        extra: serde_json::Value::Object(a.extra).to_string(),
         fingerprint: String::new(),
     };
     n.fingerprint = fingerprint(&n);
     n
 }
 
-/// SHA-256 over the canonical JSON of every stored field.
+/// SHA-256 over every stored field, each length-prefixed so no two advisories hash alike by
+/// moving text from one field to the next.
 pub fn fingerprint(n: &Normalised) -> String {
-    let canonical = serde_json::to_vec(n).unwrap_or_default();
-    hex::encode(Sha256::digest(canonical))
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    let date = |d: Option<DateTime<Utc>>| {
+        d.map(|d| d.timestamp_micros().to_string())
+            .unwrap_or_default()
+    };
+    let cves: String = n.cves.iter().map(|c| format!("{c} ")).collect();
+    field(n.upstream_id.as_bytes());
+    field(n.kind.as_bytes());
+    field(n.url.as_deref().unwrap_or("").as_bytes());
+    field(n.title.as_bytes());
+    field(n.summary_html.as_bytes());
+    field(date(n.published).as_bytes());
+    field(date(n.updated).as_bytes());
+    field(cves.as_bytes());
+    field(n.cvss.as_bytes());
+    field(n.products.as_bytes());
+    field(n.references.as_bytes());
+    field(n.tlp.map(|t| t.as_str()).unwrap_or("").as_bytes());
+    field(n.lang.as_deref().unwrap_or("").as_bytes());
+    field(if n.withdrawn { b"withdrawn" } else { b"" });
+    field(n.extra.as_bytes());
+    hex::encode(h.finalize())
 }
 
 #[cfg(test)]

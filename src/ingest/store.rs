@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement, Value,
 };
 
 use super::normalise::Normalised;
@@ -43,19 +43,27 @@ pub struct StoreCounts {
     pub unchanged: usize,
 }
 
+/// zstd level for raw documents: XML and JSON feeds shrink about tenfold, at a cost well below
+/// that of writing them uncompressed.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Stores a document once (by hash), compressed.
 pub async fn insert_raw(
     db: &impl ConnectionTrait,
     raw: &RawDoc<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let compressed =
+        zstd::bulk::compress(raw.bytes, ZSTD_LEVEL).context("cannot compress the raw document")?;
     raw_documents::Entity::insert(raw_documents::ActiveModel {
         sha256: Set(raw.sha256.clone()),
         source_key: Set(raw.source_key.to_owned()),
         media_type: Set(raw.media_type.clone()),
         size: Set(raw.bytes.len() as i64),
+        encoding: Set("zstd".into()),
         origin: Set(raw.origin.clone()),
         received_at: Set(now),
-        content: Set(raw.bytes.to_vec()),
+        content: Set(compressed),
     })
     .on_conflict_do_nothing_on([raw_documents::Column::Sha256])
     .exec(db)
@@ -153,64 +161,71 @@ pub async fn store_items(
     now: DateTime<Utc>,
 ) -> anyhow::Result<StoreCounts> {
     let mut counts = StoreCounts::default();
-    let mut existing: HashMap<String, advisories::Model> = HashMap::new();
+    // Compare fingerprints first; load whole rows only for the items that changed.
+    let mut known: HashMap<String, (i64, String)> = HashMap::new();
     let ids: Vec<&str> = items.iter().map(|i| i.upstream_id.as_str()).collect();
     for chunk in ids.chunks(CHUNK) {
-        for m in advisories::Entity::find()
+        let rows: Vec<(i64, String, String)> = advisories::Entity::find()
+            .select_only()
+            .column(advisories::Column::Id)
+            .column(advisories::Column::UpstreamId)
+            .column(advisories::Column::Fingerprint)
             .filter(advisories::Column::SourceKey.eq(source_key))
             .filter(advisories::Column::UpstreamId.is_in(chunk.iter().copied()))
+            .into_tuple()
             .all(txn)
             .await
-            .context("cannot read advisories")?
-        {
-            existing.insert(m.upstream_id.clone(), m);
+            .context("cannot read advisories")?;
+        for (id, upstream, fingerprint) in rows {
+            known.insert(upstream, (id, fingerprint));
         }
     }
 
     let mut fresh: Vec<&Normalised> = Vec::new();
     let mut touched: Vec<(i64, &Normalised)> = Vec::new();
     for item in items {
-        match existing.get(&item.upstream_id) {
+        match known.get(&item.upstream_id) {
             None => fresh.push(item),
-            Some(old) if old.fingerprint == item.fingerprint => counts.unchanged += 1,
-            Some(old) => {
-                revise(txn, old, item, raw_sha, now).await?;
+            Some((_, fingerprint)) if *fingerprint == item.fingerprint => counts.unchanged += 1,
+            Some((id, _)) => {
+                let old = advisories::Entity::find_by_id(*id)
+                    .one(txn)
+                    .await
+                    .context("cannot read advisories")?
+                    .context("an advisory vanished while being revised")?;
+                revise(txn, &old, item, raw_sha, now).await?;
                 touched.push((old.id, item));
                 counts.revised += 1;
             }
         }
     }
     counts.new = fresh.len();
+    // RETURNING hands back each new row's id with its upstream id: no second lookup.
+    let backend = txn.get_database_backend();
     for chunk in fresh.chunks(CHUNK) {
-        advisories::Entity::insert_many(chunk.iter().map(|n| active(source_key, raw_sha, n, now)))
-            .exec_without_returning(txn)
+        let by_upstream: HashMap<&str, &Normalised> =
+            chunk.iter().map(|n| (n.upstream_id.as_str(), *n)).collect();
+        let mut insert = advisories::Entity::insert_many(
+            chunk.iter().map(|n| active(source_key, raw_sha, n, now)),
+        )
+        .into_query();
+        insert.returning(
+            Query::returning().columns([advisories::Column::Id, advisories::Column::UpstreamId]),
+        );
+        for row in txn
+            .query_all_raw(backend.build(&insert))
             .await
-            .context("cannot insert advisories")?;
-    }
-    let mut new_ids: Vec<i64> = Vec::with_capacity(fresh.len());
-    let fresh_ids: Vec<&str> = fresh.iter().map(|n| n.upstream_id.as_str()).collect();
-    let by_upstream: HashMap<&str, &Normalised> =
-        fresh.iter().map(|n| (n.upstream_id.as_str(), *n)).collect();
-    for chunk in fresh_ids.chunks(CHUNK) {
-        let rows: Vec<(i64, String)> = advisories::Entity::find()
-            .select_only()
-            .column(advisories::Column::Id)
-            .column(advisories::Column::UpstreamId)
-            .filter(advisories::Column::SourceKey.eq(source_key))
-            .filter(advisories::Column::UpstreamId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(txn)
-            .await
-            .context("cannot read new advisory ids")?;
-        for (id, upstream) in rows {
+            .context("cannot insert advisories")?
+        {
+            let id: i64 = row.try_get("", "id")?;
+            let upstream: String = row.try_get("", "upstream_id")?;
             if let Some(n) = by_upstream.get(upstream.as_str()) {
                 touched.push((id, n));
-                new_ids.push(id);
             }
         }
     }
     link_cves(txn, &touched).await?;
-    cluster(txn, &touched, &new_ids).await?;
+    cluster(txn, &touched).await?;
     store_attachments(txn, items, attachments, source_key, now).await?;
     Ok(counts)
 }
@@ -280,12 +295,9 @@ async fn link_cves(
 }
 
 /// Merges the clusters of advisories that share a CVE id. A cluster is named by the smallest
-/// advisory id in it; a new advisory that shares nothing is a cluster of its own.
-async fn cluster(
-    txn: &impl ConnectionTrait,
-    touched: &[(i64, &Normalised)],
-    new_ids: &[i64],
-) -> anyhow::Result<()> {
+/// advisory id in it; `cluster_id` stays NULL for an advisory that shares nothing, which is a
+/// cluster of its own (so the common case costs no update at all).
+async fn cluster(txn: &impl ConnectionTrait, touched: &[(i64, &Normalised)]) -> anyhow::Result<()> {
     let cves: BTreeSet<String> = touched
         .iter()
         .flat_map(|(_, n)| n.cves.iter().map(ToString::to_string))
@@ -328,10 +340,20 @@ async fn cluster(
                 sets.union(pair[0], pair[1]);
             }
         }
+        // A cluster is named by one of its advisories, so joining each member to its current
+        // cluster also joins components that already share a cluster.
+        for id in &members {
+            if let Some(c) = cluster_of.get(id).copied().flatten() {
+                sets.union(*id, c);
+            }
+        }
         let mut components: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for id in &members {
             components.entry(sets.find(*id)).or_default().push(*id);
         }
+        // Every advisory whose cluster changes, and the cluster it moves to.
+        let mut moves: Vec<(i64, i64)> = Vec::new();
+        let mut absorbed: Vec<(i64, i64)> = Vec::new();
         for ids in components.into_values() {
             let old_clusters: BTreeSet<i64> = ids
                 .iter()
@@ -343,47 +365,61 @@ async fn cluster(
                 .copied()
                 .min()
                 .unwrap_or(0);
-            if ids
-                .iter()
-                .all(|id| cluster_of.get(id).copied().flatten() == Some(target))
-                && old_clusters.len() <= 1
-            {
-                continue;
-            }
-            let backend = txn.get_database_backend();
-            let list = |xs: &mut dyn Iterator<Item = i64>| {
-                xs.map(|x| x.to_string()).collect::<Vec<_>>().join(",")
-            };
-            let mut ids_iter = ids.iter().copied();
-            let mut clusters_iter = old_clusters.iter().copied();
-            let member_list = list(&mut ids_iter);
-            let cluster_list = list(&mut clusters_iter);
-            let sql = if cluster_list.is_empty() {
-                format!("UPDATE advisories SET cluster_id = {target} WHERE id IN ({member_list})")
-            } else {
-                format!(
-                    "UPDATE advisories SET cluster_id = {target} WHERE id IN ({member_list}) OR cluster_id IN ({cluster_list})"
-                )
-            };
-            txn.execute_raw(Statement::from_string(backend, sql))
-                .await
-                .context("cannot merge clusters")?;
+            moves.extend(
+                ids.iter()
+                    .filter(|id| cluster_of.get(id).copied().flatten() != Some(target))
+                    .map(|id| (*id, target)),
+            );
+            absorbed.extend(
+                old_clusters
+                    .iter()
+                    .filter(|c| **c != target)
+                    .map(|c| (*c, target)),
+            );
         }
-    }
-    for chunk in new_ids.chunks(CHUNK) {
-        let list = chunk
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        txn.execute_raw(Statement::from_string(
-            txn.get_database_backend(),
-            format!(
-                "UPDATE advisories SET cluster_id = id WHERE cluster_id IS NULL AND id IN ({list})"
-            ),
-        ))
-        .await
-        .context("cannot start clusters")?;
+        // Members of absorbed clusters that were not touched by this document move too.
+        for chunk in absorbed.chunks(CHUNK) {
+            let old: Vec<i64> = chunk.iter().map(|(c, _)| *c).collect();
+            let rows: Vec<(i64, Option<i64>)> = advisories::Entity::find()
+                .select_only()
+                .column(advisories::Column::Id)
+                .column(advisories::Column::ClusterId)
+                .filter(advisories::Column::ClusterId.is_in(old))
+                .into_tuple()
+                .all(txn)
+                .await
+                .context("cannot read clusters")?;
+            for (id, cluster) in rows {
+                if let Some(target) = chunk
+                    .iter()
+                    .find(|(c, _)| Some(*c) == cluster)
+                    .map(|(_, t)| *t)
+                {
+                    moves.push((id, target));
+                }
+            }
+        }
+        moves.sort_unstable();
+        moves.dedup_by_key(|(id, _)| *id);
+        for chunk in moves.chunks(CHUNK) {
+            let cases: String = chunk
+                .iter()
+                .map(|(id, t)| format!(" WHEN {id} THEN {t}"))
+                .collect();
+            let list = chunk
+                .iter()
+                .map(|(id, _)| id.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            txn.execute_raw(Statement::from_string(
+                txn.get_database_backend(),
+                format!(
+                    "UPDATE advisories SET cluster_id = CASE id{cases} END WHERE id IN ({list})"
+                ),
+            ))
+            .await
+            .context("cannot merge clusters")?;
+        }
     }
     Ok(())
 }
@@ -561,6 +597,25 @@ pub async fn raw_document(
         .one(db)
         .await
         .context("cannot read raw documents")
+}
+
+/// A raw document's bytes exactly as received, checked against its hash.
+pub fn raw_bytes(doc: &raw_documents::Model) -> anyhow::Result<Vec<u8>> {
+    let bytes = match doc.encoding.as_str() {
+        "identity" => doc.content.clone(),
+        "zstd" => zstd::bulk::decompress(&doc.content, usize::try_from(doc.size)?)
+            .context("cannot decompress the raw document")?,
+        other => anyhow::bail!(
+            "raw document {} has an unknown encoding `{other}`",
+            doc.sha256
+        ),
+    };
+    anyhow::ensure!(
+        super::sha256_hex(&bytes) == doc.sha256,
+        "raw document {} does not match its hash",
+        doc.sha256
+    );
+    Ok(bytes)
 }
 
 // ---- sources: health and leases ----

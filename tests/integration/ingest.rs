@@ -259,7 +259,13 @@ async fn advisories_sharing_a_cve_across_sources_form_one_cluster() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(unrelated.cluster_id, Some(unrelated.id));
+    assert_eq!(unrelated.cluster_id, None, "alone in its own cluster");
+    assert!(
+        store::cluster_members(&app.ctx.db, &unrelated)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let members = store::cluster_members(&app.ctx.db, &jpcert).await.unwrap();
     let sources: Vec<&str> = members.iter().map(|m| m.source_key.as_str()).collect();
     assert!(
@@ -601,13 +607,13 @@ async fn notices_delivered_to_the_maildir_are_ingested_and_strangers_refused() {
         .await
         .unwrap()
         .unwrap();
-    assert!(pdf.content.starts_with(b"%PDF-1.4"));
+    assert!(store::raw_bytes(&pdf).unwrap().starts_with(b"%PDF-1.4"));
     let raw = store::raw_document(&app.ctx.db, &notice.raw_sha256)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        raw.content,
+        store::raw_bytes(&raw).unwrap(),
         std::fs::read("feeds/samples/nco_notice.eml").unwrap(),
         "the raw message is kept byte for byte"
     );
@@ -648,4 +654,62 @@ async fn source_health_is_exported_as_metrics() {
         text.contains(r#"noroshi_ingest_polls_total{source="src",outcome="failed"} 1"#),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_later_advisory_bridging_two_clusters_merges_them_into_one() {
+    let app = crate::helpers::spawn_app().await;
+    let manual = app.ctx.catalogue.get("manual").unwrap().clone();
+    let notice = |id: &str, cves: &[&str]| {
+        let n = noroshi::ingest::parse::manual::ManualNotice {
+            id: Some(id.into()),
+            title: format!("notice {id}"),
+            body: "本文".into(),
+            cves: cves.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        };
+        noroshi::ingest::fetch::Fetched {
+            bytes: serde_json::to_vec(&n).unwrap(),
+            content_type: None,
+            etag: None,
+            last_modified: None,
+            origin: "test".into(),
+        }
+    };
+    let ingest = |doc| {
+        let ctx = app.ctx.clone();
+        let manual = manual.clone();
+        async move {
+            noroshi::ingest::ingest_document(
+                &ctx.db,
+                &manual,
+                noroshi::ingest::parse::Format::Manual,
+                &doc,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    ingest(notice("a", &["CVE-2026-0001"])).await;
+    ingest(notice("b", &["CVE-2026-0002"])).await;
+    ingest(notice("b2", &["CVE-2026-0002"])).await;
+    let cluster = |id: &str| {
+        let ctx = app.ctx.clone();
+        let id = id.to_owned();
+        async move { store::find(&ctx.db, "manual", &id).await.unwrap().unwrap() }
+    };
+    let (a, b, b2) = (cluster("a").await, cluster("b").await, cluster("b2").await);
+    assert_eq!(a.cluster_id, None, "a is alone");
+    assert_eq!(b2.cluster_id, Some(b.id), "b2 joined b's cluster");
+    assert_eq!(b.cluster_id, Some(b.id));
+    assert_ne!(a.cluster_id, b.cluster_id);
+
+    ingest(notice("bridge", &["CVE-2026-0001", "CVE-2026-0002"])).await;
+    for id in ["a", "b", "b2", "bridge"] {
+        assert_eq!(
+            cluster(id).await.cluster_id,
+            Some(a.id),
+            "{id} is in the merged cluster"
+        );
+    }
 }

@@ -30,6 +30,8 @@ pub struct Model {
     pub fingerprint: String,
     pub revision: i32,
     pub raw_sha256: String,
+    /// The cluster (smallest advisory id among those sharing CVE ids); NULL when the advisory
+    /// shares none, i.e. it is alone in its own cluster.
     pub cluster_id: Option<i64>,
     pub first_seen_at: DateTimeUtc,
     pub changed_at: DateTimeUtc,

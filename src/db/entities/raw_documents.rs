@@ -7,9 +7,13 @@ pub struct Model {
     pub sha256: String,
     pub source_key: String,
     pub media_type: Option<String>,
+    /// Size of the document as received.
     pub size: i64,
+    /// How `content` is stored: `zstd` or `identity`.
+    pub encoding: String,
     pub origin: String,
     pub received_at: DateTimeUtc,
+    /// The document, compressed as `encoding` says; read it with `ingest::store::raw_bytes`.
     pub content: Vec<u8>,
 }
 

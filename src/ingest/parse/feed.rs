@@ -19,8 +19,10 @@ const GENERATED: &str = "noroshi:generated:";
 pub fn parse(input: Input<'_>) -> Result<Parsed, ParseError> {
     let is_json = input.bytes.trim_ascii_start().starts_with(b"{");
     let text = if is_json {
-        String::from_utf8(input.bytes.to_vec())
-            .map_err(|_| ParseError::Encoding("the JSON feed is not valid UTF-8".into()))?
+        std::borrow::Cow::Borrowed(
+            std::str::from_utf8(input.bytes)
+                .map_err(|_| ParseError::Encoding("the JSON feed is not valid UTF-8".into()))?,
+        )
     } else {
         let text = xml::decode(input.bytes, input.content_type)?;
         xml::check_shape(&text, EXPECTED)?;

@@ -2,6 +2,7 @@
 //! (in that order), refuse any DOCTYPE (billion laughs, external entities), recognise an HTML
 //! page served in place of a feed, and parse strictly with a node limit.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use encoding_rs::Encoding;
@@ -25,7 +26,7 @@ static CHARSET: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The document as UTF-8 text with any BOM removed and the prolog's encoding rewritten to
 /// UTF-8 (so a later parser does not decode it twice).
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String, ParseError> {
+pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Result<Cow<'a, str>, ParseError> {
     let (encoding, skip) = if let Some((enc, bom)) = Encoding::for_bom(bytes) {
         (enc, bom)
     } else if let Some(enc) = content_type
@@ -58,17 +59,16 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String, ParseE
             } else {
                 ParseError::Encoding(format!("it is not valid {}", encoding.name()))
             }
-        })?
-        .into_owned();
+        })?;
     Ok(rewrite_prolog_encoding(text))
 }
 
-fn rewrite_prolog_encoding(text: String) -> String {
+fn rewrite_prolog_encoding(text: Cow<'_, str>) -> Cow<'_, str> {
     match PROLOG_ENCODING.captures(&text).and_then(|c| c.get(1)) {
         Some(m) if !m.as_str().eq_ignore_ascii_case("utf-8") => {
-            let mut out = text.clone();
+            let mut out = text.clone().into_owned();
             out.replace_range(m.range(), "UTF-8");
-            out
+            Cow::Owned(out)
         }
         _ => text,
     }
@@ -87,10 +87,38 @@ pub fn check_shape(text: &str, expected: &'static str) -> Result<(), ParseError>
             found: "an HTML page (an error or login page served in place of the feed?)".into(),
         });
     }
-    if text.contains("<!DOCTYPE") || text.contains("<!doctype") || text.contains("<!ENTITY") {
+    // A DOCTYPE (and so any ENTITY) can only stand before the root element.
+    let prolog = &text[..root_start(text).unwrap_or(text.len())];
+    if prolog.contains("<!DOCTYPE") || prolog.contains("<!doctype") || prolog.contains("<!ENTITY") {
         return Err(ParseError::Doctype);
     }
     Ok(())
+}
+
+/// Byte offset of the root element's `<`, skipping the prolog, comments, PIs and any DOCTYPE
+/// (whose internal subset may contain `>`).
+fn root_start(text: &str) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let rest = &text[at..];
+        let start = at + rest.find('<')?;
+        let rest = &text[start..];
+        if rest.starts_with("<?") {
+            at = start + rest.find("?>")? + 2;
+        } else if rest.starts_with("<!--") {
+            at = start + rest.find("-->")? + 3;
+        } else if rest.starts_with("<!") {
+            // A DOCTYPE with an internal subset ends at "]>".
+            let end = match (rest.find('['), rest.find('>')) {
+                (Some(b), Some(g)) if b < g => rest.find("]>").map(|e| e + 2)?,
+                (_, Some(g)) => g + 1,
+                _ => return None,
+            };
+            at = start + end;
+        } else {
+            return Some(start);
+        }
+    }
 }
 
 /// The first element name after any prolog, comments and processing instructions.
@@ -198,9 +226,10 @@ pub fn describe_root(doc: &Document<'_>) -> String {
 
 /// MyJVN's `status:Status`: `retCd` 1 means the request failed; the document carries no data.
 pub fn check_myjvn_status(doc: &Document<'_>) -> Result<(), ParseError> {
-    let Some(status) = doc
-        .root_element()
-        .descendants()
+    // The status node is a child of the root (or the root itself, in a zero-hit `Result`).
+    let root = doc.root_element();
+    let Some(status) = std::iter::once(root)
+        .chain(root.children())
         .find(|n| n.tag_name().name() == "Status" && n.tag_name().namespace() == Some(STATUS_NS))
     else {
         return Ok(());
@@ -272,6 +301,14 @@ mod tests {
             parse(html2, "a feed"),
             Err(ParseError::Unexpected { .. })
         ));
+    }
+
+    #[test]
+    fn a_doctype_is_found_however_the_prolog_looks() {
+        let doc = "<?xml version=\"1.0\"?>\n<!-- a comment with <tags> -->\n<!DOCTYPE r [<!ENTITY a \"x\">]><r>&a;</r>";
+        assert_eq!(check_shape(doc, "x").err(), Some(ParseError::Doctype));
+        let no_dtd = "<?xml version=\"1.0\"?><r><![CDATA[<!DOCTYPE is only text here]]></r>";
+        assert_eq!(check_shape(no_dtd, "x"), Ok(()));
     }
 
     #[test]
