@@ -9,6 +9,7 @@
 mod helpers;
 
 mod cli;
+mod cli_ingest;
 mod corpus;
 mod harness;
 mod health;

@@ -1,0 +1,272 @@
+//! `noroshi sources`, `noroshi ingest …`, `noroshi advisories …` and `noroshi demo` as a user
+//! runs them.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use noroshi::ingest::store;
+use noroshi::startup::AppContext;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::TestEnv;
+use crate::helpers::cli::{stderr, stdout};
+
+#[tokio::test]
+async fn ingest_file_reports_what_it_stored_and_a_broken_file_changes_nothing() {
+    let env = TestEnv::new().await;
+    let out = env.run(
+        &["ingest", "file", "--source", "jvn", "feeds/samples/jvn.rdf"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("5 items: 5 new, 0 revised, 0 unchanged"),
+        "{}",
+        stdout(&out)
+    );
+    let again = env.run(
+        &["ingest", "file", "--source", "jvn", "feeds/samples/jvn.rdf"],
+        "",
+    );
+    assert!(
+        stdout(&again).starts_with("5 items: 0 new, 0 revised, 5 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+
+    let broken = env.data_dir.path().join("broken.rdf");
+    let text = std::fs::read_to_string("feeds/samples/jvndb_new.rdf").unwrap();
+    std::fs::write(&broken, &text[..text.len() - 200]).unwrap();
+    let out = env.run(
+        &[
+            "ingest",
+            "file",
+            "--source",
+            "jvndb-new",
+            broken.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not well-formed"), "{}", stderr(&out));
+    let unknown = env.run(
+        &[
+            "ingest",
+            "file",
+            "--source",
+            "nope",
+            "feeds/samples/jvn.rdf",
+        ],
+        "",
+    );
+    assert!(
+        stderr(&unknown).contains("no source `nope`") && stderr(&unknown).contains("jpcert-ja")
+    );
+
+    let ctx = AppContext::connect(env.settings()).await.unwrap();
+    assert_eq!(
+        store::count(&ctx.db).await.unwrap(),
+        5,
+        "only the good document was stored"
+    );
+
+    let list = stdout(&env.run(&["advisories", "list", "--cve", "CVE-2024-21762"], ""));
+    assert!(list.contains("JVNVU#91234567"), "{list}");
+    let id = store::find(&ctx.db, "jvn", "JVN#96321933")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let show = stdout(&env.run(&["advisories", "show", &id.to_string()], ""));
+    assert!(
+        show.contains("電子入札コアシステムにおける複数の脆弱性"),
+        "{show}"
+    );
+    assert!(show.contains("CVE-2022-46288"), "{show}");
+}
+
+#[tokio::test]
+async fn a_manual_notice_is_validated_and_stored() {
+    let env = TestEnv::new().await;
+    let bad = env.run(
+        &[
+            "ingest",
+            "manual",
+            "--title",
+            "電話連絡",
+            "--body",
+            "本文",
+            "--tlp",
+            "PURPLE",
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("tlp: `PURPLE` is not a TLP marking"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = env.run(&["ingest", "manual", "--title", "  ", "--body", "本文"], "");
+    assert!(stderr(&bad).contains("title: is empty"), "{}", stderr(&bad));
+    let bad = env.run(
+        &[
+            "ingest", "manual", "--title", "x", "--body", "y", "--cve", "CVE-24-1",
+        ],
+        "",
+    );
+    assert!(stderr(&bad).contains("cves[0]"), "{}", stderr(&bad));
+
+    let ok = env.run(
+        &[
+            "ingest",
+            "manual",
+            "--title",
+            "県内自治体へのDDoS攻撃（電話連絡）",
+            "--body",
+            "本日午前、県内の複数自治体ウェブサイトが閲覧困難となった。",
+            "--issuer",
+            "○○県 情報政策課",
+            "--tlp",
+            "amber",
+            "--cve",
+            "CVE-2024-3400",
+        ],
+        "",
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let ctx = AppContext::connect(env.settings()).await.unwrap();
+    let all = store::list(
+        &ctx.db,
+        &store::AdvisoryFilter {
+            source: Some("manual".into()),
+            cve: None,
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].tlp.as_deref(), Some("AMBER"));
+    assert_eq!(all[0].cve_ids, "[\"CVE-2024-3400\"]");
+    assert!(all[0].extra.contains("○○県 情報政策課"));
+}
+
+#[tokio::test]
+async fn sources_shows_each_sources_health() {
+    let env = TestEnv::new().await;
+    let out = stdout(&env.run(&["sources"], ""));
+    for key in ["jpcert-ja", "jvn", "cisa-kev", "nco-mail", "manual"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(key)),
+            "{key} missing: {out}"
+        );
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("jvndb ") && l.contains("disabled")),
+        "{out}"
+    );
+    assert!(out.contains("www.jpcert.or.jp"));
+    assert!(out.contains("not polled yet"));
+}
+
+#[tokio::test]
+async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
+    let env = TestEnv::new().await;
+    let demo_dir = env.data_dir.path().join("demo");
+    let mut child = tokio::process::Command::from(env.command(&[
+        "demo",
+        "--port",
+        "0",
+        "--data-dir",
+        demo_dir.to_str().unwrap(),
+    ]))
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let url = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the demo starts")
+            .unwrap()
+            .expect("the demo prints where it listens");
+        if let Some(url) = line.strip_prefix("Open ") {
+            break url.split_whitespace().next().unwrap().to_owned();
+        }
+        printed.push(line);
+    };
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("central_approver") && printed.contains("joho@city.chiyoda.demo.example"),
+        "{printed}"
+    );
+    let page = reqwest::get(url.replace("localhost", "127.0.0.1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1741"), "{page}");
+
+    // The demo polls every source from its sample; wait until all of them have landed.
+    let mut settings = env.settings();
+    settings.app.data_dir = demo_dir.clone();
+    settings.database.url = None;
+    let ctx = AppContext::connect(settings).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let health = store::list_sources(&ctx.db).await.unwrap();
+        let polled: Vec<&str> = health
+            .iter()
+            .filter(|h| h.last_success_at.is_some())
+            .map(|h| h.key.as_str())
+            .collect();
+        let wanted = [
+            "jpcert-ja",
+            "jpcert-en",
+            "jvn",
+            "jvndb-new",
+            "myjvn-alert",
+            "myjvn-overview",
+            "cisa-kev",
+            "cisco-psirt",
+            "nco-mail",
+        ];
+        if wanted.iter().all(|w| polled.contains(w)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all sources were polled: {polled:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(store::count(&ctx.db).await.unwrap() >= 35);
+    let notice = store::find(
+        &ctx.db,
+        "nco-mail",
+        "<20261116173000.NCO-2026-0142@cyber.go.jp>",
+    )
+    .await
+    .unwrap();
+    assert!(
+        notice.is_some(),
+        "the sample notice was delivered to the Maildir and ingested"
+    );
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id().unwrap() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
