@@ -1,7 +1,13 @@
-//! Vocabulary every capability shares: TLP markings and CVE identifiers. Types only, no I/O.
+//! Vocabulary every capability shares: TLP markings, CVE identifiers, CVSS vectors, CPE names,
+//! severity levels and text folding. Types and pure functions only, no I/O.
 
+pub mod cpe;
 mod cve;
+pub mod cvss;
+mod severity;
+pub mod text;
 mod tlp;
 
 pub use cve::{CveError, CveId, cves_in_text};
+pub use severity::{Severity, SeverityError};
 pub use tlp::{Tlp, TlpError};
