@@ -17,13 +17,26 @@ use crate::helpers::database::on_postgres;
 async fn serve(env: &TestEnv, extra: &[&str]) -> (Child, Option<u16>) {
     let mut args = vec!["serve", "--port", "0"];
     args.extend_from_slice(extra);
+    let workers_only = extra.contains(&"workers");
     let mut child = Command::from(env.command(&args))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if workers_only { Stdio::piped() } else { Stdio::null() })
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    if extra.contains(&"workers") {
+    if workers_only {
+        // No port to wait for: wait until the hub logs that it has started.
+        let mut logs = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = logs.next_line().await.unwrap() {
+                if line.contains("Noroshi started") {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the hub starts");
+        tokio::spawn(async move { while let Ok(Some(_)) = logs.next_line().await {} });
         return (child, None);
     }
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -108,7 +121,7 @@ async fn sigterm_during_a_request_lets_it_finish() {
 async fn a_workers_only_process_listens_nowhere_and_stops_on_sigterm() {
     let env = TestEnv::new().await;
     let (mut child, _) = serve(&env, &["--roles", "workers"]).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(child.try_wait().unwrap().is_none(), "it keeps running");
     sigterm(&child);
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait())

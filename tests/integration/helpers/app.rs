@@ -68,7 +68,12 @@ pub fn test_settings(data_dir: &Path, database_url: Option<String>) -> Settings 
     s.auth.argon2_memory_kib = 64;
     s.auth.argon2_iterations = 1;
     s.auth.argon2_parallelism = 1;
-    // Tests drive the poller step by step; nothing polls the real internet in the background.
+    // Tests drive every worker step by step: no background workers (nothing polls the real
+    // internet, nothing races a test for the database).
+    s.app.roles = noroshi::config::ProcessRoles {
+        web: true,
+        workers: false,
+    };
     s.ingest.poll = false;
     s
 }
