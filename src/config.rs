@@ -49,6 +49,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Reading upstream sources.
     pub ingest: IngestSettings,
+    /// Classification rules and the draft policy.
+    pub classify: ClassifySettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -198,6 +200,27 @@ impl Default for IngestSettings {
             poll: true,
             offline: false,
             pollers: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassifySettings {
+    /// The classification rules (categories, severity, products, relevance).
+    pub rules: PathBuf,
+    /// Which classified advisories become alert drafts by themselves, and for whom.
+    pub policy: PathBuf,
+    /// Apply the draft policy as advisories are classified.
+    pub auto_drafts: bool,
+}
+
+impl Default for ClassifySettings {
+    fn default() -> Self {
+        Self {
+            rules: PathBuf::from("feeds/classification.toml"),
+            policy: PathBuf::from("feeds/draft_policy.toml"),
+            auto_drafts: true,
         }
     }
 }

@@ -3,9 +3,11 @@
 //! One folder per capability; `startup` builds the application from `config` and hands every
 //! handler and worker one `AppContext`. See DESIGN.md and STYLE.md in the shared folder.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -13,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod ingest;
+pub mod inventory;
 pub mod portal;
 pub mod registry;
 pub mod smtp_sink;

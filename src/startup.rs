@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
+use crate::alerts::policy::DraftPolicy;
+use crate::classify::rules::Rules;
 use crate::config::{ProcessRoles, Settings};
 use crate::ingest::catalogue::{Catalogue, Location};
 use crate::telemetry::{Metrics, record_http_request};
@@ -28,6 +30,10 @@ pub struct AppContext {
     pub metrics: Arc<Metrics>,
     /// The upstream sources.
     pub catalogue: Arc<Catalogue>,
+    /// The compiled classification rules.
+    pub rules: Arc<Rules>,
+    /// The draft policy.
+    pub policy: Arc<DraftPolicy>,
     /// The client for upstream fetches.
     pub http: reqwest::Client,
     /// This process, as named in leases it holds.
@@ -40,6 +46,8 @@ impl AppContext {
     /// Connects to the database and prepares it (migrations and registry seed, unless disabled).
     pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
         let catalogue = Catalogue::load(&settings.ingest.catalogue, &settings.app.data_dir)?;
+        let rules = Rules::load(&settings.classify.rules)?;
+        let policy = DraftPolicy::load(&settings.classify.policy).map_err(anyhow::Error::msg)?;
         let db = crate::db::connect(&settings).await?;
         if settings.database.migrate_on_start {
             crate::db::migrate(&db).await?;
@@ -65,6 +73,8 @@ impl AppContext {
             db,
             metrics: Metrics::new(),
             catalogue: Arc::new(catalogue),
+            rules: Arc::new(rules),
+            policy: Arc::new(policy),
             http,
             instance: instance_name().into(),
             shutdown: CancellationToken::new(),
@@ -246,5 +256,18 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
             )));
         }
     }
+    let c = ctx.clone();
+    handles.push(tokio::spawn(run_until_stopped(
+        "classifier",
+        ctx.shutdown.clone(),
+        Pace {
+            idle: std::time::Duration::from_secs(2),
+            ..Pace::default()
+        },
+        move || {
+            let c = c.clone();
+            async move { crate::classify::worker::try_execute_task(&c).await }
+        },
+    )));
     handles
 }

@@ -7,6 +7,7 @@ mod m20261122_000001_organisations;
 mod m20261122_000002_users;
 mod m20261122_000003_audit_log;
 mod m20261122_000004_ingest;
+mod m20261122_000005_classify_alerts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_users::Migration),
             Box::new(m20261122_000003_audit_log::Migration),
             Box::new(m20261122_000004_ingest::Migration),
+            Box::new(m20261122_000005_classify_alerts::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! `noroshi bench …`: benchmarks that print their figures. Run them in release mode; the README
 //! keeps the latest figures with the command that produced them. Nothing here is asserted in tests.
 
+pub mod classify;
 pub mod ingest;
 
 use std::time::Duration;

@@ -276,23 +276,51 @@ pub async fn run_advisories(cmd: AdvisoriesCommand, settings: Settings) -> anyho
     match cmd {
         AdvisoriesCommand::List { source, cve, limit } => {
             let filter = AdvisoryFilter { source, cve, limit };
-            let rows = store::list(&ctx.db, &filter)
-                .await?
+            let advisories = store::list(&ctx.db, &filter).await?;
+            let ids: Vec<i64> = advisories.iter().map(|a| a.id).collect();
+            let classes: std::collections::HashMap<i64, crate::classify::model::Classification> =
+                crate::classify::store::get_many(&ctx.db, &ids)
+                    .await?
+                    .iter()
+                    .map(|m| (m.advisory_id, crate::classify::store::to_domain(m)))
+                    .collect();
+            let rows = advisories
                 .into_iter()
                 .map(|a| {
-                    let title: String = a.title.chars().take(60).collect();
+                    let title: String = a.title.chars().take(50).collect();
+                    let (severity, categories, relevance) = match classes.get(&a.id) {
+                        Some(c) => (
+                            c.severity.label_ja().to_owned(),
+                            c.categories
+                                .iter()
+                                .map(|c| c.label_ja())
+                                .collect::<Vec<_>>()
+                                .join("・"),
+                            c.relevance.label_ja().to_owned(),
+                        ),
+                        None => ("(未分類)".into(), String::new(), String::new()),
+                    };
                     vec![
                         a.id.to_string(),
                         a.source_key,
-                        a.upstream_id.chars().take(40).collect(),
                         a.published_at.map(|t| format_jst(&t)).unwrap_or_default(),
-                        format!("r{}", a.revision),
+                        severity,
+                        relevance,
+                        categories,
                         title,
                     ]
                 })
                 .collect();
             table(
-                &["id", "source", "upstream id", "published", "rev", "title"],
+                &[
+                    "id",
+                    "source",
+                    "published",
+                    "severity",
+                    "relevance",
+                    "categories",
+                    "title",
+                ],
                 rows,
             );
             println!(
@@ -350,7 +378,63 @@ pub async fn run_advisories(cmd: AdvisoriesCommand, settings: Settings) -> anyho
                     &att.sha256[..16]
                 );
             }
-            Ok(())
+            print_classification(&ctx, a.id).await
         }
     }
+}
+
+async fn print_classification(ctx: &AppContext, advisory_id: i64) -> anyhow::Result<()> {
+    let Some(m) = crate::classify::store::get(&ctx.db, advisory_id).await? else {
+        println!("\nnot classified yet (run `noroshi classify`)");
+        return Ok(());
+    };
+    let c = crate::classify::store::to_domain(&m);
+    println!(
+        "\nclassification (rules {}, {}):",
+        m.rules_version,
+        format_jst(&m.classified_at)
+    );
+    let score = c
+        .score
+        .map(|s| format!(" (CVSS {s:.1})"))
+        .unwrap_or_default();
+    println!("  severity    {}{score}", c.severity.label_ja());
+    let categories: Vec<&str> = c.categories.iter().map(|c| c.label_ja()).collect();
+    println!("  categories  {}", categories.join("・"));
+    println!(
+        "  relevance   {} {}",
+        c.relevance.label_ja(),
+        c.themes.join("・")
+    );
+    for p in &c.products {
+        println!(
+            "  product     {} {}{}{}",
+            p.vendor.as_deref().unwrap_or(""),
+            p.product.as_deref().unwrap_or(""),
+            p.version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
+            p.cpe
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default()
+        );
+    }
+    println!("  why:");
+    for f in &c.explanation {
+        println!(
+            "    {:<10} {:<28} {}  ← {}",
+            f.aspect, f.rule, f.effect, f.evidence
+        );
+    }
+    for change in crate::classify::store::changes_of(&ctx.db, advisory_id).await? {
+        println!(
+            "  changed {} (rules {}): {}",
+            format_jst(&change.recorded_at),
+            change.rules_version,
+            change.changes
+        );
+    }
+    Ok(())
 }

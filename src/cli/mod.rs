@@ -1,6 +1,7 @@
 //! The `noroshi` command line: argument definitions and dispatch. Each command group lives in
 //! its own file and calls capability functions; nothing here touches the database directly.
 
+mod classify;
 mod demo;
 mod ingest;
 mod org;
@@ -57,6 +58,18 @@ pub enum Command {
     /// Advisories that ingest brought in.
     #[command(subcommand)]
     Advisories(ingest::AdvisoriesCommand),
+    /// Classify advisories that need it (new, changed, or made under older rules), apply the
+    /// draft policy, and report what changed. --all redoes every advisory (after editing rules).
+    Classify {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Products each organisation runs (for matching advisories and audiences).
+    #[command(subcommand)]
+    Inventory(classify::InventoryCommand),
+    /// Alert drafts and their audiences.
+    #[command(subcommand)]
+    Alerts(classify::AlertsCommand),
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -75,6 +88,11 @@ pub enum BenchCommand {
     Ingest {
         #[arg(long, default_value_t = 20_000)]
         items: usize,
+    },
+    /// Classify generated advisories with the shipped rules; prints advisories/s.
+    Classify {
+        #[arg(long, default_value_t = 20_000)]
+        advisories: usize,
     },
 }
 
@@ -166,9 +184,15 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Sources => ingest::run_sources(settings).await,
         Command::Ingest(cmd) => ingest::run_ingest(cmd, settings).await,
         Command::Advisories(cmd) => ingest::run_advisories(cmd, settings).await,
+        Command::Classify { all } => classify::run_classify(all, settings).await,
+        Command::Inventory(cmd) => classify::run_inventory(cmd, settings).await,
+        Command::Alerts(cmd) => classify::run_alerts(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,
         Command::Bench(BenchCommand::Ingest { items }) => {
             crate::bench::ingest::run(items, settings).await
+        }
+        Command::Bench(BenchCommand::Classify { advisories }) => {
+            crate::bench::classify::run(advisories, &settings)
         }
         Command::Config(ConfigCommand::Show) => {
             print!("{}", settings.to_redacted_toml());

@@ -1,7 +1,7 @@
 //! Database access for ingest: raw documents, advisories (batched: a 20,000-item feed is a few
 //! hundred statements), revisions, CVE links and clusters, and source health with poll leases.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -540,6 +540,81 @@ pub async fn list(
         .all(db)
         .await
         .context("cannot read advisories")
+}
+
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> anyhow::Result<Vec<advisories::Model>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            advisories::Entity::find()
+                .filter(advisories::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await
+                .context("cannot read advisories")?,
+        );
+    }
+    out.sort_by_key(|a| a.id);
+    Ok(out)
+}
+
+/// CVE ids CISA KEV lists as known exploited (from every advisory of kind `kev`).
+pub async fn kev_cves(db: &impl ConnectionTrait) -> anyhow::Result<HashSet<String>> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT c.cve_id AS cve_id FROM advisory_cves c JOIN advisories a ON a.id = c.advisory_id \
+             WHERE a.kind = 'kev'",
+        ))
+        .await
+        .context("cannot read the KEV catalogue")?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<String>("", "cve_id")
+                .context("cannot read a CVE id")
+        })
+        .collect()
+}
+
+/// CVE ids of KEV entries added or changed after `since`, and the newest change time seen.
+pub async fn kev_changed_since(
+    db: &impl ConnectionTrait,
+    since: Option<DateTime<Utc>>,
+) -> anyhow::Result<(HashSet<String>, Option<DateTime<Utc>>)> {
+    let mut q = advisories::Entity::find().filter(advisories::Column::Kind.eq("kev"));
+    if let Some(t) = since {
+        q = q.filter(advisories::Column::ChangedAt.gt(t));
+    }
+    let changed = q.all(db).await.context("cannot read KEV entries")?;
+    let newest = changed.iter().map(|a| a.changed_at).max();
+    let cves = changed
+        .iter()
+        .flat_map(|a| serde_json::from_str::<Vec<String>>(&a.cve_ids).unwrap_or_default())
+        .collect();
+    Ok((cves, newest))
+}
+
+/// Advisories that mention any of these CVE ids.
+pub async fn advisories_with_cves(
+    db: &impl ConnectionTrait,
+    cves: &HashSet<String>,
+) -> anyhow::Result<HashSet<i64>> {
+    let list: Vec<String> = cves.iter().cloned().collect();
+    let mut out = HashSet::new();
+    for chunk in list.chunks(CHUNK) {
+        let ids: Vec<i64> = advisory_cves::Entity::find()
+            .select_only()
+            .column(advisory_cves::Column::AdvisoryId)
+            .filter(advisory_cves::Column::CveId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .context("cannot read CVE links")?;
+        out.extend(ids);
+    }
+    Ok(out)
 }
 
 pub async fn count(db: &impl ConnectionTrait) -> anyhow::Result<u64> {

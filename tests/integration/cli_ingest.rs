@@ -71,7 +71,7 @@ async fn ingest_file_reports_what_it_stored_and_a_broken_file_changes_nothing() 
     );
 
     let list = stdout(&env.run(&["advisories", "list", "--cve", "CVE-2024-21762"], ""));
-    assert!(list.contains("JVNVU#91234567"), "{list}");
+    assert!(list.contains("Fortinet製FortiOSにおける境界外書き込みの脆弱性"), "{list}");
     let id = store::find(&ctx.db, "jvn", "JVN#96321933")
         .await
         .unwrap()
@@ -269,4 +269,132 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
         .unwrap()
         .unwrap();
     assert!(status.success());
+}
+
+#[tokio::test]
+async fn classify_inventory_and_alert_commands_work_together() {
+    let env = TestEnv::new().await;
+    env.run(
+        &["ingest", "file", "--source", "jvn", "feeds/samples/jvn.rdf"],
+        "",
+    );
+    env.run(
+        &[
+            "ingest",
+            "file",
+            "--source",
+            "cisa-kev",
+            "feeds/samples/kev.json",
+        ],
+        "",
+    );
+    let bad = env.run(
+        &["inventory", "add", "--org", "131016", "--cpe", "fortios"],
+        "",
+    );
+    assert!(
+        stderr(&bad).contains("`fortios` is not a CPE name"),
+        "{}",
+        stderr(&bad)
+    );
+    let added = env.run(
+        &[
+            "inventory",
+            "add",
+            "--org",
+            "131016",
+            "--cpe",
+            "cpe:/o:fortinet:fortios",
+            "--versions",
+            ">=7.0, <7.2.7",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&added).starts_with("added #1: fortinet fortios (>=7.0, <7.2.7)"),
+        "{}",
+        stdout(&added)
+    );
+    let listed = stdout(&env.run(&["inventory", "list", "--org", "131016"], ""));
+    assert!(
+        listed.contains("東京都千代田区") && listed.contains(">=7.0, <7.2.7"),
+        "{listed}"
+    );
+
+    let classified = stdout(&env.run(&["classify"], ""));
+    assert!(
+        classified.starts_with("14 advisories classified under rules"),
+        "{classified}"
+    );
+    let again = stdout(&env.run(&["classify", "--all"], ""));
+    assert!(
+        again.contains("14 advisories classified") && again.contains("; 0 changed;"),
+        "{again}"
+    );
+
+    let list = stdout(&env.run(&["advisories", "list", "--source", "jvn"], ""));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("緊急") && l.contains("FortiOS")),
+        "{list}"
+    );
+    let ctx = AppContext::connect(env.settings()).await.unwrap();
+    let fortios = store::find(&ctx.db, "jvn", "JVNVU#91234567")
+        .await
+        .unwrap()
+        .unwrap();
+    let show = stdout(&env.run(&["advisories", "show", &fortios.id.to_string()], ""));
+    assert!(show.contains("severity    緊急 (CVSS 9.8)"), "{show}");
+    assert!(
+        show.contains("kev-known-exploited") && show.contains("CVE-2024-21762 in CISA KEV"),
+        "{show}"
+    );
+
+    let drafts = stdout(&env.run(&["alerts", "drafts"], ""));
+    let row = drafts
+        .lines()
+        .find(|l| l.contains("Fortinet"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("1 (製品台帳が一致する団体)") && row.contains("policy:kev-to-inventory"),
+        "{drafts}"
+    );
+    let id = row.split_whitespace().next().unwrap();
+    let show = stdout(&env.run(&["alerts", "show", id], ""));
+    assert!(
+        show.contains("131016  東京都千代田区  matched inventory: fortinet fortios"),
+        "{show}"
+    );
+
+    let manual = env.run(
+        &[
+            "alerts",
+            "draft",
+            "--advisory",
+            &fortios.id.to_string(),
+            "--to",
+            "pref:13+",
+            "--drill",
+            "--tlp",
+            "AMBER",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&manual).contains("(audience: 63 organisations)"),
+        "{}{}",
+        stdout(&manual),
+        stderr(&manual)
+    );
+    let refused = env.run(
+        &[
+            "alerts", "draft", "--title", "x", "--body", "y", "--to", "pref:99",
+        ],
+        "",
+    );
+    assert!(
+        stderr(&refused).contains("`pref:99` is not an audience"),
+        "{}",
+        stderr(&refused)
+    );
 }

@@ -8,6 +8,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod classify;
+mod classify_golden;
 mod cli;
 mod cli_ingest;
 mod corpus;

@@ -2,10 +2,16 @@
 
 pub mod advisories;
 pub mod advisory_attachments;
+pub mod advisory_classifications;
 pub mod advisory_cves;
 pub mod advisory_revisions;
+pub mod alert_advisories;
+pub mod alerts;
 pub mod audit_log;
+pub mod classification_changes;
+pub mod org_products;
 pub mod organisations;
 pub mod raw_documents;
 pub mod sources;
 pub mod users;
+pub mod worker_state;

@@ -1,0 +1,274 @@
+//! Alerts (注意喚起): drafts made from advisories, by hand or by the draft policy, with their
+//! audience, TLP, acknowledgement deadline and drill flag. Owns `alerts` and `alert_advisories`;
+//! reads advisories, classifications, organisations and inventories through their stores.
+//! Publishing (four eyes, fan-out) builds on this.
+
+pub mod audience;
+pub mod policy;
+pub mod render;
+pub mod store;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+
+use self::audience::AudienceSpec;
+use self::policy::DraftPolicy;
+use crate::audit::{self, Actor};
+use crate::classify::model::{Category, Classification};
+use crate::db::begin_write;
+use crate::db::entities::{advisories, alerts};
+use crate::domain::{Severity, Tlp};
+
+/// Where an alert is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertStatus {
+    Draft,
+    PendingApproval,
+    Published,
+    Withdrawn,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::PendingApproval => "pending_approval",
+            Self::Published => "published",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// What applying the draft policy to one advisory did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyOutcome {
+    NoRule,
+    Created { alert_id: i64, rule: String },
+    Joined { alert_id: i64 },
+}
+
+/// Applies the draft policy to a freshly classified advisory: drafts an alert for it, or adds it
+/// to the alert already made for its CVE cluster. Call inside the classification transaction.
+pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    advisory: &advisories::Model,
+    c: &Classification,
+) -> anyhow::Result<PolicyOutcome> {
+    if advisory.withdrawn {
+        return Ok(PolicyOutcome::NoRule);
+    }
+    let Some(rule) = policy.first_match(&advisory.kind, c) else {
+        return Ok(PolicyOutcome::NoRule);
+    };
+    let now = Utc::now();
+    let cluster = advisory.cluster_id.unwrap_or(advisory.id);
+    if let Some(existing) = store::for_cluster(db, cluster).await? {
+        store::link_advisory(db, existing.id, advisory.id).await?;
+        let current = Severity::parse(&existing.severity).unwrap_or(Severity::Info);
+        if existing.status == AlertStatus::Draft.as_str() && c.severity > current {
+            store::set_severity(db, existing.id, c.severity.as_str(), now).await?;
+        }
+        return Ok(PolicyOutcome::Joined {
+            alert_id: existing.id,
+        });
+    }
+    let ack = policy.ack_hours(Some(rule), c.severity);
+    let tlp = advisory
+        .tlp
+        .as_deref()
+        .and_then(|t| Tlp::parse(t).ok())
+        .unwrap_or(Tlp::Clear);
+    let note = format!(
+        "この下書きは配信ポリシー「{}」（{}）により自動作成されました。内容を確認・編集してから承認を依頼してください",
+        rule.id, rule.description
+    );
+    let alert = store::insert(
+        db,
+        store::NewAlert {
+            status: AlertStatus::Draft.as_str().into(),
+            title: render::title(advisory),
+            body: render::body(advisory, c, &note),
+            severity: c.severity.as_str().into(),
+            categories: serde_json::to_string(&c.categories)?,
+            tlp: tlp.as_str().into(),
+            ack_required: ack.is_some(),
+            ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
+            drill: false,
+            audience: serde_json::to_string(&rule.audience)?,
+            origin: format!("policy:{}", rule.id),
+            cluster_key: Some(cluster),
+        },
+        now,
+    )
+    .await?;
+    store::link_advisory(db, alert.id, advisory.id).await?;
+    audit::record(
+        db,
+        &Actor::System,
+        "alert.draft",
+        &format!("alert:{}", alert.id),
+        serde_json::json!({ "rule": rule.id, "advisory": advisory.id }),
+    )
+    .await?;
+    Ok(PolicyOutcome::Created {
+        alert_id: alert.id,
+        rule: rule.id.clone(),
+    })
+}
+
+/// A draft written by a person.
+pub struct DraftRequest {
+    pub advisory_ids: Vec<i64>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub severity: Option<Severity>,
+    pub tlp: Option<Tlp>,
+    pub audience: AudienceSpec,
+    pub ack_within_hours: Option<u32>,
+    pub drill: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no advisory {0}")]
+    UnknownAdvisory(i64),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Makes a draft from advisories (and their classification), with the audit entry.
+pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    req: DraftRequest,
+    actor: &Actor,
+) -> Result<alerts::Model, DraftError> {
+    if req.audience.is_empty() {
+        return Err(DraftError::Invalid("the audience is empty".into()));
+    }
+    if req.advisory_ids.is_empty() && (req.title.is_none() || req.body.is_none()) {
+        return Err(DraftError::Invalid(
+            "an alert written by hand needs a title and a body; or give the advisories it is based on".into(),
+        ));
+    }
+    if req.ack_within_hours.is_some_and(|h| h == 0 || h > 720) {
+        return Err(DraftError::Invalid(
+            "the acknowledgement deadline must be from 1 to 720 hours".into(),
+        ));
+    }
+    let mut advisories = Vec::new();
+    for id in &req.advisory_ids {
+        advisories.push(
+            crate::ingest::store::get(db, *id)
+                .await?
+                .ok_or(DraftError::UnknownAdvisory(*id))?,
+        );
+    }
+    let mut classification: Option<Classification> = None;
+    for a in &advisories {
+        if let Some(m) = crate::classify::store::get(db, a.id).await? {
+            let c = crate::classify::store::to_domain(&m);
+            if classification
+                .as_ref()
+                .is_none_or(|x| c.severity > x.severity)
+            {
+                classification = Some(c);
+            }
+        }
+    }
+    let severity = req
+        .severity
+        .or(classification.as_ref().map(|c| c.severity))
+        .unwrap_or(Severity::Info);
+    let categories: Vec<Category> = classification
+        .as_ref()
+        .map(|c| c.categories.clone())
+        .unwrap_or_else(|| vec![Category::Other]);
+    let title = match (&req.title, advisories.first()) {
+        (Some(t), _) => t.trim().to_owned(),
+        (None, Some(a)) => render::title(a),
+        (None, None) => String::new(),
+    };
+    if title.is_empty() || title.chars().count() > 300 || title.chars().any(char::is_control) {
+        return Err(DraftError::Invalid(
+            "the title must be 1–300 characters, without control characters".into(),
+        ));
+    }
+    let body = match (&req.body, advisories.first(), &classification) {
+        (Some(b), _, _) => b.trim().to_owned(),
+        (None, Some(a), Some(c)) => render::body(a, c, "中央の担当者が作成した下書きです"),
+        _ => {
+            return Err(DraftError::Invalid(
+                "classify the advisory first, or give a body".into(),
+            ));
+        }
+    };
+    if body.is_empty() || body.chars().count() > 100_000 {
+        return Err(DraftError::Invalid(
+            "the body must be 1–100,000 characters".into(),
+        ));
+    }
+    let ack = req
+        .ack_within_hours
+        .or_else(|| policy.ack_hours(None, severity));
+    let tlp = req.tlp.unwrap_or_else(|| {
+        advisories
+            .iter()
+            .filter_map(|a| a.tlp.as_deref().and_then(|t| Tlp::parse(t).ok()))
+            .max()
+            .unwrap_or(Tlp::Clear)
+    });
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let alert = store::insert(
+        &txn,
+        store::NewAlert {
+            status: AlertStatus::Draft.as_str().into(),
+            title,
+            body,
+            severity: severity.as_str().into(),
+            categories: serde_json::to_string(&categories).map_err(anyhow::Error::new)?,
+            tlp: tlp.as_str().into(),
+            ack_required: ack.is_some(),
+            ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
+            drill: req.drill,
+            audience: serde_json::to_string(&req.audience).map_err(anyhow::Error::new)?,
+            origin: actor.to_string(),
+            cluster_key: None,
+        },
+        Utc::now(),
+    )
+    .await?;
+    for a in &advisories {
+        store::link_advisory(&txn, alert.id, a.id).await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        "alert.draft",
+        &format!("alert:{}", alert.id),
+        serde_json::json!({ "advisories": req.advisory_ids, "audience": req.audience }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(alert)
+}
+
+/// The products of an alert's advisories (for inventory audiences).
+pub async fn products_of(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Vec<crate::classify::model::ProductRef>> {
+    let ids = store::advisory_ids(db, alert_id).await?;
+    let mut out = Vec::new();
+    for c in crate::classify::store::get_many(db, &ids).await? {
+        for p in crate::classify::store::to_domain(&c).products {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}

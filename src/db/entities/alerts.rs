@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "alerts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub status: String,
+    pub title: String,
+    pub body: String,
+    pub severity: String,
+    /// JSON array of category ids.
+    pub categories: String,
+    pub tlp: String,
+    pub ack_required: bool,
+    pub ack_within_hours: Option<i32>,
+    pub drill: bool,
+    /// JSON audience specification.
+    pub audience: String,
+    /// Who or what made it: `policy:<rule>`, `user:<id>`, `cli:<os user>`.
+    pub origin: String,
+    /// The advisory cluster a policy draft was made for (one draft per cluster).
+    pub cluster_key: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
