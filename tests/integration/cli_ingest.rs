@@ -71,7 +71,10 @@ async fn ingest_file_reports_what_it_stored_and_a_broken_file_changes_nothing() 
     );
 
     let list = stdout(&env.run(&["advisories", "list", "--cve", "CVE-2024-21762"], ""));
-    assert!(list.contains("Fortinet製FortiOSにおける境界外書き込みの脆弱性"), "{list}");
+    assert!(
+        list.contains("Fortinet製FortiOSにおける境界外書き込みの脆弱性"),
+        "{list}"
+    );
     let id = store::find(&ctx.db, "jvn", "JVN#96321933")
         .await
         .unwrap()

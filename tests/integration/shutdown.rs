@@ -20,7 +20,11 @@ async fn serve(env: &TestEnv, extra: &[&str]) -> (Child, Option<u16>) {
     let workers_only = extra.contains(&"workers");
     let mut child = Command::from(env.command(&args))
         .stdout(Stdio::piped())
-        .stderr(if workers_only { Stdio::piped() } else { Stdio::null() })
+        .stderr(if workers_only {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .kill_on_drop(true)
         .spawn()
         .unwrap();
