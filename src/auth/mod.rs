@@ -54,7 +54,7 @@ pub enum AddUserError {
     UnknownOrganisation(OrgCode),
     #[error("{0}")]
     RoleMismatch(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Password(#[from] password::PasswordError),
     #[error("the display name is too long (at most 100 characters)")]
     NameTooLong,
