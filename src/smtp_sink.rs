@@ -66,6 +66,10 @@ pub trait SinkPolicy: Send + Sync + 'static {
     fn on_data(&self, _txn: &Transaction) -> DataOutcome {
         DataOutcome::Reply(Reply::new(250, "2.0.0 OK queued"))
     }
+    /// Whether EHLO announces PIPELINING (the sink handles pipelined commands either way).
+    fn pipelining(&self) -> bool {
+        true
+    }
 }
 
 /// Accepts everything.
@@ -208,7 +212,8 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                 writer
                     .write_all(
                         format!(
-                            "250-noroshi-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE {MAX_MESSAGE_BYTES}\r\n"
+                            "250-noroshi-sink\r\n{}250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE {MAX_MESSAGE_BYTES}\r\n",
+                            if policy.pipelining() { "250-PIPELINING\r\n" } else { "" }
                         )
                         .as_bytes(),
                     )
@@ -238,52 +243,49 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     reply
                 }
             },
-            "DATA" => {
-                let Some(from) = mail_from.take() else {
-                    write_reply(&mut writer, &Reply::new(503, "5.5.1 MAIL first")).await?;
-                    continue;
-                };
-                if rcpts.is_empty() {
-                    write_reply(&mut writer, &Reply::new(554, "5.5.1 no valid recipients")).await?;
-                    continue;
-                }
-                write_reply(
-                    &mut writer,
-                    &Reply::new(354, "end data with <CR><LF>.<CR><LF>"),
-                )
-                .await?;
-                writer.flush().await?;
-                let Some(data) = read_data(&mut reader).await? else {
-                    write_reply(&mut writer, &Reply::new(552, "5.3.4 message too big")).await?;
+            // Refusals are answered like any other command, so pipelined clients get them.
+            "DATA" => match (mail_from.take(), rcpts.is_empty()) {
+                (None, _) => Reply::new(503, "5.5.1 MAIL first"),
+                (Some(_), true) => Reply::new(554, "5.5.1 no valid recipients"),
+                (Some(from), false) => {
+                    write_reply(
+                        &mut writer,
+                        &Reply::new(354, "end data with <CR><LF>.<CR><LF>"),
+                    )
+                    .await?;
                     writer.flush().await?;
-                    return Ok(());
-                };
-                let txn = Transaction {
-                    mail_from: from,
-                    rcpt_to: std::mem::take(&mut rcpts),
-                    data,
-                };
-                match policy.on_data(&txn) {
-                    DataOutcome::Drop => return Ok(()),
-                    DataOutcome::Reply(reply) => {
-                        if reply.code / 100 == 2 {
-                            if let Ok(mut r) = shared.received.lock() {
-                                if shared.record {
-                                    r.push(txn);
-                                } else {
-                                    r.push(Transaction {
-                                        mail_from: String::new(),
-                                        rcpt_to: Vec::new(),
-                                        data: Vec::new(),
-                                    });
+                    let Some(data) = read_data(&mut reader).await? else {
+                        write_reply(&mut writer, &Reply::new(552, "5.3.4 message too big")).await?;
+                        writer.flush().await?;
+                        return Ok(());
+                    };
+                    let txn = Transaction {
+                        mail_from: from,
+                        rcpt_to: std::mem::take(&mut rcpts),
+                        data,
+                    };
+                    match policy.on_data(&txn) {
+                        DataOutcome::Drop => return Ok(()),
+                        DataOutcome::Reply(reply) => {
+                            if reply.code / 100 == 2 {
+                                if let Ok(mut r) = shared.received.lock() {
+                                    if shared.record {
+                                        r.push(txn);
+                                    } else {
+                                        r.push(Transaction {
+                                            mail_from: String::new(),
+                                            rcpt_to: Vec::new(),
+                                            data: Vec::new(),
+                                        });
+                                    }
                                 }
+                                shared.arrived.notify_waiters();
                             }
-                            shared.arrived.notify_waiters();
+                            reply
                         }
-                        reply
                     }
                 }
-            }
+            },
             "RSET" => {
                 mail_from = None;
                 rcpts.clear();
