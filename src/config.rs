@@ -51,6 +51,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Classification rules and the draft policy.
     pub classify: ClassifySettings,
+    /// Outgoing mail: relay, sender, DKIM, pace.
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -225,6 +227,63 @@ impl Default for ClassifySettings {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:25` (plain), `smtp://host:587?tls=starttls`, `smtps://host:465`, with
+    /// `user:password@` when the relay wants it. Unset: messages are written as .eml files under
+    /// the data directory. May hold a password, so it is a secret.
+    #[serde(serialize_with = "serialize_database_url")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender, `Name <address>`; its domain names Message-IDs and is the DKIM domain.
+    pub from: String,
+    /// Persistent SMTP connections per delivery lane.
+    pub connections: usize,
+    /// Most messages per second to the relay (0 = no limit); enforced where mail is sent.
+    pub rate_per_second: u32,
+    /// Messages claimed per unit of work.
+    pub batch: usize,
+    /// Attempts before a temporarily failing recipient is given up.
+    pub max_attempts: u32,
+    /// First retry delay in seconds; doubles per attempt, with jitter.
+    pub retry_base_secs: u64,
+    /// How long a claimed message may stay in `sending` before another worker takes it over.
+    pub lease_secs: u64,
+    /// Add an HTML alternative after the plain text (UTF-8 recipients only).
+    pub html: bool,
+    /// DKIM signing domain; unset means the From domain.
+    pub dkim_domain: Option<String>,
+    /// DKIM selector for the RSA key.
+    pub dkim_selector: String,
+    /// PEM file of the RSA-2048 (or larger) DKIM key; unset: no DKIM signature.
+    pub dkim_rsa_key: Option<PathBuf>,
+    /// Selector for the additional Ed25519 signature.
+    pub dkim_ed25519_selector: String,
+    /// PEM (PKCS#8) file of an Ed25519 key for a second signature (RFC 8463).
+    pub dkim_ed25519_key: Option<PathBuf>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Noroshi 自治体CEPTOAR <noreply@noroshi.example>".into(),
+            connections: 4,
+            rate_per_second: 0,
+            batch: 500,
+            max_attempts: 8,
+            retry_base_secs: 60,
+            lease_secs: 120,
+            html: true,
+            dkim_domain: None,
+            dkim_selector: "noroshi".into(),
+            dkim_rsa_key: None,
+            dkim_ed25519_selector: "noroshi-ed".into(),
+            dkim_ed25519_key: None,
+        }
+    }
+}
+
 /// Which halves of the hub run in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessRoles {
@@ -353,6 +412,28 @@ impl Settings {
             DatabaseKind::of_url(url.expose_secret())
                 .map_err(|reason| invalid("database.url", reason))?;
         }
+        for (key, path) in [
+            ("ingest.catalogue", &self.ingest.catalogue),
+            ("classify.rules", &self.classify.rules),
+            ("classify.policy", &self.classify.policy),
+        ] {
+            if !path.is_file() {
+                let from = std::env::current_dir()
+                    .map(|d| format!(" (relative to {})", d.display()))
+                    .unwrap_or_default();
+                let hint = if path.is_relative() {
+                    format!(
+                        "{from}; run Noroshi from the folder that holds feeds/, or give an absolute path"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(invalid(
+                    key,
+                    format!("{} is not a readable file{hint}", path.display()),
+                ));
+            }
+        }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
@@ -368,6 +449,24 @@ impl Settings {
             None,
         )
         .map_err(|e| invalid("auth.argon2_memory_kib", format!("argon2 parameters: {e}")))?;
+        if self.mail.connections == 0 || self.mail.connections > 64 {
+            return Err(invalid("mail.connections", "must be from 1 to 64"));
+        }
+        if self.mail.batch == 0 || self.mail.batch > 5000 {
+            return Err(invalid("mail.batch", "must be from 1 to 5000"));
+        }
+        if self.mail.max_attempts == 0 {
+            return Err(invalid("mail.max_attempts", "must be at least 1"));
+        }
+        if self.mail.lease_secs == 0 {
+            return Err(invalid("mail.lease_secs", "must be at least 1"));
+        }
+        crate::delivery::mime::Mailbox::parse(&self.mail.from)
+            .map_err(|e| invalid("mail.from", e))?;
+        if let Some(url) = &self.mail.smtp_url {
+            crate::delivery::transport::RelayUrl::parse(url.expose_secret())
+                .map_err(|e| invalid("mail.smtp_url", e))?;
+        }
         if self.ingest.pollers == 0 || self.ingest.pollers > 32 {
             return Err(invalid("ingest.pollers", "must be from 1 to 32"));
         }

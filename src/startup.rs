@@ -36,6 +36,8 @@ pub struct AppContext {
     pub policy: Arc<DraftPolicy>,
     /// The client for upstream fetches.
     pub http: reqwest::Client,
+    /// Turns ledger rows into mail (relay or .eml outbox, DKIM).
+    pub mailer: Arc<crate::delivery::Mailer>,
     /// This process, as named in leases it holds.
     pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
@@ -68,7 +70,9 @@ impl AppContext {
             .collect();
         crate::ingest::store::ensure_sources(&db, &keys, chrono::Utc::now()).await?;
         let http = crate::ingest::fetch::client(&settings.app.base_url)?;
+        let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
         Ok(Self {
+            mailer,
             settings: Arc::new(settings),
             db,
             metrics: Metrics::new(),
@@ -269,5 +273,24 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
             async move { crate::classify::worker::try_execute_task(&c).await }
         },
     )));
+    for lane in [
+        crate::delivery::worker::Lane::Urgent,
+        crate::delivery::worker::Lane::All,
+    ] {
+        let c = ctx.clone();
+        handles.push(tokio::spawn(run_until_stopped(
+            lane.name(),
+            ctx.shutdown.clone(),
+            Pace {
+                idle: std::time::Duration::from_millis(250),
+                ..Pace::default()
+            },
+            move || {
+                let c = c.clone();
+                async move { crate::delivery::worker::try_execute_task(&c, lane).await }
+            },
+        )));
+    }
+    tracing::info!(mail = %ctx.mailer.describe(), dkim = ctx.mailer.signs(), "mail delivery lanes started");
     handles
 }

@@ -8,6 +8,7 @@ mod m20261122_000002_users;
 mod m20261122_000003_audit_log;
 mod m20261122_000004_ingest;
 mod m20261122_000005_classify_alerts;
+mod m20261122_000006_publish_delivery;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_audit_log::Migration),
             Box::new(m20261122_000004_ingest::Migration),
             Box::new(m20261122_000005_classify_alerts::Migration),
+            Box::new(m20261122_000006_publish_delivery::Migration),
         ]
     }
 }

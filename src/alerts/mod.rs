@@ -5,6 +5,7 @@
 
 pub mod audience;
 pub mod policy;
+pub mod publish;
 pub mod render;
 pub mod store;
 

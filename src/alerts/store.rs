@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::db::entities::{alert_advisories, alerts};
+use crate::db::entities::{alert_advisories, alert_audience, alert_revisions, alerts};
 
 /// A draft about to be written.
 pub struct NewAlert {
@@ -130,4 +130,238 @@ pub async fn advisory_ids(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::R
         .into_iter()
         .map(|l| l.advisory_id)
         .collect())
+}
+
+pub async fn set_submitted(
+    db: &impl ConnectionTrait,
+    id: i64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    alerts::ActiveModel {
+        id: Set(id),
+        status: Set(super::AlertStatus::PendingApproval.as_str().into()),
+        submitted_by: Set(Some(by.to_owned())),
+        submitted_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot update the alert")?;
+    Ok(())
+}
+
+/// The revision an idempotency key published, if any.
+pub async fn revision_by_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> anyhow::Result<Option<alert_revisions::Model>> {
+    alert_revisions::Entity::find()
+        .filter(alert_revisions::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await
+        .context("cannot read revisions")
+}
+
+pub async fn first_revision(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Option<alert_revisions::Model>> {
+    alert_revisions::Entity::find()
+        .filter(alert_revisions::Column::AlertId.eq(alert_id))
+        .filter(alert_revisions::Column::Number.eq(1))
+        .one(db)
+        .await
+        .context("cannot read revisions")
+}
+
+pub async fn revisions(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Vec<alert_revisions::Model>> {
+    alert_revisions::Entity::find()
+        .filter(alert_revisions::Column::AlertId.eq(alert_id))
+        .order_by_asc(alert_revisions::Column::Number)
+        .all(db)
+        .await
+        .context("cannot read revisions")
+}
+
+pub async fn revision(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> anyhow::Result<Option<alert_revisions::Model>> {
+    alert_revisions::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read revisions")
+}
+
+/// A published revision about to be written.
+pub struct NewRevision {
+    pub alert_id: i64,
+    pub number: i32,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub changes: Option<String>,
+    pub severity: String,
+    pub tlp: String,
+    pub categories: String,
+    pub drill: bool,
+    pub ack_deadline: Option<DateTime<Utc>>,
+    pub submitted_by: String,
+    pub approved_by: String,
+    pub idempotency_key: Option<String>,
+    pub recipients: i32,
+}
+
+pub async fn insert_revision(
+    db: &impl ConnectionTrait,
+    r: NewRevision,
+    now: DateTime<Utc>,
+) -> anyhow::Result<alert_revisions::Model> {
+    alert_revisions::ActiveModel {
+        alert_id: Set(r.alert_id),
+        number: Set(r.number),
+        kind: Set(r.kind),
+        title: Set(r.title),
+        body: Set(r.body),
+        changes: Set(r.changes),
+        severity: Set(r.severity),
+        tlp: Set(r.tlp),
+        categories: Set(r.categories),
+        drill: Set(r.drill),
+        ack_deadline: Set(r.ack_deadline),
+        submitted_by: Set(r.submitted_by),
+        approved_by: Set(r.approved_by),
+        idempotency_key: Set(r.idempotency_key),
+        recipients: Set(r.recipients),
+        published_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .context("cannot write the revision")
+}
+
+/// The organisations an alert has reached.
+pub async fn audience(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Vec<alert_audience::Model>> {
+    alert_audience::Entity::find()
+        .filter(alert_audience::Column::AlertId.eq(alert_id))
+        .order_by_asc(alert_audience::Column::OrganisationId)
+        .all(db)
+        .await
+        .context("cannot read the alert's audience")
+}
+
+pub async fn add_audience(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org: i64,
+    reasons: &[String],
+    revision: i32,
+) -> anyhow::Result<()> {
+    alert_audience::Entity::insert(alert_audience::ActiveModel {
+        alert_id: Set(alert_id),
+        organisation_id: Set(org),
+        reasons: Set(serde_json::to_string(reasons)?),
+        first_revision: Set(revision),
+    })
+    .on_conflict_do_nothing_on([
+        alert_audience::Column::AlertId,
+        alert_audience::Column::OrganisationId,
+    ])
+    .exec(db)
+    .await
+    .context("cannot record the alert's audience")?;
+    Ok(())
+}
+
+pub async fn set_published(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: &str,
+    revision: i32,
+    public_id: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    alerts::ActiveModel {
+        id: Set(id),
+        status: Set(status.to_owned()),
+        published_revision: Set(revision),
+        public_id: Set(Some(public_id.to_owned())),
+        pending_changes: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot update the alert")?;
+    Ok(())
+}
+
+/// The highest public id starting with `prefix` (`NRS-2026-`).
+pub async fn max_public_id(
+    db: &impl ConnectionTrait,
+    prefix: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(alerts::Entity::find()
+        .filter(alerts::Column::PublicId.starts_with(prefix))
+        .order_by_desc(alerts::Column::PublicId)
+        .one(db)
+        .await
+        .context("cannot read alerts")?
+        .and_then(|a| a.public_id))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn update_content(
+    db: &impl ConnectionTrait,
+    id: i64,
+    title: Option<&str>,
+    body: Option<&str>,
+    severity: Option<&str>,
+    tlp: Option<&str>,
+    pending_changes: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut row = alerts::ActiveModel {
+        id: Set(id),
+        status: Set(super::AlertStatus::Draft.as_str().into()),
+        pending_changes: Set(pending_changes.map(str::to_owned)),
+        submitted_by: Set(None),
+        submitted_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(t) = title {
+        row.title = Set(t.to_owned());
+    }
+    if let Some(b) = body {
+        row.body = Set(b.to_owned());
+    }
+    if let Some(s) = severity {
+        row.severity = Set(s.to_owned());
+    }
+    if let Some(t) = tlp {
+        row.tlp = Set(t.to_owned());
+    }
+    row.update(db).await.context("cannot update the alert")?;
+    Ok(())
+}
+
+pub async fn by_public_id(
+    db: &impl ConnectionTrait,
+    public_id: &str,
+) -> anyhow::Result<Option<alerts::Model>> {
+    alerts::Entity::find()
+        .filter(alerts::Column::PublicId.eq(public_id))
+        .one(db)
+        .await
+        .context("cannot read alerts")
 }

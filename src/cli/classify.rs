@@ -158,6 +158,8 @@ pub async fn run_inventory(cmd: InventoryCommand, settings: Settings) -> anyhow:
 
 #[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
+    #[command(flatten)]
+    Publish(super::publish::PublishCommand),
     /// Drafts waiting for review, with how many organisations each would reach.
     Drafts,
     /// One alert: its text, the advisories behind it, and its audience organisation by
@@ -173,16 +175,22 @@ pub enum AlertsCommand {
     /// Audience selectors (repeat --to): all, prefectures, pref:13, pref:13+ (with its
     /// municipalities), org:131016, inventory (organisations whose products match).
     Draft {
+        /// An advisory the alert is based on (its number in `noroshi advisories list`); repeat.
         #[arg(long = "advisory")]
         advisories: Vec<i64>,
+        /// An audience selector (see above); repeat to combine.
         #[arg(long = "to", required = true)]
         to: Vec<String>,
+        /// The subject line (default: from the advisories).
         #[arg(long)]
         title: Option<String>,
+        /// The body, plain text (default: drafted from the advisories).
         #[arg(long)]
         body: Option<String>,
+        /// 緊急, 重要, 注意 or 情報 (critical, high, medium, info); default from the advisories.
         #[arg(long, value_parser = Severity::parse)]
         severity: Option<Severity>,
+        /// CLEAR, GREEN, AMBER, AMBER+STRICT or RED (default from policy).
         #[arg(long, value_parser = Tlp::parse)]
         tlp: Option<Tlp>,
         /// Hours to acknowledge (default from severity).
@@ -191,6 +199,10 @@ pub enum AlertsCommand {
         /// A communication drill (連絡体制の確認訓練).
         #[arg(long)]
         drill: bool,
+        /// The central operator writing it (recorded as its author for the four-eyes rule);
+        /// default: the operating-system user.
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
+        author: Option<crate::auth::EmailAddress>,
     },
 }
 
@@ -205,8 +217,13 @@ async fn audience_of(
 }
 
 pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Result<()> {
+    let cmd = match cmd {
+        AlertsCommand::Publish(p) => return super::publish::run_publish(p, settings).await,
+        other => other,
+    };
     let ctx = AppContext::connect(settings).await?;
     match cmd {
+        AlertsCommand::Publish(_) => Ok(()),
         AlertsCommand::Drafts => {
             let mut rows = Vec::new();
             for a in
@@ -300,8 +317,29 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
             tlp,
             ack_within_hours,
             drill,
+            author,
         } => {
             let audience = AudienceSpec::parse_selectors(&to)?;
+            let actor = match author {
+                None => Actor::cli(),
+                Some(email) => {
+                    let user = crate::auth::store::find_by_email(&ctx.db, &email)
+                        .await?
+                        .with_context(|| format!("no user has the address {email}"))?;
+                    anyhow::ensure!(
+                        matches!(
+                            user.role,
+                            crate::auth::Role::CentralOperator | crate::auth::Role::Admin
+                        ),
+                        "drafting alerts is for central operators; {email} is {}",
+                        user.role
+                    );
+                    Actor::User {
+                        id: user.id.0,
+                        email: user.email.to_string(),
+                    }
+                }
+            };
             let alert = alerts::create_draft(
                 &ctx.db,
                 &ctx.policy,
@@ -315,7 +353,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                     ack_within_hours,
                     drill,
                 },
-                &Actor::cli(),
+                &actor,
             )
             .await?;
             let members = audience_of(&ctx, &alert).await?.len();

@@ -91,6 +91,7 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     let ctx = AppContext::connect(settings).await?;
     let accounts = create_demo_users(&ctx).await?;
     deliver_sample_mail(&ctx)?;
+    let drill = publish_demo_drill(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -100,10 +101,100 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     println!("Noroshi demo: data in {}", data_dir.display());
     println!("Demo accounts (passwords are shown only now):");
     table(&["role", "organisation", "email", "password"], accounts);
+    if let Some(line) = drill {
+        println!("{line}");
+    }
     println!("Open {url}  (stop with ctrl-c)");
     app.run_until_stopped().await?;
     drop(temp);
     Ok(())
+}
+
+/// Gives 東京都 and its municipalities a contact each and publishes a communication drill to
+/// them through the real four-eyes path, so the mail lanes have something to send. Once only.
+async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> {
+    use crate::alerts::{self, DraftRequest, audience::AudienceSpec, publish};
+    use crate::contacts::{self, ContactKind, Language, MailEncoding};
+    use crate::domain::{Severity, Tlp};
+
+    let tokyo = crate::registry::store::list(
+        &ctx.db,
+        crate::registry::store::OrgFilter {
+            prefecture: Some(crate::registry::Prefecture::parse("13")?),
+            kind: None,
+        },
+    )
+    .await?;
+    let Some(metro) = tokyo.iter().find(|o| o.code.to_string() == "130001") else {
+        return Ok(None);
+    };
+    if !contacts::store::list_for_org(&ctx.db, metro.id)
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    for org in &tokyo {
+        let email = EmailAddress::parse(&format!("joho@{}.demo.example", org.code))?;
+        contacts::add_contact(
+            &ctx.db,
+            org.code,
+            email,
+            ContactKind::Primary,
+            Language::Ja,
+            MailEncoding::Utf8,
+            &Actor::System,
+        )
+        .await?;
+    }
+    contacts::add_contact(
+        &ctx.db,
+        OrgCode::parse("131016")?,
+        EmailAddress::parse("joho@city.chiyoda.demo.example")?,
+        ContactKind::Backup,
+        Language::Ja,
+        MailEncoding::Iso2022Jp,
+        &Actor::System,
+    )
+    .await?;
+    let user = |email: &'static str| async move {
+        let email = EmailAddress::parse(email)?;
+        auth::store::find_by_email(&ctx.db, &email)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo user {email} is missing"))
+    };
+    let operator = user("operator@soumu.demo.example").await?;
+    let approver = user("approver@soumu.demo.example").await?;
+    let draft = alerts::create_draft(
+        &ctx.db,
+        &ctx.policy,
+        DraftRequest {
+            advisory_ids: vec![],
+            title: Some("連絡体制の確認訓練（東京都及び都内区市町村）".into()),
+            body: Some(
+                "本メールは連絡体制の確認訓練です。実際の脅威に関する連絡ではありません。\n\n\
+                 受信を確認したら、期限までに Noroshi ポータルで「受領」を報告してください。\n\
+                 連絡先に変更がある場合は、設定画面で更新してください。\n"
+                    .into(),
+            ),
+            severity: Some(Severity::Info),
+            tlp: Some(Tlp::Green),
+            audience: AudienceSpec::parse_selectors(&["pref:13+"])?,
+            ack_within_hours: Some(72),
+            drill: true,
+        },
+        &crate::alerts::publish::actor_of(&operator),
+    )
+    .await?;
+    publish::submit(&ctx.db, draft.id, &operator).await?;
+    let report = publish::approve(&ctx.db, &ctx.rules, draft.id, &approver, None).await?;
+    Ok(Some(format!(
+        "Demo drill {} published to {} organisations: {} messages, sent to {}",
+        report.public_id,
+        report.organisations,
+        report.deliveries,
+        ctx.mailer.describe()
+    )))
 }
 
 /// Puts each mail source's sample into its Maildir, as the mail system would.

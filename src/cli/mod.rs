@@ -6,6 +6,7 @@ mod demo;
 mod ingest;
 mod org;
 pub mod output;
+mod publish;
 mod user;
 
 use std::path::PathBuf;
@@ -67,9 +68,17 @@ pub enum Command {
     /// Products each organisation runs (for matching advisories and audiences).
     #[command(subcommand)]
     Inventory(classify::InventoryCommand),
-    /// Alert drafts and their audiences.
+    /// Alerts: drafts and their audiences, four-eyes publication, revisions, withdrawal.
     #[command(subcommand)]
     Alerts(classify::AlertsCommand),
+    /// The mail addresses each organisation receives alerts at.
+    #[command(subcommand)]
+    Contact(publish::ContactCommand),
+    /// The delivery ledger of one alert: every recipient and what happened to its message.
+    Deliveries(publish::DeliveriesArgs),
+    /// Outgoing mail.
+    #[command(subcommand)]
+    Mail(publish::MailCommand),
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -93,6 +102,19 @@ pub enum BenchCommand {
     Classify {
         #[arg(long, default_value_t = 20_000)]
         advisories: usize,
+    },
+    /// Publish one alert to N recipients over all local governments and send it into a
+    /// loopback SMTP sink (postfix's smtp-sink when installed); prints messages/s and the time
+    /// from approval to the last ledger row, with and without DKIM.
+    Fanout {
+        #[arg(long, default_value_t = 10_000)]
+        recipients: usize,
+        /// SMTP connections per mail lane.
+        #[arg(long, default_value_t = 4)]
+        connections: usize,
+        /// Send to the in-process sink even when postfix's smtp-sink is installed.
+        #[arg(long)]
+        in_process_sink: bool,
     },
 }
 
@@ -187,10 +209,18 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Classify { all } => classify::run_classify(all, settings).await,
         Command::Inventory(cmd) => classify::run_inventory(cmd, settings).await,
         Command::Alerts(cmd) => classify::run_alerts(cmd, settings).await,
+        Command::Contact(cmd) => publish::run_contact(cmd, settings).await,
+        Command::Deliveries(args) => publish::run_deliveries(args, settings).await,
+        Command::Mail(cmd) => publish::run_mail(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,
         Command::Bench(BenchCommand::Ingest { items }) => {
             crate::bench::ingest::run(items, settings).await
         }
+        Command::Bench(BenchCommand::Fanout {
+            recipients,
+            connections,
+            in_process_sink,
+        }) => crate::bench::fanout::run(recipients, connections, in_process_sink, &settings).await,
         Command::Bench(BenchCommand::Classify { advisories }) => {
             crate::bench::classify::run(advisories, &settings)
         }

@@ -25,6 +25,12 @@ pub struct HttpLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// sent, deferred or failed.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PollLabels {
     pub source: String,
     /// ingested, not_modified or failed.
@@ -48,6 +54,8 @@ pub struct Metrics {
     pub source_failures: Family<SourceLabels, Gauge>,
     pub source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     pub source_items_seen: Family<SourceLabels, Gauge>,
+    /// Delivery attempts made by this process, by outcome.
+    pub mail_deliveries: Family<DeliveryLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -105,6 +113,12 @@ impl Metrics {
             "Items read from each source since it was registered",
             source_items_seen.clone(),
         );
+        let mail_deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "mail_deliveries",
+            "Mail delivery attempts made by this process, by outcome",
+            mail_deliveries.clone(),
+        );
         Arc::new(Self {
             registry,
             http_requests,
@@ -114,7 +128,16 @@ impl Metrics {
             source_failures,
             source_last_success,
             source_items_seen,
+            mail_deliveries,
         })
+    }
+
+    pub fn record_deliveries(&self, outcome: &str, n: u64) {
+        self.mail_deliveries
+            .get_or_create(&DeliveryLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(n);
     }
 
     pub fn record_poll(&self, source: &str, outcome: &str) {

@@ -23,6 +23,15 @@ pub struct Model {
     pub cluster_key: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `NRS-2026-0001`, given at first publication.
+    pub public_id: Option<String>,
+    /// Who submitted the current version for approval (`user:<id>:<email>`).
+    pub submitted_by: Option<String>,
+    pub submitted_at: Option<DateTimeUtc>,
+    /// How many revisions (第N報) have gone out.
+    pub published_revision: i32,
+    /// What the version waiting for approval changes, in the operator's words.
+    pub pending_changes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,468 @@
+//! Four eyes and publication: an operator submits a draft, an approver who neither wrote nor
+//! submitted it approves it, and approval publishes revision N (第N報) in one transaction — the
+//! resolved audience, one delivery row per active contact, the revision record and the audit
+//! entries all land together or not at all. An idempotency key makes a repeated approval return
+//! the first result instead of sending twice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+
+use super::audience::{self, AudienceSpec};
+use super::{AlertStatus, store};
+use crate::audit::{self, Actor};
+use crate::auth::{Role, User};
+use crate::classify::rules::Rules;
+use crate::contacts;
+use crate::db::begin_write;
+use crate::db::entities::alerts;
+use crate::domain::{Severity, Tlp};
+use crate::registry::OrgId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("no alert {0}")]
+    NotFound(i64),
+    #[error("alert {alert} is {state}; this needs it to be {needed}")]
+    WrongState {
+        alert: i64,
+        state: String,
+        needed: &'static str,
+    },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the idempotency key {0} was already used for another alert")]
+    KeyReused(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// How a portal user appears in the audit log.
+pub fn actor_of(user: &User) -> Actor {
+    Actor::User {
+        id: user.id.0,
+        email: user.email.to_string(),
+    }
+}
+
+/// The user id in an actor string `user:<id>:<email>`.
+fn user_id_of(actor: &str) -> Option<i64> {
+    actor.strip_prefix("user:")?.split(':').next()?.parse().ok()
+}
+
+fn need_state(alert: &alerts::Model, status: AlertStatus) -> Result<(), PublishError> {
+    if alert.status == status.as_str() {
+        Ok(())
+    } else {
+        Err(PublishError::WrongState {
+            alert: alert.id,
+            state: alert.status.clone(),
+            needed: status.as_str(),
+        })
+    }
+}
+
+async fn load(db: &impl ConnectionTrait, id: i64) -> Result<alerts::Model, PublishError> {
+    store::get(db, id).await?.ok_or(PublishError::NotFound(id))
+}
+
+/// An operator asks for approval.
+pub async fn submit<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    alert_id: i64,
+    user: &User,
+) -> Result<(), PublishError> {
+    if !matches!(user.role, Role::CentralOperator | Role::Admin) {
+        return Err(PublishError::Forbidden(format!(
+            "submitting alerts is for central operators; {} is {}",
+            user.email, user.role
+        )));
+    }
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let alert = load(&txn, alert_id).await?;
+    need_state(&alert, AlertStatus::Draft)?;
+    let actor = actor_of(user);
+    store::set_submitted(&txn, alert_id, &actor.to_string(), Utc::now()).await?;
+    audit::record(
+        &txn,
+        &actor,
+        "alert.submit",
+        &format!("alert:{alert_id}"),
+        serde_json::json!({ "revision": alert.published_revision + 1 }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(())
+}
+
+/// What a publication did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishReport {
+    pub alert_id: i64,
+    pub public_id: String,
+    pub revision: i32,
+    pub organisations: usize,
+    pub deliveries: usize,
+    /// Organisations in the audience with no active contact (they see it in the portal only).
+    pub without_contacts: usize,
+    /// True when the idempotency key had already published this; nothing new was sent.
+    pub repeated: bool,
+}
+
+/// Delivery priority: urgent lane for real critical and high alerts, then normal, then drills.
+pub fn priority(severity: Severity, drill: bool) -> i16 {
+    match (drill, severity) {
+        (true, _) => 2,
+        (false, Severity::Critical | Severity::High) => 0,
+        (false, _) => 1,
+    }
+}
+
+/// An approver approves and so publishes the version waiting for approval.
+pub async fn approve<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    rules: &Rules,
+    alert_id: i64,
+    user: &User,
+    idempotency_key: Option<&str>,
+) -> Result<PublishReport, PublishError> {
+    if user.role != Role::CentralApprover {
+        return Err(PublishError::Forbidden(format!(
+            "approving alerts is for central approvers; {} is {}",
+            user.email, user.role
+        )));
+    }
+    let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
+    if let Some(k) = key
+        && k.len() > 128
+    {
+        return Err(PublishError::Invalid(
+            "the idempotency key is longer than 128 characters".into(),
+        ));
+    }
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    if let Some(k) = key
+        && let Some(done) = store::revision_by_key(&txn, k).await?
+    {
+        if done.alert_id != alert_id {
+            return Err(PublishError::KeyReused(k.to_owned()));
+        }
+        let alert = load(&txn, alert_id).await?;
+        let organisations = store::audience(&txn, alert_id).await?.len();
+        return Ok(PublishReport {
+            alert_id,
+            public_id: alert.public_id.unwrap_or_default(),
+            revision: done.number,
+            organisations,
+            deliveries: usize::try_from(done.recipients).unwrap_or(0),
+            without_contacts: 0,
+            repeated: true,
+        });
+    }
+    let alert = load(&txn, alert_id).await?;
+    need_state(&alert, AlertStatus::PendingApproval)?;
+    let approver = actor_of(user);
+    let author = user_id_of(&alert.origin);
+    let submitter = alert.submitted_by.as_deref().and_then(user_id_of);
+    if author == Some(user.id.0) || submitter == Some(user.id.0) {
+        return Err(PublishError::Forbidden(format!(
+            "four eyes: {} wrote or submitted alert {alert_id} and cannot also approve it",
+            user.email
+        )));
+    }
+    let report = publish_revision(&txn, rules, &alert, &approver, key, "publish").await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(report)
+}
+
+/// Writes revision N+1 with its audience and deliveries. `kind` is publish or withdrawal.
+async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
+    txn: &C,
+    rules: &Rules,
+    alert: &alerts::Model,
+    approver: &Actor,
+    key: Option<&str>,
+    kind: &str,
+) -> Result<PublishReport, PublishError> {
+    let now = Utc::now();
+    let number = alert.published_revision + 1;
+    let spec: AudienceSpec = serde_json::from_str(&alert.audience)
+        .map_err(|e| anyhow::anyhow!("alert {} has an unreadable audience: {e}", alert.id))?;
+    let products = super::products_of(txn, alert.id).await?;
+    let resolved = audience::resolve(txn, &spec, &products, rules).await?;
+    // A revision goes to everyone the alert reached before, plus anyone newly matched.
+    let mut members: HashMap<i64, Vec<String>> = store::audience(txn, alert.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.organisation_id,
+                serde_json::from_str(&a.reasons).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let previously: std::collections::HashSet<i64> = members.keys().copied().collect();
+    for r in &resolved {
+        members
+            .entry(r.organisation.id.0)
+            .or_insert_with(|| r.reasons.clone());
+    }
+    if members.is_empty() {
+        return Err(PublishError::Invalid(format!(
+            "the audience ({}) resolves to no organisation",
+            spec.describe()
+        )));
+    }
+    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    let public_id = match &alert.public_id {
+        Some(p) => p.clone(),
+        None => next_public_id(txn, now).await?,
+    };
+    let first = store::first_revision(txn, alert.id).await?;
+    let ack_deadline = match (&first, alert.ack_required, alert.ack_within_hours) {
+        (Some(f), _, _) => f.ack_deadline,
+        (None, true, Some(h)) => Some(now + Duration::hours(i64::from(h))),
+        _ => None,
+    };
+    let org_ids: Vec<OrgId> = members.keys().map(|id| OrgId(*id)).collect();
+    let recipients = contacts::store::active_for(txn, &org_ids).await?;
+    let with_contacts: std::collections::HashSet<i64> =
+        recipients.iter().map(|c| c.org_id.0).collect();
+    let title = if kind == "withdrawal" {
+        format!("【取消】{}", alert.title)
+    } else {
+        alert.title.clone()
+    };
+    let revision = store::insert_revision(
+        txn,
+        store::NewRevision {
+            alert_id: alert.id,
+            number,
+            kind: if kind == "publish" && number > 1 {
+                "revision".to_owned()
+            } else {
+                kind.to_owned()
+            },
+            title,
+            body: alert.body.clone(),
+            changes: alert.pending_changes.clone(),
+            severity: alert.severity.clone(),
+            tlp: alert.tlp.clone(),
+            categories: alert.categories.clone(),
+            drill: alert.drill,
+            ack_deadline,
+            submitted_by: alert
+                .submitted_by
+                .clone()
+                .unwrap_or_else(|| alert.origin.clone()),
+            approved_by: approver.to_string(),
+            idempotency_key: key.map(str::to_owned),
+            recipients: i32::try_from(recipients.len()).unwrap_or(i32::MAX),
+        },
+        now,
+    )
+    .await?;
+    for (org, reasons) in &members {
+        if !previously.contains(org) {
+            store::add_audience(txn, alert.id, *org, reasons, number).await?;
+        }
+    }
+    let deliveries = crate::delivery::store::enqueue(
+        txn,
+        alert.id,
+        revision.id,
+        &recipients,
+        priority(severity, alert.drill),
+        now,
+    )
+    .await?;
+    let status = if kind == "withdrawal" {
+        AlertStatus::Withdrawn
+    } else {
+        AlertStatus::Published
+    };
+    store::set_published(txn, alert.id, status.as_str(), number, &public_id, now).await?;
+    audit::record(
+        txn,
+        approver,
+        if kind == "withdrawal" {
+            "alert.withdraw"
+        } else {
+            "alert.publish"
+        },
+        &format!("alert:{}", alert.id),
+        serde_json::json!({
+            "public_id": public_id,
+            "revision": number,
+            "organisations": members.len(),
+            "deliveries": deliveries,
+            "tlp": alert.tlp,
+            "drill": alert.drill,
+        }),
+    )
+    .await?;
+    Ok(PublishReport {
+        alert_id: alert.id,
+        public_id,
+        revision: number,
+        organisations: members.len(),
+        deliveries,
+        without_contacts: members.len() - with_contacts.len(),
+        repeated: false,
+    })
+}
+
+/// `NRS-2026-0001`: the year and a serial within it.
+async fn next_public_id(db: &impl ConnectionTrait, now: DateTime<Utc>) -> anyhow::Result<String> {
+    let year = now.with_timezone(&chrono_tz::Asia::Tokyo).year();
+    let prefix = format!("NRS-{year}-");
+    let last = store::max_public_id(db, &prefix).await?;
+    let next = last
+        .and_then(|p| p.strip_prefix(&prefix).and_then(|n| n.parse::<u32>().ok()))
+        .unwrap_or(0)
+        + 1;
+    Ok(format!("{prefix}{next:04}"))
+}
+
+/// What an operator may change in a draft, or in a published alert to make its next revision.
+#[derive(Debug, Default)]
+pub struct Edit {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub severity: Option<Severity>,
+    pub tlp: Option<Tlp>,
+    /// What the revision changes (required for a published alert): shown at the top of 第N報.
+    pub changes: Option<String>,
+}
+
+/// Edits a draft, or turns a published alert into the draft of its next revision.
+pub async fn revise<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    alert_id: i64,
+    user: &User,
+    edit: Edit,
+) -> Result<(), PublishError> {
+    if !matches!(user.role, Role::CentralOperator | Role::Admin) {
+        return Err(PublishError::Forbidden(format!(
+            "editing alerts is for central operators; {} is {}",
+            user.email, user.role
+        )));
+    }
+    let check =
+        |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, PublishError> {
+            match v.as_deref().map(str::trim) {
+                None => Ok(None),
+                Some(t) if t.is_empty() || t.chars().count() > max => Err(PublishError::Invalid(
+                    format!("the {name} must be 1–{max} characters"),
+                )),
+                Some(t) => Ok(Some(t.to_owned())),
+            }
+        };
+    let title = check("title", &edit.title, 300)?;
+    let body = check("body", &edit.body, 100_000)?;
+    let changes = check("summary of changes", &edit.changes, 2000)?;
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let alert = load(&txn, alert_id).await?;
+    let published = alert.status == AlertStatus::Published.as_str();
+    if !published && alert.status != AlertStatus::Draft.as_str() {
+        return Err(PublishError::WrongState {
+            alert: alert_id,
+            state: alert.status,
+            needed: "draft or published",
+        });
+    }
+    if published && changes.is_none() {
+        return Err(PublishError::Invalid(
+            "a revision of a published alert needs a summary of what changed (--changes)".into(),
+        ));
+    }
+    store::update_content(
+        &txn,
+        alert_id,
+        title.as_deref(),
+        body.as_deref(),
+        edit.severity.map(Severity::as_str),
+        edit.tlp.map(Tlp::as_str),
+        changes.as_deref().or(alert.pending_changes.as_deref()),
+        Utc::now(),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &actor_of(user),
+        "alert.edit",
+        &format!("alert:{alert_id}"),
+        serde_json::json!({
+            "next_revision": alert.published_revision + 1,
+            "title": title.is_some(),
+            "body": body.is_some(),
+            "severity": edit.severity.map(Severity::as_str),
+            "tlp": edit.tlp.map(Tlp::as_str),
+            "changes": changes,
+        }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(())
+}
+
+/// Withdraws a published alert: a cancellation notice goes to its whole audience.
+pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    rules: &Rules,
+    alert_id: i64,
+    user: &User,
+    reason: &str,
+    idempotency_key: Option<&str>,
+) -> Result<PublishReport, PublishError> {
+    if user.role != Role::CentralApprover {
+        return Err(PublishError::Forbidden(format!(
+            "withdrawing alerts is for central approvers; {} is {}",
+            user.email, user.role
+        )));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(PublishError::Invalid(
+            "give the reason for the withdrawal (1–2000 characters)".into(),
+        ));
+    }
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let mut alert = load(&txn, alert_id).await?;
+    need_state(&alert, AlertStatus::Published)?;
+    alert.pending_changes = Some(format!("この注意喚起を取り消します。理由: {reason}"));
+    let report = publish_revision(
+        &txn,
+        rules,
+        &alert,
+        &actor_of(user),
+        idempotency_key,
+        "withdrawal",
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urgent_alerts_get_their_own_lane_and_drills_the_last() {
+        assert_eq!(priority(Severity::Critical, false), 0);
+        assert_eq!(priority(Severity::High, false), 0);
+        assert_eq!(priority(Severity::Medium, false), 1);
+        assert_eq!(priority(Severity::Critical, true), 2);
+    }
+
+    #[test]
+    fn user_ids_are_read_from_actor_strings() {
+        assert_eq!(user_id_of("user:12:a@b.jp"), Some(12));
+        assert_eq!(user_id_of("policy:kev"), None);
+        assert_eq!(user_id_of("cli:root"), None);
+    }
+}

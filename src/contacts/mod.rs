@@ -1,0 +1,190 @@
+//! Contacts: the mail addresses each organisation receives alerts at (primary, backup, role), each
+//! with a language, a preferred encoding and an active flag. Owns `org_contacts`.
+
+pub mod store;
+
+use std::fmt;
+
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use serde::Serialize;
+
+use crate::audit::{self, Actor};
+use crate::auth::EmailAddress;
+use crate::db::begin_write;
+use crate::registry::{self, OrgCode, OrgId};
+
+/// What an address is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Primary,
+    Backup,
+    /// A shared role mailbox (情報政策課 etc.).
+    Role,
+}
+
+/// How a message to this address is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum MailEncoding {
+    Utf8,
+    /// For old mail systems that only read ISO-2022-JP.
+    Iso2022Jp,
+}
+
+/// The language of the messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Language {
+    Ja,
+    En,
+}
+
+impl ContactKind {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "primary" => Ok(Self::Primary),
+            "backup" => Ok(Self::Backup),
+            "role" => Ok(Self::Role),
+            other => Err(format!(
+                "`{other}` is not a contact kind: expected primary, backup or role"
+            )),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Backup => "backup",
+            Self::Role => "role",
+        }
+    }
+}
+
+impl MailEncoding {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(Self::Utf8),
+            "iso-2022-jp" | "jis" => Ok(Self::Iso2022Jp),
+            other => Err(format!(
+                "`{other}` is not a mail encoding: expected utf-8 or iso-2022-jp"
+            )),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Utf8 => "utf-8",
+            Self::Iso2022Jp => "iso-2022-jp",
+        }
+    }
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "ja" => Ok(Self::Ja),
+            "en" => Ok(Self::En),
+            other => Err(format!("`{other}` is not a language: expected ja or en")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+}
+
+impl fmt::Display for MailEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One address of one organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub email: EmailAddress,
+    pub kind: ContactKind,
+    pub language: Language,
+    pub encoding: MailEncoding,
+    pub active: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContactError {
+    #[error("no organisation has the code {0}")]
+    UnknownOrganisation(OrgCode),
+    #[error("{0} already has the address {1}")]
+    Duplicate(String, EmailAddress),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Adds an address to an organisation, with its audit entry.
+pub async fn add_contact<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org: OrgCode,
+    email: EmailAddress,
+    kind: ContactKind,
+    language: Language,
+    encoding: MailEncoding,
+    actor: &Actor,
+) -> Result<Contact, ContactError> {
+    let found = registry::store::find_by_code(db, org)
+        .await?
+        .ok_or(ContactError::UnknownOrganisation(org))?;
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let contact = match store::insert(&txn, found.id, &email, kind, language, encoding).await {
+        Ok(c) => c,
+        Err(store::InsertError::Duplicate) => {
+            return Err(ContactError::Duplicate(found.full_name(), email));
+        }
+        Err(store::InsertError::Unexpected(e)) => return Err(e.into()),
+    };
+    audit::record(
+        &txn,
+        actor,
+        "contact.add",
+        &format!("organisation:{}", found.code),
+        serde_json::json!({ "contact": contact.id, "email": email.as_str(), "kind": kind.as_str(), "encoding": encoding.as_str() }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(contact)
+}
+
+/// Turns an address on or off (it stays in the ledger's history either way).
+pub async fn set_active<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org: OrgCode,
+    contact_id: i64,
+    active: bool,
+    actor: &Actor,
+) -> Result<(), ContactError> {
+    let found = registry::store::find_by_code(db, org)
+        .await?
+        .ok_or(ContactError::UnknownOrganisation(org))?;
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    if !store::set_active(&txn, found.id, contact_id, active).await? {
+        return Err(ContactError::Invalid(format!(
+            "{} has no contact {contact_id}",
+            found.full_name()
+        )));
+    }
+    audit::record(
+        &txn,
+        actor,
+        if active {
+            "contact.enable"
+        } else {
+            "contact.disable"
+        },
+        &format!("organisation:{}", found.code),
+        serde_json::json!({ "contact": contact_id }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Database access for contacts.
+
+use anyhow::Context;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::{Contact, ContactKind, Language, MailEncoding};
+use crate::auth::EmailAddress;
+use crate::db::entities::org_contacts;
+use crate::db::is_unique_violation;
+use crate::registry::OrgId;
+
+fn to_domain(m: org_contacts::Model) -> anyhow::Result<Contact> {
+    Ok(Contact {
+        id: m.id,
+        org_id: OrgId(m.organisation_id),
+        email: EmailAddress::parse(&m.email)
+            .with_context(|| format!("contact {} has an invalid address", m.id))?,
+        kind: ContactKind::parse(&m.kind).map_err(anyhow::Error::msg)?,
+        language: Language::parse(&m.language).map_err(anyhow::Error::msg)?,
+        encoding: MailEncoding::parse(&m.encoding).map_err(anyhow::Error::msg)?,
+        active: m.active,
+    })
+}
+
+pub enum InsertError {
+    Duplicate,
+    Unexpected(anyhow::Error),
+}
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    email: &EmailAddress,
+    kind: ContactKind,
+    language: Language,
+    encoding: MailEncoding,
+) -> Result<Contact, InsertError> {
+    let row = org_contacts::ActiveModel {
+        organisation_id: Set(org.0),
+        email: Set(email.as_str().to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        language: Set(language.as_str().to_owned()),
+        encoding: Set(encoding.as_str().to_owned()),
+        active: Set(true),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    match row.insert(db).await {
+        Ok(m) => to_domain(m).map_err(InsertError::Unexpected),
+        Err(e) if is_unique_violation(&e) => Err(InsertError::Duplicate),
+        Err(e) => Err(InsertError::Unexpected(
+            anyhow::Error::new(e).context("cannot write the contact"),
+        )),
+    }
+}
+
+pub async fn list_for_org(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Result<Vec<Contact>> {
+    org_contacts::Entity::find()
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .order_by_asc(org_contacts::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read contacts")?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// Active contacts of these organisations, in organisation then contact order.
+pub async fn active_for(db: &impl ConnectionTrait, orgs: &[OrgId]) -> anyhow::Result<Vec<Contact>> {
+    let mut out = Vec::new();
+    let ids: Vec<i64> = orgs.iter().map(|o| o.0).collect();
+    for chunk in ids.chunks(500) {
+        for m in org_contacts::Entity::find()
+            .filter(org_contacts::Column::OrganisationId.is_in(chunk.iter().copied()))
+            .filter(org_contacts::Column::Active.eq(true))
+            .order_by_asc(org_contacts::Column::OrganisationId)
+            .order_by_asc(org_contacts::Column::Id)
+            .all(db)
+            .await
+            .context("cannot read contacts")?
+        {
+            out.push(to_domain(m)?);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn set_active(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: i64,
+    active: bool,
+) -> anyhow::Result<bool> {
+    let res = org_contacts::Entity::update_many()
+        .col_expr(
+            org_contacts::Column::Active,
+            sea_orm::sea_query::Expr::value(active),
+        )
+        .filter(org_contacts::Column::Id.eq(id))
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .exec(db)
+        .await
+        .context("cannot update the contact")?;
+    Ok(res.rows_affected > 0)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Contact>> {
+    org_contacts::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read contacts")?
+        .map(to_domain)
+        .transpose()
+}

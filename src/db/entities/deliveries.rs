@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "deliveries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub alert_id: i64,
+    pub revision_id: i64,
+    pub organisation_id: i64,
+    pub contact_id: i64,
+    pub email: String,
+    pub encoding: String,
+    pub language: String,
+    /// 0 urgent, 1 normal, 2 drill, 3 digest: lower goes first, in its own lane.
+    pub priority: i16,
+    /// queued, sending, sent, deferred, failed, bounced.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTimeUtc>,
+    pub message_id: Option<String>,
+    /// The relay's reply to the last attempt.
+    pub last_reply: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,293 @@
+//! Delivery: every published revision becomes one mail per recipient, sent by lane workers that
+//! claim rows of the ledger (`deliveries`), build each message from a per-revision template,
+//! sign it (once per distinct content, not per recipient), send it over persistent SMTP
+//! connections — or write it as an .eml file when no relay is configured — and record what the
+//! relay said. Owns `deliveries`.
+
+pub mod dkim;
+pub mod mime;
+pub mod render;
+pub mod store;
+pub mod transport;
+pub mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use crate::config::Settings;
+use crate::contacts::{Language, MailEncoding};
+use crate::db::entities::alert_revisions;
+use dkim::DkimSigner;
+use mime::{Built, Mailbox};
+use transport::{Outbox, RateLimiter, Relay, RelayUrl};
+
+/// Revisions (with their templates) kept in memory.
+const REVISION_CACHE: usize = 256;
+
+/// Where messages go.
+pub enum Sink {
+    Relay(Relay),
+    Outbox(Outbox),
+}
+
+/// One revision's content for one language and encoding, signed.
+pub struct Template {
+    pub built: Built,
+    pub dkim: Vec<String>,
+}
+
+/// A revision as the mailer needs it.
+struct Prepared {
+    public_id: String,
+    revision: alert_revisions::Model,
+    templates: Mutex<HashMap<(Language, MailEncoding), Arc<Template>>>,
+}
+
+/// Everything needed to turn ledger rows into bytes on the wire.
+pub struct Mailer {
+    pub sink: Sink,
+    pub limiter: RateLimiter,
+    pub from: Mailbox,
+    pub envelope_from: lettre::Address,
+    dkim: Option<DkimSigner>,
+    base_url: url::Url,
+    html: bool,
+    revisions: Mutex<HashMap<i64, Arc<Prepared>>>,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("sink", &self.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// Builds the mailer the settings describe: a relay when `mail.smtp_url` is set, else an
+    /// outbox of .eml files at `<data_dir>/outbox`; DKIM when `mail.dkim_rsa_key` is set.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let m = &settings.mail;
+        let from = Mailbox::parse(&m.from).map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        let envelope_from = from
+            .address
+            .parse::<lettre::Address>()
+            .map_err(|e| anyhow::anyhow!("mail.from: {e}"))?;
+        let sink = match &m.smtp_url {
+            Some(url) => {
+                use secrecy::ExposeSecret;
+                let url = RelayUrl::parse(url.expose_secret())
+                    .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?;
+                Sink::Relay(Relay::new(url, from.domain()))
+            }
+            None => Sink::Outbox(Outbox {
+                dir: settings.app.data_dir.join("outbox"),
+            }),
+        };
+        let domain = m
+            .dkim_domain
+            .clone()
+            .unwrap_or_else(|| from.domain().to_owned());
+        let dkim = DkimSigner::from_files(
+            &domain,
+            &m.dkim_selector,
+            m.dkim_rsa_key.as_deref(),
+            &m.dkim_ed25519_selector,
+            m.dkim_ed25519_key.as_deref(),
+        )?;
+        Ok(Self {
+            sink,
+            limiter: RateLimiter::new(m.rate_per_second),
+            envelope_from,
+            from,
+            dkim,
+            base_url: settings.app.base_url.clone(),
+            html: m.html,
+            revisions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Replaces the signer (the benchmark compares with and without).
+    pub fn with_dkim(mut self, dkim: Option<DkimSigner>) -> Self {
+        self.dkim = dkim;
+        self
+    }
+
+    /// Where mail goes, for logs and the CLI.
+    pub fn describe(&self) -> String {
+        match &self.sink {
+            Sink::Relay(r) => format!("SMTP relay {}", r.describe()),
+            Sink::Outbox(o) => format!(
+                ".eml files in {} (no mail.smtp_url configured)",
+                o.dir.display()
+            ),
+        }
+    }
+
+    pub fn signs(&self) -> bool {
+        self.dkim.is_some()
+    }
+
+    async fn prepared(
+        &self,
+        db: &impl ConnectionTrait,
+        revision_id: i64,
+    ) -> anyhow::Result<Option<Arc<Prepared>>> {
+        if let Some(p) = self
+            .revisions
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&revision_id).cloned())
+        {
+            return Ok(Some(p));
+        }
+        let Some(revision) = crate::alerts::store::revision(db, revision_id).await? else {
+            return Ok(None);
+        };
+        let Some(alert) = crate::alerts::store::get(db, revision.alert_id).await? else {
+            return Ok(None);
+        };
+        let public_id = alert
+            .public_id
+            .context("a published alert has no public id")?;
+        let p = Arc::new(Prepared {
+            public_id,
+            revision,
+            templates: Mutex::new(HashMap::new()),
+        });
+        if let Ok(mut r) = self.revisions.lock() {
+            if r.len() >= REVISION_CACHE {
+                r.clear();
+            }
+            r.insert(revision_id, Arc::clone(&p));
+        }
+        Ok(Some(p))
+    }
+
+    fn template(
+        &self,
+        p: &Prepared,
+        language: Language,
+        encoding: MailEncoding,
+    ) -> anyhow::Result<Arc<Template>> {
+        if let Some(t) = p
+            .templates
+            .lock()
+            .ok()
+            .and_then(|t| t.get(&(language, encoding)).cloned())
+        {
+            return Ok(t);
+        }
+        let r = &p.revision;
+        let letter = render::Letter {
+            public_id: &p.public_id,
+            revision: r,
+            base_url: &self.base_url,
+        };
+        let subject = letter.subject();
+        let text = letter.text(language, r.ack_deadline);
+        let html = self.html.then(|| letter.html(&text));
+        let date = rfc2822_jst(r.published_at);
+        let mut common = vec![
+            ("Auto-Submitted".to_owned(), "auto-generated".to_owned()),
+            (
+                "List-Id".to_owned(),
+                format!("Noroshi alerts <alerts.{}>", self.from.domain()),
+            ),
+            ("X-Noroshi-Alert".to_owned(), p.public_id.clone()),
+            ("X-Noroshi-Revision".to_owned(), r.number.to_string()),
+            ("X-Noroshi-TLP".to_owned(), r.tlp.clone()),
+        ];
+        if r.drill {
+            common.push(("X-Noroshi-Drill".to_owned(), "yes".to_owned()));
+        }
+        let boundary = format!("=_noroshi_{}_r{}", p.public_id, r.number);
+        let built = mime::build(&mime::Content {
+            from: &self.from,
+            subject: &subject,
+            date: &date,
+            common_headers: &common,
+            text: &text,
+            html: html.as_deref(),
+            encoding,
+            boundary: &boundary,
+        });
+        let dkim = match &self.dkim {
+            Some(signer) => signer.sign(&built, r.published_at.timestamp())?,
+            None => Vec::new(),
+        };
+        let t = Arc::new(Template { built, dkim });
+        if let Ok(mut templates) = p.templates.lock() {
+            templates.insert((language, encoding), Arc::clone(&t));
+        }
+        Ok(t)
+    }
+
+    /// The Message-ID of revision `number` to one contact: the same on every retry.
+    pub fn message_id(&self, public_id: &str, number: i32, contact_id: i64) -> String {
+        format!("{public_id}.r{number}.c{contact_id}@{}", self.from.domain())
+    }
+
+    /// The bytes of one claimed delivery, and its Message-ID. `None` when its revision is gone.
+    pub async fn compose(
+        &self,
+        db: &impl ConnectionTrait,
+        d: &store::Claimed,
+    ) -> anyhow::Result<Option<Composed>> {
+        let Some(p) = self.prepared(db, d.revision_id).await? else {
+            return Ok(None);
+        };
+        let language = Language::parse(&d.language).unwrap_or(Language::Ja);
+        let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
+        let template = self.template(&p, language, encoding)?;
+        let number = p.revision.number;
+        let message_id = self.message_id(&p.public_id, number, d.contact_id);
+        // Later revisions thread to the first message this contact got, and name every earlier one.
+        let references: Vec<String> = (1..number)
+            .map(|n| self.message_id(&p.public_id, n, d.contact_id))
+            .collect();
+        let recipient = mime::recipient_headers(
+            &d.email,
+            &message_id,
+            references.first().map(String::as_str),
+            &references,
+        );
+        let bytes = template.built.to_bytes(&template.dkim, &recipient);
+        Ok(Some(Composed {
+            file_name: format!("{}.r{number}.c{}", p.public_id, d.contact_id),
+            message_id,
+            bytes,
+        }))
+    }
+}
+
+/// A message ready to send.
+pub struct Composed {
+    pub message_id: String,
+    /// For the outbox: unique per recipient and revision, so a retry overwrites.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// `Sun, 22 Nov 2026 18:30:00 +0900`
+pub fn rfc2822_jst(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo).to_rfc2822()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_in_jst() {
+        let t = DateTime::parse_from_rfc3339("2026-11-22T09:30:00Z").map(|t| t.with_timezone(&Utc));
+        assert_eq!(
+            t.map(rfc2822_jst).ok().as_deref(),
+            Some("Sun, 22 Nov 2026 18:30:00 +0900")
+        );
+    }
+}

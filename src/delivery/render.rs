@@ -1,0 +1,196 @@
+//! The text of an alert mail: plain text first, readable when an LGWAN gateway strips HTML,
+//! links and attachments — alert id, severity, TLP and what it allows, what to do, the deadline,
+//! the portal path, and how to acknowledge. Drills say 【訓練】 in the subject and the body.
+
+use chrono::{DateTime, Utc};
+
+use crate::contacts::Language;
+use crate::db::entities::alert_revisions;
+use crate::domain::{Severity, Tlp};
+use crate::ingest::html::escape;
+use crate::time::format_jst;
+
+/// The revision and the alert it belongs to, as a mail needs them.
+pub struct Letter<'a> {
+    pub public_id: &'a str,
+    pub revision: &'a alert_revisions::Model,
+    /// `https://noroshi.example.lg.jp/`
+    pub base_url: &'a url::Url,
+}
+
+fn tlp_rule(tlp: Tlp, lang: Language) -> &'static str {
+    match (lang, tlp) {
+        (Language::Ja, Tlp::Clear) => "公開情報です。制限なく共有できます。",
+        (Language::Ja, Tlp::Green) => {
+            "自治体・関係機関の間で共有できます。公開はしないでください。"
+        }
+        (Language::Ja, Tlp::Amber) => "組織内と、対応に必要な委託先等に限り共有できます。",
+        (Language::Ja, Tlp::AmberStrict) => "組織内に限り共有できます。",
+        (Language::Ja, Tlp::Red) => "受信者本人に限ります。転送・共有しないでください。",
+        (Language::En, Tlp::Clear) => "Public: may be shared without restriction.",
+        (Language::En, Tlp::Green) => "May be shared within the community, not publicly.",
+        (Language::En, Tlp::Amber) => "Within your organisation and those who need it to act.",
+        (Language::En, Tlp::AmberStrict) => "Within your organisation only.",
+        (Language::En, Tlp::Red) => "For the named recipient only. Do not forward.",
+    }
+}
+
+impl Letter<'_> {
+    fn severity(&self) -> Severity {
+        Severity::parse(&self.revision.severity).unwrap_or(Severity::Info)
+    }
+
+    fn tlp(&self) -> Tlp {
+        Tlp::parse(&self.revision.tlp).unwrap_or(Tlp::Red)
+    }
+
+    fn portal_path(&self) -> String {
+        format!("/alerts/{}", self.public_id)
+    }
+
+    fn portal_url(&self) -> String {
+        self.base_url
+            .join(self.portal_path().trim_start_matches('/'))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| self.portal_path())
+    }
+
+    /// `【訓練】[Noroshi][緊急][TLP:AMBER][第2報] title`
+    pub fn subject(&self) -> String {
+        let r = self.revision;
+        let mut s = String::new();
+        if r.drill {
+            s.push_str("【訓練】");
+        }
+        s.push_str("[Noroshi]");
+        if r.kind == "withdrawal" {
+            s.push_str("[取消]");
+        } else {
+            s.push_str(&format!("[{}]", self.severity().label_ja()));
+        }
+        s.push_str(&format!("[TLP:{}]", self.tlp().as_str()));
+        if r.number > 1 && r.kind != "withdrawal" {
+            s.push_str(&format!("[第{}報]", r.number));
+        }
+        s.push(' ');
+        s.push_str(&r.title);
+        s
+    }
+
+    /// The plain-text body.
+    pub fn text(&self, lang: Language, deadline: Option<DateTime<Utc>>) -> String {
+        let r = self.revision;
+        let ja = lang == Language::Ja;
+        let mut out = String::new();
+        if r.drill {
+            out.push_str(if ja {
+                "【訓練】これは連絡体制の確認訓練です。実際の脅威に関する通知ではありません。\n受領の報告は実際の注意喚起と同じ手順で行ってください。\n\n"
+            } else {
+                "[DRILL] This is a communication drill, not a real threat. Acknowledge it as you would a real alert.\n\n"
+            });
+        }
+        let label = if r.kind == "withdrawal" {
+            if ja {
+                "注意喚起の取消"
+            } else {
+                "Withdrawal of alert"
+            }
+        } else if ja {
+            "注意喚起"
+        } else {
+            "Alert"
+        };
+        let number = if ja {
+            format!("第{}報", r.number)
+        } else {
+            format!("update {}", r.number)
+        };
+        out.push_str(&format!("{label} {}（{number}）\n", self.public_id));
+        out.push_str(&format!(
+            "{}: {}\n",
+            if ja { "深刻度" } else { "Severity" },
+            if ja {
+                self.severity().label_ja()
+            } else {
+                self.severity().as_str()
+            }
+        ));
+        out.push_str(&format!(
+            "TLP:{}（{}）\n",
+            self.tlp().as_str(),
+            tlp_rule(self.tlp(), lang)
+        ));
+        if let Some(d) = deadline {
+            out.push_str(&if ja {
+                format!(
+                    "対応期限: {} までに受領と対応状況を報告してください\n",
+                    format_jst(&d)
+                )
+            } else {
+                format!(
+                    "Deadline: acknowledge and report your status by {}\n",
+                    format_jst(&d)
+                )
+            });
+        }
+        if let Some(changes) = r.changes.as_deref().filter(|c| !c.trim().is_empty()) {
+            out.push_str(&format!(
+                "\n■ {}\n{}\n",
+                if ja {
+                    format!("{number}での変更点")
+                } else {
+                    "What changed".to_owned()
+                },
+                changes.trim()
+            ));
+        }
+        out.push_str(&format!(
+            "\n■ {}\n{}\n\n{}\n",
+            if ja { "件名" } else { "Title" },
+            r.title,
+            r.body.trim()
+        ));
+        out.push_str(&format!(
+            "\n■ {}\n",
+            if ja {
+                "受領・対応状況の報告"
+            } else {
+                "How to acknowledge"
+            }
+        ));
+        if ja {
+            out.push_str(&format!(
+                "Noroshi ポータルで報告してください: {}\nリンクが無効化されている場合は、ポータルにログインし「受信一覧」から {} を開いてください（パス: {}）。\n",
+                self.portal_url(),
+                self.public_id,
+                self.portal_path()
+            ));
+        } else {
+            out.push_str(&format!(
+                "Report in the Noroshi portal: {}\nIf links are removed, sign in and open {} from the inbox (path {}).\n",
+                self.portal_url(),
+                self.public_id,
+                self.portal_path()
+            ));
+        }
+        out.push_str(if ja {
+            "\n-- \nNoroshi（狼煙）自治体CEPTOAR 注意喚起配信\nこのメールは送信専用です。\n"
+        } else {
+            "\n-- \nNoroshi, advisory hub for Japanese local governments\nThis address does not receive mail.\n"
+        });
+        out
+    }
+
+    /// The HTML alternative: the same text, escaped, with the portal link live.
+    pub fn html(&self, text: &str) -> String {
+        let url = self.portal_url();
+        let body = escape(text).replace(
+            &escape(&url),
+            &format!("<a href=\"{}\">{}</a>", escape(&url), escape(&url)),
+        );
+        format!(
+            "<!doctype html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{body}</pre></body></html>\n",
+            escape(&self.subject())
+        )
+    }
+}

@@ -1,0 +1,346 @@
+//! The delivery ledger: one row per recipient per revision, queued → sending → sent / deferred /
+//! failed. Claiming takes a lease (and on PostgreSQL skips rows other processes hold), so
+//! several hub processes share the work and a row left in `sending` by a crash is taken over when
+//! its lease expires.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    Value,
+};
+
+use crate::contacts::Contact;
+use crate::db::entities::deliveries;
+
+/// Rows per multi-row insert.
+const CHUNK: usize = 500;
+
+/// Writes one queued delivery per contact; returns how many.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    revision_id: i64,
+    contacts: &[Contact],
+    priority: i16,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    for chunk in contacts.chunks(CHUNK) {
+        deliveries::Entity::insert_many(chunk.iter().map(|c| deliveries::ActiveModel {
+            alert_id: Set(alert_id),
+            revision_id: Set(revision_id),
+            organisation_id: Set(c.org_id.0),
+            contact_id: Set(c.id),
+            email: Set(c.email.to_string()),
+            encoding: Set(c.encoding.as_str().to_owned()),
+            language: Set(c.language.as_str().to_owned()),
+            priority: Set(priority),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+            message_id: Set(None),
+            last_reply: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(db)
+        .await
+        .context("cannot queue deliveries")?;
+    }
+    Ok(contacts.len())
+}
+
+/// A delivery this process now holds.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub alert_id: i64,
+    pub revision_id: i64,
+    pub organisation_id: i64,
+    pub contact_id: i64,
+    pub email: String,
+    pub encoding: String,
+    pub language: String,
+    pub priority: i16,
+    pub attempts: i32,
+}
+
+fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    if backend == DbBackend::Postgres {
+        return Statement::from_sql_and_values(backend, sql, values);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Statement::from_sql_and_values(backend, out, values)
+}
+
+/// Takes up to `limit` due deliveries of priority ≤ `max_priority`, most urgent first.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    max_priority: i16,
+    limit: usize,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> anyhow::Result<Vec<Claimed>> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM deliveries \
+           WHERE ((status IN ('queued', 'deferred') AND next_attempt_at <= $4) \
+              OR (status = 'sending' AND lease_until < $5)) AND priority <= $6 \
+           ORDER BY priority, id LIMIT {limit} {lock}) \
+         RETURNING id, alert_id, revision_id, organisation_id, contact_id, email, encoding, language, priority, attempts"
+    );
+    let rows = db
+        .query_all_raw(stmt(
+            backend,
+            &sql,
+            vec![
+                owner.into(),
+                lease_until.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+                max_priority.into(),
+            ],
+        ))
+        .await
+        .context("cannot claim deliveries")?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("", "id")?,
+                alert_id: r.try_get("", "alert_id")?,
+                revision_id: r.try_get("", "revision_id")?,
+                organisation_id: r.try_get("", "organisation_id")?,
+                contact_id: r.try_get("", "contact_id")?,
+                email: r.try_get("", "email")?,
+                encoding: r.try_get("", "encoding")?,
+                language: r.try_get("", "language")?,
+                priority: r.try_get("", "priority")?,
+                attempts: r.try_get("", "attempts")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read claimed deliveries")?;
+    out.sort_by_key(|c| (c.priority, c.id));
+    Ok(out)
+}
+
+/// What became of one delivery.
+#[derive(Debug, Clone)]
+pub enum Result_ {
+    Sent {
+        reply: String,
+        message_id: String,
+    },
+    Deferred {
+        error: String,
+        next_attempt_at: DateTime<Utc>,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Records outcomes in a few statements (one CASE update per status and chunk); only rows this
+/// process still holds are touched.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    results: &[(i64, Result_)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let mut by_kind: BTreeMap<&str, Vec<&(i64, Result_)>> = BTreeMap::new();
+    for r in results {
+        let kind = match r.1 {
+            Result_::Sent { .. } => "sent",
+            Result_::Deferred { .. } => "deferred",
+            Result_::Failed { .. } => "failed",
+        };
+        by_kind.entry(kind).or_default().push(r);
+    }
+    let ts = |t: DateTime<Utc>| -> String {
+        if backend == DbBackend::Postgres {
+            format!("'{}'::timestamptz", t.to_rfc3339())
+        } else {
+            // Exactly as sqlx encodes DateTime<Utc> for SQLite, so comparisons stay textual-correct.
+            format!(
+                "'{}'",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+            )
+        }
+    };
+    for (kind, rows) in by_kind {
+        for chunk in rows.chunks(CHUNK) {
+            let ids = chunk
+                .iter()
+                .map(|(id, _)| id.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let case = |f: &dyn Fn(&Result_) -> String| -> String {
+                let arms: String = chunk
+                    .iter()
+                    .map(|(id, r)| format!(" WHEN {id} THEN {}", f(r)))
+                    .collect();
+                format!("CASE id{arms} END")
+            };
+            let set = match kind {
+                "sent" => format!(
+                    "status = 'sent', attempts = attempts + 1, sent_at = {now}, last_reply = {}, message_id = {}, last_error = NULL",
+                    case(&|r| match r {
+                        Result_::Sent { reply, .. } => quote(reply),
+                        _ => "NULL".into(),
+                    }),
+                    case(&|r| match r {
+                        Result_::Sent { message_id, .. } => quote(message_id),
+                        _ => "NULL".into(),
+                    }),
+                    now = ts(now),
+                ),
+                "deferred" => format!(
+                    "status = 'deferred', attempts = attempts + 1, last_error = {}, next_attempt_at = {}",
+                    case(&|r| match r {
+                        Result_::Deferred { error, .. } => quote(error),
+                        _ => "NULL".into(),
+                    }),
+                    case(&|r| match r {
+                        Result_::Deferred {
+                            next_attempt_at, ..
+                        } => ts(*next_attempt_at),
+                        _ => "NULL".into(),
+                    }),
+                ),
+                _ => format!(
+                    "status = 'failed', attempts = attempts + 1, last_error = {}",
+                    case(&|r| match r {
+                        Result_::Failed { error } => quote(error),
+                        _ => "NULL".into(),
+                    }),
+                ),
+            };
+            let sql = format!(
+                "UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, updated_at = {} WHERE id IN ({ids}) AND lease_owner = {}",
+                ts(now),
+                quote(owner)
+            );
+            db.execute_raw(Statement::from_string(backend, sql))
+                .await
+                .context("cannot record delivery results")?;
+        }
+    }
+    Ok(())
+}
+
+/// Every delivery of an alert, by revision then recipient.
+pub async fn for_alert(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Vec<deliveries::Model>> {
+    deliveries::Entity::find()
+        .filter(deliveries::Column::AlertId.eq(alert_id))
+        .order_by_asc(deliveries::Column::RevisionId)
+        .order_by_asc(deliveries::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read deliveries")
+}
+
+/// Queues an alert's failed deliveries again (the admin's "retry failed").
+pub async fn retry_failed(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    Ok(deliveries::Entity::update_many()
+        .col_expr(
+            deliveries::Column::Status,
+            sea_orm::sea_query::Expr::value("queued"),
+        )
+        .col_expr(
+            deliveries::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .col_expr(
+            deliveries::Column::Attempts,
+            sea_orm::sea_query::Expr::value(0),
+        )
+        .col_expr(
+            deliveries::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(deliveries::Column::AlertId.eq(alert_id))
+        .filter(deliveries::Column::Status.eq("failed"))
+        .exec(db)
+        .await
+        .context("cannot requeue deliveries")?
+        .rows_affected)
+}
+
+/// Makes deferred deliveries due now (tests and `noroshi deliveries --retry-now`).
+pub async fn make_deferred_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    Ok(deliveries::Entity::update_many()
+        .col_expr(
+            deliveries::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(deliveries::Column::Status.eq("deferred"))
+        .exec(db)
+        .await
+        .context("cannot reschedule deliveries")?
+        .rows_affected)
+}
+
+/// Counts by status across the whole ledger.
+pub async fn status_totals(db: &impl ConnectionTrait) -> anyhow::Result<Vec<(String, u64)>> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status ORDER BY status",
+        ))
+        .await
+        .context("cannot count deliveries")?;
+    rows.iter()
+        .map(|r| {
+            let n: i64 = r.try_get("", "n")?;
+            Ok((
+                r.try_get::<String>("", "status")?,
+                u64::try_from(n).unwrap_or(0),
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read delivery counts")
+}

@@ -1,0 +1,478 @@
+//! Getting bytes to a relay: SMTP over connections we open ourselves so that TCP_NODELAY is set
+//! (lettre's own pool leaves Nagle on, which costs ~40 ms per message), kept open between
+//! messages, reopened after a failure; a rate limit per relay enforced at send time; and, when no
+//! relay is configured, .eml files under the data directory.
+//!
+//! lettre marks `AsyncNetworkStream` deprecated ("not meant to be public") but it is the only
+//! way to run its TLS on a socket we opened; it is used for implicit TLS (smtps) only.
+#![allow(deprecated)]
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use lettre::address::Address;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncNetworkStream, AsyncSmtpConnection, AsyncTokioStream, TlsParameters,
+};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// A whole transaction, message included.
+const DATA_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How a relay wants TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    None,
+    StartTls,
+    Implicit,
+}
+
+/// A parsed `mail.smtp_url`.
+#[derive(Clone, Debug)]
+pub struct RelayUrl {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+}
+
+impl RelayUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+        let (default_port, mut tls) = match url.scheme() {
+            "smtp" => (25, TlsMode::None),
+            "smtps" => (465, TlsMode::Implicit),
+            other => return Err(format!("the scheme must be smtp or smtps, not {other}")),
+        };
+        for (k, v) in url.query_pairs() {
+            match (k.as_ref(), v.as_ref()) {
+                ("tls", "starttls") => tls = TlsMode::StartTls,
+                ("tls", "none") => tls = TlsMode::None,
+                (k, v) => {
+                    return Err(format!(
+                        "unknown option {k}={v}: only tls=starttls or tls=none"
+                    ));
+                }
+            }
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("it has no host")?
+            .to_owned();
+        let user = Some(url.username().to_owned()).filter(|u| !u.is_empty());
+        let password = url.password().map(|p| SecretString::from(p.to_owned()));
+        Ok(Self {
+            host,
+            port: url.port().unwrap_or(default_port),
+            tls,
+            user,
+            password,
+        })
+    }
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted; the relay's reply.
+    Sent(String),
+    /// 4xx or a network failure: try again later.
+    Transient(String),
+    /// 5xx: this recipient will never be accepted.
+    Permanent(String),
+}
+
+/// Messages per second, shared by every lane sending to one relay.
+pub struct RateLimiter {
+    per_second: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            per_second: f64::from(per_second),
+            state: Mutex::new((f64::from(per_second).min(1.0), Instant::now())),
+        }
+    }
+
+    /// Waits until one more message may go.
+    pub async fn acquire(&self) {
+        if self.per_second <= 0.0 {
+            return;
+        }
+        loop {
+            let wait = {
+                let Ok(mut s) = self.state.lock() else { return };
+                let now = Instant::now();
+                let refill = now.duration_since(s.1).as_secs_f64() * self.per_second;
+                s.0 = (s.0 + refill).min(self.per_second.max(1.0));
+                s.1 = now;
+                if s.0 >= 1.0 {
+                    s.0 -= 1.0;
+                    return;
+                }
+                Duration::from_secs_f64((1.0 - s.0) / self.per_second)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// One SMTP connection, opened with TCP_NODELAY.
+pub struct Connection {
+    inner: AsyncSmtpConnection,
+    broken: bool,
+    /// Has carried a message or waited in the pool: the relay may have closed it since.
+    reused: bool,
+    /// The relay announced PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
+    pipelining: bool,
+}
+
+impl Connection {
+    pub fn is_broken(&self) -> bool {
+        self.broken || self.inner.has_broken()
+    }
+}
+
+/// MAIL, RCPT, DATA and the message; the first negative reply ends it. The flag says whether
+/// the failure came at MAIL, before any of the message could have been accepted. With
+/// PIPELINING the three commands go in one write and their three replies are read in order, so a
+/// message costs two round trips instead of four.
+async fn transaction(
+    c: &mut Connection,
+    from: &Address,
+    to: &Address,
+    message: &[u8],
+) -> Result<Response, (bool, lettre::transport::smtp::Error)> {
+    let mail = Mail::new(Some(from.clone()), vec![]);
+    let rcpt = Rcpt::new(to.clone(), vec![]);
+    let c = if c.pipelining {
+        let group = format!("{mail}{rcpt}{Data}");
+        let mail_reply = match c.inner.command(group).await {
+            // No reply at all: the connection is gone and nothing was accepted.
+            Err(e) if !e.is_permanent() && !e.is_transient() => return Err((true, e)),
+            other => other,
+        };
+        // Every reply is read, whatever came before, so the session stays in step.
+        let rcpt_reply = c.inner.read_response().await;
+        let data_reply = c.inner.read_response().await;
+        let first_error = mail_reply.err().or(rcpt_reply.err()).map(|e| (false, e));
+        return match (first_error, data_reply) {
+            (None, Ok(_)) => c.inner.message(message).await.map_err(|e| (false, e)),
+            (Some(e), Ok(_)) => {
+                // A relay that took DATA after refusing the envelope: end it with an empty
+                // message, which it must refuse.
+                let _ = c.inner.message(b"").await;
+                Err(e)
+            }
+            (Some(e), Err(_)) => Err(e),
+            (None, Err(e)) => Err((false, e)),
+        };
+    } else {
+        &mut c.inner
+    };
+    c.command(mail).await.map_err(|e| (true, e))?;
+    let rest = async {
+        c.command(rcpt).await?;
+        c.command(Data).await?;
+        c.message(message).await
+    };
+    rest.await.map_err(|e| (false, e))
+}
+
+/// A negative reply as the relay gave it: "451 4.7.1 greylisted, try again later".
+fn reply_text(e: &lettre::transport::smtp::Error) -> String {
+    let shown = e.to_string();
+    match e.status() {
+        Some(code) => {
+            let text = shown.split_once("): ").map_or(shown.as_str(), |(_, t)| t);
+            format!("{code} {text}")
+        }
+        None => shown,
+    }
+}
+
+fn describe_response(r: &Response) -> String {
+    let text = r.message().collect::<Vec<_>>().join(" ");
+    format!("{} {text}", r.code())
+}
+
+/// A TLS stream lettre already encrypted, handed back to it as a plain transport.
+#[derive(Debug)]
+struct Encrypted(Compat<AsyncNetworkStream>);
+
+impl tokio::io::AsyncRead for Encrypted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Encrypted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Encrypted {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().peer_addr()
+    }
+}
+
+/// Opens and reuses connections to one relay.
+pub struct Relay {
+    url: RelayUrl,
+    hello: ClientId,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Relay {
+    pub fn new(url: RelayUrl, hello_domain: &str) -> Self {
+        Self {
+            url,
+            hello: ClientId::Domain(hello_domain.to_owned()),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{}:{}", self.url.host, self.url.port)
+    }
+
+    /// An idle connection, or a new one.
+    pub async fn checkout(&self) -> Result<Connection, String> {
+        if let Some(mut c) = self.idle.lock().ok().and_then(|mut i| i.pop()) {
+            c.reused = true;
+            return Ok(c);
+        }
+        self.connect().await
+    }
+
+    /// A new connection: TCP (with NODELAY), TLS as configured, greeting, authentication.
+    async fn connect(&self) -> Result<Connection, String> {
+        let address = (self.url.host.as_str(), self.url.port);
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+            .await
+            .map_err(|_| format!("cannot connect to {}: timed out", self.describe()))?
+            .map_err(|e| format!("cannot connect to {}: {e}", self.describe()))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
+        let tls = || TlsParameters::new(self.url.host.clone()).map_err(|e| format!("TLS: {e}"));
+        let stream: Box<dyn AsyncTokioStream> = if self.url.tls == TlsMode::Implicit {
+            // lettre can only take over a stream before the greeting; for implicit TLS the
+            // handshake comes first, so it is done here on our own (NODELAY) socket.
+            let mut plain = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+            plain
+                .upgrade_tls(tls()?)
+                .await
+                .map_err(|e| format!("TLS with {}: {e}", self.describe()))?;
+            Box::new(Encrypted(plain.compat()))
+        } else {
+            Box::new(tcp)
+        };
+        let greeting = AsyncSmtpConnection::connect_with_transport(stream, &self.hello);
+        let mut conn = tokio::time::timeout(COMMAND_TIMEOUT, greeting)
+            .await
+            .map_err(|_| format!("no SMTP greeting from {}", self.describe()))?
+            .map_err(|e| format!("SMTP greeting from {}: {e}", self.describe()))?;
+        if self.url.tls == TlsMode::StartTls {
+            conn.starttls(tls()?, &self.hello)
+                .await
+                .map_err(|e| format!("STARTTLS with {}: {e}", self.describe()))?;
+        }
+        // lettre keeps only the extensions it uses; ask once more to learn about PIPELINING.
+        let ehlo =
+            tokio::time::timeout(COMMAND_TIMEOUT, conn.command(Ehlo::new(self.hello.clone())))
+                .await
+                .map_err(|_| format!("no EHLO reply from {}", self.describe()))?
+                .map_err(|e| format!("EHLO to {}: {e}", self.describe()))?;
+        let pipelining = ehlo
+            .message()
+            .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+        if let (Some(user), Some(password)) = (&self.url.user, &self.url.password) {
+            let creds = Credentials::new(user.clone(), password.expose_secret().to_owned());
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+                .await
+                .map_err(|e| format!("authentication to {}: {e}", self.describe()))?;
+        }
+        Ok(Connection {
+            inner: conn,
+            broken: false,
+            reused: false,
+            pipelining,
+        })
+    }
+
+    /// Returns a connection for reuse unless it broke.
+    pub fn checkin(&self, c: Connection) {
+        if !c.broken
+            && !c.inner.has_broken()
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(c);
+        }
+    }
+
+    /// Sends one message to one recipient: one RCPT per transaction, always. A refused
+    /// recipient is answered with RSET and the connection kept; a network failure or a timeout
+    /// marks the connection broken.
+    pub async fn send(
+        &self,
+        c: &mut Connection,
+        from: &Address,
+        to: &str,
+        message: &[u8],
+    ) -> SendOutcome {
+        let Ok(to) = to.parse::<Address>() else {
+            return SendOutcome::Permanent(format!("{to} is not a deliverable address"));
+        };
+        let mut result =
+            tokio::time::timeout(DATA_TIMEOUT, transaction(c, from, &to, message)).await;
+        let stale = matches!(&result, Ok(Err((true, e))) if !e.is_permanent() && !e.is_transient());
+        if stale && c.reused {
+            // The relay closed this pooled connection while it was idle; nothing was sent on
+            // it, so the message goes once more on a fresh connection.
+            match self.connect().await {
+                Ok(fresh) => {
+                    *c = fresh;
+                    result = tokio::time::timeout(DATA_TIMEOUT, transaction(c, from, &to, message))
+                        .await;
+                }
+                Err(e) => {
+                    c.broken = true;
+                    return SendOutcome::Transient(e);
+                }
+            }
+        }
+        c.reused = true;
+        match result.map(|r| r.map_err(|(_, e)| e)) {
+            Ok(Ok(response)) => SendOutcome::Sent(describe_response(&response)),
+            Ok(Err(e)) if e.is_permanent() || e.is_transient() => {
+                // The relay answered; the session is still in step after RSET.
+                if tokio::time::timeout(COMMAND_TIMEOUT, c.inner.command(Rset))
+                    .await
+                    .map(|r| r.is_err())
+                    .unwrap_or(true)
+                {
+                    c.broken = true;
+                }
+                if e.is_permanent() {
+                    SendOutcome::Permanent(reply_text(&e))
+                } else {
+                    SendOutcome::Transient(reply_text(&e))
+                }
+            }
+            Ok(Err(e)) => {
+                c.broken = true;
+                SendOutcome::Transient(format!("connection to {} failed: {e}", self.describe()))
+            }
+            Err(_) => {
+                c.broken = true;
+                SendOutcome::Transient(format!(
+                    "{} did not answer within {}s",
+                    self.describe(),
+                    DATA_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+
+    /// Closes idle connections (at shutdown).
+    pub async fn close_idle(&self) {
+        let idle: Vec<Connection> = self
+            .idle
+            .lock()
+            .map(|mut i| std::mem::take(&mut *i))
+            .unwrap_or_default();
+        for mut c in idle {
+            let _ = c.inner.quit().await;
+        }
+    }
+}
+
+/// Writes messages as .eml files when no relay is configured.
+pub struct Outbox {
+    pub dir: PathBuf,
+}
+
+impl Outbox {
+    pub async fn write(&self, name: &str, message: &[u8]) -> SendOutcome {
+        if let Err(e) = tokio::fs::create_dir_all(&self.dir).await {
+            return SendOutcome::Transient(format!("cannot create {}: {e}", self.dir.display()));
+        }
+        let path = self.dir.join(format!("{name}.eml"));
+        match tokio::fs::write(&path, message).await {
+            Ok(()) => SendOutcome::Sent(format!("written to {}", path.display())),
+            Err(e) => SendOutcome::Transient(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls_parse_with_their_tls_mode() {
+        let plain = RelayUrl::parse("smtp://127.0.0.1:2525");
+        assert!(
+            plain
+                .as_ref()
+                .is_ok_and(|u| u.port == 2525 && u.tls == TlsMode::None)
+        );
+        let submission = RelayUrl::parse("smtp://user:secret@relay.example:587?tls=starttls");
+        assert!(
+            submission
+                .as_ref()
+                .is_ok_and(|u| u.tls == TlsMode::StartTls && u.user.as_deref() == Some("user"))
+        );
+        assert!(
+            RelayUrl::parse("smtps://relay.example")
+                .is_ok_and(|u| u.port == 465 && u.tls == TlsMode::Implicit)
+        );
+        assert!(RelayUrl::parse("http://relay.example").is_err());
+        assert!(RelayUrl::parse("smtp://relay.example?tls=maybe").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_rate_limiter_spaces_messages() {
+        let limiter = RateLimiter::new(50);
+        let started = Instant::now();
+        for _ in 0..11 {
+            limiter.acquire().await;
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(180),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
