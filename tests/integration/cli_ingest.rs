@@ -250,6 +250,21 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(store::count(&ctx.db).await.unwrap() >= 35);
+    // The demo drill went through four eyes to 東京都 and its municipalities, as .eml files.
+    assert!(
+        printed.contains("Demo drill NRS-") && printed.contains("64 messages, sent to .eml files"),
+        "{printed}"
+    );
+    let outbox = demo_dir.join("outbox");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) < 64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the drill was not written to {}",
+            outbox.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let notice = store::find(
         &ctx.db,
         "nco-mail",

@@ -100,8 +100,13 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
     let data_dir = TempDir::new().expect("a temp dir");
     let mut settings = test_settings(data_dir.path(), fresh_database_url().await);
-    customise(&mut settings);
     let smtp = SmtpSink::start().await.expect("the SMTP sink starts");
+    // Every test hub relays to its own sink unless the test says otherwise.
+    settings.mail.smtp_url = Some(SecretString::from(format!(
+        "smtp://127.0.0.1:{}",
+        smtp.port()
+    )));
+    customise(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let port = app.port().expect("the app listens");
     let ctx = app.context().clone();

@@ -2,6 +2,7 @@ pub mod app;
 pub mod cli;
 pub mod database;
 pub mod fixture_server;
+pub mod mail;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use cli::TestEnv;

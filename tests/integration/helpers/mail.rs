@@ -1,0 +1,273 @@
+//! Mail test helpers: central users, contacts in bulk, the four-eyes publish, draining the mail
+//! lanes, and an independent reading of sent messages (Python's `email` and `dkimpy`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use noroshi::alerts::audience::AudienceSpec;
+use noroshi::alerts::publish::{self, PublishReport};
+use noroshi::alerts::{self, DraftRequest};
+use noroshi::audit::Actor;
+use noroshi::auth::{self, AddUser, EmailAddress, Role, User};
+use noroshi::contacts::{Contact, ContactKind, Language, MailEncoding};
+use noroshi::delivery::worker::{Lane, try_execute_task};
+use noroshi::domain::{Severity, Tlp};
+use noroshi::registry::store::OrgFilter;
+use noroshi::registry::{OrgCode, Organisation, Prefecture};
+use noroshi::startup::AppContext;
+use noroshi::workers::Outcome;
+use secrecy::SecretString;
+
+/// The central operator who drafts and submits, and two approvers.
+pub struct Central {
+    pub operator: User,
+    pub approver: User,
+    pub approver2: User,
+}
+
+pub async fn central_users(ctx: &AppContext) -> Central {
+    let add = |email: &str, role: Role| {
+        let req = AddUser {
+            org: OrgCode::parse("990019").unwrap(),
+            role,
+            email: EmailAddress::parse(email).unwrap(),
+            display_name: None,
+            password: SecretString::from("correct horse battery staple"),
+        };
+        async move {
+            auth::add_user(&ctx.db, &ctx.settings.auth, req, &Actor::System)
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    Central {
+        operator: add("operator@soumu.go.jp", Role::CentralOperator).await,
+        approver: add("approver@soumu.go.jp", Role::CentralApprover).await,
+        approver2: add("approver2@soumu.go.jp", Role::CentralApprover).await,
+    }
+}
+
+pub fn actor(u: &User) -> Actor {
+    Actor::User {
+        id: u.id.0,
+        email: u.email.to_string(),
+    }
+}
+
+/// Tokyo and its 62 municipalities.
+pub async fn tokyo(ctx: &AppContext) -> Vec<Organisation> {
+    let orgs = noroshi::registry::store::list(
+        &ctx.db,
+        OrgFilter {
+            prefecture: Some(Prefecture::parse("13").unwrap()),
+            kind: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(orgs.len(), 63);
+    orgs
+}
+
+/// Gives each organisation `per_org` contacts (`c{i}@{code}.example.lg.jp`); `encoding(i)` picks
+/// each one's encoding. All in one transaction.
+pub async fn add_contacts(
+    ctx: &AppContext,
+    orgs: &[Organisation],
+    per_org: usize,
+    encoding: impl Fn(usize) -> MailEncoding,
+) -> Vec<Contact> {
+    let txn = noroshi::db::begin_write(&ctx.db).await.unwrap();
+    let mut out = Vec::new();
+    for org in orgs {
+        for i in 0..per_org {
+            let email = EmailAddress::parse(&format!("c{i}@{}.example.lg.jp", org.code)).unwrap();
+            let kind = if i == 0 {
+                ContactKind::Primary
+            } else {
+                ContactKind::Backup
+            };
+            let c = noroshi::contacts::store::insert(
+                &txn,
+                org.id,
+                &email,
+                kind,
+                Language::Ja,
+                encoding(out.len()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("contact {email} is written"));
+            out.push(c);
+        }
+    }
+    txn.commit().await.unwrap();
+    out
+}
+
+/// What to publish.
+pub struct Draft<'a> {
+    pub to: &'a [&'a str],
+    pub title: &'a str,
+    pub body: &'a str,
+    pub severity: Severity,
+    pub tlp: Tlp,
+    pub drill: bool,
+}
+
+impl Default for Draft<'_> {
+    fn default() -> Self {
+        Self {
+            to: &["pref:13+"],
+            title: "Fortinet製FortiOSのSSL-VPN機能の脆弱性に関する注意喚起",
+            body: "影響を受けるバージョンを使用している場合は、直ちに修正版へ更新してください。",
+            severity: Severity::Critical,
+            tlp: Tlp::Amber,
+            drill: false,
+        }
+    }
+}
+
+/// Drafts (as the operator), submits and approves (as the approver); returns the alert id and
+/// what the approval published.
+pub async fn publish_alert(
+    ctx: &AppContext,
+    central: &Central,
+    d: Draft<'_>,
+) -> (i64, PublishReport) {
+    let alert = alerts::create_draft(
+        &ctx.db,
+        &ctx.policy,
+        DraftRequest {
+            advisory_ids: vec![],
+            title: Some(d.title.into()),
+            body: Some(d.body.into()),
+            severity: Some(d.severity),
+            tlp: Some(d.tlp),
+            audience: AudienceSpec::parse_selectors(d.to).unwrap(),
+            ack_within_hours: None,
+            drill: d.drill,
+        },
+        &actor(&central.operator),
+    )
+    .await
+    .unwrap();
+    publish::submit(&ctx.db, alert.id, &central.operator)
+        .await
+        .unwrap();
+    let report = publish::approve(&ctx.db, &ctx.rules, alert.id, &central.approver, None)
+        .await
+        .unwrap();
+    (alert.id, report)
+}
+
+/// Runs a mail lane until it finds nothing due; returns the batches it sent.
+pub async fn drain(ctx: &AppContext, lane: Lane) -> usize {
+    let mut batches = 0;
+    while try_execute_task(ctx, lane).await.unwrap() == Outcome::Worked {
+        batches += 1;
+        assert!(batches < 10_000, "the lane never ran dry");
+    }
+    batches
+}
+
+/// The header `name` of a raw message, unfolded.
+pub fn header(raw: &str, name: &str) -> Option<String> {
+    let head = raw.split("\r\n\r\n").next()?;
+    let mut value: Option<String> = None;
+    for line in head.split("\r\n") {
+        if line.starts_with([' ', '\t']) {
+            if let Some(v) = value.as_mut() {
+                v.push_str(line);
+            }
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':')
+            && n.eq_ignore_ascii_case(name)
+        {
+            value = Some(v.trim().to_owned());
+        }
+    }
+    value
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dkim")
+        .join(name)
+}
+
+/// Python with dkimpy and PyNaCl: installed from PyPI on first use if missing. A test that
+/// needs the independent verifier fails (it does not skip) when it cannot be had.
+fn python() -> &'static str {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let has = || {
+            Command::new("python3")
+                .args(["-c", "import dkim, nacl"])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !has() {
+            let pip = |extra: &[&str]| {
+                Command::new("python3")
+                    .args(["-m", "pip", "install", "--quiet"])
+                    .args(extra)
+                    .args(["dkimpy", "pynacl"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            // A Debian python3 refuses plain pip installs (PEP 668).
+            let installed = pip(&[]) || pip(&["--break-system-packages"]);
+            assert!(
+                installed && has(),
+                "the DKIM tests need python3 with dkimpy and pynacl (pip install dkimpy pynacl)"
+            );
+        }
+    });
+    "python3"
+}
+
+/// One message as Python reads it.
+#[derive(Debug, serde::Deserialize)]
+pub struct PyMail {
+    pub file: String,
+    pub dkim: Vec<serde_json::Value>,
+    pub to: String,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: bool,
+}
+
+/// Writes the messages to `dir` and has Python verify and decode them.
+pub fn verify_with_python(dir: &Path, messages: &[Vec<u8>]) -> Vec<PyMail> {
+    let mut files = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        let p = dir.join(format!("m{i}.eml"));
+        std::fs::write(&p, m).unwrap();
+        files.push(p);
+    }
+    let rsa = std::fs::read_to_string(fixture("test-rsa2048.pub.b64")).unwrap();
+    let ed = std::fs::read_to_string(fixture("test-ed25519.pub.b64")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/verify_mail.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args(["noroshi", rsa.trim(), "noroshi-ed", ed.trim()])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "verify_mail.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
