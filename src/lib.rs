@@ -3,6 +3,7 @@
 //! One folder per capability; `startup` builds the application from `config` and hands every
 //! handler and worker one `AppContext`. See DESIGN.md and STYLE.md in the shared folder.
 
+pub mod acks;
 pub mod alerts;
 pub mod audit;
 pub mod auth;

@@ -9,6 +9,7 @@ mod m20261122_000003_audit_log;
 mod m20261122_000004_ingest;
 mod m20261122_000005_classify_alerts;
 mod m20261122_000006_publish_delivery;
+mod m20261122_000007_portal_acks;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_ingest::Migration),
             Box::new(m20261122_000005_classify_alerts::Migration),
             Box::new(m20261122_000006_publish_delivery::Migration),
+            Box::new(m20261122_000007_portal_acks::Migration),
         ]
     }
 }

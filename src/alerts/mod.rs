@@ -3,6 +3,7 @@
 //! reads advisories, classifications, organisations and inventories through their stores.
 //! Publishing (four eyes, fan-out) builds on this.
 
+pub mod access;
 pub mod audience;
 pub mod policy;
 pub mod publish;

@@ -4,6 +4,7 @@
 mod email;
 pub mod password;
 mod role;
+pub mod session;
 pub mod store;
 
 pub use email::{EmailAddress, EmailError};

@@ -97,3 +97,64 @@ pub async fn count(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
         .await
         .context("cannot count users")
 }
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: UserId) -> anyhow::Result<Option<User>> {
+    users::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .context("cannot read the user")?
+        .map(to_domain)
+        .transpose()
+}
+
+/// What the login check needs besides the user: the hash and the lockout counters.
+pub struct LoginRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub failed_logins: i32,
+    pub locked_until: Option<chrono::DateTime<Utc>>,
+}
+
+pub async fn login_record(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> anyhow::Result<Option<LoginRecord>> {
+    let Some(m) = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
+        .context("cannot read the user")?
+    else {
+        return Ok(None);
+    };
+    let (password_hash, failed_logins, locked_until) =
+        (m.password_hash.clone(), m.failed_logins, m.locked_until);
+    Ok(Some(LoginRecord {
+        user: to_domain(m)?,
+        password_hash,
+        failed_logins,
+        locked_until,
+    }))
+}
+
+pub async fn set_login_state(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    failed_logins: i32,
+    locked_until: Option<chrono::DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::FailedLogins,
+            sea_orm::sea_query::Expr::value(failed_logins),
+        )
+        .col_expr(
+            users::Column::LockedUntil,
+            sea_orm::sea_query::Expr::value(locked_until),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot update the user's login state")?;
+    Ok(())
+}

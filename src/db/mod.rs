@@ -121,3 +121,24 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(
     })
     .await
 }
+
+/// A raw statement written with PostgreSQL's `$1, $2 …` placeholders, rewritten to `?` for
+/// SQLite (placeholders must appear in order).
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    if backend == DbBackend::Postgres {
+        return sea_orm::Statement::from_sql_and_values(backend, sql, values);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    sea_orm::Statement::from_sql_and_values(backend, out, values)
+}

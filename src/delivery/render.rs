@@ -18,7 +18,8 @@ pub struct Letter<'a> {
     pub base_url: &'a url::Url,
 }
 
-fn tlp_rule(tlp: Tlp, lang: Language) -> &'static str {
+/// What a TLP marking allows, in the reader's language.
+pub fn tlp_rule(tlp: Tlp, lang: Language) -> &'static str {
     match (lang, tlp) {
         (Language::Ja, Tlp::Clear) => "公開情報です。制限なく共有できます。",
         (Language::Ja, Tlp::Green) => {

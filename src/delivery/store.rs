@@ -9,7 +9,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
-    Value,
 };
 
 use crate::contacts::Contact;
@@ -72,25 +71,6 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    if backend == DbBackend::Postgres {
-        return Statement::from_sql_and_values(backend, sql, values);
-    }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
-            out.push('?');
-        } else {
-            out.push(c);
-        }
-    }
-    Statement::from_sql_and_values(backend, out, values)
-}
-
 /// Takes up to `limit` due deliveries of priority ≤ `max_priority`, most urgent first.
 pub async fn claim(
     db: &impl ConnectionTrait,
@@ -115,7 +95,7 @@ pub async fn claim(
          RETURNING id, alert_id, revision_id, organisation_id, contact_id, email, encoding, language, priority, attempts"
     );
     let rows = db
-        .query_all_raw(stmt(
+        .query_all_raw(crate::db::statement(
             backend,
             &sql,
             vec![

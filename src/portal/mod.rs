@@ -1,5 +1,12 @@
-//! The portal: server-rendered pages in Japanese first. For now the landing page, which shows
-//! what the hub holds; the inbox, dashboards and settings arrive with the portal issue.
+//! The portal: server-rendered pages in Japanese first, working without JavaScript. Login and
+//! sessions, the inbox, alert pages with acknowledgement. Every private page takes a `Viewer`,
+//! and every alert is checked with `alerts::access`.
+
+mod alert;
+pub mod error;
+mod inbox;
+mod login;
+pub mod viewer;
 
 use actix_web::{HttpResponse, get, web};
 
@@ -7,8 +14,46 @@ use crate::error::ApiError;
 use crate::registry::{self, OrgKind};
 use crate::startup::AppContext;
 
+/// One choice of a select or radio group.
+pub struct Opt {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn list(
+        choices: impl IntoIterator<Item = (&'static str, &'static str)>,
+        current: &str,
+    ) -> Vec<Opt> {
+        choices
+            .into_iter()
+            .map(|(value, label)| Opt {
+                value,
+                label,
+                selected: value == current,
+            })
+            .collect()
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index);
+    // A form that does not parse gets the portal's error page, not actix's plain text.
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| {
+                error::PortalError::BadRequest(format!("フォームの内容を読み取れません: {e}"))
+                    .into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+        error::PortalError::BadRequest(format!("URL の指定を読み取れません: {e}")).into()
+    }))
+    .service(index);
+    login::configure(cfg);
+    inbox::configure(cfg);
+    alert::configure(cfg);
 }
 
 #[get("/")]
@@ -33,6 +78,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2rem .6re
 <tr><th>市区町村</th><td>{municipalities}</td></tr>
 <tr><th>中央省庁等</th><td>{central}</td></tr>
 </table>
+<p><a href="/login">ログイン</a> ・ <a href="/inbox">受信一覧</a></p>
 <p><a href="/healthz">稼働確認</a> ・ <a href="/readyz">準備状態</a> ・ <a href="/metrics">メトリクス</a></p>
 </body>
 </html>

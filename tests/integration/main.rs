@@ -20,5 +20,6 @@ mod delivery_faults;
 mod harness;
 mod health;
 mod ingest;
+mod portal;
 mod registry;
 mod shutdown;

@@ -1,5 +1,7 @@
 //! sea-orm entities, one file per table. Used only from capability `store.rs` files.
 
+pub mod ack_events;
+pub mod acknowledgements;
 pub mod advisories;
 pub mod advisory_attachments;
 pub mod advisory_classifications;
@@ -16,6 +18,7 @@ pub mod org_contacts;
 pub mod org_products;
 pub mod organisations;
 pub mod raw_documents;
+pub mod sessions;
 pub mod sources;
 pub mod users;
 pub mod worker_state;

@@ -1,4 +1,5 @@
 pub mod app;
+pub mod browser;
 pub mod cli;
 pub mod database;
 pub mod fixture_server;

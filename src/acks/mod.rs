@@ -1,0 +1,209 @@
+//! Acknowledgements: per alert × organisation, 未確認 → 受領 → 対応中 → 対応完了 / 該当なし, with
+//! who, when, a note and the whole history. Owns `acknowledgements` and `ack_events`; reads
+//! alerts and their audience but never changes them.
+
+pub mod store;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+
+use crate::audit::Actor;
+use crate::db::begin_write;
+
+/// The longest note kept with a state.
+pub const MAX_NOTE_CHARS: usize = 2_000;
+
+/// What an organisation reports about an alert. No row at all is 未確認.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AckState {
+    Received,
+    InProgress,
+    Done,
+    NotApplicable,
+}
+
+pub const ALL_STATES: [AckState; 4] = [
+    AckState::Received,
+    AckState::InProgress,
+    AckState::Done,
+    AckState::NotApplicable,
+];
+
+impl AckState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::InProgress => "in_progress",
+            Self::Done => "done",
+            Self::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Received => "受領",
+            Self::InProgress => "対応中",
+            Self::Done => "対応完了",
+            Self::NotApplicable => "該当なし",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Received => "Received",
+            Self::InProgress => "In progress",
+            Self::Done => "Done",
+            Self::NotApplicable => "Not applicable",
+        }
+    }
+
+    /// `received`, `in_progress`, `done`, `not_applicable`, or the Japanese labels.
+    pub fn parse(s: &str) -> Result<Self, AckError> {
+        let s = s.trim();
+        ALL_STATES
+            .into_iter()
+            .find(|st| st.as_str() == s || st.label_ja() == s)
+            .ok_or_else(|| {
+                AckError::Invalid(format!(
+                    "`{s}` is not a state: expected received (受領), in_progress (対応中), done (対応完了) or not_applicable (該当なし)"
+                ))
+            })
+    }
+}
+
+/// The label of a state that may be unknown (no report yet).
+pub fn label_ja(state: Option<AckState>) -> &'static str {
+    state.map_or("未確認", AckState::label_ja)
+}
+
+/// How an acknowledgement arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Portal,
+    MailLink,
+    Api,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Portal => "portal",
+            Self::MailLink => "mail_link",
+            Self::Api => "api",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no alert {0} is addressed to this organisation")]
+    NotAddressed(String),
+    #[error("alert {0} was withdrawn; it can no longer be acknowledged")]
+    Withdrawn(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A checked note: trimmed, at most [`MAX_NOTE_CHARS`], no control characters but newlines and
+/// tabs. Empty is none.
+pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {
+    let note = note.trim().replace("\r\n", "\n");
+    if note.is_empty() {
+        return Ok(None);
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(AckError::Invalid(format!(
+            "the note is longer than {MAX_NOTE_CHARS} characters"
+        )));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(AckError::Invalid(
+            "the note contains control characters".into(),
+        ));
+    }
+    Ok(Some(note))
+}
+
+/// Records `state` for `org_id` on the published alert `alert_id`: the current state, an event
+/// in its history and an audit entry, all in one transaction.
+pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    alert_id: i64,
+    org_id: i64,
+    state: AckState,
+    note: Option<String>,
+    actor: &Actor,
+    channel: Channel,
+) -> Result<(), AckError> {
+    let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    let alert = crate::alerts::store::get(&txn, alert_id)
+        .await?
+        .filter(|a| a.public_id.is_some())
+        .ok_or_else(|| AckError::NotAddressed(alert_id.to_string()))?;
+    let public_id = alert.public_id.clone().unwrap_or_default();
+    if !store::is_addressed(&txn, alert_id, org_id).await? {
+        return Err(AckError::NotAddressed(public_id));
+    }
+    if alert.status == crate::alerts::AlertStatus::Withdrawn.as_str() {
+        return Err(AckError::Withdrawn(public_id));
+    }
+    let now = Utc::now();
+    store::set(
+        &txn,
+        alert_id,
+        org_id,
+        state,
+        note.as_deref(),
+        actor,
+        channel,
+        now,
+    )
+    .await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        "ack.set",
+        &format!("alert:{alert_id}"),
+        serde_json::json!({
+            "organisation_id": org_id,
+            "state": state.as_str(),
+            "note": note,
+            "channel": channel.as_str(),
+        }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_parse_from_their_codes_and_japanese_labels() {
+        for s in ALL_STATES {
+            assert_eq!(AckState::parse(s.as_str()).ok(), Some(s));
+            assert_eq!(AckState::parse(s.label_ja()).ok(), Some(s));
+        }
+        let e = AckState::parse("ok").unwrap_err().to_string();
+        assert!(e.contains("`ok` is not a state"), "{e}");
+        assert_eq!(label_ja(None), "未確認");
+    }
+
+    #[test]
+    fn notes_are_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(parse_note("  ").ok(), Some(None));
+        assert_eq!(
+            parse_note(" 対応済み\r\n確認者: 情報政策課 ").ok(),
+            Some(Some("対応済み\n確認者: 情報政策課".into()))
+        );
+        assert!(parse_note(&"あ".repeat(MAX_NOTE_CHARS + 1)).is_err());
+        assert!(parse_note("a\u{7}b").is_err());
+    }
+}

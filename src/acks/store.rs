@@ -1,0 +1,186 @@
+//! Acknowledgement rows and their history; the inbox query (an organisation's alerts with its
+//! state) lives here because it is read through acknowledgements.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{AckState, Channel};
+use crate::audit::Actor;
+use crate::db::entities::{ack_events, acknowledgements, alert_audience};
+
+pub async fn is_addressed(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org_id: i64,
+) -> anyhow::Result<bool> {
+    Ok(alert_audience::Entity::find_by_id((alert_id, org_id))
+        .one(db)
+        .await
+        .context("cannot read the alert's audience")?
+        .is_some())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn set(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org_id: i64,
+    state: AckState,
+    note: Option<&str>,
+    actor: &Actor,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let actor = actor.to_string();
+    acknowledgements::Entity::insert(acknowledgements::ActiveModel {
+        alert_id: Set(alert_id),
+        organisation_id: Set(org_id),
+        state: Set(state.as_str().to_owned()),
+        note: Set(note.map(str::to_owned)),
+        updated_by: Set(actor.clone()),
+        first_known_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            acknowledgements::Column::AlertId,
+            acknowledgements::Column::OrganisationId,
+        ])
+        .update_columns([
+            acknowledgements::Column::State,
+            acknowledgements::Column::Note,
+            acknowledgements::Column::UpdatedBy,
+            acknowledgements::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .context("cannot record the acknowledgement")?;
+    ack_events::Entity::insert(ack_events::ActiveModel {
+        alert_id: Set(alert_id),
+        organisation_id: Set(org_id),
+        state: Set(state.as_str().to_owned()),
+        note: Set(note.map(str::to_owned)),
+        actor: Set(actor),
+        channel: Set(channel.as_str().to_owned()),
+        at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await
+    .context("cannot record the acknowledgement's history")?;
+    Ok(())
+}
+
+/// The current state of one organisation on one alert (`None`: 未確認).
+pub async fn current(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org_id: i64,
+) -> anyhow::Result<Option<acknowledgements::Model>> {
+    acknowledgements::Entity::find_by_id((alert_id, org_id))
+        .one(db)
+        .await
+        .context("cannot read the acknowledgement")
+}
+
+/// Every state change of one organisation on one alert, oldest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org_id: i64,
+) -> anyhow::Result<Vec<ack_events::Model>> {
+    ack_events::Entity::find()
+        .filter(ack_events::Column::AlertId.eq(alert_id))
+        .filter(ack_events::Column::OrganisationId.eq(org_id))
+        .order_by_asc(ack_events::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read the acknowledgement history")
+}
+
+/// One line of an organisation's inbox.
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    pub alert_id: i64,
+    pub public_id: String,
+    pub status: String,
+    pub title: String,
+    pub severity: String,
+    pub tlp: String,
+    pub drill: bool,
+    pub revision: i32,
+    pub published_at: DateTime<Utc>,
+    pub ack_deadline: Option<DateTime<Utc>>,
+    pub state: Option<AckState>,
+}
+
+/// Filters of the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// `Some(None)`: only 未確認.
+    pub state: Option<Option<AckState>>,
+    pub severity: Option<String>,
+}
+
+/// The alerts addressed to `org_id`, newest revision first, with the organisation's state.
+pub async fn inbox(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    filter: &InboxFilter,
+    limit: u64,
+    offset: u64,
+) -> anyhow::Result<Vec<InboxRow>> {
+    let backend = db.get_database_backend();
+    let mut sql = String::from(
+        "SELECT al.id AS alert_id, al.public_id, al.status, r.title, r.severity, r.tlp, r.drill, \
+                r.number, r.published_at, r.ack_deadline, k.state \
+         FROM alert_audience a \
+         JOIN alerts al ON al.id = a.alert_id \
+         JOIN alert_revisions r ON r.alert_id = al.id AND r.number = al.published_revision \
+         LEFT JOIN acknowledgements k ON k.alert_id = a.alert_id AND k.organisation_id = a.organisation_id \
+         WHERE a.organisation_id = $1",
+    );
+    let mut values: Vec<sea_orm::Value> = vec![org_id.into()];
+    match &filter.state {
+        Some(Some(s)) => {
+            values.push(s.as_str().into());
+            sql.push_str(&format!(" AND k.state = ${}", values.len()));
+        }
+        Some(None) => sql.push_str(" AND k.state IS NULL"),
+        None => {}
+    }
+    if let Some(sev) = &filter.severity {
+        values.push(sev.clone().into());
+        sql.push_str(&format!(" AND r.severity = ${}", values.len()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY r.published_at DESC, al.id DESC LIMIT {limit} OFFSET {offset}"
+    ));
+    let rows = db
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await
+        .context("cannot read the inbox")?;
+    rows.iter()
+        .map(|r| {
+            let state: Option<String> = r.try_get("", "state")?;
+            Ok(InboxRow {
+                alert_id: r.try_get("", "alert_id")?,
+                public_id: r.try_get("", "public_id")?,
+                status: r.try_get("", "status")?,
+                title: r.try_get("", "title")?,
+                severity: r.try_get("", "severity")?,
+                tlp: r.try_get("", "tlp")?,
+                drill: r.try_get("", "drill")?,
+                revision: r.try_get("", "number")?,
+                published_at: r.try_get("", "published_at")?,
+                ack_deadline: r.try_get("", "ack_deadline")?,
+                state: state.as_deref().and_then(|s| AckState::parse(s).ok()),
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read the inbox")
+}

@@ -1,0 +1,38 @@
+//! Who may see a published alert: central staff see every alert; an organisation sees what is
+//! addressed to it; a prefecture also sees what is addressed to its municipalities. Every
+//! channel (portal, feeds, API, search) asks here, so the rule is written once.
+
+use anyhow::Context;
+use sea_orm::ConnectionTrait;
+
+use crate::auth::User;
+use crate::registry::{OrgKind, Organisation};
+
+/// Whether `user` of `org` may see alert `alert_id`. Drafts are for central staff only.
+pub async fn may_view(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org: &Organisation,
+    alert_id: i64,
+) -> anyhow::Result<bool> {
+    if user.role.is_central() {
+        return Ok(true);
+    }
+    if crate::acks::store::is_addressed(db, alert_id, org.id.0).await? {
+        return Ok(true);
+    }
+    if org.kind != OrgKind::Prefecture {
+        return Ok(false);
+    }
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(crate::db::statement(
+            backend,
+            "SELECT 1 AS found FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+             WHERE a.alert_id = $1 AND o.parent_id = $2 LIMIT 1",
+            vec![alert_id.into(), org.id.0.into()],
+        ))
+        .await
+        .context("cannot read the alert's audience")?;
+    Ok(row.is_some())
+}

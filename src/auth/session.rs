@@ -1,0 +1,226 @@
+//! Logging in and server-side sessions. The cookie carries a random token; only its SHA-256 is
+//! stored, so a copy of the database cannot be used to sign in. Repeated failures lock the
+//! account with a doubling back-off, and every login, failure and lockout is audited.
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+use super::{EmailAddress, User, UserId, password, store};
+use crate::audit::Actor;
+use crate::config::AuthSettings;
+use crate::db::entities::sessions;
+
+/// Failures before the account locks.
+pub const LOCK_AFTER: i32 = 5;
+/// The first lock lasts this long; each further failure doubles it, up to an hour.
+pub const FIRST_LOCK_SECS: i64 = 60;
+/// How long a session lasts after login.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A new random token, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown address, wrong password or disabled account: deliberately the same message.
+    #[error("the address or the password is wrong")]
+    BadCredentials,
+    #[error("too many failed logins: the account is locked until {}", crate::time::format_jst(.0))]
+    Locked(DateTime<Utc>),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A signed-in session: the token goes in the cookie, the CSRF token in every form.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn lock_duration(failed: i32) -> Duration {
+    let doublings = u32::try_from(failed - LOCK_AFTER).unwrap_or(0).min(6);
+    Duration::seconds((FIRST_LOCK_SECS << doublings).min(3_600))
+}
+
+/// Checks the address and password; on success opens a session and returns its token.
+pub async fn login<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    email: &str,
+    password: &SecretString,
+    from: &str,
+) -> Result<(String, Session), LoginError> {
+    let now = Utc::now();
+    let record = match EmailAddress::parse(email) {
+        Ok(e) => store::login_record(db, &e).await?,
+        Err(_) => None,
+    };
+    let Some(record) = record else {
+        // Spend the same time as a real check, so timing does not reveal which addresses exist.
+        let _ = password::verify(password, dummy_hash(settings));
+        return Err(LoginError::BadCredentials);
+    };
+    let user = record.user.clone();
+    let actor = Actor::User {
+        id: user.id.0,
+        email: user.email.to_string(),
+    };
+    if let Some(until) = record.locked_until.filter(|u| *u > now) {
+        return Err(LoginError::Locked(until));
+    }
+    let hash = record.password_hash.clone();
+    let ok = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || password::verify(&password, &hash)
+    })
+    .await
+    .context("the password check stopped")?;
+    if !ok || user.disabled {
+        let failed = record.failed_logins + 1;
+        let locked_until = (failed >= LOCK_AFTER).then(|| now + lock_duration(failed));
+        store::set_login_state(db, user.id, failed, locked_until).await?;
+        crate::audit::record(
+            db,
+            &actor,
+            if locked_until.is_some() {
+                "auth.locked"
+            } else {
+                "auth.login_failed"
+            },
+            &format!("user:{}", user.id),
+            serde_json::json!({ "failed_logins": failed, "from": from, "disabled": user.disabled }),
+        )
+        .await?;
+        return Err(match locked_until {
+            Some(until) if !user.disabled => LoginError::Locked(until),
+            _ => LoginError::BadCredentials,
+        });
+    }
+    store::set_login_state(db, user.id, 0, None).await?;
+    let token = random_token();
+    let csrf = random_token();
+    let expires_at = now + Duration::hours(SESSION_HOURS);
+    let row = sessions::Entity::insert(sessions::ActiveModel {
+        token_hash: Set(token_hash(&token)),
+        user_id: Set(user.id.0),
+        csrf_token: Set(csrf.clone()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        last_seen_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await
+    .context("cannot open a session")?;
+    crate::audit::record(
+        db,
+        &actor,
+        "auth.login",
+        &format!("user:{}", user.id),
+        serde_json::json!({ "from": from }),
+    )
+    .await?;
+    Ok((
+        token,
+        Session {
+            id: row.last_insert_id,
+            user,
+            csrf,
+            expires_at,
+        },
+    ))
+}
+
+fn dummy_hash(settings: &AuthSettings) -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        password::hash(&SecretString::from("not a password of anyone"), settings)
+            .unwrap_or_default()
+    })
+}
+
+/// The live session of a cookie token, if any: not expired, its user not disabled.
+pub async fn find(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<Option<Session>> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    let Some(row) = sessions::Entity::find()
+        .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await
+        .context("cannot read the session")?
+    else {
+        return Ok(None);
+    };
+    let Some(user) = store::find_by_id(db, UserId(row.user_id)).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    Ok(Some(Session {
+        id: row.id,
+        user,
+        csrf: row.csrf_token,
+        expires_at: row.expires_at,
+    }))
+}
+
+/// Ends the session of a cookie token.
+pub async fn logout(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<()> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::TokenHash.eq(token_hash(token)))
+        .exec(db)
+        .await
+        .context("cannot end the session")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_double_from_a_minute_up_to_an_hour() {
+        assert_eq!(lock_duration(LOCK_AFTER), Duration::seconds(60));
+        assert_eq!(lock_duration(LOCK_AFTER + 1), Duration::seconds(120));
+        assert_eq!(lock_duration(LOCK_AFTER + 20), Duration::seconds(3_600));
+    }
+
+    #[test]
+    fn tokens_are_random_and_secrets_compare_exactly() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(same_secret(&a, &a.clone()));
+        assert!(!same_secret(&a, &b));
+        assert!(!same_secret(&a, &a[..42]));
+    }
+}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ack_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub alert_id: i64,
+    pub organisation_id: i64,
+    pub state: String,
+    pub note: Option<String>,
+    /// Who: `user:<id>:<email>` or `mail-link`.
+    pub actor: String,
+    /// portal, mail_link, api.
+    pub channel: String,
+    pub at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "acknowledgements")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub alert_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organisation_id: i64,
+    /// received, in_progress, done or not_applicable (no row: 未確認).
+    pub state: String,
+    pub note: Option<String>,
+    pub updated_by: String,
+    /// When the organisation first reported any state (把握).
+    pub first_known_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,109 @@
+//! The inbox (受信一覧): alerts addressed to the viewer's organisation, newest first, with its
+//! state, deadline and overdue marks, filtered by state and severity.
+
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use chrono::Utc;
+
+use super::Opt;
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::acks::store::{InboxFilter, inbox};
+use crate::acks::{self, ALL_STATES, AckState};
+use crate::domain::Severity;
+use crate::startup::AppContext;
+use crate::time::format_jst;
+
+pub struct Row {
+    pub public_id: String,
+    pub title: String,
+    pub severity: String,
+    pub severity_label: &'static str,
+    pub tlp: String,
+    pub drill: bool,
+    pub withdrawn: bool,
+    pub revision: i32,
+    pub published: String,
+    pub deadline: String,
+    pub overdue: bool,
+    pub state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/inbox.html")]
+struct InboxPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    state_options: Vec<Opt>,
+    severity_options: Vec<Opt>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct InboxParams {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    severity: String,
+}
+
+#[get("/inbox")]
+async fn show_inbox(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    params: web::Query<InboxParams>,
+) -> Result<HttpResponse, PortalError> {
+    let state = match params.state.as_str() {
+        "" => None,
+        "unknown" => Some(None),
+        s => Some(Some(
+            AckState::parse(s).map_err(|e| PortalError::BadRequest(e.to_string()))?,
+        )),
+    };
+    let severity = match params.severity.as_str() {
+        "" => None,
+        s => Some(
+            Severity::parse(s)
+                .map_err(|e| PortalError::BadRequest(e.to_string()))?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    let filter = InboxFilter { state, severity };
+    let now = Utc::now();
+    let rows = inbox(&ctx.db, viewer.org.id.0, &filter, 200, 0)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let open = !matches!(r.state, Some(AckState::Done | AckState::NotApplicable));
+            Row {
+                severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
+                overdue: open && r.status != "withdrawn" && r.ack_deadline.is_some_and(|d| d < now),
+                deadline: r.ack_deadline.as_ref().map(format_jst).unwrap_or_default(),
+                published: format_jst(&r.published_at),
+                state: acks::label_ja(r.state),
+                withdrawn: r.status == "withdrawn",
+                public_id: r.public_id,
+                title: r.title,
+                severity: r.severity,
+                tlp: r.tlp,
+                drill: r.drill,
+                revision: r.revision,
+            }
+        })
+        .collect();
+    let mut state_options = vec![("unknown", "未確認")];
+    state_options.extend(ALL_STATES.iter().map(|s| (s.as_str(), s.label_ja())));
+    render(&InboxPage {
+        nav: viewer.nav(),
+        rows,
+        state_options: Opt::list(state_options, &params.state),
+        severity_options: Opt::list(
+            Severity::ALL.iter().map(|s| (s.as_str(), s.label_ja())),
+            &params.severity,
+        ),
+    })
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_inbox);
+}

@@ -1,0 +1,156 @@
+//! Login and logout. The login form carries its own CSRF token (a cookie and a hidden field that
+//! must match), so another site cannot sign a browser in to an account of its choosing.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use secrecy::SecretString;
+
+use super::error::{PortalError, render};
+use super::viewer::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, cookie, local_path};
+use crate::auth::session::{self, LoginError};
+use crate::startup::AppContext;
+
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginParams {
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+fn login_page(
+    ctx: &AppContext,
+    status: actix_web::http::StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, PortalError> {
+    let csrf = session::random_token();
+    let page = LoginPage {
+        csrf: csrf.clone(),
+        next: local_path(next),
+        email: email.to_owned(),
+        error,
+    };
+    let mut response = render(&page)?;
+    *response.status_mut() = status;
+    response
+        .add_cookie(&cookie(ctx, LOGIN_CSRF_COOKIE, csrf))
+        .map_err(|e| PortalError::Unexpected(anyhow::anyhow!("cookie: {e}")))?;
+    Ok(response)
+}
+
+#[get("/login")]
+async fn show_login(
+    ctx: web::Data<AppContext>,
+    params: web::Query<LoginParams>,
+) -> Result<HttpResponse, PortalError> {
+    login_page(
+        &ctx,
+        actix_web::http::StatusCode::OK,
+        params.next.as_deref().unwrap_or("/inbox"),
+        "",
+        None,
+    )
+}
+
+#[post("/login")]
+async fn log_in(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PortalError> {
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !session::same_secret(&form.csrf, &expected) {
+        return Err(PortalError::Csrf);
+    }
+    if form.email.len() > 254 || form.password.len() > 1024 {
+        return Err(PortalError::BadRequest(
+            "メールアドレスまたはパスワードが長すぎます。".into(),
+        ));
+    }
+    let from = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_owned();
+    let password = SecretString::from(form.password.clone());
+    match session::login(&ctx.db, &ctx.settings.auth, &form.email, &password, &from).await {
+        Ok((token, _)) => {
+            let mut gone = Cookie::new(LOGIN_CSRF_COOKIE, "");
+            gone.set_path("/");
+            gone.make_removal();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, local_path(&form.next)))
+                .cookie(cookie(&ctx, SESSION_COOKIE, token))
+                .cookie(gone)
+                .finish())
+        }
+        Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
+        Err(e) => {
+            let message = match e {
+                LoginError::Locked(_) => format!(
+                    "ログインの失敗が続いたため、アカウントを一時的にロックしました（{}）。",
+                    e
+                ),
+                _ => "メールアドレスまたはパスワードが正しくありません。".to_owned(),
+            };
+            login_page(
+                &ctx,
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                &form.next,
+                &form.email,
+                Some(message),
+            )
+        }
+    }
+}
+
+#[post("/logout")]
+async fn log_out(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    viewer: Viewer,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    if let Some(c) = req.cookie(SESSION_COOKIE) {
+        session::logout(&ctx.db, c.value()).await?;
+    }
+    let mut gone = Cookie::new(SESSION_COOKIE, "");
+    gone.set_path("/");
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .cookie(gone)
+        .finish())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_login).service(log_in).service(log_out);
+}

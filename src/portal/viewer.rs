@@ -1,0 +1,119 @@
+//! The signed-in viewer, as an extractor: every portal route that shows anything private takes
+//! a `Viewer`, so an anonymous request can never reach it. Role checks are methods on it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::error::PortalError;
+use crate::auth::session::{self, Session};
+use crate::registry::Organisation;
+use crate::startup::AppContext;
+
+pub const SESSION_COOKIE: &str = "noroshi_session";
+pub const LOGIN_CSRF_COOKIE: &str = "noroshi_login_csrf";
+
+/// A signed-in user and their organisation.
+pub struct Viewer {
+    pub session: Session,
+    pub org: Organisation,
+}
+
+/// What every page's header shows.
+pub struct Nav {
+    pub org_name: String,
+    pub user_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// Refuses a state-changing form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PortalError> {
+        if session::same_secret(submitted, &self.session.csrf) {
+            Ok(())
+        } else {
+            Err(PortalError::Csrf)
+        }
+    }
+
+    pub fn nav(&self) -> Nav {
+        let user = &self.session.user;
+        Nav {
+            org_name: self.org.full_name(),
+            user_name: if user.display_name.is_empty() {
+                user.email.to_string()
+            } else {
+                user.display_name.clone()
+            },
+            role: user.role.label_ja(),
+            csrf: self.session.csrf.clone(),
+        }
+    }
+}
+
+/// A cookie marked the way every Noroshi cookie is: HttpOnly, SameSite=Lax, Secure when the
+/// portal is served over HTTPS, path `/`.
+pub fn cookie(ctx: &AppContext, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(ctx.settings.app.base_url.scheme() == "https")
+        .finish()
+}
+
+/// A path on this site to return to after login; anything else becomes the inbox.
+pub fn local_path(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) {
+        next.to_owned()
+    } else {
+        "/inbox".to_owned()
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = PortalError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let next = req
+            .uri()
+            .path_and_query()
+            .map_or("/inbox".to_owned(), |p| p.as_str().to_owned());
+        Box::pin(async move {
+            let ctx = ctx.ok_or_else(|| PortalError::Unexpected(anyhow::anyhow!("no context")))?;
+            let login = || PortalError::LoginRequired { next: next.clone() };
+            let token = token.ok_or_else(login)?;
+            let session = session::find(&ctx.db, &token).await?.ok_or_else(login)?;
+            let org = crate::registry::store::find_by_id(&ctx.db, session.user.org_id)
+                .await?
+                .ok_or_else(login)?;
+            Ok(Viewer { session, org })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to_after_login() {
+        assert_eq!(local_path("/alerts/NRS-2026-0001"), "/alerts/NRS-2026-0001");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(local_path(bad), "/inbox", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The portal over real HTTP, as a browser without JavaScript uses it: login with CSRF and
+//! lockout, the inbox of one's own organisation only, alert pages that other organisations
+//! cannot see whatever URL they type, and acknowledgement with its history.
+
+use noroshi::acks::store as acks;
+use noroshi::audit::Actor;
+use noroshi::auth::{self, AddUser, EmailAddress, Role, User};
+use noroshi::registry::OrgCode;
+use noroshi::startup::AppContext;
+use reqwest::StatusCode;
+use secrecy::SecretString;
+
+use crate::helpers::browser::Browser;
+use crate::helpers::mail::{Central, Draft, central_users, publish_alert};
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn user(ctx: &AppContext, org: &str, role: Role, email: &str) -> User {
+    auth::add_user(
+        &ctx.db,
+        &ctx.settings.auth,
+        AddUser {
+            org: OrgCode::parse(org).unwrap(),
+            role,
+            email: EmailAddress::parse(email).unwrap(),
+            display_name: None,
+            password: SecretString::from(PASSWORD),
+        },
+        &Actor::System,
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+/// An alert to 千代田区 and one to 中央区; returns (id, public id) of each.
+async fn two_alerts(app: &TestApp, central: &Central) -> ((i64, String), (i64, String)) {
+    let (a, ra) = publish_alert(
+        &app.ctx,
+        central,
+        Draft {
+            to: &["org:131016"],
+            title: "千代田区あての注意喚起",
+            body: "<script>alert('x')</script><a href=\"javascript:alert(1)\" onclick=\"x()\">リンク</a>",
+            ..Draft::default()
+        },
+    )
+    .await;
+    let (b, rb) = publish_alert(
+        &app.ctx,
+        central,
+        Draft {
+            to: &["org:131024"],
+            title: "中央区あての注意喚起",
+            ..Draft::default()
+        },
+    )
+    .await;
+    ((a, ra.public_id), (b, rb.public_id))
+}
+
+#[tokio::test]
+async fn a_municipality_user_sees_only_its_alerts_and_acknowledges_one() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let ((chiyoda_id, chiyoda), (_, chuo)) = two_alerts(&app, &central).await;
+    let member = user(&app.ctx, "131016", Role::Member, "joho@city.chiyoda.lg.jp").await;
+    let mut b = Browser::new(&app.address);
+
+    // Anonymous: sent to the login page, which remembers where to return.
+    let page = b.get("/inbox").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location.as_deref(), Some("/login?next=%2Finbox"));
+
+    let wrong = b
+        .log_in("joho@city.chiyoda.lg.jp", "not the password")
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong
+            .body
+            .contains("メールアドレスまたはパスワードが正しくありません")
+    );
+    let ok = b.log_in("joho@city.chiyoda.lg.jp", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location.as_deref(), Some("/inbox"));
+    let cookie = b.cookies.get("noroshi_session").cloned().unwrap();
+    assert!(cookie.len() >= 40);
+
+    let inbox = b.get("/inbox").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains("受信一覧") && inbox.body.contains("千代田区"));
+    assert!(inbox.body.contains(&chiyoda) && inbox.body.contains("千代田区あての注意喚起"));
+    assert!(inbox.body.contains("未確認") && inbox.body.contains("緊急"));
+    assert!(!inbox.body.contains(&chuo) && !inbox.body.contains("中央区あて"));
+
+    // Another organisation's alert is not found, whatever the URL; so is one that does not exist.
+    for path in [
+        format!("/alerts/{chuo}"),
+        "/alerts/NRS-1999-0001".to_owned(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!page.body.contains("中央区あて"));
+    }
+
+    // The alert page: upstream-looking markup in the body is shown as text, never run.
+    let page = b.get(&format!("/alerts/{chiyoda}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("&#60;script&#62;"), "{}", page.body);
+    assert!(!page.body.contains("<script>") && !page.body.contains("href=\"javascript:"));
+    assert!(page.body.contains("TLP:AMBER") && page.body.contains("組織内と"));
+    let csrf = page.hidden("csrf");
+
+    // Without the CSRF token nothing is recorded.
+    let refused = b
+        .post(
+            &format!("/alerts/{chiyoda}/ack"),
+            &[("state", "received"), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let org = member.org_id.0;
+    assert!(
+        acks::current(&app.ctx.db, chiyoda_id, org)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A state that does not exist is refused with the reason.
+    let bad = b
+        .post(
+            &format!("/alerts/{chiyoda}/ack"),
+            &[("state", "ok"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("`ok` is not a state"), "{}", bad.body);
+    assert!(
+        acks::current(&app.ctx.db, chiyoda_id, org)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let done = b
+        .post(
+            &format!("/alerts/{chiyoda}/ack"),
+            &[("state", "received"), ("csrf", &csrf), ("note", "")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let done = b
+        .post(
+            &format!("/alerts/{chiyoda}/ack"),
+            &[
+                ("state", "done"),
+                ("csrf", &csrf),
+                ("note", "修正版へ更新済み（情報政策課）"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = b.get(&format!("/alerts/{chiyoda}")).await;
+    assert!(
+        page.body
+            .contains("<strong id=\"ack-state\">対応完了</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("受領") && page.body.contains("修正版へ更新済み（情報政策課）"));
+    assert!(
+        page.body.contains("joho@city.chiyoda.lg.jp"),
+        "the history says who"
+    );
+    let history = acks::history(&app.ctx.db, chiyoda_id, org).await.unwrap();
+    assert_eq!(
+        history.iter().map(|h| h.state.as_str()).collect::<Vec<_>>(),
+        ["received", "done"]
+    );
+    let inbox = b.get("/inbox?state=done").await;
+    assert!(inbox.body.contains(&chiyoda) && inbox.body.contains("対応完了"));
+    let inbox = b.get("/inbox?state=unknown").await;
+    assert!(!inbox.body.contains(&chiyoda));
+    let bad = b.get("/inbox?severity=extreme").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let audited = noroshi::audit::recent(&app.ctx.db, Some(&format!("alert:{chiyoda_id}")), 20)
+        .await
+        .unwrap();
+    assert!(audited.iter().any(|e| e.action == "ack.set"));
+
+    // Logging out ends the session on the server, not only in the browser.
+    let out = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!b.cookies.contains_key("noroshi_session"));
+    b.cookies.insert("noroshi_session".into(), cookie);
+    assert_eq!(b.get("/inbox").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_prefecture_sees_its_municipalities_alerts_but_reports_only_for_itself() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let ((_, chiyoda), _) = two_alerts(&app, &central).await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "security@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "140007",
+        Role::PrefectureAdmin,
+        "security@pref.kanagawa.lg.jp",
+    )
+    .await;
+
+    let mut tokyo = Browser::new(&app.address);
+    tokyo.log_in("security@metro.tokyo.lg.jp", PASSWORD).await;
+    let page = tokyo.get(&format!("/alerts/{chiyoda}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("東京都 宛てではありません"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("状態を報告する"));
+    let csrf = page.hidden("csrf");
+    let refused = tokyo
+        .post(
+            &format!("/alerts/{chiyoda}/ack"),
+            &[("state", "received"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        !tokyo.get("/inbox").await.body.contains(&chiyoda),
+        "not in Tokyo's own inbox"
+    );
+
+    let mut kanagawa = Browser::new(&app.address);
+    kanagawa
+        .log_in("security@pref.kanagawa.lg.jp", PASSWORD)
+        .await;
+    let page = kanagawa.get(&format!("/alerts/{chiyoda}")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::NOT_FOUND,
+        "another prefecture sees nothing"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account_and_logins_need_the_form_token() {
+    let app = spawn_app().await;
+    user(&app.ctx, "131016", Role::Member, "joho@city.chiyoda.lg.jp").await;
+    let mut b = Browser::new(&app.address);
+    for i in 1..=5 {
+        let page = b.log_in("joho@city.chiyoda.lg.jp", "wrong password!").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(page.body.contains("ロック"), i == 5, "attempt {i}");
+    }
+    // Locked: even the right password is refused for now.
+    let page = b.log_in("joho@city.chiyoda.lg.jp", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.body.contains("ロック"), "{}", page.body);
+    assert!(!b.cookies.contains_key("noroshi_session"));
+    let audited = noroshi::audit::recent(&app.ctx.db, None, 20).await.unwrap();
+    assert!(audited.iter().any(|e| e.action == "auth.locked"));
+
+    // A login posted without the form's own token (another site's form) is refused.
+    let mut fresh = Browser::new(&app.address);
+    let page = fresh
+        .post(
+            "/login",
+            &[
+                ("email", "joho@city.chiyoda.lg.jp"),
+                ("password", PASSWORD),
+                ("csrf", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // An unknown address gets exactly the answer a wrong password gets.
+    let page = fresh.log_in("nobody@example.lg.jp", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        page.body
+            .contains("メールアドレスまたはパスワードが正しくありません")
+    );
+}
