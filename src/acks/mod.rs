@@ -2,6 +2,7 @@
 //! who, when, a note and the whole history. Owns `acknowledgements` and `ack_events`; reads
 //! alerts and their audience but never changes them.
 
+pub mod board;
 pub mod store;
 
 use chrono::Utc;

@@ -184,3 +184,49 @@ pub async fn inbox(
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .context("cannot read the inbox")
 }
+
+/// One addressed organisation on an alert's board.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub org_id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    /// Prefecture number (13 = 東京都); none for central bodies.
+    pub prefecture: Option<i16>,
+    pub parent_id: Option<i64>,
+    pub state: Option<AckState>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Every organisation the alert is addressed to, by organisation code, with its state.
+pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Vec<BoardRow>> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            "SELECT o.id, o.code, o.name, o.kind, o.prefecture, o.parent_id, k.state, k.updated_at \
+             FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+             LEFT JOIN acknowledgements k ON k.alert_id = a.alert_id AND k.organisation_id = a.organisation_id \
+             WHERE a.alert_id = $1 ORDER BY o.code",
+            vec![alert_id.into()],
+        ))
+        .await
+        .context("cannot read the board")?;
+    rows.iter()
+        .map(|r| {
+            let state: Option<String> = r.try_get("", "state")?;
+            Ok(BoardRow {
+                org_id: r.try_get("", "id")?,
+                code: r.try_get("", "code")?,
+                name: r.try_get("", "name")?,
+                kind: r.try_get("", "kind")?,
+                prefecture: r.try_get("", "prefecture")?,
+                parent_id: r.try_get("", "parent_id")?,
+                state: state.as_deref().and_then(|s| AckState::parse(s).ok()),
+                updated_at: r.try_get("", "updated_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read the board")
+}

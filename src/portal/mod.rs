@@ -3,6 +3,7 @@
 //! and every alert is checked with `alerts::access`.
 
 mod alert;
+mod board;
 pub mod error;
 mod inbox;
 mod login;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(index);
     login::configure(cfg);
     inbox::configure(cfg);
+    board::configure(cfg);
     alert::configure(cfg);
 }
 

@@ -292,3 +292,85 @@ async fn repeated_failed_logins_lock_the_account_and_logins_need_the_form_token(
             .contains("メールアドレスまたはパスワードが正しくありません")
     );
 }
+
+#[tokio::test]
+async fn the_board_grades_prefectures_and_exports_what_the_viewer_may_see() {
+    use noroshi::acks::{AckState, Channel, acknowledge};
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let (id, report) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["pref:13+", "pref:14"],
+            ..Draft::default()
+        },
+    )
+    .await;
+    let orgs = crate::helpers::mail::tokyo(&app.ctx).await;
+    // 50 of Tokyo's 63 report: 40 done, 5 in progress, 5 not applicable.
+    for (i, org) in orgs.iter().take(50).enumerate() {
+        let state = match i {
+            0..40 => AckState::Done,
+            40..45 => AckState::InProgress,
+            _ => AckState::NotApplicable,
+        };
+        acknowledge(
+            &app.ctx.db,
+            id,
+            org.id.0,
+            state,
+            None,
+            &Actor::System,
+            Channel::Portal,
+        )
+        .await
+        .unwrap();
+    }
+    let mut b = Browser::new(&app.address);
+    b.log_in("approver@soumu.go.jp", "correct horse battery staple")
+        .await;
+    let page = b.get(&format!("/alerts/{}/board", report.public_id)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // Tokyo: 把握率 50/63 = 79.4 % (C); 実施率 40/58 = 69.0 % (C). Kanagawa: 0 of 1 (D).
+    assert!(page.body.contains("<td>東京都</td><td>63</td><td>13</td><td>0</td><td>5</td><td>40</td><td>5</td><td>79.4% C</td><td>69.0% C</td>"), "{}", page.body);
+    assert!(
+        page.body.contains("<td>神奈川県</td><td>1</td><td>1</td>"),
+        "{}",
+        page.body
+    );
+    let csv = b
+        .get(&format!("/alerts/{}/board.csv", report.public_id))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.lines().count(), 1 + 64);
+    assert!(csv.body.contains("\"131016\",\"千代田区\""), "{}", csv.body);
+
+    // Tokyo's staff see Tokyo and its municipalities only.
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "security@metro.tokyo.lg.jp",
+    )
+    .await;
+    let mut t = Browser::new(&app.address);
+    t.log_in("security@metro.tokyo.lg.jp", PASSWORD).await;
+    let csv = t
+        .get(&format!("/alerts/{}/board.csv", report.public_id))
+        .await;
+    assert_eq!(csv.body.lines().count(), 1 + 63);
+    assert!(!csv.body.contains("神奈川"));
+    // A municipality's staff have no board.
+    user(
+        &app.ctx,
+        "131016",
+        Role::OrgAdmin,
+        "admin@city.chiyoda.lg.jp",
+    )
+    .await;
+    let mut m = Browser::new(&app.address);
+    m.log_in("admin@city.chiyoda.lg.jp", PASSWORD).await;
+    let page = m.get(&format!("/alerts/{}/board", report.public_id)).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,220 @@
+//! The acknowledgement board of one alert: per prefecture, how many addressed organisations have
+//! made their state known (把握率) and how many of those concerned have finished (実施率), each
+//! graded A (100 %) / B (≥ 80 %) / C (≥ 60 %) / D (< 60 %). Pure arithmetic over counts, so
+//! the portal, the CSV export and the API show the same figures.
+
+use std::collections::BTreeMap;
+
+use super::AckState;
+use super::store::BoardRow;
+use crate::registry::Prefecture;
+
+/// A (100 %), B (≥ 80 %), C (≥ 60 %), D (< 60 %).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Grade {
+    pub fn of(rate: Rate) -> Option<Self> {
+        let Rate {
+            numerator,
+            denominator,
+        } = rate;
+        if denominator == 0 {
+            return None;
+        }
+        // Integer comparisons: 4/5 is exactly 80 %.
+        Some(if numerator == denominator {
+            Self::A
+        } else if numerator * 5 >= denominator * 4 {
+            Self::B
+        } else if numerator * 5 >= denominator * 3 {
+            Self::C
+        } else {
+            Self::D
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::C => "C",
+            Self::D => "D",
+        }
+    }
+}
+
+/// A share, kept as a fraction so nothing is lost to rounding until it is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Rate {
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Rate {
+    /// `87.5%`, or `—` when nothing is counted.
+    pub fn percent(self) -> String {
+        if self.denominator == 0 {
+            return "—".into();
+        }
+        let tenths = (self.numerator * 1000 + self.denominator / 2) / self.denominator;
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
+}
+
+/// Counts of one group of addressed organisations by state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub addressed: u64,
+    pub received: u64,
+    pub in_progress: u64,
+    pub done: u64,
+    pub not_applicable: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, state: Option<AckState>) {
+        self.addressed += 1;
+        match state {
+            None => {}
+            Some(AckState::Received) => self.received += 1,
+            Some(AckState::InProgress) => self.in_progress += 1,
+            Some(AckState::Done) => self.done += 1,
+            Some(AckState::NotApplicable) => self.not_applicable += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        self.addressed += other.addressed;
+        self.received += other.received;
+        self.in_progress += other.in_progress;
+        self.done += other.done;
+        self.not_applicable += other.not_applicable;
+    }
+
+    pub fn unknown(&self) -> u64 {
+        self.addressed - self.known()
+    }
+
+    fn known(&self) -> u64 {
+        self.received + self.in_progress + self.done + self.not_applicable
+    }
+
+    /// 把握率: organisations whose state is known ÷ addressed.
+    pub fn grasp(&self) -> Rate {
+        Rate {
+            numerator: self.known(),
+            denominator: self.addressed,
+        }
+    }
+
+    /// 実施率: 対応完了 ÷ (addressed − 該当なし).
+    pub fn completion(&self) -> Rate {
+        Rate {
+            numerator: self.done,
+            denominator: self.addressed - self.not_applicable,
+        }
+    }
+}
+
+/// One prefecture's line on the board: the prefecture itself and its municipalities.
+#[derive(Debug, Clone)]
+pub struct PrefectureLine {
+    pub prefecture: Prefecture,
+    pub tally: Tally,
+}
+
+/// Tallies the board by prefecture (central bodies are left out) and in total.
+pub fn by_prefecture(rows: &[BoardRow]) -> (Vec<PrefectureLine>, Tally) {
+    let mut lines: BTreeMap<u8, Tally> = BTreeMap::new();
+    let mut total = Tally::default();
+    for r in rows {
+        let Some(p) = r.prefecture.and_then(|p| u8::try_from(p).ok()) else {
+            continue;
+        };
+        lines.entry(p).or_default().add(r.state);
+        total.add(r.state);
+    }
+    let lines = lines
+        .into_iter()
+        .filter_map(|(n, tally)| {
+            Prefecture::from_number(n).map(|prefecture| PrefectureLine { prefecture, tally })
+        })
+        .collect();
+    (lines, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(states: &[Option<AckState>]) -> Tally {
+        let mut t = Tally::default();
+        for s in states {
+            t.add(*s);
+        }
+        t
+    }
+
+    #[test]
+    fn grasp_counts_every_known_state_and_completion_leaves_out_not_applicable() {
+        use AckState::*;
+        let t = tally(&[
+            Some(Received),
+            Some(InProgress),
+            Some(Done),
+            Some(Done),
+            Some(NotApplicable),
+            None,
+        ]);
+        assert_eq!(
+            t.grasp(),
+            Rate {
+                numerator: 5,
+                denominator: 6
+            }
+        );
+        assert_eq!(
+            t.completion(),
+            Rate {
+                numerator: 2,
+                denominator: 5
+            }
+        );
+        assert_eq!(t.unknown(), 1);
+        assert_eq!(t.grasp().percent(), "83.3%");
+        assert_eq!(t.completion().percent(), "40.0%");
+    }
+
+    #[test]
+    fn grades_have_exact_boundaries() {
+        let g = |n, d| {
+            Grade::of(Rate {
+                numerator: n,
+                denominator: d,
+            })
+        };
+        assert_eq!(g(10, 10), Some(Grade::A));
+        assert_eq!(g(9, 10), Some(Grade::B));
+        assert_eq!(g(4, 5), Some(Grade::B), "exactly 80 % is B");
+        assert_eq!(g(79, 100), Some(Grade::C));
+        assert_eq!(g(3, 5), Some(Grade::C), "exactly 60 % is C");
+        assert_eq!(g(59, 100), Some(Grade::D));
+        assert_eq!(g(0, 7), Some(Grade::D));
+        assert_eq!(g(0, 0), None, "nothing to grade");
+        assert_eq!(Rate::default().percent(), "—");
+    }
+
+    #[test]
+    fn everyone_not_applicable_leaves_completion_ungraded() {
+        let t = tally(&[Some(AckState::NotApplicable); 3]);
+        assert_eq!(t.completion().denominator, 0);
+        assert_eq!(Grade::of(t.completion()), None);
+        assert_eq!(Grade::of(t.grasp()), Some(Grade::A));
+    }
+}

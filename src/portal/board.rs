@@ -1,0 +1,185 @@
+//! The acknowledgement board of one alert: for central staff every addressed organisation by
+//! prefecture; for prefecture staff their own prefecture and its municipalities. CSV export of
+//! exactly what the viewer may see.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::acks::board::{Grade, Tally, by_prefecture};
+use crate::acks::store::BoardRow;
+use crate::acks::{self, AckState};
+use crate::registry::OrgKind;
+use crate::startup::AppContext;
+use crate::time::format_jst;
+
+pub struct Line {
+    pub name: String,
+    pub addressed: u64,
+    pub unknown: u64,
+    pub received: u64,
+    pub in_progress: u64,
+    pub done: u64,
+    pub not_applicable: u64,
+    pub grasp: String,
+    pub grasp_grade: &'static str,
+    pub completion: String,
+    pub completion_grade: &'static str,
+}
+
+pub struct OrgLine {
+    pub code: String,
+    pub name: String,
+    pub state: &'static str,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/board.html")]
+struct BoardPage {
+    nav: Nav,
+    public_id: String,
+    title: String,
+    drill: bool,
+    total: Tally,
+    total_grasp: String,
+    total_grasp_grade: Option<&'static str>,
+    total_completion: String,
+    total_completion_grade: Option<&'static str>,
+    lines: Vec<Line>,
+    orgs: Vec<OrgLine>,
+}
+
+fn line(name: String, t: &Tally) -> Line {
+    Line {
+        name,
+        addressed: t.addressed,
+        unknown: t.unknown(),
+        received: t.received,
+        in_progress: t.in_progress,
+        done: t.done,
+        not_applicable: t.not_applicable,
+        grasp: t.grasp().percent(),
+        grasp_grade: Grade::of(t.grasp()).map_or("", Grade::as_str),
+        completion: t.completion().percent(),
+        completion_grade: Grade::of(t.completion()).map_or("", Grade::as_str),
+    }
+}
+
+/// The alert and the board rows the viewer may see.
+async fn visible_board(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    public_id: &str,
+) -> Result<(crate::db::entities::alerts::Model, Vec<BoardRow>), PortalError> {
+    let central = viewer.session.user.role.is_central();
+    if !central && viewer.org.kind != OrgKind::Prefecture {
+        return Err(PortalError::Forbidden(
+            "受領・対応状況の一覧は中央省庁等と都道府県の職員が見られます。".into(),
+        ));
+    }
+    if public_id.len() > 32 {
+        return Err(PortalError::NotFound);
+    }
+    let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    if !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
+        .await?
+    {
+        return Err(PortalError::NotFound);
+    }
+    let mut rows = acks::store::board(&ctx.db, alert.id).await?;
+    if !central {
+        let own = viewer.org.id.0;
+        rows.retain(|r| r.org_id == own || r.parent_id == Some(own));
+    }
+    Ok((alert, rows))
+}
+
+#[get("/alerts/{public_id}/board")]
+async fn show_board(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PortalError> {
+    let (alert, rows) = visible_board(&ctx, &viewer, &path).await?;
+    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
+    let latest = revisions.last().ok_or(PortalError::NotFound)?;
+    let (lines, total) = by_prefecture(&rows);
+    let central = viewer.session.user.role.is_central();
+    render(&BoardPage {
+        public_id: alert.public_id.clone().unwrap_or_default(),
+        title: latest.title.clone(),
+        drill: latest.drill,
+        total_grasp: total.grasp().percent(),
+        total_grasp_grade: Grade::of(total.grasp()).map(Grade::as_str),
+        total_completion: total.completion().percent(),
+        total_completion_grade: Grade::of(total.completion()).map(Grade::as_str),
+        total,
+        lines: lines
+            .iter()
+            .map(|l| line(l.prefecture.name().to_owned(), &l.tally))
+            .collect(),
+        // Central staff see organisations on the CSV; the page lists them for one prefecture.
+        orgs: if central {
+            Vec::new()
+        } else {
+            rows.iter()
+                .map(|r| OrgLine {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    state: acks::label_ja(r.state),
+                    updated: r.updated_at.as_ref().map(format_jst).unwrap_or_default(),
+                })
+                .collect()
+        },
+        nav: viewer.nav(),
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote everything; a leading = + - @ would be a formula in a spreadsheet.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[get("/alerts/{public_id}/board.csv")]
+async fn export_board(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PortalError> {
+    let (alert, rows) = visible_board(&ctx, &viewer, &path).await?;
+    let public_id = alert.public_id.unwrap_or_default();
+    // A BOM so spreadsheet software reads the Japanese as UTF-8.
+    let mut out = String::from("\u{feff}団体コード,団体名,状態,状態コード,更新日時(JST)\r\n");
+    for r in &rows {
+        out.push_str(&format!(
+            "{},{},{},{},{}\r\n",
+            csv_field(&r.code),
+            csv_field(&r.name),
+            csv_field(acks::label_ja(r.state)),
+            csv_field(r.state.map_or("unknown", AckState::as_str)),
+            csv_field(&r.updated_at.as_ref().map(format_jst).unwrap_or_default()),
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{public_id}-board.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(out))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(export_board).service(show_board);
+}
