@@ -193,6 +193,75 @@ pub async fn find(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<Opti
     }))
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("the current password is wrong")]
+    WrongCurrent,
+    #[error("the two new passwords differ")]
+    Mismatch,
+    #[error(transparent)]
+    Policy(#[from] password::PasswordError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Changes the signed-in user's password after checking the current one; every other session
+/// of the user ends (a stolen session does not outlive the change). Audited.
+pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    session: &Session,
+    current: &SecretString,
+    new: &SecretString,
+    repeated: &SecretString,
+) -> Result<(), ChangePasswordError> {
+    use secrecy::ExposeSecret;
+    let record = store::login_record(db, &session.user.email)
+        .await?
+        .ok_or(ChangePasswordError::WrongCurrent)?;
+    let hash = record.password_hash;
+    let ok = tokio::task::spawn_blocking({
+        let current = current.clone();
+        move || password::verify(&current, &hash)
+    })
+    .await
+    .context("the password check stopped")?;
+    if !ok {
+        return Err(ChangePasswordError::WrongCurrent);
+    }
+    if new.expose_secret() != repeated.expose_secret() {
+        return Err(ChangePasswordError::Mismatch);
+    }
+    password::check_policy(new, settings)?;
+    let new_hash = password::hash(new, settings)?;
+    let txn = crate::db::begin_write(db)
+        .await
+        .map_err(anyhow::Error::from)?;
+    store::set_password_hash(&txn, session.user.id, &new_hash).await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(session.user.id.0))
+        .filter(sessions::Column::Id.ne(session.id))
+        .exec(&txn)
+        .await
+        .context("cannot end the other sessions")?;
+    let actor = Actor::User {
+        id: session.user.id.0,
+        email: session.user.email.to_string(),
+    };
+    crate::audit::record(
+        &txn,
+        &actor,
+        "user.password_change",
+        &format!("user:{}", session.user.id),
+        serde_json::json!({}),
+    )
+    .await?;
+    sea_orm::TransactionSession::commit(txn)
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
 /// Ends the session of a cookie token.
 pub async fn logout(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<()> {
     sessions::Entity::delete_many()

@@ -158,3 +158,30 @@ pub async fn set_login_state(
         .context("cannot update the user's login state")?;
     Ok(())
 }
+
+/// Replaces a user's password hash.
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    hash: &str,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash),
+        )
+        .col_expr(
+            users::Column::PasswordChangedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot change the password")?;
+    Ok(())
+}

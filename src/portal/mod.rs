@@ -7,6 +7,7 @@ mod board;
 pub mod error;
 mod inbox;
 mod login;
+mod settings;
 pub mod viewer;
 
 use actix_web::{HttpResponse, get, web};
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     login::configure(cfg);
     inbox::configure(cfg);
     board::configure(cfg);
+    settings::configure(cfg);
     alert::configure(cfg);
 }
 

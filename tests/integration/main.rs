@@ -21,5 +21,6 @@ mod harness;
 mod health;
 mod ingest;
 mod portal;
+mod portal_access;
 mod registry;
 mod shutdown;

@@ -1,0 +1,88 @@
+//! The viewer's own settings. For now the password change.
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use secrecy::SecretString;
+
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::auth::session::{ChangePasswordError, change_password};
+use crate::startup::AppContext;
+
+#[derive(Template)]
+#[template(path = "portal/password.html")]
+struct PasswordPage {
+    nav: Nav,
+    min_length: usize,
+    error: Option<String>,
+    done: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+#[get("/settings/password")]
+async fn show_password(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+) -> Result<HttpResponse, PortalError> {
+    render(&PasswordPage {
+        nav: viewer.nav(),
+        min_length: ctx.settings.auth.min_password_length,
+        error: None,
+        done: false,
+    })
+}
+
+#[post("/settings/password")]
+async fn change_own_password(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    let secret = |s: &str| SecretString::from(s.to_owned());
+    let result = change_password(
+        &ctx.db,
+        &ctx.settings.auth,
+        &viewer.session,
+        &secret(&form.current),
+        &secret(&form.new),
+        &secret(&form.repeat),
+    )
+    .await;
+    let min_length = ctx.settings.auth.min_password_length;
+    let error = match result {
+        Ok(()) => None,
+        Err(ChangePasswordError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
+        Err(ChangePasswordError::WrongCurrent) => {
+            Some("現在のパスワードが正しくありません。".into())
+        }
+        Err(ChangePasswordError::Mismatch) => {
+            Some("新しいパスワードが確認欄と一致しません。".into())
+        }
+        Err(ChangePasswordError::Policy(e)) => {
+            Some(format!("新しいパスワードを受け付けられません: {e}"))
+        }
+    };
+    let failed = error.is_some();
+    let mut response = render(&PasswordPage {
+        nav: viewer.nav(),
+        min_length,
+        done: !failed,
+        error,
+    })?;
+    if failed {
+        *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_password).service(change_own_password);
+}
