@@ -3,6 +3,7 @@
 //! alerts and their audience but never changes them.
 
 pub mod board;
+pub mod chart;
 pub mod store;
 
 use chrono::Utc;

@@ -230,3 +230,34 @@ pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<V
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .context("cannot read the board")
 }
+
+/// When each organisation of an alert first made its state known, and, for those whose state is
+/// 対応完了 now, when they first reported it.
+pub async fn timeline(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            "SELECT k.organisation_id, k.first_known_at, \
+                    CASE WHEN k.state = 'done' THEN (SELECT MIN(e.at) FROM ack_events e \
+                      WHERE e.alert_id = k.alert_id AND e.organisation_id = k.organisation_id \
+                        AND e.state = 'done') END AS done_at \
+             FROM acknowledgements k WHERE k.alert_id = $1",
+            vec![alert_id.into()],
+        ))
+        .await
+        .context("cannot read the acknowledgement timeline")?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "organisation_id")?,
+                r.try_get("", "first_known_at")?,
+                r.try_get("", "done_at")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read the acknowledgement timeline")
+}

@@ -50,6 +50,8 @@ struct BoardPage {
     total_completion_grade: Option<&'static str>,
     lines: Vec<Line>,
     orgs: Vec<OrgLine>,
+    /// Drawn by `acks::chart` from numbers and times only.
+    chart: String,
 }
 
 fn line(name: String, t: &Tally) -> Line {
@@ -110,6 +112,19 @@ async fn show_board(
     let latest = revisions.last().ok_or(PortalError::NotFound)?;
     let (lines, total) = by_prefecture(&rows);
     let central = viewer.session.user.role.is_central();
+    let visible: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
+    let mut known = Vec::new();
+    let mut done = Vec::new();
+    for (org, known_at, done_at) in acks::store::timeline(&ctx.db, alert.id).await? {
+        if visible.contains(&org) {
+            known.push(known_at);
+            done.extend(done_at);
+        }
+    }
+    let first = revisions
+        .first()
+        .map_or(latest.published_at, |r| r.published_at);
+    let chart = crate::acks::chart::svg(first, chrono::Utc::now(), total.addressed, &known, &done);
     render(&BoardPage {
         public_id: alert.public_id.clone().unwrap_or_default(),
         title: latest.title.clone(),
@@ -136,6 +151,7 @@ async fn show_board(
                 })
                 .collect()
         },
+        chart,
         nav: viewer.nav(),
     })
 }
