@@ -10,6 +10,26 @@ pub fn format_jst(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The date in the Japanese calendar (和暦) as official documents write it, in JST:
+/// `令和8年11月22日`, with 元年 for an era's first year. Dates before 平成 keep the Western year.
+pub fn format_wareki(t: &DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let d = t.with_timezone(&Tokyo).date_naive();
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    let era = if (y, m, day) >= (2019, 5, 1) {
+        Some(("令和", y - 2018))
+    } else if (y, m, day) >= (1989, 1, 8) {
+        Some(("平成", y - 1988))
+    } else {
+        None
+    };
+    match era {
+        Some((name, 1)) => format!("{name}元年{m}月{day}日"),
+        Some((name, n)) => format!("{name}{n}年{m}月{day}日"),
+        None => format!("{y}年{m}月{day}日"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -23,5 +43,16 @@ mod tests {
             t.map(|t| format_jst(&t)).as_deref(),
             Some("2026-11-22 14:30 JST")
         );
+    }
+
+    #[test]
+    fn dates_are_written_in_the_japanese_era_of_their_jst_day() {
+        let at = |y, mo, d, h| Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).single().unwrap();
+        assert_eq!(format_wareki(&at(2026, 11, 22, 5)), "令和8年11月22日");
+        // 2019-04-30 15:00 UTC is already 1 May in Japan: the first day of 令和.
+        assert_eq!(format_wareki(&at(2019, 4, 30, 15)), "令和元年5月1日");
+        assert_eq!(format_wareki(&at(2019, 4, 30, 14)), "平成31年4月30日");
+        assert_eq!(format_wareki(&at(1989, 1, 8, 3)), "平成元年1月8日");
+        assert_eq!(format_wareki(&at(1989, 1, 7, 3)), "1989年1月7日");
     }
 }

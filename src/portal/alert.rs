@@ -48,6 +48,7 @@ struct AlertPage {
     drill: bool,
     withdrawn: bool,
     published: String,
+    published_wareki: String,
     deadline: Option<String>,
     overdue: bool,
     revisions: Vec<RevisionRow>,
@@ -132,6 +133,7 @@ async fn show_alert(
         drill: latest.drill,
         withdrawn,
         published: format_jst(&latest.published_at),
+        published_wareki: crate::time::format_wareki(&latest.published_at),
         deadline: latest.ack_deadline.as_ref().map(format_jst),
         overdue: !done && !withdrawn && latest.ack_deadline.is_some_and(|d| d < Utc::now()),
         revisions: revisions

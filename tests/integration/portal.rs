@@ -111,6 +111,11 @@ async fn a_municipality_user_sees_only_its_alerts_and_acknowledges_one() {
     assert!(page.body.contains("&#60;script&#62;"), "{}", page.body);
     assert!(!page.body.contains("<script>") && !page.body.contains("href=\"javascript:"));
     assert!(page.body.contains("TLP:AMBER") && page.body.contains("組織内と"));
+    assert!(
+        page.body.contains(" JST（令和"),
+        "dates also in 和暦: {}",
+        page.body
+    );
     let csrf = page.hidden("csrf");
 
     // Without the CSRF token nothing is recorded.
