@@ -78,6 +78,18 @@ pub fn label_ja(state: Option<AckState>) -> &'static str {
     state.map_or("未確認", AckState::label_ja)
 }
 
+/// Whether an organisation is late: its deadline has passed, it has not finished (対応完了 or
+/// 該当なし), and the alert was not withdrawn.
+pub fn is_overdue(
+    state: Option<AckState>,
+    withdrawn: bool,
+    deadline: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> bool {
+    let finished = matches!(state, Some(AckState::Done | AckState::NotApplicable));
+    !finished && !withdrawn && deadline.is_some_and(|d| d < now)
+}
+
 /// How an acknowledgement arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {

@@ -40,14 +40,6 @@ pub enum PublishError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// How a portal user appears in the audit log.
-pub fn actor_of(user: &User) -> Actor {
-    Actor::User {
-        id: user.id.0,
-        email: user.email.to_string(),
-    }
-}
-
 /// The user id in an actor string `user:<id>:<email>`.
 fn user_id_of(actor: &str) -> Option<i64> {
     actor.strip_prefix("user:")?.split(':').next()?.parse().ok()
@@ -84,7 +76,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = load(&txn, alert_id).await?;
     need_state(&alert, AlertStatus::Draft)?;
-    let actor = actor_of(user);
+    let actor = Actor::of(user);
     store::set_submitted(&txn, alert_id, &actor.to_string(), Utc::now()).await?;
     audit::record(
         &txn,
@@ -164,7 +156,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     }
     let alert = load(&txn, alert_id).await?;
     need_state(&alert, AlertStatus::PendingApproval)?;
-    let approver = actor_of(user);
+    let approver = Actor::of(user);
     let author = user_id_of(&alert.origin);
     let submitter = alert.submitted_by.as_deref().and_then(user_id_of);
     if author == Some(user.id.0) || submitter == Some(user.id.0) {
@@ -392,7 +384,7 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     .await?;
     audit::record(
         &txn,
-        &actor_of(user),
+        &Actor::of(user),
         "alert.edit",
         &format!("alert:{alert_id}"),
         serde_json::json!({
@@ -438,7 +430,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
         &txn,
         rules,
         &alert,
-        &actor_of(user),
+        &Actor::of(user),
         idempotency_key,
         "withdrawal",
     )

@@ -82,25 +82,15 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
         Err(_) => None,
     };
     let Some(record) = record else {
-        // Spend the same time as a real check, so timing does not reveal which addresses exist.
-        let _ = password::verify(password, dummy_hash(settings));
+        verify_off_thread(password, None, settings).await?;
         return Err(LoginError::BadCredentials);
     };
     let user = record.user.clone();
-    let actor = Actor::User {
-        id: user.id.0,
-        email: user.email.to_string(),
-    };
+    let actor = Actor::of(&user);
     if let Some(until) = record.locked_until.filter(|u| *u > now) {
         return Err(LoginError::Locked(until));
     }
-    let hash = record.password_hash.clone();
-    let ok = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || password::verify(&password, &hash)
-    })
-    .await
-    .context("the password check stopped")?;
+    let ok = verify_off_thread(password, Some(record.password_hash.clone()), settings).await?;
     if !ok || user.disabled {
         let failed = record.failed_logins + 1;
         let locked_until = (failed >= LOCK_AFTER).then(|| now + lock_duration(failed));
@@ -155,6 +145,27 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
             expires_at,
         },
     ))
+}
+
+/// Checks a password against a stored hash on a blocking thread (argon2 is deliberately slow).
+/// With no hash (no such user) it spends the same time on a dummy hash and answers false, so
+/// timing does not reveal which addresses exist.
+async fn verify_off_thread(
+    password: &SecretString,
+    hash: Option<String>,
+    settings: &AuthSettings,
+) -> anyhow::Result<bool> {
+    let password = password.clone();
+    let settings = settings.clone();
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => password::verify(&password, &hash),
+        None => {
+            let _ = password::verify(&password, dummy_hash(&settings));
+            false
+        }
+    })
+    .await
+    .context("the password check stopped")
 }
 
 fn dummy_hash(settings: &AuthSettings) -> &'static str {
@@ -219,14 +230,7 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     let record = store::login_record(db, &session.user.email)
         .await?
         .ok_or(ChangePasswordError::WrongCurrent)?;
-    let hash = record.password_hash;
-    let ok = tokio::task::spawn_blocking({
-        let current = current.clone();
-        move || password::verify(&current, &hash)
-    })
-    .await
-    .context("the password check stopped")?;
-    if !ok {
+    if !verify_off_thread(current, Some(record.password_hash), settings).await? {
         return Err(ChangePasswordError::WrongCurrent);
     }
     if new.expose_secret() != repeated.expose_secret() {
@@ -244,10 +248,7 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
         .exec(&txn)
         .await
         .context("cannot end the other sessions")?;
-    let actor = Actor::User {
-        id: session.user.id.0,
-        email: session.user.email.to_string(),
-    };
+    let actor = Actor::of(&session.user);
     crate::audit::record(
         &txn,
         &actor,

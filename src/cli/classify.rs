@@ -334,10 +334,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                         "drafting alerts is for central operators; {email} is {}",
                         user.role
                     );
-                    Actor::User {
-                        id: user.id.0,
-                        email: user.email.to_string(),
-                    }
+                    Actor::of(&user)
                 }
             };
             let alert = alerts::create_draft(

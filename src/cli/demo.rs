@@ -183,7 +183,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
             ack_within_hours: Some(72),
             drill: true,
         },
-        &crate::alerts::publish::actor_of(&operator),
+        &Actor::of(&operator),
     )
     .await?;
     publish::submit(&ctx.db, draft.id, &operator).await?;

@@ -60,7 +60,7 @@ struct AlertPage {
 }
 
 /// The published alert `public_id` if the viewer may see it; otherwise not found.
-async fn visible_alert(
+pub(super) async fn visible_alert(
     ctx: &AppContext,
     viewer: &Viewer,
     public_id: &str,
@@ -118,7 +118,6 @@ async fn show_alert(
         Vec::new()
     };
     let withdrawn = alert.status == "withdrawn";
-    let done = matches!(state, Some(AckState::Done | AckState::NotApplicable));
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
     render(&AlertPage {
         public_id: alert.public_id.clone().unwrap_or_default(),
@@ -135,7 +134,7 @@ async fn show_alert(
         published: format_jst(&latest.published_at),
         published_wareki: crate::time::format_wareki(&latest.published_at),
         deadline: latest.ack_deadline.as_ref().map(format_jst),
-        overdue: !done && !withdrawn && latest.ack_deadline.is_some_and(|d| d < Utc::now()),
+        overdue: acks::is_overdue(state, withdrawn, latest.ack_deadline, Utc::now()),
         revisions: revisions
             .iter()
             .map(|r| RevisionRow {
@@ -183,10 +182,7 @@ async fn acknowledge_alert(
     let bad = |e: AckError| PortalError::BadRequest(e.to_string());
     let state = AckState::parse(&form.state).map_err(bad)?;
     let note = acks::parse_note(&form.note).map_err(bad)?;
-    let actor = Actor::User {
-        id: user.id.0,
-        email: user.email.to_string(),
-    };
+    let actor = Actor::of(user);
     match acks::acknowledge(
         &ctx.db,
         alert.id,

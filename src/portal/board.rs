@@ -82,17 +82,7 @@ async fn visible_board(
             "受領・対応状況の一覧は中央省庁等と都道府県の職員が見られます。".into(),
         ));
     }
-    if public_id.len() > 32 {
-        return Err(PortalError::NotFound);
-    }
-    let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    if !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
-        .await?
-    {
-        return Err(PortalError::NotFound);
-    }
+    let alert = super::alert::visible_alert(ctx, viewer, public_id).await?;
     let mut rows = acks::store::board(&ctx.db, alert.id).await?;
     if !central {
         let own = viewer.org.id.0;

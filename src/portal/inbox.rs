@@ -73,22 +73,19 @@ async fn show_inbox(
     let rows = inbox(&ctx.db, viewer.org.id.0, &filter, 200, 0)
         .await?
         .into_iter()
-        .map(|r| {
-            let open = !matches!(r.state, Some(AckState::Done | AckState::NotApplicable));
-            Row {
-                severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
-                overdue: open && r.status != "withdrawn" && r.ack_deadline.is_some_and(|d| d < now),
-                deadline: r.ack_deadline.as_ref().map(format_jst).unwrap_or_default(),
-                published: format_jst(&r.published_at),
-                state: acks::label_ja(r.state),
-                withdrawn: r.status == "withdrawn",
-                public_id: r.public_id,
-                title: r.title,
-                severity: r.severity,
-                tlp: r.tlp,
-                drill: r.drill,
-                revision: r.revision,
-            }
+        .map(|r| Row {
+            severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
+            overdue: acks::is_overdue(r.state, r.status == "withdrawn", r.ack_deadline, now),
+            deadline: r.ack_deadline.as_ref().map(format_jst).unwrap_or_default(),
+            published: format_jst(&r.published_at),
+            state: acks::label_ja(r.state),
+            withdrawn: r.status == "withdrawn",
+            public_id: r.public_id,
+            title: r.title,
+            severity: r.severity,
+            tlp: r.tlp,
+            drill: r.drill,
+            revision: r.revision,
         })
         .collect();
     let mut state_options = vec![("unknown", "未確認")];

@@ -1,14 +1,13 @@
 //! Login and logout. The login form carries its own CSRF token (a cookie and a hidden field that
 //! must match), so another site cannot sign a browser in to an account of its choosing.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use secrecy::SecretString;
 
 use super::error::{PortalError, render};
-use super::viewer::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, cookie, local_path};
+use super::viewer::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, cookie, local_path, removal};
 use crate::auth::session::{self, LoginError};
 use crate::startup::AppContext;
 
@@ -101,16 +100,11 @@ async fn log_in(
         .to_owned();
     let password = SecretString::from(form.password.clone());
     match session::login(&ctx.db, &ctx.settings.auth, &form.email, &password, &from).await {
-        Ok((token, _)) => {
-            let mut gone = Cookie::new(LOGIN_CSRF_COOKIE, "");
-            gone.set_path("/");
-            gone.make_removal();
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, local_path(&form.next)))
-                .cookie(cookie(&ctx, SESSION_COOKIE, token))
-                .cookie(gone)
-                .finish())
-        }
+        Ok((token, _)) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, local_path(&form.next)))
+            .cookie(cookie(&ctx, SESSION_COOKIE, token))
+            .cookie(removal(LOGIN_CSRF_COOKIE))
+            .finish()),
         Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
         Err(e) => {
             let message = match e {
@@ -142,12 +136,9 @@ async fn log_out(
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         session::logout(&ctx.db, c.value()).await?;
     }
-    let mut gone = Cookie::new(SESSION_COOKIE, "");
-    gone.set_path("/");
-    gone.make_removal();
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/login"))
-        .cookie(gone)
+        .cookie(removal(SESSION_COOKIE))
         .finish())
 }
 

@@ -66,6 +66,14 @@ pub fn cookie(ctx: &AppContext, name: &'static str, value: String) -> Cookie<'st
         .finish()
 }
 
+/// A cookie that tells the browser to forget `name`.
+pub fn removal(name: &'static str) -> Cookie<'static> {
+    let mut gone = Cookie::new(name, "");
+    gone.set_path("/");
+    gone.make_removal();
+    gone
+}
+
 /// A path on this site to return to after login; anything else becomes the inbox.
 pub fn local_path(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) {

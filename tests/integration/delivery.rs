@@ -398,7 +398,7 @@ async fn four_eyes_holds_and_every_step_is_audited() {
             ack_within_hours: None,
             drill: false,
         },
-        &crate::helpers::mail::actor(&central.approver),
+        &noroshi::audit::Actor::of(&central.approver),
     )
     .await
     .unwrap();

@@ -49,13 +49,6 @@ pub async fn central_users(ctx: &AppContext) -> Central {
     }
 }
 
-pub fn actor(u: &User) -> Actor {
-    Actor::User {
-        id: u.id.0,
-        email: u.email.to_string(),
-    }
-}
-
 /// Tokyo and its 62 municipalities.
 pub async fn tokyo(ctx: &AppContext) -> Vec<Organisation> {
     let orgs = noroshi::registry::store::list(
@@ -149,7 +142,7 @@ pub async fn publish_alert(
             ack_within_hours: None,
             drill: d.drill,
         },
-        &actor(&central.operator),
+        &Actor::of(&central.operator),
     )
     .await
     .unwrap();
