@@ -10,6 +10,7 @@ mod m20261122_000004_ingest;
 mod m20261122_000005_classify_alerts;
 mod m20261122_000006_publish_delivery;
 mod m20261122_000007_portal_acks;
+mod m20261122_000008_api_tokens;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_classify_alerts::Migration),
             Box::new(m20261122_000006_publish_delivery::Migration),
             Box::new(m20261122_000007_portal_acks::Migration),
+            Box::new(m20261122_000008_api_tokens::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod password;
 mod role;
 pub mod session;
 pub mod store;
+pub mod tokens;
 
 pub use email::{EmailAddress, EmailError};
 pub use role::{ALL_ROLES, Role, RoleError};
@@ -119,4 +120,87 @@ pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
     Ok((user, org))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageUserError {
+    #[error("no such user")]
+    NotFound,
+    #[error("you cannot do this to your own account")]
+    Own,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Disables or re-enables a user. Disabling ends every session of theirs at once. Audited.
+pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    target: UserId,
+    disabled: bool,
+    actor: &Actor,
+) -> Result<User, ManageUserError> {
+    if matches!(actor, Actor::User { id, .. } if *id == target.0) {
+        return Err(ManageUserError::Own);
+    }
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let user = store::find_by_id(&txn, target)
+        .await?
+        .ok_or(ManageUserError::NotFound)?;
+    store::set_disabled(&txn, target, disabled).await?;
+    if disabled {
+        session::end_all(&txn, target).await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        &format!("user:{target}"),
+        serde_json::json!({ "email": user.email.as_str() }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok(User { disabled, ..user })
+}
+
+/// Gives a user a new random password, shown once to the administrator, ends their sessions and
+/// clears any lockout. Audited (without the password).
+pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    target: UserId,
+    actor: &Actor,
+) -> Result<(User, SecretString), ManageUserError> {
+    if matches!(actor, Actor::User { id, .. } if *id == target.0) {
+        return Err(ManageUserError::Own);
+    }
+    let user = store::find_by_id(db, target)
+        .await?
+        .ok_or(ManageUserError::NotFound)?;
+    // At least 20 URL-safe characters (about 120 bits), and never shorter than the policy.
+    let length = settings.min_password_length.clamp(20, 40);
+    let temporary = SecretString::from(
+        session::random_token()
+            .chars()
+            .take(length)
+            .collect::<String>(),
+    );
+    let hash = password::hash(&temporary, settings)?;
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    store::set_password_hash(&txn, target, &hash).await?;
+    store::set_login_state(&txn, target, 0, None).await?;
+    session::end_all(&txn, target).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.password_reset",
+        &format!("user:{target}"),
+        serde_json::json!({ "email": user.email.as_str() }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::new)?;
+    Ok((user, temporary))
 }

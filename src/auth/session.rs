@@ -30,7 +30,7 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -260,6 +260,16 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     sea_orm::TransactionSession::commit(txn)
         .await
         .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Ends every session of a user.
+pub async fn end_all(db: &impl ConnectionTrait, user: UserId) -> anyhow::Result<()> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.0))
+        .exec(db)
+        .await
+        .context("cannot end the user's sessions")?;
     Ok(())
 }
 

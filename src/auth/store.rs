@@ -185,3 +185,25 @@ pub async fn set_password_hash(
         .context("cannot change the password")?;
     Ok(())
 }
+
+/// Marks a user disabled or enabled.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::Disabled,
+            sea_orm::sea_query::Expr::value(disabled),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot change the user")?;
+    Ok(())
+}

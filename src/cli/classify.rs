@@ -139,17 +139,9 @@ pub async fn run_inventory(cmd: InventoryCommand, settings: Settings) -> anyhow:
             let found = crate::registry::store::find_by_code(&ctx.db, org)
                 .await?
                 .with_context(|| format!("no organisation has the code {org}"))?;
-            if !inventory::store::remove(&ctx.db, found.id, id).await? {
+            if !inventory::remove_item(&ctx.db, &found, id, &Actor::cli()).await? {
                 anyhow::bail!("{} has no inventory item {id}", found.full_name());
             }
-            crate::audit::record(
-                &ctx.db,
-                &Actor::cli(),
-                "inventory.remove",
-                &format!("organisation:{org}"),
-                serde_json::json!({ "item": id }),
-            )
-            .await?;
             println!("removed #{id}");
             Ok(())
         }

@@ -198,6 +198,30 @@ pub async fn add_item<C: ConnectionTrait + TransactionTrait>(
     Ok(item)
 }
 
+/// Removes a product from an organisation's inventory, with its audit entry. False if the
+/// organisation has no such item.
+pub async fn remove_item<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org: &registry::Organisation,
+    id: i64,
+    actor: &Actor,
+) -> anyhow::Result<bool> {
+    let txn = begin_write(db).await?;
+    if !store::remove(&txn, org.id, id).await? {
+        return Ok(false);
+    }
+    audit::record(
+        &txn,
+        actor,
+        "inventory.remove",
+        &format!("organisation:{}", org.code),
+        serde_json::json!({ "item": id }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ mod board;
 pub mod error;
 mod inbox;
 mod login;
+mod org;
 mod settings;
 pub mod viewer;
 
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     inbox::configure(cfg);
     board::configure(cfg);
     settings::configure(cfg);
+    org::configure(cfg);
     alert::configure(cfg);
 }
 

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::error::PortalError;
+use crate::auth::Role;
 use crate::auth::session::{self, Session};
 use crate::registry::Organisation;
 use crate::startup::AppContext;
@@ -28,6 +29,10 @@ pub struct Nav {
     pub user_name: String,
     pub role: &'static str,
     pub csrf: String,
+    /// Which sections the header links to; each route still checks the role itself.
+    pub org_admin: bool,
+    pub central: bool,
+    pub admin: bool,
 }
 
 impl Viewer {
@@ -51,6 +56,12 @@ impl Viewer {
             },
             role: user.role.label_ja(),
             csrf: self.session.csrf.clone(),
+            org_admin: matches!(
+                user.role,
+                Role::Admin | Role::PrefectureAdmin | Role::OrgAdmin
+            ),
+            central: user.role.is_central(),
+            admin: user.role == Role::Admin,
         }
     }
 }

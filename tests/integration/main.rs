@@ -22,5 +22,6 @@ mod health;
 mod ingest;
 mod portal;
 mod portal_access;
+mod portal_settings;
 mod registry;
 mod shutdown;

@@ -4,35 +4,14 @@
 
 use noroshi::acks::store as acks;
 use noroshi::audit::Actor;
-use noroshi::auth::{self, AddUser, EmailAddress, Role, User};
-use noroshi::registry::OrgCode;
-use noroshi::startup::AppContext;
+use noroshi::auth::Role;
 use reqwest::StatusCode;
-use secrecy::SecretString;
 
 use crate::helpers::browser::Browser;
-use crate::helpers::mail::{Central, Draft, central_users, publish_alert};
+use crate::helpers::mail::{Central, Draft, central_users, publish_alert, user};
 use crate::helpers::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-async fn user(ctx: &AppContext, org: &str, role: Role, email: &str) -> User {
-    auth::add_user(
-        &ctx.db,
-        &ctx.settings.auth,
-        AddUser {
-            org: OrgCode::parse(org).unwrap(),
-            role,
-            email: EmailAddress::parse(email).unwrap(),
-            display_name: None,
-            password: SecretString::from(PASSWORD),
-        },
-        &Actor::System,
-    )
-    .await
-    .unwrap()
-    .0
-}
 
 /// An alert to 千代田区 and one to 中央区; returns (id, public id) of each.
 async fn two_alerts(app: &TestApp, central: &Central) -> ((i64, String), (i64, String)) {

@@ -11,6 +11,7 @@ pub mod alert_advisories;
 pub mod alert_audience;
 pub mod alert_revisions;
 pub mod alerts;
+pub mod api_tokens;
 pub mod audit_log;
 pub mod classification_changes;
 pub mod deliveries;

@@ -49,6 +49,25 @@ pub async fn central_users(ctx: &AppContext) -> Central {
     }
 }
 
+/// A user of the organisation with `code`, with the tests' password.
+pub async fn user(ctx: &AppContext, code: &str, role: Role, email: &str) -> User {
+    auth::add_user(
+        &ctx.db,
+        &ctx.settings.auth,
+        AddUser {
+            org: OrgCode::parse(code).unwrap(),
+            role,
+            email: EmailAddress::parse(email).unwrap(),
+            display_name: None,
+            password: SecretString::from("correct horse battery staple"),
+        },
+        &Actor::System,
+    )
+    .await
+    .unwrap()
+    .0
+}
+
 /// Tokyo and its 62 municipalities.
 pub async fn tokyo(ctx: &AppContext) -> Vec<Organisation> {
     let orgs = noroshi::registry::store::list(

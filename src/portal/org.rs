@@ -1,0 +1,600 @@
+//! Organisation settings for its administrators: mail contacts, product inventory, users and API
+//! tokens. Every form acts on the viewer's own organisation only; ids from the form are looked
+//! up within it, so another organisation's contact, product, user or token cannot be touched.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Opt;
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::audit::Actor;
+use crate::auth::tokens::{self, ALL_SCOPES, NewToken, Scope};
+use crate::auth::{self, ALL_ROLES, AddUser, EmailAddress, Role, UserId};
+use crate::contacts::{self, ContactKind, Language, MailEncoding};
+use crate::inventory::{self, AddItem};
+use crate::startup::AppContext;
+use crate::time::format_jst;
+
+pub struct ContactLine {
+    pub id: i64,
+    pub email: String,
+    pub kind: &'static str,
+    pub language: &'static str,
+    pub encoding: &'static str,
+    pub active: bool,
+}
+
+pub struct ProductLine {
+    pub id: i64,
+    pub label: String,
+    pub cpe: String,
+    pub note: String,
+}
+
+pub struct UserLine {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub disabled: bool,
+    pub is_me: bool,
+}
+
+pub struct TokenLine {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub live: bool,
+}
+
+/// A secret shown exactly once, right after it was made.
+pub struct Shown {
+    pub what: String,
+    pub secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/org_settings.html")]
+struct SettingsPage {
+    nav: Nav,
+    org_name: String,
+    notice: Option<String>,
+    error: Option<String>,
+    shown: Option<Shown>,
+    contacts: Vec<ContactLine>,
+    products: Vec<ProductLine>,
+    users: Vec<UserLine>,
+    tokens: Vec<TokenLine>,
+    roles: Vec<Opt>,
+    scopes: Vec<Opt>,
+}
+
+fn contact_kind_ja(k: ContactKind) -> &'static str {
+    match k {
+        ContactKind::Primary => "正",
+        ContactKind::Backup => "副",
+        ContactKind::Role => "組織アドレス",
+    }
+}
+
+/// Roles the viewer may hand out in their own organisation: never more than their own.
+fn grantable(viewer: &Viewer) -> Vec<Role> {
+    let mine = viewer.session.user.role;
+    ALL_ROLES
+        .into_iter()
+        .filter(|r| r.fits(viewer.org.kind).is_ok())
+        .filter(|r| match mine {
+            Role::Admin => true,
+            Role::PrefectureAdmin => {
+                matches!(r, Role::PrefectureAdmin | Role::OrgAdmin | Role::Member)
+            }
+            Role::OrgAdmin => matches!(r, Role::OrgAdmin | Role::Member),
+            _ => false,
+        })
+        .collect()
+}
+
+fn require_admin(viewer: &Viewer) -> Result<(), PortalError> {
+    if matches!(
+        viewer.session.user.role,
+        Role::Admin | Role::PrefectureAdmin | Role::OrgAdmin
+    ) {
+        Ok(())
+    } else {
+        Err(PortalError::Forbidden(
+            "団体の設定は団体管理者が行います。".into(),
+        ))
+    }
+}
+
+/// What a form post leads to: a message for the page, or a secret to show once.
+enum Outcome {
+    Notice(String),
+    Error(String),
+    Secret(String, Shown),
+}
+
+async fn page(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    outcome: Option<Outcome>,
+) -> Result<HttpResponse, PortalError> {
+    let org = viewer.org.id;
+    let now = chrono::Utc::now();
+    let contacts = contacts::store::list_for_org(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|c| ContactLine {
+            id: c.id,
+            email: c.email.to_string(),
+            kind: contact_kind_ja(c.kind),
+            language: match c.language {
+                Language::Ja => "日本語",
+                Language::En => "English",
+            },
+            encoding: c.encoding.as_str(),
+            active: c.active,
+        })
+        .collect();
+    let products = inventory::store::list_for_org(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|p| ProductLine {
+            id: p.id,
+            label: p.label(),
+            cpe: p.cpe_text.clone().unwrap_or_default(),
+            note: p.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let users = auth::store::list_for_org(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|u| UserLine {
+            id: u.id.0,
+            is_me: u.id == viewer.session.user.id,
+            email: u.email.to_string(),
+            name: u.display_name,
+            role: u.role.label_ja(),
+            disabled: u.disabled,
+        })
+        .collect();
+    let jst = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+        t.map_or_else(|| none.to_owned(), |t| format_jst(&t))
+    };
+    let tokens = tokens::list_for_org(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            id: t.id,
+            live: t.is_live(now),
+            scopes: t
+                .scopes
+                .iter()
+                .map(|s| s.label_ja())
+                .collect::<Vec<_>>()
+                .join("、"),
+            created: format_jst(&t.created_at),
+            expires: jst(t.expires_at, "無期限"),
+            last_used: jst(t.last_used_at, "未使用"),
+            name: t.name,
+            prefix: t.prefix,
+        })
+        .collect();
+    let (notice, error, shown) = match outcome {
+        None => (None, None, None),
+        Some(Outcome::Notice(n)) => (Some(n), None, None),
+        Some(Outcome::Error(e)) => (None, Some(e), None),
+        Some(Outcome::Secret(n, s)) => (Some(n), None, Some(s)),
+    };
+    let failed = error.is_some();
+    let mut response = render(&SettingsPage {
+        nav: viewer.nav(),
+        org_name: viewer.org.full_name(),
+        notice,
+        error,
+        shown,
+        contacts,
+        products,
+        users,
+        tokens,
+        roles: grantable(viewer)
+            .into_iter()
+            .map(|r| Opt {
+                value: r.as_str(),
+                label: r.label_ja(),
+                selected: r == Role::Member,
+            })
+            .collect(),
+        scopes: ALL_SCOPES
+            .into_iter()
+            .map(|s| Opt {
+                value: s.as_str(),
+                label: s.label_ja(),
+                selected: s == Scope::Read,
+            })
+            .collect(),
+    })?;
+    if failed {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+#[get("/settings")]
+async fn show(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    page(&ctx, &viewer, None).await
+}
+
+/// Checks the role and the CSRF token of a settings form.
+fn guard(viewer: &Viewer, csrf: &str) -> Result<Actor, PortalError> {
+    viewer.check_csrf(csrf)?;
+    require_admin(viewer)?;
+    Ok(Actor::of(&viewer.session.user))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ContactForm {
+    csrf: String,
+    email: String,
+    kind: String,
+    language: String,
+    encoding: String,
+}
+
+#[post("/settings/contacts")]
+async fn add_contact(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<ContactForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let parsed = (|| {
+        Ok::<_, String>((
+            EmailAddress::parse(&form.email).map_err(|e| e.to_string())?,
+            ContactKind::parse(&form.kind)?,
+            Language::parse(&form.language)?,
+            MailEncoding::parse(&form.encoding)?,
+        ))
+    })();
+    let outcome = match parsed {
+        Err(e) => Outcome::Error(format!("連絡先を追加できません: {e}")),
+        Ok((email, kind, language, encoding)) => {
+            match contacts::add_contact(
+                &ctx.db,
+                viewer.org.code,
+                email.clone(),
+                kind,
+                language,
+                encoding,
+                &actor,
+            )
+            .await
+            {
+                Ok(_) => Outcome::Notice(format!("{email} を連絡先に追加しました。")),
+                Err(contacts::ContactError::Unexpected(e)) => return Err(e.into()),
+                Err(e) => Outcome::Error(format!("連絡先を追加できません: {e}")),
+            }
+        }
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ToggleForm {
+    csrf: String,
+    active: String,
+}
+
+#[post("/settings/contacts/{id}/active")]
+async fn toggle_contact(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<ToggleForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        other => {
+            return Err(PortalError::BadRequest(format!(
+                "active は true か false で指定してください（`{other}`）"
+            )));
+        }
+    };
+    let id = path.into_inner();
+    let outcome = match contacts::set_active(&ctx.db, viewer.org.code, id, active, &actor).await {
+        Ok(()) if active => Outcome::Notice("連絡先を有効にしました。".into()),
+        Ok(()) => Outcome::Notice("連絡先を停止しました（配信されません）。".into()),
+        Err(contacts::ContactError::Unexpected(e)) => return Err(e.into()),
+        Err(_) => return Err(PortalError::NotFound),
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ProductForm {
+    csrf: String,
+    #[serde(default)]
+    cpe: String,
+    #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    versions: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[post("/settings/inventory")]
+async fn add_product(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<ProductForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let form = form.into_inner();
+    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    let req = AddItem {
+        org: Some(viewer.org.code),
+        cpe: some(form.cpe),
+        vendor: some(form.vendor),
+        product: some(form.product),
+        versions: some(form.versions),
+        note: some(form.note),
+    };
+    let outcome = match inventory::add_item(&ctx.db, req, &actor).await {
+        Ok(item) => Outcome::Notice(format!("{} を登録しました。", item.label())),
+        Err(inventory::InventoryError::Unexpected(e)) => return Err(e.into()),
+        Err(e) => Outcome::Error(format!("製品を登録できません: {e}")),
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+#[post("/settings/inventory/{id}/remove")]
+async fn remove_product(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    if !inventory::remove_item(&ctx.db, &viewer.org, path.into_inner(), &actor).await? {
+        return Err(PortalError::NotFound);
+    }
+    page(
+        &ctx,
+        &viewer,
+        Some(Outcome::Notice("製品を削除しました。".into())),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct UserForm {
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    name: String,
+    role: String,
+}
+
+#[post("/settings/users")]
+async fn add_user(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let role = Role::parse(&form.role)
+        .ok()
+        .filter(|r| grantable(&viewer).contains(r));
+    let Some(role) = role else {
+        return page(
+            &ctx,
+            &viewer,
+            Some(Outcome::Error(format!(
+                "役割 `{}` は付与できません。",
+                form.role
+            ))),
+        )
+        .await;
+    };
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let outcome = Outcome::Error(format!("利用者を追加できません: {e}"));
+            return page(&ctx, &viewer, Some(outcome)).await;
+        }
+    };
+    let length = ctx.settings.auth.min_password_length.clamp(20, 40);
+    let temporary: String = crate::auth::session::random_token()
+        .chars()
+        .take(length)
+        .collect();
+    let req = AddUser {
+        org: viewer.org.code,
+        role,
+        email,
+        display_name: Some(form.name.clone()),
+        password: SecretString::from(temporary.clone()),
+    };
+    let outcome = match auth::add_user(&ctx.db, &ctx.settings.auth, req, &actor).await {
+        Ok((user, _)) => Outcome::Secret(
+            format!("{} を追加しました。", user.email),
+            Shown {
+                what: format!("{} の初期パスワード", user.email),
+                secret: temporary,
+            },
+        ),
+        Err(auth::AddUserError::Unexpected(e)) => return Err(e.into()),
+        Err(e) => Outcome::Error(format!("利用者を追加できません: {e}")),
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+/// A user of the viewer's own organisation, or 404.
+async fn own_user(ctx: &AppContext, viewer: &Viewer, id: i64) -> Result<UserId, PortalError> {
+    match auth::store::find_by_id(&ctx.db, UserId(id)).await? {
+        Some(u) if u.org_id == viewer.org.id => Ok(u.id),
+        _ => Err(PortalError::NotFound),
+    }
+}
+
+#[post("/settings/users/{id}/disabled")]
+async fn toggle_user(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<ToggleForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let target = own_user(&ctx, &viewer, path.into_inner()).await?;
+    let disabled = form.active == "false";
+    let outcome = match auth::set_disabled(&ctx.db, target, disabled, &actor).await {
+        Ok(u) if disabled => Outcome::Notice(format!(
+            "{} を停止しました。ログイン中の画面も無効になります。",
+            u.email
+        )),
+        Ok(u) => Outcome::Notice(format!("{} を再開しました。", u.email)),
+        Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
+        Err(_) => Outcome::Error("自分自身のアカウントは停止できません。".into()),
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[post("/settings/users/{id}/reset")]
+async fn reset_user(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let target = own_user(&ctx, &viewer, path.into_inner()).await?;
+    let outcome = match auth::reset_password(&ctx.db, &ctx.settings.auth, target, &actor).await {
+        Ok((u, temporary)) => Outcome::Secret(
+            format!("{} のパスワードを再発行しました。", u.email),
+            Shown {
+                what: format!("{} の新しいパスワード", u.email),
+                secret: temporary.expose_secret().to_owned(),
+            },
+        ),
+        Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
+        Err(_) => {
+            Outcome::Error("自分のパスワードは「パスワード変更」から変更してください。".into())
+        }
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    scope_read: Option<String>,
+    #[serde(default)]
+    scope_acknowledge: Option<String>,
+    #[serde(default)]
+    scope_report: Option<String>,
+    /// Days, or empty for no expiry.
+    #[serde(default)]
+    days: String,
+}
+
+#[post("/settings/tokens")]
+async fn create_token(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    let scopes = [
+        (form.scope_read.is_some(), Scope::Read),
+        (form.scope_acknowledge.is_some(), Scope::Acknowledge),
+        (form.scope_report.is_some(), Scope::Report),
+    ]
+    .into_iter()
+    .filter_map(|(on, s)| on.then_some(s))
+    .collect();
+    let days = match form.days.trim() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let outcome = Outcome::Error(format!(
+                    "有効期間は日数（1〜{}）で指定してください（`{d}`）。",
+                    tokens::MAX_DAYS
+                ));
+                return page(&ctx, &viewer, Some(outcome)).await;
+            }
+        },
+    };
+    let new = NewToken {
+        org: viewer.org.id,
+        name: form.name.clone(),
+        scopes,
+        days,
+    };
+    let outcome = match tokens::create(&ctx.db, new, &actor).await {
+        Ok((token, stored)) => Outcome::Secret(
+            format!("トークン「{}」を発行しました。", stored.name),
+            Shown {
+                what: "トークン（この画面でしか表示されません。控えてください）".into(),
+                secret: token,
+            },
+        ),
+        Err(tokens::TokenError::Unexpected(e)) => return Err(e.into()),
+        Err(e) => Outcome::Error(format!("トークンを発行できません: {e}")),
+    };
+    page(&ctx, &viewer, Some(outcome)).await
+}
+
+#[post("/settings/tokens/{id}/revoke")]
+async fn revoke_token(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PortalError> {
+    let actor = guard(&viewer, &form.csrf)?;
+    if !tokens::revoke(&ctx.db, viewer.org.id, path.into_inner(), &actor).await? {
+        return Err(PortalError::NotFound);
+    }
+    page(
+        &ctx,
+        &viewer,
+        Some(Outcome::Notice(
+            "トークンを失効させました。以後このトークンでは何も取得できません。".into(),
+        )),
+    )
+    .await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(add_contact)
+        .service(toggle_contact)
+        .service(add_product)
+        .service(remove_product)
+        .service(add_user)
+        .service(toggle_user)
+        .service(reset_user)
+        .service(create_token)
+        .service(revoke_token);
+}
