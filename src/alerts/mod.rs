@@ -274,3 +274,16 @@ pub async fn products_of(
     }
     Ok(out)
 }
+
+/// An alert's audience resolved to organisations, each with why it is in it.
+pub async fn resolved_audience(
+    db: &impl ConnectionTrait,
+    rules: &crate::classify::rules::Rules,
+    alert: &alerts::Model,
+) -> anyhow::Result<Vec<audience::Recipient>> {
+    use anyhow::Context;
+    let spec: AudienceSpec =
+        serde_json::from_str(&alert.audience).context("the alert's audience is unreadable")?;
+    let products = products_of(db, alert.id).await?;
+    audience::resolve(db, &spec, &products, rules).await
+}

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::output::{count, plural, table};
-use crate::alerts::audience::{self, AudienceSpec};
+use crate::alerts::audience::AudienceSpec;
 use crate::alerts::{self, DraftRequest};
 use crate::audit::Actor;
 use crate::config::Settings;
@@ -198,16 +198,6 @@ pub enum AlertsCommand {
     },
 }
 
-async fn audience_of(
-    ctx: &AppContext,
-    alert: &crate::db::entities::alerts::Model,
-) -> anyhow::Result<Vec<audience::Recipient>> {
-    let spec: AudienceSpec =
-        serde_json::from_str(&alert.audience).context("the alert's audience is unreadable")?;
-    let products = alerts::products_of(&ctx.db, alert.id).await?;
-    audience::resolve(&ctx.db, &spec, &products, &ctx.rules).await
-}
-
 pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Result<()> {
     let cmd = match cmd {
         AlertsCommand::Publish(p) => return super::publish::run_publish(p, settings).await,
@@ -221,7 +211,9 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
             for a in
                 alerts::store::list_by_status(&ctx.db, alerts::AlertStatus::Draft.as_str()).await?
             {
-                let members = audience_of(&ctx, &a).await?.len();
+                let members = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
+                    .await?
+                    .len();
                 let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
                 let severity = Severity::parse(&a.severity)
                     .map(Severity::label_ja)
@@ -269,7 +261,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                 alerts::store::advisory_ids(&ctx.db, a.id).await?
             );
             println!("\n{}\n", a.body);
-            let members = audience_of(&ctx, &a).await?;
+            let members = alerts::resolved_audience(&ctx.db, &ctx.rules, &a).await?;
             println!(
                 "audience: {} — {}",
                 spec.describe(),
@@ -345,7 +337,9 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                 &actor,
             )
             .await?;
-            let members = audience_of(&ctx, &alert).await?.len();
+            let members = alerts::resolved_audience(&ctx.db, &ctx.rules, &alert)
+                .await?
+                .len();
             println!(
                 "drafted alert {}: {} (audience: {})",
                 alert.id,

@@ -275,7 +275,12 @@ pub async fn run_advisories(cmd: AdvisoriesCommand, settings: Settings) -> anyho
     let ctx = AppContext::connect(settings).await?;
     match cmd {
         AdvisoriesCommand::List { source, cve, limit } => {
-            let filter = AdvisoryFilter { source, cve, limit };
+            let filter = AdvisoryFilter {
+                source,
+                cve,
+                limit,
+                offset: 0,
+            };
             let advisories = store::list(&ctx.db, &filter).await?;
             let ids: Vec<i64> = advisories.iter().map(|a| a.id).collect();
             let classes: std::collections::HashMap<i64, crate::classify::model::Classification> =

@@ -513,6 +513,8 @@ pub struct AdvisoryFilter {
     pub source: Option<String>,
     pub cve: Option<String>,
     pub limit: u64,
+    /// Rows to skip, for pages after the first.
+    pub offset: u64,
 }
 
 pub async fn list(
@@ -537,6 +539,7 @@ pub async fn list(
         q = q.filter(advisories::Column::Id.is_in(ids));
     }
     q.limit(f.limit.max(1))
+        .offset(f.offset)
         .all(db)
         .await
         .context("cannot read advisories")

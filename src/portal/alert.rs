@@ -57,6 +57,7 @@ struct AlertPage {
     state: &'static str,
     state_options: Vec<Opt>,
     history: Vec<HistoryRow>,
+    advisories: Vec<super::triage::AdvisoryCard>,
 }
 
 /// The published alert `public_id` if the viewer may see it; otherwise not found.
@@ -119,7 +120,9 @@ async fn show_alert(
     };
     let withdrawn = alert.status == "withdrawn";
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
+    let advisories = super::triage::cards_for_alert(&ctx, alert.id).await?;
     render(&AlertPage {
+        advisories,
         public_id: alert.public_id.clone().unwrap_or_default(),
         title: latest.title.clone(),
         body: latest.body.clone(),

@@ -9,6 +9,7 @@ mod inbox;
 mod login;
 mod org;
 mod settings;
+mod triage;
 pub mod viewer;
 
 use actix_web::{HttpResponse, get, web};
@@ -59,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     board::configure(cfg);
     settings::configure(cfg);
     org::configure(cfg);
+    triage::configure(cfg);
     alert::configure(cfg);
 }
 

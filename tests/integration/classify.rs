@@ -5,39 +5,14 @@ use noroshi::alerts::{self, DraftRequest, store as alert_store};
 use noroshi::audit::Actor;
 use noroshi::classify::store as cls;
 use noroshi::domain::Severity;
-use noroshi::ingest::fetch::{Fetched, read_file};
+use noroshi::ingest::fetch::Fetched;
 use noroshi::ingest::{ingest_document, store};
 use noroshi::inventory::{self, AddItem};
 use noroshi::registry::OrgCode;
 use noroshi::startup::AppContext;
 
+use crate::helpers::advisories::{classify_all, ingest_sample};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
-
-async fn ingest_sample(ctx: &AppContext, key: &str, file: &str) {
-    let def = ctx.catalogue.get(key).unwrap().clone();
-    let doc = read_file(
-        std::path::Path::new(&format!("feeds/samples/{file}")),
-        def.max_bytes,
-    )
-    .await
-    .unwrap();
-    ingest_document(&ctx.db, &def, def.format, &doc)
-        .await
-        .unwrap();
-}
-
-async fn classify_all(ctx: &AppContext) -> noroshi::classify::worker::StepReport {
-    let mut total = noroshi::classify::worker::StepReport::default();
-    loop {
-        let r = noroshi::classify::worker::step(ctx).await.unwrap();
-        if r.classified == 0 {
-            return total;
-        }
-        total.classified += r.classified;
-        total.changed.extend(r.changed);
-        total.drafts_created.extend(r.drafts_created);
-    }
-}
 
 async fn classification(
     ctx: &AppContext,

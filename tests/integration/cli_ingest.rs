@@ -145,6 +145,7 @@ async fn a_manual_notice_is_validated_and_stored() {
             source: Some("manual".into()),
             cve: None,
             limit: 10,
+            offset: 0,
         },
     )
     .await

@@ -23,5 +23,6 @@ mod ingest;
 mod portal;
 mod portal_access;
 mod portal_settings;
+mod portal_triage;
 mod registry;
 mod shutdown;

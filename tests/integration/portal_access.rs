@@ -19,7 +19,7 @@ const PASSWORD: &str = "correct horse battery staple";
 async fn every_route_answers_every_role_as_the_access_rules_say() {
     let app = spawn_app().await;
     let central = central_users(&app.ctx).await;
-    let (_, a) = publish_alert(
+    let (a_id, a) = publish_alert(
         &app.ctx,
         &central,
         Draft {
@@ -94,7 +94,7 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
     const GONE: u16 = 404;
     // A recorded acknowledgement redirects back to the alert.
     const BACK: u16 = 303;
-    let routes: Vec<(&str, String, u16, BTreeMap<&str, u16>)> = vec![
+    let mut routes: Vec<(&str, String, u16, BTreeMap<&str, u16>)> = vec![
         ("GET", "/".into(), OK, BTreeMap::new()),
         ("GET", "/login".into(), OK, BTreeMap::new()),
         ("GET", "/inbox".into(), OK, [("anonymous", LOGIN)].into()),
@@ -165,6 +165,41 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
             .into(),
         ),
     ];
+    // Organisation settings: organisation administrators only (a central admin manages J-LIS).
+    let org_admins = |ok: u16| -> BTreeMap<&str, u16> {
+        [
+            ("anonymous", LOGIN),
+            ("org_admin", ok),
+            ("prefecture", ok),
+            ("admin", ok),
+        ]
+        .into()
+    };
+    routes.push(("GET", "/settings".into(), DENY, org_admins(OK)));
+    routes.push(("POST", "/settings/tokens".into(), DENY, org_admins(OK)));
+    routes.push(("POST", "/settings/contacts".into(), DENY, org_admins(OK)));
+    routes.push(("POST", "/settings/inventory".into(), DENY, org_admins(OK)));
+    // Central work: triage, drafts, submit and approve (the alert is already published, so
+    // those who may act get the reason it cannot be done again).
+    let central = |ok: u16| -> BTreeMap<&str, u16> {
+        [
+            ("anonymous", LOGIN),
+            ("operator", ok),
+            ("approver", ok),
+            ("admin", ok),
+        ]
+        .into()
+    };
+    routes.push(("GET", "/triage".into(), DENY, central(OK)));
+    routes.push(("GET", "/drafts".into(), DENY, central(OK)));
+    // A published alert's draft page leads to the alert.
+    routes.push(("GET", format!("/drafts/{a_id}"), DENY, central(BACK)));
+    let mut submit = central(400);
+    submit.insert("approver", DENY);
+    routes.push(("POST", format!("/drafts/{a_id}/submit"), DENY, submit));
+    let mut approve = central(DENY);
+    approve.insert("approver", 400);
+    routes.push(("POST", format!("/drafts/{a_id}/approve"), DENY, approve));
     let mut failures = Vec::new();
     for (who, email) in &logins {
         let mut browser = Browser::new(&app.address);
@@ -179,8 +214,24 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
             let page = if *method == "GET" {
                 browser.get(path).await
             } else {
+                // Each form gets what it asks for, so only access decides the answer.
                 browser
-                    .post(path, &[("state", "received"), ("csrf", &csrf)])
+                    .post(
+                        path,
+                        &[
+                            ("csrf", &csrf),
+                            ("state", "received"),
+                            ("name", "walk"),
+                            ("scope_read", "on"),
+                            ("email", "walk@example.lg.jp"),
+                            ("kind", "primary"),
+                            ("language", "ja"),
+                            ("encoding", "utf-8"),
+                            ("vendor", "Walk"),
+                            ("product", "Walker"),
+                            ("revision", "1"),
+                        ],
+                    )
                     .await
             };
             if page.status.as_u16() != expected {

@@ -1,3 +1,4 @@
+pub mod advisories;
 pub mod app;
 pub mod browser;
 pub mod cli;
