@@ -207,3 +207,41 @@ pub async fn set_disabled(
         .context("cannot change the user")?;
     Ok(())
 }
+
+/// Users whose address contains `needle` (or all, when empty), by address; at most `limit`.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    needle: &str,
+    limit: u64,
+) -> anyhow::Result<Vec<User>> {
+    use sea_orm::QuerySelect;
+    let mut q = users::Entity::find().order_by_asc(users::Column::Email);
+    let needle = needle.trim().to_lowercase();
+    if !needle.is_empty() {
+        q = q.filter(users::Column::Email.contains(needle));
+    }
+    q.limit(limit)
+        .all(db)
+        .await
+        .context("cannot search users")?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// How many users each organisation has, by organisation id.
+pub async fn count_by_org(
+    db: &impl ConnectionTrait,
+) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, i64)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::OrganisationId)
+        .column_as(users::Column::Id.count(), "n")
+        .group_by(users::Column::OrganisationId)
+        .into_tuple()
+        .all(db)
+        .await
+        .context("cannot count users")?;
+    Ok(rows.into_iter().collect())
+}

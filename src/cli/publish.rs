@@ -368,15 +368,7 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
     }
     .with_context(|| format!("no alert {}", args.alert))?;
     if args.retry_failed {
-        let n = delivery::store::retry_failed(&ctx.db, alert.id, chrono::Utc::now()).await?;
-        crate::audit::record(
-            &ctx.db,
-            &Actor::cli(),
-            "delivery.retry_failed",
-            &format!("alert:{}", alert.id),
-            serde_json::json!({ "requeued": n }),
-        )
-        .await?;
+        let n = delivery::retry_failed(&ctx.db, alert.id, &Actor::cli()).await?;
         println!(
             "{} queued again",
             plural(n, "failed delivery", "failed deliveries")

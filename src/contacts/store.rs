@@ -116,3 +116,21 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Co
         .map(to_domain)
         .transpose()
 }
+
+/// How many active contacts each organisation has, by organisation id.
+pub async fn active_count_by_org(
+    db: &impl ConnectionTrait,
+) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, i64)> = org_contacts::Entity::find()
+        .select_only()
+        .column(org_contacts::Column::OrganisationId)
+        .column_as(org_contacts::Column::Id.count(), "n")
+        .filter(org_contacts::Column::Active.eq(true))
+        .group_by(org_contacts::Column::OrganisationId)
+        .into_tuple()
+        .all(db)
+        .await
+        .context("cannot count contacts")?;
+    Ok(rows.into_iter().collect())
+}

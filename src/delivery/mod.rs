@@ -278,6 +278,27 @@ pub fn rfc2822_jst(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Tokyo).to_rfc2822()
 }
 
+/// Queues an alert's failed deliveries again, with the audit entry; returns how many.
+pub async fn retry_failed<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    alert_id: i64,
+    actor: &crate::audit::Actor,
+) -> anyhow::Result<u64> {
+    use sea_orm::TransactionSession;
+    let txn = crate::db::begin_write(db).await?;
+    let n = store::retry_failed(&txn, alert_id, Utc::now()).await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        "delivery.retry_failed",
+        &format!("alert:{alert_id}"),
+        serde_json::json!({ "requeued": n }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

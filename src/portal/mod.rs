@@ -2,6 +2,7 @@
 //! sessions, the inbox, alert pages with acknowledgement. Every private page takes a `Viewer`,
 //! and every alert is checked with `alerts::access`.
 
+mod admin;
 mod alert;
 mod board;
 pub mod error;
@@ -61,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     settings::configure(cfg);
     org::configure(cfg);
     triage::configure(cfg);
+    admin::configure(cfg);
     alert::configure(cfg);
 }
 

@@ -22,6 +22,7 @@ mod health;
 mod ingest;
 mod portal;
 mod portal_access;
+mod portal_admin;
 mod portal_settings;
 mod portal_triage;
 mod registry;

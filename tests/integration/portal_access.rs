@@ -190,6 +190,27 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
         ]
         .into()
     };
+    let admin_only: BTreeMap<&str, u16> = [("anonymous", LOGIN), ("admin", OK)].into();
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/organisations",
+        "/admin/audit",
+    ] {
+        routes.push(("GET", path.into(), DENY, admin_only.clone()));
+    }
+    routes.push((
+        "GET",
+        format!("/admin/alerts/{a_id}/deliveries"),
+        DENY,
+        admin_only.clone(),
+    ));
+    routes.push((
+        "POST",
+        format!("/admin/alerts/{a_id}/retry"),
+        DENY,
+        admin_only,
+    ));
     routes.push(("GET", "/triage".into(), DENY, central(OK)));
     routes.push(("GET", "/drafts".into(), DENY, central(OK)));
     // A published alert's draft page leads to the alert.

@@ -1,0 +1,505 @@
+//! The hub administrator's pages: sources and their health, the delivery ledger per alert with
+//! "retry failed", organisations with their contacts and users, every user (disable, reset the
+//! password), and the audit log with its chain check. Administrators only.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use secrecy::ExposeSecret;
+
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::audit::{self, Actor, ChainCheck};
+use crate::auth::{self, Role, UserId};
+use crate::registry::store::OrgFilter;
+use crate::registry::{OrgKind, Prefecture};
+use crate::startup::AppContext;
+use crate::time::format_jst;
+
+fn require_admin(viewer: &Viewer) -> Result<Actor, PortalError> {
+    if viewer.session.user.role == Role::Admin {
+        Ok(Actor::of(&viewer.session.user))
+    } else {
+        Err(PortalError::Forbidden(
+            "管理画面はシステム管理者のみが使えます。".into(),
+        ))
+    }
+}
+
+fn jst(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| format_jst(&t)).unwrap_or_default()
+}
+
+pub struct SourceLine {
+    pub key: String,
+    pub enabled: bool,
+    pub healthy: bool,
+    pub last_success: String,
+    pub last_error: String,
+    pub error: String,
+    pub failures: i32,
+    pub seen: i64,
+    pub new: i64,
+}
+
+pub struct AlertLine {
+    pub id: i64,
+    pub public_id: String,
+    pub title: String,
+    pub drill: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin.html")]
+struct AdminPage {
+    nav: Nav,
+    sources: Vec<SourceLine>,
+    totals: Vec<(String, u64)>,
+    alerts: Vec<AlertLine>,
+}
+
+#[get("/admin")]
+async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    let sources = crate::ingest::store::list_sources(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|s| SourceLine {
+            healthy: s.consecutive_failures == 0,
+            key: s.key,
+            enabled: s.enabled,
+            last_success: jst(s.last_success_at),
+            last_error: jst(s.last_error_at),
+            error: s.last_error.unwrap_or_default(),
+            failures: s.consecutive_failures,
+            seen: s.items_seen,
+            new: s.advisories_new,
+        })
+        .collect();
+    let mut alerts = Vec::new();
+    for status in ["published", "withdrawn"] {
+        for a in crate::alerts::store::list_by_status(&ctx.db, status).await? {
+            alerts.push(AlertLine {
+                id: a.id,
+                public_id: a.public_id.unwrap_or_default(),
+                title: a.title,
+                drill: a.drill,
+            });
+        }
+    }
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.id));
+    alerts.truncate(100);
+    render(&AdminPage {
+        nav: viewer.nav(),
+        sources,
+        totals: crate::delivery::store::status_totals(&ctx.db).await?,
+        alerts,
+    })
+}
+
+pub struct DeliveryLine {
+    pub revision: i32,
+    pub organisation: String,
+    pub email: String,
+    pub status: String,
+    pub attempts: i32,
+    pub reply: String,
+    pub sent: String,
+    pub next: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin_ledger.html")]
+struct LedgerPage {
+    nav: Nav,
+    id: i64,
+    public_id: String,
+    title: String,
+    rows: Vec<DeliveryLine>,
+    failed: usize,
+    notice: Option<String>,
+}
+
+async fn ledger(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    id: i64,
+    notice: Option<String>,
+) -> Result<HttpResponse, PortalError> {
+    let alert = crate::alerts::store::get(&ctx.db, id)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    let revisions: std::collections::HashMap<i64, i32> =
+        crate::alerts::store::revisions(&ctx.db, id)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.number))
+            .collect();
+    let names: std::collections::HashMap<i64, String> =
+        crate::registry::store::list(&ctx.db, OrgFilter::default())
+            .await?
+            .into_iter()
+            .map(|o| (o.id.0, o.full_name()))
+            .collect();
+    let rows: Vec<DeliveryLine> = crate::delivery::store::for_alert(&ctx.db, id)
+        .await?
+        .into_iter()
+        .map(|d| DeliveryLine {
+            revision: revisions.get(&d.revision_id).copied().unwrap_or_default(),
+            organisation: names.get(&d.organisation_id).cloned().unwrap_or_default(),
+            email: d.email,
+            next: if d.status == "deferred" {
+                format_jst(&d.next_attempt_at)
+            } else {
+                String::new()
+            },
+            status: d.status,
+            attempts: d.attempts,
+            reply: d.last_reply.or(d.last_error).unwrap_or_default(),
+            sent: jst(d.sent_at),
+        })
+        .collect();
+    render(&LedgerPage {
+        nav: viewer.nav(),
+        id,
+        public_id: alert.public_id.unwrap_or_default(),
+        title: alert.title,
+        failed: rows.iter().filter(|r| r.status == "failed").count(),
+        rows,
+        notice,
+    })
+}
+
+#[get("/admin/alerts/{id}/deliveries")]
+async fn show_ledger(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    ledger(&ctx, &viewer, path.into_inner(), None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+#[post("/admin/alerts/{id}/retry")]
+async fn retry(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    let actor = require_admin(&viewer)?;
+    let id = path.into_inner();
+    crate::alerts::store::get(&ctx.db, id)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    let n = crate::delivery::retry_failed(&ctx.db, id, &actor).await?;
+    ledger(
+        &ctx,
+        &viewer,
+        id,
+        Some(format!("失敗した {n} 件を再送キューに戻しました。")),
+    )
+    .await
+}
+
+pub struct OrgLine {
+    pub code: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub contacts: i64,
+    pub users: i64,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin_orgs.html")]
+struct OrgsPage {
+    nav: Nav,
+    prefecture: String,
+    orgs: Vec<OrgLine>,
+    without_contacts: usize,
+}
+
+#[derive(serde::Deserialize)]
+pub struct OrgsQuery {
+    #[serde(default)]
+    prefecture: String,
+}
+
+#[get("/admin/organisations")]
+async fn organisations(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    query: web::Query<OrgsQuery>,
+) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    let wanted = query.prefecture.trim();
+    let prefecture = if wanted.is_empty() {
+        None
+    } else {
+        Some(Prefecture::parse(wanted).map_err(|e| PortalError::BadRequest(e.to_string()))?)
+    };
+    let contacts = crate::contacts::store::active_count_by_org(&ctx.db).await?;
+    let users = auth::store::count_by_org(&ctx.db).await?;
+    let orgs: Vec<OrgLine> = crate::registry::store::list(
+        &ctx.db,
+        OrgFilter {
+            prefecture,
+            kind: None,
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|o| OrgLine {
+        code: o.code.to_string(),
+        name: o.full_name(),
+        kind: match o.kind {
+            OrgKind::Prefecture => "都道府県",
+            OrgKind::Municipality => "市区町村",
+            OrgKind::Central => "中央",
+        },
+        contacts: contacts.get(&o.id.0).copied().unwrap_or(0),
+        users: users.get(&o.id.0).copied().unwrap_or(0),
+    })
+    .collect();
+    render(&OrgsPage {
+        nav: viewer.nav(),
+        prefecture: wanted.to_owned(),
+        without_contacts: orgs.iter().filter(|o| o.contacts == 0).count(),
+        orgs,
+    })
+}
+
+pub struct UserLine {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub organisation: String,
+    pub role: &'static str,
+    pub disabled: bool,
+    pub is_me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin_users.html")]
+struct UsersPage {
+    nav: Nav,
+    q: String,
+    users: Vec<UserLine>,
+    notice: Option<String>,
+    secret: Option<(String, String)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct UsersQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn users_page(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    q: &str,
+    notice: Option<String>,
+    secret: Option<(String, String)>,
+) -> Result<HttpResponse, PortalError> {
+    if q.chars().count() > 100 {
+        return Err(PortalError::BadRequest("検索語が長すぎます。".into()));
+    }
+    let names: std::collections::HashMap<i64, String> =
+        crate::registry::store::list(&ctx.db, OrgFilter::default())
+            .await?
+            .into_iter()
+            .map(|o| (o.id.0, o.full_name()))
+            .collect();
+    let users = auth::store::search(&ctx.db, q, 200)
+        .await?
+        .into_iter()
+        .map(|u| UserLine {
+            id: u.id.0,
+            is_me: u.id == viewer.session.user.id,
+            organisation: names.get(&u.org_id.0).cloned().unwrap_or_default(),
+            email: u.email.to_string(),
+            name: u.display_name,
+            role: u.role.label_ja(),
+            disabled: u.disabled,
+        })
+        .collect();
+    render(&UsersPage {
+        nav: viewer.nav(),
+        q: q.to_owned(),
+        users,
+        notice,
+        secret,
+    })
+}
+
+#[get("/admin/users")]
+async fn list_users(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    query: web::Query<UsersQuery>,
+) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    users_page(&ctx, &viewer, &query.q, None, None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ToggleForm {
+    csrf: String,
+    active: String,
+}
+
+fn manage_error(e: auth::ManageUserError) -> PortalError {
+    match e {
+        auth::ManageUserError::NotFound => PortalError::NotFound,
+        auth::ManageUserError::Own => {
+            PortalError::BadRequest("自分自身のアカウントはここでは操作できません。".into())
+        }
+        auth::ManageUserError::Unexpected(e) => PortalError::Unexpected(e),
+    }
+}
+
+#[post("/admin/users/{id}/disabled")]
+async fn toggle_user(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<ToggleForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    let actor = require_admin(&viewer)?;
+    let disabled = match form.active.as_str() {
+        "false" => true,
+        "true" => false,
+        other => {
+            return Err(PortalError::BadRequest(format!(
+                "active は true か false で指定してください（`{other}`）"
+            )));
+        }
+    };
+    let user = auth::set_disabled(&ctx.db, UserId(path.into_inner()), disabled, &actor)
+        .await
+        .map_err(manage_error)?;
+    let notice = if disabled {
+        format!("{} を停止しました。", user.email)
+    } else {
+        format!("{} を再開しました。", user.email)
+    };
+    users_page(&ctx, &viewer, user.email.as_str(), Some(notice), None).await
+}
+
+#[post("/admin/users/{id}/reset")]
+async fn reset_user(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    let actor = require_admin(&viewer)?;
+    let (user, temporary) = auth::reset_password(
+        &ctx.db,
+        &ctx.settings.auth,
+        UserId(path.into_inner()),
+        &actor,
+    )
+    .await
+    .map_err(manage_error)?;
+    let secret = (
+        format!("{} の新しいパスワード", user.email),
+        temporary.expose_secret().to_owned(),
+    );
+    users_page(&ctx, &viewer, user.email.as_str(), None, Some(secret)).await
+}
+
+pub struct AuditLine {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin_audit.html")]
+struct AuditPage {
+    nav: Nav,
+    target: String,
+    chain: String,
+    intact: bool,
+    entries: Vec<AuditLine>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    target: String,
+}
+
+#[get("/admin/audit")]
+async fn audit_log(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, PortalError> {
+    require_admin(&viewer)?;
+    let target = query.target.trim();
+    if target.len() > 128 {
+        return Err(PortalError::BadRequest("対象の指定が長すぎます。".into()));
+    }
+    let (chain, intact) = match audit::verify(&ctx.db).await? {
+        ChainCheck::Intact { entries } => (
+            format!("改ざんなし（{entries} 件のハッシュ連鎖を検証しました）"),
+            true,
+        ),
+        ChainCheck::Broken { seq, reason } => {
+            (format!("記録 {seq} で連鎖が切れています: {reason}"), false)
+        }
+    };
+    let entries = audit::recent(&ctx.db, Some(target).filter(|t| !t.is_empty()), 300)
+        .await?
+        .into_iter()
+        .map(|e| AuditLine {
+            seq: e.seq,
+            at: format_jst(&e.at),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+        })
+        .collect();
+    render(&AuditPage {
+        nav: viewer.nav(),
+        target: target.to_owned(),
+        chain,
+        intact,
+        entries,
+    })
+}
+
+/// `/admin/` with a slash is the same page.
+#[get("/admin/")]
+async fn overview_slash() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header((header::LOCATION, "/admin"))
+        .finish()
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(overview)
+        .service(overview_slash)
+        .service(show_ledger)
+        .service(retry)
+        .service(organisations)
+        .service(list_users)
+        .service(toggle_user)
+        .service(reset_user)
+        .service(audit_log);
+}
