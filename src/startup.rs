@@ -273,6 +273,19 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
             async move { crate::classify::worker::try_execute_task(&c).await }
         },
     )));
+    let c = ctx.clone();
+    handles.push(tokio::spawn(run_until_stopped(
+        "acknowledgement follow-ups",
+        ctx.shutdown.clone(),
+        Pace {
+            idle: std::time::Duration::from_secs(60),
+            ..Pace::default()
+        },
+        move || {
+            let c = c.clone();
+            async move { crate::acks::follow_up::try_execute_task(&c).await }
+        },
+    )));
     for lane in [
         crate::delivery::worker::Lane::Urgent,
         crate::delivery::worker::Lane::All,

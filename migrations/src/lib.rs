@@ -11,6 +11,7 @@ mod m20261122_000005_classify_alerts;
 mod m20261122_000006_publish_delivery;
 mod m20261122_000007_portal_acks;
 mod m20261122_000008_api_tokens;
+mod m20261122_000009_follow_ups;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_publish_delivery::Migration),
             Box::new(m20261122_000007_portal_acks::Migration),
             Box::new(m20261122_000008_api_tokens::Migration),
+            Box::new(m20261122_000009_follow_ups::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod chart;
+pub mod follow_up;
 pub mod store;
 
 use chrono::Utc;

@@ -14,6 +14,10 @@ use crate::domain::Severity;
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     deadlines: Deadlines,
+    #[serde(default = "Deadlines::default_reminders")]
+    reminders: Deadlines,
+    #[serde(default = "Deadlines::default_escalation")]
+    escalation: Deadlines,
     #[serde(default, rename = "rule")]
     rules: Vec<RawRule>,
 }
@@ -29,6 +33,26 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
+    /// Hours after publication a silent organisation is reminded, when the policy does not say.
+    fn default_reminders() -> Self {
+        Self {
+            critical: 6,
+            high: 24,
+            medium: 72,
+            info: 0,
+        }
+    }
+
+    /// Hours after publication silent municipalities are escalated to their prefecture.
+    fn default_escalation() -> Self {
+        Self {
+            critical: 12,
+            high: 48,
+            medium: 120,
+            info: 0,
+        }
+    }
+
     pub fn hours(&self, s: Severity) -> u32 {
         match s {
             Severity::Critical => self.critical,
@@ -77,6 +101,10 @@ pub struct PolicyRule {
 #[derive(Debug)]
 pub struct DraftPolicy {
     pub deadlines: Deadlines,
+    /// Hours after publication an organisation that has reported nothing is reminded (0: never).
+    pub reminders: Deadlines,
+    /// Hours after publication silent municipalities are escalated to their prefecture.
+    pub escalation: Deadlines,
     pub rules: Vec<PolicyRule>,
 }
 
@@ -143,6 +171,8 @@ impl DraftPolicy {
         }
         Ok(Self {
             deadlines: raw.deadlines,
+            reminders: raw.reminders,
+            escalation: raw.escalation,
             rules,
         })
     }

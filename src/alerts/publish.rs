@@ -268,6 +268,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         revision.id,
         &recipients,
         priority(severity, alert.drill),
+        crate::delivery::store::Kind::Alert,
         now,
     )
     .await?;

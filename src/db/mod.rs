@@ -122,8 +122,8 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(
     .await
 }
 
-/// A raw statement written with PostgreSQL's `$1, $2 …` placeholders, rewritten to `?` for
-/// SQLite (placeholders must appear in order).
+/// A raw statement written with PostgreSQL's `$1, $2 …` placeholders, rewritten to SQLite's
+/// numbered `?1, ?2 …`, so a placeholder may appear in any order and more than once.
 pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
     if backend == DbBackend::Postgres {
         return sea_orm::Statement::from_sql_and_values(backend, sql, values);
@@ -132,10 +132,10 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> 
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
             out.push('?');
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
         } else {
             out.push(c);
         }

@@ -44,7 +44,7 @@ pub struct Template {
 struct Prepared {
     public_id: String,
     revision: alert_revisions::Model,
-    templates: Mutex<HashMap<(Language, MailEncoding), Arc<Template>>>,
+    templates: Mutex<HashMap<(Language, MailEncoding, store::Kind), Arc<Template>>>,
 }
 
 /// Everything needed to turn ledger rows into bytes on the wire.
@@ -173,12 +173,13 @@ impl Mailer {
         p: &Prepared,
         language: Language,
         encoding: MailEncoding,
+        kind: store::Kind,
     ) -> anyhow::Result<Arc<Template>> {
         if let Some(t) = p
             .templates
             .lock()
             .ok()
-            .and_then(|t| t.get(&(language, encoding)).cloned())
+            .and_then(|t| t.get(&(language, encoding, kind)).cloned())
         {
             return Ok(t);
         }
@@ -187,6 +188,7 @@ impl Mailer {
             public_id: &p.public_id,
             revision: r,
             base_url: &self.base_url,
+            kind,
         };
         let subject = letter.subject();
         let text = letter.text(language, r.ack_deadline);
@@ -202,10 +204,13 @@ impl Mailer {
             ("X-Noroshi-Revision".to_owned(), r.number.to_string()),
             ("X-Noroshi-TLP".to_owned(), r.tlp.clone()),
         ];
+        if kind != store::Kind::Alert {
+            common.push(("X-Noroshi-Follow-Up".to_owned(), kind.as_str().to_owned()));
+        }
         if r.drill {
             common.push(("X-Noroshi-Drill".to_owned(), "yes".to_owned()));
         }
-        let boundary = format!("=_noroshi_{}_r{}", p.public_id, r.number);
+        let boundary = format!("=_noroshi_{}_r{}_{}", p.public_id, r.number, kind.as_str());
         let built = mime::build(&mime::Content {
             from: &self.from,
             subject: &subject,
@@ -222,7 +227,7 @@ impl Mailer {
         };
         let t = Arc::new(Template { built, dkim });
         if let Ok(mut templates) = p.templates.lock() {
-            templates.insert((language, encoding), Arc::clone(&t));
+            templates.insert((language, encoding, kind), Arc::clone(&t));
         }
         Ok(t)
     }
@@ -243,11 +248,27 @@ impl Mailer {
         };
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
-        let template = self.template(&p, language, encoding)?;
+        let template = self.template(&p, language, encoding, d.kind)?;
         let number = p.revision.number;
-        let message_id = self.message_id(&p.public_id, number, d.contact_id);
-        // Later revisions thread to the first message this contact got, and name every earlier one.
-        let references: Vec<String> = (1..number)
+        let (message_id, last) = match d.kind {
+            store::Kind::Alert => (
+                self.message_id(&p.public_id, number, d.contact_id),
+                number - 1,
+            ),
+            // A follow-up threads under the revision it is about.
+            kind => (
+                format!(
+                    "{}.r{number}.{}.c{}@{}",
+                    p.public_id,
+                    kind.as_str(),
+                    d.contact_id,
+                    self.from.domain()
+                ),
+                number,
+            ),
+        };
+        // Later messages thread to the first message this contact got, and name every earlier one.
+        let references: Vec<String> = (1..=last)
             .map(|n| self.message_id(&p.public_id, n, d.contact_id))
             .collect();
         let recipient = mime::recipient_headers(
@@ -258,7 +279,15 @@ impl Mailer {
         );
         let bytes = template.built.to_bytes(&template.dkim, &recipient);
         Ok(Some(Composed {
-            file_name: format!("{}.r{number}.c{}", p.public_id, d.contact_id),
+            file_name: match d.kind {
+                store::Kind::Alert => format!("{}.r{number}.c{}", p.public_id, d.contact_id),
+                kind => format!(
+                    "{}.r{number}.{}.c{}",
+                    p.public_id,
+                    kind.as_str(),
+                    d.contact_id
+                ),
+            },
             message_id,
             bytes,
         }))

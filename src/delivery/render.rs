@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::contacts::Language;
 use crate::db::entities::alert_revisions;
+use crate::delivery::store::Kind;
 use crate::domain::{Severity, Tlp};
 use crate::ingest::html::escape;
 use crate::time::format_jst;
@@ -16,6 +17,8 @@ pub struct Letter<'a> {
     pub revision: &'a alert_revisions::Model,
     /// `https://noroshi.example.lg.jp/`
     pub base_url: &'a url::Url,
+    /// The revision itself, a reminder of it, or an escalation to a prefecture.
+    pub kind: crate::delivery::store::Kind,
 }
 
 /// What a TLP marking allows, in the reader's language.
@@ -63,6 +66,11 @@ impl Letter<'_> {
         if r.drill {
             s.push_str("【訓練】");
         }
+        match self.kind {
+            Kind::Reminder => s.push_str("【督促・要報告】"),
+            Kind::Escalation => s.push_str("【管内未報告あり】"),
+            Kind::Alert => {}
+        }
         s.push_str("[Noroshi]");
         if r.kind == "withdrawal" {
             s.push_str("[取消]");
@@ -89,6 +97,23 @@ impl Letter<'_> {
             } else {
                 "[DRILL] This is a communication drill, not a real threat. Acknowledge it as you would a real alert.\n\n"
             });
+        }
+        match (self.kind, ja) {
+            (Kind::Reminder, true) => out.push_str(
+                "【督促】この注意喚起について、貴団体からの受領・対応状況の報告がまだ登録されていません。\n内容を確認し、下記の方法で報告してください。\n\n",
+            ),
+            (Kind::Reminder, false) => out.push_str(
+                "[REMINDER] Your organisation has not yet acknowledged this alert. Please read it and report your status as described below.\n\n",
+            ),
+            (Kind::Escalation, true) => out.push_str(&format!(
+                "【管内未報告】管内の市区町村の一部から、この注意喚起の受領報告がまだありません。\n未報告の団体はダッシュボードで確認できます: {}/board\n各団体への連絡をお願いします。\n\n",
+                self.portal_url()
+            )),
+            (Kind::Escalation, false) => out.push_str(&format!(
+                "[ESCALATION] Some municipalities of your prefecture have not acknowledged this alert.\nSee which on the board: {}/board\n\n",
+                self.portal_url()
+            )),
+            (Kind::Alert, _) => {}
         }
         let label = if r.kind == "withdrawal" {
             if ja {

@@ -17,6 +17,35 @@ use crate::db::entities::deliveries;
 /// Rows per multi-row insert.
 const CHUNK: usize = 500;
 
+/// What a delivery carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The revision itself.
+    Alert,
+    /// The revision again, to an organisation that has not acknowledged it in time.
+    Reminder,
+    /// To a prefecture: some of its municipalities have not acknowledged.
+    Escalation,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::Reminder => "reminder",
+            Self::Escalation => "escalation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "reminder" => Self::Reminder,
+            "escalation" => Self::Escalation,
+            _ => Self::Alert,
+        }
+    }
+}
+
 /// Writes one queued delivery per contact; returns how many.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -24,6 +53,7 @@ pub async fn enqueue(
     revision_id: i64,
     contacts: &[Contact],
     priority: i16,
+    kind: Kind,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     for chunk in contacts.chunks(CHUNK) {
@@ -47,6 +77,7 @@ pub async fn enqueue(
             sent_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            kind: Set(kind.as_str().to_owned()),
             ..Default::default()
         }))
         .exec_without_returning(db)
@@ -69,6 +100,7 @@ pub struct Claimed {
     pub language: String,
     pub priority: i16,
     pub attempts: i32,
+    pub kind: Kind,
 }
 
 /// Takes up to `limit` due deliveries of priority ≤ `max_priority`, most urgent first.
@@ -92,7 +124,7 @@ pub async fn claim(
            WHERE ((status IN ('queued', 'deferred') AND next_attempt_at <= $4) \
               OR (status = 'sending' AND lease_until < $5)) AND priority <= $6 \
            ORDER BY priority, id LIMIT {limit} {lock}) \
-         RETURNING id, alert_id, revision_id, organisation_id, contact_id, email, encoding, language, priority, attempts"
+         RETURNING id, alert_id, revision_id, organisation_id, contact_id, email, encoding, language, priority, attempts, kind"
     );
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -123,6 +155,7 @@ pub async fn claim(
                 language: r.try_get("", "language")?,
                 priority: r.try_get("", "priority")?,
                 attempts: r.try_get("", "attempts")?,
+                kind: Kind::parse(&r.try_get::<String>("", "kind")?),
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()

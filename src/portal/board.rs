@@ -34,6 +34,8 @@ pub struct OrgLine {
     pub name: String,
     pub state: &'static str,
     pub updated: String,
+    /// Silent past the escalation time: its prefecture was told.
+    pub escalated: bool,
 }
 
 #[derive(Template)]
@@ -52,6 +54,8 @@ struct BoardPage {
     orgs: Vec<OrgLine>,
     /// Drawn by `acks::chart` from numbers and times only.
     chart: String,
+    /// Municipalities still silent after escalation to their prefecture.
+    escalated_silent: usize,
 }
 
 fn line(name: String, t: &Tally) -> Line {
@@ -98,6 +102,11 @@ async fn show_board(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let (alert, rows) = visible_board(&ctx, &viewer, &path).await?;
+    let escalated = crate::acks::follow_up::escalated(&ctx.db, alert.id).await?;
+    let escalated_silent = rows
+        .iter()
+        .filter(|r| r.state.is_none() && escalated.contains(&r.org_id))
+        .count();
     let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?;
     let (lines, total) = by_prefecture(&rows);
@@ -138,10 +147,12 @@ async fn show_board(
                     name: r.name.clone(),
                     state: acks::label_ja(r.state),
                     updated: r.updated_at.as_ref().map(format_jst).unwrap_or_default(),
+                    escalated: r.state.is_none() && escalated.contains(&r.org_id),
                 })
                 .collect()
         },
         chart,
+        escalated_silent,
         nav: viewer.nav(),
     })
 }

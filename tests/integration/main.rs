@@ -17,6 +17,7 @@ mod corpus;
 mod delivery;
 mod delivery_crash;
 mod delivery_faults;
+mod follow_ups;
 mod harness;
 mod health;
 mod ingest;

@@ -15,6 +15,7 @@ pub mod api_tokens;
 pub mod audit_log;
 pub mod classification_changes;
 pub mod deliveries;
+pub mod follow_ups;
 pub mod org_contacts;
 pub mod org_products;
 pub mod organisations;

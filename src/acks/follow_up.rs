@@ -1,0 +1,298 @@
+//! Reminders and escalation. For each published alert that asks for acknowledgement, once the
+//! policy's hours for its severity have passed since the first publication:
+//! - every addressed organisation that has reported nothing is reminded once, by mail to its
+//!   active contacts (the latest revision again, marked 督促);
+//! - every municipality still silent at the escalation time is marked on the board, and its
+//!   prefecture's contacts get one mail naming the board.
+//!
+//! Each follow-up is a `follow_ups` row (its primary key makes it once-only, across processes),
+//! ledger rows of kind reminder / escalation, and an audit entry, all in one transaction.
+//! Drills are followed up like real alerts (a drill exercises the whole chain) and are marked
+//! 訓練 in every mail; they never count in real statistics, which are computed elsewhere.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+
+use crate::alerts::AlertStatus;
+use crate::alerts::policy::DraftPolicy;
+use crate::audit::{self, Actor};
+use crate::db::begin_write;
+use crate::db::entities::{alerts, follow_ups};
+use crate::delivery::store::Kind;
+use crate::domain::Severity;
+use crate::registry::OrgId;
+use crate::startup::AppContext;
+use crate::workers::Outcome;
+
+/// Follow-ups are looked for on alerts first published at most this long ago.
+const LOOK_BACK_DAYS: i64 = 60;
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FollowUpReport {
+    /// Organisations reminded.
+    pub reminded: usize,
+    /// Municipalities marked as escalated.
+    pub escalated: usize,
+    /// Prefectures notified.
+    pub prefectures: usize,
+    /// Mails queued.
+    pub mails: usize,
+}
+
+/// One silent organisation of an alert's audience.
+struct Silent {
+    org: i64,
+    kind: String,
+    parent: Option<i64>,
+}
+
+async fn silent(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    not_yet: &str,
+) -> anyhow::Result<Vec<Silent>> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            "SELECT aa.organisation_id, o.kind, o.parent_id FROM alert_audience aa \
+             JOIN organisations o ON o.id = aa.organisation_id \
+             LEFT JOIN acknowledgements k ON k.alert_id = aa.alert_id AND k.organisation_id = aa.organisation_id \
+             LEFT JOIN follow_ups f ON f.alert_id = aa.alert_id AND f.organisation_id = aa.organisation_id AND f.kind = $2 \
+             WHERE aa.alert_id = $1 AND k.alert_id IS NULL AND f.alert_id IS NULL \
+             ORDER BY aa.organisation_id",
+            vec![alert_id.into(), not_yet.into()],
+        ))
+        .await
+        .context("cannot find silent organisations")?;
+    rows.iter()
+        .map(|r| {
+            Ok(Silent {
+                org: r.try_get("", "organisation_id")?,
+                kind: r.try_get("", "kind")?,
+                parent: r.try_get("", "parent_id")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .context("cannot read silent organisations")
+}
+
+async fn mark(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org: i64,
+    kind: &str,
+    revision_id: i64,
+    recipients: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use sea_orm::EntityTrait;
+    follow_ups::Entity::insert(follow_ups::ActiveModel {
+        alert_id: sea_orm::Set(alert_id),
+        organisation_id: sea_orm::Set(org),
+        kind: sea_orm::Set(kind.to_owned()),
+        revision_id: sea_orm::Set(revision_id),
+        recipients: sea_orm::Set(i32::try_from(recipients).unwrap_or(i32::MAX)),
+        at: sea_orm::Set(now),
+    })
+    .exec_without_returning(db)
+    .await
+    .context("cannot record the follow-up")?;
+    Ok(())
+}
+
+/// Queues `kind` mails of the latest revision to the active contacts of `orgs`.
+async fn queue(
+    db: &impl ConnectionTrait,
+    alert: &alerts::Model,
+    revision_id: i64,
+    orgs: &[i64],
+    kind: Kind,
+    now: DateTime<Utc>,
+) -> anyhow::Result<BTreeMap<i64, usize>> {
+    let ids: Vec<OrgId> = orgs.iter().map(|o| OrgId(*o)).collect();
+    let contacts = crate::contacts::store::active_for(db, &ids).await?;
+    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    crate::delivery::store::enqueue(
+        db,
+        alert.id,
+        revision_id,
+        &contacts,
+        crate::alerts::publish::priority(severity, alert.drill),
+        kind,
+        // Due at once, also when deadlines are judged as of a later time (tests, catch-up).
+        now.min(Utc::now()),
+    )
+    .await?;
+    let mut per_org = BTreeMap::new();
+    for c in &contacts {
+        *per_org.entry(c.org_id.0).or_default() += 1;
+    }
+    Ok(per_org)
+}
+
+/// Follows up one alert as of `now`, in one transaction.
+async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    alert: &alerts::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FollowUpReport> {
+    let mut report = FollowUpReport::default();
+    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    let Some(first) = crate::alerts::store::first_revision(db, alert.id).await? else {
+        return Ok(report);
+    };
+    let since = now - first.published_at;
+    let due = |hours: u32| hours > 0 && since >= Duration::hours(i64::from(hours));
+    let remind = due(policy.reminders.hours(severity));
+    let escalate = due(policy.escalation.hours(severity));
+    if !remind && !escalate {
+        return Ok(report);
+    }
+    let latest = crate::alerts::store::revisions(db, alert.id)
+        .await?
+        .into_iter()
+        .max_by_key(|r| r.number)
+        .context("a published alert has no revision")?;
+    let txn = begin_write(db).await?;
+    if remind {
+        let orgs: Vec<i64> = silent(&txn, alert.id, "reminder")
+            .await?
+            .iter()
+            .map(|s| s.org)
+            .collect();
+        if !orgs.is_empty() {
+            let per_org = queue(&txn, alert, latest.id, &orgs, Kind::Reminder, now).await?;
+            for org in &orgs {
+                let n = per_org.get(org).copied().unwrap_or(0);
+                mark(&txn, alert.id, *org, "reminder", latest.id, n, now).await?;
+                report.mails += n;
+            }
+            report.reminded = orgs.len();
+            audit::record(
+                &txn,
+                &Actor::System,
+                "ack.remind",
+                &format!("alert:{}", alert.id),
+                serde_json::json!({ "organisations": orgs, "mails": per_org.values().sum::<usize>(), "drill": alert.drill }),
+            )
+            .await?;
+        }
+    }
+    if escalate {
+        let municipalities: Vec<Silent> = silent(&txn, alert.id, "escalated")
+            .await?
+            .into_iter()
+            .filter(|s| s.kind == "municipality")
+            .collect();
+        let mut by_prefecture: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for m in &municipalities {
+            mark(&txn, alert.id, m.org, "escalated", latest.id, 0, now).await?;
+            if let Some(p) = m.parent {
+                by_prefecture.entry(p).or_default().push(m.org);
+            }
+        }
+        report.escalated = municipalities.len();
+        let already: Vec<i64> = {
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+            follow_ups::Entity::find()
+                .select_only()
+                .column(follow_ups::Column::OrganisationId)
+                .filter(follow_ups::Column::AlertId.eq(alert.id))
+                .filter(follow_ups::Column::Kind.eq("escalation"))
+                .into_tuple()
+                .all(&txn)
+                .await
+                .context("cannot read escalations")?
+        };
+        let prefectures: Vec<i64> = by_prefecture
+            .keys()
+            .copied()
+            .filter(|p| !already.contains(p))
+            .collect();
+        if !prefectures.is_empty() {
+            let per_org =
+                queue(&txn, alert, latest.id, &prefectures, Kind::Escalation, now).await?;
+            for p in &prefectures {
+                let n = per_org.get(p).copied().unwrap_or(0);
+                mark(&txn, alert.id, *p, "escalation", latest.id, n, now).await?;
+                report.mails += n;
+            }
+            report.prefectures = prefectures.len();
+        }
+        if !municipalities.is_empty() {
+            audit::record(
+                &txn,
+                &Actor::System,
+                "ack.escalate",
+                &format!("alert:{}", alert.id),
+                serde_json::json!({
+                    "municipalities": municipalities.iter().map(|m| m.org).collect::<Vec<_>>(),
+                    "prefectures_notified": prefectures,
+                    "drill": alert.drill,
+                }),
+            )
+            .await?;
+        }
+    }
+    txn.commit().await.context("cannot commit the follow-ups")?;
+    Ok(report)
+}
+
+/// One pass over the alerts that ask for acknowledgement, as of `now`.
+pub async fn run<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FollowUpReport> {
+    let mut total = FollowUpReport::default();
+    for alert in crate::alerts::store::list_by_status(db, AlertStatus::Published.as_str()).await? {
+        if !alert.ack_required || now - alert.created_at > Duration::days(LOOK_BACK_DAYS) {
+            continue;
+        }
+        let r = follow_up_alert(db, policy, &alert, now).await?;
+        total.reminded += r.reminded;
+        total.escalated += r.escalated;
+        total.prefectures += r.prefectures;
+        total.mails += r.mails;
+    }
+    Ok(total)
+}
+
+/// The worker's step: one pass; idle afterwards (the loop's pace sets how often it looks).
+pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
+    let r = run(&ctx.db, &ctx.policy, Utc::now()).await?;
+    if r != FollowUpReport::default() {
+        tracing::info!(
+            reminded = r.reminded,
+            escalated = r.escalated,
+            prefectures = r.prefectures,
+            mails = r.mails,
+            "acknowledgement follow-ups queued"
+        );
+    }
+    Ok(Outcome::Idle)
+}
+
+/// Municipalities of an alert marked as escalated (for the board).
+pub async fn escalated(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<std::collections::HashSet<i64>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let ids: Vec<i64> = follow_ups::Entity::find()
+        .select_only()
+        .column(follow_ups::Column::OrganisationId)
+        .filter(follow_ups::Column::AlertId.eq(alert_id))
+        .filter(follow_ups::Column::Kind.eq("escalated"))
+        .into_tuple()
+        .all(db)
+        .await
+        .context("cannot read escalations")?;
+    Ok(ids.into_iter().collect())
+}

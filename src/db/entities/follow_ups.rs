@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "follow_ups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub alert_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organisation_id: i64,
+    /// reminder (to the organisation), escalated (a silent municipality, marked on the board)
+    /// or escalation (the mail to its prefecture).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub kind: String,
+    pub revision_id: i64,
+    /// Mails queued for it.
+    pub recipients: i32,
+    pub at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
