@@ -259,6 +259,33 @@ pub async fn audience(
         .context("cannot read the alert's audience")
 }
 
+/// Records many organisations of an audience at once (rows already present are kept).
+pub async fn add_audience_many(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    orgs: &[i64],
+    reasons: &[String],
+    revision: i32,
+) -> anyhow::Result<()> {
+    let reasons = serde_json::to_string(reasons)?;
+    for chunk in orgs.chunks(500) {
+        alert_audience::Entity::insert_many(chunk.iter().map(|org| alert_audience::ActiveModel {
+            alert_id: Set(alert_id),
+            organisation_id: Set(*org),
+            reasons: Set(reasons.clone()),
+            first_revision: Set(revision),
+        }))
+        .on_conflict_do_nothing_on([
+            alert_audience::Column::AlertId,
+            alert_audience::Column::OrganisationId,
+        ])
+        .exec_without_returning(db)
+        .await
+        .context("cannot record the alert's audience")?;
+    }
+    Ok(())
+}
+
 pub async fn add_audience(
     db: &impl ConnectionTrait,
     alert_id: i64,

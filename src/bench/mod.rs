@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod fanout;
 pub mod ingest;
+pub mod portal;
 
 use std::time::Duration;
 

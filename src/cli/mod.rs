@@ -116,6 +116,19 @@ pub enum BenchCommand {
         #[arg(long)]
         in_process_sink: bool,
     },
+    /// Load the inbox and an alert page with `wrk` (apt-get install wrk) over the real HTTP
+    /// server, with all 1,788 local governments and N alerts; prints median / p90 / p99 latency
+    /// and requests/s.
+    Portal {
+        #[arg(long, default_value_t = 10_000)]
+        alerts: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds of load per page.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +234,11 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             connections,
             in_process_sink,
         }) => crate::bench::fanout::run(recipients, connections, in_process_sink, &settings).await,
+        Command::Bench(BenchCommand::Portal {
+            alerts,
+            clients,
+            seconds,
+        }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
         Command::Bench(BenchCommand::Classify { advisories }) => {
             crate::bench::classify::run(advisories, &settings)
         }

@@ -36,7 +36,13 @@ struct InboxPage {
     rows: Vec<Row>,
     state_options: Vec<Opt>,
     severity_options: Vec<Opt>,
+    page: u64,
+    prev: Option<String>,
+    next: Option<String>,
 }
+
+/// Alerts per inbox page.
+const PAGE_SIZE: u64 = 50;
 
 #[derive(serde::Deserialize)]
 pub struct InboxParams {
@@ -44,6 +50,8 @@ pub struct InboxParams {
     state: String,
     #[serde(default)]
     severity: String,
+    #[serde(default)]
+    page: Option<u64>,
 }
 
 #[get("/inbox")]
@@ -70,8 +78,26 @@ async fn show_inbox(
     };
     let filter = InboxFilter { state, severity };
     let now = Utc::now();
-    let rows = inbox(&ctx.db, viewer.org.id.0, &filter, 200, 0)
-        .await?
+    let page = params.page.unwrap_or(1).clamp(1, 100_000);
+    // One more than a page tells whether there is a next one.
+    let mut found = inbox(
+        &ctx.db,
+        viewer.org.id.0,
+        &filter,
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
+    let more = found.len() as u64 > PAGE_SIZE;
+    found.truncate(PAGE_SIZE as usize);
+    let link = |p: u64| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("state", &params.state)
+            .append_pair("severity", &params.severity)
+            .append_pair("page", &p.to_string());
+        format!("/inbox?{}", q.finish())
+    };
+    let rows = found
         .into_iter()
         .map(|r| Row {
             severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
@@ -98,6 +124,9 @@ async fn show_inbox(
             Severity::ALL.iter().map(|s| (s.as_str(), s.label_ja())),
             &params.severity,
         ),
+        prev: (page > 1).then(|| link(page - 1)),
+        next: more.then(|| link(page + 1)),
+        page,
     })
 }
 
