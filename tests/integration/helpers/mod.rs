@@ -5,6 +5,7 @@ pub mod cli;
 pub mod database;
 pub mod fixture_server;
 pub mod mail;
+pub mod webdriver;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};
 pub use cli::TestEnv;

@@ -1,0 +1,155 @@
+//! The portal in a real headless Chromium: a municipality user with JavaScript disabled logs in,
+//! opens an alert from the inbox and acknowledges it, and the central board shows it; and, with
+//! JavaScript enabled, hostile upstream markup in an alert renders as inert text.
+
+use crate::helpers::mail::{Draft, central_users, publish_alert, user};
+use crate::helpers::spawn_app;
+use crate::helpers::webdriver::Chromium;
+use noroshi::auth::Role;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+const HOSTILE: &str = "更新してください。<script>window.__xss = 1; document.title = 'pwned';</script>\
+<a href=\"javascript:window.__xss=2\">詳細</a><img src=x onerror=\"window.__xss=3\">\
+<b onmouseover=\"window.__xss=4\">壊れた <i>マークアップ</b><svg onload=\"window.__xss=5\">";
+
+async fn log_in(browser: &Chromium, base: &str, email: &str) {
+    browser.goto(&format!("{base}/login")).await;
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert!(
+        browser.url().await.ends_with("/inbox"),
+        "{email} lands on the inbox: {}",
+        browser.url().await
+    );
+}
+
+#[tokio::test]
+async fn a_municipality_acknowledges_in_a_browser_without_javascript_and_the_board_updates() {
+    let Some(member) = Chromium::start(false).await else {
+        return;
+    };
+    let Some(operator) = Chromium::start(false).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let base = app.address.trim_end_matches('/').to_owned();
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let (_, report) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            body: HOSTILE,
+            ..Draft::default()
+        },
+    )
+    .await;
+    let alert = format!("/alerts/{}", report.public_id);
+
+    log_in(&operator, &base, "operator@soumu.go.jp").await;
+    operator.goto(&format!("{base}{alert}/board")).await;
+    assert!(
+        operator
+            .source()
+            .await
+            .contains("対象 63 団体 ・ 把握率 <strong>0.0%</strong>")
+    );
+
+    log_in(&member, &base, "member@city.chiyoda.lg.jp").await;
+    member.click(&format!("a[href=\"{alert}\"]")).await;
+    assert!(member.url().await.ends_with(&alert));
+    assert_eq!(member.text("#ack-state").await, "未確認");
+    member.click("input[name=state][value=done]").await;
+    member
+        .type_into("#note", "修正版へ更新しました（ブラウザから）")
+        .await;
+    member
+        .click("form[action$=\"/ack\"] button[type=submit]")
+        .await;
+    assert!(member.url().await.ends_with(&alert), "back on the alert");
+    assert_eq!(member.text("#ack-state").await, "対応完了");
+    assert!(
+        member
+            .source()
+            .await
+            .contains("修正版へ更新しました（ブラウザから）")
+    );
+
+    operator.goto(&format!("{base}{alert}/board")).await;
+    let board = operator.source().await;
+    assert!(
+        board.contains("把握率 <strong>1.6%</strong>"),
+        "the board counts it: {board}"
+    );
+    assert!(board.contains("実施率 <strong>1.6%</strong>"), "{board}");
+    member.quit().await;
+    operator.quit().await;
+}
+
+#[tokio::test]
+async fn hostile_markup_in_an_alert_does_not_execute_in_a_browser_with_javascript() {
+    let Some(browser) = Chromium::start(true).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let base = app.address.trim_end_matches('/').to_owned();
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let (_, report) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            title: "<script>window.__xss=6</script>件名の<b>タグ</b>",
+            body: HOSTILE,
+            ..Draft::default()
+        },
+    )
+    .await;
+    log_in(&browser, &base, "member@city.chiyoda.lg.jp").await;
+    for path in ["/inbox".to_owned(), format!("/alerts/{}", report.public_id)] {
+        browser.goto(&format!("{base}{path}")).await;
+        // Hover and click where the hostile elements would be, if they existed.
+        let state = browser
+            .execute(
+                "return { xss: typeof window.__xss, title: document.title, \
+                 scripts: document.querySelectorAll('script').length, \
+                 handlers: document.querySelectorAll('[onerror],[onload],[onmouseover],[onclick]').length, \
+                 js_links: document.querySelectorAll('a[href^=\"javascript\"]').length, \
+                 images: document.querySelectorAll('img,svg').length };",
+            )
+            .await;
+        assert_eq!(state["xss"], "undefined", "{path}: {state}");
+        assert_ne!(state["title"], "pwned", "{path}");
+        assert_eq!(state["scripts"], 0, "{path}: {state}");
+        assert_eq!(state["handlers"], 0, "{path}: {state}");
+        assert_eq!(state["js_links"], 0, "{path}: {state}");
+        // The only picture on the alert page is the server-drawn chart, not on these pages.
+        assert_eq!(state["images"], 0, "{path}: {state}");
+        let text = browser.text("main").await;
+        assert!(
+            text.contains("件名の<b>タグ</b>"),
+            "{path}: markup shown as text: {text}"
+        );
+    }
+    assert!(
+        browser
+            .text(".body")
+            .await
+            .contains("<img src=x onerror=\"window.__xss=3\">")
+    );
+    browser.quit().await;
+}
