@@ -79,13 +79,18 @@ pub struct Tally {
 
 impl Tally {
     pub fn add(&mut self, state: Option<AckState>) {
-        self.addressed += 1;
+        self.add_n(state, 1);
+    }
+
+    /// Counts `n` organisations in `state` at once.
+    pub fn add_n(&mut self, state: Option<AckState>, n: u64) {
+        self.addressed += n;
         match state {
             None => {}
-            Some(AckState::Received) => self.received += 1,
-            Some(AckState::InProgress) => self.in_progress += 1,
-            Some(AckState::Done) => self.done += 1,
-            Some(AckState::NotApplicable) => self.not_applicable += 1,
+            Some(AckState::Received) => self.received += n,
+            Some(AckState::InProgress) => self.in_progress += n,
+            Some(AckState::Done) => self.done += n,
+            Some(AckState::NotApplicable) => self.not_applicable += n,
         }
     }
 

@@ -261,3 +261,70 @@ pub async fn timeline(
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .context("cannot read the acknowledgement timeline")
 }
+
+/// Acknowledgement counts over every real alert (never drills) first published since `since`
+/// that asked for acknowledgement, per prefecture number; optionally one prefecture only.
+/// Also returns how many real alerts and how many drills the period holds.
+pub async fn period_tallies(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+    prefecture: Option<i16>,
+) -> anyhow::Result<(
+    std::collections::BTreeMap<i16, super::board::Tally>,
+    u64,
+    u64,
+)> {
+    let backend = db.get_database_backend();
+    let mut sql = String::from(
+        "SELECT o.prefecture AS prefecture, k.state AS state, COUNT(*) AS n \
+         FROM alert_audience a \
+         JOIN alerts al ON al.id = a.alert_id \
+         JOIN alert_revisions r ON r.alert_id = al.id AND r.number = 1 \
+         JOIN organisations o ON o.id = a.organisation_id \
+         LEFT JOIN acknowledgements k ON k.alert_id = a.alert_id AND k.organisation_id = a.organisation_id \
+         WHERE al.status = 'published' AND al.drill = $1 AND al.ack_required = $2 \
+           AND r.published_at >= $3 AND o.prefecture IS NOT NULL",
+    );
+    let mut values: Vec<sea_orm::Value> = vec![false.into(), true.into(), since.into()];
+    if let Some(p) = prefecture {
+        values.push(p.into());
+        sql.push_str(" AND o.prefecture = $4");
+    }
+    sql.push_str(" GROUP BY o.prefecture, k.state");
+    let rows = db
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await
+        .context("cannot count acknowledgements")?;
+    let mut out: std::collections::BTreeMap<i16, super::board::Tally> = Default::default();
+    for r in &rows {
+        let p: i16 = r.try_get("", "prefecture")?;
+        let state: Option<String> = r.try_get("", "state")?;
+        let n: i64 = r.try_get("", "n")?;
+        let state = state.as_deref().and_then(|s| AckState::parse(s).ok());
+        out.entry(p)
+            .or_default()
+            .add_n(state, u64::try_from(n).unwrap_or(0));
+    }
+    let counts = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            "SELECT al.drill AS drill, COUNT(*) AS n FROM alerts al \
+             JOIN alert_revisions r ON r.alert_id = al.id AND r.number = 1 \
+             WHERE al.status = 'published' AND al.ack_required = $1 AND r.published_at >= $2 \
+             GROUP BY al.drill",
+            vec![true.into(), since.into()],
+        ))
+        .await
+        .context("cannot count alerts")?;
+    let (mut real, mut drills) = (0, 0);
+    for r in &counts {
+        let drill: bool = r.try_get("", "drill")?;
+        let n: i64 = r.try_get("", "n")?;
+        if drill {
+            drills = n as u64;
+        } else {
+            real = n as u64;
+        }
+    }
+    Ok((out, real, drills))
+}

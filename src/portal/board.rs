@@ -58,7 +58,7 @@ struct BoardPage {
     escalated_silent: usize,
 }
 
-fn line(name: String, t: &Tally) -> Line {
+pub(super) fn line(name: String, t: &Tally) -> Line {
     Line {
         name,
         addressed: t.addressed,

@@ -10,6 +10,7 @@ mod inbox;
 mod login;
 mod org;
 mod settings;
+mod stats;
 mod triage;
 pub mod viewer;
 
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     org::configure(cfg);
     triage::configure(cfg);
     admin::configure(cfg);
+    stats::configure(cfg);
     alert::configure(cfg);
 }
 

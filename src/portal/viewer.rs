@@ -33,6 +33,8 @@ pub struct Nav {
     pub org_admin: bool,
     pub central: bool,
     pub admin: bool,
+    /// Central and prefecture staff see statistics across alerts.
+    pub stats: bool,
 }
 
 impl Viewer {
@@ -62,6 +64,7 @@ impl Viewer {
             ),
             central: user.role.is_central(),
             admin: user.role == Role::Admin,
+            stats: user.role.is_central() || user.role == Role::PrefectureAdmin,
         }
     }
 }

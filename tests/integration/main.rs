@@ -26,6 +26,7 @@ mod portal;
 mod portal_access;
 mod portal_admin;
 mod portal_settings;
+mod portal_stats;
 mod portal_triage;
 mod registry;
 mod shutdown;

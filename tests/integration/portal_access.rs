@@ -211,6 +211,9 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
         DENY,
         admin_only,
     ));
+    let mut stats = central(OK);
+    stats.insert("prefecture", OK);
+    routes.push(("GET", "/stats".into(), DENY, stats));
     routes.push(("GET", "/triage".into(), DENY, central(OK)));
     routes.push(("GET", "/drafts".into(), DENY, central(OK)));
     // A published alert's draft page leads to the alert.

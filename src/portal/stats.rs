@@ -1,0 +1,88 @@
+//! Statistics across alerts: per prefecture, over every real alert of a period that asked for
+//! acknowledgement, how many (alert, organisation) pairs are known (把握率) and done (実施率).
+//! Drills never count here; the page says how many were left out. Central staff see every
+//! prefecture, prefecture staff their own.
+
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+
+use super::board::{Line, line};
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Viewer};
+use crate::acks::board::Tally;
+use crate::auth::Role;
+use crate::registry::Prefecture;
+use crate::startup::AppContext;
+
+#[derive(Template)]
+#[template(path = "portal/stats.html")]
+struct StatsPage {
+    nav: Nav,
+    days: i64,
+    alerts: u64,
+    drills: u64,
+    total: Line,
+    lines: Vec<Line>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatsQuery {
+    #[serde(default)]
+    days: Option<i64>,
+}
+
+#[get("/stats")]
+async fn stats(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, PortalError> {
+    let role = viewer.session.user.role;
+    let only = if role.is_central() {
+        None
+    } else if role == Role::PrefectureAdmin {
+        Some(
+            viewer
+                .org
+                .prefecture
+                .ok_or_else(|| PortalError::Forbidden("都道府県が登録されていません。".into()))?,
+        )
+    } else {
+        return Err(PortalError::Forbidden(
+            "統計は中央と都道府県の職員が見られます。".into(),
+        ));
+    };
+    let days = query.days.unwrap_or(90);
+    if !(1..=3_650).contains(&days) {
+        return Err(PortalError::BadRequest(format!(
+            "期間は 1〜3650 日で指定してください（{days}）"
+        )));
+    }
+    let since = Utc::now() - Duration::days(days);
+    let (tallies, alerts, drills) =
+        crate::acks::store::period_tallies(&ctx.db, since, only.map(|p| i16::from(p.number())))
+            .await?;
+    let mut total = Tally::default();
+    let mut lines = Vec::new();
+    for (number, t) in &tallies {
+        total.merge(t);
+        let name = u8::try_from(*number)
+            .ok()
+            .and_then(Prefecture::from_number)
+            .map_or_else(|| number.to_string(), |p| p.name().to_owned());
+        lines.push(line(name, t));
+    }
+    render(&StatsPage {
+        nav: viewer.nav(),
+        days,
+        alerts,
+        drills,
+        total: line("合計".into(), &total),
+        lines,
+    })
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(stats);
+}
