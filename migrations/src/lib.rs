@@ -12,6 +12,7 @@ mod m20261122_000006_publish_delivery;
 mod m20261122_000007_portal_acks;
 mod m20261122_000008_api_tokens;
 mod m20261122_000009_follow_ups;
+mod m20261122_000010_alert_notes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_portal_acks::Migration),
             Box::new(m20261122_000008_api_tokens::Migration),
             Box::new(m20261122_000009_follow_ups::Migration),
+            Box::new(m20261122_000010_alert_notes::Migration),
         ]
     }
 }

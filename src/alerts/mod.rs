@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audience;
+pub mod notes;
 pub mod policy;
 pub mod publish;
 pub mod render;

@@ -58,6 +58,15 @@ struct AlertPage {
     state_options: Vec<Opt>,
     history: Vec<HistoryRow>,
     advisories: Vec<super::triage::AdvisoryCard>,
+    /// 補足 from the viewer's prefecture (or every prefecture, for central staff).
+    notes: Vec<NoteRow>,
+    can_note: bool,
+}
+
+pub struct NoteRow {
+    pub by: String,
+    pub at: String,
+    pub body: String,
 }
 
 /// The published alert `public_id` if the viewer may see it; otherwise not found.
@@ -121,8 +130,45 @@ async fn show_alert(
     let withdrawn = alert.status == "withdrawn";
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
     let advisories = super::triage::cards_for_alert(&ctx, alert.id).await?;
+    let role = viewer.session.user.role;
+    // Whose notes this viewer reads: its own prefecture's (a prefecture is its own parent).
+    let prefecture_org = match viewer.org.kind {
+        crate::registry::OrgKind::Prefecture => Some(org_id),
+        _ => viewer.org.parent_id.map(|p| p.0),
+    };
+    let notes = if role.is_central() {
+        crate::alerts::notes::of_alert(&ctx.db, alert.id, None).await?
+    } else if let Some(p) = prefecture_org {
+        crate::alerts::notes::of_alert(&ctx.db, alert.id, Some(&[p])).await?
+    } else {
+        Vec::new()
+    };
+    let names: std::collections::HashMap<i64, String> = if notes.is_empty() {
+        Default::default()
+    } else {
+        crate::registry::store::list(&ctx.db, Default::default())
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == crate::registry::OrgKind::Prefecture)
+            .map(|o| (o.id.0, o.name))
+            .collect()
+    };
+    let notes = notes
+        .into_iter()
+        .map(|n| NoteRow {
+            by: format!(
+                "{}（{}）",
+                names.get(&n.organisation_id).cloned().unwrap_or_default(),
+                who(&n.author)
+            ),
+            at: format_jst(&n.created_at),
+            body: n.body,
+        })
+        .collect();
     render(&AlertPage {
         advisories,
+        notes,
+        can_note: role == crate::auth::Role::PrefectureAdmin && !withdrawn,
         public_id: alert.public_id.clone().unwrap_or_default(),
         title: latest.title.clone(),
         body: latest.body.clone(),
@@ -215,6 +261,48 @@ async fn acknowledge_alert(
         .finish())
 }
 
+#[derive(serde::Deserialize)]
+pub struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A prefecture adds a 補足 for its municipalities.
+#[post("/alerts/{public_id}/notes")]
+async fn add_note(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    let alert = visible_alert(&ctx, &viewer, &path).await?;
+    if viewer.session.user.role != crate::auth::Role::PrefectureAdmin {
+        return Err(PortalError::Forbidden(
+            "補足は都道府県の職員が管内の市区町村に向けて書きます。".into(),
+        ));
+    }
+    let actor = Actor::of(&viewer.session.user);
+    match crate::alerts::notes::add(&ctx.db, alert.id, viewer.org.id.0, &form.note, &actor).await {
+        Ok(()) => {}
+        Err(AckError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
+        Err(e) => {
+            return Err(PortalError::BadRequest(format!(
+                "補足を登録できません: {e}"
+            )));
+        }
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/alerts/{}#notes", alert.public_id.unwrap_or_default()),
+        ))
+        .finish())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(show_alert).service(acknowledge_alert);
+    cfg.service(show_alert)
+        .service(acknowledge_alert)
+        .service(add_note);
 }

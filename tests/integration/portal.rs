@@ -358,3 +358,101 @@ async fn the_board_grades_prefectures_and_exports_what_the_viewer_may_see() {
     let page = m.get(&format!("/alerts/{}/board", report.public_id)).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_prefecture_note_reaches_its_own_municipalities_only() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "140007",
+        Role::PrefectureAdmin,
+        "sec@pref.kanagawa.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "141003",
+        Role::Member,
+        "member@city.yokohama.lg.jp",
+    )
+    .await;
+    let (_, report) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["pref:13+", "pref:14+"],
+            ..Draft::default()
+        },
+    )
+    .await;
+    let alert = format!("/alerts/{}", report.public_id);
+    let notes = format!("{alert}/notes");
+    let text = "都内の団体は、本日17時までに庁内のVPN装置を確認してください。<script>x()</script>";
+
+    let mut tokyo = Browser::new(&app.address);
+    tokyo.log_in("sec@metro.tokyo.lg.jp", PASSWORD).await;
+    let csrf = tokyo.get(&alert).await.hidden("csrf");
+    assert_eq!(
+        tokyo
+            .post(&notes, &[("csrf", &csrf), ("note", "   ")])
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        tokyo
+            .post(&notes, &[("csrf", "forged"), ("note", text)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let added = tokyo.post(&notes, &[("csrf", &csrf), ("note", text)]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+
+    let escaped = "本日17時までに庁内のVPN装置を確認してください。&#60;script&#62;";
+    for (email, sees) in [
+        ("member@city.chiyoda.lg.jp", true),
+        ("sec@metro.tokyo.lg.jp", true),
+        ("operator@soumu.go.jp", true),
+        ("member@city.yokohama.lg.jp", false),
+        ("sec@pref.kanagawa.lg.jp", false),
+    ] {
+        let mut b = Browser::new(&app.address);
+        b.log_in(email, PASSWORD).await;
+        let page = b.get(&alert).await;
+        assert_eq!(page.status, StatusCode::OK, "{email}");
+        assert_eq!(page.body.contains(escaped), sees, "{email}: {}", page.body);
+        assert!(!page.body.contains("<script>x()"), "{email}");
+    }
+    // Only prefecture staff write notes.
+    let mut member = Browser::new(&app.address);
+    member.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let member_csrf = member.get(&alert).await.hidden("csrf");
+    assert_eq!(
+        member
+            .post(&notes, &[("csrf", &member_csrf), ("note", "x")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let audited = noroshi::audit::recent(&app.ctx.db, None, 50).await.unwrap();
+    assert_eq!(
+        audited.iter().filter(|e| e.action == "alert.note").count(),
+        1
+    );
+}

@@ -9,6 +9,7 @@ pub mod advisory_cves;
 pub mod advisory_revisions;
 pub mod alert_advisories;
 pub mod alert_audience;
+pub mod alert_notes;
 pub mod alert_revisions;
 pub mod alerts;
 pub mod api_tokens;
