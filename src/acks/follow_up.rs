@@ -190,29 +190,15 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
             .into_iter()
             .filter(|s| s.kind == "municipality")
             .collect();
-        let mut by_prefecture: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        let mut parents = std::collections::BTreeSet::new();
         for m in &municipalities {
             mark(&txn, alert.id, m.org, "escalated", latest.id, 0, now).await?;
-            if let Some(p) = m.parent {
-                by_prefecture.entry(p).or_default().push(m.org);
-            }
+            parents.extend(m.parent);
         }
         report.escalated = municipalities.len();
-        let already: Vec<i64> = {
-            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-            follow_ups::Entity::find()
-                .select_only()
-                .column(follow_ups::Column::OrganisationId)
-                .filter(follow_ups::Column::AlertId.eq(alert.id))
-                .filter(follow_ups::Column::Kind.eq("escalation"))
-                .into_tuple()
-                .all(&txn)
-                .await
-                .context("cannot read escalations")?
-        };
-        let prefectures: Vec<i64> = by_prefecture
-            .keys()
-            .copied()
+        let already = followed_up(&txn, alert.id, "escalation").await?;
+        let prefectures: Vec<i64> = parents
+            .into_iter()
             .filter(|p| !already.contains(p))
             .collect();
         if !prefectures.is_empty() {
@@ -279,20 +265,29 @@ pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     Ok(Outcome::Idle)
 }
 
-/// Municipalities of an alert marked as escalated (for the board).
-pub async fn escalated(
+/// Organisations of an alert with a follow-up of `kind`.
+async fn followed_up(
     db: &impl ConnectionTrait,
     alert_id: i64,
+    kind: &str,
 ) -> anyhow::Result<std::collections::HashSet<i64>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     let ids: Vec<i64> = follow_ups::Entity::find()
         .select_only()
         .column(follow_ups::Column::OrganisationId)
         .filter(follow_ups::Column::AlertId.eq(alert_id))
-        .filter(follow_ups::Column::Kind.eq("escalated"))
+        .filter(follow_ups::Column::Kind.eq(kind))
         .into_tuple()
         .all(db)
         .await
-        .context("cannot read escalations")?;
+        .context("cannot read the follow-ups")?;
     Ok(ids.into_iter().collect())
+}
+
+/// Municipalities of an alert marked as escalated (for the board).
+pub async fn escalated(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<std::collections::HashSet<i64>> {
+    followed_up(db, alert_id, "escalated").await
 }

@@ -122,6 +122,18 @@ pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
     Ok((user, org))
 }
 
+/// A random one-time password for a new user or a reset: at least 20 URL-safe characters
+/// (about 120 bits), never shorter than the policy asks.
+pub fn temporary_password(settings: &AuthSettings) -> SecretString {
+    let length = settings.min_password_length.clamp(20, 40);
+    SecretString::from(
+        session::random_token()
+            .chars()
+            .take(length)
+            .collect::<String>(),
+    )
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManageUserError {
     #[error("no such user")]
@@ -180,14 +192,7 @@ pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
     let user = store::find_by_id(db, target)
         .await?
         .ok_or(ManageUserError::NotFound)?;
-    // At least 20 URL-safe characters (about 120 bits), and never shorter than the policy.
-    let length = settings.min_password_length.clamp(20, 40);
-    let temporary = SecretString::from(
-        session::random_token()
-            .chars()
-            .take(length)
-            .collect::<String>(),
-    );
+    let temporary = temporary_password(settings);
     let hash = password::hash(&temporary, settings)?;
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     store::set_password_hash(&txn, target, &hash).await?;

@@ -256,17 +256,18 @@ async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(String, usize)
             };
             let severity = severities[i % severities.len()];
             let title = format!("負荷試験用の注意喚起 {i}: 製品の脆弱性に関する情報");
+            let body = "影響を受けるバージョンを使用している場合は、修正版へ更新してください。\n"
+                .repeat(8);
+            let tlp = if i % 4 == 0 { "AMBER" } else { "CLEAR" };
             let alert = store::insert(
                 &txn,
                 NewAlert {
                     status: "published".into(),
                     title: title.clone(),
-                    body:
-                        "影響を受けるバージョンを使用している場合は、修正版へ更新してください。\n"
-                            .repeat(8),
+                    body: body.clone(),
                     severity: severity.into(),
                     categories: "[\"vulnerability\"]".into(),
-                    tlp: if i % 4 == 0 { "AMBER" } else { "CLEAR" }.into(),
+                    tlp: tlp.into(),
                     ack_required: true,
                     ack_within_hours: Some(72),
                     drill: false,
@@ -284,12 +285,10 @@ async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(String, usize)
                     number: 1,
                     kind: "alert".into(),
                     title,
-                    body:
-                        "影響を受けるバージョンを使用している場合は、修正版へ更新してください。\n"
-                            .repeat(8),
+                    body,
                     changes: None,
                     severity: severity.into(),
-                    tlp: if i % 4 == 0 { "AMBER" } else { "CLEAR" }.into(),
+                    tlp: tlp.into(),
                     categories: "[\"vulnerability\"]".into(),
                     drill: false,
                     ack_deadline: Some(at + chrono::Duration::hours(72)),

@@ -8,26 +8,26 @@ use askama::Template;
 use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render};
-use super::viewer::{Nav, Viewer};
-use crate::audit::{self, Actor, ChainCheck};
-use crate::auth::{self, Role, UserId};
+use super::viewer::{Nav, Section, Viewer};
+use super::{CsrfForm, ToggleForm};
+use crate::audit::{self, ChainCheck};
+use crate::auth::{self, UserId};
 use crate::registry::store::OrgFilter;
 use crate::registry::{OrgKind, Prefecture};
 use crate::startup::AppContext;
 use crate::time::format_jst;
 
-fn require_admin(viewer: &Viewer) -> Result<Actor, PortalError> {
-    if viewer.session.user.role == Role::Admin {
-        Ok(Actor::of(&viewer.session.user))
-    } else {
-        Err(PortalError::Forbidden(
-            "管理画面はシステム管理者のみが使えます。".into(),
-        ))
-    }
-}
-
 fn jst(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| format_jst(&t)).unwrap_or_default()
+}
+
+/// Every organisation's full name by id, for pages that list rows of many organisations.
+async fn org_names(ctx: &AppContext) -> anyhow::Result<std::collections::HashMap<i64, String>> {
+    Ok(crate::registry::store::list(&ctx.db, OrgFilter::default())
+        .await?
+        .into_iter()
+        .map(|o| (o.id.0, o.full_name()))
+        .collect())
 }
 
 pub struct SourceLine {
@@ -60,7 +60,7 @@ struct AdminPage {
 
 #[get("/admin")]
 async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
     let sources = crate::ingest::store::list_sources(&ctx.db)
         .await?
         .into_iter()
@@ -135,12 +135,7 @@ async fn ledger(
             .into_iter()
             .map(|r| (r.id, r.number))
             .collect();
-    let names: std::collections::HashMap<i64, String> =
-        crate::registry::store::list(&ctx.db, OrgFilter::default())
-            .await?
-            .into_iter()
-            .map(|o| (o.id.0, o.full_name()))
-            .collect();
+    let names = org_names(ctx).await?;
     let rows: Vec<DeliveryLine> = crate::delivery::store::for_alert(&ctx.db, id)
         .await?
         .into_iter()
@@ -176,13 +171,8 @@ async fn show_ledger(
     viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
     ledger(&ctx, &viewer, path.into_inner(), None).await
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 #[post("/admin/alerts/{id}/retry")]
@@ -193,7 +183,8 @@ async fn retry(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let actor = require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
+    let actor = viewer.actor();
     let id = path.into_inner();
     crate::alerts::store::get(&ctx.db, id)
         .await?
@@ -237,7 +228,7 @@ async fn organisations(
     viewer: Viewer,
     query: web::Query<OrgsQuery>,
 ) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
     let wanted = query.prefecture.trim();
     let prefecture = if wanted.is_empty() {
         None
@@ -311,12 +302,7 @@ async fn users_page(
     if q.chars().count() > 100 {
         return Err(PortalError::BadRequest("検索語が長すぎます。".into()));
     }
-    let names: std::collections::HashMap<i64, String> =
-        crate::registry::store::list(&ctx.db, OrgFilter::default())
-            .await?
-            .into_iter()
-            .map(|o| (o.id.0, o.full_name()))
-            .collect();
+    let names = org_names(ctx).await?;
     let users = auth::store::search(&ctx.db, q, 200)
         .await?
         .into_iter()
@@ -345,14 +331,8 @@ async fn list_users(
     viewer: Viewer,
     query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
     users_page(&ctx, &viewer, &query.q, None, None).await
-}
-
-#[derive(serde::Deserialize)]
-pub struct ToggleForm {
-    csrf: String,
-    active: String,
 }
 
 fn manage_error(e: auth::ManageUserError) -> PortalError {
@@ -373,16 +353,9 @@ async fn toggle_user(
     form: web::Form<ToggleForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let actor = require_admin(&viewer)?;
-    let disabled = match form.active.as_str() {
-        "false" => true,
-        "true" => false,
-        other => {
-            return Err(PortalError::BadRequest(format!(
-                "active は true か false で指定してください（`{other}`）"
-            )));
-        }
-    };
+    viewer.require(Section::HubAdmin)?;
+    let actor = viewer.actor();
+    let disabled = !form.active()?;
     let user = auth::set_disabled(&ctx.db, UserId(path.into_inner()), disabled, &actor)
         .await
         .map_err(manage_error)?;
@@ -402,7 +375,8 @@ async fn reset_user(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let actor = require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
+    let actor = viewer.actor();
     let (user, temporary) = auth::reset_password(
         &ctx.db,
         &ctx.settings.auth,
@@ -449,7 +423,7 @@ async fn audit_log(
     viewer: Viewer,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::HubAdmin)?;
     let target = query.target.trim();
     if target.len() > 128 {
         return Err(PortalError::BadRequest("対象の指定が長すぎます。".into()));

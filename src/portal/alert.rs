@@ -10,6 +10,7 @@ use chrono::Utc;
 use super::Opt;
 use super::error::{PortalError, render};
 use super::viewer::{Nav, Viewer};
+use super::who;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
 use crate::contacts::Language;
@@ -89,11 +90,6 @@ pub(super) async fn visible_alert(
     Ok(alert)
 }
 
-/// Who a history entry names: the user's address, never internal ids.
-fn who(actor: &str) -> String {
-    actor.splitn(3, ':').nth(2).unwrap_or(actor).to_owned()
-}
-
 #[get("/alerts/{public_id}")]
 async fn show_alert(
     ctx: web::Data<AppContext>,
@@ -143,16 +139,19 @@ async fn show_alert(
     } else {
         Vec::new()
     };
-    let names: std::collections::HashMap<i64, String> = if notes.is_empty() {
-        Default::default()
-    } else {
-        crate::registry::store::list(&ctx.db, Default::default())
+    // Only the few prefectures that wrote notes are looked up, not the whole registry.
+    let mut names: std::collections::HashMap<i64, String> = Default::default();
+    for n in &notes {
+        if !names.contains_key(&n.organisation_id)
+            && let Some(o) = crate::registry::store::find_by_id(
+                &ctx.db,
+                crate::registry::OrgId(n.organisation_id),
+            )
             .await?
-            .into_iter()
-            .filter(|o| o.kind == crate::registry::OrgKind::Prefecture)
-            .map(|o| (o.id.0, o.name))
-            .collect()
-    };
+        {
+            names.insert(o.id.0, o.name);
+        }
+    }
     let notes = notes
         .into_iter()
         .map(|n| NoteRow {

@@ -73,6 +73,15 @@ impl ResponseError for PortalError {
     }
 }
 
+/// Renders a page that shows the user's mistake: 400 when `refused`, else 200.
+pub fn render_refused(page: &impl Template, refused: bool) -> Result<HttpResponse, PortalError> {
+    let mut response = render(page)?;
+    if refused {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
 /// Renders a page template into a response.
 pub fn render(page: &impl Template) -> Result<HttpResponse, PortalError> {
     let html = page

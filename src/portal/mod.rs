@@ -43,6 +43,37 @@ impl Opt {
     }
 }
 
+/// A form that carries only its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// A button that turns something on (`active=true`) or off (`active=false`).
+#[derive(serde::Deserialize)]
+pub struct ToggleForm {
+    pub csrf: String,
+    active: String,
+}
+
+impl ToggleForm {
+    /// The state asked for; anything but `true` or `false` is refused.
+    pub fn active(&self) -> Result<bool, error::PortalError> {
+        match self.active.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(error::PortalError::BadRequest(format!(
+                "active は true か false で指定してください（`{other}`）"
+            ))),
+        }
+    }
+}
+
+/// Who an actor string (`user:<id>:<email>`) names, for people: the address, never ids.
+pub fn who(actor: &str) -> String {
+    actor.splitn(3, ':').nth(2).unwrap_or(actor).to_owned()
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // A form that does not parse gets the portal's error page, not actix's plain text.
     cfg.app_data(

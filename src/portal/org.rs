@@ -2,14 +2,13 @@
 //! tokens. Every form acts on the viewer's own organisation only; ids from the form are looked
 //! up within it, so another organisation's contact, product, user or token cannot be touched.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
-use super::Opt;
-use super::error::{PortalError, render};
-use super::viewer::{Nav, Viewer};
+use super::error::{PortalError, render_refused};
+use super::viewer::{Nav, Section, Viewer};
+use super::{CsrfForm, Opt, ToggleForm};
 use crate::audit::Actor;
 use crate::auth::tokens::{self, ALL_SCOPES, NewToken, Scope};
 use crate::auth::{self, ALL_ROLES, AddUser, EmailAddress, Role, UserId};
@@ -101,19 +100,6 @@ fn grantable(viewer: &Viewer) -> Vec<Role> {
         .collect()
 }
 
-fn require_admin(viewer: &Viewer) -> Result<(), PortalError> {
-    if matches!(
-        viewer.session.user.role,
-        Role::Admin | Role::PrefectureAdmin | Role::OrgAdmin
-    ) {
-        Ok(())
-    } else {
-        Err(PortalError::Forbidden(
-            "団体の設定は団体管理者が行います。".into(),
-        ))
-    }
-}
-
 /// What a form post leads to: a message for the page, or a secret to show once.
 enum Outcome {
     Notice(String),
@@ -193,51 +179,50 @@ async fn page(
         Some(Outcome::Error(e)) => (None, Some(e), None),
         Some(Outcome::Secret(n, s)) => (Some(n), None, Some(s)),
     };
-    let failed = error.is_some();
-    let mut response = render(&SettingsPage {
-        nav: viewer.nav(),
-        org_name: viewer.org.full_name(),
-        notice,
-        error,
-        shown,
-        contacts,
-        products,
-        users,
-        tokens,
-        roles: grantable(viewer)
-            .into_iter()
-            .map(|r| Opt {
-                value: r.as_str(),
-                label: r.label_ja(),
-                selected: r == Role::Member,
-            })
-            .collect(),
-        scopes: ALL_SCOPES
-            .into_iter()
-            .map(|s| Opt {
-                value: s.as_str(),
-                label: s.label_ja(),
-                selected: s == Scope::Read,
-            })
-            .collect(),
-    })?;
-    if failed {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+    let refused = error.is_some();
+    render_refused(
+        &SettingsPage {
+            nav: viewer.nav(),
+            org_name: viewer.org.full_name(),
+            notice,
+            error,
+            shown,
+            contacts,
+            products,
+            users,
+            tokens,
+            roles: grantable(viewer)
+                .into_iter()
+                .map(|r| Opt {
+                    value: r.as_str(),
+                    label: r.label_ja(),
+                    selected: r == Role::Member,
+                })
+                .collect(),
+            scopes: ALL_SCOPES
+                .into_iter()
+                .map(|s| Opt {
+                    value: s.as_str(),
+                    label: s.label_ja(),
+                    selected: s == Scope::Read,
+                })
+                .collect(),
+        },
+        refused,
+    )
 }
 
 #[get("/settings")]
 async fn show(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    require_admin(&viewer)?;
+    viewer.require(Section::OrgSettings)?;
     page(&ctx, &viewer, None).await
 }
 
 /// Checks the role and the CSRF token of a settings form.
 fn guard(viewer: &Viewer, csrf: &str) -> Result<Actor, PortalError> {
     viewer.check_csrf(csrf)?;
-    require_admin(viewer)?;
-    Ok(Actor::of(&viewer.session.user))
+    viewer.require(Section::OrgSettings)?;
+    Ok(viewer.actor())
 }
 
 #[derive(serde::Deserialize)]
@@ -287,12 +272,6 @@ async fn add_contact(
     page(&ctx, &viewer, Some(outcome)).await
 }
 
-#[derive(serde::Deserialize)]
-pub struct ToggleForm {
-    csrf: String,
-    active: String,
-}
-
 #[post("/settings/contacts/{id}/active")]
 async fn toggle_contact(
     ctx: web::Data<AppContext>,
@@ -301,15 +280,7 @@ async fn toggle_contact(
     form: web::Form<ToggleForm>,
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
-    let active = match form.active.as_str() {
-        "true" => true,
-        "false" => false,
-        other => {
-            return Err(PortalError::BadRequest(format!(
-                "active は true か false で指定してください（`{other}`）"
-            )));
-        }
-    };
+    let active = form.active()?;
     let id = path.into_inner();
     let outcome = match contacts::set_active(&ctx.db, viewer.org.code, id, active, &actor).await {
         Ok(()) if active => Outcome::Notice("連絡先を有効にしました。".into()),
@@ -360,17 +331,12 @@ async fn add_product(
     page(&ctx, &viewer, Some(outcome)).await
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 #[post("/settings/inventory/{id}/remove")]
 async fn remove_product(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
     if !inventory::remove_item(&ctx.db, &viewer.org, path.into_inner(), &actor).await? {
@@ -421,24 +387,20 @@ async fn add_user(
             return page(&ctx, &viewer, Some(outcome)).await;
         }
     };
-    let length = ctx.settings.auth.min_password_length.clamp(20, 40);
-    let temporary: String = crate::auth::session::random_token()
-        .chars()
-        .take(length)
-        .collect();
+    let temporary = auth::temporary_password(&ctx.settings.auth);
     let req = AddUser {
         org: viewer.org.code,
         role,
         email,
         display_name: Some(form.name.clone()),
-        password: SecretString::from(temporary.clone()),
+        password: temporary.clone(),
     };
     let outcome = match auth::add_user(&ctx.db, &ctx.settings.auth, req, &actor).await {
         Ok((user, _)) => Outcome::Secret(
             format!("{} を追加しました。", user.email),
             Shown {
                 what: format!("{} の初期パスワード", user.email),
-                secret: temporary,
+                secret: temporary.expose_secret().to_owned(),
             },
         ),
         Err(auth::AddUserError::Unexpected(e)) => return Err(e.into()),
@@ -464,7 +426,7 @@ async fn toggle_user(
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
-    let disabled = form.active == "false";
+    let disabled = !form.active()?;
     let outcome = match auth::set_disabled(&ctx.db, target, disabled, &actor).await {
         Ok(u) if disabled => Outcome::Notice(format!(
             "{} を停止しました。ログイン中の画面も無効になります。",
@@ -482,7 +444,7 @@ async fn reset_user(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
@@ -570,7 +532,7 @@ async fn revoke_token(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
     if !tokens::revoke(&ctx.db, viewer.org.id, path.into_inner(), &actor).await? {

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use secrecy::SecretString;
 
-use super::error::{PortalError, render};
+use super::error::{PortalError, render, render_refused};
 use super::viewer::{Nav, Viewer};
 use crate::auth::session::{ChangePasswordError, change_password};
 use crate::startup::AppContext;
@@ -70,17 +70,16 @@ async fn change_own_password(
             Some(format!("新しいパスワードを受け付けられません: {e}"))
         }
     };
-    let failed = error.is_some();
-    let mut response = render(&PasswordPage {
-        nav: viewer.nav(),
-        min_length,
-        done: !failed,
-        error,
-    })?;
-    if failed {
-        *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+    let refused = error.is_some();
+    render_refused(
+        &PasswordPage {
+            nav: viewer.nav(),
+            min_length,
+            done: !refused,
+            error,
+        },
+        refused,
+    )
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

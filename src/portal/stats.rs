@@ -9,9 +9,8 @@ use chrono::{Duration, Utc};
 
 use super::board::{Line, line};
 use super::error::{PortalError, render};
-use super::viewer::{Nav, Viewer};
+use super::viewer::{Nav, Section, Viewer};
 use crate::acks::board::Tally;
-use crate::auth::Role;
 use crate::registry::Prefecture;
 use crate::startup::AppContext;
 
@@ -38,20 +37,17 @@ async fn stats(
     viewer: Viewer,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, PortalError> {
-    let role = viewer.session.user.role;
-    let only = if role.is_central() {
+    viewer.require(Section::Stats)?;
+    // Central staff see every prefecture; prefecture staff their own.
+    let only = if viewer.may(Section::Central) {
         None
-    } else if role == Role::PrefectureAdmin {
+    } else {
         Some(
             viewer
                 .org
                 .prefecture
                 .ok_or_else(|| PortalError::Forbidden("都道府県が登録されていません。".into()))?,
         )
-    } else {
-        return Err(PortalError::Forbidden(
-            "統計は中央と都道府県の職員が見られます。".into(),
-        ));
     };
     let days = query.days.unwrap_or(90);
     if !(1..=3_650).contains(&days) {

@@ -6,9 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::Opt;
-use super::error::{PortalError, render};
-use super::viewer::{Nav, Viewer};
+use super::error::{PortalError, render, render_refused};
+use super::viewer::{Nav, Section, Viewer};
+use super::{CsrfForm, Opt};
 use crate::alerts::audience::AudienceSpec;
 use crate::alerts::publish::{self, PublishError};
 use crate::alerts::{self, AlertStatus, DraftError, DraftRequest};
@@ -36,7 +36,8 @@ pub struct AdvisoryCard {
     pub cves: String,
     pub classified: bool,
     pub severity: &'static str,
-    pub severity_class: &'static str,
+    /// critical / high / medium / info: the badge's CSS class is `sev-<key>`.
+    pub severity_key: &'static str,
     pub categories: String,
     pub relevance: &'static str,
     pub themes: String,
@@ -45,8 +46,8 @@ pub struct AdvisoryCard {
 
 impl AdvisoryCard {
     pub fn new(a: &advisories::Model, c: Option<&Classification>) -> Self {
-        let (severity, severity_class) = c.map_or(("未分類", "sev-info"), |c| {
-            (c.severity.label_ja(), severity_class(c.severity))
+        let (severity, severity_key) = c.map_or(("未分類", Severity::Info.as_str()), |c| {
+            (c.severity.label_ja(), c.severity.as_str())
         });
         Self {
             id: a.id,
@@ -65,7 +66,7 @@ impl AdvisoryCard {
                 .join(" "),
             classified: c.is_some(),
             severity,
-            severity_class,
+            severity_key,
             categories: c.map_or_else(String::new, |c| {
                 c.categories
                     .iter()
@@ -89,15 +90,6 @@ impl AdvisoryCard {
                     .collect()
             }),
         }
-    }
-}
-
-pub fn severity_class(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "sev-critical",
-        Severity::High => "sev-high",
-        Severity::Medium => "sev-medium",
-        Severity::Info => "sev-info",
     }
 }
 
@@ -125,16 +117,6 @@ async fn cards(
         .iter()
         .map(|a| AdvisoryCard::new(a, classes.get(&a.id)))
         .collect())
-}
-
-fn require_central(viewer: &Viewer) -> Result<(), PortalError> {
-    if viewer.session.user.role.is_central() {
-        Ok(())
-    } else {
-        Err(PortalError::Forbidden(
-            "この画面は中央の職員のみが使えます。".into(),
-        ))
-    }
 }
 
 #[derive(Template)]
@@ -168,7 +150,7 @@ async fn triage(
     viewer: Viewer,
     query: web::Query<TriageQuery>,
 ) -> Result<HttpResponse, PortalError> {
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     let q = query.into_inner();
     let source = q.source.trim().to_owned();
     let cve = q.cve.trim().to_ascii_uppercase();
@@ -256,20 +238,19 @@ async fn advisory_page(
         .await?
         .pop()
         .ok_or(PortalError::NotFound)?;
-    let failed = error.is_some();
-    let mut response = render(&AdvisoryPage {
-        nav: viewer.nav(),
-        card,
-        summary,
-        existing,
-        tlp: tlp_options(tlp),
-        error,
-        audience,
-    })?;
-    if failed {
-        *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+    let refused = error.is_some();
+    render_refused(
+        &AdvisoryPage {
+            nav: viewer.nav(),
+            card,
+            summary,
+            existing,
+            tlp: tlp_options(tlp),
+            error,
+            audience,
+        },
+        refused,
+    )
 }
 
 fn tlp_options(current: Tlp) -> Vec<Opt> {
@@ -293,7 +274,7 @@ async fn advisory(
     viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PortalError> {
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     advisory_page(&ctx, &viewer, path.into_inner(), None, "all".into()).await
 }
 
@@ -316,7 +297,7 @@ async fn make_draft(
     form: web::Form<DraftForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     let id = path.into_inner();
     advisory_store::get(&ctx.db, id)
         .await?
@@ -381,7 +362,7 @@ pub struct DraftLine {
     pub id: i64,
     pub status: &'static str,
     pub severity: &'static str,
-    pub severity_class: &'static str,
+    pub severity_key: &'static str,
     pub tlp: String,
     pub title: String,
     pub audience: String,
@@ -407,35 +388,34 @@ struct DraftsPage {
     drafts: Vec<DraftLine>,
 }
 
-async fn line(
-    ctx: &AppContext,
-    a: &crate::db::entities::alerts::Model,
-) -> anyhow::Result<DraftLine> {
+/// A draft's summary line; `organisations` is the size of its resolved audience.
+fn line(a: &crate::db::entities::alerts::Model, organisations: usize) -> DraftLine {
     let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
     let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
-    Ok(DraftLine {
+    DraftLine {
         id: a.id,
         status: status_ja(&a.status),
         severity: severity.label_ja(),
-        severity_class: severity_class(severity),
+        severity_key: severity.as_str(),
         tlp: a.tlp.clone(),
         title: a.title.clone(),
         audience: spec.describe(),
-        organisations: alerts::resolved_audience(&ctx.db, &ctx.rules, a)
-            .await?
-            .len(),
+        organisations,
         origin: a.origin.clone(),
         drill: a.drill,
-    })
+    }
 }
 
 #[get("/drafts")]
 async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     let mut lines = Vec::new();
     for status in [AlertStatus::PendingApproval, AlertStatus::Draft] {
         for a in alerts::store::list_by_status(&ctx.db, status.as_str()).await? {
-            lines.push(line(&ctx, &a).await?);
+            let organisations = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
+                .await?
+                .len();
+            lines.push(line(&a, organisations));
         }
     }
     render(&DraftsPage {
@@ -496,47 +476,44 @@ async fn draft_page(
     let me = Actor::of(&viewer.session.user).to_string();
     let pending = a.status == AlertStatus::PendingApproval.as_str();
     let submitted_by = a.submitted_by.clone().unwrap_or_default();
-    let failed = error.is_some();
-    let mut response = render(&DraftPage {
-        nav: viewer.nav(),
-        revision: a.published_revision + 1,
-        body: a.body.clone(),
-        ack: match a.ack_within_hours {
-            Some(h) if a.ack_required => format!("{h} 時間以内に報告を求める"),
-            _ => "報告を求めない".into(),
+    let refused = error.is_some();
+    render_refused(
+        &DraftPage {
+            nav: viewer.nav(),
+            revision: a.published_revision + 1,
+            body: a.body.clone(),
+            ack: match a.ack_within_hours {
+                Some(h) if a.ack_required => format!("{h} 時間以内に報告を求める"),
+                _ => "報告を求めない".into(),
+            },
+            can_submit: a.status == AlertStatus::Draft.as_str()
+                && matches!(
+                    role,
+                    crate::auth::Role::CentralOperator | crate::auth::Role::Admin
+                ),
+            can_approve: pending
+                && role == crate::auth::Role::CentralApprover
+                && submitted_by != me,
+            submitted_by: super::who(&submitted_by),
+            advisories: cards_for_alert(ctx, a.id).await?,
+            prefectures: count(crate::registry::OrgKind::Prefecture),
+            municipalities: count(crate::registry::OrgKind::Municipality),
+            others: count(crate::registry::OrgKind::Central),
+            audience_more: recipients.len().saturating_sub(AUDIENCE_SHOWN),
+            audience: recipients
+                .iter()
+                .take(AUDIENCE_SHOWN)
+                .map(|r| AudienceLine {
+                    code: r.organisation.code.to_string(),
+                    name: r.organisation.full_name(),
+                    why: r.reasons.join("・"),
+                })
+                .collect(),
+            draft: line(&a, recipients.len()),
+            error,
         },
-        can_submit: a.status == AlertStatus::Draft.as_str()
-            && matches!(
-                role,
-                crate::auth::Role::CentralOperator | crate::auth::Role::Admin
-            ),
-        can_approve: pending && role == crate::auth::Role::CentralApprover && submitted_by != me,
-        submitted_by: submitted_by
-            .splitn(3, ':')
-            .nth(2)
-            .unwrap_or(&submitted_by)
-            .to_owned(),
-        advisories: cards_for_alert(ctx, a.id).await?,
-        prefectures: count(crate::registry::OrgKind::Prefecture),
-        municipalities: count(crate::registry::OrgKind::Municipality),
-        others: count(crate::registry::OrgKind::Central),
-        audience_more: recipients.len().saturating_sub(AUDIENCE_SHOWN),
-        audience: recipients
-            .iter()
-            .take(AUDIENCE_SHOWN)
-            .map(|r| AudienceLine {
-                code: r.organisation.code.to_string(),
-                name: r.organisation.full_name(),
-                why: r.reasons.join("・"),
-            })
-            .collect(),
-        draft: line(ctx, &a).await?,
-        error,
-    })?;
-    if failed {
-        *response.status_mut() = actix_web::http::StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+        refused,
+    )
 }
 
 #[get("/drafts/{id}")]
@@ -545,13 +522,8 @@ async fn draft(
     viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PortalError> {
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     draft_page(&ctx, &viewer, path.into_inner(), None).await
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -579,7 +551,7 @@ async fn submit(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     let id = path.into_inner();
     match publish::submit(&ctx.db, id, &viewer.session.user).await {
         Ok(()) => Ok(see_other(&format!("/drafts/{id}"))),
@@ -598,7 +570,7 @@ async fn approve(
     form: web::Form<ApproveForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    require_central(&viewer)?;
+    viewer.require(Section::Central)?;
     let id = path.into_inner();
     let key = format!("portal:alert:{id}:revision:{}", form.revision);
     match publish::approve(&ctx.db, &ctx.rules, id, &viewer.session.user, Some(&key)).await {

@@ -37,7 +37,54 @@ pub struct Nav {
     pub stats: bool,
 }
 
+/// A part of the portal that only some roles use. The header's links and every route's check
+/// ask `Viewer::may` / `Viewer::require`, so the rule is written once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// Contacts, inventory, users and tokens of one's own organisation.
+    OrgSettings,
+    /// Triage, drafts and approval.
+    Central,
+    /// The hub administrator's pages.
+    HubAdmin,
+    /// Statistics across alerts.
+    Stats,
+}
+
 impl Viewer {
+    pub fn may(&self, section: Section) -> bool {
+        let role = self.session.user.role;
+        match section {
+            Section::OrgSettings => {
+                matches!(role, Role::Admin | Role::PrefectureAdmin | Role::OrgAdmin)
+            }
+            Section::Central => role.is_central(),
+            Section::HubAdmin => role == Role::Admin,
+            Section::Stats => role.is_central() || role == Role::PrefectureAdmin,
+        }
+    }
+
+    /// 403 with a reason unless the viewer's role may use `section`.
+    pub fn require(&self, section: Section) -> Result<(), PortalError> {
+        if self.may(section) {
+            return Ok(());
+        }
+        Err(PortalError::Forbidden(
+            match section {
+                Section::OrgSettings => "団体の設定は団体管理者が行います。",
+                Section::Central => "この画面は中央の職員のみが使えます。",
+                Section::HubAdmin => "管理画面はシステム管理者のみが使えます。",
+                Section::Stats => "統計は中央と都道府県の職員が見られます。",
+            }
+            .into(),
+        ))
+    }
+
+    /// The viewer as named in the audit log.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor::of(&self.session.user)
+    }
+
     /// Refuses a state-changing form whose CSRF token is not this session's.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), PortalError> {
         if session::same_secret(submitted, &self.session.csrf) {
