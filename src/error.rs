@@ -6,8 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+/// Every API error: a stable snake_case `code` to branch on and a `message` for people.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// Stable: `unauthenticated`, `invalid_token`, `forbidden`, `csrf`, `not_found`,
+    /// `conflict`, `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`,
+    /// `unknown_parameter`, `invalid_parameter`, `bad_cursor`, `unsupported_media_type`,
+    /// `body_too_large`, `internal` …
     pub code: &'static str,
     pub message: String,
 }
@@ -16,7 +21,9 @@ pub struct ErrorBody {
 pub enum ApiError {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
-    #[error("authentication is required")]
+    #[error(
+        "authentication is required: send `Authorization: Bearer nrs_…` with a live API token, or sign in"
+    )]
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
@@ -26,6 +33,13 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Any other status with its own stable code.
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("an unexpected error occurred")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -38,8 +52,17 @@ impl ApiError {
         }
     }
 
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Coded {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Coded { code, .. } => code,
             Self::BadRequest { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
@@ -60,6 +83,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Coded { status, .. } => *status,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,7 +92,11 @@ impl ResponseError for ApiError {
         if let Self::Unexpected(e) = self {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut res = HttpResponse::build(self.status_code());
+        if self.status_code() == StatusCode::UNAUTHORIZED {
+            res.insert_header(("WWW-Authenticate", "Bearer realm=\"noroshi\""));
+        }
+        res.json(ErrorBody {
             code: self.code(),
             message: self.to_string(),
         })

@@ -5,6 +5,7 @@
 
 pub mod acks;
 pub mod alerts;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod ingest;
 pub mod inventory;

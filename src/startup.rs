@@ -42,6 +42,8 @@ pub struct AppContext {
     pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
     pub shutdown: CancellationToken,
+    /// Rendered feeds by ETag.
+    pub feed_cache: Arc<crate::feeds::RenderCache>,
 }
 
 impl AppContext {
@@ -82,6 +84,7 @@ impl AppContext {
             http,
             instance: instance_name().into(),
             shutdown: CancellationToken::new(),
+            feed_cache: Arc::default(),
         })
     }
 }
@@ -223,10 +226,13 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(record_http_request))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::telemetry::spans::RedactedRootSpan>::new())
             .app_data(data.clone())
             .app_data(metrics.clone())
             .configure(crate::health::configure)
+            // Before the portal: `/alerts/{id}.cap.xml` would otherwise be read as an alert id.
+            .configure(crate::feeds::http::configure)
+            .configure(crate::api::configure)
             .configure(crate::portal::configure)
     })
     .disable_signals()

@@ -10,6 +10,16 @@ pub fn format_jst(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// JST as a fixed offset (+09:00), for timestamps written in machine formats (RFC 3339, RFC 2822).
+pub fn jst_offset() -> chrono::FixedOffset {
+    JST
+}
+
+const JST: chrono::FixedOffset = match chrono::FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("+09:00 is a valid offset"),
+};
+
 /// The date in the Japanese calendar (和暦) as official documents write it, in JST:
 /// `令和8年11月22日`, with 元年 for an era's first year. Dates before 平成 keep the Western year.
 pub fn format_wareki(t: &DateTime<Utc>) -> String {

@@ -18,6 +18,16 @@ pub async fn may_view(
     if user.role.is_central() {
         return Ok(true);
     }
+    org_may_view(db, org, alert_id).await
+}
+
+/// Whether organisation `org` (not its central staff: an API token, say) may see alert
+/// `alert_id`: addressed to it, or, for a prefecture, to one of its municipalities.
+pub async fn org_may_view(
+    db: &impl ConnectionTrait,
+    org: &Organisation,
+    alert_id: i64,
+) -> anyhow::Result<bool> {
     if crate::acks::store::is_addressed(db, alert_id, org.id.0).await? {
         return Ok(true);
     }

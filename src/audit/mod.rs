@@ -22,6 +22,8 @@ pub enum Actor {
     Cli { os_user: String },
     /// A signed-in user.
     User { id: i64, email: String },
+    /// An organisation's API token (named by id and its visible prefix, never the secret).
+    Token { id: i64, prefix: String },
 }
 
 impl Actor {
@@ -49,6 +51,7 @@ impl fmt::Display for Actor {
             Self::System => f.write_str("system"),
             Self::Cli { os_user } => write!(f, "cli:{os_user}"),
             Self::User { id, email } => write!(f, "user:{id}:{email}"),
+            Self::Token { id, prefix } => write!(f, "token:{id}:{prefix}"),
         }
     }
 }

@@ -88,6 +88,8 @@ pub enum Command {
     /// Benchmarks that print their figures (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print the API's OpenAPI 3 document (the one served at /api/v1/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +243,10 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
         Command::Bench(BenchCommand::Classify { advisories }) => {
             crate::bench::classify::run(advisories, &settings)
+        }
+        Command::Openapi => {
+            print!("{}", crate::api::openapi_document()?);
+            Ok(())
         }
         Command::Config(ConfigCommand::Show) => {
             print!("{}", settings.to_redacted_toml());

@@ -177,3 +177,18 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<sea_orm::Value>) -> 
     }
     sea_orm::Statement::from_sql_and_values(backend, out, values)
 }
+
+/// A timestamp as SQLite returns it from an expression (`MAX(published_at)`): the text sqlx
+/// wrote (`2026-11-30 12:00:00.123456+00:00`) or RFC 3339.
+pub fn parse_sqlite_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z"))
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}

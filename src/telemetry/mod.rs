@@ -2,6 +2,7 @@
 //! what other capabilities report and never decides anything itself.
 
 mod metrics;
+pub mod spans;
 
 pub use metrics::{Metrics, record_http_request};
 

@@ -18,6 +18,7 @@ mod corpus;
 mod delivery;
 mod delivery_crash;
 mod delivery_faults;
+mod feeds;
 mod follow_ups;
 mod harness;
 mod health;

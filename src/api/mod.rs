@@ -1,0 +1,257 @@
+//! The JSON API, versioned under `/api/v1`: alerts (list with filters and cursor pagination,
+//! show), acknowledgements, advisories and organisations (central staff), authenticated by an
+//! organisation's API token (`Authorization: Bearer nrs_…`, scoped) or a portal session (with
+//! `X-CSRF-Token` on writes). Every error has one shape, `{"code": "...", "message": "..."}`;
+//! malformed JSON, unknown fields and wrong types get 400 naming the field. The OpenAPI 3
+//! document is generated from this code (utoipa) and served at `/api/v1/openapi.json`.
+
+pub mod alerts;
+pub mod directory;
+pub mod principal;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::error::{ApiError, ErrorBody};
+
+/// Largest JSON body the API reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest page of a list.
+pub const MAX_LIMIT: u64 = 200;
+pub const DEFAULT_LIMIT: u64 = 50;
+
+/// The query string as `T`, or a 400 naming what was wrong.
+pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    let raw = req.query_string();
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner().to_string();
+        let code = if inner.starts_with("unknown field") {
+            "unknown_parameter"
+        } else {
+            "invalid_parameter"
+        };
+        ApiError::bad_request(code, format!("query string: {inner}"))
+    })
+}
+
+/// A JSON request body: `Content-Type: application/json`, at most [`MAX_BODY_BYTES`], read
+/// with the path of any bad field in the message.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::coded(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                ));
+            }
+            let bytes = body.await.map_err(|e| {
+                ApiError::coded(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the body could not be read (at most {MAX_BODY_BYTES} bytes): {e}"),
+                )
+            })?;
+            if bytes.len() > MAX_BODY_BYTES {
+                return Err(ApiError::coded(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// JSON into `T` with a message that names the field: `note: invalid type: integer …`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (code, what) = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ("malformed_json", "the body is not valid JSON".to_owned())
+            }
+            serde_json::error::Category::Io => {
+                ("malformed_json", "the body could not be read".into())
+            }
+            serde_json::error::Category::Data => {
+                let code = if inner.to_string().starts_with("unknown field") {
+                    "unknown_field"
+                } else if inner.to_string().starts_with("missing field") {
+                    "missing_field"
+                } else {
+                    "invalid_field"
+                };
+                (code, String::new())
+            }
+        };
+        let message = match (path.as_str(), what.is_empty()) {
+            (_, false) => format!("{what}: {inner}"),
+            ("." | "", true) => inner.to_string(),
+            (p, true) => format!("{p}: {inner}"),
+        };
+        ApiError::bad_request(code, message)
+    })?;
+    de.end().map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// Adds the two ways to authenticate to the document.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An organisation's API token (`nrs_…`), created in the portal's settings; its scopes are read, acknowledge and report."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::portal::viewer::SESSION_COOKIE,
+                "A portal session; state-changing requests also send X-CSRF-Token.",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Noroshi API",
+        version = "1",
+        description = "自治体CEPTOAR 注意喚起配信ハブ Noroshi の JSON API。Errors always have the shape {\"code\", \"message\"}."
+    ),
+    paths(
+        me,
+        openapi_json,
+        alerts::list_alerts,
+        alerts::show_alert,
+        alerts::show_ack,
+        alerts::set_ack,
+        directory::list_advisories,
+        directory::show_advisory,
+        directory::list_organisations,
+        directory::show_organisation,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
+    security(("token" = []), ("session" = [])),
+    tags(
+        (name = "alerts", description = "注意喚起 and acknowledgements"),
+        (name = "central", description = "For central staff: advisories and organisations"),
+        (name = "meta", description = "Who am I, and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, pretty-printed (what `noroshi openapi` prints and the test compares).
+pub fn openapi_document() -> anyhow::Result<String> {
+    Ok(ApiDoc::openapi().to_pretty_json()? + "\n")
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// `token` or `session`.
+    pub authenticated_by: &'static str,
+    pub organisation: directory::OrganisationOut,
+    /// The token's scopes, or all of them for a session.
+    pub scopes: Vec<&'static str>,
+    /// The user's role, for a session.
+    pub role: Option<&'static str>,
+}
+
+/// Who the caller is: their organisation and what they may do.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "meta",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ErrorBody, description = "No or bad credentials"),
+    )
+)]
+#[get("/me")]
+async fn me(who: principal::Principal) -> Result<HttpResponse, ApiError> {
+    let scopes = crate::auth::tokens::ALL_SCOPES
+        .into_iter()
+        .filter(|s| who.allows(*s))
+        .map(|s| s.as_str())
+        .collect();
+    Ok(HttpResponse::Ok().json(Me {
+        authenticated_by: match who {
+            principal::Principal::User { .. } => "session",
+            principal::Principal::Token { .. } => "token",
+        },
+        organisation: directory::OrganisationOut::from(who.org()),
+        scopes,
+        role: who.role().map(crate::auth::Role::as_str),
+    }))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json"))
+)]
+#[get("/openapi.json")]
+async fn openapi_json() -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_document()?))
+}
+
+async fn no_such_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no API route {} {}: see /api/v1/openapi.json",
+        req.method(),
+        req.path()
+    )))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .service(me)
+            .service(openapi_json)
+            .configure(alerts::configure)
+            .configure(directory::configure)
+            .default_service(web::to(no_such_route)),
+    );
+}

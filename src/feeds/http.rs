@@ -1,0 +1,416 @@
+//! Feed routes: `/feeds/public.{rss,atom,json}`, `/feeds/{token}/alerts.{…}`,
+//! `/feeds/{token}/prefecture.{…}` and `/alerts/{id}.cap.xml`, with `ETag` / `Last-Modified`
+//! and `304 Not Modified`.
+
+use std::time::{Duration, SystemTime};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::render::{self, FeedMeta};
+use super::store::{self, FeedFilter, FeedScope, Fingerprint};
+use crate::api::principal::{self, Principal};
+use crate::auth::tokens::Scope;
+use crate::classify::model::Category;
+use crate::domain::Severity;
+use crate::error::ApiError;
+use crate::registry::OrgKind;
+use crate::startup::AppContext;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    fn parse(s: &str) -> Result<Self, ApiError> {
+        match s {
+            "rss" => Ok(Self::Rss),
+            "atom" => Ok(Self::Atom),
+            "json" => Ok(Self::Json),
+            other => Err(ApiError::NotFound(format!(
+                "no feed format `{other}`: use .rss, .atom or .json"
+            ))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Rss => "rss",
+            Self::Atom => "atom",
+            Self::Json => "json",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Rss => "application/rss+xml; charset=utf-8",
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
+/// The query parameters a feed accepts.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FeedParams {
+    /// A category id (`vulnerability`) or its Japanese label (`脆弱性`).
+    #[serde(default)]
+    category: Option<String>,
+    /// The lowest severity carried: `critical`, `high`, `medium`, `info` (or 緊急, 重要, 注意, 情報).
+    #[serde(default)]
+    min_severity: Option<String>,
+}
+
+impl FeedParams {
+    fn filter(&self) -> Result<FeedFilter, ApiError> {
+        let category = match self.category.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => {
+                Some(Category::parse(c).map_err(|e| ApiError::bad_request("bad_category", e))?)
+            }
+        };
+        let min_severity = match self.min_severity.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(
+                Severity::ALL
+                    .into_iter()
+                    .find(|x| x.as_str() == s || x.label_ja() == s)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "bad_min_severity",
+                            format!(
+                                "`{s}` is not a severity: expected critical, high, medium or info"
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        Ok(FeedFilter {
+            category,
+            min_severity,
+            ..FeedFilter::default()
+        })
+    }
+}
+
+/// The validator of a feed: everything its bytes depend on.
+fn etag(ctx: &AppContext, format: &str, scope: &str, filter: &str, print: &Fingerprint) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        ctx.settings.app.base_url.as_str(),
+        format,
+        scope,
+        filter,
+        &print.count.to_string(),
+        &print.last_revision.to_string(),
+        &print.revision_sum.to_string(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    format!("\"{}\"", &hex::encode(h.finalize())[..32])
+}
+
+fn http_date(t: &DateTime<Utc>) -> HttpDate {
+    let secs = u64::try_from(t.timestamp()).unwrap_or(0);
+    HttpDate::from(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Whether the client already holds this version: `If-None-Match` (weak comparison, `*`
+/// included) wins; without it, `If-Modified-Since` at one-second precision.
+fn not_modified(req: &HttpRequest, etag: &str, last_modified: Option<&DateTime<Utc>>) -> bool {
+    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH) {
+        let Ok(list) = inm.to_str() else {
+            return false;
+        };
+        return list
+            .split(',')
+            .map(str::trim)
+            .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag);
+    }
+    let (Some(ims), Some(lm)) = (req.headers().get(header::IF_MODIFIED_SINCE), last_modified)
+    else {
+        return false;
+    };
+    let Some(since) = ims
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse::<HttpDate>().ok())
+        .map(SystemTime::from)
+    else {
+        return false;
+    };
+    SystemTime::from(http_date(lm)) <= since
+}
+
+/// How long caches may keep an answer: a public feed briefly by anyone, a private one only by
+/// its reader and always revalidated.
+fn cache_control(public: bool) -> &'static str {
+    if public {
+        "public, max-age=60"
+    } else {
+        "private, no-cache"
+    }
+}
+
+/// A `200` with the body, or a `304` with no body, both with the validators.
+fn answer(
+    req: &HttpRequest,
+    etag: &str,
+    last_modified: Option<&DateTime<Utc>>,
+    public: bool,
+    content_type: &str,
+    body: impl FnOnce() -> Result<Bytes, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let unchanged = not_modified(req, etag, last_modified);
+    let mut res = if unchanged {
+        HttpResponse::build(StatusCode::NOT_MODIFIED)
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag.to_owned()))
+        .insert_header((header::CACHE_CONTROL, cache_control(public)))
+        .insert_header(("Referrer-Policy", "no-referrer"));
+    if let Some(lm) = last_modified {
+        res.insert_header((header::LAST_MODIFIED, http_date(lm)));
+    }
+    if unchanged {
+        return Ok(res.finish());
+    }
+    Ok(res.content_type(content_type).body(body()?))
+}
+
+async fn serve_feed(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    scope: FeedScope,
+    format: Format,
+    params: &FeedParams,
+    meta: FeedMeta,
+) -> Result<HttpResponse, ApiError> {
+    let filter = params.filter()?;
+    let print = store::fingerprint(&ctx.db, scope, &filter).await?;
+    let tag = etag(ctx, format.as_str(), &scope.key(), &filter.key(), &print);
+    let public = scope == FeedScope::Public;
+    if not_modified(req, &tag, print.last_modified.as_ref()) {
+        return answer(req, &tag, print.last_modified.as_ref(), public, "", || {
+            Ok(Bytes::new())
+        });
+    }
+    let body = match ctx.feed_cache.get(&tag) {
+        Some(b) => b,
+        None => {
+            let entries = store::entries(&ctx.db, scope, &filter).await?;
+            let meta = FeedMeta {
+                updated: print.last_modified,
+                ..meta
+            };
+            let bytes = Bytes::from(match format {
+                Format::Rss => render::rss(&meta, &entries)?,
+                Format::Atom => render::atom(&meta, &entries)?,
+                Format::Json => render::json(&meta, &entries)?,
+            });
+            ctx.feed_cache.put(tag.clone(), bytes.clone());
+            bytes
+        }
+    };
+    answer(
+        req,
+        &tag,
+        print.last_modified.as_ref(),
+        public,
+        format.content_type(),
+        || Ok(body),
+    )
+}
+
+fn base(ctx: &AppContext) -> String {
+    let mut b = ctx.settings.app.base_url.to_string();
+    if !b.ends_with('/') {
+        b.push('/');
+    }
+    b
+}
+
+#[get("/feeds/public.{format}")]
+async fn public_feed(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    format: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::parse(&format)?;
+    let params: FeedParams = crate::api::query(&req)?;
+    let base = base(&ctx);
+    let meta = FeedMeta {
+        title: "Noroshi 注意喚起（公開: TLP:CLEAR）".into(),
+        description: "自治体CEPTOAR が公開する注意喚起（TLP:CLEAR）".into(),
+        self_url: Some(format!(
+            "{base}feeds/public.{}{}",
+            format.as_str(),
+            req.uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        )),
+        id: format!("{base}feeds/public"),
+        updated: None,
+        base_url: base,
+    };
+    serve_feed(&ctx, &req, FeedScope::Public, format, &params, meta).await
+}
+
+/// The organisation a feed token stands for; a token without the read scope opens nothing.
+async fn feed_principal(ctx: &AppContext, token: &str) -> Result<Principal, ApiError> {
+    let not_found = || {
+        ApiError::NotFound(
+            "no such feed: the token in its address is unknown, revoked or expired".into(),
+        )
+    };
+    let (token, org) = principal::by_token(ctx, token)
+        .await?
+        .ok_or_else(not_found)?;
+    let p = Principal::Token { token, org };
+    p.require(Scope::Read)?;
+    Ok(p)
+}
+
+#[get("/feeds/{token}/alerts.{format}")]
+async fn organisation_feed(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, format) = path.into_inner();
+    let format = Format::parse(&format)?;
+    let params: FeedParams = crate::api::query(&req)?;
+    let p = feed_principal(&ctx, &token).await?;
+    let org = p.org();
+    let base = base(&ctx);
+    let meta = FeedMeta {
+        title: format!("Noroshi 注意喚起（{}宛て）", org.full_name()),
+        description: format!("{}に宛てた注意喚起（訓練を含む）", org.full_name()),
+        self_url: None,
+        id: format!("{base}feeds/org/{}", org.code),
+        updated: None,
+        base_url: base,
+    };
+    serve_feed(
+        &ctx,
+        &req,
+        FeedScope::Organisation(org.id.0),
+        format,
+        &params,
+        meta,
+    )
+    .await
+}
+
+#[get("/feeds/{token}/prefecture.{format}")]
+async fn prefecture_feed(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, format) = path.into_inner();
+    let format = Format::parse(&format)?;
+    let params: FeedParams = crate::api::query(&req)?;
+    let p = feed_principal(&ctx, &token).await?;
+    let org = p.org();
+    if org.kind != OrgKind::Prefecture {
+        return Err(ApiError::Forbidden(
+            "the prefecture feed is for prefectures' tokens; use alerts.rss".into(),
+        ));
+    }
+    let base = base(&ctx);
+    let meta = FeedMeta {
+        title: format!("Noroshi 注意喚起（{}と管内市区町村）", org.full_name()),
+        description: format!(
+            "{}と管内の市区町村に宛てた注意喚起（訓練を含む）",
+            org.full_name()
+        ),
+        self_url: None,
+        id: format!("{base}feeds/prefecture/{}", org.code),
+        updated: None,
+        base_url: base,
+    };
+    serve_feed(
+        &ctx,
+        &req,
+        FeedScope::Prefecture(org.id.0),
+        format,
+        &params,
+        meta,
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapParams {
+    /// For readers that cannot send an Authorization header.
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// CAP 1.2 of an alert's current revision. Anyone may fetch a TLP:CLEAR alert that is not a
+/// drill; anything else needs a session or token of an organisation that may see it. Others get
+/// 404, as for an alert that does not exist.
+#[get("/alerts/{public_id}.cap.xml")]
+async fn cap_alert(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let public_id = path.into_inner();
+    let params: CapParams = crate::api::query(&req)?;
+    let not_found = || ApiError::NotFound(format!("no alert {public_id}"));
+    let caller = principal::identify(&ctx, &req, params.token.as_deref()).await?;
+    let alert = crate::alerts::store::by_public_id(&ctx.db, &public_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
+    let current = revisions
+        .iter()
+        .find(|r| r.number == alert.published_revision)
+        .ok_or_else(not_found)?;
+    let open = current.tlp == crate::domain::Tlp::Clear.as_str() && !current.drill;
+    let allowed = match &caller {
+        Some(p) if !open => {
+            p.require(Scope::Read)?;
+            p.may_view(&ctx, alert.id).await?
+        }
+        Some(p) => p.allows(Scope::Read),
+        None => open,
+    };
+    if !allowed {
+        return Err(not_found());
+    }
+    let tag = format!("\"cap-{}-{}\"", alert.id, current.id);
+    let last = current.published_at;
+    answer(
+        &req,
+        &tag,
+        Some(&last),
+        open,
+        "application/cap+xml; charset=utf-8",
+        || {
+            let base = base(&ctx);
+            Ok(Bytes::from(super::cap::render(&base, &alert, &revisions)?))
+        },
+    )
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(public_feed)
+        .service(prefecture_feed)
+        .service(organisation_feed)
+        .service(cap_alert);
+}

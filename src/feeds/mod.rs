@@ -1,0 +1,47 @@
+//! Feeds out: RSS 2.0, Atom 1.0 and JSON Feed 1.1 of published alerts, and CAP 1.2 per alert.
+//! The public feed carries TLP:CLEAR alerts that are not drills; an organisation's token feeds
+//! carry what is addressed to it (drills included and marked); a prefecture's prefecture feed
+//! also what is addressed to its municipalities. Every answer has an `ETag` computed from the same
+//! rows as its entries, so a conditional GET costs one aggregate query and a `304`.
+
+pub mod cap;
+pub mod http;
+pub mod render;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+
+/// Rendered feeds by ETag. The ETag names the exact rows a feed holds (and its scope, filters and
+/// format), so an entry can never be stale: a changed feed has a new ETag. Bounded; when full it
+/// starts again empty, which costs one render per feed.
+#[derive(Default)]
+pub struct RenderCache {
+    entries: Mutex<HashMap<String, Bytes>>,
+}
+
+/// Feeds kept rendered.
+const CACHE_ENTRIES: usize = 256;
+/// Bytes kept rendered.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+impl RenderCache {
+    pub fn get(&self, etag: &str) -> Option<Bytes> {
+        self.entries.lock().ok()?.get(etag).cloned()
+    }
+
+    pub fn put(&self, etag: String, body: Bytes) {
+        let Ok(mut map) = self.entries.lock() else {
+            return;
+        };
+        let held: usize = map.values().map(Bytes::len).sum();
+        if map.len() >= CACHE_ENTRIES || held + body.len() > CACHE_BYTES {
+            map.clear();
+        }
+        if body.len() <= CACHE_BYTES {
+            map.insert(etag, body);
+        }
+    }
+}
