@@ -32,13 +32,17 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
     let raw = req.query_string();
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
         let inner = e.inner().to_string();
         let code = if inner.starts_with("unknown field") {
             "unknown_parameter"
         } else {
             "invalid_parameter"
         };
-        ApiError::bad_request(code, format!("query string: {inner}"))
+        match path.as_str() {
+            "." | "?" | "" => ApiError::bad_request(code, format!("query string: {inner}")),
+            field => ApiError::bad_request(code, format!("{field}: {inner}")),
+        }
     })
 }
 

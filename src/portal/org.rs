@@ -57,6 +57,8 @@ pub struct TokenLine {
 pub struct Shown {
     pub what: String,
     pub secret: String,
+    /// Where the secret is used (feed addresses for a token).
+    pub uses: Vec<String>,
 }
 
 #[derive(Template)]
@@ -401,6 +403,7 @@ async fn add_user(
             Shown {
                 what: format!("{} の初期パスワード", user.email),
                 secret: temporary.expose_secret().to_owned(),
+                uses: Vec::new(),
             },
         ),
         Err(auth::AddUserError::Unexpected(e)) => return Err(e.into()),
@@ -454,6 +457,7 @@ async fn reset_user(
             Shown {
                 what: format!("{} の新しいパスワード", u.email),
                 secret: temporary.expose_secret().to_owned(),
+                uses: Vec::new(),
             },
         ),
         Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
@@ -514,13 +518,29 @@ async fn create_token(
         days,
     };
     let outcome = match tokens::create(&ctx.db, new, &actor).await {
-        Ok((token, stored)) => Outcome::Secret(
-            format!("トークン「{}」を発行しました。", stored.name),
-            Shown {
-                what: "トークン（この画面でしか表示されません。控えてください）".into(),
-                secret: token,
-            },
-        ),
+        Ok((token, stored)) => {
+            let base = ctx.settings.app.base_url.as_str().trim_end_matches('/');
+            let mut uses = Vec::new();
+            if stored.allows(tokens::Scope::Read) {
+                for f in ["rss", "atom", "json"] {
+                    uses.push(format!("{base}/feeds/{token}/alerts.{f}"));
+                }
+                if viewer.org.kind == crate::registry::OrgKind::Prefecture {
+                    uses.push(format!("{base}/feeds/{token}/prefecture.rss"));
+                }
+            }
+            uses.push(format!(
+                "curl -H 'Authorization: Bearer {token}' {base}/api/v1/alerts"
+            ));
+            Outcome::Secret(
+                format!("トークン「{}」を発行しました。", stored.name),
+                Shown {
+                    what: "トークン（この画面でしか表示されません。控えてください）".into(),
+                    secret: token,
+                    uses,
+                },
+            )
+        }
         Err(tokens::TokenError::Unexpected(e)) => return Err(e.into()),
         Err(e) => Outcome::Error(format!("トークンを発行できません: {e}")),
     };

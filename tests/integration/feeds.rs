@@ -588,3 +588,121 @@ async fn cap_messages_follow_revisions_drills_and_tlp() {
     assert_eq!(a.references.unwrap().iter().count(), 2);
     app.stop().await;
 }
+
+/// The TLP test of the portal issue: a non-addressed organisation's user and token try every
+/// alert URL, feed and API path for a TLP:AMBER alert and get nothing of it.
+#[tokio::test]
+async fn a_non_addressed_organisation_gets_nothing_of_an_amber_alert_on_any_channel() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (amber_id, title) = (w.amber.1.clone(), "限定の注意喚起");
+    crate::helpers::mail::user(
+        &app.ctx,
+        "141003",
+        noroshi::auth::Role::OrgAdmin,
+        "admin@city.yokohama.lg.jp",
+    )
+    .await;
+    let token = token_for(
+        &app.ctx,
+        "141003",
+        &[Scope::Read, Scope::Acknowledge, Scope::Report],
+    )
+    .await;
+    let mut browser = crate::helpers::browser::Browser::new(&app.address);
+    browser
+        .log_in("admin@city.yokohama.lg.jp", "correct horse battery staple")
+        .await;
+    let csrf = browser.get("/settings/password").await.hidden("csrf");
+    let cookie = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+
+    let mut tried = 0;
+    // Portal pages and forms, with the session.
+    for path in [
+        format!("/alerts/{amber_id}"),
+        format!("/alerts/{amber_id}/board"),
+        format!("/alerts/{amber_id}/board.csv"),
+        format!("/alerts/{amber_id}.cap.xml"),
+        "/inbox".to_owned(),
+    ] {
+        let page = browser.get(&path).await;
+        assert!(!page.body.contains(title), "{path}");
+        tried += 1;
+    }
+    for path in [
+        format!("/alerts/{amber_id}/ack"),
+        format!("/alerts/{amber_id}/notes"),
+    ] {
+        let page = browser
+            .post(&path, &[("csrf", &csrf), ("state", "done"), ("note", "x")])
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        tried += 1;
+    }
+    // Feeds and CAP with the token; the API with the token and with the session.
+    let feeds = [
+        "/feeds/public.rss".to_owned(),
+        "/feeds/public.atom".to_owned(),
+        "/feeds/public.json".to_owned(),
+        format!("/feeds/{token}/alerts.rss"),
+        format!("/feeds/{token}/alerts.atom"),
+        format!("/feeds/{token}/alerts.json"),
+        format!("/feeds/{token}/prefecture.json"),
+        format!("/alerts/{amber_id}.cap.xml?token={token}"),
+    ];
+    let api = [
+        "/api/v1/alerts".to_owned(),
+        "/api/v1/alerts?limit=200&drill=false".to_owned(),
+        format!("/api/v1/alerts/{amber_id}"),
+        format!("/api/v1/alerts/{amber_id}/acknowledgement"),
+        "/api/v1/advisories".to_owned(),
+    ];
+    for path in feeds.iter().chain(api.iter()) {
+        for with_session in [false, true] {
+            let mut req = app.client.get(app.url(path));
+            req = if with_session {
+                req.header("Cookie", &cookie)
+            } else {
+                req.bearer_auth(&token)
+            };
+            let res = req.send().await.unwrap();
+            let body = res.text().await.unwrap();
+            assert!(!body.contains(title), "{path}: {body}");
+            // A 404 may echo the id asked for, never anything else of the alert.
+            if !path.contains(&amber_id) {
+                assert!(!body.contains(&amber_id), "{path}: {body}");
+            }
+            tried += 1;
+        }
+    }
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/alerts/{amber_id}/acknowledgement")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"state": "done"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(tried >= 30);
+    // And nothing was recorded for the alert by anyone.
+    let acks = noroshi::acks::store::current(
+        &app.ctx.db,
+        w.amber.0,
+        noroshi::registry::store::find_by_code(&app.ctx.db, OrgCode::parse("141003").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .0,
+    )
+    .await
+    .unwrap();
+    assert!(acks.is_none());
+    app.stop().await;
+}

@@ -8,6 +8,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod api;
 mod browser;
 mod classify;
 mod classify_golden;

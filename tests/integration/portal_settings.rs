@@ -325,6 +325,10 @@ async fn an_organisation_admin_manages_contacts_products_users_and_tokens_of_the
     assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
     let token = secret(&issued);
     assert!(token.starts_with("nrs_") && token.len() > 40, "{token}");
+    // The page says where to use it, and the feed it names opens.
+    let feed = format!("/feeds/{token}/alerts.rss");
+    assert!(issued.body.contains(&feed), "{}", issued.body);
+    assert_eq!(app.get(&feed).await.status(), StatusCode::OK);
     let listed = admin.get("/settings").await;
     assert!(!listed.body.contains(&token), "a token is shown only once");
     assert!(listed.body.contains(&token[..12]), "its prefix is listed");
@@ -353,6 +357,11 @@ async fn an_organisation_admin_manages_contacts_products_users_and_tokens_of_the
     let revoked = admin.post(&revoke, &[("csrf", &csrf)]).await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(tokens::authenticate(db, &token).await.unwrap().is_none());
+    assert_eq!(
+        app.get(&feed).await.status(),
+        StatusCode::NOT_FOUND,
+        "revoked: the feed closes"
+    );
     assert!(
         tokens::list_for_org(db, chuo.id).await.unwrap().is_empty(),
         "nothing landed in the other organisation"
