@@ -53,6 +53,23 @@ pub struct Settings {
     pub classify: ClassifySettings,
     /// Outgoing mail: relay, sender, DKIM, pace.
     pub mail: MailSettings,
+    /// Feeds out (RSS, Atom, JSON Feed, CAP).
+    pub feeds: FeedSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedSettings {
+    /// Rendered feeds kept in memory by ETag (0: render every full request).
+    pub render_cache_entries: usize,
+}
+
+impl Default for FeedSettings {
+    fn default() -> Self {
+        Self {
+            render_cache_entries: 256,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -261,6 +278,9 @@ pub struct MailSettings {
     pub dkim_ed25519_selector: String,
     /// PEM (PKCS#8) file of an Ed25519 key for a second signature (RFC 8463).
     pub dkim_ed25519_key: Option<PathBuf>,
+    /// Key file for the acknowledgement links in mail (64 hex characters; created when missing).
+    /// Unset: `<data_dir>/keys/ack-link.key`. Every process that sends mail must share it.
+    pub ack_link_key: Option<PathBuf>,
 }
 
 impl Default for MailSettings {
@@ -280,6 +300,7 @@ impl Default for MailSettings {
             dkim_rsa_key: None,
             dkim_ed25519_selector: "noroshi-ed".into(),
             dkim_ed25519_key: None,
+            ack_link_key: None,
         }
     }
 }

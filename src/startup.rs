@@ -73,6 +73,9 @@ impl AppContext {
         crate::ingest::store::ensure_sources(&db, &keys, chrono::Utc::now()).await?;
         let http = crate::ingest::fetch::client(&settings.app.base_url)?;
         let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
+        let feed_cache = Arc::new(crate::feeds::RenderCache::new(
+            settings.feeds.render_cache_entries,
+        ));
         Ok(Self {
             mailer,
             settings: Arc::new(settings),
@@ -84,7 +87,7 @@ impl AppContext {
             http,
             instance: instance_name().into(),
             shutdown: CancellationToken::new(),
-            feed_cache: Arc::default(),
+            feed_cache,
         })
     }
 }

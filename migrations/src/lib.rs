@@ -13,6 +13,7 @@ mod m20261122_000007_portal_acks;
 mod m20261122_000008_api_tokens;
 mod m20261122_000009_follow_ups;
 mod m20261122_000010_alert_notes;
+mod m20261130_000011_ack_links;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_api_tokens::Migration),
             Box::new(m20261122_000009_follow_ups::Migration),
             Box::new(m20261122_000010_alert_notes::Migration),
+            Box::new(m20261130_000011_ack_links::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ pub enum Actor {
     User { id: i64, email: String },
     /// An organisation's API token (named by id and its visible prefix, never the secret).
     Token { id: i64, prefix: String },
+    /// Whoever held an organisation's acknowledgement link from a mail.
+    MailLink { link_id: i64 },
 }
 
 impl Actor {
@@ -52,6 +54,7 @@ impl fmt::Display for Actor {
             Self::Cli { os_user } => write!(f, "cli:{os_user}"),
             Self::User { id, email } => write!(f, "user:{id}:{email}"),
             Self::Token { id, prefix } => write!(f, "token:{id}:{prefix}"),
+            Self::MailLink { link_id } => write!(f, "mail-link:{link_id}"),
         }
     }
 }

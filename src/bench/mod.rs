@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod fanout;
+pub mod feeds;
 pub mod ingest;
 pub mod portal;
 

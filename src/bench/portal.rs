@@ -42,31 +42,9 @@ pub async fn run(
         (1..=600).contains(&seconds),
         "--seconds must be from 1 to 600"
     );
-    let wrk_version = std::process::Command::new(WRK)
-        .arg("-v")
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .map_err(|_| anyhow::anyhow!("`wrk` is not installed: apt-get install wrk"))?;
+    let wrk_version = wrk_version()?;
     let dir = tempfile::tempdir()?;
-    let mut s = settings.clone();
-    s.app.data_dir = dir.path().to_path_buf();
-    s.database.url = None;
-    s.ingest.poll = false;
-    s.classify.auto_drafts = false;
-    s.mail.smtp_url = None;
-    s.server.host = "127.0.0.1".into();
-    s.server.port = 0;
-    s.app.roles = ProcessRoles {
-        web: true,
-        workers: false,
-    };
-    let ctx = AppContext::connect(s).await?;
+    let ctx = AppContext::connect(bench_settings(settings, dir.path())).await?;
     let started = Instant::now();
     let (public_id, inbox_size) = seed(&ctx, alerts).await?;
     println!(
@@ -99,8 +77,9 @@ pub async fn run(
             "{path} answered {} to the signed-in user",
             check.status()
         );
-        wrk(&url, &cookie, clients, 2).await?;
-        let out = wrk(&url, &cookie, clients, seconds).await?;
+        let headers = [format!("Cookie: {cookie}")];
+        wrk(&url, &headers, clients, 2).await?;
+        let out = wrk(&url, &headers, clients, seconds).await?;
         let p = |q: &str| percentile(&out, q).unwrap_or_else(|| "?".into());
         println!(
             "{label:<10} {path}: median {}, p90 {}, p99 {}, {} requests/s, {} non-2xx",
@@ -116,7 +95,46 @@ pub async fn run(
     Ok(())
 }
 
-async fn wrk(url: &str, cookie: &str, clients: usize, seconds: u64) -> anyhow::Result<String> {
+/// wrk's version line, or an error saying how to install it.
+pub(super) fn wrk_version() -> anyhow::Result<String> {
+    std::process::Command::new(WRK)
+        .arg("-v")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .map_err(|_| anyhow::anyhow!("`wrk` is not installed: apt-get install wrk"))
+}
+
+/// Settings for a benchmark hub: a throw-away SQLite database in `dir`, the web role only, no
+/// polling, no mail, any free port.
+pub(super) fn bench_settings(settings: &Settings, dir: &std::path::Path) -> Settings {
+    let mut s = settings.clone();
+    s.app.data_dir = dir.to_path_buf();
+    s.database.url = None;
+    s.ingest.poll = false;
+    s.classify.auto_drafts = false;
+    s.mail.smtp_url = None;
+    s.server.host = "127.0.0.1".into();
+    s.server.port = 0;
+    s.app.roles = ProcessRoles {
+        web: true,
+        workers: false,
+    };
+    s
+}
+
+/// Runs wrk on `url` with `headers` (`Name: value`); returns its report.
+pub(super) async fn wrk(
+    url: &str,
+    headers: &[String],
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<String> {
     let out = tokio::process::Command::new(WRK)
         .args([
             &format!("-t{}", clients.min(2)),
@@ -124,7 +142,7 @@ async fn wrk(url: &str, cookie: &str, clients: usize, seconds: u64) -> anyhow::R
             &format!("-d{seconds}s"),
             "--latency",
         ])
-        .args(["-H", &format!("Cookie: {cookie}")])
+        .args(headers.iter().flat_map(|h| ["-H", h.as_str()]))
         .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -140,7 +158,7 @@ async fn wrk(url: &str, cookie: &str, clients: usize, seconds: u64) -> anyhow::R
 }
 
 /// `50%    1.23ms` in wrk's latency distribution.
-fn percentile(out: &str, q: &str) -> Option<String> {
+pub(super) fn percentile(out: &str, q: &str) -> Option<String> {
     out.lines()
         .map(str::trim)
         .find(|l| l.starts_with(q))
@@ -148,7 +166,7 @@ fn percentile(out: &str, q: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn field(out: &str, name: &str) -> Option<String> {
+pub(super) fn field(out: &str, name: &str) -> Option<String> {
     out.lines()
         .map(str::trim)
         .find_map(|l| l.strip_prefix(name))
@@ -197,7 +215,7 @@ async fn log_in(base: &str) -> anyhow::Result<String> {
 }
 
 /// Writes the alerts; returns the public id of the newest alert to 千代田区 and its inbox size.
-async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(String, usize)> {
+pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(String, usize)> {
     let orgs: Vec<_> = crate::registry::store::list(&ctx.db, Default::default())
         .await?
         .into_iter()

@@ -118,6 +118,20 @@ pub enum BenchCommand {
         #[arg(long)]
         in_process_sink: bool,
     },
+    /// Load 千代田区's token feed (its newest 500 alerts, RSS and JSON Feed) with `wrk`
+    /// (apt-get install wrk): conditional GETs (304), full answers from the render cache, and
+    /// full answers rendered every time; prints requests/s and latency.
+    Feeds {
+        /// Alerts in the database (about 2.8 % of them reach 千代田区).
+        #[arg(long, default_value_t = 20_000)]
+        alerts: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds of load per run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Load the inbox and an alert page with `wrk` (apt-get install wrk) over the real HTTP
     /// server, with all 1,788 local governments and N alerts; prints median / p90 / p99 latency
     /// and requests/s.
@@ -241,6 +255,11 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             clients,
             seconds,
         }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
+        Command::Bench(BenchCommand::Feeds {
+            alerts,
+            clients,
+            seconds,
+        }) => crate::bench::feeds::run(alerts, clients, seconds, &settings).await,
         Command::Bench(BenchCommand::Classify { advisories }) => {
             crate::bench::classify::run(advisories, &settings)
         }

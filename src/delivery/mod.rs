@@ -27,6 +27,8 @@ use transport::{Outbox, RateLimiter, Relay, RelayUrl};
 
 /// Revisions (with their templates) kept in memory.
 const REVISION_CACHE: usize = 256;
+/// Templates kept per revision (one per organisation when mails carry links).
+const TEMPLATES_PER_REVISION: usize = 8_192;
 
 /// Where messages go.
 pub enum Sink {
@@ -40,11 +42,15 @@ pub struct Template {
     pub dkim: Vec<String>,
 }
 
+type TemplateKey = (Language, MailEncoding, store::Kind, Option<i64>);
+
 /// A revision as the mailer needs it.
 struct Prepared {
     public_id: String,
     revision: alert_revisions::Model,
-    templates: Mutex<HashMap<(Language, MailEncoding, store::Kind), Arc<Template>>>,
+    /// By language, encoding, kind and — when the mail carries an acknowledgement link — the
+    /// organisation (its link is in the body, so its body and signature are its own).
+    templates: Mutex<HashMap<TemplateKey, Arc<Template>>>,
 }
 
 /// Everything needed to turn ledger rows into bytes on the wire.
@@ -57,6 +63,7 @@ pub struct Mailer {
     base_url: url::Url,
     html: bool,
     revisions: Mutex<HashMap<i64, Arc<Prepared>>>,
+    link_key: crate::acks::links::LinkKey,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -99,7 +106,13 @@ impl Mailer {
             &m.dkim_ed25519_selector,
             m.dkim_ed25519_key.as_deref(),
         )?;
+        let key_file = m
+            .ack_link_key
+            .clone()
+            .unwrap_or_else(|| settings.app.data_dir.join("keys").join("ack-link.key"));
+        let link_key = crate::acks::links::LinkKey::load_or_create(&key_file)?;
         Ok(Self {
+            link_key,
             sink,
             limiter: RateLimiter::new(m.rate_per_second),
             envelope_from,
@@ -174,15 +187,18 @@ impl Mailer {
         language: Language,
         encoding: MailEncoding,
         kind: store::Kind,
+        link: Option<(i64, &str)>,
     ) -> anyhow::Result<Arc<Template>> {
-        if let Some(t) = p
-            .templates
-            .lock()
-            .ok()
-            .and_then(|t| t.get(&(language, encoding, kind)).cloned())
-        {
+        let key = (language, encoding, kind, link.map(|(org, _)| org));
+        if let Some(t) = p.templates.lock().ok().and_then(|t| t.get(&key).cloned()) {
             return Ok(t);
         }
+        let ack_url = link.map(|(_, token)| {
+            format!(
+                "{}/ack/{token}",
+                self.base_url.as_str().trim_end_matches('/')
+            )
+        });
         let r = &p.revision;
         let letter = render::Letter {
             public_id: &p.public_id,
@@ -191,8 +207,8 @@ impl Mailer {
             kind,
         };
         let subject = letter.subject();
-        let text = letter.text(language, r.ack_deadline);
-        let html = self.html.then(|| letter.html(&text));
+        let text = letter.text(language, r.ack_deadline, ack_url.as_deref());
+        let html = self.html.then(|| letter.html(&text, ack_url.as_deref()));
         let date = rfc2822_jst(r.published_at);
         let mut common = vec![
             ("Auto-Submitted".to_owned(), "auto-generated".to_owned()),
@@ -227,7 +243,10 @@ impl Mailer {
         };
         let t = Arc::new(Template { built, dkim });
         if let Ok(mut templates) = p.templates.lock() {
-            templates.insert((language, encoding, kind), Arc::clone(&t));
+            if templates.len() >= TEMPLATES_PER_REVISION {
+                templates.clear();
+            }
+            templates.insert(key, Arc::clone(&t));
         }
         Ok(t)
     }
@@ -248,7 +267,32 @@ impl Mailer {
         };
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
-        let template = self.template(&p, language, encoding, d.kind)?;
+        // Alerts and reminders to an addressed organisation carry its acknowledgement link;
+        // withdrawals and escalations (about other organisations) do not.
+        let wants_link = matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
+            && p.revision.kind != "withdrawal"
+            && crate::acks::store::is_addressed(db, p.revision.alert_id, d.organisation_id).await?;
+        let token = if wants_link {
+            Some(
+                crate::acks::links::token_for(
+                    db,
+                    &self.link_key,
+                    p.revision.alert_id,
+                    d.organisation_id,
+                    p.revision.published_at,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let template = self.template(
+            &p,
+            language,
+            encoding,
+            d.kind,
+            token.as_deref().map(|t| (d.organisation_id, t)),
+        )?;
         let number = p.revision.number;
         let (message_id, last) = match d.kind {
             store::Kind::Alert => (

@@ -87,7 +87,12 @@ impl Letter<'_> {
     }
 
     /// The plain-text body.
-    pub fn text(&self, lang: Language, deadline: Option<DateTime<Utc>>) -> String {
+    pub fn text(
+        &self,
+        lang: Language,
+        deadline: Option<DateTime<Utc>>,
+        ack_url: Option<&str>,
+    ) -> String {
         let r = self.revision;
         let ja = lang == Language::Ja;
         let mut out = String::new();
@@ -184,6 +189,17 @@ impl Letter<'_> {
                 "How to acknowledge"
             }
         ));
+        if let Some(url) = ack_url {
+            out.push_str(&if ja {
+                format!(
+                    "次のリンクから報告できます（貴団体専用です。転送しないでください。開くだけでは何も記録されません）:\n{url}\n"
+                )
+            } else {
+                format!(
+                    "Report with this link (for your organisation only; do not forward it; opening it records nothing):\n{url}\n"
+                )
+            });
+        }
         if ja {
             out.push_str(&format!(
                 "Noroshi ポータルで報告してください: {}\nリンクが無効化されている場合は、ポータルにログインし「受信一覧」から {} を開いてください（パス: {}）。\n",
@@ -208,12 +224,17 @@ impl Letter<'_> {
     }
 
     /// The HTML alternative: the same text, escaped, with the portal link live.
-    pub fn html(&self, text: &str) -> String {
-        let url = self.portal_url();
-        let body = escape(text).replace(
-            &escape(&url),
-            &format!("<a href=\"{}\">{}</a>", escape(&url), escape(&url)),
-        );
+    pub fn html(&self, text: &str, ack_url: Option<&str>) -> String {
+        let mut body = escape(text);
+        for url in [Some(self.portal_url()), ack_url.map(str::to_owned)]
+            .into_iter()
+            .flatten()
+        {
+            body = body.replace(
+                &escape(&url),
+                &format!("<a href=\"{}\">{}</a>", escape(&url), escape(&url)),
+            );
+        }
         format!(
             "<!doctype html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body><pre style=\"font-family:sans-serif;white-space:pre-wrap\">{body}</pre></body></html>\n",
             escape(&self.subject())

@@ -17,27 +17,36 @@ use bytes::Bytes;
 /// Rendered feeds by ETag. The ETag names the exact rows a feed holds (and its scope, filters and
 /// format), so an entry can never be stale: a changed feed has a new ETag. Bounded; when full it
 /// starts again empty, which costs one render per feed.
-#[derive(Default)]
 pub struct RenderCache {
+    /// Feeds kept rendered (0: none).
+    capacity: usize,
     entries: Mutex<HashMap<String, Bytes>>,
 }
 
-/// Feeds kept rendered.
-const CACHE_ENTRIES: usize = 256;
 /// Bytes kept rendered.
 const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl RenderCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::default(),
+        }
+    }
+
     pub fn get(&self, etag: &str) -> Option<Bytes> {
         self.entries.lock().ok()?.get(etag).cloned()
     }
 
     pub fn put(&self, etag: String, body: Bytes) {
+        if self.capacity == 0 {
+            return;
+        }
         let Ok(mut map) = self.entries.lock() else {
             return;
         };
         let held: usize = map.values().map(Bytes::len).sum();
-        if map.len() >= CACHE_ENTRIES || held + body.len() > CACHE_BYTES {
+        if map.len() >= self.capacity || held + body.len() > CACHE_BYTES {
             map.clear();
         }
         if body.len() <= CACHE_BYTES {

@@ -21,6 +21,9 @@ pub enum PortalError {
     /// Also what an alert not addressed to the viewer looks like: its existence is not revealed.
     #[error("お探しのページは見つかりません。")]
     NotFound,
+    /// Something that existed and no longer works (an expired link).
+    #[error("{0}")]
+    Gone(String),
     #[error("システムエラーが発生しました。時間をおいて再度お試しください。")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -39,6 +42,7 @@ impl ResponseError for PortalError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +65,7 @@ impl ResponseError for PortalError {
             Self::Csrf => "送信を受け付けられませんでした",
             Self::Forbidden(_) => "権限がありません",
             Self::NotFound => "見つかりません",
+            Self::Gone(_) => "有効期限が切れています",
             _ => "エラー",
         };
         let page = ErrorPage {

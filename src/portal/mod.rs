@@ -2,6 +2,7 @@
 //! sessions, the inbox, alert pages with acknowledgement. Every private page takes a `Viewer`,
 //! and every alert is checked with `alerts::access`.
 
+mod ack_link;
 mod admin;
 mod alert;
 mod board;
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         error::PortalError::BadRequest(format!("URL の指定を読み取れません: {e}")).into()
     }))
     .service(index);
+    ack_link::configure(cfg);
     login::configure(cfg);
     inbox::configure(cfg);
     board::configure(cfg);

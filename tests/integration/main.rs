@@ -8,6 +8,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod ack_links;
 mod api;
 mod browser;
 mod classify;

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table. Used only from capability `store.rs` files.
 
 pub mod ack_events;
+pub mod ack_links;
 pub mod acknowledgements;
 pub mod advisories;
 pub mod advisory_attachments;
