@@ -10,6 +10,43 @@ pub fn format_jst(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// How a person wants dates written: `2026-11-22 14:30 JST` or `令和8年11月22日 14:30 JST`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DateStyle {
+    #[default]
+    Western,
+    Wareki,
+}
+
+impl DateStyle {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "western" => Some(Self::Western),
+            "wareki" => Some(Self::Wareki),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Western => "western",
+            Self::Wareki => "wareki",
+        }
+    }
+
+    /// A time in JST, its date in this style.
+    pub fn format(self, t: &DateTime<Utc>) -> String {
+        match self {
+            Self::Western => format_jst(t),
+            Self::Wareki => format!(
+                "{} {}",
+                format_wareki(t),
+                t.with_timezone(&Tokyo).format("%H:%M JST")
+            ),
+        }
+    }
+}
+
 /// JST as a fixed offset (+09:00), for timestamps written in machine formats (RFC 3339, RFC 2822).
 pub fn jst_offset() -> chrono::FixedOffset {
     JST
@@ -45,6 +82,16 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn the_date_style_writes_the_date_in_the_japanese_calendar_in_jst() {
+        // 2019-04-30 15:30 UTC is already 令和元年5月1日 00:30 in Japan.
+        let t = Utc.with_ymd_and_hms(2019, 4, 30, 15, 30, 0).unwrap();
+        assert_eq!(DateStyle::Wareki.format(&t), "令和元年5月1日 00:30 JST");
+        assert_eq!(DateStyle::Western.format(&t), "2019-05-01 00:30 JST");
+        assert_eq!(DateStyle::parse("wareki"), Some(DateStyle::Wareki));
+        assert_eq!(DateStyle::parse("heisei"), None);
+    }
 
     #[test]
     fn times_are_shown_in_jst() {

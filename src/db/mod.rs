@@ -48,6 +48,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 // 64 MiB of page cache per connection (the default is 2 MiB): large feeds and
                 // fan-outs touch many index pages in one transaction.
                 .pragma("cache_size", "-65536")
+                // Read pages straight from a memory map: a profile of feeds under load spent a
+                // third of its CPU fetching pages from the page cache, serialised on its mutex.
+                .pragma("mmap_size", "1073741824")
         });
     if kind == DatabaseKind::Postgres {
         options.set_application_name("noroshi");

@@ -197,7 +197,16 @@ async fn serve_feed(
     meta: FeedMeta,
 ) -> Result<HttpResponse, ApiError> {
     let filter = params.filter()?;
-    let print = store::fingerprint(&ctx.db, scope, &filter).await?;
+    let epoch = store::epoch(&ctx.db).await?;
+    let key = format!("{}|{}", scope.key(), filter.key());
+    let print = match ctx.feed_cache.fingerprint(&key, epoch) {
+        Some(p) => p,
+        None => {
+            let p = store::fingerprint(&ctx.db, scope, &filter).await?;
+            ctx.feed_cache.put_fingerprint(key, epoch, p.clone());
+            p
+        }
+    };
     let tag = etag(ctx, format.as_str(), &scope.key(), &filter.key(), &print);
     let public = scope == FeedScope::Public;
     if not_modified(req, &tag, print.last_modified.as_ref()) {

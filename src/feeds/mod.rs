@@ -18,9 +18,11 @@ use bytes::Bytes;
 /// format), so an entry can never be stale: a changed feed has a new ETag. Bounded; when full it
 /// starts again empty, which costs one render per feed.
 pub struct RenderCache {
-    /// Feeds kept rendered (0: none).
+    /// Feeds kept rendered (0: none, and no fingerprints kept either).
     capacity: usize,
     entries: Mutex<HashMap<String, Bytes>>,
+    /// Fingerprints by scope and filter, with the epoch they were computed at.
+    prints: Mutex<HashMap<String, ((i64, i64), store::Fingerprint)>>,
 }
 
 /// Bytes kept rendered.
@@ -31,7 +33,31 @@ impl RenderCache {
         Self {
             capacity,
             entries: Mutex::default(),
+            prints: Mutex::default(),
         }
+    }
+
+    /// The fingerprint of `key` if it was computed at `epoch` ([`store::epoch`]): every change
+    /// to what any feed holds writes an alert revision, so an unchanged epoch means an unchanged
+    /// feed, whichever process sharing the database made the change.
+    pub fn fingerprint(&self, key: &str, epoch: (i64, i64)) -> Option<store::Fingerprint> {
+        let map = self.prints.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| *at == epoch)
+            .map(|(_, p)| p.clone())
+    }
+
+    pub fn put_fingerprint(&self, key: String, epoch: (i64, i64), print: store::Fingerprint) {
+        if self.capacity == 0 {
+            return;
+        }
+        let Ok(mut map) = self.prints.lock() else {
+            return;
+        };
+        if map.len() >= self.capacity * 16 {
+            map.clear();
+        }
+        map.insert(key, (epoch, print));
     }
 
     pub fn get(&self, etag: &str) -> Option<Bytes> {

@@ -178,6 +178,25 @@ fn scope_sql(scope: FeedScope, filter: &FeedFilter, values: &mut Vec<Value>) -> 
     sql
 }
 
+/// What changes whenever any feed's content may have changed: every such change writes an
+/// alert revision. On SQLite (one writer at a time, ids in commit order) the newest revision's id
+/// says it; on PostgreSQL a transaction holding a lower id may commit after a higher one, so the
+/// number of revisions is part of it too.
+pub async fn epoch(db: &impl ConnectionTrait) -> anyhow::Result<(i64, i64)> {
+    let backend = db.get_database_backend();
+    let sql = if crate::db::is_postgres(db) {
+        "SELECT COALESCE(MAX(id), 0) AS last, COUNT(*) AS n FROM alert_revisions"
+    } else {
+        "SELECT COALESCE(MAX(id), 0) AS last, 0 AS n FROM alert_revisions"
+    };
+    let row = db
+        .query_one_raw(crate::db::statement(backend, sql, vec![]))
+        .await
+        .context("cannot read the newest revision")?
+        .context("an aggregate returned no row")?;
+    Ok((row.try_get("", "last")?, row.try_get("", "n")?))
+}
+
 /// The fingerprint of a feed: one aggregate over the rows the feed would hold.
 pub async fn fingerprint(
     db: &impl ConnectionTrait,

@@ -17,7 +17,6 @@ use crate::contacts::Language;
 use crate::db::entities::alerts;
 use crate::domain::{Severity, Tlp};
 use crate::startup::AppContext;
-use crate::time::format_jst;
 
 pub struct RevisionRow {
     pub number: i32,
@@ -114,7 +113,7 @@ async fn show_alert(
             .await?
             .into_iter()
             .map(|h| HistoryRow {
-                at: format_jst(&h.at),
+                at: viewer.when(&h.at),
                 state: AckState::parse(&h.state).map_or("", AckState::label_ja),
                 who: who(&h.actor),
                 note: h.note.unwrap_or_default(),
@@ -160,7 +159,7 @@ async fn show_alert(
                 names.get(&n.organisation_id).cloned().unwrap_or_default(),
                 who(&n.author)
             ),
-            at: format_jst(&n.created_at),
+            at: viewer.when(&n.created_at),
             body: n.body,
         })
         .collect();
@@ -179,16 +178,21 @@ async fn show_alert(
         tlp_meaning: crate::delivery::render::tlp_rule(tlp, Language::Ja),
         drill: latest.drill,
         withdrawn,
-        published: format_jst(&latest.published_at),
-        published_wareki: crate::time::format_wareki(&latest.published_at),
-        deadline: latest.ack_deadline.as_ref().map(format_jst),
+        published: viewer.when(&latest.published_at),
+        // Shown beside a western date; a viewer who reads 和暦 already has it.
+        published_wareki: if viewer.dates == crate::time::DateStyle::Wareki {
+            String::new()
+        } else {
+            crate::time::format_wareki(&latest.published_at)
+        },
+        deadline: latest.ack_deadline.as_ref().map(|d| viewer.when(d)),
         overdue: acks::is_overdue(state, withdrawn, latest.ack_deadline, Utc::now()),
         revisions: revisions
             .iter()
             .map(|r| RevisionRow {
                 number: r.number,
                 kind: r.kind.clone(),
-                published: format_jst(&r.published_at),
+                published: viewer.when(&r.published_at),
                 changes: r.changes.clone().unwrap_or_default(),
             })
             .collect(),

@@ -146,7 +146,11 @@ async fn show_board(
                     code: r.code.clone(),
                     name: r.name.clone(),
                     state: acks::label_ja(r.state),
-                    updated: r.updated_at.as_ref().map(format_jst).unwrap_or_default(),
+                    updated: r
+                        .updated_at
+                        .as_ref()
+                        .map(|t| viewer.when(t))
+                        .unwrap_or_default(),
                     escalated: r.state.is_none() && escalated.contains(&r.org_id),
                 })
                 .collect()

@@ -12,7 +12,6 @@ use crate::acks::store::{InboxFilter, inbox};
 use crate::acks::{self, ALL_STATES, AckState};
 use crate::domain::Severity;
 use crate::startup::AppContext;
-use crate::time::format_jst;
 
 pub struct Row {
     pub public_id: String,
@@ -102,8 +101,12 @@ async fn show_inbox(
         .map(|r| Row {
             severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
             overdue: acks::is_overdue(r.state, r.status == "withdrawn", r.ack_deadline, now),
-            deadline: r.ack_deadline.as_ref().map(format_jst).unwrap_or_default(),
-            published: format_jst(&r.published_at),
+            deadline: r
+                .ack_deadline
+                .as_ref()
+                .map(|d| viewer.when(d))
+                .unwrap_or_default(),
+            published: viewer.when(&r.published_at),
             state: acks::label_ja(r.state),
             withdrawn: r.status == "withdrawn",
             public_id: r.public_id,

@@ -82,6 +82,39 @@ async fn change_own_password(
     )
 }
 
+#[derive(serde::Deserialize)]
+pub struct DatesParams {
+    style: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Writes dates in 西暦 or 和暦 from now on, in this browser. Only a cookie changes (no server
+/// state), so a plain link does it; it returns to the page it was chosen on.
+#[get("/preferences/dates")]
+async fn date_style(
+    ctx: web::Data<AppContext>,
+    params: web::Query<DatesParams>,
+) -> Result<HttpResponse, PortalError> {
+    let style = crate::time::DateStyle::parse(&params.style).ok_or_else(|| {
+        PortalError::BadRequest(format!(
+            "日付の書き方は western（西暦）か wareki（和暦）で指定してください（`{}`）",
+            params.style
+        ))
+    })?;
+    let mut cookie =
+        super::viewer::cookie(&ctx, super::viewer::DATES_COOKIE, style.as_str().to_owned());
+    cookie.set_max_age(actix_web::cookie::time::Duration::days(400));
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            super::viewer::local_path(&params.next),
+        ))
+        .cookie(cookie)
+        .finish())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(date_style);
     cfg.service(show_password).service(change_own_password);
 }

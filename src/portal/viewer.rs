@@ -15,12 +15,18 @@ use crate::registry::Organisation;
 use crate::startup::AppContext;
 
 pub const SESSION_COOKIE: &str = "noroshi_session";
+/// The browser's date preference (`western` or `wareki`); not a secret, no server state.
+pub const DATES_COOKIE: &str = "noroshi_dates";
 pub const LOGIN_CSRF_COOKIE: &str = "noroshi_login_csrf";
 
 /// A signed-in user and their organisation.
 pub struct Viewer {
     pub session: Session,
     pub org: Organisation,
+    /// How this browser wants dates written.
+    pub dates: crate::time::DateStyle,
+    /// The path and query of this request (where a preference switch returns to).
+    pub here: String,
 }
 
 /// What every page's header shows.
@@ -35,6 +41,10 @@ pub struct Nav {
     pub admin: bool,
     /// Central and prefecture staff see statistics across alerts.
     pub stats: bool,
+    /// Dates are written in 和暦.
+    pub wareki: bool,
+    /// The current page, URL-encoded, for the date switch to return to.
+    pub here: String,
 }
 
 /// A part of the portal that only some roles use. The header's links and every route's check
@@ -80,6 +90,11 @@ impl Viewer {
         ))
     }
 
+    /// A time as this viewer wants it written (JST; the date in 西暦 or 和暦).
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        self.dates.format(t)
+    }
+
     /// The viewer as named in the audit log.
     pub fn actor(&self) -> crate::audit::Actor {
         crate::audit::Actor::of(&self.session.user)
@@ -112,6 +127,8 @@ impl Viewer {
             central: user.role.is_central(),
             admin: user.role == Role::Admin,
             stats: user.role.is_central() || user.role == Role::PrefectureAdmin,
+            wareki: self.dates == crate::time::DateStyle::Wareki,
+            here: url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect(),
         }
     }
 }
@@ -151,6 +168,10 @@ impl FromRequest for Viewer {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<AppContext>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let dates = req
+            .cookie(DATES_COOKIE)
+            .and_then(|c| crate::time::DateStyle::parse(c.value()))
+            .unwrap_or_default();
         let next = req
             .uri()
             .path_and_query()
@@ -163,7 +184,12 @@ impl FromRequest for Viewer {
             let org = crate::registry::store::find_by_id(&ctx.db, session.user.org_id)
                 .await?
                 .ok_or_else(login)?;
-            Ok(Viewer { session, org })
+            Ok(Viewer {
+                session,
+                org,
+                dates,
+                here: next,
+            })
         })
     }
 }

@@ -456,3 +456,53 @@ async fn a_prefecture_note_reaches_its_own_municipalities_only() {
         1
     );
 }
+
+#[tokio::test]
+async fn dates_are_written_in_wareki_when_the_browser_asks_and_the_switch_returns_to_the_page() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let ((_, a), _) = two_alerts(&app, &central).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let mut b = Browser::new(&app.address);
+    b.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let western = b.get("/inbox").await;
+    assert!(western.body.contains(" JST") && !western.body.contains("令和"));
+    assert!(
+        western
+            .body
+            .contains("/preferences/dates?style=wareki&amp;next=%2Finbox")
+    );
+
+    let path = format!("/alerts/{a}");
+    let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    let switch = b
+        .get(&format!("/preferences/dates?style=wareki&next={encoded}"))
+        .await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    assert_eq!(switch.location.as_deref(), Some(path.as_str()));
+    let page = b.get(&path).await;
+    assert!(page.body.contains("令和"), "{}", page.body);
+    assert!(page.body.contains("<strong>和暦</strong>"));
+    let inbox = b.get("/inbox").await;
+    assert!(inbox.body.contains("令和") && inbox.body.contains(" JST"));
+
+    // Bad values are refused; an outside address is never returned to.
+    assert_eq!(
+        b.get("/preferences/dates?style=showa&next=%2Finbox")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let outside = b
+        .get("/preferences/dates?style=western&next=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(outside.location.as_deref(), Some("/inbox"));
+    assert!(!b.get("/inbox").await.body.contains("令和"));
+    app.stop().await;
+}
