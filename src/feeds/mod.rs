@@ -22,7 +22,7 @@ pub struct RenderCache {
     capacity: usize,
     entries: Mutex<HashMap<String, Bytes>>,
     /// Fingerprints by scope and filter, with the epoch they were computed at.
-    prints: Mutex<HashMap<String, ((i64, i64), store::Fingerprint)>>,
+    prints: Mutex<HashMap<String, (store::Epoch, store::Fingerprint)>>,
 }
 
 /// Bytes kept rendered.
@@ -40,14 +40,14 @@ impl RenderCache {
     /// The fingerprint of `key` if it was computed at `epoch` ([`store::epoch`]): every change
     /// to what any feed holds writes an alert revision, so an unchanged epoch means an unchanged
     /// feed, whichever process sharing the database made the change.
-    pub fn fingerprint(&self, key: &str, epoch: (i64, i64)) -> Option<store::Fingerprint> {
+    pub fn fingerprint(&self, key: &str, epoch: store::Epoch) -> Option<store::Fingerprint> {
         let map = self.prints.lock().ok()?;
         map.get(key)
             .filter(|(at, _)| *at == epoch)
             .map(|(_, p)| p.clone())
     }
 
-    pub fn put_fingerprint(&self, key: String, epoch: (i64, i64), print: store::Fingerprint) {
+    pub fn put_fingerprint(&self, key: String, epoch: store::Epoch, print: store::Fingerprint) {
         if self.capacity == 0 {
             return;
         }

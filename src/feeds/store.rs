@@ -178,11 +178,14 @@ fn scope_sql(scope: FeedScope, filter: &FeedFilter, values: &mut Vec<Value>) -> 
     sql
 }
 
+/// The newest revision's id and (on PostgreSQL) the number of revisions.
+pub type Epoch = (i64, i64);
+
 /// What changes whenever any feed's content may have changed: every such change writes an
 /// alert revision. On SQLite (one writer at a time, ids in commit order) the newest revision's id
 /// says it; on PostgreSQL a transaction holding a lower id may commit after a higher one, so the
 /// number of revisions is part of it too.
-pub async fn epoch(db: &impl ConnectionTrait) -> anyhow::Result<(i64, i64)> {
+pub async fn epoch(db: &impl ConnectionTrait) -> anyhow::Result<Epoch> {
     let backend = db.get_database_backend();
     let sql = if crate::db::is_postgres(db) {
         "SELECT COALESCE(MAX(id), 0) AS last, COUNT(*) AS n FROM alert_revisions"
