@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod inventory;
 pub mod portal;
 pub mod registry;
+pub mod search;
 pub mod smtp_sink;
 pub mod startup;
 pub mod telemetry;
