@@ -58,14 +58,14 @@ fn normalise(text: &str) -> Vec<(char, usize, usize)> {
         let end = at + c.len_utf8();
         for n in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
             // A half-width voiced mark (ｶﾞ) becomes a combining one: compose it with the kana.
-            if matches!(n, '\u{3099}' | '\u{309A}') {
-                if let Some(last) = out.last_mut() {
-                    let composed: String = [last.0, n].iter().collect::<String>().nfc().collect();
-                    let mut chars = composed.chars();
-                    if let (Some(one), None) = (chars.next(), chars.next()) {
-                        *last = (one, last.1, end);
-                        continue;
-                    }
+            if matches!(n, '\u{3099}' | '\u{309A}')
+                && let Some(last) = out.last_mut()
+            {
+                let composed: String = [last.0, n].iter().collect::<String>().nfc().collect();
+                let mut chars = composed.chars();
+                if let (Some(one), None) = (chars.next(), chars.next()) {
+                    *last = (one, last.1, end);
+                    continue;
                 }
             }
             out.push((n, at, end));
