@@ -1,10 +1,11 @@
 //! Acknowledgement links in mail: one per alert × organisation. A link's token is
-//! `<id>.<HMAC-SHA256(key, id, alert, organisation, nonce)>`: the nonce is random and stored, the
+//! `HMAC-SHA256(key, alert, organisation, nonce)`: the nonce is random and stored, the
 //! key lives outside the database (a file), and only the token's SHA-256 is stored — so neither
 //! the database nor the key alone makes a working link. Links expire 30 days after the latest
 //! revision that carried them. Opening a link (GET) changes nothing; only the confirmation
 //! button (POST) records a state, so a mail scanner that follows links records nothing.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -63,13 +64,10 @@ impl LinkKey {
         Ok(Self::from_bytes(&bytes))
     }
 
-    fn token(&self, link: &ack_links::Model) -> String {
-        let message = format!(
-            "noroshi-ack-link|{}|{}|{}|{}",
-            link.id, link.alert_id, link.organisation_id, link.nonce
-        );
-        let tag = hmac::sign(&self.0, message.as_bytes());
-        format!("{}.{}", link.id, URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    /// The token of the link of `alert_id` × `org_id` with `nonce`: 43 URL-safe characters.
+    fn token(&self, alert_id: i64, org_id: i64, nonce: &str) -> String {
+        let message = format!("noroshi-ack-link|{alert_id}|{org_id}|{nonce}");
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.0, message.as_bytes()).as_ref())
     }
 }
 
@@ -95,89 +93,85 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The link token of `alert_id` × `org_id`, made on first use and kept valid until
-/// [`VALID_DAYS`] after `published_at` (the revision being sent).
-pub async fn token_for(
+/// The link tokens of every organisation `alert_id` is addressed to, made on first use (in
+/// bulk) and kept valid until [`VALID_DAYS`] after `published_at` (the revision being sent).
+/// Lanes composing at once may both get here: inserts that lose the race are dropped, and every
+/// token is derived from the nonce the database kept.
+pub async fn tokens_for_alert(
     db: &impl ConnectionTrait,
     key: &LinkKey,
     alert_id: i64,
-    org_id: i64,
     published_at: DateTime<Utc>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<HashMap<i64, String>> {
     let expires = published_at + Duration::days(VALID_DAYS);
-    let existing = find(db, alert_id, org_id).await?;
-    let link = match existing {
-        Some(link) => link,
-        None => {
+    let audience: Vec<i64> = crate::alerts::store::audience(db, alert_id)
+        .await?
+        .into_iter()
+        .map(|a| a.organisation_id)
+        .collect();
+    let existing = links_of(db, alert_id).await?;
+    let missing: Vec<i64> = audience
+        .iter()
+        .copied()
+        .filter(|org| !existing.iter().any(|l| l.organisation_id == *org))
+        .collect();
+    let now = Utc::now();
+    for chunk in missing.chunks(500) {
+        let rows = chunk.iter().map(|org| {
             let mut nonce = [0u8; 24];
             rand::thread_rng().fill_bytes(&mut nonce);
-            // The hash needs the id; a placeholder keeps the unique column unique until then.
-            let placeholder = format!("pending-{}", hex::encode(nonce));
-            // Two lanes may compose for the same organisation at once: one insert wins, and
-            // both then derive the same token from the same row.
-            ack_links::Entity::insert(ack_links::ActiveModel {
+            let nonce = URL_SAFE_NO_PAD.encode(nonce);
+            ack_links::ActiveModel {
                 alert_id: Set(alert_id),
-                organisation_id: Set(org_id),
-                nonce: Set(URL_SAFE_NO_PAD.encode(nonce)),
-                token_hash: Set(placeholder),
-                created_at: Set(Utc::now()),
+                organisation_id: Set(*org),
+                token_hash: Set(token_hash(&key.token(alert_id, *org, &nonce))),
+                nonce: Set(nonce),
+                created_at: Set(now),
                 expires_at: Set(expires),
                 last_used_at: Set(None),
                 ..Default::default()
-            })
+            }
+        });
+        ack_links::Entity::insert_many(rows)
             .on_conflict_do_nothing_on([
                 ack_links::Column::AlertId,
                 ack_links::Column::OrganisationId,
             ])
             .exec_without_returning(db)
             .await
-            .context("cannot write the acknowledgement link")?;
-            let link = find(db, alert_id, org_id)
-                .await?
-                .context("the acknowledgement link vanished")?;
-            if link.token_hash.starts_with("pending-") {
-                let hash = token_hash(&key.token(&link));
-                ack_links::Entity::update_many()
-                    .col_expr(
-                        ack_links::Column::TokenHash,
-                        sea_orm::sea_query::Expr::value(hash.clone()),
-                    )
-                    .filter(ack_links::Column::Id.eq(link.id))
-                    .exec(db)
-                    .await
-                    .context("cannot write the acknowledgement link")?;
-                ack_links::Model {
-                    token_hash: hash,
-                    ..link
-                }
-            } else {
-                link
-            }
-        }
-    };
-    if link.expires_at < expires {
-        ack_links::Entity::update_many()
-            .col_expr(
-                ack_links::Column::ExpiresAt,
-                sea_orm::sea_query::Expr::value(expires),
-            )
-            .filter(ack_links::Column::Id.eq(link.id))
-            .exec(db)
-            .await
-            .context("cannot extend the acknowledgement link")?;
+            .context("cannot write acknowledgement links")?;
     }
-    Ok(key.token(&link))
+    ack_links::Entity::update_many()
+        .col_expr(
+            ack_links::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(expires),
+        )
+        .filter(ack_links::Column::AlertId.eq(alert_id))
+        .filter(ack_links::Column::ExpiresAt.lt(expires))
+        .exec(db)
+        .await
+        .context("cannot extend acknowledgement links")?;
+    let links = if missing.is_empty() {
+        existing
+    } else {
+        links_of(db, alert_id).await?
+    };
+    Ok(links
+        .into_iter()
+        .map(|l| {
+            let token = key.token(l.alert_id, l.organisation_id, &l.nonce);
+            (l.organisation_id, token)
+        })
+        .collect())
 }
 
-async fn find(
+async fn links_of(
     db: &impl ConnectionTrait,
     alert_id: i64,
-    org_id: i64,
-) -> anyhow::Result<Option<ack_links::Model>> {
+) -> anyhow::Result<Vec<ack_links::Model>> {
     ack_links::Entity::find()
         .filter(ack_links::Column::AlertId.eq(alert_id))
-        .filter(ack_links::Column::OrganisationId.eq(org_id))
-        .one(db)
+        .all(db)
         .await
         .context("cannot read acknowledgement links")
 }
@@ -196,10 +190,10 @@ pub async fn lookup(
     presented: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Lookup> {
-    let well_formed = presented.len() <= 100
+    let well_formed = presented.len() == 43
         && presented
-            .split_once('.')
-            .is_some_and(|(id, mac)| id.parse::<i64>().is_ok() && mac.len() == 43);
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !well_formed {
         return Ok(Lookup::Unknown);
     }
@@ -239,36 +233,14 @@ mod tests {
 
     #[test]
     fn tokens_depend_on_the_key_and_every_field() {
-        let link = ack_links::Model {
-            id: 7,
-            alert_id: 1,
-            organisation_id: 2,
-            nonce: "abc".into(),
-            token_hash: String::new(),
-            created_at: Utc::now(),
-            expires_at: Utc::now(),
-            last_used_at: None,
-        };
         let a = LinkKey::from_bytes(&[1; 32]);
         let b = LinkKey::from_bytes(&[2; 32]);
-        let t = a.token(&link);
-        assert!(t.starts_with("7.") && t.len() == 2 + 43, "{t}");
-        assert_ne!(t, b.token(&link));
-        for other in [
-            ack_links::Model {
-                organisation_id: 3,
-                ..link.clone()
-            },
-            ack_links::Model {
-                alert_id: 9,
-                ..link.clone()
-            },
-            ack_links::Model {
-                nonce: "abd".into(),
-                ..link.clone()
-            },
-        ] {
-            assert_ne!(t, a.token(&other));
-        }
+        let t = a.token(1, 2, "abc");
+        assert_eq!(t.len(), 43, "{t}");
+        assert_ne!(t, b.token(1, 2, "abc"));
+        assert_ne!(t, a.token(1, 3, "abc"));
+        assert_ne!(t, a.token(9, 2, "abc"));
+        assert_ne!(t, a.token(1, 2, "abd"));
+        assert_eq!(t, a.token(1, 2, "abc"));
     }
 }

@@ -51,6 +51,8 @@ struct Prepared {
     /// By language, encoding, kind and — when the mail carries an acknowledgement link — the
     /// organisation (its link is in the body, so its body and signature are its own).
     templates: Mutex<HashMap<TemplateKey, Arc<Template>>>,
+    /// Acknowledgement link tokens by addressed organisation, made once per revision.
+    links: tokio::sync::OnceCell<HashMap<i64, String>>,
 }
 
 /// Everything needed to turn ledger rows into bytes on the wire.
@@ -171,6 +173,7 @@ impl Mailer {
             public_id,
             revision,
             templates: Mutex::new(HashMap::new()),
+            links: tokio::sync::OnceCell::new(),
         });
         if let Ok(mut r) = self.revisions.lock() {
             if r.len() >= REVISION_CACHE {
@@ -269,20 +272,21 @@ impl Mailer {
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
         // Alerts and reminders to an addressed organisation carry its acknowledgement link;
         // withdrawals and escalations (about other organisations) do not.
-        let wants_link = matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
+        let token = if matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
             && p.revision.kind != "withdrawal"
-            && crate::acks::store::is_addressed(db, p.revision.alert_id, d.organisation_id).await?;
-        let token = if wants_link {
-            Some(
-                crate::acks::links::token_for(
-                    db,
-                    &self.link_key,
-                    p.revision.alert_id,
-                    d.organisation_id,
-                    p.revision.published_at,
-                )
-                .await?,
-            )
+        {
+            let links = p
+                .links
+                .get_or_try_init(|| {
+                    crate::acks::links::tokens_for_alert(
+                        db,
+                        &self.link_key,
+                        p.revision.alert_id,
+                        p.revision.published_at,
+                    )
+                })
+                .await?;
+            links.get(&d.organisation_id).cloned()
         } else {
             None
         };

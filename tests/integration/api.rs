@@ -358,6 +358,28 @@ async fn acknowledgements_are_set_by_scope_with_fields_checked_and_audited() {
         (status, ack["state"].as_str()),
         (StatusCode::OK, Some("in_progress"))
     );
+    // Reading it: no credentials, another organisation, or a prefecture that sees the alert but
+    // has no state of its own on it.
+    assert_eq!(
+        get(&app, &path, &Auth::None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&app, &path, &Auth::Bearer(yokohama)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let tokyo = token_for(&app.ctx, "130001", &[Scope::Read]).await;
+    let (status, e) = get(&app, &path, &Auth::Bearer(&tokyo)).await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("not addressed to your organisation")
+    );
     // The audit log names the token by id and prefix, never the secret.
     let audit = noroshi::audit::recent(&app.ctx.db, None, 5).await.unwrap();
     let entry = audit.iter().find(|e| e.action == "ack.set").unwrap();
@@ -496,6 +518,8 @@ async fn acknowledgements_are_set_by_scope_with_fields_checked_and_audited() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let central = Auth::Session { cookie, csrf: None };
+    assert_eq!(get(&app, &path, &central).await.0, StatusCode::FORBIDDEN);
 
     // A withdrawn alert can no longer be acknowledged.
     noroshi::alerts::publish::withdraw(
