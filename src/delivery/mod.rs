@@ -259,6 +259,34 @@ impl Mailer {
         format!("{public_id}.r{number}.c{contact_id}@{}", self.from.domain())
     }
 
+    /// The acknowledgement link token a delivery's mail carries: alerts and reminders to an
+    /// addressed organisation carry its link; withdrawals and escalations (about other
+    /// organisations) do not.
+    async fn link_token(
+        &self,
+        db: &impl ConnectionTrait,
+        p: &Prepared,
+        d: &store::Claimed,
+    ) -> anyhow::Result<Option<String>> {
+        if !matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
+            || p.revision.kind == "withdrawal"
+        {
+            return Ok(None);
+        }
+        let links = p
+            .links
+            .get_or_try_init(|| {
+                crate::acks::links::tokens_for_alert(
+                    db,
+                    &self.link_key,
+                    p.revision.alert_id,
+                    p.revision.published_at,
+                )
+            })
+            .await?;
+        Ok(links.get(&d.organisation_id).cloned())
+    }
+
     /// The bytes of one claimed delivery, and its Message-ID. `None` when its revision is gone.
     pub async fn compose(
         &self,
@@ -270,26 +298,7 @@ impl Mailer {
         };
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
-        // Alerts and reminders to an addressed organisation carry its acknowledgement link;
-        // withdrawals and escalations (about other organisations) do not.
-        let token = if matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
-            && p.revision.kind != "withdrawal"
-        {
-            let links = p
-                .links
-                .get_or_try_init(|| {
-                    crate::acks::links::tokens_for_alert(
-                        db,
-                        &self.link_key,
-                        p.revision.alert_id,
-                        p.revision.published_at,
-                    )
-                })
-                .await?;
-            links.get(&d.organisation_id).cloned()
-        } else {
-            None
-        };
+        let token = self.link_token(db, &p, d).await?;
         let template = self.template(
             &p,
             language,
@@ -340,6 +349,61 @@ impl Mailer {
             bytes,
         }))
     }
+}
+
+/// Builds and signs, on every core, the templates a claimed batch needs that are not built yet.
+/// Each organisation's mail carries its own link, so a batch over many organisations needs many
+/// RSA signatures: done one after another they were most of a DKIM fan-out's time. Errors are
+/// left for `compose`, which builds any template still missing and reports them.
+pub async fn warm_templates(
+    mailer: &Arc<Mailer>,
+    db: &impl ConnectionTrait,
+    claimed: &[store::Claimed],
+) -> anyhow::Result<()> {
+    if mailer.dkim.is_none() {
+        return Ok(());
+    }
+    type Work = (Arc<Prepared>, Language, MailEncoding, store::Kind, Option<(i64, String)>);
+    let mut work: Vec<Work> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for d in claimed {
+        let Some(p) = mailer.prepared(db, d.revision_id).await? else {
+            continue;
+        };
+        let language = Language::parse(&d.language).unwrap_or(Language::Ja);
+        let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
+        let token = mailer.link_token(db, &p, d).await?;
+        let key = (language, encoding, d.kind, token.as_ref().map(|_| d.organisation_id));
+        let built = p.templates.lock().is_ok_and(|t| t.contains_key(&key));
+        if built || !seen.insert((d.revision_id, key)) {
+            continue;
+        }
+        work.push((p, language, encoding, d.kind, token.map(|t| (d.organisation_id, t))));
+    }
+    if work.len() < 2 {
+        return Ok(());
+    }
+    let mailer = Arc::clone(mailer);
+    tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(work.len());
+        let per_thread = work.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            for part in work.chunks(per_thread) {
+                let mailer = &mailer;
+                s.spawn(move || {
+                    for (p, language, encoding, kind, link) in part {
+                        let link = link.as_ref().map(|(org, t)| (*org, t.as_str()));
+                        let _ = mailer.template(p, *language, *encoding, *kind, link);
+                    }
+                });
+            }
+        });
+    })
+    .await
+    .context("building templates panicked")?;
+    Ok(())
 }
 
 /// A message ready to send.

@@ -83,6 +83,7 @@ pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Ou
     let mailer = Arc::clone(&ctx.mailer);
     let mut results: Vec<(i64, Result_)> = Vec::with_capacity(claimed.len());
     let mut jobs = Vec::with_capacity(claimed.len());
+    super::warm_templates(&mailer, &ctx.db, &claimed).await?;
     for d in claimed {
         match mailer.compose(&ctx.db, &d).await? {
             Some(c) => jobs.push((d, c)),
