@@ -82,8 +82,19 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     settings.app.data_dir = data_dir.clone();
     settings.database.url = None;
     settings.database.migrate_on_start = true;
+    // Port 0 (any free port, as the tests ask) is chosen here, so that links in mail, feeds and
+    // CAP can name the port the demo really listens on.
+    let port = match args.port {
+        0 => std::net::TcpListener::bind((args.host.as_str(), 0))?
+            .local_addr()?
+            .port(),
+        p => p,
+    };
     settings.server.host = args.host;
-    settings.server.port = args.port;
+    settings.server.port = port;
+    if settings.app.base_url.as_str() == "http://localhost:8080/" {
+        settings.app.base_url = url::Url::parse(&format!("http://localhost:{port}/"))?;
+    }
     // No network is needed: every source is read from its offline sample.
     settings.ingest.offline = true;
     settings.ingest.poll = true;
@@ -188,11 +199,37 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
     .await?;
     publish::submit(&ctx.db, draft.id, &operator).await?;
     let report = publish::approve(&ctx.db, &ctx.rules, draft.id, &approver, None).await?;
+    // A real (not drill) TLP:CLEAR alert too, so the public feed and CAP have something in them.
+    let clear = alerts::create_draft(
+        &ctx.db,
+        &ctx.policy,
+        DraftRequest {
+            advisory_ids: vec![],
+            title: Some("【デモ】VPN 装置の認証回避の脆弱性に関する注意喚起".into()),
+            body: Some(
+                "（デモ用の架空の注意喚起です。）\n\n\
+                 インターネットに公開された VPN 装置に、認証を回避して管理画面へ到達できる脆弱性が\
+                 報告されています。該当する製品を利用している場合は、修正版へ更新し、管理画面への\
+                 アクセスを庁内ネットワークに限定してください。\n"
+                    .into(),
+            ),
+            severity: Some(Severity::High),
+            tlp: Some(Tlp::Clear),
+            audience: AudienceSpec::parse_selectors(&["pref:13+"])?,
+            ack_within_hours: Some(72),
+            drill: false,
+        },
+        &Actor::of(&operator),
+    )
+    .await?;
+    publish::submit(&ctx.db, clear.id, &operator).await?;
+    let clear = publish::approve(&ctx.db, &ctx.rules, clear.id, &approver, None).await?;
     Ok(Some(format!(
-        "Demo drill {} published to {} organisations: {} messages, sent to {}",
+        "Demo drill {} and alert {} (TLP:CLEAR, in the public feed /feeds/public.rss) published to {} organisations: {} messages, sent to {}",
         report.public_id,
+        clear.public_id,
         report.organisations,
-        report.deliveries,
+        report.deliveries + clear.deliveries,
         ctx.mailer.describe()
     )))
 }

@@ -363,7 +363,13 @@ pub async fn warm_templates(
     if mailer.dkim.is_none() {
         return Ok(());
     }
-    type Work = (Arc<Prepared>, Language, MailEncoding, store::Kind, Option<(i64, String)>);
+    type Work = (
+        Arc<Prepared>,
+        Language,
+        MailEncoding,
+        store::Kind,
+        Option<(i64, String)>,
+    );
     let mut work: Vec<Work> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for d in claimed {
@@ -373,12 +379,23 @@ pub async fn warm_templates(
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
         let token = mailer.link_token(db, &p, d).await?;
-        let key = (language, encoding, d.kind, token.as_ref().map(|_| d.organisation_id));
+        let key = (
+            language,
+            encoding,
+            d.kind,
+            token.as_ref().map(|_| d.organisation_id),
+        );
         let built = p.templates.lock().is_ok_and(|t| t.contains_key(&key));
         if built || !seen.insert((d.revision_id, key)) {
             continue;
         }
-        work.push((p, language, encoding, d.kind, token.map(|t| (d.organisation_id, t))));
+        work.push((
+            p,
+            language,
+            encoding,
+            d.kind,
+            token.map(|t| (d.organisation_id, t)),
+        ));
     }
     if work.len() < 2 {
         return Ok(());

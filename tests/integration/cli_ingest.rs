@@ -251,14 +251,31 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(store::count(&ctx.db).await.unwrap() >= 35);
-    // The demo drill went through four eyes to 東京都 and its municipalities, as .eml files.
+    // The demo drill and a TLP:CLEAR alert went through four eyes to 東京都 and its
+    // municipalities, as .eml files; the alert (not the drill) is in the public feed.
     assert!(
-        printed.contains("Demo drill NRS-") && printed.contains("64 messages, sent to .eml files"),
+        printed.contains("Demo drill NRS-") && printed.contains("128 messages, sent to .eml files"),
         "{printed}"
+    );
+    let feed: serde_json::Value = reqwest::get(format!(
+        "{}feeds/public.json",
+        url.replace("localhost", "127.0.0.1")
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{feed}");
+    assert_eq!(items[0]["_noroshi"]["drill"], false);
+    assert!(
+        items[0]["url"].as_str().unwrap().starts_with(&url),
+        "links point at the port the demo listens on: {feed}"
     );
     let outbox = demo_dir.join("outbox");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) < 64 {
+    while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) < 128 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the drill was not written to {}",
