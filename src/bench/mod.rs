@@ -6,6 +6,7 @@ pub mod fanout;
 pub mod feeds;
 pub mod ingest;
 pub mod portal;
+pub mod search;
 
 use std::time::Duration;
 

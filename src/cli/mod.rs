@@ -118,6 +118,14 @@ pub enum BenchCommand {
         #[arg(long)]
         in_process_sink: bool,
     },
+    /// Index N generated cases with the embedded search engine and run queries with facet
+    /// counts; prints cases/s and p50 / p95 / p99 query latency.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
     /// Load 千代田区's token feed (its newest 500 alerts, RSS and JSON Feed) with `wrk`
     /// (apt-get install wrk): conditional GETs (304), full answers from the render cache, and
     /// full answers rendered every time; prints requests/s and latency.
@@ -255,6 +263,9 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             clients,
             seconds,
         }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
+        Command::Bench(BenchCommand::Search { cases, queries }) => {
+            crate::bench::search::run(cases, queries)
+        }
         Command::Bench(BenchCommand::Feeds {
             alerts,
             clients,
