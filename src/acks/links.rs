@@ -180,7 +180,7 @@ async fn links_of(
 #[derive(Debug)]
 pub enum Lookup {
     Valid(ack_links::Model),
-    Expired(ack_links::Model),
+    Expired,
     Unknown,
 }
 
@@ -206,7 +206,7 @@ pub async fn lookup(
         return Ok(Lookup::Unknown);
     };
     Ok(if link.expires_at <= now {
-        Lookup::Expired(link)
+        Lookup::Expired
     } else {
         Lookup::Valid(link)
     })

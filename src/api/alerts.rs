@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::principal::Principal;
-use super::{DEFAULT_LIMIT, JsonBody, MAX_LIMIT, query};
+use super::{JsonBody, query};
 use crate::acks::{self, AckError, AckState, Channel};
 use crate::auth::tokens::Scope;
 use crate::classify::model::Category;
@@ -105,7 +105,7 @@ fn encode_cursor(c: Cursor) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::bad_request("bad_cursor", "cursor: not a cursor this API gave out");
+    let bad = super::bad_cursor;
     let raw = URL_SAFE_NO_PAD.decode(s.as_bytes()).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = text.split_once(':').ok_or_else(bad)?;
@@ -114,15 +114,8 @@ fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, ApiError> {
-    Severity::ALL
-        .into_iter()
-        .find(|x| x.as_str() == s || x.label_ja() == s)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                format!("min_severity: `{s}` is not critical, high, medium or info"),
-            )
-        })
+    Severity::parse(s)
+        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("min_severity: {e}")))
 }
 
 /// The alerts the caller may see, newest revision first.
@@ -146,13 +139,7 @@ pub async fn list_alerts(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Read)?;
     let p: AlertListParams = query(&req)?;
-    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("limit: must be from 1 to {MAX_LIMIT}"),
-        ));
-    }
+    let limit = super::page_limit(p.limit)?;
     let org = who.org().id.0;
     let scope = match (p.scope.as_deref(), who.is_central()) {
         (None | Some(""), true) => FeedScope::All,

@@ -8,23 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::principal::Principal;
-use super::{DEFAULT_LIMIT, MAX_LIMIT, query};
+use super::{bad_cursor, page_limit, query};
 use crate::db::entities::{advisories, advisory_cves};
 use crate::error::{ApiError, ErrorBody};
 use crate::registry::{OrgCode, OrgKind, Organisation, Prefecture};
 use crate::startup::AppContext;
-
-fn check_limit(limit: Option<u64>) -> Result<u64, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if (1..=MAX_LIMIT).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("limit: must be from 1 to {MAX_LIMIT}"),
-        ))
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct AdvisoryOut {
@@ -104,12 +92,10 @@ pub async fn list_advisories(
 ) -> Result<HttpResponse, ApiError> {
     who.require_central()?;
     let p: AdvisoryListParams = query(&req)?;
-    let limit = check_limit(p.limit)?;
+    let limit = page_limit(p.limit)?;
     let mut q = advisories::Entity::find().order_by_desc(advisories::Column::Id);
     if let Some(c) = p.cursor.as_deref() {
-        let before: i64 = c.parse().map_err(|_| {
-            ApiError::bad_request("bad_cursor", "cursor: not a cursor this API gave out")
-        })?;
+        let before: i64 = c.parse().map_err(|_| bad_cursor())?;
         q = q.filter(advisories::Column::Id.lt(before));
     }
     if let Some(s) = p.source.as_deref().filter(|s| !s.is_empty()) {
@@ -248,7 +234,7 @@ pub async fn list_organisations(
 ) -> Result<HttpResponse, ApiError> {
     who.require_central()?;
     let p: OrganisationListParams = query(&req)?;
-    let limit = check_limit(p.limit)?;
+    let limit = page_limit(p.limit)?;
     let bad = |field: &str, e: String| {
         ApiError::bad_request("invalid_parameter", format!("{field}: {e}"))
     };
@@ -273,9 +259,7 @@ pub async fn list_organisations(
         .as_deref()
         .map(OrgCode::parse)
         .transpose()
-        .map_err(|_| {
-            ApiError::bad_request("bad_cursor", "cursor: not a cursor this API gave out")
-        })?;
+        .map_err(|_| bad_cursor())?;
     let all = crate::registry::store::list(&ctx.db, filter).await?;
     let mut page: Vec<&Organisation> = all
         .iter()

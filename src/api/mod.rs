@@ -27,6 +27,24 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_LIMIT: u64 = 200;
 pub const DEFAULT_LIMIT: u64 = 50;
 
+/// A list's page size: `limit` or the default, refused outside 1..=[`MAX_LIMIT`].
+pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("limit: must be from 1 to {MAX_LIMIT}"),
+        ))
+    }
+}
+
+/// What every list answers to a cursor it did not give out.
+pub fn bad_cursor() -> ApiError {
+    ApiError::bad_request("bad_cursor", "cursor: not a cursor this API gave out")
+}
+
 /// The query string as `T`, or a 400 naming what was wrong.
 pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
     let raw = req.query_string();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::portal::{bench_settings, field, percentile, seed, wrk, wrk_version};
+use super::portal::{bench_settings, check_load, field, percentile, seed, wrk, wrk_version};
 use crate::audit::Actor;
 use crate::auth::tokens::{self, NewToken, Scope};
 use crate::config::Settings;
@@ -20,18 +20,7 @@ pub async fn run(
     seconds: u64,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1..=200_000).contains(&alerts),
-        "--alerts must be from 1 to 200,000"
-    );
-    anyhow::ensure!(
-        (1..=1_000).contains(&clients),
-        "--clients must be from 1 to 1,000"
-    );
-    anyhow::ensure!(
-        (1..=600).contains(&seconds),
-        "--seconds must be from 1 to 600"
-    );
+    check_load(alerts, clients, seconds)?;
     let wrk_version = wrk_version()?;
     let dir = tempfile::tempdir()?;
     let started = Instant::now();

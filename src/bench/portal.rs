@@ -30,18 +30,7 @@ pub async fn run(
     seconds: u64,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        (1..=200_000).contains(&alerts),
-        "--alerts must be from 1 to 200,000"
-    );
-    anyhow::ensure!(
-        (1..=1_000).contains(&clients),
-        "--clients must be from 1 to 1,000"
-    );
-    anyhow::ensure!(
-        (1..=600).contains(&seconds),
-        "--seconds must be from 1 to 600"
-    );
+    check_load(alerts, clients, seconds)?;
     let wrk_version = wrk_version()?;
     let dir = tempfile::tempdir()?;
     let ctx = AppContext::connect(bench_settings(settings, dir.path())).await?;
@@ -92,6 +81,23 @@ pub async fn run(
     }
     ctx.shutdown.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    Ok(())
+}
+
+/// The limits of the load benchmarks' arguments.
+pub(super) fn check_load(alerts: usize, clients: usize, seconds: u64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=200_000).contains(&alerts),
+        "--alerts must be from 1 to 200,000"
+    );
+    anyhow::ensure!(
+        (1..=1_000).contains(&clients),
+        "--clients must be from 1 to 1,000"
+    );
+    anyhow::ensure!(
+        (1..=600).contains(&seconds),
+        "--seconds must be from 1 to 600"
+    );
     Ok(())
 }
 

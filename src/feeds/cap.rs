@@ -14,21 +14,14 @@ pub const NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.2";
 /// CAP's `sender`: who issues Noroshi's messages.
 pub const SENDER: &str = "ceptoar@noroshi.lg.jp";
 
+/// Text for an XML element: escaped as for HTML, without the control characters XML 1.0
+/// cannot carry at all.
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters at all.
-            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed: String = s
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
+        .collect();
+    crate::ingest::html::escape(&allowed)
 }
 
 /// CAP's dateTime: seconds, an explicit offset (JST), never `Z`.
@@ -118,7 +111,11 @@ pub fn render(
             &mut x,
             "  ",
             "restriction",
-            &format!("TLP:{} {}", tlp.as_str(), tlp_rule(tlp)),
+            &format!(
+                "TLP:{} {}",
+                tlp.as_str(),
+                crate::delivery::render::tlp_rule(tlp, crate::contacts::Language::Ja)
+            ),
         );
     }
     let earlier: Vec<String> = revisions
@@ -210,17 +207,6 @@ pub fn render(
     Ok(x)
 }
 
-/// What a TLP marking allows, as CAP's `restriction` says it.
-fn tlp_rule(tlp: Tlp) -> &'static str {
-    match tlp {
-        Tlp::Clear => "",
-        Tlp::Green => "コミュニティ内で共有可（公開不可）",
-        Tlp::Amber => "受信団体と、知る必要のある委託先等に限り共有可",
-        Tlp::AmberStrict => "受信団体内に限り共有可",
-        Tlp::Red => "受信者本人に限る（転送・共有不可）",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +219,7 @@ mod tests {
         assert_eq!(cap_time(&t), "2026-11-30T12:04:05+09:00");
         assert_eq!(
             escape("<a href='x'>&\u{0}"),
-            "&lt;a href=&apos;x&apos;&gt;&amp;"
+            "&lt;a href=&#39;x&#39;&gt;&amp;"
         );
     }
 }

@@ -79,19 +79,9 @@ impl FeedParams {
         };
         let min_severity = match self.min_severity.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(s) => Some(
-                Severity::ALL
-                    .into_iter()
-                    .find(|x| x.as_str() == s || x.label_ja() == s)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "bad_min_severity",
-                            format!(
-                                "`{s}` is not a severity: expected critical, high, medium or info"
-                            ),
-                        )
-                    })?,
-            ),
+            Some(s) => Some(Severity::parse(s).map_err(|e| {
+                ApiError::bad_request("bad_min_severity", format!("min_severity: {e}"))
+            })?),
         };
         Ok(FeedFilter {
             category,
@@ -161,31 +151,36 @@ fn cache_control(public: bool) -> &'static str {
     }
 }
 
-/// A `200` with the body, or a `304` with no body, both with the validators.
-fn answer(
-    req: &HttpRequest,
-    etag: &str,
-    last_modified: Option<&DateTime<Utc>>,
+/// What a representation's answer carries, 200 or 304: its validators and cache rule.
+struct Validators<'a> {
+    etag: &'a str,
+    last_modified: Option<&'a DateTime<Utc>>,
     public: bool,
-    content_type: &str,
-    body: impl FnOnce() -> Result<Bytes, ApiError>,
-) -> Result<HttpResponse, ApiError> {
-    let unchanged = not_modified(req, etag, last_modified);
-    let mut res = if unchanged {
-        HttpResponse::build(StatusCode::NOT_MODIFIED)
-    } else {
-        HttpResponse::Ok()
-    };
-    res.insert_header((header::ETAG, etag.to_owned()))
-        .insert_header((header::CACHE_CONTROL, cache_control(public)))
-        .insert_header(("Referrer-Policy", "no-referrer"));
-    if let Some(lm) = last_modified {
-        res.insert_header((header::LAST_MODIFIED, http_date(lm)));
+}
+
+impl Validators<'_> {
+    fn respond(&self, status: StatusCode) -> actix_web::HttpResponseBuilder {
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::ETAG, self.etag.to_owned()))
+            .insert_header((header::CACHE_CONTROL, cache_control(self.public)))
+            .insert_header(("Referrer-Policy", "no-referrer"));
+        if let Some(lm) = self.last_modified {
+            res.insert_header((header::LAST_MODIFIED, http_date(lm)));
+        }
+        res
     }
-    if unchanged {
-        return Ok(res.finish());
+
+    /// A `304` with no body when the client already holds this version.
+    fn unchanged(&self, req: &HttpRequest) -> Option<HttpResponse> {
+        not_modified(req, self.etag, self.last_modified)
+            .then(|| self.respond(StatusCode::NOT_MODIFIED).finish())
     }
-    Ok(res.content_type(content_type).body(body()?))
+
+    fn full(&self, content_type: &str, body: Bytes) -> HttpResponse {
+        self.respond(StatusCode::OK)
+            .content_type(content_type)
+            .body(body)
+    }
 }
 
 async fn serve_feed(
@@ -208,11 +203,13 @@ async fn serve_feed(
         }
     };
     let tag = etag(ctx, format.as_str(), &scope.key(), &filter.key(), &print);
-    let public = scope == FeedScope::Public;
-    if not_modified(req, &tag, print.last_modified.as_ref()) {
-        return answer(req, &tag, print.last_modified.as_ref(), public, "", || {
-            Ok(Bytes::new())
-        });
+    let validators = Validators {
+        etag: &tag,
+        last_modified: print.last_modified.as_ref(),
+        public: scope == FeedScope::Public,
+    };
+    if let Some(unchanged) = validators.unchanged(req) {
+        return Ok(unchanged);
     }
     let body = match ctx.feed_cache.get(&tag) {
         Some(b) => b,
@@ -231,14 +228,7 @@ async fn serve_feed(
             bytes
         }
     };
-    answer(
-        req,
-        &tag,
-        print.last_modified.as_ref(),
-        public,
-        format.content_type(),
-        || Ok(body),
-    )
+    Ok(validators.full(format.content_type(), body))
 }
 
 fn base(ctx: &AppContext) -> String {
@@ -403,18 +393,16 @@ async fn cap_alert(
         return Err(not_found());
     }
     let tag = format!("\"cap-{}-{}\"", alert.id, current.id);
-    let last = current.published_at;
-    answer(
-        &req,
-        &tag,
-        Some(&last),
-        open,
-        "application/cap+xml; charset=utf-8",
-        || {
-            let base = base(&ctx);
-            Ok(Bytes::from(super::cap::render(&base, &alert, &revisions)?))
-        },
-    )
+    let validators = Validators {
+        etag: &tag,
+        last_modified: Some(&current.published_at),
+        public: open,
+    };
+    if let Some(unchanged) = validators.unchanged(&req) {
+        return Ok(unchanged);
+    }
+    let xml = super::cap::render(&base(&ctx), &alert, &revisions)?;
+    Ok(validators.full("application/cap+xml; charset=utf-8", Bytes::from(xml)))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -41,7 +41,7 @@ const EXPIRED: &str = "この報告用リンクは有効期限が切れていま
 async fn valid_link(ctx: &AppContext, token: &str) -> Result<ack_links::Model, PortalError> {
     match links::lookup(&ctx.db, token, Utc::now()).await? {
         Lookup::Valid(link) => Ok(link),
-        Lookup::Expired(_) => Err(PortalError::Gone(EXPIRED.into())),
+        Lookup::Expired => Err(PortalError::Gone(EXPIRED.into())),
         Lookup::Unknown => Err(PortalError::NotFound),
     }
 }

@@ -331,7 +331,7 @@ impl CaseIndex {
                     .and_then(|v| v.as_str())
                     .unwrap_or_default();
                 let excerpt: String = summary.chars().take(120).collect();
-                html_escape(&excerpt)
+                crate::ingest::html::escape(&excerpt)
             } else {
                 snippet.to_html()
             };
@@ -356,13 +356,6 @@ impl CaseIndex {
             facets: facet_counts,
         })
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

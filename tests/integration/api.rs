@@ -73,12 +73,7 @@ async fn session(app: &TestApp, email: &str) -> (String, String) {
     let page = b.log_in(email, PASSWORD).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let csrf = b.get("/settings/password").await.hidden("csrf");
-    let cookie = b
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = b.cookie_header();
     (cookie, csrf)
 }
 

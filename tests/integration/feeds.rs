@@ -614,12 +614,7 @@ async fn a_non_addressed_organisation_gets_nothing_of_an_amber_alert_on_any_chan
         .log_in("admin@city.yokohama.lg.jp", "correct horse battery staple")
         .await;
     let csrf = browser.get("/settings/password").await.hidden("csrf");
-    let cookie = browser
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = browser.cookie_header();
 
     let mut tried = 0;
     // Portal pages and forms, with the session.
