@@ -55,6 +55,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Feeds out (RSS, Atom, JSON Feed, CAP).
     pub feeds: FeedSettings,
+    /// The case library's search engine.
+    pub search: crate::search::SearchSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -388,6 +390,17 @@ fn serialize_database_url<S: Serializer>(
     }
 }
 
+/// A key that is never printed: `********` when set.
+pub fn serialize_hidden<S: Serializer>(
+    key: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match key {
+        None => s.serialize_none(),
+        Some(_) => s.serialize_str("********"),
+    }
+}
+
 /// A database URL fit to print: the password, if any, replaced by `********`.
 pub fn redact_url(raw: &str) -> String {
     match Url::parse(raw) {
@@ -455,6 +468,9 @@ impl Settings {
                 ));
             }
         }
+        self.search
+            .check()
+            .map_err(|reason| invalid("search.engine", reason))?;
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }

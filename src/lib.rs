@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod cases;
 pub mod classify;
 pub mod cli;
 pub mod config;

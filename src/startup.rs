@@ -44,6 +44,8 @@ pub struct AppContext {
     pub shutdown: CancellationToken,
     /// Rendered feeds by ETag.
     pub feed_cache: Arc<crate::feeds::RenderCache>,
+    /// The case library's search index (embedded or Meilisearch).
+    pub search: crate::search::SearchIndex,
 }
 
 impl AppContext {
@@ -76,7 +78,10 @@ impl AppContext {
         let feed_cache = Arc::new(crate::feeds::RenderCache::new(
             settings.feeds.render_cache_entries,
         ));
+        let search =
+            crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
         Ok(Self {
+            search,
             mailer,
             settings: Arc::new(settings),
             db,
@@ -293,6 +298,19 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
         move || {
             let c = c.clone();
             async move { crate::acks::follow_up::try_execute_task(&c).await }
+        },
+    )));
+    let c = ctx.clone();
+    handles.push(tokio::spawn(run_until_stopped(
+        "search outbox",
+        ctx.shutdown.clone(),
+        Pace {
+            idle: std::time::Duration::from_secs(2),
+            ..Pace::default()
+        },
+        move || {
+            let c = c.clone();
+            async move { crate::cases::outbox::try_execute_task(&c).await }
         },
     )));
     for lane in [

@@ -47,6 +47,25 @@ impl DateStyle {
     }
 }
 
+/// Today's date in Japan.
+pub fn today_jst() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&Tokyo).date_naive()
+}
+
+/// A date (no time) in 西暦 or 和暦.
+pub fn format_date(d: chrono::NaiveDate, style: DateStyle) -> String {
+    match style {
+        DateStyle::Western => d.format("%Y年%-m月%-d日").to_string(),
+        DateStyle::Wareki => {
+            let t = d
+                .and_hms_opt(12, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_default();
+            format_wareki(&t)
+        }
+    }
+}
+
 /// JST as a fixed offset (+09:00), for timestamps written in machine formats (RFC 3339, RFC 2822).
 pub fn jst_offset() -> chrono::FixedOffset {
     JST

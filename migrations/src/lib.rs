@@ -14,6 +14,7 @@ mod m20261122_000008_api_tokens;
 mod m20261122_000009_follow_ups;
 mod m20261122_000010_alert_notes;
 mod m20261130_000011_ack_links;
+mod m20261130_000012_cases;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_follow_ups::Migration),
             Box::new(m20261122_000010_alert_notes::Migration),
             Box::new(m20261130_000011_ack_links::Migration),
+            Box::new(m20261130_000012_cases::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The `noroshi` command line: argument definitions and dispatch. Each command group lives in
 //! its own file and calls capability functions; nothing here touches the database directly.
 
+mod cases;
 mod classify;
 mod demo;
 mod ingest;
@@ -88,6 +89,12 @@ pub enum Command {
     /// Benchmarks that print their figures (build with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The incident-case library (事故事例・取組事例).
+    #[command(subcommand)]
+    Cases(cases::CasesCommand),
+    /// Rebuild the case library's search index from the database (after deleting the index
+    /// folder, changing engine, or upgrading), with a progress bar.
+    Reindex,
     /// Print the API's OpenAPI 3 document (the one served at /api/v1/openapi.json).
     Openapi,
 }
@@ -274,6 +281,8 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Bench(BenchCommand::Classify { advisories }) => {
             crate::bench::classify::run(advisories, &settings)
         }
+        Command::Cases(cmd) => cases::run(cmd, settings).await,
+        Command::Reindex => cases::reindex(settings).await,
         Command::Openapi => {
             print!("{}", crate::api::openapi_document()?);
             Ok(())

@@ -1,18 +1,26 @@
 //! The embedded search engine (tantivy) for the case library, with the Japanese tokenizer of
 //! [`super::tokenize`]: full text over title, summary, body and lessons; facets (kind,
-//! category, cause, organisation kind, prefecture, year); TLP applied to results and facet counts
-//! alike; highlighted snippets. The case store (issue 8) feeds it through its outbox; here it is
-//! the engine alone.
+//! category, cause, organisation kind, prefecture, year); the reader's access keys applied to
+//! results, facet counts and similar cases alike; highlighted snippets; relevance or date order.
+//!
+//! The writer is opened for each batch of changes and closed after its commit, so several hub
+//! processes can share one index folder: whoever writes holds tantivy's lock for that batch only,
+//! and readers reload when a commit lands.
 
 use std::path::Path;
 
 use anyhow::Context;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, TermQuery};
-use tantivy::schema::{
-    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions, Value,
+use tantivy::query::{
+    AllQuery, BooleanQuery, MoreLikeThisQuery, Occur, Query, QueryParser, TermQuery,
 };
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, OwnedValue, STORED, STRING,
+    Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::{DocAddress, Order};
+
+use super::{CaseDoc, FACET_ROOTS, Hit, Results, SearchQuery, SimilarQuery, Sort};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
@@ -62,64 +70,23 @@ impl TokenStream for JaTokenStream {
     }
 }
 
-/// A case as the index holds it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CaseDoc {
-    pub id: u64,
-    /// `incident` (事故事例) or `practice` (取組事例).
-    pub kind: String,
-    pub title: String,
-    pub summary: String,
-    pub body: String,
-    pub lessons: String,
-    pub categories: Vec<String>,
-    pub causes: Vec<String>,
-    pub org_kind: String,
-    pub prefecture: Option<u8>,
-    pub year: Option<i32>,
-    /// `CLEAR`, `GREEN`, `AMBER`, `AMBER+STRICT`, `RED`.
-    pub tlp: String,
-}
-
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
-    kind: Field,
     title: Field,
     summary: Field,
     body: Field,
     lessons: Field,
     facets: Field,
-    tlp: Field,
-}
-
-/// Filters of a search: each set narrows to cases having that facet.
-#[derive(Clone, Debug, Default)]
-pub struct Filters {
-    /// Facet paths: `/category/malware`, `/kind/incident`, `/year/2024` …
-    pub facets: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
-    pub id: u64,
-    pub score: f32,
-    /// The best passage of the body (or summary), HTML with `<b>` around matches, escaped.
-    pub snippet: String,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Results {
-    pub total: usize,
-    pub hits: Vec<Hit>,
-    /// Counts per facet value (`/category/malware` → 3), over what the searcher may see.
-    pub facets: Vec<(String, u64)>,
+    access: Field,
+    date: Field,
 }
 
 pub struct CaseIndex {
     index: Index,
     reader: IndexReader,
-    writer: std::sync::Mutex<IndexWriter>,
+    /// One writer at a time in this process; across processes tantivy's lock file decides.
+    writing: std::sync::Mutex<()>,
     fields: Fields,
 }
 
@@ -134,13 +101,13 @@ fn schema() -> (Schema, Fields) {
         .set_stored();
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | STORED | FAST),
-        kind: b.add_text_field("kind", STRING | STORED),
         title: b.add_text_field("title", text.clone()),
         summary: b.add_text_field("summary", text.clone()),
         body: b.add_text_field("body", text.clone()),
         lessons: b.add_text_field("lessons", text),
         facets: b.add_facet_field("facets", FacetOptions::default()),
-        tlp: b.add_text_field("tlp", STRING | STORED),
+        access: b.add_text_field("access", STRING),
+        date: b.add_i64_field("date", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -153,8 +120,9 @@ impl CaseIndex {
         let (schema, fields) = schema();
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .with_context(|| format!("cannot open the index folder {}", dir.display()))?;
-        let index = Index::open_or_create(directory, schema)
-            .context("cannot open the search index (delete its folder and reindex)")?;
+        let index = Index::open_or_create(directory, schema).context(
+            "cannot open the search index (delete its folder and run `noroshi reindex`)",
+        )?;
         Self::with_index(index, fields)
     }
 
@@ -168,92 +136,124 @@ impl CaseIndex {
         index
             .tokenizers()
             .register(TOKENIZER, TextAnalyzer::builder(JaTokenizer).build());
-        let writer = index
-            .writer(50_000_000)
-            .context("cannot open the index writer")?;
         let reader = index
             .reader_builder()
-            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .reload_policy(tantivy::ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .context("cannot open the index reader")?;
         Ok(Self {
             index,
             reader,
-            writer: std::sync::Mutex::new(writer),
+            writing: std::sync::Mutex::new(()),
             fields,
         })
     }
 
-    /// Adds or replaces cases, then commits (one commit for the whole list).
-    pub fn upsert(&self, docs: &[CaseDoc]) -> anyhow::Result<()> {
-        let f = self.fields;
-        let mut w = self
-            .writer
+    /// Runs `change` with a writer, commits, and closes the writer again.
+    fn write(
+        &self,
+        change: impl FnOnce(&mut IndexWriter, Fields) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let _one = self
+            .writing
             .lock()
             .map_err(|_| anyhow::anyhow!("the index writer is poisoned"))?;
-        for d in docs {
-            w.delete_term(Term::from_field_u64(f.id, d.id));
-            let mut doc = TantivyDocument::default();
-            doc.add_u64(f.id, d.id);
-            doc.add_text(f.kind, &d.kind);
-            doc.add_text(f.title, &d.title);
-            doc.add_text(f.summary, &d.summary);
-            doc.add_text(f.body, &d.body);
-            doc.add_text(f.lessons, &d.lessons);
-            doc.add_text(f.tlp, &d.tlp);
-            doc.add_facet(f.facets, Facet::from_path(["kind", d.kind.as_str()]));
-            for c in &d.categories {
-                doc.add_facet(f.facets, Facet::from_path(["category", c.as_str()]));
-            }
-            for c in &d.causes {
-                doc.add_facet(f.facets, Facet::from_path(["cause", c.as_str()]));
-            }
-            doc.add_facet(
-                f.facets,
-                Facet::from_path(["org_kind", d.org_kind.as_str()]),
-            );
-            if let Some(p) = d.prefecture {
-                doc.add_facet(f.facets, Facet::from_path(["prefecture", &p.to_string()]));
-            }
-            if let Some(y) = d.year {
-                doc.add_facet(f.facets, Facet::from_path(["year", &y.to_string()]));
-            }
-            w.add_document(doc).context("cannot index the case")?;
-        }
+        let mut w: IndexWriter = match self.index.writer(50_000_000) {
+            Ok(w) => w,
+            Err(tantivy::TantivyError::LockFailure(..)) => anyhow::bail!(
+                "the search index is being written by another process; try again when it is done"
+            ),
+            Err(e) => return Err(anyhow::Error::new(e).context("cannot open the index writer")),
+        };
+        change(&mut w, self.fields)?;
         w.commit().context("cannot commit the index")?;
-        drop(w);
+        w.wait_merging_threads()
+            .context("cannot finish merging the index")?;
         self.reader.reload().context("cannot reload the index")?;
         Ok(())
+    }
+
+    fn document(f: Fields, d: &CaseDoc) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.id, d.id);
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.summary, &d.summary);
+        doc.add_text(f.body, &d.body);
+        doc.add_text(f.lessons, &d.lessons);
+        for k in &d.access {
+            doc.add_text(f.access, k);
+        }
+        doc.add_i64(f.date, d.date);
+        for path in d.facet_paths() {
+            if let Ok(facet) = Facet::from_text(&path) {
+                doc.add_facet(f.facets, facet);
+            }
+        }
+        doc
+    }
+
+    /// Adds or replaces cases, then commits (one commit for the whole list).
+    pub fn upsert(&self, docs: &[CaseDoc]) -> anyhow::Result<()> {
+        self.write(|w, f| {
+            for d in docs {
+                w.delete_term(Term::from_field_u64(f.id, d.id));
+                w.add_document(Self::document(f, d))
+                    .context("cannot index the case")?;
+            }
+            Ok(())
+        })
     }
 
     /// Removes cases, then commits.
     pub fn remove(&self, ids: &[u64]) -> anyhow::Result<()> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the index writer is poisoned"))?;
-        for id in ids {
-            w.delete_term(Term::from_field_u64(self.fields.id, *id));
-        }
-        w.commit().context("cannot commit the index")?;
-        drop(w);
-        self.reader.reload().context("cannot reload the index")?;
-        Ok(())
+        self.write(|w, f| {
+            for id in ids {
+                w.delete_term(Term::from_field_u64(f.id, *id));
+            }
+            Ok(())
+        })
     }
 
-    /// Full text `text` (empty: everything) among cases marked one of `tlps`, narrowed by
-    /// `filters`; `limit` hits from `offset` by relevance, facet counts over all matches.
-    pub fn search(
+    /// Empties the index and writes `docs` in one commit (a rebuild).
+    pub fn replace_all(
         &self,
-        text: &str,
-        tlps: &[&str],
-        filters: &Filters,
-        limit: usize,
-        offset: usize,
-    ) -> anyhow::Result<Results> {
+        docs: &mut dyn Iterator<Item = anyhow::Result<Vec<CaseDoc>>>,
+        progress: &mut dyn FnMut(usize),
+    ) -> anyhow::Result<()> {
+        self.write(|w, f| {
+            w.delete_all_documents().context("cannot empty the index")?;
+            for batch in docs {
+                let batch = batch?;
+                for d in &batch {
+                    w.add_document(Self::document(f, d))
+                        .context("cannot index the case")?;
+                }
+                progress(batch.len());
+            }
+            Ok(())
+        })
+    }
+
+    fn access_query(&self, keys: &[String]) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            keys.iter()
+                .map(|k| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.access, k),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Full text (empty: everything) among the cases `q.access` opens, narrowed by facet
+    /// filters; a page of hits in the asked order, facet counts over all matches.
+    pub fn search(&self, q: &SearchQuery) -> anyhow::Result<Results> {
         let f = self.fields;
         let searcher = self.reader.searcher();
-        let text_query: Box<dyn Query> = if text.trim().is_empty() {
+        let text_query: Box<dyn Query> = if q.text.trim().is_empty() {
             Box::new(AllQuery)
         } else {
             let mut parser =
@@ -261,25 +261,14 @@ impl CaseIndex {
             parser.set_field_boost(f.title, 3.0);
             parser.set_field_boost(f.summary, 2.0);
             parser.set_conjunction_by_default();
-            let (q, _) = parser.parse_query_lenient(text);
-            q
+            let (parsed, _) = parser.parse_query_lenient(&q.text);
+            parsed
         };
-        let tlp_query: Box<dyn Query> = Box::new(BooleanQuery::new(
-            tlps.iter()
-                .map(|t| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.tlp, t),
-                        IndexRecordOption::Basic,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect(),
-        ));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (Occur::Must, text_query.box_clone()),
-            (Occur::Must, tlp_query),
+            (Occur::Must, self.access_query(&q.access)),
         ];
-        for facet in &filters.facets {
+        for facet in &q.facets {
             let facet = Facet::from_text(facet)
                 .map_err(|e| anyhow::anyhow!("`{facet}` is not a facet path: {e}"))?;
             clauses.push((
@@ -292,60 +281,46 @@ impl CaseIndex {
         }
         let query = BooleanQuery::new(clauses);
         let mut facets = FacetCollector::for_field("facets");
-        for root in [
-            "/kind",
-            "/category",
-            "/cause",
-            "/org_kind",
-            "/prefecture",
-            "/year",
-        ] {
-            facets.add_facet(root);
+        for root in FACET_ROOTS {
+            facets.add_facet(*root);
         }
-        let (total, top, counts) = searcher
-            .search(
-                &query,
-                &(
-                    Count,
-                    TopDocs::with_limit(limit.max(1))
-                        .and_offset(offset)
-                        .order_by_score(),
-                    facets,
-                ),
-            )
-            .context("the search failed")?;
+        let page = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset);
+        let (total, top, counts): (usize, Vec<(f32, DocAddress)>, _) = match q.sort {
+            Sort::Relevance => searcher
+                .search(&query, &(Count, page.order_by_score(), facets))
+                .context("the search failed")?,
+            Sort::Newest => {
+                let (total, top, counts) = searcher
+                    .search(
+                        &query,
+                        &(
+                            Count,
+                            page.order_by_fast_field::<i64>("date", Order::Desc),
+                            facets,
+                        ),
+                    )
+                    .context("the search failed")?;
+                let top = top
+                    .into_iter()
+                    .map(|(d, a)| (d.unwrap_or_default() as f32, a))
+                    .collect();
+                (total, top, counts)
+            }
+        };
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
             .context("cannot make snippets")?;
         snippets.set_max_num_chars(120);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).context("cannot read a hit")?;
-            let id = doc
-                .get_first(f.id)
-                .and_then(|v| v.as_u64())
-                .context("a hit has no id")?;
-            let snippet = snippets.snippet_from_doc(&doc);
-            let snippet = if snippet.is_empty() {
-                let summary = doc
-                    .get_first(f.summary)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                let excerpt: String = summary.chars().take(120).collect();
-                crate::ingest::html::escape(&excerpt)
-            } else {
-                snippet.to_html()
-            };
-            hits.push(Hit { id, score, snippet });
+            hits.push(Hit {
+                id: Self::id_of(f, &doc)?,
+                score,
+                snippet: Self::snippet(f, &doc, &snippets),
+            });
         }
         let mut facet_counts = Vec::new();
-        for root in [
-            "/kind",
-            "/category",
-            "/cause",
-            "/org_kind",
-            "/prefecture",
-            "/year",
-        ] {
+        for root in FACET_ROOTS {
             for (facet, count) in counts.get(root) {
                 facet_counts.push((facet.to_string(), count));
             }
@@ -356,13 +331,109 @@ impl CaseIndex {
             facets: facet_counts,
         })
     }
+
+    fn id_of(f: Fields, doc: &TantivyDocument) -> anyhow::Result<u64> {
+        doc.get_first(f.id)
+            .and_then(|v| v.as_u64())
+            .context("a hit has no id")
+    }
+
+    fn snippet(f: Fields, doc: &TantivyDocument, snippets: &SnippetGenerator) -> String {
+        let snippet = snippets.snippet_from_doc(doc);
+        if snippet.is_empty() {
+            let summary = doc
+                .get_first(f.summary)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let excerpt: String = summary.chars().take(120).collect();
+            crate::ingest::html::escape(&excerpt)
+        } else {
+            snippet.to_html()
+        }
+    }
+
+    /// Cases like `q.text` (the words that weigh most in it), among those `q.access` opens,
+    /// without `q.exclude`; the best `q.limit`.
+    pub fn similar(&self, q: &SimilarQuery) -> anyhow::Result<Vec<Hit>> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        if q.text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let like: Box<dyn Query> = Box::new(
+            MoreLikeThisQuery::builder()
+                .with_min_doc_frequency(1)
+                .with_min_term_frequency(1)
+                .with_min_word_length(1)
+                .with_max_query_terms(40)
+                .with_document_fields(vec![(f.title, vec![OwnedValue::Str(q.text.clone())])]),
+        );
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, like),
+            (Occur::Must, self.access_query(&q.access)),
+        ];
+        for id in &q.exclude {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(f.id, *id),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        for c in &q.categories {
+            if let Ok(facet) = Facet::from_text(&format!("/category/{c}")) {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_facet(f.facets, &facet),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let top = searcher
+            .search(
+                &query,
+                &TopDocs::with_limit(q.limit.max(1)).order_by_score(),
+            )
+            .context("the search for similar cases failed")?;
+        let best = top.first().map_or(0.0, |t| t.0);
+        let text_query: Box<dyn Query> = Box::new(AllQuery);
+        let snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
+            .context("cannot make snippets")?;
+        let mut hits = Vec::new();
+        for (score, address) in top {
+            // Far weaker than the best match: shares a common word, not a subject.
+            if score < best * 0.25 {
+                break;
+            }
+            let doc: TantivyDocument = searcher.doc(address).context("cannot read a hit")?;
+            hits.push(Hit {
+                id: Self::id_of(f, &doc)?,
+                score,
+                snippet: Self::snippet(f, &doc, &snippets),
+            });
+        }
+        Ok(hits)
+    }
+
+    /// How many cases the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn case(id: u64, title: &str, body: &str, category: &str, tlp: &str) -> CaseDoc {
+    fn case(id: u64, title: &str, body: &str, category: &str, open: bool) -> CaseDoc {
         CaseDoc {
             id,
             kind: "incident".into(),
@@ -372,10 +443,26 @@ mod tests {
             lessons: String::new(),
             categories: vec![category.into()],
             causes: vec!["external_contractor".into()],
-            org_kind: "municipality".into(),
+            org_kind: "city".into(),
             prefecture: Some(13),
             year: Some(2024),
-            tlp: tlp.into(),
+            date: 19_800 + id as i64,
+            access: if open {
+                vec!["central".into(), "all".into()]
+            } else {
+                vec!["central".into(), "org:7".into()]
+            },
+        }
+    }
+
+    fn ask(text: &str, access: &[&str], facets: &[&str]) -> SearchQuery {
+        SearchQuery {
+            text: text.into(),
+            access: access.iter().map(|s| s.to_string()).collect(),
+            facets: facets.iter().map(|s| s.to_string()).collect(),
+            sort: Sort::Relevance,
+            limit: 10,
+            offset: 0,
         }
     }
 
@@ -393,41 +480,55 @@ mod tests {
                     "標的型攻撃メールによるウイルス感染",
                     "職員の端末 23 台が感染した。",
                     "targeted_attack",
-                    "CLEAR",
+                    true,
                 ),
                 case(
                     2,
                     "ＶＰＮ装置の脆弱性を突いた不正アクセス",
                     "修正版の適用が遅れていた。",
                     "unauthorized_access",
-                    "CLEAR",
+                    true,
                 ),
                 case(
                     3,
                     "委託先による個人情報の漏洩",
                     "ファイル共有ソフトで流出した。",
                     "data_leak",
-                    "CLEAR",
+                    true,
                 ),
             ])
             .unwrap();
-        let all = ["CLEAR"];
-        let f = Filters::default();
-        assert_eq!(ids(&index.search("標的型", &all, &f, 10, 0).unwrap()), [1]);
+        let all = ["all"];
+        assert_eq!(ids(&index.search(&ask("標的型", &all, &[])).unwrap()), [1]);
         assert_eq!(
-            ids(&index.search("ウィルス", &all, &f, 10, 0).unwrap()),
+            ids(&index.search(&ask("ウィルス", &all, &[])).unwrap()),
             [1]
         );
-        assert_eq!(ids(&index.search("vpn", &all, &f, 10, 0).unwrap()), [2]);
-        assert_eq!(ids(&index.search("漏えい", &all, &f, 10, 0).unwrap()), [3]);
-        let r = index.search("感染", &all, &f, 10, 0).unwrap();
+        assert_eq!(ids(&index.search(&ask("vpn", &all, &[])).unwrap()), [2]);
+        assert_eq!(ids(&index.search(&ask("漏えい", &all, &[])).unwrap()), [3]);
+        let r = index.search(&ask("感染", &all, &[])).unwrap();
         assert_eq!(ids(&r), [1]);
         assert!(r.hits[0].snippet.contains("<b>"), "{}", r.hits[0].snippet);
-        assert_eq!(index.search("", &all, &f, 10, 0).unwrap().total, 3);
+        assert_eq!(index.search(&ask("", &all, &[])).unwrap().total, 3);
+        let newest = SearchQuery {
+            sort: Sort::Newest,
+            ..ask("", &all, &[])
+        };
+        assert_eq!(ids(&index.search(&newest).unwrap()), [3, 2, 1]);
+        let like = index
+            .similar(&SimilarQuery {
+                text: "標的型メールで端末が感染".into(),
+                categories: vec!["targeted_attack".into()],
+                access: vec!["all".into()],
+                exclude: vec![],
+                limit: 5,
+            })
+            .unwrap();
+        assert_eq!(like.first().map(|h| h.id), Some(1));
     }
 
     #[test]
-    fn tlp_holds_for_results_and_facet_counts() {
+    fn access_holds_for_results_facet_counts_and_similar_cases() {
         let index = CaseIndex::in_memory().unwrap();
         index
             .upsert(&[
@@ -436,51 +537,49 @@ mod tests {
                     "ランサムウェア被害",
                     "バックアップから復旧した。",
                     "ransomware",
-                    "CLEAR",
+                    true,
                 ),
                 case(
                     2,
                     "ランサムウェアの限定事例",
                     "詳細は限定共有。",
                     "ransomware",
-                    "AMBER",
+                    false,
                 ),
             ])
             .unwrap();
-        let f = Filters::default();
-        let public = index
-            .search("ランサムウェア", &["CLEAR"], &f, 10, 0)
-            .unwrap();
+        let public = index.search(&ask("ランサムウェア", &["all"], &[])).unwrap();
         assert_eq!(ids(&public), [1]);
         assert!(public.facets.contains(&("/category/ransomware".into(), 1)));
-        let wider = index
-            .search("ランサムウェア", &["CLEAR", "AMBER"], &f, 10, 0)
+        let own = index
+            .search(&ask("ランサムウェア", &["all", "org:7"], &[]))
             .unwrap();
-        assert_eq!(wider.total, 2);
-        assert!(wider.facets.contains(&("/category/ransomware".into(), 2)));
+        assert_eq!(own.total, 2);
+        assert!(own.facets.contains(&("/category/ransomware".into(), 2)));
+        let like = index
+            .similar(&SimilarQuery {
+                text: "ランサムウェアの限定事例".into(),
+                categories: vec![],
+                access: vec!["all".into()],
+                exclude: vec![1],
+                limit: 5,
+            })
+            .unwrap();
+        assert!(like.is_empty(), "{like:?}");
         // A filter narrows; replacing a case re-indexes it; removing drops it.
         let narrowed = index
-            .search(
+            .search(&ask(
                 "",
-                &["CLEAR", "AMBER"],
-                &Filters {
-                    facets: vec!["/category/ransomware".into(), "/year/2024".into()],
-                },
-                10,
-                0,
-            )
+                &["central"],
+                &["/category/ransomware", "/year/2024"],
+            ))
             .unwrap();
         assert_eq!(narrowed.total, 2);
         index
-            .upsert(&[case(1, "マルウェア被害", "別の事例。", "malware", "CLEAR")])
+            .upsert(&[case(1, "マルウェア被害", "別の事例。", "malware", true)])
             .unwrap();
-        assert!(
-            ids(&index
-                .search("ランサムウェア", &["CLEAR"], &f, 10, 0)
-                .unwrap())
-            .is_empty()
-        );
+        assert!(ids(&index.search(&ask("ランサムウェア", &["all"], &[])).unwrap()).is_empty());
         index.remove(&[1]).unwrap();
-        assert_eq!(index.search("", &["CLEAR"], &f, 10, 0).unwrap().total, 0);
+        assert_eq!(index.search(&ask("", &["all"], &[])).unwrap().total, 0);
     }
 }

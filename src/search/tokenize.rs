@@ -107,6 +107,12 @@ fn fold_variants(chars: Vec<(char, usize, usize)>) -> Vec<(char, usize, usize)> 
     out
 }
 
+/// `text` normalised the way the tokenizer sees it (NFKC, lower case, variants folded), for an
+/// engine with a tokenizer of its own (Meilisearch) to index and query the same forms.
+pub fn fold(text: &str) -> String {
+    normalise(text).into_iter().map(|c| c.0).collect()
+}
+
 /// The tokens of `text`.
 pub fn tokens(text: &str) -> Vec<Token> {
     let chars = normalise(text);

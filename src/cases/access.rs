@@ -1,0 +1,139 @@
+//! Who may read a case. One rule, used twice: [`may_read`] on a case row (detail pages, API) and
+//! [`doc_keys`] / [`Reader::keys`] for the search index, where a case carries the keys that open
+//! it and a search asks with the reader's keys — so results, snippets, facet counts and similar
+//! cases all hold the same rule.
+//!
+//! Published cases: central staff read everything; TLP:CLEAR and GREEN open to every signed-in
+//! organisation; AMBER to the submitting organisation and its prefecture's staff; AMBER+STRICT to
+//! the submitting organisation; RED to central staff only. Cases not yet published (or
+//! withdrawn) are read by central staff and the submitting organisation.
+
+use crate::domain::Tlp;
+use crate::registry::{OrgKind, Organisation};
+
+use super::Status;
+
+/// Someone reading the library.
+#[derive(Clone, Debug)]
+pub struct Reader {
+    pub org_id: i64,
+    pub org_kind: OrgKind,
+    /// The prefecture number of the reader's organisation.
+    pub prefecture: Option<u8>,
+    /// Central staff (central roles).
+    pub central: bool,
+}
+
+impl Reader {
+    pub fn new(org: &Organisation, central: bool) -> Self {
+        Self {
+            org_id: org.id.0,
+            org_kind: org.kind,
+            prefecture: org.prefecture.map(|p| p.number()),
+            central,
+        }
+    }
+
+    /// The index keys this reader searches with.
+    pub fn keys(&self) -> Vec<String> {
+        if self.central {
+            return vec!["central".into()];
+        }
+        let mut keys = vec!["all".into(), format!("org:{}", self.org_id)];
+        if self.org_kind == OrgKind::Prefecture
+            && let Some(p) = self.prefecture
+        {
+            keys.push(format!("pref:{p}"));
+        }
+        keys
+    }
+}
+
+/// The submitting organisation as the rule needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Submitter {
+    pub org_id: i64,
+    pub prefecture: Option<u8>,
+}
+
+/// The keys that open a published case in the index.
+pub fn doc_keys(tlp: Tlp, submitter: Option<Submitter>) -> Vec<String> {
+    let mut keys = vec!["central".to_owned()];
+    match tlp {
+        Tlp::Clear | Tlp::Green => keys.push("all".into()),
+        Tlp::Amber => {
+            if let Some(s) = submitter {
+                keys.push(format!("org:{}", s.org_id));
+                if let Some(p) = s.prefecture {
+                    keys.push(format!("pref:{p}"));
+                }
+            }
+        }
+        Tlp::AmberStrict => {
+            if let Some(s) = submitter {
+                keys.push(format!("org:{}", s.org_id));
+            }
+        }
+        Tlp::Red => {}
+    }
+    keys
+}
+
+/// Whether `reader` may read a case in `status` marked `tlp`, submitted by `submitter`.
+pub fn may_read(reader: &Reader, status: Status, tlp: Tlp, submitter: Option<Submitter>) -> bool {
+    if reader.central {
+        return true;
+    }
+    let own = submitter.is_some_and(|s| s.org_id == reader.org_id);
+    if status != Status::Published {
+        return own;
+    }
+    let keys = reader.keys();
+    doc_keys(tlp, submitter).iter().any(|k| keys.contains(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(org_id: i64, kind: OrgKind, pref: u8) -> Reader {
+        Reader {
+            org_id,
+            org_kind: kind,
+            prefecture: Some(pref),
+            central: false,
+        }
+    }
+
+    #[test]
+    fn tlp_decides_who_reads_a_published_case() {
+        let sub = Some(Submitter {
+            org_id: 10,
+            prefecture: Some(14),
+        });
+        let own = reader(10, OrgKind::Municipality, 14);
+        let neighbour = reader(11, OrgKind::Municipality, 14);
+        let own_pref = reader(2, OrgKind::Prefecture, 14);
+        let other_pref = reader(3, OrgKind::Prefecture, 13);
+        let central = Reader {
+            central: true,
+            ..neighbour.clone()
+        };
+        let p = Status::Published;
+        for r in [&own, &neighbour, &own_pref, &other_pref, &central] {
+            assert!(may_read(r, p, Tlp::Green, sub));
+        }
+        assert!(may_read(&own, p, Tlp::Amber, sub));
+        assert!(may_read(&own_pref, p, Tlp::Amber, sub));
+        assert!(!may_read(&neighbour, p, Tlp::Amber, sub));
+        assert!(!may_read(&other_pref, p, Tlp::Amber, sub));
+        assert!(!may_read(&own_pref, p, Tlp::AmberStrict, sub));
+        assert!(may_read(&own, p, Tlp::AmberStrict, sub));
+        assert!(!may_read(&own, p, Tlp::Red, sub));
+        assert!(may_read(&central, p, Tlp::Red, sub));
+        // Before publication: the submitter and central staff only.
+        assert!(may_read(&own, Status::Submitted, Tlp::Clear, sub));
+        assert!(!may_read(&neighbour, Status::Submitted, Tlp::Clear, sub));
+        assert!(may_read(&central, Status::Reviewing, Tlp::Clear, sub));
+    }
+}

@@ -1,0 +1,547 @@
+//! The incident-case library (事故事例・取組事例): what a case holds, the vocabularies it is
+//! described with, and the rules its input must meet. Cases are submitted by an organisation,
+//! edited and anonymised by central staff, published by an approver and revised with their history
+//! kept ([`store`]); every change leaves a row in the search outbox in the same transaction
+//! ([`outbox`]), so the search index ([`crate::search`]) can always be rebuilt and never misses one.
+
+pub mod access;
+pub mod outbox;
+pub mod seed;
+pub mod store;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::classify::model::Category;
+use crate::domain::Tlp;
+
+/// 事故事例 or 取組事例.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Incident,
+    Practice,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Self::Incident, Self::Practice];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incident => "incident",
+            Self::Practice => "practice",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Incident => "事故事例",
+            Self::Practice => "取組事例",
+        }
+    }
+}
+
+/// A vocabulary of ids with Japanese labels, parsed from either.
+pub struct Vocabulary(pub &'static [(&'static str, &'static str)]);
+
+impl Vocabulary {
+    pub fn label(&self, id: &str) -> Option<&'static str> {
+        self.0.iter().find(|(i, _)| *i == id).map(|(_, l)| *l)
+    }
+
+    /// The id for `s`, given as the id or the Japanese label.
+    pub fn parse(&self, what: &str, s: &str) -> Result<&'static str, String> {
+        let t = s.trim();
+        self.0
+            .iter()
+            .find(|(id, label)| *id == t || *label == t)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a {what}: expected one of {}",
+                    self.0
+                        .iter()
+                        .map(|(_, l)| *l)
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )
+            })
+    }
+}
+
+pub const KINDS: Vocabulary = Vocabulary(&[("incident", "事故事例"), ("practice", "取組事例")]);
+
+/// Why it happened.
+pub const CAUSES: Vocabulary = Vocabulary(&[
+    ("human_error", "人的ミス"),
+    ("external_contractor", "外部委託先"),
+    ("vulnerability", "脆弱性"),
+    ("targeted_mail", "標的型メール"),
+    ("misconfiguration", "設定不備"),
+    ("loss_theft", "紛失・盗難"),
+    ("insider", "内部不正"),
+    ("external_attack", "外部からの攻撃"),
+    ("system_failure", "システム障害"),
+    ("other", "その他"),
+]);
+
+/// The kind of organisation, as far as a case may say (never its name unless it agreed).
+pub const ORG_KINDS: Vocabulary = Vocabulary(&[
+    ("prefecture", "都道府県"),
+    ("designated_city", "政令指定都市"),
+    ("city", "市・特別区"),
+    ("town_village", "町村"),
+    ("association", "一部事務組合等"),
+    ("central", "国の機関"),
+]);
+
+/// Population bands.
+pub const SIZE_BANDS: Vocabulary = Vocabulary(&[
+    ("under_10k", "1万人未満"),
+    ("10k_50k", "1万〜5万人"),
+    ("50k_200k", "5万〜20万人"),
+    ("200k_1m", "20万〜100万人"),
+    ("over_1m", "100万人以上"),
+    ("undisclosed", "非公表"),
+]);
+
+/// Where a case is in its workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Sent by an organisation, not yet touched by central staff.
+    Submitted,
+    /// Edited by central staff, waiting for an approver.
+    Reviewing,
+    Published,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Reviewing => "reviewing",
+            Self::Published => "published",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Submitted => "受付",
+            Self::Reviewing => "審査中",
+            Self::Published => "公開",
+            Self::Withdrawn => "取下げ",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Submitted,
+            Self::Reviewing,
+            Self::Published,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+pub const TITLE_MAX: usize = 200;
+pub const SUMMARY_MAX: usize = 1_000;
+pub const BODY_MAX: usize = 20_000;
+pub const SECTION_MAX: usize = 10_000;
+pub const SHORT_MAX: usize = 1_000;
+pub const LINKS_MAX: usize = 50;
+
+/// What a case says: every field a submitter, an editor or the seed library gives. Read from
+/// forms, the API and the seed files; [`CaseInput::validate`] turns it into a [`CaseFields`].
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseInput {
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub measures: String,
+    pub lessons: String,
+    pub categories: Vec<String>,
+    pub causes: Vec<String>,
+    pub org_kind: String,
+    pub size_band: String,
+    /// 1–47, or empty.
+    pub prefecture: Option<u8>,
+    /// The organisation agreed to be named.
+    pub named: bool,
+    pub occurred_on: Option<String>,
+    pub found_on: Option<String>,
+    pub reported_on: Option<String>,
+    pub records_affected: Option<i64>,
+    pub systems_affected: String,
+    pub alert_ids: Vec<String>,
+    pub advisory_ids: Vec<String>,
+    pub tlp: String,
+    /// Where a real case was reported (seed library); free text.
+    pub source: String,
+}
+
+/// A case's fields, checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFields {
+    pub kind: Kind,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub measures: String,
+    pub lessons: String,
+    pub categories: Vec<String>,
+    pub causes: Vec<String>,
+    pub org_kind: String,
+    pub size_band: String,
+    pub prefecture: Option<u8>,
+    pub named: bool,
+    pub occurred_on: Option<NaiveDate>,
+    pub found_on: Option<NaiveDate>,
+    pub reported_on: Option<NaiveDate>,
+    pub records_affected: Option<i64>,
+    pub systems_affected: String,
+    pub alert_ids: Vec<String>,
+    pub advisory_ids: Vec<String>,
+    pub tlp: Tlp,
+    pub source: String,
+}
+
+/// Every problem of an input, each naming its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
+pub struct InvalidCase(pub Vec<(&'static str, String)>);
+
+fn text_field(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> String {
+    let v = value.replace("\r\n", "\n").trim().to_owned();
+    if required && v.is_empty() {
+        errors.push((field, "入力してください (required)".into()));
+    }
+    let n = v.chars().count();
+    if n > max {
+        errors.push((field, format!("{n} 文字です。{max} 文字以内にしてください")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        errors.push((field, "制御文字は使えません (control characters)".into()));
+    }
+    v
+}
+
+fn date_field(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    value: &Option<String>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) if d > today => {
+            errors.push((field, format!("{v} は未来の日付です")));
+            None
+        }
+        Ok(d) if d.year_ce().1 < 1990 => {
+            errors.push((field, format!("{v} は古すぎます (1990 年以降)")));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push((field, format!("`{v}` は YYYY-MM-DD の日付ではありません")));
+            None
+        }
+    }
+}
+
+use chrono::Datelike;
+
+fn ids_field(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    values: &[String],
+    valid: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !valid(v) || v.len() > 64 {
+            errors.push((field, format!("`{v}` is not an id this field accepts")));
+        } else if !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
+    }
+    if out.len() > LINKS_MAX {
+        errors.push((field, format!("at most {LINKS_MAX} links")));
+    }
+    out
+}
+
+fn vocab_list(
+    errors: &mut Vec<(&'static str, String)>,
+    field: &'static str,
+    what: &str,
+    values: &[String],
+    parse: impl Fn(&str) -> Result<&'static str, String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values.iter().filter(|v| !v.trim().is_empty()) {
+        match parse(v) {
+            Ok(id) if !out.iter().any(|o| o == id) => out.push(id.to_owned()),
+            Ok(_) => {}
+            Err(e) => errors.push((field, e)),
+        }
+    }
+    let _ = what;
+    out
+}
+
+impl CaseInput {
+    /// Checks every field against `today` (dates may not be in the future) and returns all the
+    /// problems at once.
+    pub fn validate(&self, today: NaiveDate) -> Result<CaseFields, InvalidCase> {
+        let mut e = Vec::new();
+        let kind = match KINDS.parse("kind", &self.kind) {
+            Ok("incident") => Some(Kind::Incident),
+            Ok(_) => Some(Kind::Practice),
+            Err(m) => {
+                e.push(("kind", m));
+                None
+            }
+        };
+        let title = text_field(&mut e, "title", &self.title, TITLE_MAX, true);
+        let summary = text_field(&mut e, "summary", &self.summary, SUMMARY_MAX, true);
+        let body = text_field(&mut e, "body", &self.body, BODY_MAX, true);
+        let measures = text_field(&mut e, "measures", &self.measures, SECTION_MAX, false);
+        let lessons = text_field(&mut e, "lessons", &self.lessons, SECTION_MAX, false);
+        let systems_affected = text_field(
+            &mut e,
+            "systems_affected",
+            &self.systems_affected,
+            SHORT_MAX,
+            false,
+        );
+        let source = text_field(&mut e, "source", &self.source, SHORT_MAX, false);
+        let categories = vocab_list(&mut e, "categories", "category", &self.categories, |s| {
+            Category::parse(s).map(Category::as_str)
+        });
+        if categories.is_empty() && !self.categories.iter().any(|c| !c.trim().is_empty()) {
+            e.push(("categories", "分類を一つ以上選んでください".into()));
+        }
+        let causes = vocab_list(&mut e, "causes", "cause", &self.causes, |s| {
+            CAUSES.parse("cause", s)
+        });
+        let org_kind = ORG_KINDS
+            .parse("organisation kind", &self.org_kind)
+            .map_err(|m| e.push(("org_kind", m)))
+            .unwrap_or_default()
+            .to_owned();
+        let size_band = if self.size_band.trim().is_empty() {
+            "undisclosed".to_owned()
+        } else {
+            SIZE_BANDS
+                .parse("size band", &self.size_band)
+                .map_err(|m| e.push(("size_band", m)))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if let Some(p) = self.prefecture
+            && !(1..=47).contains(&p)
+        {
+            e.push((
+                "prefecture",
+                format!("{p} is not a prefecture number (1–47)"),
+            ));
+        }
+        let occurred_on = date_field(&mut e, "occurred_on", &self.occurred_on, today);
+        let found_on = date_field(&mut e, "found_on", &self.found_on, today);
+        let reported_on = date_field(&mut e, "reported_on", &self.reported_on, today);
+        if let (Some(o), Some(f)) = (occurred_on, found_on)
+            && f < o
+        {
+            e.push(("found_on", "発見日が発生日より前です".into()));
+        }
+        if let (Some(f), Some(r)) = (found_on.or(occurred_on), reported_on)
+            && r < f
+        {
+            e.push(("reported_on", "報告日が発見日より前です".into()));
+        }
+        if let Some(n) = self.records_affected
+            && !(0..=1_000_000_000).contains(&n)
+        {
+            e.push((
+                "records_affected",
+                format!("{n} is not a count of records (0 to 1,000,000,000)"),
+            ));
+        }
+        let alert_ids = ids_field(&mut e, "alert_ids", &self.alert_ids, |v| {
+            v.starts_with("NRS-") && v[4..].chars().all(|c| c.is_ascii_digit() || c == '-')
+        });
+        let advisory_ids = ids_field(&mut e, "advisory_ids", &self.advisory_ids, |v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        });
+        let tlp = if self.tlp.trim().is_empty() {
+            Some(Tlp::Green)
+        } else {
+            Tlp::parse(&self.tlp)
+                .map_err(|m| e.push(("tlp", m.to_string())))
+                .ok()
+        };
+        match (kind, tlp, e.is_empty()) {
+            (Some(kind), Some(tlp), true) => Ok(CaseFields {
+                kind,
+                title,
+                summary,
+                body,
+                measures,
+                lessons,
+                categories,
+                causes,
+                org_kind,
+                size_band,
+                prefecture: self.prefecture,
+                named: self.named,
+                occurred_on,
+                found_on,
+                reported_on,
+                records_affected: self.records_affected,
+                systems_affected,
+                alert_ids,
+                advisory_ids,
+                tlp,
+                source,
+            }),
+            _ => Err(InvalidCase(e)),
+        }
+    }
+}
+
+impl CaseFields {
+    /// The form a reader gets back for editing.
+    pub fn to_input(&self) -> CaseInput {
+        let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+        CaseInput {
+            kind: self.kind.as_str().into(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+            measures: self.measures.clone(),
+            lessons: self.lessons.clone(),
+            categories: self.categories.clone(),
+            causes: self.causes.clone(),
+            org_kind: self.org_kind.clone(),
+            size_band: self.size_band.clone(),
+            prefecture: self.prefecture,
+            named: self.named,
+            occurred_on: date(self.occurred_on),
+            found_on: date(self.found_on),
+            reported_on: date(self.reported_on),
+            records_affected: self.records_affected,
+            systems_affected: self.systems_affected.clone(),
+            alert_ids: self.alert_ids.clone(),
+            advisory_ids: self.advisory_ids.clone(),
+            tlp: self.tlp.as_str().into(),
+            source: self.source.clone(),
+        }
+    }
+
+    /// The year the case is filed under: when it happened, else found, else reported.
+    pub fn year(&self) -> Option<i32> {
+        self.occurred_on
+            .or(self.found_on)
+            .or(self.reported_on)
+            .map(|d| d.year())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> CaseInput {
+        CaseInput {
+            kind: "事故事例".into(),
+            title: "委託先からの情報流出".into(),
+            summary: "概要".into(),
+            body: "本文".into(),
+            categories: vec!["情報漏えい".into()],
+            causes: vec!["外部委託先".into(), "external_contractor".into()],
+            org_kind: "city".into(),
+            occurred_on: Some("2024-05-01".into()),
+            found_on: Some("2024-05-10".into()),
+            tlp: "CLEAR".into(),
+            ..Default::default()
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+    }
+
+    #[test]
+    fn a_good_case_is_read_with_labels_or_ids() {
+        let f = good().validate(today()).unwrap();
+        assert_eq!(f.kind, Kind::Incident);
+        assert_eq!(f.categories, ["data_leak"]);
+        assert_eq!(f.causes, ["external_contractor"]);
+        assert_eq!(f.size_band, "undisclosed");
+        assert_eq!(f.year(), Some(2024));
+        assert_eq!(f.to_input().validate(today()).unwrap(), f);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let bad = CaseInput {
+            kind: "rumour".into(),
+            title: "x".repeat(TITLE_MAX + 1),
+            body: String::new(),
+            categories: vec!["天気".into()],
+            org_kind: "village_hall".into(),
+            prefecture: Some(48),
+            occurred_on: Some("2024-13-01".into()),
+            reported_on: Some("2030-01-01".into()),
+            records_affected: Some(-1),
+            alert_ids: vec!["<script>".into()],
+            tlp: "BLUE".into(),
+            ..good()
+        };
+        let e = bad.validate(today()).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|(f, _)| *f).collect();
+        for f in [
+            "kind",
+            "title",
+            "body",
+            "categories",
+            "org_kind",
+            "prefecture",
+            "occurred_on",
+            "reported_on",
+            "records_affected",
+            "alert_ids",
+            "tlp",
+        ] {
+            assert!(fields.contains(&f), "{f} missing in {e}");
+        }
+        let order = CaseInput {
+            occurred_on: Some("2024-05-10".into()),
+            found_on: Some("2024-05-01".into()),
+            ..good()
+        };
+        assert!(
+            order
+                .validate(today())
+                .unwrap_err()
+                .to_string()
+                .contains("found_on")
+        );
+    }
+}
