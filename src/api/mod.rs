@@ -6,6 +6,7 @@
 //! document is generated from this code (utoipa) and served at `/api/v1/openapi.json`.
 
 pub mod alerts;
+pub mod cases;
 pub mod directory;
 pub mod principal;
 
@@ -187,12 +188,16 @@ impl utoipa::Modify for Security {
         directory::show_advisory,
         directory::list_organisations,
         directory::show_organisation,
+        cases::search_cases,
+        cases::show_case,
+        cases::submit_case,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
     security(("token" = []), ("session" = [])),
     tags(
         (name = "alerts", description = "注意喚起 and acknowledgements"),
+        (name = "cases", description = "事故事例・取組事例: the case library"),
         (name = "central", description = "For central staff: advisories and organisations"),
         (name = "meta", description = "Who am I, and this document"),
     )
@@ -274,6 +279,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(openapi_json)
             .configure(alerts::configure)
             .configure(directory::configure)
+            .configure(cases::configure)
             .default_service(web::to(no_such_route)),
     );
 }

@@ -9,7 +9,7 @@ pub mod outbox;
 pub mod seed;
 pub mod store;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::model::Category;
@@ -157,30 +157,45 @@ pub const LINKS_MAX: usize = 50;
 
 /// What a case says: every field a submitter, an editor or the seed library gives. Read from
 /// forms, the API and the seed files; [`CaseInput::validate`] turns it into a [`CaseFields`].
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseInput {
+    /// `incident` (事故事例) or `practice` (取組事例); the Japanese label is accepted too.
     pub kind: String,
+    /// At most 200 characters.
     pub title: String,
+    /// At most 1,000 characters.
     pub summary: String,
+    /// At most 20,000 characters.
     pub body: String,
+    /// What was done (at most 10,000 characters).
     pub measures: String,
+    /// At most 10,000 characters.
     pub lessons: String,
+    /// Category ids (`data_leak`) or labels (`情報漏えい`); at least one.
     pub categories: Vec<String>,
+    /// Cause ids (`human_error`) or labels (`人的ミス`).
     pub causes: Vec<String>,
+    /// `prefecture`, `designated_city`, `city`, `town_village`, `association` or `central`.
     pub org_kind: String,
+    /// `under_10k`, `10k_50k`, `50k_200k`, `200k_1m`, `over_1m` or `undisclosed` (default).
     pub size_band: String,
     /// 1–47, or empty.
     pub prefecture: Option<u8>,
     /// The organisation agreed to be named.
     pub named: bool,
+    /// `YYYY-MM-DD`, not in the future.
     pub occurred_on: Option<String>,
     pub found_on: Option<String>,
     pub reported_on: Option<String>,
+    /// Personal records affected, 0 to 1,000,000,000.
     pub records_affected: Option<i64>,
     pub systems_affected: String,
+    /// Alert ids, `NRS-2026-0001`.
     pub alert_ids: Vec<String>,
+    /// Advisory ids, `JVNDB-2026-000001`, `CVE-2026-0001`.
     pub advisory_ids: Vec<String>,
+    /// `CLEAR`, `GREEN` (default), `AMBER`, `AMBER+STRICT` or `RED`.
     pub tlp: String,
     /// Where a real case was reported (seed library); free text.
     pub source: String,
@@ -250,7 +265,7 @@ fn date_field(
             errors.push((field, format!("{v} は未来の日付です")));
             None
         }
-        Ok(d) if d.year_ce().1 < 1990 => {
+        Ok(d) if d.year() < 1990 => {
             errors.push((field, format!("{v} は古すぎます (1990 年以降)")));
             None
         }
@@ -261,8 +276,6 @@ fn date_field(
         }
     }
 }
-
-use chrono::Datelike;
 
 fn ids_field(
     errors: &mut Vec<(&'static str, String)>,
@@ -461,6 +474,53 @@ impl CaseFields {
             .or(self.reported_on)
             .map(|d| d.year())
     }
+}
+
+/// How a case names who it happened to: the organisation's name only when it agreed
+/// (`named_as`), otherwise its kind, size band and prefecture.
+pub fn describe_org(fields: &CaseFields, named_as: Option<&str>) -> String {
+    if fields.named
+        && let Some(name) = named_as
+    {
+        return name.to_owned();
+    }
+    let mut out = ORG_KINDS
+        .label(&fields.org_kind)
+        .unwrap_or("団体")
+        .to_owned();
+    if fields.size_band != "undisclosed"
+        && let Some(band) = SIZE_BANDS.label(&fields.size_band)
+    {
+        out.push_str(&format!("（人口 {band}）"));
+    }
+    if let Some(p) = fields
+        .prefecture
+        .and_then(crate::registry::Prefecture::from_number)
+    {
+        out = format!("{}の{out}", p.name());
+    }
+    out
+}
+
+/// A facet path's label for people: `/category/malware` → マルウェア, `/year/2024` → 2024年.
+pub fn facet_label(path: &str) -> String {
+    let Some((root, value)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
+        return path.to_owned();
+    };
+    let label = match root {
+        "kind" => KINDS.label(value).map(str::to_owned),
+        "category" => Category::parse(value).ok().map(|c| c.label_ja().to_owned()),
+        "cause" => CAUSES.label(value).map(str::to_owned),
+        "org_kind" => ORG_KINDS.label(value).map(str::to_owned),
+        "prefecture" => value
+            .parse::<u8>()
+            .ok()
+            .and_then(crate::registry::Prefecture::from_number)
+            .map(|p| p.name().to_owned()),
+        "year" => Some(format!("{value}年")),
+        _ => None,
+    };
+    label.unwrap_or_else(|| value.to_owned())
 }
 
 #[cfg(test)]

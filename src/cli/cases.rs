@@ -97,11 +97,10 @@ pub async fn reindex(settings: Settings) -> anyhow::Result<()> {
     let mut last_tenth = u64::MAX;
     let mut progress = move |done: u64, total: u64| {
         let width = 30u64;
-        let filled = if total == 0 {
-            width
-        } else {
-            done * width / total
-        };
+        let filled = (done * width)
+            .checked_div(total)
+            .unwrap_or(width)
+            .min(width);
         let bar = format!(
             "[{}{}] {} / {} cases",
             "#".repeat(filled as usize),
@@ -115,7 +114,7 @@ pub async fn reindex(settings: Settings) -> anyhow::Result<()> {
             let _ = err.flush();
         } else {
             // Not a terminal (a log): a line per tenth.
-            let tenth = if total == 0 { 10 } else { done * 10 / total };
+            let tenth = (done * 10).checked_div(total).unwrap_or(10);
             if tenth != last_tenth {
                 last_tenth = tenth;
                 let _ = writeln!(err, "{bar}");

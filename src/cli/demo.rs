@@ -103,6 +103,7 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     let accounts = create_demo_users(&ctx).await?;
     deliver_sample_mail(&ctx)?;
     let drill = publish_demo_drill(&ctx).await?;
+    let library = load_case_library(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -115,10 +116,27 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     if let Some(line) = drill {
         println!("{line}");
     }
+    println!("{library}");
     println!("Open {url}  (stop with ctrl-c)");
     app.run_until_stopped().await?;
     drop(temp);
     Ok(())
+}
+
+/// Loads the shipped case library (once: not when the data directory already holds cases) and
+/// writes it into the search index.
+async fn load_case_library(ctx: &AppContext) -> anyhow::Result<String> {
+    let existing = crate::cases::store::list(&ctx.db, &[], None, 1).await?;
+    if existing.is_empty() {
+        let cases =
+            crate::cases::seed::parse(crate::cases::seed::LIBRARY, crate::time::today_jst())?;
+        crate::cases::seed::load(&ctx.db, &cases, &Actor::System).await?;
+    }
+    crate::cases::outbox::drain(&ctx.db, &ctx.search).await?;
+    let n = crate::cases::store::count_published(&ctx.db).await?;
+    Ok(format!(
+        "Case library (事故事例・取組事例): {n} published cases, searchable at /cases"
+    ))
 }
 
 /// Gives 東京都 and its municipalities a contact each and publishes a communication drill to

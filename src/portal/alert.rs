@@ -61,6 +61,8 @@ struct AlertPage {
     /// 補足 from the viewer's prefecture (or every prefecture, for central staff).
     notes: Vec<NoteRow>,
     can_note: bool,
+    /// Cases linked to this alert, then cases like it, among those the viewer may read.
+    related: Vec<super::cases::CaseRow>,
 }
 
 pub struct NoteRow {
@@ -163,7 +165,9 @@ async fn show_alert(
             body: n.body,
         })
         .collect();
+    let related = related_cases(&ctx, &viewer, &alert, &latest).await?;
     render(&AlertPage {
+        related,
         advisories,
         notes,
         can_note: role == crate::auth::Role::PrefectureAdmin && !withdrawn,
@@ -206,6 +210,47 @@ async fn show_alert(
         history,
         nav: viewer.nav(),
     })
+}
+
+/// Cases that name this alert first, then the cases most like its text.
+async fn related_cases(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    alert: &alerts::Model,
+    latest: &crate::db::entities::alert_revisions::Model,
+) -> Result<Vec<super::cases::CaseRow>, PortalError> {
+    let public_id = alert.public_id.clone().unwrap_or_default();
+    let reader = super::cases::reader(viewer);
+    let linked = crate::cases::store::linked_to_alert(&ctx.db, &public_id).await?;
+    let submitters = crate::cases::store::submitters(&ctx.db, &linked).await?;
+    let mut rows: Vec<super::cases::CaseRow> = linked
+        .iter()
+        .filter(|c| {
+            crate::cases::access::may_read(
+                &reader,
+                c.status,
+                c.fields.tlp,
+                c.organisation_id.and_then(|o| submitters.get(&o).copied()),
+            )
+        })
+        .map(|c| super::cases::row(c, String::new()))
+        .collect();
+    let categories: Vec<String> = serde_json::from_str(&latest.categories).unwrap_or_default();
+    let head: String = latest.body.chars().take(400).collect();
+    for r in super::cases::similar_rows(
+        ctx,
+        viewer,
+        format!("{}\n{head}", latest.title),
+        categories,
+        None,
+    )
+    .await?
+    {
+        if rows.len() < 5 && !rows.iter().any(|x| x.id == r.id) {
+            rows.push(r);
+        }
+    }
+    Ok(rows)
 }
 
 #[derive(serde::Deserialize)]

@@ -6,6 +6,7 @@ mod ack_link;
 mod admin;
 mod alert;
 mod board;
+mod cases;
 pub mod error;
 mod inbox;
 mod login;
@@ -98,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     triage::configure(cfg);
     admin::configure(cfg);
     stats::configure(cfg);
+    cases::configure(cfg);
     alert::configure(cfg);
 }
 

@@ -107,7 +107,9 @@ fn schema() -> (Schema, Fields) {
         lessons: b.add_text_field("lessons", text),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         access: b.add_text_field("access", STRING),
-        date: b.add_i64_field("date", INDEXED | FAST),
+        // When it happened, then the id: a total order, so date order never depends on how
+        // the index happens to be split into segments.
+        date: b.add_i64_field("recency", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -183,7 +185,12 @@ impl CaseIndex {
         for k in &d.access {
             doc.add_text(f.access, k);
         }
-        doc.add_i64(f.date, d.date);
+        doc.add_i64(
+            f.date,
+            d.date
+                .saturating_mul(1_000_000_000_000)
+                .saturating_add(i64::try_from(d.id).unwrap_or(i64::MAX)),
+        );
         for path in d.facet_paths() {
             if let Ok(facet) = Facet::from_text(&path) {
                 doc.add_facet(f.facets, facet);
@@ -261,7 +268,7 @@ impl CaseIndex {
             parser.set_field_boost(f.title, 3.0);
             parser.set_field_boost(f.summary, 2.0);
             parser.set_conjunction_by_default();
-            let (parsed, _) = parser.parse_query_lenient(&q.text);
+            let (parsed, _) = parser.parse_query_lenient(&super::tokenize::trim_okurigana(&q.text));
             parsed
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
@@ -285,7 +292,13 @@ impl CaseIndex {
             facets.add_facet(*root);
         }
         let page = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset);
-        let (total, top, counts): (usize, Vec<(f32, DocAddress)>, _) = match q.sort {
+        // Without words every match scores the same: newest first is the only useful order.
+        let sort = if q.text.trim().is_empty() {
+            Sort::Newest
+        } else {
+            q.sort
+        };
+        let (total, top, counts): (usize, Vec<(f32, DocAddress)>, _) = match sort {
             Sort::Relevance => searcher
                 .search(&query, &(Count, page.order_by_score(), facets))
                 .context("the search failed")?,
@@ -295,15 +308,12 @@ impl CaseIndex {
                         &query,
                         &(
                             Count,
-                            page.order_by_fast_field::<i64>("date", Order::Desc),
+                            page.order_by_fast_field::<i64>("recency", Order::Desc),
                             facets,
                         ),
                     )
                     .context("the search failed")?;
-                let top = top
-                    .into_iter()
-                    .map(|(d, a)| (d.unwrap_or_default() as f32, a))
-                    .collect();
+                let top = top.into_iter().map(|(_, a)| (0.0, a)).collect();
                 (total, top, counts)
             }
         };

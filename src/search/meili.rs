@@ -90,7 +90,7 @@ impl MeiliIndex {
         let settings = Settings::new()
             .with_searchable_attributes(["title", "summary", "lessons", "body"])
             .with_filterable_attributes(FACET_ATTRIBUTES.iter().chain(&["access", "id"]))
-            .with_sortable_attributes(["date"])
+            .with_sortable_attributes(["date", "id"])
             .with_localized_attributes([LocalizedAttributes {
                 locales: vec!["jpn".into()],
                 attribute_patterns: vec![
@@ -217,7 +217,7 @@ impl MeiliIndex {
     pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<Results> {
         let text = fold(&q.text);
         let filter = Self::filter(&q.access, &q.facets, &[]);
-        let sort = ["date:desc"];
+        let sort = ["date:desc", "id:desc"];
         let crop = [("body", Some(40)), ("summary", Some(40))];
         let mut s = self.index.search();
         s.with_query(&text)
@@ -232,7 +232,9 @@ impl MeiliIndex {
             .with_highlight_post_tag(POST)
             .with_show_ranking_score(true)
             .with_matching_strategy(MatchingStrategies::ALL);
-        if q.sort == Sort::Newest {
+        // Without words every match ranks the same: newest first, then by id, as the embedded
+        // engine orders them.
+        if q.sort == Sort::Newest || q.text.trim().is_empty() {
             s.with_sort(&sort);
         }
         let results: SearchResults<IdOnly> =

@@ -113,6 +113,40 @@ pub fn fold(text: &str) -> String {
     normalise(text).into_iter().map(|c| c.0).collect()
 }
 
+fn is_hiragana(c: char) -> bool {
+    ('\u{3041}'..='\u{309F}').contains(&c)
+}
+
+fn is_kanji(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '々')
+}
+
+/// A query with the inflected ending (送り仮名) of each word cut after its last kanji, so a
+/// word finds its other forms: 乗っ取り finds 乗っ取られ, 持ち帰り finds 持ち帰った. A word whose
+/// stem would be a single character (漏えい, 改ざん) is kept whole, since one character is not a
+/// token of the index; so are quoted phrases and words that are all kana.
+pub fn trim_okurigana(query: &str) -> String {
+    if query.contains('"') {
+        return query.to_owned();
+    }
+    query
+        .split_whitespace()
+        .map(|word| {
+            let chars: Vec<char> = word.chars().collect();
+            let end = chars
+                .iter()
+                .rposition(|c| !is_hiragana(*c))
+                .map_or(0, |i| i + 1);
+            if end >= 2 && end < chars.len() && is_kanji(chars[end - 1]) {
+                chars[..end].iter().collect()
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
 /// The tokens of `text`.
 pub fn tokens(text: &str) -> Vec<Token> {
     let chars = normalise(text);
@@ -158,6 +192,17 @@ pub fn tokens(text: &str) -> Vec<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inflected_endings_are_cut_only_where_a_stem_remains() {
+        assert_eq!(trim_okurigana("SNS 乗っ取り"), "SNS 乗っ取");
+        assert_eq!(trim_okurigana("持ち帰り 紛失した"), "持ち帰 紛失");
+        assert_eq!(
+            trim_okurigana("漏えい 改ざん なりすまし ランサムウェア"),
+            "漏えい 改ざん なりすまし ランサムウェア"
+        );
+        assert_eq!(trim_okurigana("\"乗っ取り\""), "\"乗っ取り\"");
+    }
 
     fn texts(s: &str) -> Vec<String> {
         tokens(s).into_iter().map(|t| t.text).collect()

@@ -11,6 +11,7 @@ mod helpers;
 mod ack_links;
 mod api;
 mod browser;
+mod cases;
 mod classify;
 mod classify_golden;
 mod cli;
