@@ -320,13 +320,16 @@ impl CaseIndex {
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
             .context("cannot make snippets")?;
         snippets.set_max_num_chars(120);
+        let mut summaries = SnippetGenerator::create(&searcher, &*text_query, f.summary)
+            .context("cannot make snippets")?;
+        summaries.set_max_num_chars(120);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).context("cannot read a hit")?;
             hits.push(Hit {
                 id: Self::id_of(f, &doc)?,
                 score,
-                snippet: Self::snippet(f, &doc, &snippets),
+                snippet: Self::snippet(f, &doc, &[&snippets, &summaries]),
             });
         }
         let mut facet_counts = Vec::new();
@@ -348,18 +351,21 @@ impl CaseIndex {
             .context("a hit has no id")
     }
 
-    fn snippet(f: Fields, doc: &TantivyDocument, snippets: &SnippetGenerator) -> String {
-        let snippet = snippets.snippet_from_doc(doc);
-        if snippet.is_empty() {
-            let summary = doc
-                .get_first(f.summary)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            let excerpt: String = summary.chars().take(120).collect();
-            crate::ingest::html::escape(&excerpt)
-        } else {
-            snippet.to_html()
+    /// The first passage with a match among `generators` (body, then summary), highlighted;
+    /// else the start of the summary.
+    fn snippet(f: Fields, doc: &TantivyDocument, generators: &[&SnippetGenerator]) -> String {
+        for g in generators {
+            let snippet = g.snippet_from_doc(doc);
+            if !snippet.highlighted().is_empty() {
+                return snippet.to_html();
+            }
         }
+        let summary = doc
+            .get_first(f.summary)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let excerpt: String = summary.chars().take(120).collect();
+        crate::ingest::html::escape(&excerpt)
     }
 
     /// Cases like `q.text` (the words that weigh most in it), among those `q.access` opens,
@@ -423,7 +429,7 @@ impl CaseIndex {
             hits.push(Hit {
                 id: Self::id_of(f, &doc)?,
                 score,
-                snippet: Self::snippet(f, &doc, &snippets),
+                snippet: Self::snippet(f, &doc, &[&snippets]),
             });
         }
         Ok(hits)
