@@ -13,14 +13,33 @@ use crate::db::is_unique_violation;
 use crate::registry::OrgId;
 
 fn to_domain(m: users::Model) -> anyhow::Result<User> {
+    user_from(
+        m.id,
+        m.organisation_id,
+        &m.email,
+        m.display_name,
+        &m.role,
+        m.disabled,
+    )
+}
+
+/// A user from its stored columns (for queries that join users with other tables).
+pub(crate) fn user_from(
+    id: i64,
+    organisation_id: i64,
+    email: &str,
+    display_name: String,
+    role: &str,
+    disabled: bool,
+) -> anyhow::Result<User> {
     Ok(User {
-        id: UserId(m.id),
-        org_id: OrgId(m.organisation_id),
-        email: EmailAddress::parse(&m.email)
-            .with_context(|| format!("user {} has an invalid stored address", m.id))?,
-        display_name: m.display_name,
-        role: Role::parse(&m.role)?,
-        disabled: m.disabled,
+        id: UserId(id),
+        org_id: OrgId(organisation_id),
+        email: EmailAddress::parse(email)
+            .with_context(|| format!("user {id} has an invalid stored address"))?,
+        display_name,
+        role: Role::parse(role)?,
+        disabled,
     })
 }
 

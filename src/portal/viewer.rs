@@ -180,8 +180,7 @@ impl FromRequest for Viewer {
             let ctx = ctx.ok_or_else(|| PortalError::Unexpected(anyhow::anyhow!("no context")))?;
             let login = || PortalError::LoginRequired { next: next.clone() };
             let token = token.ok_or_else(login)?;
-            let session = session::find(&ctx.db, &token).await?.ok_or_else(login)?;
-            let org = crate::registry::store::find_by_id(&ctx.db, session.user.org_id)
+            let (session, org) = session::find_with_org(&ctx.db, &token)
                 .await?
                 .ok_or_else(login)?;
             Ok(Viewer {

@@ -15,7 +15,7 @@ use super::{OrgCode, OrgId, OrgKind, Organisation, Prefecture};
 use crate::db::begin_write;
 use crate::db::entities::organisations as orgs;
 
-fn to_domain(m: orgs::Model) -> anyhow::Result<Organisation> {
+pub(crate) fn to_domain(m: orgs::Model) -> anyhow::Result<Organisation> {
     let code = OrgCode::parse(&m.code)
         .with_context(|| format!("organisation {} has an invalid stored code", m.id))?;
     let kind = OrgKind::parse(&m.kind).map_err(anyhow::Error::msg)?;
