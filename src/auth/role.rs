@@ -61,6 +61,17 @@ impl Role {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::CentralOperator => "Central operator",
+            Self::CentralApprover => "Central approver",
+            Self::Admin => "Hub administrator",
+            Self::PrefectureAdmin => "Prefecture administrator",
+            Self::OrgAdmin => "Organisation administrator",
+            Self::Member => "Staff",
+        }
+    }
+
     /// Accepts `org_admin`, `org-admin` or `ORG_ADMIN`.
     pub fn parse(s: &str) -> Result<Self, RoleError> {
         let wanted = s.trim().to_ascii_lowercase().replace('-', "_");

@@ -13,7 +13,6 @@ use super::viewer::{Nav, Viewer};
 use super::who;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
-use crate::contacts::Language;
 use crate::db::entities::alerts;
 use crate::domain::{Severity, Tlp};
 use crate::startup::AppContext;
@@ -116,7 +115,7 @@ async fn show_alert(
             .into_iter()
             .map(|h| HistoryRow {
                 at: viewer.when(&h.at),
-                state: AckState::parse(&h.state).map_or("", AckState::label_ja),
+                state: AckState::parse(&h.state).map_or("", |s| viewer.lang.state(Some(s))),
                 who: who(&h.actor),
                 note: h.note.unwrap_or_default(),
             })
@@ -176,15 +175,17 @@ async fn show_alert(
         body: latest.body.clone(),
         changes: latest.changes.clone(),
         revision: latest.number,
-        severity_label: Severity::parse(&latest.severity).map_or("", Severity::label_ja),
+        severity_label: Severity::parse(&latest.severity).map_or("", |s| viewer.lang.severity(s)),
         severity: latest.severity.clone(),
         tlp: tlp.as_str().to_owned(),
-        tlp_meaning: crate::delivery::render::tlp_rule(tlp, Language::Ja),
+        tlp_meaning: crate::delivery::render::tlp_rule(tlp, viewer.lang.mail_language()),
         drill: latest.drill,
         withdrawn,
         published: viewer.when(&latest.published_at),
         // Shown beside a western date; a viewer who reads 和暦 already has it.
-        published_wareki: if viewer.dates == crate::time::DateStyle::Wareki {
+        published_wareki: if viewer.dates == crate::time::DateStyle::Wareki
+            || viewer.lang == super::i18n::Lang::En
+        {
             String::new()
         } else {
             crate::time::format_wareki(&latest.published_at)
@@ -202,9 +203,9 @@ async fn show_alert(
             .collect(),
         addressed,
         can_ack: addressed && !withdrawn && !viewer.session.user.role.is_central(),
-        state: acks::label_ja(state),
+        state: viewer.lang.state(state),
         state_options: Opt::list(
-            ALL_STATES.iter().map(|s| (s.as_str(), s.label_ja())),
+            ALL_STATES.iter().map(|s| (s.as_str(), viewer.lang.state(Some(*s)))),
             state.map_or("", AckState::as_str),
         ),
         history,
@@ -233,7 +234,7 @@ async fn related_cases(
                 c.organisation_id.and_then(|o| submitters.get(&o).copied()),
             )
         })
-        .map(|c| super::cases::row(c, String::new()))
+        .map(|c| super::cases::row(c, String::new(), viewer.lang))
         .collect();
     let categories: Vec<String> = serde_json::from_str(&latest.categories).unwrap_or_default();
     let head: String = latest.body.chars().take(400).collect();

@@ -15,6 +15,7 @@ use askama::Template;
 use super::Opt;
 use super::error::{PortalError, render, render_refused};
 use super::viewer::{Nav, Section, Viewer};
+use super::i18n::{Lang, case_label_en};
 use super::who;
 use crate::auth::Role;
 use crate::cases::access::{Reader, may_read};
@@ -49,21 +50,69 @@ pub struct CaseRow {
     pub snippet: String,
 }
 
-pub fn row(c: &Case, snippet: String) -> CaseRow {
+/// Who a case happened to, in the viewer's language (anonymised unless named).
+pub fn org_label(f: &crate::cases::CaseFields, named_as: Option<&str>, lang: Lang) -> String {
+    if lang == Lang::Ja {
+        return describe_org(f, named_as);
+    }
+    if f.named
+        && let Some(name) = named_as
+    {
+        return name.to_owned();
+    }
+    let mut out = case_label_en(&f.org_kind).unwrap_or("Organisation").to_owned();
+    if let Some(p) = f.prefecture.and_then(crate::registry::Prefecture::from_number) {
+        out = format!("{out} in {}", p.name());
+    }
+    if f.size_band != "undisclosed"
+        && let Some(band) = case_label_en(&f.size_band)
+    {
+        out.push_str(&format!(" (population {band})"));
+    }
+    out
+}
+
+/// A facet value's label in the viewer's language.
+fn facet_text(path: &str, lang: Lang) -> String {
+    if lang == Lang::Ja {
+        return facet_label(path);
+    }
+    let Some((root, value)) = path.strip_prefix('/').and_then(|p| p.split_once('/')) else {
+        return path.to_owned();
+    };
+    match root {
+        "category" => Category::parse(value).map_or(value.to_owned(), |c| lang.category(c).to_owned()),
+        "prefecture" => facet_label(path),
+        "year" => value.to_owned(),
+        _ => case_label_en(value).unwrap_or(value).to_owned(),
+    }
+}
+
+fn kind_label(k: crate::cases::Kind, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => k.label_ja(),
+        Lang::En => case_label_en(k.as_str()).unwrap_or("Case"),
+    }
+}
+
+pub fn row(c: &Case, snippet: String, lang: Lang) -> CaseRow {
     let f = &c.fields;
     CaseRow {
         id: c.id,
-        kind: f.kind.label_ja(),
+        kind: kind_label(f.kind, lang),
         title: f.title.clone(),
-        who: describe_org(f, None),
+        who: org_label(f, None, lang),
         when: f
             .occurred_on
             .or(f.found_on)
             .or(f.reported_on)
-            .map(|d| d.format("%Y年%-m月").to_string())
+            .map(|d| match lang {
+                Lang::Ja => d.format("%Y年%-m月").to_string(),
+                Lang::En => d.format("%Y-%m").to_string(),
+            })
             .unwrap_or_default(),
         tlp: f.tlp.as_str().into(),
-        status: c.status.label_ja(),
+        status: status_label(c.status, lang),
         snippet,
     }
 }
@@ -128,6 +177,17 @@ const ROOTS: [(&str, &str); 6] = [
     ("prefecture", "都道府県"),
     ("year", "年"),
 ];
+
+fn root_title(root: &str, t: &'static super::i18n::Ui) -> &'static str {
+    match root {
+        "kind" => t.facet_kind,
+        "category" => t.facet_category,
+        "cause" => t.facet_cause,
+        "org_kind" => t.facet_org_kind,
+        "prefecture" => t.facet_prefecture,
+        _ => t.facet_year,
+    }
+}
 
 impl SearchParams {
     fn value(&self, root: &str) -> &str {
@@ -241,11 +301,12 @@ async fn search_cases(
                 c.organisation_id.and_then(|o| submitters.get(&o).copied()),
             )
         {
-            rows.push(row(c, h.snippet.clone()));
+            rows.push(row(c, h.snippet.clone(), viewer.lang));
         }
     }
     let mut groups = Vec::new();
-    for (root, title) in ROOTS {
+    for (root, _) in ROOTS {
+        let title = root_title(root, viewer.lang.ui());
         let prefix = format!("/{root}/");
         let links = results
             .facets
@@ -258,7 +319,7 @@ async fn search_cases(
                 next.page = None;
                 next.set(root, if active { String::new() } else { value });
                 FacetLink {
-                    label: facet_label(path),
+                    label: facet_text(path, viewer.lang),
                     count: *count,
                     href: next.href(),
                     active,
@@ -277,7 +338,7 @@ async fn search_cases(
             next.page = None;
             next.set(root, String::new());
             Some(FacetLink {
-                label: facet_label(path),
+                label: facet_text(path, viewer.lang),
                 count: 0,
                 href: next.href(),
                 active: true,
@@ -356,7 +417,7 @@ pub async fn similar_rows(
                 c.organisation_id.and_then(|o| submitters.get(&o).copied()),
             )
         })
-        .map(|c| row(c, String::new()))
+        .map(|c| row(c, String::new(), viewer.lang))
         .collect())
 }
 
@@ -403,7 +464,27 @@ struct CasePage {
     can_withdraw: bool,
 }
 
-fn action_label(a: &str) -> &'static str {
+fn status_label(s: Status, lang: Lang) -> &'static str {
+    match (lang, s) {
+        (Lang::Ja, s) => s.label_ja(),
+        (Lang::En, Status::Submitted) => "Submitted",
+        (Lang::En, Status::Reviewing) => "Under review",
+        (Lang::En, Status::Published) => "Published",
+        (Lang::En, Status::Withdrawn) => "Withdrawn",
+    }
+}
+
+fn action_label(a: &str, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return match a {
+            "submit" => "Submitted",
+            "edit" => "Edited (review)",
+            "publish" => "Published",
+            "revise" => "Revised",
+            "withdraw" => "Withdrawn",
+            _ => "Changed",
+        };
+    }
     match a {
         "submit" => "受付",
         "edit" => "編集（審査）",
@@ -437,7 +518,7 @@ async fn show_case(
             .into_iter()
             .map(|h| HistoryRow {
                 at: viewer.when(&h.created_at),
-                action: action_label(&h.action),
+                action: action_label(&h.action, viewer.lang),
                 revision: h.revision,
                 who: if central {
                     who(&h.author)
@@ -469,8 +550,8 @@ async fn show_case(
     let role = viewer.session.user.role;
     render(&CasePage {
         id: case.id,
-        kind: f.kind.label_ja(),
-        status: case.status.label_ja(),
+        kind: kind_label(f.kind, viewer.lang),
+        status: status_label(case.status, viewer.lang),
         published: case.status == Status::Published,
         revision: case.revision,
         title: f.title.clone(),
@@ -478,25 +559,35 @@ async fn show_case(
         body: f.body.clone(),
         measures: f.measures.clone(),
         lessons: f.lessons.clone(),
-        who: describe_org(f, named_as.as_deref()),
+        who: org_label(f, named_as.as_deref(), viewer.lang),
         categories: f
             .categories
             .iter()
-            .filter_map(|c| Category::parse(c).ok().map(Category::label_ja))
+            .filter_map(|c| Category::parse(c).ok().map(|c| viewer.lang.category(c)))
             .collect(),
-        causes: f.causes.iter().filter_map(|c| CAUSES.label(c)).collect(),
+        causes: f
+            .causes
+            .iter()
+            .filter_map(|c| match viewer.lang {
+                Lang::Ja => CAUSES.label(c),
+                Lang::En => case_label_en(c),
+            })
+            .collect(),
         occurred: date(f.occurred_on),
         found: date(f.found_on),
         reported: date(f.reported_on),
         records: f
             .records_affected
-            .map(|n| format!("{} 件", crate::cli::output::count(n.max(0) as u64)))
+            .map(|n| match viewer.lang {
+                Lang::Ja => format!("{} 件", crate::cli::output::count(n.max(0) as u64)),
+                Lang::En => crate::cli::output::count(n.max(0) as u64),
+            })
             .unwrap_or_else(|| "—".into()),
         systems: f.systems_affected.clone(),
         alert_ids: f.alert_ids.clone(),
         advisory_ids: f.advisory_ids.clone(),
         tlp: f.tlp.as_str().into(),
-        tlp_meaning: tlp_meaning(f.tlp),
+        tlp_meaning: tlp_meaning(f.tlp, viewer.lang),
         source: f.source.clone(),
         updated: viewer.when(&case.updated_at),
         history,
@@ -509,7 +600,20 @@ async fn show_case(
     })
 }
 
-fn tlp_meaning(tlp: Tlp) -> &'static str {
+fn tlp_meaning(tlp: Tlp, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return match tlp {
+            Tlp::Clear => "TLP:CLEAR — this case may be shared publicly.",
+            Tlp::Green => "TLP:GREEN — share among local governments; do not publish.",
+            Tlp::Amber => {
+                "TLP:AMBER — shared only with the reporting organisation, its prefecture and central staff."
+            }
+            Tlp::AmberStrict => {
+                "TLP:AMBER+STRICT — shared only with the reporting organisation and central staff."
+            }
+            Tlp::Red => "TLP:RED — central staff only.",
+        };
+    }
     match tlp {
         Tlp::Clear => "TLP:CLEAR — 公開してよい事例です。",
         Tlp::Green => "TLP:GREEN — 自治体の間で共有できます。一般には公開しないでください。",
@@ -940,8 +1044,8 @@ async fn desk(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
     };
     render(&DeskPage {
         central,
-        pending: pending.iter().map(|c| row(c, String::new())).collect(),
-        recent: recent.iter().map(|c| row(c, String::new())).collect(),
+        pending: pending.iter().map(|c| row(c, String::new(), viewer.lang)).collect(),
+        recent: recent.iter().map(|c| row(c, String::new(), viewer.lang)).collect(),
         nav: viewer.nav(),
     })
 }

@@ -77,6 +77,7 @@ async fn show_inbox(
     };
     let filter = InboxFilter { state, severity };
     let now = Utc::now();
+    let lang = viewer.lang;
     let page = params.page.unwrap_or(1).clamp(1, 100_000);
     // One more than a page tells whether there is a next one.
     let mut found = inbox(
@@ -99,7 +100,7 @@ async fn show_inbox(
     let rows = found
         .into_iter()
         .map(|r| Row {
-            severity_label: Severity::parse(&r.severity).map_or("", Severity::label_ja),
+            severity_label: Severity::parse(&r.severity).map_or("", |s| lang.severity(s)),
             overdue: acks::is_overdue(r.state, r.status == "withdrawn", r.ack_deadline, now),
             deadline: r
                 .ack_deadline
@@ -107,7 +108,7 @@ async fn show_inbox(
                 .map(|d| viewer.when(d))
                 .unwrap_or_default(),
             published: viewer.when(&r.published_at),
-            state: acks::label_ja(r.state),
+            state: lang.state(r.state),
             withdrawn: r.status == "withdrawn",
             public_id: r.public_id,
             title: r.title,
@@ -117,14 +118,14 @@ async fn show_inbox(
             revision: r.revision,
         })
         .collect();
-    let mut state_options = vec![("unknown", "未確認")];
-    state_options.extend(ALL_STATES.iter().map(|s| (s.as_str(), s.label_ja())));
+    let mut state_options = vec![("unknown", lang.state(None))];
+    state_options.extend(ALL_STATES.iter().map(|s| (s.as_str(), lang.state(Some(*s)))));
     render(&InboxPage {
         nav: viewer.nav(),
         rows,
         state_options: Opt::list(state_options, &params.state),
         severity_options: Opt::list(
-            Severity::ALL.iter().map(|s| (s.as_str(), s.label_ja())),
+            Severity::ALL.iter().map(|s| (s.as_str(), lang.severity(*s))),
             &params.severity,
         ),
         prev: (page > 1).then(|| link(page - 1)),

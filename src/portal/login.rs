@@ -14,6 +14,7 @@ use crate::startup::AppContext;
 #[derive(Template)]
 #[template(path = "portal/login.html")]
 struct LoginPage {
+    t: &'static super::i18n::Ui,
     csrf: String,
     next: String,
     email: String,
@@ -39,8 +40,16 @@ pub struct LogoutForm {
     csrf: String,
 }
 
+/// The language this browser chose (Japanese unless it asked for English).
+fn lang_of(req: &HttpRequest) -> super::i18n::Lang {
+    req.cookie(super::i18n::LANG_COOKIE)
+        .and_then(|c| super::i18n::Lang::parse(c.value()))
+        .unwrap_or_default()
+}
+
 fn login_page(
     ctx: &AppContext,
+    lang: super::i18n::Lang,
     status: actix_web::http::StatusCode,
     next: &str,
     email: &str,
@@ -48,6 +57,7 @@ fn login_page(
 ) -> Result<HttpResponse, PortalError> {
     let csrf = session::random_token();
     let page = LoginPage {
+        t: lang.ui(),
         csrf: csrf.clone(),
         next: local_path(next),
         email: email.to_owned(),
@@ -64,10 +74,12 @@ fn login_page(
 #[get("/login")]
 async fn show_login(
     ctx: web::Data<AppContext>,
+    req: HttpRequest,
     params: web::Query<LoginParams>,
 ) -> Result<HttpResponse, PortalError> {
     login_page(
         &ctx,
+        lang_of(&req),
         actix_web::http::StatusCode::OK,
         params.next.as_deref().unwrap_or("/inbox"),
         "",
@@ -107,15 +119,23 @@ async fn log_in(
             .finish()),
         Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
         Err(e) => {
-            let message = match e {
-                LoginError::Locked(_) => format!(
+            let lang = lang_of(&req);
+            let message = match (e, lang) {
+                (e @ LoginError::Locked(_), super::i18n::Lang::Ja) => format!(
                     "ログインの失敗が続いたため、アカウントを一時的にロックしました（{}）。",
                     e
                 ),
-                _ => "メールアドレスまたはパスワードが正しくありません。".to_owned(),
+                (e @ LoginError::Locked(_), super::i18n::Lang::En) => format!(
+                    "After repeated failures the account is locked for a while ({e})."
+                ),
+                (_, super::i18n::Lang::Ja) => {
+                    "メールアドレスまたはパスワードが正しくありません。".to_owned()
+                }
+                (_, super::i18n::Lang::En) => "The mail address or password is wrong.".to_owned(),
             };
             login_page(
                 &ctx,
+                lang,
                 actix_web::http::StatusCode::UNAUTHORIZED,
                 &form.next,
                 &form.email,

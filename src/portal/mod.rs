@@ -8,6 +8,7 @@ mod alert;
 mod board;
 mod cases;
 pub mod error;
+pub mod i18n;
 mod inbox;
 mod login;
 mod org;

@@ -114,7 +114,39 @@ async fn date_style(
         .finish())
 }
 
+#[derive(serde::Deserialize)]
+pub struct LangParams {
+    lang: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Shows the portal in Japanese or English from now on, in this browser (a cookie, like the
+/// date style); returns to the page it was chosen on.
+#[get("/preferences/lang")]
+async fn language(
+    ctx: web::Data<AppContext>,
+    params: web::Query<LangParams>,
+) -> Result<HttpResponse, PortalError> {
+    let lang = super::i18n::Lang::parse(&params.lang).ok_or_else(|| {
+        PortalError::BadRequest(format!(
+            "言語は ja（日本語）か en（English）で指定してください / choose ja or en (`{}`)",
+            params.lang
+        ))
+    })?;
+    let mut cookie =
+        super::viewer::cookie(&ctx, super::i18n::LANG_COOKIE, lang.as_str().to_owned());
+    cookie.set_max_age(actix_web::cookie::time::Duration::days(400));
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            super::viewer::local_path(&params.next),
+        ))
+        .cookie(cookie)
+        .finish())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(date_style);
+    cfg.service(date_style).service(language);
     cfg.service(show_password).service(change_own_password);
 }

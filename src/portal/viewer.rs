@@ -27,6 +27,8 @@ pub struct Viewer {
     pub dates: crate::time::DateStyle,
     /// The path and query of this request (where a preference switch returns to).
     pub here: String,
+    /// Japanese, or English when this browser asked.
+    pub lang: super::i18n::Lang,
 }
 
 /// What every page's header shows.
@@ -45,6 +47,8 @@ pub struct Nav {
     pub wareki: bool,
     /// The current page, URL-encoded, for the date switch to return to.
     pub here: String,
+    /// The page text in the viewer's language.
+    pub t: &'static super::i18n::Ui,
 }
 
 /// A part of the portal that only some roles use. The header's links and every route's check
@@ -118,7 +122,10 @@ impl Viewer {
             } else {
                 user.display_name.clone()
             },
-            role: user.role.label_ja(),
+            role: match self.lang {
+                super::i18n::Lang::Ja => user.role.label_ja(),
+                super::i18n::Lang::En => user.role.label_en(),
+            },
             csrf: self.session.csrf.clone(),
             org_admin: matches!(
                 user.role,
@@ -129,6 +136,7 @@ impl Viewer {
             stats: user.role.is_central() || user.role == Role::PrefectureAdmin,
             wareki: self.dates == crate::time::DateStyle::Wareki,
             here: url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect(),
+            t: self.lang.ui(),
         }
     }
 }
@@ -172,6 +180,10 @@ impl FromRequest for Viewer {
             .cookie(DATES_COOKIE)
             .and_then(|c| crate::time::DateStyle::parse(c.value()))
             .unwrap_or_default();
+        let lang = req
+            .cookie(super::i18n::LANG_COOKIE)
+            .and_then(|c| super::i18n::Lang::parse(c.value()))
+            .unwrap_or_default();
         let next = req
             .uri()
             .path_and_query()
@@ -188,6 +200,7 @@ impl FromRequest for Viewer {
                 org,
                 dates,
                 here: next,
+                lang,
             })
         })
     }

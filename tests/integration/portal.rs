@@ -506,3 +506,62 @@ async fn dates_are_written_in_wareki_when_the_browser_asks_and_the_switch_return
     assert!(!b.get("/inbox").await.body.contains("令和"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_portal_switches_to_english_and_back_for_this_browser() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let ((_, a), _) = two_alerts(&app, &central).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let mut b = Browser::new(&app.address);
+    // The login page has the switch too.
+    let login = b.get("/preferences/lang?lang=en&next=%2Flogin").await;
+    assert_eq!(login.location.as_deref(), Some("/login"));
+    let form = b.get("/login").await;
+    assert!(form.body.contains(r#"<html lang="en">"#) && form.body.contains("Mail address"));
+    b.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let inbox = b.get("/inbox").await;
+    assert!(inbox.body.contains(r#"<html lang="en">"#), "{}", inbox.body);
+    for english in ["Inbox", "Log out", "Severity", "Respond by", "Not yet known", "日本語"] {
+        assert!(inbox.body.contains(english), "{english} in {}", inbox.body);
+    }
+    for japanese in ["受信一覧", "ログアウト", "深刻度", "未確認", "対応期限"] {
+        assert!(!inbox.body.contains(japanese), "{japanese} left in the English inbox");
+    }
+    let alert = b.get(&format!("/alerts/{a}")).await;
+    for english in ["Acknowledgement", "Report the state", "Received", "In progress"] {
+        assert!(alert.body.contains(english), "{english} in {}", alert.body);
+    }
+    assert!(!alert.body.contains("受領・対応状況"));
+    // Acknowledging works the same in English.
+    let csrf = alert.hidden("csrf");
+    let done = b
+        .post(
+            &format!("/alerts/{a}/ack"),
+            &[("csrf", &csrf), ("state", "received"), ("note", "")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(b.get(&format!("/alerts/{a}")).await.body.contains("<strong id=\"ack-state\">Received</strong>"));
+    let cases = b.get("/cases").await;
+    assert!(cases.body.contains("Incident cases and good practices"));
+
+    // Bad values are refused; an outside address is never returned to; back to Japanese.
+    assert_eq!(
+        b.get("/preferences/lang?lang=fr&next=%2Finbox").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let back = b
+        .get("/preferences/lang?lang=ja&next=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(back.location.as_deref(), Some("/inbox"));
+    let inbox = b.get("/inbox").await;
+    assert!(inbox.body.contains("受信一覧") && inbox.body.contains(r#"<html lang="ja">"#));
+    app.stop().await;
+}
