@@ -46,6 +46,8 @@ pub struct AppContext {
     pub feed_cache: Arc<crate::feeds::RenderCache>,
     /// The case library's search index (embedded or Meilisearch).
     pub search: crate::search::SearchIndex,
+    /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
+    pub inbox_cache: Arc<crate::acks::inbox_cache::InboxCache>,
 }
 
 impl AppContext {
@@ -81,6 +83,9 @@ impl AppContext {
         let search =
             crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
         Ok(Self {
+            inbox_cache: Arc::new(crate::acks::inbox_cache::InboxCache::new(
+                crate::acks::inbox_cache::PAGES,
+            )),
             search,
             mailer,
             settings: Arc::new(settings),

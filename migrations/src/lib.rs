@@ -15,6 +15,7 @@ mod m20261122_000009_follow_ups;
 mod m20261122_000010_alert_notes;
 mod m20261130_000011_ack_links;
 mod m20261130_000012_cases;
+mod m20261130_000013_ack_events_by_org;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_alert_notes::Migration),
             Box::new(m20261130_000011_ack_links::Migration),
             Box::new(m20261130_000012_cases::Migration),
+            Box::new(m20261130_000013_ack_events_by_org::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 pub mod board;
 pub mod chart;
 pub mod follow_up;
+pub mod inbox_cache;
 pub mod links;
 pub mod store;
 

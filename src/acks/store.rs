@@ -185,6 +185,37 @@ pub async fn inbox(
         .context("cannot read the inbox")
 }
 
+/// What an organisation's inbox depends on: the newest alert revision (every publication,
+/// revision and withdrawal writes one) and the newest acknowledgement event of the organisation.
+/// On PostgreSQL, where ids are handed out before commit and may land out of order, the counts
+/// are part of it too.
+pub type InboxEpoch = (i64, i64, i64, i64);
+
+pub async fn inbox_epoch(db: &impl ConnectionTrait, org_id: i64) -> anyhow::Result<InboxEpoch> {
+    let backend = db.get_database_backend();
+    let sql = if crate::db::is_postgres(db) {
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM alert_revisions) AS r, \
+                (SELECT COUNT(*) FROM alert_revisions) AS rn, \
+                (SELECT COALESCE(MAX(id), 0) FROM ack_events WHERE organisation_id = $1) AS k, \
+                (SELECT COUNT(*) FROM ack_events WHERE organisation_id = $1) AS kn"
+    } else {
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM alert_revisions) AS r, 0 AS rn, \
+                (SELECT COALESCE(MAX(id), 0) FROM ack_events WHERE organisation_id = $1) AS k, \
+                0 AS kn"
+    };
+    let row = db
+        .query_one_raw(crate::db::statement(backend, sql, vec![org_id.into()]))
+        .await
+        .context("cannot read the inbox's epoch")?
+        .context("an aggregate returned no row")?;
+    Ok((
+        row.try_get("", "r")?,
+        row.try_get("", "rn")?,
+        row.try_get("", "k")?,
+        row.try_get("", "kn")?,
+    ))
+}
+
 /// One addressed organisation on an alert's board.
 #[derive(Debug, Clone)]
 pub struct BoardRow {

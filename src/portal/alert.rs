@@ -205,7 +205,9 @@ async fn show_alert(
         can_ack: addressed && !withdrawn && !viewer.session.user.role.is_central(),
         state: viewer.lang.state(state),
         state_options: Opt::list(
-            ALL_STATES.iter().map(|s| (s.as_str(), viewer.lang.state(Some(*s)))),
+            ALL_STATES
+                .iter()
+                .map(|s| (s.as_str(), viewer.lang.state(Some(*s)))),
             state.map_or("", AckState::as_str),
         ),
         history,

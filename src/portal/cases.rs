@@ -14,8 +14,8 @@ use askama::Template;
 
 use super::Opt;
 use super::error::{PortalError, render, render_refused};
-use super::viewer::{Nav, Section, Viewer};
 use super::i18n::{Lang, case_label_en};
+use super::viewer::{Nav, Section, Viewer};
 use super::who;
 use crate::auth::Role;
 use crate::cases::access::{Reader, may_read};
@@ -60,8 +60,13 @@ pub fn org_label(f: &crate::cases::CaseFields, named_as: Option<&str>, lang: Lan
     {
         return name.to_owned();
     }
-    let mut out = case_label_en(&f.org_kind).unwrap_or("Organisation").to_owned();
-    if let Some(p) = f.prefecture.and_then(crate::registry::Prefecture::from_number) {
+    let mut out = case_label_en(&f.org_kind)
+        .unwrap_or("Organisation")
+        .to_owned();
+    if let Some(p) = f
+        .prefecture
+        .and_then(crate::registry::Prefecture::from_number)
+    {
         out = format!("{out} in {}", p.name());
     }
     if f.size_band != "undisclosed"
@@ -81,7 +86,9 @@ fn facet_text(path: &str, lang: Lang) -> String {
         return path.to_owned();
     };
     match root {
-        "category" => Category::parse(value).map_or(value.to_owned(), |c| lang.category(c).to_owned()),
+        "category" => {
+            Category::parse(value).map_or(value.to_owned(), |c| lang.category(c).to_owned())
+        }
         "prefecture" => facet_label(path),
         "year" => value.to_owned(),
         _ => case_label_en(value).unwrap_or(value).to_owned(),
@@ -1044,8 +1051,14 @@ async fn desk(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
     };
     render(&DeskPage {
         central,
-        pending: pending.iter().map(|c| row(c, String::new(), viewer.lang)).collect(),
-        recent: recent.iter().map(|c| row(c, String::new(), viewer.lang)).collect(),
+        pending: pending
+            .iter()
+            .map(|c| row(c, String::new(), viewer.lang))
+            .collect(),
+        recent: recent
+            .iter()
+            .map(|c| row(c, String::new(), viewer.lang))
+            .collect(),
         nav: viewer.nav(),
     })
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::Opt;
 use super::error::{PortalError, render};
 use super::viewer::{Nav, Viewer};
-use crate::acks::store::{InboxFilter, inbox};
+use crate::acks::store::InboxFilter;
 use crate::acks::{self, ALL_STATES, AckState};
 use crate::domain::Severity;
 use crate::startup::AppContext;
@@ -80,14 +80,18 @@ async fn show_inbox(
     let lang = viewer.lang;
     let page = params.page.unwrap_or(1).clamp(1, 100_000);
     // One more than a page tells whether there is a next one.
-    let mut found = inbox(
-        &ctx.db,
-        viewer.org.id.0,
-        &filter,
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let mut found: Vec<_> = ctx
+        .inbox_cache
+        .page(
+            &ctx.db,
+            viewer.org.id.0,
+            &filter,
+            PAGE_SIZE + 1,
+            (page - 1) * PAGE_SIZE,
+        )
+        .await?
+        .as_ref()
+        .clone();
     let more = found.len() as u64 > PAGE_SIZE;
     found.truncate(PAGE_SIZE as usize);
     let link = |p: u64| {
@@ -119,13 +123,19 @@ async fn show_inbox(
         })
         .collect();
     let mut state_options = vec![("unknown", lang.state(None))];
-    state_options.extend(ALL_STATES.iter().map(|s| (s.as_str(), lang.state(Some(*s)))));
+    state_options.extend(
+        ALL_STATES
+            .iter()
+            .map(|s| (s.as_str(), lang.state(Some(*s)))),
+    );
     render(&InboxPage {
         nav: viewer.nav(),
         rows,
         state_options: Opt::list(state_options, &params.state),
         severity_options: Opt::list(
-            Severity::ALL.iter().map(|s| (s.as_str(), lang.severity(*s))),
+            Severity::ALL
+                .iter()
+                .map(|s| (s.as_str(), lang.severity(*s))),
             &params.severity,
         ),
         prev: (page > 1).then(|| link(page - 1)),

@@ -125,9 +125,9 @@ async fn log_in(
                     "ログインの失敗が続いたため、アカウントを一時的にロックしました（{}）。",
                     e
                 ),
-                (e @ LoginError::Locked(_), super::i18n::Lang::En) => format!(
-                    "After repeated failures the account is locked for a while ({e})."
-                ),
+                (e @ LoginError::Locked(_), super::i18n::Lang::En) => {
+                    format!("After repeated failures the account is locked for a while ({e}).")
+                }
                 (_, super::i18n::Lang::Ja) => {
                     "メールアドレスまたはパスワードが正しくありません。".to_owned()
                 }

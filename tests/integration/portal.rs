@@ -528,14 +528,29 @@ async fn the_portal_switches_to_english_and_back_for_this_browser() {
     b.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
     let inbox = b.get("/inbox").await;
     assert!(inbox.body.contains(r#"<html lang="en">"#), "{}", inbox.body);
-    for english in ["Inbox", "Log out", "Severity", "Respond by", "Not yet known", "日本語"] {
+    for english in [
+        "Inbox",
+        "Log out",
+        "Severity",
+        "Respond by",
+        "Not yet known",
+        "日本語",
+    ] {
         assert!(inbox.body.contains(english), "{english} in {}", inbox.body);
     }
     for japanese in ["受信一覧", "ログアウト", "深刻度", "未確認", "対応期限"] {
-        assert!(!inbox.body.contains(japanese), "{japanese} left in the English inbox");
+        assert!(
+            !inbox.body.contains(japanese),
+            "{japanese} left in the English inbox"
+        );
     }
     let alert = b.get(&format!("/alerts/{a}")).await;
-    for english in ["Acknowledgement", "Report the state", "Received", "In progress"] {
+    for english in [
+        "Acknowledgement",
+        "Report the state",
+        "Received",
+        "In progress",
+    ] {
         assert!(alert.body.contains(english), "{english} in {}", alert.body);
     }
     assert!(!alert.body.contains("受領・対応状況"));
@@ -548,13 +563,20 @@ async fn the_portal_switches_to_english_and_back_for_this_browser() {
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
-    assert!(b.get(&format!("/alerts/{a}")).await.body.contains("<strong id=\"ack-state\">Received</strong>"));
+    assert!(
+        b.get(&format!("/alerts/{a}"))
+            .await
+            .body
+            .contains("<strong id=\"ack-state\">Received</strong>")
+    );
     let cases = b.get("/cases").await;
     assert!(cases.body.contains("Incident cases and good practices"));
 
     // Bad values are refused; an outside address is never returned to; back to Japanese.
     assert_eq!(
-        b.get("/preferences/lang?lang=fr&next=%2Finbox").await.status,
+        b.get("/preferences/lang?lang=fr&next=%2Finbox")
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
     let back = b

@@ -1,0 +1,67 @@
+//! Inbox pages kept in memory until something they depend on changes ([`super::store::inbox_epoch`]:
+//! a new alert revision anywhere, or a new acknowledgement event of the organisation). A view
+//! then costs one small aggregate instead of the join and sort over the organisation's alerts;
+//! a page can never be stale, since the epoch is read before the rows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sea_orm::ConnectionTrait;
+
+use super::store::{InboxEpoch, InboxFilter, InboxRow, inbox, inbox_epoch};
+
+/// Pages kept (about 2 KB each); when full, the cache starts over.
+pub const PAGES: usize = 4_096;
+
+type Key = (i64, Option<Option<&'static str>>, Option<String>, u64, u64);
+
+pub struct InboxCache {
+    entries: Mutex<HashMap<Key, (InboxEpoch, Arc<Vec<InboxRow>>)>>,
+    capacity: usize,
+}
+
+impl InboxCache {
+    /// Keeps at most `capacity` pages (0: none; every view queries).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The inbox page, from memory when nothing it depends on has changed.
+    pub async fn page(
+        &self,
+        db: &impl ConnectionTrait,
+        org_id: i64,
+        filter: &InboxFilter,
+        limit: u64,
+        offset: u64,
+    ) -> anyhow::Result<Arc<Vec<InboxRow>>> {
+        if self.capacity == 0 {
+            return Ok(Arc::new(inbox(db, org_id, filter, limit, offset).await?));
+        }
+        let epoch = inbox_epoch(db, org_id).await?;
+        let key: Key = (
+            org_id,
+            filter.state.map(|s| s.map(|s| s.as_str())),
+            filter.severity.clone(),
+            limit,
+            offset,
+        );
+        if let Ok(entries) = self.entries.lock()
+            && let Some((at, rows)) = entries.get(&key)
+            && *at == epoch
+        {
+            return Ok(Arc::clone(rows));
+        }
+        let rows = Arc::new(inbox(db, org_id, filter, limit, offset).await?);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key, (epoch, Arc::clone(&rows)));
+        }
+        Ok(rows)
+    }
+}
