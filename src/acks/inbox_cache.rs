@@ -15,8 +15,11 @@ pub const PAGES: usize = 4_096;
 
 type Key = (i64, Option<Option<&'static str>>, Option<String>, u64, u64);
 
+/// A kept page and the epoch it was read at.
+type Kept = (InboxEpoch, Arc<Vec<InboxRow>>);
+
 pub struct InboxCache {
-    entries: Mutex<HashMap<Key, (InboxEpoch, Arc<Vec<InboxRow>>)>>,
+    entries: Mutex<HashMap<Key, Kept>>,
     capacity: usize,
 }
 
