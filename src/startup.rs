@@ -48,6 +48,8 @@ pub struct AppContext {
     pub search: crate::search::SearchIndex,
     /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
     pub inbox_cache: Arc<crate::acks::inbox_cache::InboxCache>,
+    /// Related cases of alert pages, kept until the case library changes.
+    pub related_cases: Arc<crate::portal::cases::RelatedCache>,
 }
 
 impl AppContext {
@@ -87,6 +89,7 @@ impl AppContext {
                 crate::acks::inbox_cache::PAGES,
             )),
             search,
+            related_cases: Arc::default(),
             mailer,
             settings: Arc::new(settings),
             db,

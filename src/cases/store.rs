@@ -488,7 +488,23 @@ pub async fn history(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Vec<H
         .collect())
 }
 
-/// How many cases are in each status.
+/// What anything shown about the library depends on: every change to a case writes a history
+/// row (on PostgreSQL, where ids may commit out of order, their count too).
+pub async fn library_epoch(db: &impl ConnectionTrait) -> anyhow::Result<(i64, i64)> {
+    let sql = if crate::db::is_postgres(db) {
+        "SELECT COALESCE(MAX(id), 0) AS last, COUNT(*) AS n FROM case_revisions"
+    } else {
+        "SELECT COALESCE(MAX(id), 0) AS last, 0 AS n FROM case_revisions"
+    };
+    let row = db
+        .query_one_raw(crate::db::statement(db.get_database_backend(), sql, vec![]))
+        .await
+        .context("cannot read the case library's epoch")?
+        .context("an aggregate returned no row")?;
+    Ok((row.try_get("", "last")?, row.try_get("", "n")?))
+}
+
+/// How many cases are published.
 pub async fn count_published(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
     use sea_orm::PaginatorTrait;
     cases::Entity::find()

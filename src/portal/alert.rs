@@ -96,11 +96,23 @@ async fn show_alert(
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let alert = visible_alert(&ctx, &viewer, &path).await?;
-    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
-    let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
+    // Addressed to the viewer's organisation answers both "may see it" and "may report on it".
+    if path.len() > 32 {
+        return Err(PortalError::NotFound);
+    }
+    let alert = crate::alerts::store::by_public_id(&ctx.db, &path)
+        .await?
+        .ok_or(PortalError::NotFound)?;
     let org_id = viewer.org.id.0;
     let addressed = acks::store::is_addressed(&ctx.db, alert.id, org_id).await?;
+    if !addressed
+        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
+            .await?
+    {
+        return Err(PortalError::NotFound);
+    }
+    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
+    let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     let current = if addressed {
         acks::store::current(&ctx.db, alert.id, org_id).await?
     } else {
@@ -215,15 +227,26 @@ async fn show_alert(
     })
 }
 
-/// Cases that name this alert first, then the cases most like its text.
+/// Cases that name this alert first, then the cases most like its text; kept until the
+/// library changes.
 async fn related_cases(
     ctx: &AppContext,
     viewer: &Viewer,
     alert: &alerts::Model,
     latest: &crate::db::entities::alert_revisions::Model,
 ) -> Result<Vec<super::cases::CaseRow>, PortalError> {
-    let public_id = alert.public_id.clone().unwrap_or_default();
     let reader = super::cases::reader(viewer);
+    let epoch = crate::cases::store::library_epoch(&ctx.db).await?;
+    let key = (
+        alert.id,
+        latest.number,
+        reader.keys().join(","),
+        viewer.lang,
+    );
+    if let Some(rows) = ctx.related_cases.get(&key, epoch) {
+        return Ok(rows);
+    }
+    let public_id = alert.public_id.clone().unwrap_or_default();
     let linked = crate::cases::store::linked_to_alert(&ctx.db, &public_id).await?;
     let submitters = crate::cases::store::submitters(&ctx.db, &linked).await?;
     let mut rows: Vec<super::cases::CaseRow> = linked
@@ -253,6 +276,7 @@ async fn related_cases(
             rows.push(r);
         }
     }
+    ctx.related_cases.put(key, epoch, rows.clone());
     Ok(rows)
 }
 

@@ -38,6 +38,7 @@ pub fn reader(viewer: &Viewer) -> Reader {
 }
 
 /// A case in a list: search hits, similar cases, the review desk.
+#[derive(Clone)]
 pub struct CaseRow {
     pub id: i64,
     pub kind: &'static str,
@@ -121,6 +122,47 @@ pub fn row(c: &Case, snippet: String, lang: Lang) -> CaseRow {
         tlp: f.tlp.as_str().into(),
         status: status_label(c.status, lang),
         snippet,
+    }
+}
+
+/// "Related cases" of alert pages, kept per alert revision, reader and language until any case
+/// changes (the library's epoch), so an alert page does not search on every view.
+pub struct RelatedCache {
+    entries: std::sync::Mutex<HashMap<RelatedKey, RelatedRows>>,
+}
+
+/// Alert, revision number, the reader's access keys, language.
+type RelatedKey = (i64, i32, String, Lang);
+/// The rows and the library epoch they were read at.
+type RelatedRows = ((i64, i64), Vec<CaseRow>);
+
+/// Entries kept before the cache starts over.
+const RELATED_ENTRIES: usize = 4_096;
+
+impl Default for RelatedCache {
+    fn default() -> Self {
+        Self {
+            entries: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl RelatedCache {
+    pub fn get(&self, key: &RelatedKey, epoch: (i64, i64)) -> Option<Vec<CaseRow>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(key)
+            .filter(|(at, _)| *at == epoch)
+            .map(|(_, rows)| rows.clone())
+    }
+
+    pub fn put(&self, key: RelatedKey, epoch: (i64, i64), rows: Vec<CaseRow>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= RELATED_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (epoch, rows));
+        }
     }
 }
 

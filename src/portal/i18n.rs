@@ -9,7 +9,7 @@ use crate::domain::Severity;
 
 pub const LANG_COOKIE: &str = "noroshi_lang";
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Lang {
     #[default]
     Ja,

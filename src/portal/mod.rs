@@ -6,7 +6,7 @@ mod ack_link;
 mod admin;
 mod alert;
 mod board;
-mod cases;
+pub mod cases;
 pub mod error;
 pub mod i18n;
 mod inbox;
