@@ -113,28 +113,22 @@ async fn show_alert(
     }
     let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
-    let current = if addressed {
-        acks::store::current(&ctx.db, alert.id, org_id).await?
-    } else {
-        None
-    };
-    let state = current
-        .as_ref()
-        .and_then(|c| AckState::parse(&c.state).ok());
-    let history = if addressed {
-        acks::store::history(&ctx.db, alert.id, org_id)
-            .await?
-            .into_iter()
-            .map(|h| HistoryRow {
-                at: viewer.when(&h.at),
-                state: AckState::parse(&h.state).map_or("", |s| viewer.lang.state(Some(s))),
-                who: who(&h.actor),
-                note: h.note.unwrap_or_default(),
-            })
-            .collect()
+    // Every report writes an event, so the newest event is the current state.
+    let events = if addressed {
+        acks::store::history(&ctx.db, alert.id, org_id).await?
     } else {
         Vec::new()
     };
+    let state = events.last().and_then(|e| AckState::parse(&e.state).ok());
+    let history = events
+        .into_iter()
+        .map(|h| HistoryRow {
+            at: viewer.when(&h.at),
+            state: AckState::parse(&h.state).map_or("", |s| viewer.lang.state(Some(s))),
+            who: who(&h.actor),
+            note: h.note.unwrap_or_default(),
+        })
+        .collect();
     let withdrawn = alert.status == "withdrawn";
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
     let advisories = super::triage::cards_for_alert(&ctx, alert.id).await?;

@@ -544,6 +544,28 @@ mod tests {
     }
 
     #[test]
+    fn snippets_escape_markup_and_mark_only_matches() {
+        let index = CaseIndex::in_memory().unwrap();
+        index
+            .upsert(&[case(
+                1,
+                "改ざん事案",
+                "<script>alert(1)</script> ページが改ざんされた <b>太字</b>",
+                "tampering",
+                true,
+            )])
+            .unwrap();
+        let r = index.search(&ask("改ざん", &["all"], &[])).unwrap();
+        let snippet = &r.hits[0].snippet;
+        assert!(
+            !snippet.contains("<script>") && snippet.contains("&lt;script&gt;"),
+            "{snippet}"
+        );
+        assert!(!snippet.contains("<b>太字"), "{snippet}");
+        assert!(snippet.contains("<b>改ざん</b>"), "{snippet}");
+    }
+
+    #[test]
     fn access_holds_for_results_facet_counts_and_similar_cases() {
         let index = CaseIndex::in_memory().unwrap();
         index
