@@ -320,16 +320,30 @@ impl CaseIndex {
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
             .context("cannot make snippets")?;
         snippets.set_max_num_chars(120);
-        let mut summaries = SnippetGenerator::create(&searcher, &*text_query, f.summary)
-            .context("cannot make snippets")?;
-        summaries.set_max_num_chars(120);
+        // Made only when a hit matched in its summary but not its body.
+        let mut summaries: Option<SnippetGenerator> = None;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address).context("cannot read a hit")?;
+            let body = snippets.snippet_from_doc(&doc);
+            let snippet = if !body.highlighted().is_empty() {
+                body.to_html()
+            } else {
+                if summaries.is_none() {
+                    let mut g = SnippetGenerator::create(&searcher, &*text_query, f.summary)
+                        .context("cannot make snippets")?;
+                    g.set_max_num_chars(120);
+                    summaries = Some(g);
+                }
+                match &summaries {
+                    Some(g) => Self::snippet(f, &doc, &[g]),
+                    None => Self::snippet(f, &doc, &[]),
+                }
+            };
             hits.push(Hit {
                 id: Self::id_of(f, &doc)?,
                 score,
-                snippet: Self::snippet(f, &doc, &[&snippets, &summaries]),
+                snippet,
             });
         }
         let mut facet_counts = Vec::new();
