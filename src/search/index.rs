@@ -25,6 +25,11 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
+/// Writer memory for a batch of changes.
+const CHANGE_HEAP: usize = 50_000_000;
+/// Writer memory for a rebuild.
+const REBUILD_HEAP: usize = 400_000_000;
+
 /// The name the tokenizer is registered under.
 pub const TOKENIZER: &str = "noroshi_ja";
 
@@ -151,16 +156,17 @@ impl CaseIndex {
         })
     }
 
-    /// Runs `change` with a writer, commits, and closes the writer again.
+    /// Runs `change` with a writer of `heap` bytes, commits, and closes the writer again.
     fn write(
         &self,
+        heap: usize,
         change: impl FnOnce(&mut IndexWriter, Fields) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let _one = self
             .writing
             .lock()
             .map_err(|_| anyhow::anyhow!("the index writer is poisoned"))?;
-        let mut w: IndexWriter = match self.index.writer(50_000_000) {
+        let mut w: IndexWriter = match self.index.writer(heap) {
             Ok(w) => w,
             Err(tantivy::TantivyError::LockFailure(..)) => anyhow::bail!(
                 "the search index is being written by another process; try again when it is done"
@@ -201,7 +207,7 @@ impl CaseIndex {
 
     /// Adds or replaces cases, then commits (one commit for the whole list).
     pub fn upsert(&self, docs: &[CaseDoc]) -> anyhow::Result<()> {
-        self.write(|w, f| {
+        self.write(CHANGE_HEAP, |w, f| {
             for d in docs {
                 w.delete_term(Term::from_field_u64(f.id, d.id));
                 w.add_document(Self::document(f, d))
@@ -213,7 +219,7 @@ impl CaseIndex {
 
     /// Removes cases, then commits.
     pub fn remove(&self, ids: &[u64]) -> anyhow::Result<()> {
-        self.write(|w, f| {
+        self.write(CHANGE_HEAP, |w, f| {
             for id in ids {
                 w.delete_term(Term::from_field_u64(f.id, *id));
             }
@@ -227,7 +233,8 @@ impl CaseIndex {
         docs: &mut dyn Iterator<Item = anyhow::Result<Vec<CaseDoc>>>,
         progress: &mut dyn FnMut(usize),
     ) -> anyhow::Result<()> {
-        self.write(|w, f| {
+        // A rebuild gets a large budget: fewer, larger segments, less merging afterwards.
+        self.write(REBUILD_HEAP, |w, f| {
             w.delete_all_documents().context("cannot empty the index")?;
             for batch in docs {
                 let batch = batch?;
