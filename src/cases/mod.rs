@@ -300,7 +300,6 @@ fn ids_field(
 fn vocab_list(
     errors: &mut Vec<(&'static str, String)>,
     field: &'static str,
-    what: &str,
     values: &[String],
     parse: impl Fn(&str) -> Result<&'static str, String>,
 ) -> Vec<String> {
@@ -312,7 +311,6 @@ fn vocab_list(
             Err(e) => errors.push((field, e)),
         }
     }
-    let _ = what;
     out
 }
 
@@ -342,15 +340,13 @@ impl CaseInput {
             false,
         );
         let source = text_field(&mut e, "source", &self.source, SHORT_MAX, false);
-        let categories = vocab_list(&mut e, "categories", "category", &self.categories, |s| {
+        let categories = vocab_list(&mut e, "categories", &self.categories, |s| {
             Category::parse(s).map(Category::as_str)
         });
         if categories.is_empty() && !self.categories.iter().any(|c| !c.trim().is_empty()) {
             e.push(("categories", "分類を一つ以上選んでください".into()));
         }
-        let causes = vocab_list(&mut e, "causes", "cause", &self.causes, |s| {
-            CAUSES.parse("cause", s)
-        });
+        let causes = vocab_list(&mut e, "causes", &self.causes, |s| CAUSES.parse("cause", s));
         let org_kind = ORG_KINDS
             .parse("organisation kind", &self.org_kind)
             .map_err(|m| e.push(("org_kind", m)))
