@@ -10,11 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::principal::Principal;
 use super::{JsonBody, query};
 use crate::auth::tokens::Scope;
-use crate::cases::access::{Reader, may_read};
+use crate::cases::access::Reader;
+use crate::cases::reading;
 use crate::cases::store::{self, Case, CaseError};
 use crate::cases::{CaseInput, Status, describe_org, facet_label};
 use crate::error::{ApiError, ErrorBody};
-use crate::search::{SearchQuery, SimilarQuery, Sort};
+use crate::search::{SearchQuery, Sort};
 use crate::startup::AppContext;
 
 fn reader(who: &Principal) -> Reader {
@@ -171,26 +172,10 @@ pub async fn search_cases(
             offset,
         })
         .await?;
-    let ids: Vec<i64> = results
-        .hits
+    let items = reading::hits(&ctx.db, &r, &results.hits)
+        .await?
         .iter()
-        .filter_map(|h| i64::try_from(h.id).ok())
-        .collect();
-    let cases = store::by_ids(&ctx.db, &ids).await?;
-    let submitters = store::submitters(&ctx.db, &cases).await?;
-    let items = results
-        .hits
-        .iter()
-        .filter_map(|h| {
-            let c = cases.iter().find(|c| c.id as u64 == h.id)?;
-            may_read(
-                &r,
-                c.status,
-                c.fields.tlp,
-                c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-            )
-            .then(|| summary(&ctx, c, h.snippet.clone()))
-        })
+        .map(|(c, snippet)| summary(&ctx, c, snippet.clone()))
         .collect();
     Ok(HttpResponse::Ok().json(CaseResults {
         total: results.total,
@@ -265,51 +250,26 @@ pub async fn show_case(
     who.require(Scope::Read)?;
     let not_found = || ApiError::NotFound(format!("no case {}", path.as_str()));
     let id: i64 = path.parse().map_err(|_| not_found())?;
-    let case = store::get(&ctx.db, id).await?.ok_or_else(not_found)?;
     let r = reader(&who);
-    let submitter = store::submitter(&ctx.db, &case).await?;
-    if !may_read(&r, case.status, case.fields.tlp, submitter) {
-        return Err(not_found());
-    }
+    let case = reading::one(&ctx.db, &r, id).await?.ok_or_else(not_found)?;
     let f = &case.fields;
     let similar = if case.status == Status::Published {
-        let hits = ctx
-            .search
-            .similar(SimilarQuery {
-                text: format!("{}\n{}", f.title, f.summary),
-                categories: f.categories.clone(),
-                access: r.keys(),
-                exclude: vec![u64::try_from(case.id).unwrap_or_default()],
-                limit: 5,
-            })
-            .await?;
-        let ids: Vec<i64> = hits
-            .iter()
-            .filter_map(|h| i64::try_from(h.id).ok())
-            .collect();
-        let cases = store::by_ids(&ctx.db, &ids).await?;
-        let subs = store::submitters(&ctx.db, &cases).await?;
-        cases
-            .iter()
-            .filter(|c| {
-                may_read(
-                    &r,
-                    c.status,
-                    c.fields.tlp,
-                    c.organisation_id.and_then(|o| subs.get(&o).copied()),
-                )
-            })
-            .map(|c| summary(&ctx, c, String::new()))
-            .collect()
+        reading::similar(
+            &ctx.db,
+            &ctx.search,
+            &r,
+            format!("{}\n{}", f.title, f.summary),
+            f.categories.clone(),
+            Some(case.id),
+        )
+        .await?
+        .iter()
+        .map(|c| summary(&ctx, c, String::new()))
+        .collect()
     } else {
         Vec::new()
     };
-    let named_as = match (f.named, case.organisation_id) {
-        (true, Some(o)) => crate::registry::store::find_by_id(&ctx.db, crate::registry::OrgId(o))
-            .await?
-            .map(|o| o.full_name()),
-        _ => None,
-    };
+    let named_as = reading::named_as(&ctx.db, &case).await?;
     Ok(HttpResponse::Ok().json(CaseDetail {
         id: case.id,
         status: case.status.as_str(),

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod outbox;
+pub mod reading;
 pub mod seed;
 pub mod store;
 

@@ -86,25 +86,15 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(
     let mut done = 0u64;
     progress(0, total);
     loop {
-        let batch = match store::published_after(db, after, 1_000).await {
-            Ok(b) => b,
+        // A failed read goes to the writer as an error, so it never commits a partial index.
+        let docs = match docs_after(db, &mut after).await {
+            Ok(Some(docs)) => docs,
+            Ok(None) => break,
             Err(e) => {
-                let _ = tx.send(Err(anyhow::anyhow!("{e:#}"))).await;
+                let _ = tx.send(Err(e)).await;
                 break;
             }
         };
-        let Some(last) = batch.last() else { break };
-        after = last.id;
-        let submitters = store::submitters(db, &batch).await?;
-        let docs: Vec<CaseDoc> = batch
-            .iter()
-            .map(|c| {
-                store::doc(
-                    c,
-                    c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-                )
-            })
-            .collect();
         done += docs.len() as u64;
         if tx.send(Ok(docs)).await.is_err() {
             break;
@@ -117,6 +107,31 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(
         store::clear_outbox_through(db, last).await?;
     }
     Ok(done)
+}
+
+/// The next 1,000 published cases after id `after` as documents (`None`: no more); moves
+/// `after` on.
+async fn docs_after(
+    db: &impl ConnectionTrait,
+    after: &mut i64,
+) -> anyhow::Result<Option<Vec<CaseDoc>>> {
+    let batch = store::published_after(db, *after, 1_000).await?;
+    let Some(last) = batch.last() else {
+        return Ok(None);
+    };
+    *after = last.id;
+    let submitters = store::submitters(db, &batch).await?;
+    Ok(Some(
+        batch
+            .iter()
+            .map(|c| {
+                store::doc(
+                    c,
+                    c.organisation_id.and_then(|o| submitters.get(&o).copied()),
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// The outbox worker's step: one batch into the index.

@@ -541,17 +541,6 @@ pub async fn submitters(
         .collect())
 }
 
-/// The submitting organisation of one case.
-pub async fn submitter(
-    db: &impl ConnectionTrait,
-    case: &Case,
-) -> anyhow::Result<Option<Submitter>> {
-    Ok(submitters(db, std::slice::from_ref(case))
-        .await?
-        .into_values()
-        .next())
-}
-
 /// A published case as the search engines hold it.
 pub fn doc(case: &Case, submitter: Option<Submitter>) -> CaseDoc {
     let f = &case.fields;

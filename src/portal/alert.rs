@@ -70,24 +70,28 @@ pub struct NoteRow {
     pub body: String,
 }
 
-/// The published alert `public_id` if the viewer may see it; otherwise not found.
+/// The published alert `public_id` if the viewer may see it (otherwise not found), and whether
+/// it is addressed to the viewer's organisation, which answers both "may see it" and "may report
+/// on it".
 pub(super) async fn visible_alert(
     ctx: &AppContext,
     viewer: &Viewer,
     public_id: &str,
-) -> Result<alerts::Model, PortalError> {
+) -> Result<(alerts::Model, bool), PortalError> {
     if public_id.len() > 32 {
         return Err(PortalError::NotFound);
     }
     let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
         .await?
         .ok_or(PortalError::NotFound)?;
-    if !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
-        .await?
+    let addressed = acks::store::is_addressed(&ctx.db, alert.id, viewer.org.id.0).await?;
+    if !addressed
+        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
+            .await?
     {
         return Err(PortalError::NotFound);
     }
-    Ok(alert)
+    Ok((alert, addressed))
 }
 
 #[get("/alerts/{public_id}")]
@@ -96,21 +100,8 @@ async fn show_alert(
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
-    // Addressed to the viewer's organisation answers both "may see it" and "may report on it".
-    if path.len() > 32 {
-        return Err(PortalError::NotFound);
-    }
-    let alert = crate::alerts::store::by_public_id(&ctx.db, &path)
-        .await?
-        .ok_or(PortalError::NotFound)?;
+    let (alert, addressed) = visible_alert(&ctx, &viewer, &path).await?;
     let org_id = viewer.org.id.0;
-    let addressed = acks::store::is_addressed(&ctx.db, alert.id, org_id).await?;
-    if !addressed
-        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
-            .await?
-    {
-        return Err(PortalError::NotFound);
-    }
     let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     // Every report writes an event, so the newest event is the current state.
@@ -242,19 +233,12 @@ async fn related_cases(
     }
     let public_id = alert.public_id.clone().unwrap_or_default();
     let linked = crate::cases::store::linked_to_alert(&ctx.db, &public_id).await?;
-    let submitters = crate::cases::store::submitters(&ctx.db, &linked).await?;
-    let mut rows: Vec<super::cases::CaseRow> = linked
-        .iter()
-        .filter(|c| {
-            crate::cases::access::may_read(
-                &reader,
-                c.status,
-                c.fields.tlp,
-                c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-            )
-        })
-        .map(|c| super::cases::row(c, String::new(), viewer.lang))
-        .collect();
+    let mut rows: Vec<super::cases::CaseRow> =
+        crate::cases::reading::readable(&ctx.db, &reader, linked)
+            .await?
+            .iter()
+            .map(|c| super::cases::row(c, String::new(), viewer.lang))
+            .collect();
     let categories: Vec<String> = serde_json::from_str(&latest.categories).unwrap_or_default();
     let head: String = latest.body.chars().take(400).collect();
     for r in super::cases::similar_rows(
@@ -290,7 +274,7 @@ async fn acknowledge_alert(
     form: web::Form<AckForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let alert = visible_alert(&ctx, &viewer, &path).await?;
+    let (alert, _) = visible_alert(&ctx, &viewer, &path).await?;
     let user = &viewer.session.user;
     if user.role.is_central() {
         return Err(PortalError::Forbidden(
@@ -346,7 +330,7 @@ async fn add_note(
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let alert = visible_alert(&ctx, &viewer, &path).await?;
+    let (alert, _) = visible_alert(&ctx, &viewer, &path).await?;
     if viewer.session.user.role != crate::auth::Role::PrefectureAdmin {
         return Err(PortalError::Forbidden(
             "補足は都道府県の職員が管内の市区町村に向けて書きます。".into(),

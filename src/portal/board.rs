@@ -86,7 +86,7 @@ async fn visible_board(
             "受領・対応状況の一覧は中央省庁等と都道府県の職員が見られます。".into(),
         ));
     }
-    let alert = super::alert::visible_alert(ctx, viewer, public_id).await?;
+    let (alert, _) = super::alert::visible_alert(ctx, viewer, public_id).await?;
     let mut rows = acks::store::board(&ctx.db, alert.id).await?;
     if !central {
         let own = viewer.org.id.0;

@@ -18,14 +18,15 @@ use super::i18n::{Lang, case_label_en};
 use super::viewer::{Nav, Section, Viewer};
 use super::who;
 use crate::auth::Role;
-use crate::cases::access::{Reader, may_read};
+use crate::cases::access::Reader;
+use crate::cases::reading;
 use crate::cases::store::{self, Case, CaseError};
 use crate::cases::{
     CAUSES, CaseInput, KINDS, ORG_KINDS, SIZE_BANDS, Status, describe_org, facet_label,
 };
 use crate::classify::model::Category;
 use crate::domain::Tlp;
-use crate::search::{SearchQuery, SimilarQuery, Sort};
+use crate::search::{SearchQuery, Sort};
 use crate::startup::AppContext;
 
 /// Hits per search page.
@@ -330,29 +331,11 @@ async fn search_cases(
             offset: (page - 1) * PAGE_SIZE,
         })
         .await?;
-    let ids: Vec<i64> = results
-        .hits
+    let rows = reading::hits(&ctx.db, &reader(&viewer), &results.hits)
+        .await?
         .iter()
-        .filter_map(|h| i64::try_from(h.id).ok())
+        .map(|(c, snippet)| row(c, snippet.clone(), viewer.lang))
         .collect();
-    let cases = store::by_ids(&ctx.db, &ids).await?;
-    let r = reader(&viewer);
-    let submitters = store::submitters(&ctx.db, &cases).await?;
-    let mut rows = Vec::new();
-    for h in &results.hits {
-        // The index and the database agree unless a change is still in the outbox; the
-        // database's rule decides.
-        if let Some(c) = cases.iter().find(|c| c.id as u64 == h.id)
-            && may_read(
-                &r,
-                c.status,
-                c.fields.tlp,
-                c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-            )
-        {
-            rows.push(row(c, h.snippet.clone(), viewer.lang));
-        }
-    }
     let mut groups = Vec::new();
     for (root, _) in ROOTS {
         let title = root_title(root, viewer.lang.ui());
@@ -418,14 +401,9 @@ async fn search_cases(
 /// The case `id` if the viewer may read it; otherwise not found.
 async fn readable(ctx: &AppContext, viewer: &Viewer, id: &str) -> Result<Case, PortalError> {
     let id: i64 = id.parse().map_err(|_| PortalError::NotFound)?;
-    let case = store::get(&ctx.db, id)
+    reading::one(&ctx.db, &reader(viewer), id)
         .await?
-        .ok_or(PortalError::NotFound)?;
-    let submitter = store::submitter(&ctx.db, &case).await?;
-    if !may_read(&reader(viewer), case.status, case.fields.tlp, submitter) {
-        return Err(PortalError::NotFound);
-    }
-    Ok(case)
+        .ok_or(PortalError::NotFound)
 }
 
 /// Cases like a text, among those the viewer may read.
@@ -436,38 +414,18 @@ pub async fn similar_rows(
     categories: Vec<String>,
     exclude: Option<i64>,
 ) -> Result<Vec<CaseRow>, PortalError> {
-    let hits = ctx
-        .search
-        .similar(SimilarQuery {
-            text,
-            categories,
-            access: reader(viewer).keys(),
-            exclude: exclude
-                .and_then(|i| u64::try_from(i).ok())
-                .into_iter()
-                .collect(),
-            limit: 5,
-        })
-        .await?;
-    let ids: Vec<i64> = hits
-        .iter()
-        .filter_map(|h| i64::try_from(h.id).ok())
-        .collect();
-    let cases = store::by_ids(&ctx.db, &ids).await?;
-    let submitters = store::submitters(&ctx.db, &cases).await?;
-    let r = reader(viewer);
-    Ok(cases
-        .iter()
-        .filter(|c| {
-            may_read(
-                &r,
-                c.status,
-                c.fields.tlp,
-                c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-            )
-        })
-        .map(|c| row(c, String::new(), viewer.lang))
-        .collect())
+    Ok(reading::similar(
+        &ctx.db,
+        &ctx.search,
+        &reader(viewer),
+        text,
+        categories,
+        exclude,
+    )
+    .await?
+    .iter()
+    .map(|c| row(c, String::new(), viewer.lang))
+    .collect())
 }
 
 pub struct HistoryRow {
@@ -552,12 +510,7 @@ async fn show_case(
 ) -> Result<HttpResponse, PortalError> {
     let case = readable(&ctx, &viewer, &path).await?;
     let f = &case.fields;
-    let named_as = match (f.named, case.organisation_id) {
-        (true, Some(o)) => crate::registry::store::find_by_id(&ctx.db, crate::registry::OrgId(o))
-            .await?
-            .map(|o| o.full_name()),
-        _ => None,
-    };
+    let named_as = reading::named_as(&ctx.db, &case).await?;
     let central = viewer.may(Section::Central);
     // The history names people: central staff and the submitting organisation see it.
     let own = case.organisation_id == Some(viewer.org.id.0);

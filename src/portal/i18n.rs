@@ -25,6 +25,13 @@ impl Lang {
         }
     }
 
+    /// The language this browser chose (its cookie), else Japanese.
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        req.cookie(LANG_COOKIE)
+            .and_then(|c| Self::parse(c.value()))
+            .unwrap_or_default()
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ja => "ja",

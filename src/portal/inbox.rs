@@ -80,7 +80,7 @@ async fn show_inbox(
     let lang = viewer.lang;
     let page = params.page.unwrap_or(1).clamp(1, 100_000);
     // One more than a page tells whether there is a next one.
-    let mut found: Vec<_> = ctx
+    let found = ctx
         .inbox_cache
         .page(
             &ctx.db,
@@ -89,11 +89,8 @@ async fn show_inbox(
             PAGE_SIZE + 1,
             (page - 1) * PAGE_SIZE,
         )
-        .await?
-        .as_ref()
-        .clone();
+        .await?;
     let more = found.len() as u64 > PAGE_SIZE;
-    found.truncate(PAGE_SIZE as usize);
     let link = |p: u64| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("state", &params.state)
@@ -102,7 +99,8 @@ async fn show_inbox(
         format!("/inbox?{}", q.finish())
     };
     let rows = found
-        .into_iter()
+        .iter()
+        .take(PAGE_SIZE as usize)
         .map(|r| Row {
             severity_label: Severity::parse(&r.severity).map_or("", |s| lang.severity(s)),
             overdue: acks::is_overdue(r.state, r.status == "withdrawn", r.ack_deadline, now),
@@ -114,10 +112,10 @@ async fn show_inbox(
             published: viewer.when(&r.published_at),
             state: lang.state(r.state),
             withdrawn: r.status == "withdrawn",
-            public_id: r.public_id,
-            title: r.title,
-            severity: r.severity,
-            tlp: r.tlp,
+            public_id: r.public_id.clone(),
+            title: r.title.clone(),
+            severity: r.severity.clone(),
+            tlp: r.tlp.clone(),
             drill: r.drill,
             revision: r.revision,
         })

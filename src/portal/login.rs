@@ -40,13 +40,6 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-/// The language this browser chose (Japanese unless it asked for English).
-fn lang_of(req: &HttpRequest) -> super::i18n::Lang {
-    req.cookie(super::i18n::LANG_COOKIE)
-        .and_then(|c| super::i18n::Lang::parse(c.value()))
-        .unwrap_or_default()
-}
-
 fn login_page(
     ctx: &AppContext,
     lang: super::i18n::Lang,
@@ -79,7 +72,7 @@ async fn show_login(
 ) -> Result<HttpResponse, PortalError> {
     login_page(
         &ctx,
-        lang_of(&req),
+        super::i18n::Lang::of(&req),
         actix_web::http::StatusCode::OK,
         params.next.as_deref().unwrap_or("/inbox"),
         "",
@@ -119,7 +112,7 @@ async fn log_in(
             .finish()),
         Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
         Err(e) => {
-            let lang = lang_of(&req);
+            let lang = super::i18n::Lang::of(&req);
             let message = match (e, lang) {
                 (e @ LoginError::Locked(_), super::i18n::Lang::Ja) => format!(
                     "ログインの失敗が続いたため、アカウントを一時的にロックしました（{}）。",

@@ -102,16 +102,25 @@ async fn date_style(
             params.style
         ))
     })?;
-    let mut cookie =
-        super::viewer::cookie(&ctx, super::viewer::DATES_COOKIE, style.as_str().to_owned());
+    Ok(remember(
+        &ctx,
+        super::viewer::DATES_COOKIE,
+        style.as_str(),
+        &params.next,
+    ))
+}
+
+/// A browser preference kept in a cookie for 400 days, then back to the local page `next`.
+fn remember(ctx: &AppContext, name: &'static str, value: &str, next: &str) -> HttpResponse {
+    let mut cookie = super::viewer::cookie(ctx, name, value.to_owned());
     cookie.set_max_age(actix_web::cookie::time::Duration::days(400));
-    Ok(HttpResponse::SeeOther()
+    HttpResponse::SeeOther()
         .insert_header((
             actix_web::http::header::LOCATION,
-            super::viewer::local_path(&params.next),
+            super::viewer::local_path(next),
         ))
         .cookie(cookie)
-        .finish())
+        .finish()
 }
 
 #[derive(serde::Deserialize)]
@@ -134,16 +143,12 @@ async fn language(
             params.lang
         ))
     })?;
-    let mut cookie =
-        super::viewer::cookie(&ctx, super::i18n::LANG_COOKIE, lang.as_str().to_owned());
-    cookie.set_max_age(actix_web::cookie::time::Duration::days(400));
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            actix_web::http::header::LOCATION,
-            super::viewer::local_path(&params.next),
-        ))
-        .cookie(cookie)
-        .finish())
+    Ok(remember(
+        &ctx,
+        super::i18n::LANG_COOKIE,
+        lang.as_str(),
+        &params.next,
+    ))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

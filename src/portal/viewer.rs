@@ -180,10 +180,7 @@ impl FromRequest for Viewer {
             .cookie(DATES_COOKIE)
             .and_then(|c| crate::time::DateStyle::parse(c.value()))
             .unwrap_or_default();
-        let lang = req
-            .cookie(super::i18n::LANG_COOKIE)
-            .and_then(|c| super::i18n::Lang::parse(c.value()))
-            .unwrap_or_default();
+        let lang = super::i18n::Lang::of(req);
         let next = req
             .uri()
             .path_and_query()

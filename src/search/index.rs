@@ -437,9 +437,6 @@ impl CaseIndex {
             )
             .context("the search for similar cases failed")?;
         let best = top.first().map_or(0.0, |t| t.0);
-        let text_query: Box<dyn Query> = Box::new(AllQuery);
-        let snippets = SnippetGenerator::create(&searcher, &*text_query, f.body)
-            .context("cannot make snippets")?;
         let mut hits = Vec::new();
         for (score, address) in top {
             // Far weaker than the best match: shares a common word, not a subject.
@@ -450,7 +447,8 @@ impl CaseIndex {
             hits.push(Hit {
                 id: Self::id_of(f, &doc)?,
                 score,
-                snippet: Self::snippet(f, &doc, &[&snippets]),
+                // Nothing was searched for: the start of the summary.
+                snippet: Self::snippet(f, &doc, &[]),
             });
         }
         Ok(hits)

@@ -559,7 +559,10 @@ async fn an_amber_case_is_invisible_without_access_on_every_path() {
         // The facet counts on the search page match the engine's count for this reader.
         let body = b.get("/cases?cause=insider").await.body;
         assert!(
-            body.contains(&format!("{} 件", count(&theirs, "/cause/insider"))),
+            body.contains(&format!(
+                "id=\"case-total\">{} 件",
+                count(&theirs, "/cause/insider")
+            )),
             "{body}"
         );
         // Similar cases of a CLEAR ransomware case never offer it.
