@@ -241,6 +241,7 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
     let metrics = web::Data::new(Arc::clone(&ctx.metrics));
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::portal::error::in_browsers_language))
             .wrap(from_fn(record_http_request))
             .wrap(TracingLogger::<crate::telemetry::spans::RedactedRootSpan>::new())
             .app_data(data.clone())

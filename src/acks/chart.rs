@@ -46,19 +46,33 @@ fn steps(times: &[DateTime<Utc>], start: DateTime<Utc>, end: DateTime<Utc>, tota
     points
 }
 
-/// The chart as an inline `<svg>` element. Labels are numbers and JST times only.
+/// The chart's words in the reader's language: its accessible title (already filled with the
+/// counts) and the two line labels. Plain text; markup characters are escaped here.
+pub struct Words<'a> {
+    pub title: &'a str,
+    pub known: &'a str,
+    pub done: &'a str,
+}
+
+/// The chart as an inline `<svg>` element. Besides `words`, labels are numbers and JST times.
 pub fn svg(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     total: u64,
     known: &[DateTime<Utc>],
     done: &[DateTime<Utc>],
+    words: &Words<'_>,
 ) -> String {
+    let text = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let end = end.max(start + chrono::Duration::minutes(1));
     let base = HEIGHT - BOTTOM;
     let mut out = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="ack-chart-title">
-<title id="ack-chart-title">受領・対応状況の推移（把握 {known_n} / 対応完了 {done_n} / 対象 {total}）</title>
+<title id="ack-chart-title">{title}</title>
 <line x1="{LEFT}" y1="{base}" x2="{right}" y2="{base}" stroke="#666"/>
 <line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="#666"/>
 <text x="{lx}" y="{ty}" font-size="11" text-anchor="end">{total}</text>
@@ -66,8 +80,7 @@ pub fn svg(
 <text x="{LEFT}" y="{bx}" font-size="11">{from}</text>
 <text x="{right}" y="{bx}" font-size="11" text-anchor="end">{to}</text>
 "##,
-        known_n = known.len(),
-        done_n = done.len(),
+        title = text(words.title),
         right = WIDTH - RIGHT,
         lx = LEFT - 4.0,
         ty = TOP + 10.0,
@@ -87,9 +100,11 @@ pub fn svg(
     );
     let _ = write!(
         out,
-        r##"<text x="{x}" y="{y1}" font-size="11" fill="#1f3a5f">― 把握</text>
-<text x="{x}" y="{y2}" font-size="11" fill="#2e7d32">- - 対応完了</text>
+        r##"<text x="{x}" y="{y1}" font-size="11" fill="#1f3a5f">― {known_label}</text>
+<text x="{x}" y="{y2}" font-size="11" fill="#2e7d32">- - {done_label}</text>
 </svg>"##,
+        known_label = text(words.known),
+        done_label = text(words.done),
         x = LEFT + 8.0,
         y1 = TOP + 12.0,
         y2 = TOP + 26.0,
@@ -115,9 +130,15 @@ mod tests {
             start + chrono::Duration::hours(1),
         ];
         let done = [start + chrono::Duration::hours(1)];
-        let svg = svg(start, end, 4, &known, &done);
+        let words = Words {
+            title: "把握 2 / 対応完了 1 / 対象 4 <&>",
+            known: "把握",
+            done: "対応完了",
+        };
+        let svg = svg(start, end, 4, &known, &done, &words);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains("把握 2 / 対応完了 1 / 対象 4"));
+        assert!(svg.contains(">把握 2 / 対応完了 1 / 対象 4 &lt;&amp;&gt;</title>"));
+        assert!(svg.contains("― 把握</text>") && svg.contains("- - 対応完了</text>"));
         assert!(svg.contains("2026-11-22 09:00 JST") && svg.contains("2026-11-22 11:00 JST"));
         // Start, two points per step, end: 2 + 2 × 2 points for the known line.
         let known_line = svg.lines().find(|l| l.contains("class=\"known\"")).unwrap();

@@ -4,12 +4,13 @@
 //! random, stored hashed, expiring. No session is needed: the person may read mail where the
 //! portal is not signed in.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
 
 use super::Opt;
 use super::error::{PortalError, render, render_refused};
+use super::i18n::Lang;
 use crate::acks::links::{self, Lookup};
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
@@ -21,6 +22,7 @@ use crate::time::format_jst;
 #[derive(Template)]
 #[template(path = "portal/ack_link.html")]
 struct AckLinkPage {
+    lang: Lang,
     token: String,
     org_name: String,
     public_id: String,
@@ -36,12 +38,17 @@ struct AckLinkPage {
     error: Option<String>,
 }
 
-const EXPIRED: &str = "この報告用リンクは有効期限が切れています。ポータルにログインし、「受信一覧」から注意喚起を開いて報告してください。";
-
-async fn valid_link(ctx: &AppContext, token: &str) -> Result<ack_links::Model, PortalError> {
+async fn valid_link(
+    ctx: &AppContext,
+    token: &str,
+    lang: Lang,
+) -> Result<ack_links::Model, PortalError> {
     match links::lookup(&ctx.db, token, Utc::now()).await? {
         Lookup::Valid(link) => Ok(link),
-        Lookup::Expired => Err(PortalError::Gone(EXPIRED.into())),
+        Lookup::Expired => Err(PortalError::Gone(
+            lang.tr("この報告用リンクは有効期限が切れています。ポータルにログインし、「受信一覧」から注意喚起を開いて報告してください。")
+                .into(),
+        )),
         Lookup::Unknown => Err(PortalError::NotFound),
     }
 }
@@ -52,6 +59,7 @@ async fn page(
     link: &ack_links::Model,
     done: Option<String>,
     error: Option<String>,
+    lang: Lang,
 ) -> Result<AckLinkPage, PortalError> {
     let alert = crate::alerts::store::get(&ctx.db, link.alert_id)
         .await?
@@ -75,14 +83,15 @@ async fn page(
         s => s.as_str(),
     });
     Ok(AckLinkPage {
+        lang,
         token: token.to_owned(),
         org_name: org.full_name(),
         public_id: alert.public_id.clone().unwrap_or_default(),
         revision: revision.number,
         title: revision.title.clone(),
-        severity: Severity::parse(&revision.severity).map_or("", Severity::label_ja),
+        severity: Severity::parse(&revision.severity).map_or("", |s| lang.severity(s)),
         drill: revision.drill,
-        state: acks::label_ja(current),
+        state: lang.state(current),
         deadline: revision
             .ack_deadline
             .as_ref()
@@ -90,23 +99,30 @@ async fn page(
             .unwrap_or_default(),
         open: !withdrawn,
         states: Opt::list(
-            ALL_STATES.iter().map(|s| (s.as_str(), s.label_ja())),
+            ALL_STATES
+                .iter()
+                .map(|s| (s.as_str(), lang.state(Some(*s)))),
             chosen,
         ),
         done,
         error: error.or_else(|| {
-            withdrawn.then(|| "この注意喚起は取り消されました。報告は不要です。".to_owned())
+            withdrawn.then(|| {
+                lang.tr("この注意喚起は取り消されました。報告は不要です。")
+                    .to_owned()
+            })
         }),
     })
 }
 
 #[get("/ack/{token}")]
 async fn show(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let link = valid_link(&ctx, &token).await?;
-    let mut response = render(&page(&ctx, &token, &link, None, None).await?)?;
+    let lang = Lang::of(&req);
+    let link = valid_link(&ctx, &token, lang).await?;
+    let mut response = render(&page(&ctx, &token, &link, None, None, lang).await?)?;
     // The address is a credential: never leak it to another site.
     response.headers_mut().insert(
         actix_web::http::header::REFERRER_POLICY,
@@ -124,16 +140,18 @@ pub struct AckLinkForm {
 
 #[post("/ack/{token}")]
 async fn record(
+    req: HttpRequest,
     ctx: web::Data<AppContext>,
     token: web::Path<String>,
     form: web::Form<AckLinkForm>,
 ) -> Result<HttpResponse, PortalError> {
-    let link = valid_link(&ctx, &token).await?;
+    let lang = Lang::of(&req);
+    let link = valid_link(&ctx, &token, lang).await?;
     let parsed = AckState::parse(&form.state).and_then(|s| Ok((s, acks::parse_note(&form.note)?)));
     let (state, note) = match parsed {
         Ok(v) => v,
         Err(e) => {
-            let p = page(&ctx, &token, &link, None, Some(e.to_string())).await?;
+            let p = page(&ctx, &token, &link, None, Some(e.to_string()), lang).await?;
             return render_refused(&p, true);
         }
     };
@@ -151,22 +169,22 @@ async fn record(
     {
         Ok(()) => {}
         Err(AckError::Withdrawn(_)) => {
-            let p = page(&ctx, &token, &link, None, None).await?;
+            let p = page(&ctx, &token, &link, None, None, lang).await?;
             return render_refused(&p, true);
         }
         Err(AckError::NotAddressed(_)) => return Err(PortalError::NotFound),
         Err(e @ AckError::Invalid(_)) => {
-            let p = page(&ctx, &token, &link, None, Some(e.to_string())).await?;
+            let p = page(&ctx, &token, &link, None, Some(e.to_string()), lang).await?;
             return render_refused(&p, true);
         }
         Err(AckError::Unexpected(e)) => return Err(e.into()),
     }
     links::touch(&ctx.db, link.id, Utc::now()).await?;
-    let done = format!(
+    let done = lang.tr1(
         "「{}」として報告しました。ありがとうございました。",
-        state.label_ja()
+        lang.state(Some(state)),
     );
-    render(&page(&ctx, &token, &link, Some(done), None).await?)
+    render(&page(&ctx, &token, &link, Some(done), None, lang).await?)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

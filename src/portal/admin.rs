@@ -8,6 +8,7 @@ use askama::Template;
 use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render};
+use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, ToggleForm};
 use crate::audit::{self, ChainCheck};
@@ -194,7 +195,11 @@ async fn retry(
         &ctx,
         &viewer,
         id,
-        Some(format!("失敗した {n} 件を再送キューに戻しました。")),
+        Some(
+            viewer
+                .lang
+                .tr1("失敗した {} 件を再送キューに戻しました。", n),
+        ),
     )
     .await
 }
@@ -250,9 +255,9 @@ async fn organisations(
         code: o.code.to_string(),
         name: o.full_name(),
         kind: match o.kind {
-            OrgKind::Prefecture => "都道府県",
-            OrgKind::Municipality => "市区町村",
-            OrgKind::Central => "中央",
+            OrgKind::Prefecture => viewer.lang.tr("都道府県"),
+            OrgKind::Municipality => viewer.lang.tr("市区町村"),
+            OrgKind::Central => viewer.lang.tr("中央"),
         },
         contacts: contacts.get(&o.id.0).copied().unwrap_or(0),
         users: users.get(&o.id.0).copied().unwrap_or(0),
@@ -300,7 +305,9 @@ async fn users_page(
     secret: Option<(String, String)>,
 ) -> Result<HttpResponse, PortalError> {
     if q.chars().count() > 100 {
-        return Err(PortalError::BadRequest("検索語が長すぎます。".into()));
+        return Err(PortalError::BadRequest(
+            viewer.lang.tr("検索語が長すぎます。").into(),
+        ));
     }
     let names = org_names(ctx).await?;
     let users = auth::store::search(&ctx.db, q, 200)
@@ -312,7 +319,10 @@ async fn users_page(
             organisation: names.get(&u.org_id.0).cloned().unwrap_or_default(),
             email: u.email.to_string(),
             name: u.display_name,
-            role: u.role.label_ja(),
+            role: match viewer.lang {
+                Lang::Ja => u.role.label_ja(),
+                Lang::En => u.role.label_en(),
+            },
             disabled: u.disabled,
         })
         .collect();
@@ -335,12 +345,13 @@ async fn list_users(
     users_page(&ctx, &viewer, &query.q, None, None).await
 }
 
-fn manage_error(e: auth::ManageUserError) -> PortalError {
+fn manage_error(e: auth::ManageUserError, lang: Lang) -> PortalError {
     match e {
         auth::ManageUserError::NotFound => PortalError::NotFound,
-        auth::ManageUserError::Own => {
-            PortalError::BadRequest("自分自身のアカウントはここでは操作できません。".into())
-        }
+        auth::ManageUserError::Own => PortalError::BadRequest(
+            lang.tr("自分自身のアカウントはここでは操作できません。")
+                .into(),
+        ),
         auth::ManageUserError::Unexpected(e) => PortalError::Unexpected(e),
     }
 }
@@ -355,14 +366,14 @@ async fn toggle_user(
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::HubAdmin)?;
     let actor = viewer.actor();
-    let disabled = !form.active()?;
+    let disabled = !form.active(viewer.lang)?;
     let user = auth::set_disabled(&ctx.db, UserId(path.into_inner()), disabled, &actor)
         .await
-        .map_err(manage_error)?;
+        .map_err(|e| manage_error(e, viewer.lang))?;
     let notice = if disabled {
-        format!("{} を停止しました。", user.email)
+        viewer.lang.tr1("{} を停止しました。", &user.email)
     } else {
-        format!("{} を再開しました。", user.email)
+        viewer.lang.tr1("{} を再開しました。", &user.email)
     };
     users_page(&ctx, &viewer, user.email.as_str(), Some(notice), None).await
 }
@@ -384,9 +395,9 @@ async fn reset_user(
         &actor,
     )
     .await
-    .map_err(manage_error)?;
+    .map_err(|e| manage_error(e, viewer.lang))?;
     let secret = (
-        format!("{} の新しいパスワード", user.email),
+        viewer.lang.tr1("{} の新しいパスワード", &user.email),
         temporary.expose_secret().to_owned(),
     );
     users_page(&ctx, &viewer, user.email.as_str(), None, Some(secret)).await
@@ -426,16 +437,23 @@ async fn audit_log(
     viewer.require(Section::HubAdmin)?;
     let target = query.target.trim();
     if target.len() > 128 {
-        return Err(PortalError::BadRequest("対象の指定が長すぎます。".into()));
+        return Err(PortalError::BadRequest(
+            viewer.lang.tr("対象の指定が長すぎます。").into(),
+        ));
     }
     let (chain, intact) = match audit::verify(&ctx.db).await? {
         ChainCheck::Intact { entries } => (
-            format!("改ざんなし（{entries} 件のハッシュ連鎖を検証しました）"),
+            viewer
+                .lang
+                .tr1("改ざんなし（{} 件のハッシュ連鎖を検証しました）", entries),
             true,
         ),
-        ChainCheck::Broken { seq, reason } => {
-            (format!("記録 {seq} で連鎖が切れています: {reason}"), false)
-        }
+        ChainCheck::Broken { seq, reason } => (
+            viewer
+                .lang
+                .tr2("記録 {} で連鎖が切れています: {}", seq, reason),
+            false,
+        ),
     };
     let entries = audit::recent(&ctx.db, Some(target).filter(|t| !t.is_empty()), 300)
         .await?

@@ -122,7 +122,7 @@ async fn show_alert(
         .collect();
     let withdrawn = alert.status == "withdrawn";
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
-    let advisories = super::triage::cards_for_alert(&ctx, alert.id).await?;
+    let advisories = super::triage::cards_for_alert(&ctx, alert.id, viewer.lang).await?;
     let role = viewer.session.user.role;
     // Whose notes this viewer reads: its own prefecture's (a prefecture is its own parent).
     let prefecture_org = match viewer.org.kind {
@@ -278,7 +278,10 @@ async fn acknowledge_alert(
     let user = &viewer.session.user;
     if user.role.is_central() {
         return Err(PortalError::Forbidden(
-            "受領・対応状況は宛先団体の職員が報告します。".into(),
+            viewer
+                .lang
+                .tr("受領・対応状況は宛先団体の職員が報告します。")
+                .into(),
         ));
     }
     let bad = |e: AckError| PortalError::BadRequest(e.to_string());
@@ -298,9 +301,9 @@ async fn acknowledge_alert(
     {
         Ok(()) => {}
         Err(AckError::NotAddressed(_)) => {
-            return Err(PortalError::Forbidden(format!(
+            return Err(PortalError::Forbidden(viewer.lang.tr1(
                 "この注意喚起は {} 宛てではないため、報告できません。",
-                viewer.org.full_name()
+                viewer.org.full_name(),
             )));
         }
         Err(AckError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
@@ -333,7 +336,10 @@ async fn add_note(
     let (alert, _) = visible_alert(&ctx, &viewer, &path).await?;
     if viewer.session.user.role != crate::auth::Role::PrefectureAdmin {
         return Err(PortalError::Forbidden(
-            "補足は都道府県の職員が管内の市区町村に向けて書きます。".into(),
+            viewer
+                .lang
+                .tr("補足は都道府県の職員が管内の市区町村に向けて書きます。")
+                .into(),
         ));
     }
     let actor = Actor::of(&viewer.session.user);
@@ -341,9 +347,9 @@ async fn add_note(
         Ok(()) => {}
         Err(AckError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
         Err(e) => {
-            return Err(PortalError::BadRequest(format!(
-                "補足を登録できません: {e}"
-            )));
+            return Err(PortalError::BadRequest(
+                viewer.lang.tr1("補足を登録できません: {}", e),
+            ));
         }
     }
     Ok(HttpResponse::SeeOther()

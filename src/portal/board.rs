@@ -83,7 +83,10 @@ async fn visible_board(
     let central = viewer.session.user.role.is_central();
     if !central && viewer.org.kind != OrgKind::Prefecture {
         return Err(PortalError::Forbidden(
-            "受領・対応状況の一覧は中央省庁等と都道府県の職員が見られます。".into(),
+            viewer
+                .lang
+                .tr("受領・対応状況の一覧は中央省庁等と都道府県の職員が見られます。")
+                .into(),
         ));
     }
     let (alert, _) = super::alert::visible_alert(ctx, viewer, public_id).await?;
@@ -123,7 +126,24 @@ async fn show_board(
     let first = revisions
         .first()
         .map_or(latest.published_at, |r| r.published_at);
-    let chart = crate::acks::chart::svg(first, chrono::Utc::now(), total.addressed, &known, &done);
+    let lang = viewer.lang;
+    let title = lang.trn(
+        "受領・対応状況の推移（把握 {} / 対応完了 {} / 対象 {}）",
+        &[&known.len(), &done.len(), &total.addressed],
+    );
+    let words = crate::acks::chart::Words {
+        title: &title,
+        known: lang.tr("把握"),
+        done: lang.tr("対応完了"),
+    };
+    let chart = crate::acks::chart::svg(
+        first,
+        chrono::Utc::now(),
+        total.addressed,
+        &known,
+        &done,
+        &words,
+    );
     render(&BoardPage {
         public_id: alert.public_id.clone().unwrap_or_default(),
         title: latest.title.clone(),
@@ -145,7 +165,7 @@ async fn show_board(
                 .map(|r| OrgLine {
                     code: r.code.clone(),
                     name: r.name.clone(),
-                    state: acks::label_ja(r.state),
+                    state: lang.state(r.state),
                     updated: r
                         .updated_at
                         .as_ref()

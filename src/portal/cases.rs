@@ -300,24 +300,31 @@ async fn search_cases(
 ) -> Result<HttpResponse, PortalError> {
     let params = params.into_inner();
     if params.q.chars().count() > QUERY_MAX {
-        return Err(PortalError::BadRequest(format!(
-            "検索語は {QUERY_MAX} 文字以内にしてください"
-        )));
+        return Err(PortalError::BadRequest(
+            viewer
+                .lang
+                .tr1("検索語は {} 文字以内にしてください", QUERY_MAX),
+        ));
     }
     let facets = params.facets().map_err(PortalError::BadRequest)?;
     let sort = match params.sort.as_str() {
         "" | "relevance" => Sort::Relevance,
         "newest" => Sort::Newest,
         other => {
-            return Err(PortalError::BadRequest(format!(
-                "並び順 `{other}` は指定できません（relevance か newest）"
-            )));
+            return Err(PortalError::BadRequest(
+                viewer
+                    .lang
+                    .tr1("並び順 `{}` は指定できません（relevance か newest）", other),
+            ));
         }
     };
     let page = params.page.unwrap_or(1);
     if !(1..=500).contains(&page) {
         return Err(PortalError::BadRequest(
-            "page は 1 から 500 で指定してください".into(),
+            viewer
+                .lang
+                .tr("page は 1 から 500 で指定してください")
+                .into(),
         ));
     }
     let results = ctx
@@ -672,6 +679,20 @@ fn form_page(
     note: String,
     records: Option<String>,
 ) -> CaseFormPage {
+    let lang = viewer.lang;
+    // A vocabulary's choices with their labels in the viewer's language.
+    let labelled = |pairs: &'static [(&'static str, &'static str)]| {
+        pairs.iter().map(move |&(id, ja)| {
+            (
+                id,
+                if lang == Lang::En {
+                    case_label_en(id).unwrap_or(ja)
+                } else {
+                    ja
+                },
+            )
+        })
+    };
     let records = records.unwrap_or_else(|| {
         input
             .records_affected
@@ -682,21 +703,23 @@ fn form_page(
         id,
         published,
         errors,
-        kinds: Opt::list(KINDS.0.iter().copied(), &input.kind),
+        kinds: Opt::list(labelled(KINDS.0), &input.kind),
         categories: multi(
-            Category::ALL.iter().map(|c| (c.as_str(), c.label_ja())),
+            Category::ALL
+                .iter()
+                .map(|c| (c.as_str(), lang.category(*c))),
             &input.categories,
         ),
-        causes: multi(CAUSES.0.iter().copied(), &input.causes),
-        org_kinds: Opt::list(ORG_KINDS.0.iter().copied(), &input.org_kind),
-        size_bands: Opt::list(SIZE_BANDS.0.iter().copied(), &input.size_band),
+        causes: multi(labelled(CAUSES.0), &input.causes),
+        org_kinds: Opt::list(labelled(ORG_KINDS.0), &input.org_kind),
+        size_bands: Opt::list(labelled(SIZE_BANDS.0), &input.size_band),
         tlps: Opt::list(
             [
-                ("CLEAR", "TLP:CLEAR（公開可）"),
-                ("GREEN", "TLP:GREEN（自治体間で共有）"),
-                ("AMBER", "TLP:AMBER（自団体・都道府県・中央）"),
-                ("AMBER+STRICT", "TLP:AMBER+STRICT（自団体・中央）"),
-                ("RED", "TLP:RED（中央のみ）"),
+                ("CLEAR", lang.tr("TLP:CLEAR（公開可）")),
+                ("GREEN", lang.tr("TLP:GREEN（自治体間で共有）")),
+                ("AMBER", lang.tr("TLP:AMBER（自団体・都道府県・中央）")),
+                ("AMBER+STRICT", lang.tr("TLP:AMBER+STRICT（自団体・中央）")),
+                ("RED", lang.tr("TLP:RED（中央のみ）")),
             ],
             &input.tlp,
         ),
@@ -752,7 +775,7 @@ struct Submitted {
     errors: Vec<String>,
 }
 
-fn read_form(form: HashMap<String, String>) -> Submitted {
+fn read_form(form: HashMap<String, String>, lang: Lang) -> Submitted {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut errors = Vec::new();
     let records_text = get("records_affected").trim().to_owned();
@@ -762,8 +785,9 @@ fn read_form(form: HashMap<String, String>) -> Submitted {
         match records_text.replace([',', '，'], "").parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(format!(
-                    "records_affected: `{records_text}` は件数（数字）ではありません"
+                errors.push(lang.tr1(
+                    "records_affected: `{}` は件数（数字）ではありません",
+                    &records_text,
                 ));
                 None
             }
@@ -774,7 +798,7 @@ fn read_form(form: HashMap<String, String>) -> Submitted {
         p => match p.parse::<u8>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(format!("prefecture: `{p}` は都道府県番号ではありません"));
+                errors.push(lang.tr1("prefecture: `{}` は都道府県番号ではありません", p));
                 None
             }
         },
@@ -850,7 +874,7 @@ async fn submit_case(
     viewer: Viewer,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PortalError> {
-    let sub = read_form(form.into_inner());
+    let sub = read_form(form.into_inner(), viewer.lang);
     viewer.check_csrf(&sub.csrf)?;
     let mut errors = sub.errors;
     let fields = match sub.input.validate(crate::time::today_jst()) {
@@ -902,7 +926,7 @@ async fn edit_case(
     let case = readable(&ctx, &viewer, &path).await?;
     if case.status == Status::Withdrawn {
         return Err(PortalError::BadRequest(
-            "取り下げた事例は編集できません".into(),
+            viewer.lang.tr("取り下げた事例は編集できません").into(),
         ));
     }
     render(&form_page(
@@ -923,7 +947,7 @@ async fn save_case(
     path: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PortalError> {
-    let sub = read_form(form.into_inner());
+    let sub = read_form(form.into_inner(), viewer.lang);
     viewer.check_csrf(&sub.csrf)?;
     viewer.require(Section::Central)?;
     let case = readable(&ctx, &viewer, &path).await?;
@@ -984,7 +1008,10 @@ async fn publish_case(
     viewer.check_csrf(&form.csrf)?;
     if viewer.session.user.role != Role::CentralApprover {
         return Err(PortalError::Forbidden(
-            "事例の公開は中央の承認者が行います。".into(),
+            viewer
+                .lang
+                .tr("事例の公開は中央の承認者が行います。")
+                .into(),
         ));
     }
     let case = readable(&ctx, &viewer, &path).await?;

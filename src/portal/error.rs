@@ -1,9 +1,16 @@
 //! The portal's one error page. Unexpected errors are logged once here with their cause chain
-//! and shown without internals; a missing login sends the browser to the login page.
+//! and shown without internals; a missing login sends the browser to the login page. The page
+//! is written in Japanese by `error_response` (which cannot see the request) and written again
+//! in the browser's language by [`in_browsers_language`] when that is English.
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
+
+use super::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PortalError {
@@ -31,8 +38,57 @@ pub enum PortalError {
 #[derive(Template)]
 #[template(path = "portal/error.html")]
 struct ErrorPage<'a> {
+    lang: Lang,
     heading: &'a str,
-    message: String,
+    message: &'a str,
+}
+
+impl PortalError {
+    /// The page for this error in `lang`. Messages handlers wrote are already in the viewer's
+    /// language; the fixed ones are put through the catalog here.
+    fn page(&self, lang: Lang) -> HttpResponse {
+        let heading = match self {
+            Self::BadRequest(_) => lang.tr("入力内容を確認してください"),
+            Self::Csrf => lang.tr("送信を受け付けられませんでした"),
+            Self::Forbidden(_) => lang.tr("権限がありません"),
+            Self::NotFound => lang.tr("見つかりません"),
+            Self::Gone(_) => lang.tr("有効期限が切れています"),
+            _ => lang.tr("エラー"),
+        };
+        let fixed = self.to_string();
+        let message = match self {
+            Self::BadRequest(m) | Self::Forbidden(m) | Self::Gone(m) => m.as_str(),
+            _ => lang.tr(&fixed),
+        };
+        let page = ErrorPage {
+            lang,
+            heading,
+            message,
+        };
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(page.render().unwrap_or_else(|_| heading.to_owned()))
+    }
+}
+
+/// Middleware: an error page of the portal, in the browser's language.
+pub async fn in_browsers_language(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let lang = Lang::of(req.request());
+    let res = next.call(req).await?;
+    let page = match res.response().error() {
+        Some(e) if lang != Lang::Ja => e
+            .as_error::<PortalError>()
+            .filter(|e| !matches!(e, PortalError::LoginRequired { .. }))
+            .map(|e| e.page(lang)),
+        _ => None,
+    };
+    Ok(match page {
+        Some(page) => res.into_response(page).map_into_right_body(),
+        None => res.map_into_left_body(),
+    })
 }
 
 impl ResponseError for PortalError {
@@ -60,21 +116,7 @@ impl ResponseError for PortalError {
         if let Self::Unexpected(e) = self {
             tracing::error!(error = ?e, "portal request failed");
         }
-        let heading = match self {
-            Self::BadRequest(_) => "入力内容を確認してください",
-            Self::Csrf => "送信を受け付けられませんでした",
-            Self::Forbidden(_) => "権限がありません",
-            Self::NotFound => "見つかりません",
-            Self::Gone(_) => "有効期限が切れています",
-            _ => "エラー",
-        };
-        let page = ErrorPage {
-            heading,
-            message: self.to_string(),
-        };
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(page.render().unwrap_or_else(|_| heading.to_owned()))
+        self.page(Lang::Ja)
     }
 }
 

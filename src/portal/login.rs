@@ -95,7 +95,9 @@ async fn log_in(
     }
     if form.email.len() > 254 || form.password.len() > 1024 {
         return Err(PortalError::BadRequest(
-            "メールアドレスまたはパスワードが長すぎます。".into(),
+            super::i18n::Lang::of(&req)
+                .tr("メールアドレスまたはパスワードが長すぎます。")
+                .into(),
         ));
     }
     let from = req

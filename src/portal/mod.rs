@@ -7,6 +7,7 @@ mod admin;
 mod alert;
 mod board;
 pub mod cases;
+mod catalog;
 pub mod error;
 pub mod i18n;
 mod inbox;
@@ -19,7 +20,6 @@ pub mod viewer;
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::error::ApiError;
 use crate::registry::{self, OrgKind};
 use crate::startup::AppContext;
 
@@ -61,13 +61,13 @@ pub struct ToggleForm {
 
 impl ToggleForm {
     /// The state asked for; anything but `true` or `false` is refused.
-    pub fn active(&self) -> Result<bool, error::PortalError> {
+    pub fn active(&self, lang: i18n::Lang) -> Result<bool, error::PortalError> {
         match self.active.as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            other => Err(error::PortalError::BadRequest(format!(
-                "active は true か false で指定してください（`{other}`）"
-            ))),
+            other => Err(error::PortalError::BadRequest(
+                lang.tr1("active は true か false で指定してください（`{}`）", other),
+            )),
         }
     }
 }
@@ -82,13 +82,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::FormConfig::default()
             .limit(64 * 1024)
-            .error_handler(|e, _| {
-                error::PortalError::BadRequest(format!("フォームの内容を読み取れません: {e}"))
+            .error_handler(|e, req| {
+                let lang = i18n::Lang::of(req);
+                error::PortalError::BadRequest(lang.tr1("フォームの内容を読み取れません: {}", e))
                     .into()
             }),
     )
-    .app_data(web::QueryConfig::default().error_handler(|e, _| {
-        error::PortalError::BadRequest(format!("URL の指定を読み取れません: {e}")).into()
+    .app_data(web::QueryConfig::default().error_handler(|e, req| {
+        let lang = i18n::Lang::of(req);
+        error::PortalError::BadRequest(lang.tr1("URL の指定を読み取れません: {}", e)).into()
     }))
     .service(index);
     ack_link::configure(cfg);
@@ -104,35 +106,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     alert::configure(cfg);
 }
 
+/// The public landing page: what this hub is and how many organisations it serves.
+#[derive(askama::Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    lang: i18n::Lang,
+    prefectures: u64,
+    municipalities: u64,
+    central: u64,
+}
+
 #[get("/")]
-async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
-    let prefectures = registry::store::count(&ctx.db, OrgKind::Prefecture).await?;
-    let municipalities = registry::store::count(&ctx.db, OrgKind::Municipality).await?;
-    let central = registry::store::count(&ctx.db, OrgKind::Central).await?;
-    let body = format!(
-        r#"<!doctype html>
-<html lang="ja">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Noroshi（狼煙）— 自治体CEPTOAR 注意喚起配信ハブ</title>
-<style>body{{font-family:sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.7}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2rem .6rem;text-align:right}}</style>
-</head>
-<body>
-<h1>Noroshi（狼煙）</h1>
-<p>セキュリティ情報（NISC/NCO・JPCERT/CC・JVN 等）を収集・分類し、都道府県・市区町村へ注意喚起として配信し、受領・対応状況を把握するためのハブです。</p>
-<h2>登録団体</h2>
-<table>
-<tr><th>都道府県</th><td>{prefectures}</td></tr>
-<tr><th>市区町村</th><td>{municipalities}</td></tr>
-<tr><th>中央省庁等</th><td>{central}</td></tr>
-</table>
-<p><a href="/login">ログイン</a> ・ <a href="/inbox">受信一覧</a></p>
-<p><a href="/healthz">稼働確認</a> ・ <a href="/readyz">準備状態</a> ・ <a href="/metrics">メトリクス</a></p>
-</body>
-</html>
-"#
-    );
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+async fn index(
+    req: actix_web::HttpRequest,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse, error::PortalError> {
+    error::render(&HomePage {
+        lang: i18n::Lang::of(&req),
+        prefectures: registry::store::count(&ctx.db, OrgKind::Prefecture).await?,
+        municipalities: registry::store::count(&ctx.db, OrgKind::Municipality).await?,
+        central: registry::store::count(&ctx.db, OrgKind::Central).await?,
+    })
 }

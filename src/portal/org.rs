@@ -7,6 +7,7 @@ use askama::Template;
 use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render_refused};
+use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, Opt, ToggleForm};
 use crate::audit::Actor;
@@ -15,7 +16,6 @@ use crate::auth::{self, ALL_ROLES, AddUser, EmailAddress, Role, UserId};
 use crate::contacts::{self, ContactKind, Language, MailEncoding};
 use crate::inventory::{self, AddItem};
 use crate::startup::AppContext;
-use crate::time::format_jst;
 
 pub struct ContactLine {
     pub id: i64,
@@ -77,11 +77,26 @@ struct SettingsPage {
     scopes: Vec<Opt>,
 }
 
-fn contact_kind_ja(k: ContactKind) -> &'static str {
+fn contact_kind_label(k: ContactKind, lang: Lang) -> &'static str {
     match k {
-        ContactKind::Primary => "正",
-        ContactKind::Backup => "副",
-        ContactKind::Role => "組織アドレス",
+        ContactKind::Primary => lang.tr("正"),
+        ContactKind::Backup => lang.tr("副"),
+        ContactKind::Role => lang.tr("組織アドレス"),
+    }
+}
+
+fn role_label(r: Role, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => r.label_ja(),
+        Lang::En => r.label_en(),
+    }
+}
+
+fn scope_label(s: Scope, lang: Lang) -> &'static str {
+    match s {
+        Scope::Read => lang.tr("閲覧（フィード・API）"),
+        Scope::Acknowledge => lang.tr("受領・対応状況の登録"),
+        Scope::Report => lang.tr("事故等報告"),
     }
 }
 
@@ -115,6 +130,7 @@ async fn page(
     outcome: Option<Outcome>,
 ) -> Result<HttpResponse, PortalError> {
     let org = viewer.org.id;
+    let lang = viewer.lang;
     let now = chrono::Utc::now();
     let contacts = contacts::store::list_for_org(&ctx.db, org)
         .await?
@@ -122,7 +138,7 @@ async fn page(
         .map(|c| ContactLine {
             id: c.id,
             email: c.email.to_string(),
-            kind: contact_kind_ja(c.kind),
+            kind: contact_kind_label(c.kind, lang),
             language: match c.language {
                 Language::Ja => "日本語",
                 Language::En => "English",
@@ -149,12 +165,12 @@ async fn page(
             is_me: u.id == viewer.session.user.id,
             email: u.email.to_string(),
             name: u.display_name,
-            role: u.role.label_ja(),
+            role: role_label(u.role, lang),
             disabled: u.disabled,
         })
         .collect();
     let jst = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
-        t.map_or_else(|| none.to_owned(), |t| format_jst(&t))
+        t.map_or_else(|| none.to_owned(), |t| viewer.when(&t))
     };
     let tokens = tokens::list_for_org(&ctx.db, org)
         .await?
@@ -165,12 +181,12 @@ async fn page(
             scopes: t
                 .scopes
                 .iter()
-                .map(|s| s.label_ja())
+                .map(|s| scope_label(*s, lang))
                 .collect::<Vec<_>>()
-                .join("、"),
-            created: format_jst(&t.created_at),
-            expires: jst(t.expires_at, "無期限"),
-            last_used: jst(t.last_used_at, "未使用"),
+                .join(lang.tr("、")),
+            created: viewer.when(&t.created_at),
+            expires: jst(t.expires_at, lang.tr("無期限")),
+            last_used: jst(t.last_used_at, lang.tr("未使用")),
             name: t.name,
             prefix: t.prefix,
         })
@@ -197,7 +213,7 @@ async fn page(
                 .into_iter()
                 .map(|r| Opt {
                     value: r.as_str(),
-                    label: r.label_ja(),
+                    label: role_label(r, lang),
                     selected: r == Role::Member,
                 })
                 .collect(),
@@ -205,7 +221,7 @@ async fn page(
                 .into_iter()
                 .map(|s| Opt {
                     value: s.as_str(),
-                    label: s.label_ja(),
+                    label: scope_label(s, lang),
                     selected: s == Scope::Read,
                 })
                 .collect(),
@@ -252,7 +268,7 @@ async fn add_contact(
         ))
     })();
     let outcome = match parsed {
-        Err(e) => Outcome::Error(format!("連絡先を追加できません: {e}")),
+        Err(e) => Outcome::Error(viewer.lang.tr1("連絡先を追加できません: {}", e)),
         Ok((email, kind, language, encoding)) => {
             match contacts::add_contact(
                 &ctx.db,
@@ -265,9 +281,9 @@ async fn add_contact(
             )
             .await
             {
-                Ok(_) => Outcome::Notice(format!("{email} を連絡先に追加しました。")),
+                Ok(_) => Outcome::Notice(viewer.lang.tr1("{} を連絡先に追加しました。", email)),
                 Err(contacts::ContactError::Unexpected(e)) => return Err(e.into()),
-                Err(e) => Outcome::Error(format!("連絡先を追加できません: {e}")),
+                Err(e) => Outcome::Error(viewer.lang.tr1("連絡先を追加できません: {}", e)),
             }
         }
     };
@@ -282,11 +298,16 @@ async fn toggle_contact(
     form: web::Form<ToggleForm>,
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
-    let active = form.active()?;
+    let active = form.active(viewer.lang)?;
     let id = path.into_inner();
     let outcome = match contacts::set_active(&ctx.db, viewer.org.code, id, active, &actor).await {
-        Ok(()) if active => Outcome::Notice("連絡先を有効にしました。".into()),
-        Ok(()) => Outcome::Notice("連絡先を停止しました（配信されません）。".into()),
+        Ok(()) if active => Outcome::Notice(viewer.lang.tr("連絡先を有効にしました。").into()),
+        Ok(()) => Outcome::Notice(
+            viewer
+                .lang
+                .tr("連絡先を停止しました（配信されません）。")
+                .into(),
+        ),
         Err(contacts::ContactError::Unexpected(e)) => return Err(e.into()),
         Err(_) => return Err(PortalError::NotFound),
     };
@@ -326,9 +347,9 @@ async fn add_product(
         note: some(form.note),
     };
     let outcome = match inventory::add_item(&ctx.db, req, &actor).await {
-        Ok(item) => Outcome::Notice(format!("{} を登録しました。", item.label())),
+        Ok(item) => Outcome::Notice(viewer.lang.tr1("{} を登録しました。", item.label())),
         Err(inventory::InventoryError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(format!("製品を登録できません: {e}")),
+        Err(e) => Outcome::Error(viewer.lang.tr1("製品を登録できません: {}", e)),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -347,7 +368,9 @@ async fn remove_product(
     page(
         &ctx,
         &viewer,
-        Some(Outcome::Notice("製品を削除しました。".into())),
+        Some(Outcome::Notice(
+            viewer.lang.tr("製品を削除しました。").into(),
+        )),
     )
     .await
 }
@@ -375,17 +398,16 @@ async fn add_user(
         return page(
             &ctx,
             &viewer,
-            Some(Outcome::Error(format!(
-                "役割 `{}` は付与できません。",
-                form.role
-            ))),
+            Some(Outcome::Error(
+                viewer.lang.tr1("役割 `{}` は付与できません。", &form.role),
+            )),
         )
         .await;
     };
     let email = match EmailAddress::parse(&form.email) {
         Ok(e) => e,
         Err(e) => {
-            let outcome = Outcome::Error(format!("利用者を追加できません: {e}"));
+            let outcome = Outcome::Error(viewer.lang.tr1("利用者を追加できません: {}", e));
             return page(&ctx, &viewer, Some(outcome)).await;
         }
     };
@@ -399,15 +421,15 @@ async fn add_user(
     };
     let outcome = match auth::add_user(&ctx.db, &ctx.settings.auth, req, &actor).await {
         Ok((user, _)) => Outcome::Secret(
-            format!("{} を追加しました。", user.email),
+            viewer.lang.tr1("{} を追加しました。", &user.email),
             Shown {
-                what: format!("{} の初期パスワード", user.email),
+                what: viewer.lang.tr1("{} の初期パスワード", &user.email),
                 secret: temporary.expose_secret().to_owned(),
                 uses: Vec::new(),
             },
         ),
         Err(auth::AddUserError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(format!("利用者を追加できません: {e}")),
+        Err(e) => Outcome::Error(viewer.lang.tr1("利用者を追加できません: {}", e)),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -429,15 +451,20 @@ async fn toggle_user(
 ) -> Result<HttpResponse, PortalError> {
     let actor = guard(&viewer, &form.csrf)?;
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
-    let disabled = !form.active()?;
+    let disabled = !form.active(viewer.lang)?;
     let outcome = match auth::set_disabled(&ctx.db, target, disabled, &actor).await {
-        Ok(u) if disabled => Outcome::Notice(format!(
+        Ok(u) if disabled => Outcome::Notice(viewer.lang.tr1(
             "{} を停止しました。ログイン中の画面も無効になります。",
-            u.email
+            &u.email,
         )),
-        Ok(u) => Outcome::Notice(format!("{} を再開しました。", u.email)),
+        Ok(u) => Outcome::Notice(viewer.lang.tr1("{} を再開しました。", &u.email)),
         Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
-        Err(_) => Outcome::Error("自分自身のアカウントは停止できません。".into()),
+        Err(_) => Outcome::Error(
+            viewer
+                .lang
+                .tr("自分自身のアカウントは停止できません。")
+                .into(),
+        ),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -453,17 +480,22 @@ async fn reset_user(
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
     let outcome = match auth::reset_password(&ctx.db, &ctx.settings.auth, target, &actor).await {
         Ok((u, temporary)) => Outcome::Secret(
-            format!("{} のパスワードを再発行しました。", u.email),
+            viewer
+                .lang
+                .tr1("{} のパスワードを再発行しました。", &u.email),
             Shown {
-                what: format!("{} の新しいパスワード", u.email),
+                what: viewer.lang.tr1("{} の新しいパスワード", &u.email),
                 secret: temporary.expose_secret().to_owned(),
                 uses: Vec::new(),
             },
         ),
         Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
-        Err(_) => {
-            Outcome::Error("自分のパスワードは「パスワード変更」から変更してください。".into())
-        }
+        Err(_) => Outcome::Error(
+            viewer
+                .lang
+                .tr("自分のパスワードは「パスワード変更」から変更してください。")
+                .into(),
+        ),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -503,9 +535,10 @@ async fn create_token(
         d => match d.parse::<i64>() {
             Ok(d) => Some(d),
             Err(_) => {
-                let outcome = Outcome::Error(format!(
-                    "有効期間は日数（1〜{}）で指定してください（`{d}`）。",
-                    tokens::MAX_DAYS
+                let outcome = Outcome::Error(viewer.lang.tr2(
+                    "有効期間は日数（1〜{}）で指定してください（`{}`）。",
+                    tokens::MAX_DAYS,
+                    d,
                 ));
                 return page(&ctx, &viewer, Some(outcome)).await;
             }
@@ -533,16 +566,21 @@ async fn create_token(
                 "curl -H 'Authorization: Bearer {token}' {base}/api/v1/alerts"
             ));
             Outcome::Secret(
-                format!("トークン「{}」を発行しました。", stored.name),
+                viewer
+                    .lang
+                    .tr1("トークン「{}」を発行しました。", &stored.name),
                 Shown {
-                    what: "トークン（この画面でしか表示されません。控えてください）".into(),
+                    what: viewer
+                        .lang
+                        .tr("トークン（この画面でしか表示されません。控えてください）")
+                        .into(),
                     secret: token,
                     uses,
                 },
             )
         }
         Err(tokens::TokenError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(format!("トークンを発行できません: {e}")),
+        Err(e) => Outcome::Error(viewer.lang.tr1("トークンを発行できません: {}", e)),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -562,7 +600,10 @@ async fn revoke_token(
         &ctx,
         &viewer,
         Some(Outcome::Notice(
-            "トークンを失効させました。以後このトークンでは何も取得できません。".into(),
+            viewer
+                .lang
+                .tr("トークンを失効させました。以後このトークンでは何も取得できません。")
+                .into(),
         )),
     )
     .await

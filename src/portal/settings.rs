@@ -5,7 +5,9 @@ use askama::Template;
 use secrecy::SecretString;
 
 use super::error::{PortalError, render, render_refused};
+use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
+use crate::auth::password::{MAX_PASSWORD_LENGTH, PasswordError};
 use crate::auth::session::{ChangePasswordError, change_password};
 use crate::startup::AppContext;
 
@@ -16,6 +18,21 @@ struct PasswordPage {
     min_length: usize,
     error: Option<String>,
     done: bool,
+}
+
+/// Why a new password was refused, in the viewer's language.
+fn policy_message(e: &PasswordError, lang: Lang) -> String {
+    match e {
+        PasswordError::TooShort(n) => lang.tr1(
+            "新しいパスワードが短すぎます（{} 文字以上にしてください）。",
+            n,
+        ),
+        PasswordError::TooLong => lang.tr1(
+            "新しいパスワードが長すぎます（{} 文字までにしてください）。",
+            MAX_PASSWORD_LENGTH,
+        ),
+        PasswordError::Blank => lang.tr("新しいパスワードが空白だけです。").into(),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -60,15 +77,19 @@ async fn change_own_password(
     let error = match result {
         Ok(()) => None,
         Err(ChangePasswordError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
-        Err(ChangePasswordError::WrongCurrent) => {
-            Some("現在のパスワードが正しくありません。".into())
-        }
-        Err(ChangePasswordError::Mismatch) => {
-            Some("新しいパスワードが確認欄と一致しません。".into())
-        }
-        Err(ChangePasswordError::Policy(e)) => {
-            Some(format!("新しいパスワードを受け付けられません: {e}"))
-        }
+        Err(ChangePasswordError::WrongCurrent) => Some(
+            viewer
+                .lang
+                .tr("現在のパスワードが正しくありません。")
+                .into(),
+        ),
+        Err(ChangePasswordError::Mismatch) => Some(
+            viewer
+                .lang
+                .tr("新しいパスワードが確認欄と一致しません。")
+                .into(),
+        ),
+        Err(ChangePasswordError::Policy(e)) => Some(policy_message(&e, viewer.lang)),
     };
     let refused = error.is_some();
     render_refused(

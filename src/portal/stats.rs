@@ -42,18 +42,17 @@ async fn stats(
     let only = if viewer.may(Section::Central) {
         None
     } else {
-        Some(
-            viewer
-                .org
-                .prefecture
-                .ok_or_else(|| PortalError::Forbidden("都道府県が登録されていません。".into()))?,
-        )
+        Some(viewer.org.prefecture.ok_or_else(|| {
+            PortalError::Forbidden(viewer.lang.tr("都道府県が登録されていません。").into())
+        })?)
     };
     let days = query.days.unwrap_or(90);
     if !(1..=3_650).contains(&days) {
-        return Err(PortalError::BadRequest(format!(
-            "期間は 1〜3650 日で指定してください（{days}）"
-        )));
+        return Err(PortalError::BadRequest(
+            viewer
+                .lang
+                .tr1("期間は 1〜3650 日で指定してください（{}）", days),
+        ));
     }
     let since = Utc::now() - Duration::days(days);
     let (tallies, alerts, drills) =
@@ -74,7 +73,7 @@ async fn stats(
         days,
         alerts,
         drills,
-        total: line("合計".into(), &total),
+        total: line(viewer.lang.tr("合計").into(), &total),
         lines,
     })
 }

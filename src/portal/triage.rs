@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
 use super::error::{PortalError, render, render_refused};
+use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, Opt};
 use crate::alerts::audience::AudienceSpec;
@@ -45,10 +46,11 @@ pub struct AdvisoryCard {
 }
 
 impl AdvisoryCard {
-    pub fn new(a: &advisories::Model, c: Option<&Classification>) -> Self {
-        let (severity, severity_key) = c.map_or(("未分類", Severity::Info.as_str()), |c| {
-            (c.severity.label_ja(), c.severity.as_str())
-        });
+    pub fn new(a: &advisories::Model, c: Option<&Classification>, lang: Lang) -> Self {
+        let (severity, severity_key) = c
+            .map_or((lang.tr("未分類"), Severity::Info.as_str()), |c| {
+                (lang.severity(c.severity), c.severity.as_str())
+            });
         Self {
             id: a.id,
             source: a.source_key.clone(),
@@ -70,20 +72,20 @@ impl AdvisoryCard {
             categories: c.map_or_else(String::new, |c| {
                 c.categories
                     .iter()
-                    .map(|x| x.label_ja())
+                    .map(|x| lang.category(*x))
                     .collect::<Vec<_>>()
-                    .join("・")
+                    .join(lang.tr("・"))
             }),
-            relevance: c.map_or("", |c| c.relevance.label_ja()),
+            relevance: c.map_or("", |c| lang.tr(c.relevance.label_ja())),
             themes: c.map_or_else(String::new, |c| c.themes.join("・")),
             explanation: c.map_or_else(Vec::new, |c| {
                 c.explanation
                     .iter()
                     .map(|f| {
                         (
-                            f.aspect.clone(),
+                            aspect_label(&f.aspect, lang).to_owned(),
                             f.rule.clone(),
-                            f.effect.clone(),
+                            lang.tr(&f.effect).to_owned(),
                             f.evidence.clone(),
                         )
                     })
@@ -93,18 +95,31 @@ impl AdvisoryCard {
     }
 }
 
+/// What a line of a classification's explanation is about.
+fn aspect_label(aspect: &str, lang: Lang) -> &str {
+    match aspect {
+        "category" => lang.tr("分類"),
+        "severity" => lang.tr("深刻度"),
+        "product" => lang.tr("製品"),
+        "relevance" => lang.tr("自治体への関連"),
+        other => other,
+    }
+}
+
 /// The advisories behind an alert, with their classification.
 pub async fn cards_for_alert(
     ctx: &AppContext,
     alert_id: i64,
+    lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
     let ids = alerts::store::advisory_ids(&ctx.db, alert_id).await?;
-    cards(ctx, advisory_store::get_many(&ctx.db, &ids).await?).await
+    cards(ctx, advisory_store::get_many(&ctx.db, &ids).await?, lang).await
 }
 
 async fn cards(
     ctx: &AppContext,
     list: Vec<advisories::Model>,
+    lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
     let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     let classes: std::collections::HashMap<i64, Classification> =
@@ -115,7 +130,7 @@ async fn cards(
             .collect();
     Ok(list
         .iter()
-        .map(|a| AdvisoryCard::new(a, classes.get(&a.id)))
+        .map(|a| AdvisoryCard::new(a, classes.get(&a.id), lang))
         .collect())
 }
 
@@ -155,7 +170,9 @@ async fn triage(
     let source = q.source.trim().to_owned();
     let cve = q.cve.trim().to_ascii_uppercase();
     if source.len() > 64 || cve.len() > 32 {
-        return Err(PortalError::BadRequest("検索条件が長すぎます。".into()));
+        return Err(PortalError::BadRequest(
+            viewer.lang.tr("検索条件が長すぎます。").into(),
+        ));
     }
     let severity = match q.severity.as_str() {
         "" => None,
@@ -172,9 +189,9 @@ async fn triage(
     let mut list = advisory_store::list(&ctx.db, &filter).await?;
     let more = list.len() as u64 > PAGE_SIZE;
     list.truncate(PAGE_SIZE as usize);
-    let mut advisories = cards(&ctx, list).await?;
+    let mut advisories = cards(&ctx, list, viewer.lang).await?;
     if let Some(s) = severity {
-        advisories.retain(|a| a.classified && a.severity == s.label_ja());
+        advisories.retain(|a| a.classified && a.severity_key == s.as_str());
     }
     let link = |p: u64| {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
@@ -193,10 +210,10 @@ async fn triage(
         source,
         cve,
         severities: Opt::list(
-            std::iter::once(("", "すべて")).chain(
+            std::iter::once(("", viewer.lang.tr("すべて"))).chain(
                 Severity::ALL
                     .into_iter()
-                    .map(|s| (s.as_str(), s.label_ja())),
+                    .map(|s| (s.as_str(), viewer.lang.severity(s))),
             ),
             severity.map_or("", |s| s.as_str()),
         ),
@@ -227,14 +244,14 @@ async fn advisory_page(
         .ok_or(PortalError::NotFound)?;
     let existing = alerts::store::for_cluster(&ctx.db, a.cluster_id.unwrap_or(a.id))
         .await?
-        .map(|x| (x.id, x.status));
+        .map(|x| (x.id, status_label(&x.status, viewer.lang).to_owned()));
     let tlp = a
         .tlp
         .as_deref()
         .and_then(|t| Tlp::parse(t).ok())
         .unwrap_or(Tlp::Clear);
     let summary = a.summary_text.clone();
-    let card = cards(ctx, vec![a])
+    let card = cards(ctx, vec![a], viewer.lang)
         .await?
         .pop()
         .ok_or(PortalError::NotFound)?;
@@ -312,10 +329,11 @@ async fn make_draft(
         let tlp = Tlp::parse(&form.tlp).map_err(|e| e.to_string())?;
         let ack = match form.ack_hours.trim() {
             "" => None,
-            h => Some(
-                h.parse::<u32>()
-                    .map_err(|_| format!("回答期限は時間数で指定してください（`{h}`）"))?,
-            ),
+            h => Some(h.parse::<u32>().map_err(|_| {
+                viewer
+                    .lang
+                    .tr1("回答期限は時間数で指定してください（`{}`）", h)
+            })?),
         };
         Ok::<_, String>((audience, tlp, ack))
     })();
@@ -371,13 +389,13 @@ pub struct DraftLine {
     pub drill: bool,
 }
 
-fn status_ja(status: &str) -> &'static str {
+fn status_label(status: &str, lang: Lang) -> &'static str {
     match status {
-        "draft" => "下書き",
-        "pending_approval" => "承認待ち",
-        "published" => "配信済み",
-        "withdrawn" => "取り下げ",
-        _ => "不明",
+        "draft" => lang.tr("下書き"),
+        "pending_approval" => lang.tr("承認待ち"),
+        "published" => lang.tr("配信済み"),
+        "withdrawn" => lang.tr("取り下げ"),
+        _ => lang.tr("不明"),
     }
 }
 
@@ -389,13 +407,13 @@ struct DraftsPage {
 }
 
 /// A draft's summary line; `organisations` is the size of its resolved audience.
-fn line(a: &crate::db::entities::alerts::Model, organisations: usize) -> DraftLine {
+fn line(a: &crate::db::entities::alerts::Model, organisations: usize, lang: Lang) -> DraftLine {
     let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
     let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
     DraftLine {
         id: a.id,
-        status: status_ja(&a.status),
-        severity: severity.label_ja(),
+        status: status_label(&a.status, lang),
+        severity: lang.severity(severity),
         severity_key: severity.as_str(),
         tlp: a.tlp.clone(),
         title: a.title.clone(),
@@ -415,7 +433,7 @@ async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpRespon
             let organisations = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
                 .await?
                 .len();
-            lines.push(line(&a, organisations));
+            lines.push(line(&a, organisations, viewer.lang));
         }
     }
     render(&DraftsPage {
@@ -483,8 +501,8 @@ async fn draft_page(
             revision: a.published_revision + 1,
             body: a.body.clone(),
             ack: match a.ack_within_hours {
-                Some(h) if a.ack_required => format!("{h} 時間以内に報告を求める"),
-                _ => "報告を求めない".into(),
+                Some(h) if a.ack_required => viewer.lang.tr1("{} 時間以内に報告を求める", h),
+                _ => viewer.lang.tr("報告を求めない").into(),
             },
             can_submit: a.status == AlertStatus::Draft.as_str()
                 && matches!(
@@ -495,7 +513,7 @@ async fn draft_page(
                 && role == crate::auth::Role::CentralApprover
                 && submitted_by != me,
             submitted_by: super::who(&submitted_by),
-            advisories: cards_for_alert(ctx, a.id).await?,
+            advisories: cards_for_alert(ctx, a.id, viewer.lang).await?,
             prefectures: count(crate::registry::OrgKind::Prefecture),
             municipalities: count(crate::registry::OrgKind::Municipality),
             others: count(crate::registry::OrgKind::Central),
@@ -506,10 +524,15 @@ async fn draft_page(
                 .map(|r| AudienceLine {
                     code: r.organisation.code.to_string(),
                     name: r.organisation.full_name(),
-                    why: r.reasons.join("・"),
+                    why: r
+                        .reasons
+                        .iter()
+                        .map(|w| viewer.lang.tr(w))
+                        .collect::<Vec<_>>()
+                        .join(viewer.lang.tr("・")),
                 })
                 .collect(),
-            draft: line(&a, recipients.len()),
+            draft: line(&a, recipients.len(), viewer.lang),
             error,
         },
         refused,

@@ -49,6 +49,22 @@ pub struct Nav {
     pub here: String,
     /// The page text in the viewer's language.
     pub t: &'static super::i18n::Ui,
+    pub lang: super::i18n::Lang,
+}
+
+impl Nav {
+    /// Page text in the viewer's language (see [`super::i18n::Lang::tr`]).
+    pub fn tr<'a>(&self, ja: &'a str) -> &'a str {
+        self.lang.tr(ja)
+    }
+
+    pub fn tr1(&self, ja: &str, a: impl std::fmt::Display) -> String {
+        self.lang.tr1(ja, a)
+    }
+
+    pub fn tr2(&self, ja: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+        self.lang.tr2(ja, a, b)
+    }
 }
 
 /// A part of the portal that only some roles use. The header's links and every route's check
@@ -85,10 +101,10 @@ impl Viewer {
         }
         Err(PortalError::Forbidden(
             match section {
-                Section::OrgSettings => "団体の設定は団体管理者が行います。",
-                Section::Central => "この画面は中央の職員のみが使えます。",
-                Section::HubAdmin => "管理画面はシステム管理者のみが使えます。",
-                Section::Stats => "統計は中央と都道府県の職員が見られます。",
+                Section::OrgSettings => self.lang.tr("団体の設定は団体管理者が行います。"),
+                Section::Central => self.lang.tr("この画面は中央の職員のみが使えます。"),
+                Section::HubAdmin => self.lang.tr("管理画面はシステム管理者のみが使えます。"),
+                Section::Stats => self.lang.tr("統計は中央と都道府県の職員が見られます。"),
             }
             .into(),
         ))
@@ -137,6 +153,7 @@ impl Viewer {
             wareki: self.dates == crate::time::DateStyle::Wareki,
             here: url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect(),
             t: self.lang.ui(),
+            lang: self.lang,
         }
     }
 }

@@ -418,7 +418,7 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sessions() 
         )
         .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
-    assert!(short.body.contains("at least 12"), "{}", short.body);
+    assert!(short.body.contains("12 文字以上"), "{}", short.body);
     let forged = laptop
         .post(
             "/settings/password",
