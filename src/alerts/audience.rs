@@ -124,6 +124,35 @@ impl AudienceSpec {
         }
         parts.join("・")
     }
+
+    /// [`AudienceSpec::describe`] in English (place names stay as they are written).
+    pub fn describe_en(&self) -> String {
+        let mut parts = Vec::new();
+        if self.all {
+            parts.push("all organisations (prefectures and municipalities)".to_owned());
+        }
+        if self.prefectures_only {
+            parts.push("all prefectures".to_owned());
+        }
+        for p in &self.prefectures {
+            let name = Prefecture::from_number(p.prefecture)
+                .map(Prefecture::name)
+                .unwrap_or("?");
+            parts.push(if p.with_municipalities {
+                format!("{name} with its municipalities")
+            } else {
+                name.to_owned()
+            });
+        }
+        if !self.organisations.is_empty() {
+            let codes: Vec<String> = self.organisations.iter().map(ToString::to_string).collect();
+            parts.push(format!("organisations {}", codes.join(", ")));
+        }
+        if self.inventory {
+            parts.push("organisations whose product inventory matches".to_owned());
+        }
+        parts.join("; ")
+    }
 }
 
 /// One organisation of a resolved audience, and why it is in it.
@@ -212,6 +241,10 @@ mod tests {
         assert_eq!(
             spec.describe(),
             "東京都（市区町村を含む）・東京都・指定団体 011002・製品台帳が一致する団体"
+        );
+        assert_eq!(
+            spec.describe_en(),
+            "東京都 with its municipalities; 東京都; organisations 011002; organisations whose product inventory matches"
         );
         let round_trip: AudienceSpec =
             serde_json::from_str(&serde_json::to_string(&spec).unwrap_or_default())

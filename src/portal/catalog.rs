@@ -641,6 +641,8 @@ pub static EN: &[(&str, &str)] = &[
     ("稼働確認", "Liveness"),
     ("準備状態", "Readiness"),
     ("メトリクス", "Metrics"),
+    // Drafts
+    ("（{} 団体）", " ({} organisations)"),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese

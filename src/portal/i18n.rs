@@ -95,7 +95,7 @@ impl Lang {
     /// `ja` in this language: Japanese as written, English from the catalog. Text the catalog
     /// lacks stays Japanese (the catalog test forbids that for every literal in the code; what
     /// reaches here unlisted is a detail from elsewhere, such as a validation message).
-    pub fn tr<'a>(self, ja: &'a str) -> &'a str {
+    pub fn tr(self, ja: &str) -> &str {
         match self {
             Self::Ja => ja,
             Self::En => EN_BY_JA.get(ja).copied().unwrap_or(ja),

@@ -7,7 +7,7 @@ mod admin;
 mod alert;
 mod board;
 pub mod cases;
-mod catalog;
+pub mod catalog;
 pub mod error;
 pub mod i18n;
 mod inbox;

@@ -417,7 +417,10 @@ fn line(a: &crate::db::entities::alerts::Model, organisations: usize, lang: Lang
         severity_key: severity.as_str(),
         tlp: a.tlp.clone(),
         title: a.title.clone(),
-        audience: spec.describe(),
+        audience: match lang {
+            Lang::Ja => spec.describe(),
+            Lang::En => spec.describe_en(),
+        },
         organisations,
         origin: a.origin.clone(),
         drill: a.drill,

@@ -29,6 +29,7 @@ mod ingest;
 mod portal;
 mod portal_access;
 mod portal_admin;
+mod portal_english;
 mod portal_settings;
 mod portal_stats;
 mod portal_triage;
