@@ -392,3 +392,51 @@ pub async fn by_public_id(
         .await
         .context("cannot read alerts")
 }
+
+/// An alert with whether it is addressed to one organisation.
+struct WithAddressed(alerts::Model, bool);
+
+impl sea_orm::FromQueryResult for WithAddressed {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self(
+            alerts::Model::from_query_result(res, pre)?,
+            res.try_get::<bool>(pre, "addressed")?,
+        ))
+    }
+}
+
+/// [`by_public_id`] and whether the alert is addressed to organisation `org_id`, in one query
+/// (the alert page asks both on every view).
+pub async fn by_public_id_for(
+    db: &impl ConnectionTrait,
+    public_id: &str,
+    org_id: i64,
+) -> anyhow::Result<Option<(alerts::Model, bool)>> {
+    use sea_orm::QuerySelect as _;
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+    let addressed = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(alert_audience::Entity)
+            .and_where(
+                Expr::col((alert_audience::Entity, alert_audience::Column::AlertId))
+                    .equals((alerts::Entity, alerts::Column::Id)),
+            )
+            .and_where(
+                Expr::col((
+                    alert_audience::Entity,
+                    alert_audience::Column::OrganisationId,
+                ))
+                .eq(org_id),
+            )
+            .to_owned(),
+    );
+    Ok(alerts::Entity::find()
+        .filter(alerts::Column::PublicId.eq(public_id))
+        .column_as(addressed, "addressed")
+        .into_model::<WithAddressed>()
+        .one(db)
+        .await
+        .context("cannot read alerts")?
+        .map(|WithAddressed(alert, addressed)| (alert, addressed)))
+}

@@ -81,10 +81,10 @@ pub(super) async fn visible_alert(
     if public_id.len() > 32 {
         return Err(PortalError::NotFound);
     }
-    let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    let addressed = acks::store::is_addressed(&ctx.db, alert.id, viewer.org.id.0).await?;
+    let (alert, addressed) =
+        crate::alerts::store::by_public_id_for(&ctx.db, public_id, viewer.org.id.0)
+            .await?
+            .ok_or(PortalError::NotFound)?;
     if !addressed
         && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
             .await?

@@ -76,14 +76,16 @@ pub async fn in_browsers_language(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let lang = Lang::of(req.request());
     let res = next.call(req).await?;
     let page = match res.response().error() {
-        Some(e) if lang != Lang::Ja => e
-            .as_error::<PortalError>()
-            .filter(|e| !matches!(e, PortalError::LoginRequired { .. }))
-            .map(|e| e.page(lang)),
-        _ => None,
+        Some(e) => match Lang::of(res.request()) {
+            Lang::Ja => None,
+            lang => e
+                .as_error::<PortalError>()
+                .filter(|e| !matches!(e, PortalError::LoginRequired { .. }))
+                .map(|e| e.page(lang)),
+        },
+        None => None,
     };
     Ok(match page {
         Some(page) => res.into_response(page).map_into_right_body(),
