@@ -262,83 +262,73 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
     Ok(server.run())
 }
 
+/// A worker that calls `step` with its own handle on the context until the process stops,
+/// resting `idle` whenever a step finds nothing to do.
+fn spawn_worker<F, Fut>(
+    ctx: &AppContext,
+    name: &'static str,
+    idle: std::time::Duration,
+    step: F,
+) -> JoinHandle<()>
+where
+    F: Fn(AppContext) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<crate::workers::Outcome>> + Send + 'static,
+{
+    let c = ctx.clone();
+    let pace = Pace {
+        idle,
+        ..Pace::default()
+    };
+    tokio::spawn(run_until_stopped(
+        name,
+        ctx.shutdown.clone(),
+        pace,
+        move || step(c.clone()),
+    ))
+}
+
 /// The background workers of this process. Each capability adds its own here.
 fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
+    use std::time::Duration;
     let mut handles = Vec::new();
     if ctx.settings.ingest.poll {
         for _ in 0..ctx.settings.ingest.pollers {
-            let c = ctx.clone();
-            let pace = Pace {
-                idle: std::time::Duration::from_secs(5),
-                ..Pace::default()
-            };
-            handles.push(tokio::spawn(run_until_stopped(
+            handles.push(spawn_worker(
+                ctx,
                 "ingest poller",
-                ctx.shutdown.clone(),
-                pace,
-                move || {
-                    let c = c.clone();
-                    async move { crate::ingest::worker::try_execute_task(&c).await }
-                },
-            )));
+                Duration::from_secs(5),
+                |c| async move { crate::ingest::worker::try_execute_task(&c).await },
+            ));
         }
     }
-    let c = ctx.clone();
-    handles.push(tokio::spawn(run_until_stopped(
+    handles.push(spawn_worker(
+        ctx,
         "classifier",
-        ctx.shutdown.clone(),
-        Pace {
-            idle: std::time::Duration::from_secs(2),
-            ..Pace::default()
-        },
-        move || {
-            let c = c.clone();
-            async move { crate::classify::worker::try_execute_task(&c).await }
-        },
-    )));
-    let c = ctx.clone();
-    handles.push(tokio::spawn(run_until_stopped(
+        Duration::from_secs(2),
+        |c| async move { crate::classify::worker::try_execute_task(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
         "acknowledgement follow-ups",
-        ctx.shutdown.clone(),
-        Pace {
-            idle: std::time::Duration::from_secs(60),
-            ..Pace::default()
-        },
-        move || {
-            let c = c.clone();
-            async move { crate::acks::follow_up::try_execute_task(&c).await }
-        },
-    )));
-    let c = ctx.clone();
-    handles.push(tokio::spawn(run_until_stopped(
+        Duration::from_secs(60),
+        |c| async move { crate::acks::follow_up::try_execute_task(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
         "search outbox",
-        ctx.shutdown.clone(),
-        Pace {
-            idle: std::time::Duration::from_secs(2),
-            ..Pace::default()
-        },
-        move || {
-            let c = c.clone();
-            async move { crate::cases::outbox::try_execute_task(&c).await }
-        },
-    )));
+        Duration::from_secs(2),
+        |c| async move { crate::cases::outbox::try_execute_task(&c).await },
+    ));
     for lane in [
         crate::delivery::worker::Lane::Urgent,
         crate::delivery::worker::Lane::All,
     ] {
-        let c = ctx.clone();
-        handles.push(tokio::spawn(run_until_stopped(
+        handles.push(spawn_worker(
+            ctx,
             lane.name(),
-            ctx.shutdown.clone(),
-            Pace {
-                idle: std::time::Duration::from_millis(250),
-                ..Pace::default()
-            },
-            move || {
-                let c = c.clone();
-                async move { crate::delivery::worker::try_execute_task(&c, lane).await }
-            },
-        )));
+            Duration::from_millis(250),
+            move |c| async move { crate::delivery::worker::try_execute_task(&c, lane).await },
+        ));
     }
     tracing::info!(mail = %ctx.mailer.describe(), dkim = ctx.mailer.signs(), "mail delivery lanes started");
     handles

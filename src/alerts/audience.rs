@@ -98,62 +98,72 @@ impl AudienceSpec {
 
     /// `全団体`, `東京都（市区町村を含む）・製品台帳が一致する団体` …
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if self.all {
-            parts.push("全団体（都道府県・市区町村）".to_owned());
-        }
-        if self.prefectures_only {
-            parts.push("全都道府県".to_owned());
-        }
-        for p in &self.prefectures {
-            let name = Prefecture::from_number(p.prefecture)
-                .map(Prefecture::name)
-                .unwrap_or("?");
-            parts.push(if p.with_municipalities {
-                format!("{name}（市区町村を含む）")
-            } else {
-                name.to_owned()
-            });
-        }
-        if !self.organisations.is_empty() {
-            let codes: Vec<String> = self.organisations.iter().map(ToString::to_string).collect();
-            parts.push(format!("指定団体 {}", codes.join(", ")));
-        }
-        if self.inventory {
-            parts.push("製品台帳が一致する団体".to_owned());
-        }
-        parts.join("・")
+        self.describe_in(&JA_WORDS)
     }
 
     /// [`AudienceSpec::describe`] in English (place names stay as they are written).
     pub fn describe_en(&self) -> String {
+        self.describe_in(&EN_WORDS)
+    }
+
+    fn describe_in(&self, w: &Words) -> String {
         let mut parts = Vec::new();
         if self.all {
-            parts.push("all organisations (prefectures and municipalities)".to_owned());
+            parts.push(w.all.to_owned());
         }
         if self.prefectures_only {
-            parts.push("all prefectures".to_owned());
+            parts.push(w.prefectures.to_owned());
         }
         for p in &self.prefectures {
             let name = Prefecture::from_number(p.prefecture)
                 .map(Prefecture::name)
                 .unwrap_or("?");
             parts.push(if p.with_municipalities {
-                format!("{name} with its municipalities")
+                format!("{name}{}", w.with_municipalities)
             } else {
                 name.to_owned()
             });
         }
         if !self.organisations.is_empty() {
             let codes: Vec<String> = self.organisations.iter().map(ToString::to_string).collect();
-            parts.push(format!("organisations {}", codes.join(", ")));
+            parts.push(format!("{}{}", w.organisations, codes.join(", ")));
         }
         if self.inventory {
-            parts.push("organisations whose product inventory matches".to_owned());
+            parts.push(w.inventory.to_owned());
         }
-        parts.join("; ")
+        parts.join(w.separator)
     }
 }
+
+/// The words an audience is described with, in one language.
+struct Words {
+    all: &'static str,
+    prefectures: &'static str,
+    /// After a prefecture's name.
+    with_municipalities: &'static str,
+    /// Before the codes of named organisations.
+    organisations: &'static str,
+    inventory: &'static str,
+    separator: &'static str,
+}
+
+const JA_WORDS: Words = Words {
+    all: "全団体（都道府県・市区町村）",
+    prefectures: "全都道府県",
+    with_municipalities: "（市区町村を含む）",
+    organisations: "指定団体 ",
+    inventory: "製品台帳が一致する団体",
+    separator: "・",
+};
+
+const EN_WORDS: Words = Words {
+    all: "all organisations (prefectures and municipalities)",
+    prefectures: "all prefectures",
+    with_municipalities: " with its municipalities",
+    organisations: "organisations ",
+    inventory: "organisations whose product inventory matches",
+    separator: "; ",
+};
 
 /// One organisation of a resolved audience, and why it is in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -319,10 +319,7 @@ async fn users_page(
             organisation: names.get(&u.org_id.0).cloned().unwrap_or_default(),
             email: u.email.to_string(),
             name: u.display_name,
-            role: match viewer.lang {
-                Lang::Ja => u.role.label_ja(),
-                Lang::En => u.role.label_en(),
-            },
+            role: viewer.lang.role(u.role),
             disabled: u.disabled,
         })
         .collect();

@@ -98,10 +98,7 @@ fn facet_text(path: &str, lang: Lang) -> String {
 }
 
 fn kind_label(k: crate::cases::Kind, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ja => k.label_ja(),
-        Lang::En => case_label_en(k.as_str()).unwrap_or("Case"),
-    }
+    lang.term(k.as_str(), k.label_ja())
 }
 
 pub fn row(c: &Case, snippet: String, lang: Lang) -> CaseRow {
@@ -577,10 +574,7 @@ async fn show_case(
         causes: f
             .causes
             .iter()
-            .filter_map(|c| match viewer.lang {
-                Lang::Ja => CAUSES.label(c),
-                Lang::En => case_label_en(c),
-            })
+            .filter_map(|c| CAUSES.label(c).map(|ja| viewer.lang.term(c, ja)))
             .collect(),
         occurred: date(f.occurred_on),
         found: date(f.found_on),
@@ -656,20 +650,6 @@ struct CaseFormPage {
     central: bool,
 }
 
-fn multi(
-    choices: impl IntoIterator<Item = (&'static str, &'static str)>,
-    chosen: &[String],
-) -> Vec<Opt> {
-    choices
-        .into_iter()
-        .map(|(value, label)| Opt {
-            value,
-            label,
-            selected: chosen.iter().any(|c| c == value),
-        })
-        .collect()
-}
-
 fn form_page(
     viewer: &Viewer,
     id: Option<i64>,
@@ -682,16 +662,7 @@ fn form_page(
     let lang = viewer.lang;
     // A vocabulary's choices with their labels in the viewer's language.
     let labelled = |pairs: &'static [(&'static str, &'static str)]| {
-        pairs.iter().map(move |&(id, ja)| {
-            (
-                id,
-                if lang == Lang::En {
-                    case_label_en(id).unwrap_or(ja)
-                } else {
-                    ja
-                },
-            )
-        })
+        pairs.iter().map(move |&(id, ja)| (id, lang.term(id, ja)))
     };
     let records = records.unwrap_or_else(|| {
         input
@@ -704,13 +675,13 @@ fn form_page(
         published,
         errors,
         kinds: Opt::list(labelled(KINDS.0), &input.kind),
-        categories: multi(
+        categories: Opt::many(
             Category::ALL
                 .iter()
                 .map(|c| (c.as_str(), lang.category(*c))),
             &input.categories,
         ),
-        causes: multi(labelled(CAUSES.0), &input.causes),
+        causes: Opt::many(labelled(CAUSES.0), &input.causes),
         org_kinds: Opt::list(labelled(ORG_KINDS.0), &input.org_kind),
         size_bands: Opt::list(labelled(SIZE_BANDS.0), &input.size_band),
         tlps: Opt::list(
@@ -773,6 +744,21 @@ struct Submitted {
     note: String,
     records_text: String,
     errors: Vec<String>,
+}
+
+impl Submitted {
+    /// The checked fields, or every problem of the form and of its fields, each named.
+    fn checked(&self) -> (Option<crate::cases::CaseFields>, Vec<String>) {
+        let mut errors = self.errors.clone();
+        match self.input.validate(crate::time::today_jst()) {
+            Ok(f) if errors.is_empty() => (Some(f), errors),
+            Ok(_) => (None, errors),
+            Err(e) => {
+                errors.extend(e.0.into_iter().map(|(f, m)| format!("{f}: {m}")));
+                (None, errors)
+            }
+        }
+    }
 }
 
 fn read_form(form: HashMap<String, String>, lang: Lang) -> Submitted {
@@ -876,15 +862,7 @@ async fn submit_case(
 ) -> Result<HttpResponse, PortalError> {
     let sub = read_form(form.into_inner(), viewer.lang);
     viewer.check_csrf(&sub.csrf)?;
-    let mut errors = sub.errors;
-    let fields = match sub.input.validate(crate::time::today_jst()) {
-        Ok(f) if errors.is_empty() => Some(f),
-        Ok(_) => None,
-        Err(e) => {
-            errors.extend(e.0.into_iter().map(|(f, m)| format!("{f}: {m}")));
-            None
-        }
-    };
+    let (fields, errors) = sub.checked();
     let Some(fields) = fields else {
         return render_refused(
             &form_page(
@@ -952,15 +930,7 @@ async fn save_case(
     viewer.require(Section::Central)?;
     let case = readable(&ctx, &viewer, &path).await?;
     let published = case.status == Status::Published;
-    let mut errors = sub.errors;
-    let fields = match sub.input.validate(crate::time::today_jst()) {
-        Ok(f) if errors.is_empty() => Some(f),
-        Ok(_) => None,
-        Err(e) => {
-            errors.extend(e.0.into_iter().map(|(f, m)| format!("{f}: {m}")));
-            None
-        }
-    };
+    let (fields, errors) = sub.checked();
     let result = match &fields {
         Some(f) => store::edit(&ctx.db, case.id, f, Some(&sub.note), &viewer.actor()).await,
         None => Ok(case.status),

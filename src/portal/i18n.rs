@@ -73,6 +73,21 @@ impl Lang {
         }
     }
 
+    /// A term of the case vocabularies (`id` with its Japanese label `ja`) in this language.
+    pub fn term<'a>(self, id: &str, ja: &'a str) -> &'a str {
+        match self {
+            Self::Ja => ja,
+            Self::En => case_label_en(id).unwrap_or(ja),
+        }
+    }
+
+    pub fn role(self, r: crate::auth::Role) -> &'static str {
+        match self {
+            Self::Ja => r.label_ja(),
+            Self::En => r.label_en(),
+        }
+    }
+
     pub fn category(self, c: Category) -> &'static str {
         match self {
             Self::Ja => c.label_ja(),
@@ -601,6 +616,30 @@ mod tests {
             .filter(|ja| !used.contains(*ja) && !super::super::catalog::BY_VALUE.contains(ja))
             .collect();
         assert!(unused.is_empty(), "unused catalog entries: {unused:?}");
+    }
+
+    /// Labels the portal looks up by value must be in the catalog, so a renamed label is caught.
+    #[test]
+    fn vocabularies_looked_up_by_value_have_english() {
+        use crate::classify::model::RelevanceLevel;
+        let labels = Category::ALL
+            .iter()
+            .map(|c| c.label_ja())
+            .chain(Severity::ALL.iter().map(|s| s.label_ja()))
+            .chain(crate::auth::tokens::ALL_SCOPES.iter().map(|s| s.label_ja()))
+            .chain(
+                [
+                    RelevanceLevel::None,
+                    RelevanceLevel::Low,
+                    RelevanceLevel::Medium,
+                    RelevanceLevel::High,
+                ]
+                .map(RelevanceLevel::label_ja),
+            );
+        for ja in labels {
+            assert_ne!(Lang::En.tr(ja), ja, "no English for the label {ja}");
+            assert!(super::super::catalog::BY_VALUE.contains(&ja), "{ja}");
+        }
     }
 
     #[test]

@@ -31,16 +31,32 @@ pub struct Opt {
 }
 
 impl Opt {
+    /// The choices with `current` selected.
     pub fn list(
         choices: impl IntoIterator<Item = (&'static str, &'static str)>,
         current: &str,
+    ) -> Vec<Opt> {
+        Self::marked(choices, |value| value == current)
+    }
+
+    /// The choices with those in `chosen` selected (checkboxes).
+    pub fn many(
+        choices: impl IntoIterator<Item = (&'static str, &'static str)>,
+        chosen: &[String],
+    ) -> Vec<Opt> {
+        Self::marked(choices, |value| chosen.iter().any(|c| c == value))
+    }
+
+    fn marked(
+        choices: impl IntoIterator<Item = (&'static str, &'static str)>,
+        selected: impl Fn(&str) -> bool,
     ) -> Vec<Opt> {
         choices
             .into_iter()
             .map(|(value, label)| Opt {
                 value,
                 label,
-                selected: value == current,
+                selected: selected(value),
             })
             .collect()
     }

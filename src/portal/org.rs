@@ -85,21 +85,6 @@ fn contact_kind_label(k: ContactKind, lang: Lang) -> &'static str {
     }
 }
 
-fn role_label(r: Role, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ja => r.label_ja(),
-        Lang::En => r.label_en(),
-    }
-}
-
-fn scope_label(s: Scope, lang: Lang) -> &'static str {
-    match s {
-        Scope::Read => lang.tr("閲覧（フィード・API）"),
-        Scope::Acknowledge => lang.tr("受領・対応状況の登録"),
-        Scope::Report => lang.tr("事故等報告"),
-    }
-}
-
 /// Roles the viewer may hand out in their own organisation: never more than their own.
 fn grantable(viewer: &Viewer) -> Vec<Role> {
     let mine = viewer.session.user.role;
@@ -165,7 +150,7 @@ async fn page(
             is_me: u.id == viewer.session.user.id,
             email: u.email.to_string(),
             name: u.display_name,
-            role: role_label(u.role, lang),
+            role: lang.role(u.role),
             disabled: u.disabled,
         })
         .collect();
@@ -181,7 +166,7 @@ async fn page(
             scopes: t
                 .scopes
                 .iter()
-                .map(|s| scope_label(*s, lang))
+                .map(|s| lang.tr(s.label_ja()))
                 .collect::<Vec<_>>()
                 .join(lang.tr("、")),
             created: viewer.when(&t.created_at),
@@ -213,7 +198,7 @@ async fn page(
                 .into_iter()
                 .map(|r| Opt {
                     value: r.as_str(),
-                    label: role_label(r, lang),
+                    label: lang.role(r),
                     selected: r == Role::Member,
                 })
                 .collect(),
@@ -221,7 +206,7 @@ async fn page(
                 .into_iter()
                 .map(|s| Opt {
                     value: s.as_str(),
-                    label: scope_label(s, lang),
+                    label: lang.tr(s.label_ja()),
                     selected: s == Scope::Read,
                 })
                 .collect(),

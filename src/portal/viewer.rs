@@ -138,10 +138,7 @@ impl Viewer {
             } else {
                 user.display_name.clone()
             },
-            role: match self.lang {
-                super::i18n::Lang::Ja => user.role.label_ja(),
-                super::i18n::Lang::En => user.role.label_en(),
-            },
+            role: self.lang.role(user.role),
             csrf: self.session.csrf.clone(),
             org_admin: matches!(
                 user.role,

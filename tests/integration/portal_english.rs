@@ -198,36 +198,25 @@ async fn every_page_of_every_role_is_english_after_the_switch() {
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
         english(path, &page, expected);
     }
-    // A draft made from the advisory, and its resolved audience.
+    // A draft made from the advisory (refused first), and its resolved audience.
     let csrf = admin.get("/triage").await.hidden("csrf");
-    let made = admin
-        .post(
-            &format!("/triage/{}/draft", advisory.id),
-            &[
-                ("csrf", &csrf),
-                ("audience", "org:131016"),
-                ("tlp", "GREEN"),
-                ("ack_hours", "x"),
-            ],
-        )
-        .await;
-    assert_eq!(made.status, StatusCode::BAD_REQUEST);
+    let draft_form = |hours: &'static str| {
+        [
+            ("csrf", csrf.as_str()),
+            ("audience", "org:131016"),
+            ("tlp", "GREEN"),
+            ("ack_hours", hours),
+        ]
+    };
+    let to_draft = format!("/triage/{}/draft", advisory.id);
+    let refused = admin.post(&to_draft, &draft_form("x")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     english(
         "draft refused",
-        &made,
+        &refused,
         &["Give the report deadline as a number of hours (`x`)"],
     );
-    let made = admin
-        .post(
-            &format!("/triage/{}/draft", advisory.id),
-            &[
-                ("csrf", &csrf),
-                ("audience", "org:131016"),
-                ("tlp", "GREEN"),
-                ("ack_hours", "48"),
-            ],
-        )
-        .await;
+    let made = admin.post(&to_draft, &draft_form("48")).await;
     let draft = made.location.clone().expect("a draft");
     let page = admin.get(&draft).await;
     english(
@@ -241,59 +230,36 @@ async fn every_page_of_every_role_is_english_after_the_switch() {
         ],
     );
     // Settings forms answer in English.
-    let page = admin
-        .post(
+    for (path, form, status, expected) in [
+        (
             "/settings/tokens",
-            &[
-                ("csrf", &csrf),
-                ("name", "reader"),
-                ("scope_read", "on"),
-                ("days", "x"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    english(
-        "token refused",
-        &page,
-        &["Give the validity as a number of days (1 to"],
-    );
-    let page = admin
-        .post(
+            vec![("name", "reader"), ("scope_read", "on"), ("days", "x")],
+            StatusCode::BAD_REQUEST,
+            &["Give the validity as a number of days (1 to"][..],
+        ),
+        (
             "/settings/tokens",
+            vec![("name", "reader"), ("scope_read", "on"), ("days", "30")],
+            StatusCode::OK,
             &[
-                ("csrf", &csrf),
-                ("name", "reader"),
-                ("scope_read", "on"),
-                ("days", "30"),
+                "The token &#34;reader&#34; was issued.",
+                "Token (shown on this page only; copy it now)",
+                "Read (feeds, API)",
             ],
-        )
-        .await;
-    english(
-        "token issued",
-        &page,
-        &[
-            "The token &#34;reader&#34; was issued.",
-            "Token (shown on this page only; copy it now)",
-            "Read (feeds, API)",
-        ],
-    );
-    let page = admin
-        .post(
+        ),
+        (
             "/settings/password",
-            &[
-                ("csrf", &csrf),
-                ("current", "wrong"),
-                ("new", "short"),
-                ("repeat", "short"),
-            ],
-        )
-        .await;
-    english(
-        "password refused",
-        &page,
-        &["The current password is not correct."],
-    );
+            vec![("current", "wrong"), ("new", "short"), ("repeat", "short")],
+            StatusCode::BAD_REQUEST,
+            &["The current password is not correct."],
+        ),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        let page = admin.post(path, &fields).await;
+        assert_eq!(page.status, status, "{path}: {}", page.body);
+        english(path, &page, expected);
+    }
 
     // The prefecture: its municipalities' board and statistics.
     let mut pref = in_english(&app.address, "admin@pref.tokyo.lg.jp").await;
