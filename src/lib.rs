@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod cache;
 pub mod cases;
 pub mod classify;
 pub mod cli;

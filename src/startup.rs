@@ -89,7 +89,9 @@ impl AppContext {
                 crate::acks::inbox_cache::PAGES,
             )),
             search,
-            related_cases: Arc::default(),
+            related_cases: Arc::new(crate::cache::EpochMap::new(
+                crate::portal::cases::RELATED_ENTRIES,
+            )),
             mailer,
             settings: Arc::new(settings),
             db,

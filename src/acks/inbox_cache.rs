@@ -3,32 +3,27 @@
 //! then costs one small aggregate instead of the join and sort over the organisation's alerts;
 //! a page can never be stale, since the epoch is read before the rows.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
 
 use super::store::{InboxEpoch, InboxFilter, InboxRow, inbox, inbox_epoch};
+use crate::cache::EpochMap;
 
 /// Pages kept (about 2 KB each); when full, the cache starts over.
 pub const PAGES: usize = 4_096;
 
 type Key = (i64, Option<Option<&'static str>>, Option<String>, u64, u64);
 
-/// A kept page and the epoch it was read at.
-type Kept = (InboxEpoch, Arc<Vec<InboxRow>>);
-
 pub struct InboxCache {
-    entries: Mutex<HashMap<Key, Kept>>,
-    capacity: usize,
+    pages: EpochMap<Key, InboxEpoch, Arc<Vec<InboxRow>>>,
 }
 
 impl InboxCache {
     /// Keeps at most `capacity` pages (0: none; every view queries).
     pub fn new(capacity: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
-            capacity,
+            pages: EpochMap::new(capacity),
         }
     }
 
@@ -41,7 +36,7 @@ impl InboxCache {
         limit: u64,
         offset: u64,
     ) -> anyhow::Result<Arc<Vec<InboxRow>>> {
-        if self.capacity == 0 {
+        if self.pages.capacity() == 0 {
             return Ok(Arc::new(inbox(db, org_id, filter, limit, offset).await?));
         }
         let epoch = inbox_epoch(db, org_id).await?;
@@ -52,19 +47,11 @@ impl InboxCache {
             limit,
             offset,
         );
-        if let Ok(entries) = self.entries.lock()
-            && let Some((at, rows)) = entries.get(&key)
-            && *at == epoch
-        {
-            return Ok(Arc::clone(rows));
+        if let Some(rows) = self.pages.get(&key, &epoch) {
+            return Ok(rows);
         }
         let rows = Arc::new(inbox(db, org_id, filter, limit, offset).await?);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
-            entries.insert(key, (epoch, Arc::clone(&rows)));
-        }
+        self.pages.put(key, epoch, Arc::clone(&rows));
         Ok(rows)
     }
 }

@@ -22,7 +22,7 @@ pub struct RenderCache {
     capacity: usize,
     entries: Mutex<HashMap<String, Bytes>>,
     /// Fingerprints by scope and filter, with the epoch they were computed at.
-    prints: Mutex<HashMap<String, (store::Epoch, store::Fingerprint)>>,
+    prints: crate::cache::EpochMap<String, store::Epoch, store::Fingerprint>,
 }
 
 /// Bytes kept rendered.
@@ -33,7 +33,7 @@ impl RenderCache {
         Self {
             capacity,
             entries: Mutex::default(),
-            prints: Mutex::default(),
+            prints: crate::cache::EpochMap::new(capacity * 16),
         }
     }
 
@@ -41,23 +41,11 @@ impl RenderCache {
     /// to what any feed holds writes an alert revision, so an unchanged epoch means an unchanged
     /// feed, whichever process sharing the database made the change.
     pub fn fingerprint(&self, key: &str, epoch: store::Epoch) -> Option<store::Fingerprint> {
-        let map = self.prints.lock().ok()?;
-        map.get(key)
-            .filter(|(at, _)| *at == epoch)
-            .map(|(_, p)| p.clone())
+        self.prints.get(key, &epoch)
     }
 
     pub fn put_fingerprint(&self, key: String, epoch: store::Epoch, print: store::Fingerprint) {
-        if self.capacity == 0 {
-            return;
-        }
-        let Ok(mut map) = self.prints.lock() else {
-            return;
-        };
-        if map.len() >= self.capacity * 16 {
-            map.clear();
-        }
-        map.insert(key, (epoch, print));
+        self.prints.put(key, epoch, print);
     }
 
     pub fn get(&self, etag: &str) -> Option<Bytes> {

@@ -228,7 +228,7 @@ async fn related_cases(
         reader.keys().join(","),
         viewer.lang,
     );
-    if let Some(rows) = ctx.related_cases.get(&key, epoch) {
+    if let Some(rows) = ctx.related_cases.get(&key, &epoch) {
         return Ok(rows);
     }
     let public_id = alert.public_id.clone().unwrap_or_default();

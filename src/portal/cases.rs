@@ -125,44 +125,13 @@ pub fn row(c: &Case, snippet: String, lang: Lang) -> CaseRow {
 
 /// "Related cases" of alert pages, kept per alert revision, reader and language until any case
 /// changes (the library's epoch), so an alert page does not search on every view.
-pub struct RelatedCache {
-    entries: std::sync::Mutex<HashMap<RelatedKey, RelatedRows>>,
-}
+pub type RelatedCache = crate::cache::EpochMap<RelatedKey, (i64, i64), Vec<CaseRow>>;
 
 /// Alert, revision number, the reader's access keys, language.
 type RelatedKey = (i64, i32, String, Lang);
-/// The rows and the library epoch they were read at.
-type RelatedRows = ((i64, i64), Vec<CaseRow>);
 
 /// Entries kept before the cache starts over.
-const RELATED_ENTRIES: usize = 4_096;
-
-impl Default for RelatedCache {
-    fn default() -> Self {
-        Self {
-            entries: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl RelatedCache {
-    pub fn get(&self, key: &RelatedKey, epoch: (i64, i64)) -> Option<Vec<CaseRow>> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|(at, _)| *at == epoch)
-            .map(|(_, rows)| rows.clone())
-    }
-
-    pub fn put(&self, key: RelatedKey, epoch: (i64, i64), rows: Vec<CaseRow>) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= RELATED_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, (epoch, rows));
-        }
-    }
-}
+pub const RELATED_ENTRIES: usize = 4_096;
 
 pub struct FacetLink {
     pub label: String,
