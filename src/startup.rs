@@ -50,6 +50,8 @@ pub struct AppContext {
     pub inbox_cache: Arc<crate::acks::inbox_cache::InboxCache>,
     /// Related cases of alert pages, kept until the case library changes.
     pub related_cases: Arc<crate::portal::cases::RelatedCache>,
+    /// Published revisions by alert, kept until the alert publishes another (they never change).
+    pub alert_revisions: Arc<crate::portal::alert::RevisionCache>,
 }
 
 impl AppContext {
@@ -91,6 +93,9 @@ impl AppContext {
             search,
             related_cases: Arc::new(crate::cache::EpochMap::new(
                 crate::portal::cases::RELATED_ENTRIES,
+            )),
+            alert_revisions: Arc::new(crate::cache::EpochMap::new(
+                crate::portal::alert::REVISION_ALERTS,
             )),
             mailer,
             settings: Arc::new(settings),

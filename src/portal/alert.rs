@@ -2,6 +2,8 @@
 //! acknowledgement with a form to report a state and the history of reports. An alert the viewer
 //! may not see is "not found", whatever the URL, so its existence is not revealed.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
@@ -70,6 +72,35 @@ pub struct NoteRow {
     pub body: String,
 }
 
+/// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
+/// added, and each one raises that number in the same transaction.
+pub type RevisionCache =
+    crate::cache::EpochMap<i64, i32, Arc<Vec<crate::db::entities::alert_revisions::Model>>>;
+
+/// Alerts whose revisions are kept before the cache starts over.
+pub const REVISION_ALERTS: usize = 2_048;
+
+/// The alert's published revisions, oldest first.
+pub(super) async fn revisions(
+    ctx: &AppContext,
+    alert: &alerts::Model,
+) -> Result<Arc<Vec<crate::db::entities::alert_revisions::Model>>, PortalError> {
+    if let Some(kept) = ctx
+        .alert_revisions
+        .get(&alert.id, &alert.published_revision)
+    {
+        return Ok(kept);
+    }
+    let read = Arc::new(crate::alerts::store::revisions(&ctx.db, alert.id).await?);
+    // Kept only when complete: a revision published since the alert row was read is not yet
+    // in `alert`, and a list that already has it would be kept under the older number.
+    if read.last().map(|r| r.number) == Some(alert.published_revision) {
+        ctx.alert_revisions
+            .put(alert.id, alert.published_revision, Arc::clone(&read));
+    }
+    Ok(read)
+}
+
 /// The published alert `public_id` if the viewer may see it (otherwise not found), and whether
 /// it is addressed to the viewer's organisation, which answers both "may see it" and "may report
 /// on it".
@@ -102,7 +133,7 @@ async fn show_alert(
 ) -> Result<HttpResponse, PortalError> {
     let (alert, addressed) = visible_alert(&ctx, &viewer, &path).await?;
     let org_id = viewer.org.id.0;
-    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
+    let revisions = revisions(&ctx, &alert).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     // Every report writes an event, so the newest event is the current state.
     let events = if addressed {

@@ -110,7 +110,7 @@ async fn show_board(
         .iter()
         .filter(|r| r.state.is_none() && escalated.contains(&r.org_id))
         .count();
-    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id).await?;
+    let revisions = super::alert::revisions(&ctx, &alert).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?;
     let (lines, total) = by_prefecture(&rows);
     let central = viewer.session.user.role.is_central();

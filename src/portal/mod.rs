@@ -4,7 +4,7 @@
 
 mod ack_link;
 mod admin;
-mod alert;
+pub mod alert;
 mod board;
 pub mod cases;
 pub mod catalog;

@@ -587,3 +587,73 @@ async fn the_portal_switches_to_english_and_back_for_this_browser() {
     assert!(inbox.body.contains("受信一覧") && inbox.body.contains(r#"<html lang="ja">"#));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_alert_page_and_its_board_show_a_new_revision_at_once() {
+    use noroshi::alerts::publish::{self, Edit};
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let ((id, a), _) = two_alerts(&app, &central).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let mut b = Browser::new(&app.address);
+    b.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let mut operator = Browser::new(&app.address);
+    operator.log_in("operator@soumu.go.jp", PASSWORD).await;
+    // Read twice, so the revisions are kept.
+    for _ in 0..2 {
+        let first = b.get(&format!("/alerts/{a}")).await;
+        assert!(!first.body.contains("第2報"), "{}", first.body);
+        assert!(!first.body.contains("修正版が公開されました"));
+    }
+    assert!(
+        !operator
+            .get(&format!("/alerts/{a}/board"))
+            .await
+            .body
+            .contains("（修正版あり）")
+    );
+
+    publish::revise(
+        &app.ctx.db,
+        id,
+        &central.operator,
+        Edit {
+            title: Some("千代田区あての注意喚起（修正版あり）".into()),
+            body: Some("修正版が公開されました。".into()),
+            changes: Some("修正版の公開を追記".into()),
+            ..Edit::default()
+        },
+    )
+    .await
+    .unwrap();
+    publish::submit(&app.ctx.db, id, &central.operator)
+        .await
+        .unwrap();
+    publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
+        .await
+        .unwrap();
+
+    let second = b.get(&format!("/alerts/{a}")).await;
+    for expected in ["第2報", "修正版が公開されました。", "修正版の公開を追記"]
+    {
+        assert!(
+            second.body.contains(expected),
+            "{expected} in {}",
+            second.body
+        );
+    }
+    let board = operator.get(&format!("/alerts/{a}/board")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board.body.contains("千代田区あての注意喚起（修正版あり）"),
+        "{}",
+        board.body
+    );
+    app.stop().await;
+}
