@@ -12,7 +12,9 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::browser::Browser;
-use crate::helpers::mail::{Draft, add_contacts, central_users, drain, publish_alert, tokyo};
+use crate::helpers::mail::{
+    Draft, add_contacts, central_users, drain, publish_alert, publish_revision, tokyo,
+};
 use crate::helpers::spawn_app;
 
 /// The acknowledgement link in a mail's text, if any.
@@ -269,30 +271,17 @@ async fn a_revision_keeps_the_organisations_link_and_extends_it() {
         .await
         .unwrap()
         .unwrap();
-    publish::revise(
-        &app.ctx.db,
+    publish_revision(
+        &app.ctx,
+        &central,
         alert_id,
-        &central.operator,
         publish::Edit {
             body: Some("修正版が公開されました。".into()),
             changes: Some("修正版の公開".into()),
             ..Default::default()
         },
     )
-    .await
-    .unwrap();
-    publish::submit(&app.ctx.db, alert_id, &central.operator)
-        .await
-        .unwrap();
-    publish::approve(
-        &app.ctx.db,
-        &app.ctx.rules,
-        alert_id,
-        &central.approver2,
-        None,
-    )
-    .await
-    .unwrap();
+    .await;
     drain(&app.ctx, Lane::All).await;
     let mails = texts(&app.smtp.received());
     assert_eq!(mails.len(), 2);

@@ -12,8 +12,8 @@ use noroshi::domain::{Severity, Tlp};
 use secrecy::SecretString;
 
 use crate::helpers::mail::{
-    Draft, add_contacts, central_users, drain, fixture, header, publish_alert, tokyo,
-    verify_with_python,
+    Draft, add_contacts, central_users, drain, fixture, header, publish_alert, publish_revision,
+    tokyo, verify_with_python,
 };
 use crate::helpers::{spawn_app, spawn_app_with};
 
@@ -233,24 +233,17 @@ async fn a_revision_threads_to_the_first_message_and_says_what_changed() {
     let (id, first) = publish_alert(&app.ctx, &central, Draft::default()).await;
     drain(&app.ctx, Lane::All).await;
 
-    publish::revise(
-        &app.ctx.db,
+    let second = publish_revision(
+        &app.ctx,
+        &central,
         id,
-        &central.operator,
         Edit {
             body: Some("修正版 7.4.3 が公開されました。直ちに更新してください。".into()),
             changes: Some("修正版の公開を追記しました。".into()),
             ..Edit::default()
         },
     )
-    .await
-    .unwrap();
-    publish::submit(&app.ctx.db, id, &central.operator)
-        .await
-        .unwrap();
-    let second = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
-        .await
-        .unwrap();
+    .await;
     assert_eq!(
         (second.revision, &second.public_id, second.deliveries),
         (2, &first.public_id, 2)

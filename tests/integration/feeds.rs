@@ -10,7 +10,7 @@ use noroshi::registry::OrgCode;
 use noroshi::startup::AppContext;
 use reqwest::StatusCode;
 
-use crate::helpers::mail::{Central, Draft, central_users, publish_alert};
+use crate::helpers::mail::{Central, Draft, central_users, publish_alert, publish_revision};
 use crate::helpers::{TestApp, spawn_app};
 
 pub async fn token_for(ctx: &AppContext, code: &str, scopes: &[Scope]) -> String {
@@ -351,30 +351,17 @@ async fn conditional_gets_answer_304_until_a_revision_changes_the_feed() {
     assert_eq!(res.status(), StatusCode::OK);
 
     // 第2報: same entry id, new updated; the old ETag no longer matches.
-    publish::revise(
-        &app.ctx.db,
+    publish_revision(
+        &app.ctx,
+        &w.central,
         w.amber.0,
-        &w.central.operator,
         Edit {
             body: Some("修正版が公開されました。".into()),
             changes: Some("修正版の公開を追記".into()),
             ..Edit::default()
         },
     )
-    .await
-    .unwrap();
-    publish::submit(&app.ctx.db, w.amber.0, &w.central.operator)
-        .await
-        .unwrap();
-    publish::approve(
-        &app.ctx.db,
-        &app.ctx.rules,
-        w.amber.0,
-        &w.central.approver2,
-        None,
-    )
-    .await
-    .unwrap();
+    .await;
     let res = again("If-None-Match", etag.clone()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_ne!(res.headers()["etag"], etag.as_str());
@@ -526,30 +513,17 @@ async fn cap_messages_follow_revisions_drills_and_tlp() {
     assert_eq!(format!("{:?}", cap(&body).status), "Exercise");
 
     // 第2報 is an Update referring to 第1報; a withdrawal is a Cancel referring to both.
-    publish::revise(
-        &app.ctx.db,
+    publish_revision(
+        &app.ctx,
+        &w.central,
         w.clear.0,
-        &w.central.operator,
         Edit {
             severity: Some(Severity::Critical),
             changes: Some("重要度を緊急に引き上げ".into()),
             ..Edit::default()
         },
     )
-    .await
-    .unwrap();
-    publish::submit(&app.ctx.db, w.clear.0, &w.central.operator)
-        .await
-        .unwrap();
-    publish::approve(
-        &app.ctx.db,
-        &app.ctx.rules,
-        w.clear.0,
-        &w.central.approver2,
-        None,
-    )
-    .await
-    .unwrap();
+    .await;
     let path = format!("/alerts/{}.cap.xml", w.clear.1);
     let res = app.get(&path).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();

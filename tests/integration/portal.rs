@@ -8,7 +8,7 @@ use noroshi::auth::Role;
 use reqwest::StatusCode;
 
 use crate::helpers::browser::Browser;
-use crate::helpers::mail::{Central, Draft, central_users, publish_alert, user};
+use crate::helpers::mail::{Central, Draft, central_users, publish_alert, publish_revision, user};
 use crate::helpers::{TestApp, spawn_app};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -590,7 +590,7 @@ async fn the_portal_switches_to_english_and_back_for_this_browser() {
 
 #[tokio::test]
 async fn an_alert_page_and_its_board_show_a_new_revision_at_once() {
-    use noroshi::alerts::publish::{self, Edit};
+    use noroshi::alerts::publish::Edit;
     let app = spawn_app().await;
     let central = central_users(&app.ctx).await;
     let ((id, a), _) = two_alerts(&app, &central).await;
@@ -619,10 +619,10 @@ async fn an_alert_page_and_its_board_show_a_new_revision_at_once() {
             .contains("（修正版あり）")
     );
 
-    publish::revise(
-        &app.ctx.db,
+    publish_revision(
+        &app.ctx,
+        &central,
         id,
-        &central.operator,
         Edit {
             title: Some("千代田区あての注意喚起（修正版あり）".into()),
             body: Some("修正版が公開されました。".into()),
@@ -630,14 +630,7 @@ async fn an_alert_page_and_its_board_show_a_new_revision_at_once() {
             ..Edit::default()
         },
     )
-    .await
-    .unwrap();
-    publish::submit(&app.ctx.db, id, &central.operator)
-        .await
-        .unwrap();
-    publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
-        .await
-        .unwrap();
+    .await;
 
     let second = b.get(&format!("/alerts/{a}")).await;
     for expected in ["第2報", "修正版が公開されました。", "修正版の公開を追記"]

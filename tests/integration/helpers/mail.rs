@@ -174,6 +174,25 @@ pub async fn publish_alert(
     (alert.id, report)
 }
 
+/// Publishes the next revision (第N報) of a published alert: `edit` by the operator, submitted by
+/// the operator, approved by the second approver; returns what the approval published.
+pub async fn publish_revision(
+    ctx: &AppContext,
+    central: &Central,
+    id: i64,
+    edit: publish::Edit,
+) -> PublishReport {
+    publish::revise(&ctx.db, id, &central.operator, edit)
+        .await
+        .unwrap();
+    publish::submit(&ctx.db, id, &central.operator)
+        .await
+        .unwrap();
+    publish::approve(&ctx.db, &ctx.rules, id, &central.approver2, None)
+        .await
+        .unwrap()
+}
+
 /// Runs a mail lane until it finds nothing due; returns the batches it sent.
 pub async fn drain(ctx: &AppContext, lane: Lane) -> usize {
     let mut batches = 0;
