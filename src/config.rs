@@ -188,6 +188,12 @@ pub struct AuthSettings {
     pub argon2_parallelism: u32,
     /// Shortest password accepted.
     pub min_password_length: usize,
+    /// Password checks (argon2, `argon2_memory_kib` each) run at once; more wait up to 5 s,
+    /// then the login answers 503 with `Retry-After`.
+    pub password_checks: usize,
+    /// Login attempts accepted per client address per minute (0: no limit); more answer 429
+    /// with `Retry-After`.
+    pub login_attempts_per_minute: usize,
 }
 
 impl Default for AuthSettings {
@@ -197,6 +203,8 @@ impl Default for AuthSettings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             min_password_length: 12,
+            password_checks: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            login_attempts_per_minute: 20,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct AppContext {
     pub related_cases: Arc<crate::portal::cases::RelatedCache>,
     /// Published revisions by alert, kept until the alert publishes another (they never change).
     pub alert_revisions: Arc<crate::portal::alert::RevisionCache>,
+    /// Bounds password checks and login attempts per client address (per process).
+    pub login_gate: Arc<crate::auth::session::LoginGate>,
 }
 
 impl AppContext {
@@ -98,6 +100,7 @@ impl AppContext {
                 crate::portal::alert::REVISION_ALERTS,
             )),
             mailer,
+            login_gate: Arc::new(crate::auth::session::LoginGate::new(&settings.auth)),
             settings: Arc::new(settings),
             db,
             metrics: Metrics::new(),
@@ -251,6 +254,8 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
             .wrap(from_fn(crate::portal::error::in_browsers_language))
             .wrap(from_fn(record_http_request))
             .wrap(TracingLogger::<crate::telemetry::spans::RedactedRootSpan>::new())
+            // Outermost: HEAD is routed as GET before anything else sees the request.
+            .wrap(from_fn(crate::web::harden))
             .app_data(data.clone())
             .app_data(metrics.clone())
             .configure(crate::health::configure)
@@ -319,6 +324,12 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
         "acknowledgement follow-ups",
         Duration::from_secs(60),
         |c| async move { crate::acks::follow_up::try_execute_task(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
+        "admin notices",
+        Duration::from_secs(5),
+        |c| async move { crate::notices::worker::try_execute_task(&c).await },
     ));
     handles.push(spawn_worker(
         ctx,

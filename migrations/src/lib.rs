@@ -16,6 +16,7 @@ mod m20261122_000010_alert_notes;
 mod m20261130_000011_ack_links;
 mod m20261130_000012_cases;
 mod m20261130_000013_ack_events_by_org;
+mod m20261203_000014_trust;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_ack_links::Migration),
             Box::new(m20261130_000012_cases::Migration),
             Box::new(m20261130_000013_ack_events_by_org::Migration),
+            Box::new(m20261203_000014_trust::Migration),
         ]
     }
 }

@@ -164,6 +164,13 @@ pub async fn identify(
     let Some(org) = crate::registry::store::find_by_id(&ctx.db, session.user.org_id).await? else {
         return Ok(None);
     };
+    if session.user.must_change_password {
+        return Err(ApiError::coded(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "password_change_required",
+            "this session's password was set by an administrator: change it at /settings/password first",
+        ));
+    }
     // A browser sends the cookie on any request a page makes; a state-changing one must also
     // prove it was written by our own page.
     if ![Method::GET, Method::HEAD].contains(req.method()) {

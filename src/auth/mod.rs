@@ -39,6 +39,21 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Someone else chose the current password (an initial or reset password): every page
+    /// leads to the password change until the user has chosen their own.
+    pub must_change_password: bool,
+}
+
+impl User {
+    /// Whether this user may reset, disable or re-enable `target`: only a user whose role this
+    /// user could itself grant (an organisation administrator never manages an approver, an
+    /// operator or the hub administrator), and only within this user's own organisation unless
+    /// this user is the hub administrator. Never oneself (that is the password change).
+    pub fn may_manage(&self, target: &User) -> bool {
+        self.id != target.id
+            && self.role.may_grant(target.role)
+            && (self.role == Role::Admin || self.org_id == target.org_id)
+    }
 }
 
 /// What `noroshi user add` (and later the admin pages) ask for.
@@ -74,6 +89,27 @@ pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
     req: AddUser,
     actor: &Actor,
 ) -> Result<(User, Organisation), AddUserError> {
+    insert_user(db, settings, req, actor, false).await
+}
+
+/// Like [`add_user`], for a password an administrator chose or was shown (the portal's initial
+/// password): the new user must change it at the first login.
+pub async fn add_user_with_temporary_password<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    req: AddUser,
+    actor: &Actor,
+) -> Result<(User, Organisation), AddUserError> {
+    insert_user(db, settings, req, actor, true).await
+}
+
+async fn insert_user<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
+    req: AddUser,
+    actor: &Actor,
+    must_change_password: bool,
+) -> Result<(User, Organisation), AddUserError> {
     let org = registry::store::find_by_code(db, req.org)
         .await?
         .ok_or(AddUserError::UnknownOrganisation(req.org))?;
@@ -99,6 +135,7 @@ pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
             display_name,
             role: req.role,
             password_hash,
+            must_change_password,
         },
     )
     .await
@@ -136,6 +173,8 @@ pub fn temporary_password(settings: &AuthSettings) -> SecretString {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageUserError {
+    /// No such user, or one the manager may not manage (answered alike, so that a manager
+    /// cannot learn who exists above their role).
     #[error("no such user")]
     NotFound,
     #[error("you cannot do this to your own account")]
@@ -144,68 +183,131 @@ pub enum ManageUserError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Disables or re-enables a user. Disabling ends every session of theirs at once. Audited.
-pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// The target of a reset or disable, if `manager` may manage them (see [`User::may_manage`]).
+async fn managed(
+    db: &impl ConnectionTrait,
+    manager: &User,
     target: UserId,
-    disabled: bool,
-    actor: &Actor,
 ) -> Result<User, ManageUserError> {
-    if matches!(actor, Actor::User { id, .. } if *id == target.0) {
+    if manager.id == target {
         return Err(ManageUserError::Own);
     }
-    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
-    let user = store::find_by_id(&txn, target)
+    store::find_by_id(db, target)
         .await?
-        .ok_or(ManageUserError::NotFound)?;
+        .filter(|user| manager.may_manage(user))
+        .ok_or(ManageUserError::NotFound)
+}
+
+/// A privileged account (central staff, the hub administrator, a prefecture administrator):
+/// resets and disables of these are mailed to the hub administrators.
+fn privileged(role: Role) -> bool {
+    role.is_central() || role == Role::PrefectureAdmin
+}
+
+/// Queues a mail to the hub administrators about a change to a privileged account, in the
+/// transaction of the change.
+async fn notify_admins(
+    db: &impl ConnectionTrait,
+    manager: &User,
+    target: &User,
+    what_ja: &str,
+    what_en: &str,
+) -> anyhow::Result<()> {
+    if !privileged(target.role) {
+        return Ok(());
+    }
+    let subject = format!(
+        "[Noroshi] 特権アカウントの{what_ja} / {what_en} of a privileged account: {}",
+        target.email
+    );
+    let now = chrono::Utc::now();
+    let body = format!(
+        "特権アカウントに次の操作が行われました。心当たりがない場合は直ちに確認してください。\n\
+         A privileged account was changed. If you did not expect this, check at once.\n\n\
+         操作 / action: {what_ja} / {what_en}\n\
+         対象 / account: {} ({}, user:{})\n\
+         実行者 / by: {} ({}, user:{})\n\
+         日時 / at: {}\n\n\
+         監査ログ / audit log: /admin/audit\n",
+        target.email,
+        target.role,
+        target.id,
+        manager.email,
+        manager.role,
+        manager.id,
+        crate::time::format_jst(&now),
+    );
+    for admin in store::active_admins(db).await? {
+        crate::notices::store::queue(db, &admin.email, &subject, &body, now).await?;
+    }
+    Ok(())
+}
+
+/// Disables or re-enables a user whom `manager` may manage. Disabling ends every session of
+/// theirs at once. Audited; a privileged account's change is mailed to the hub administrators.
+pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    manager: &User,
+    target: UserId,
+    disabled: bool,
+) -> Result<User, ManageUserError> {
+    let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let user = managed(&txn, manager, target).await?;
     store::set_disabled(&txn, target, disabled).await?;
     if disabled {
         session::end_all(&txn, target).await?;
+        notify_admins(&txn, manager, &user, "停止", "disable").await?;
     }
     audit::record(
         &txn,
-        actor,
+        &Actor::of(manager),
         if disabled {
             "user.disable"
         } else {
             "user.enable"
         },
         &format!("user:{target}"),
-        serde_json::json!({ "email": user.email.as_str() }),
+        serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str() }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
     Ok(User { disabled, ..user })
 }
 
-/// Gives a user a new random password, shown once to the administrator, ends their sessions and
-/// clears any lockout. Audited (without the password).
+/// Gives a user whom `manager` may manage a new random password, shown once to the manager;
+/// the user must change it at the next login. Ends their sessions and clears any lockout.
+/// Audited (without the password); a privileged account's reset is mailed to the hub
+/// administrators.
 pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     settings: &AuthSettings,
+    manager: &User,
     target: UserId,
-    actor: &Actor,
 ) -> Result<(User, SecretString), ManageUserError> {
-    if matches!(actor, Actor::User { id, .. } if *id == target.0) {
-        return Err(ManageUserError::Own);
-    }
-    let user = store::find_by_id(db, target)
-        .await?
-        .ok_or(ManageUserError::NotFound)?;
+    managed(db, manager, target).await?;
     let temporary = temporary_password(settings);
     let hash = password::hash(&temporary, settings)?;
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
+    let user = managed(&txn, manager, target).await?;
     store::set_password_hash(&txn, target, &hash).await?;
+    store::set_must_change_password(&txn, target, true).await?;
     store::set_login_state(&txn, target, 0, None).await?;
     session::end_all(&txn, target).await?;
+    notify_admins(&txn, manager, &user, "パスワード再発行", "password reset").await?;
     audit::record(
         &txn,
-        actor,
+        &Actor::of(manager),
         "user.password_reset",
         &format!("user:{target}"),
-        serde_json::json!({ "email": user.email.as_str() }),
+        serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str() }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
-    Ok((user, temporary))
+    Ok((
+        User {
+            must_change_password: true,
+            ..user
+        },
+        temporary,
+    ))
 }

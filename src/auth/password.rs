@@ -77,6 +77,7 @@ mod tests {
             argon2_iterations: 1,
             argon2_parallelism: 1,
             min_password_length: 12,
+            ..AuthSettings::default()
         }
     }
 

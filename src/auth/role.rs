@@ -88,6 +88,19 @@ impl Role {
         )
     }
 
+    /// Whether a user of this role may hand `other` out in its own organisation — and so manage
+    /// (reset, disable) users who hold it. Never more than one's own.
+    pub fn may_grant(self, other: Role) -> bool {
+        match self {
+            Self::Admin => true,
+            Self::PrefectureAdmin => {
+                matches!(other, Self::PrefectureAdmin | Self::OrgAdmin | Self::Member)
+            }
+            Self::OrgAdmin => matches!(other, Self::OrgAdmin | Self::Member),
+            Self::CentralOperator | Self::CentralApprover | Self::Member => false,
+        }
+    }
+
     /// Whether a user of this role may belong to an organisation of `kind`.
     pub fn fits(self, kind: OrgKind) -> Result<(), String> {
         let ok = match self {

@@ -45,11 +45,16 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown address, wrong password or disabled account: deliberately the same message.
+    /// Unknown address, wrong password, disabled or locked account: deliberately one answer,
+    /// in about the same time, so that nobody learns which addresses exist or are locked.
     #[error("the address or the password is wrong")]
     BadCredentials,
-    #[error("too many failed logins: the account is locked until {}", crate::time::format_jst(.0))]
-    Locked(DateTime<Utc>),
+    /// Too many attempts from one client address: try again after this many seconds.
+    #[error("too many login attempts from this address: try again in {0} s")]
+    RateLimited(u64),
+    /// Every password check slot stayed busy: try again after this many seconds.
+    #[error("the hub is busy checking passwords: try again in {0} s")]
+    Busy(u64),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -68,14 +73,90 @@ fn lock_duration(failed: i32) -> Duration {
     Duration::seconds((FIRST_LOCK_SECS << doublings).min(3_600))
 }
 
+/// How long a password check waits for a free slot before the login answers "busy".
+const CHECK_QUEUE: std::time::Duration = std::time::Duration::from_secs(5);
+/// The window of the per-address attempt limit.
+const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What stands before argon2 (19 MiB and tens of milliseconds a check): at most
+/// `auth.password_checks` checks at once (the rest queue, then get "busy"), and at most
+/// `auth.login_attempts_per_minute` attempts per client address. One per process.
+pub struct LoginGate {
+    checks: tokio::sync::Semaphore,
+    per_minute: usize,
+    attempts: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::VecDeque<std::time::Instant>>,
+    >,
+}
+
+impl LoginGate {
+    pub fn new(settings: &AuthSettings) -> Self {
+        Self {
+            checks: tokio::sync::Semaphore::new(settings.password_checks.max(1)),
+            per_minute: settings.login_attempts_per_minute,
+            attempts: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt from `from`; refuses it (with the seconds to wait) past the limit.
+    fn admit(&self, from: &str) -> Result<(), LoginError> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let now = std::time::Instant::now();
+        let mut attempts = self
+            .attempts
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the login rate table is poisoned"))?;
+        if attempts.len() > 100_000 {
+            // A flood of distinct addresses: forget the idle ones rather than grow without end.
+            attempts.retain(|_, seen| {
+                seen.back()
+                    .is_some_and(|t| now.duration_since(*t) < RATE_WINDOW)
+            });
+        }
+        let seen = attempts.entry(from.to_owned()).or_default();
+        while seen
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+        {
+            seen.pop_front();
+        }
+        if seen.len() >= self.per_minute {
+            let wait = seen.front().map_or(RATE_WINDOW, |t| {
+                RATE_WINDOW.saturating_sub(now.duration_since(*t))
+            });
+            return Err(LoginError::RateLimited(wait.as_secs().max(1)));
+        }
+        seen.push_back(now);
+        Ok(())
+    }
+
+    /// A password check slot, waiting at most [`CHECK_QUEUE`].
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, LoginError> {
+        match tokio::time::timeout(CHECK_QUEUE, self.checks.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(LoginError::Busy(CHECK_QUEUE.as_secs())),
+        }
+    }
+}
+
 /// Checks the address and password; on success opens a session and returns its token.
+///
+/// Every outcome other than success is [`LoginError::BadCredentials`] after one argon2 check (a
+/// dummy hash for unknown and locked accounts), and every failure is counted with one atomic
+/// `failed_logins + 1` and audited in the same write transaction.
+#[tracing::instrument(name = "Log in", skip_all)]
 pub async fn login<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     settings: &AuthSettings,
+    gate: &LoginGate,
     email: &str,
     password: &SecretString,
     from: &str,
 ) -> Result<(String, Session), LoginError> {
+    gate.admit(from)?;
+    let _permit = gate.permit().await?;
     let now = Utc::now();
     let record = match EmailAddress::parse(email) {
         Ok(e) => store::login_record(db, &e).await?,
@@ -87,35 +168,46 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     };
     let user = record.user.clone();
     let actor = Actor::of(&user);
-    if let Some(until) = record.locked_until.filter(|u| *u > now) {
-        return Err(LoginError::Locked(until));
-    }
-    let ok = verify_off_thread(password, Some(record.password_hash.clone()), settings).await?;
+    let locked = record.locked_until.filter(|u| *u > now);
+    let hash = locked.is_none().then(|| record.password_hash.clone());
+    let ok = verify_off_thread(password, hash, settings).await?;
     if !ok || user.disabled {
-        let failed = record.failed_logins + 1;
-        let locked_until = (failed >= LOCK_AFTER).then(|| now + lock_duration(failed));
-        store::set_login_state(db, user.id, failed, locked_until).await?;
-        crate::audit::record(
-            db,
-            &actor,
-            if locked_until.is_some() {
-                "auth.locked"
-            } else {
-                "auth.login_failed"
-            },
-            &format!("user:{}", user.id),
-            serde_json::json!({ "failed_logins": failed, "from": from, "disabled": user.disabled }),
-        )
-        .await?;
-        return Err(match locked_until {
-            Some(until) if !user.disabled => LoginError::Locked(until),
-            _ => LoginError::BadCredentials,
-        });
+        let txn = crate::db::begin_write(db)
+            .await
+            .context("cannot record the failed login")?;
+        let (action, detail) = if let Some(until) = locked {
+            (
+                "auth.login_refused_locked",
+                serde_json::json!({ "from": from, "locked_until": until.to_rfc3339() }),
+            )
+        } else {
+            let failed = store::count_failure(&txn, user.id).await?;
+            let lock = (failed >= LOCK_AFTER).then(|| now + lock_duration(failed));
+            if let Some(until) = lock {
+                store::lock_until(&txn, user.id, until).await?;
+            }
+            (
+                if lock.is_some() {
+                    "auth.locked"
+                } else {
+                    "auth.login_failed"
+                },
+                serde_json::json!({ "failed_logins": failed, "from": from, "disabled": user.disabled }),
+            )
+        };
+        crate::audit::record(&txn, &actor, action, &format!("user:{}", user.id), detail).await?;
+        sea_orm::TransactionSession::commit(txn)
+            .await
+            .context("cannot record the failed login")?;
+        return Err(LoginError::BadCredentials);
     }
-    store::set_login_state(db, user.id, 0, None).await?;
     let token = random_token();
     let csrf = random_token();
     let expires_at = now + Duration::hours(SESSION_HOURS);
+    let txn = crate::db::begin_write(db)
+        .await
+        .context("cannot open a session")?;
+    store::set_login_state(&txn, user.id, 0, None).await?;
     let row = sessions::Entity::insert(sessions::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(user.id.0),
@@ -125,17 +217,20 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
         last_seen_at: Set(now),
         ..Default::default()
     })
-    .exec(db)
+    .exec(&txn)
     .await
     .context("cannot open a session")?;
     crate::audit::record(
-        db,
+        &txn,
         &actor,
         "auth.login",
         &format!("user:{}", user.id),
         serde_json::json!({ "from": from }),
     )
     .await?;
+    sea_orm::TransactionSession::commit(txn)
+        .await
+        .context("cannot open a session")?;
     Ok((
         token,
         Session {
@@ -221,6 +316,7 @@ pub async fn find_with_org(
             "SELECT s.id AS s_id, s.csrf_token AS s_csrf, s.expires_at AS s_expires_at, \
                     u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
                     u.role AS u_role, u.disabled AS u_disabled, \
+                    u.must_change_password AS u_must_change, \
                     o.id AS o_id, o.code AS o_code, o.kind AS o_kind, o.name AS o_name, \
                     o.kana AS o_kana, o.prefecture AS o_prefecture, o.parent_id AS o_parent_id, \
                     o.created_at AS o_created_at, o.updated_at AS o_updated_at \
@@ -244,6 +340,7 @@ pub async fn find_with_org(
         row.try_get("", "u_display_name")?,
         &row.try_get::<String>("", "u_role")?,
         row.try_get("", "u_disabled")?,
+        row.try_get("", "u_must_change")?,
     )?;
     if user.disabled {
         return Ok(None);
@@ -276,6 +373,7 @@ pub enum ChangePasswordError {
 pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     settings: &AuthSettings,
+    gate: &LoginGate,
     session: &Session,
     current: &SecretString,
     new: &SecretString,
@@ -285,7 +383,13 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     let record = store::login_record(db, &session.user.email)
         .await?
         .ok_or(ChangePasswordError::WrongCurrent)?;
-    if !verify_off_thread(current, Some(record.password_hash), settings).await? {
+    let permit = gate
+        .permit()
+        .await
+        .map_err(|_| anyhow::anyhow!("the hub is busy checking passwords; try again shortly"))?;
+    let current_ok = verify_off_thread(current, Some(record.password_hash), settings).await?;
+    drop(permit);
+    if !current_ok {
         return Err(ChangePasswordError::WrongCurrent);
     }
     if new.expose_secret() != repeated.expose_secret() {
@@ -297,6 +401,7 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
         .await
         .map_err(anyhow::Error::from)?;
     store::set_password_hash(&txn, session.user.id, &new_hash).await?;
+    store::set_must_change_password(&txn, session.user.id, false).await?;
     sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(session.user.id.0))
         .filter(sessions::Column::Id.ne(session.id))

@@ -20,6 +20,7 @@ fn to_domain(m: users::Model) -> anyhow::Result<User> {
         m.display_name,
         &m.role,
         m.disabled,
+        m.must_change_password,
     )
 }
 
@@ -31,6 +32,7 @@ pub(crate) fn user_from(
     display_name: String,
     role: &str,
     disabled: bool,
+    must_change_password: bool,
 ) -> anyhow::Result<User> {
     Ok(User {
         id: UserId(id),
@@ -40,6 +42,7 @@ pub(crate) fn user_from(
         display_name,
         role: Role::parse(role)?,
         disabled,
+        must_change_password,
     })
 }
 
@@ -50,6 +53,9 @@ pub struct NewUser {
     pub display_name: String,
     pub role: Role,
     pub password_hash: String,
+    /// Set when someone other than the user chose the password (an initial password shown to
+    /// an administrator): the user must change it at the next login.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +74,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ins
         display_name: Set(new.display_name),
         role: Set(new.role.as_str().to_owned()),
         password_hash: Set(new.password_hash),
+        must_change_password: Set(new.must_change_password),
         disabled: Set(false),
         failed_logins: Set(0),
         locked_until: Set(None),
@@ -154,6 +161,70 @@ pub async fn login_record(
         failed_logins,
         locked_until,
     }))
+}
+
+/// Counts one failed login in a single statement (`failed_logins + 1`), so concurrent failures
+/// never overwrite each other's count; returns the new count.
+pub async fn count_failure(db: &impl ConnectionTrait, id: UserId) -> anyhow::Result<i32> {
+    let row = db
+        .query_one_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            vec![id.0.into()],
+        ))
+        .await
+        .context("cannot count the failed login")?
+        .context("the user is gone")?;
+    row.try_get("", "failed_logins")
+        .context("cannot read the failed-login count")
+}
+
+/// Locks a user until `until`, unless a later lock is already in place.
+pub async fn lock_until(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    until: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    db.execute_raw(crate::db::statement(
+        db.get_database_backend(),
+        "UPDATE users SET locked_until = $2 WHERE id = $1 AND (locked_until IS NULL OR locked_until < $2)",
+        vec![id.0.into(), until.into()],
+    ))
+    .await
+    .context("cannot lock the user")?;
+    Ok(())
+}
+
+/// Marks (or clears) that the user must choose a new password at the next login.
+pub async fn set_must_change_password(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    must: bool,
+) -> anyhow::Result<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::MustChangePassword,
+            sea_orm::sea_query::Expr::value(must),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot update the user")?;
+    Ok(())
+}
+
+/// The hub administrators who can be written to (not disabled).
+pub async fn active_admins(db: &impl ConnectionTrait) -> anyhow::Result<Vec<User>> {
+    users::Entity::find()
+        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Disabled.eq(false))
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read the hub administrators")?
+        .into_iter()
+        .map(to_domain)
+        .collect()
 }
 
 pub async fn set_login_state(

@@ -254,6 +254,62 @@ impl Mailer {
         Ok(t)
     }
 
+    /// Sends one plain-text message that belongs to no alert (a notice to the hub
+    /// administrators): UTF-8, DKIM-signed like every mail of the hub, one recipient.
+    pub async fn send_notice(
+        &self,
+        id: i64,
+        to: &crate::auth::EmailAddress,
+        subject: &str,
+        text: &str,
+    ) -> anyhow::Result<transport::SendOutcome> {
+        let now = chrono::Utc::now();
+        let common = vec![
+            ("Auto-Submitted".to_owned(), "auto-generated".to_owned()),
+            (
+                "List-Id".to_owned(),
+                format!("Noroshi notices <notices.{}>", self.from.domain()),
+            ),
+        ];
+        let boundary = format!("=_noroshi_notice_{id}");
+        let built = mime::build(&mime::Content {
+            from: &self.from,
+            subject,
+            date: &rfc2822_jst(now),
+            common_headers: &common,
+            text,
+            html: None,
+            encoding: MailEncoding::Utf8,
+            boundary: &boundary,
+        });
+        let dkim = match &self.dkim {
+            Some(signer) => signer.sign(&built, now.timestamp())?,
+            None => Vec::new(),
+        };
+        let message_id = format!("notice.{id}@{}", self.from.domain());
+        let bytes = built.to_bytes(
+            &dkim,
+            &mime::recipient_headers(to.as_str(), &message_id, None, &[]),
+        );
+        self.limiter.acquire().await;
+        Ok(match &self.sink {
+            Sink::Outbox(o) => o.write(&format!("notice.{id}"), &bytes).await,
+            Sink::Relay(relay) => {
+                let mut c = match relay.checkout().await {
+                    Ok(c) => c,
+                    Err(e) => return Ok(transport::SendOutcome::Transient(e)),
+                };
+                let outcome = relay
+                    .send(&mut c, &self.envelope_from, to.as_str(), &bytes)
+                    .await;
+                if !c.is_broken() {
+                    relay.checkin(c);
+                }
+                outcome
+            }
+        })
+    }
+
     /// The Message-ID of revision `number` to one contact: the same on every retry.
     pub fn message_id(&self, public_id: &str, number: i32, contact_id: i64) -> String {
         format!("{public_id}.r{number}.c{contact_id}@{}", self.from.domain())

@@ -362,11 +362,15 @@ async fn toggle_user(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::HubAdmin)?;
-    let actor = viewer.actor();
     let disabled = !form.active(viewer.lang)?;
-    let user = auth::set_disabled(&ctx.db, UserId(path.into_inner()), disabled, &actor)
-        .await
-        .map_err(|e| manage_error(e, viewer.lang))?;
+    let user = auth::set_disabled(
+        &ctx.db,
+        &viewer.session.user,
+        UserId(path.into_inner()),
+        disabled,
+    )
+    .await
+    .map_err(|e| manage_error(e, viewer.lang))?;
     let notice = if disabled {
         viewer.lang.tr1("{} を停止しました。", &user.email)
     } else {
@@ -384,12 +388,11 @@ async fn reset_user(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::HubAdmin)?;
-    let actor = viewer.actor();
     let (user, temporary) = auth::reset_password(
         &ctx.db,
         &ctx.settings.auth,
+        &viewer.session.user,
         UserId(path.into_inner()),
-        &actor,
     )
     .await
     .map_err(|e| manage_error(e, viewer.lang))?;

@@ -205,6 +205,18 @@ pub static EN: &[(&str, &str)] = &[
     ("新しいパスワード（確認）", "New password (again)"),
     ("変更する", "Change"),
     (
+        "管理者が設定したパスワードでログインしています。続けるには、ご自身のパスワードに変更してください。",
+        "You signed in with a password an administrator set. To go on, change it to one of your own.",
+    ),
+    (
+        "メールアドレスまたはパスワードが正しくありません。失敗が続くと、しばらくログインできなくなります。",
+        "The mail address or password is wrong. After repeated failures, logging in is blocked for a while.",
+    ),
+    (
+        "ログインの試行が集中しています。{} 秒ほどおいてからもう一度お試しください。",
+        "Too many login attempts. Try again in about {} seconds.",
+    ),
+    (
         "現在のパスワードが正しくありません。",
         "The current password is not correct.",
     ),

@@ -17,6 +17,9 @@ pub enum PortalError {
     /// Not signed in: go to the login page, then come back to `next`.
     #[error("ログインしてください")]
     LoginRequired { next: String },
+    /// Signed in with a password someone else set: only the password change opens.
+    #[error("パスワードを変更してください")]
+    PasswordChangeRequired,
     #[error("{0}")]
     BadRequest(String),
     #[error(
@@ -82,7 +85,12 @@ pub async fn in_browsers_language(
             Lang::Ja => None,
             lang => e
                 .as_error::<PortalError>()
-                .filter(|e| !matches!(e, PortalError::LoginRequired { .. }))
+                .filter(|e| {
+                    !matches!(
+                        e,
+                        PortalError::LoginRequired { .. } | PortalError::PasswordChangeRequired
+                    )
+                })
                 .map(|e| e.page(lang)),
         },
         None => None,
@@ -96,7 +104,7 @@ pub async fn in_browsers_language(
 impl ResponseError for PortalError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::LoginRequired { .. } | Self::PasswordChangeRequired => StatusCode::SEE_OTHER,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -113,6 +121,11 @@ impl ResponseError for PortalError {
             );
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, target))
+                .finish();
+        }
+        if let Self::PasswordChangeRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/settings/password"))
                 .finish();
         }
         if let Self::Unexpected(e) = self {

@@ -100,34 +100,53 @@ async fn log_in(
                 .into(),
         ));
     }
-    let from = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_owned();
+    let from = client_address(&req);
     let password = SecretString::from(form.password.clone());
-    match session::login(&ctx.db, &ctx.settings.auth, &form.email, &password, &from).await {
+    let result = session::login(
+        &ctx.db,
+        &ctx.settings.auth,
+        &ctx.login_gate,
+        &form.email,
+        &password,
+        &from,
+    )
+    .await;
+    match result {
         Ok((token, _)) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, local_path(&form.next)))
             .cookie(cookie(&ctx, SESSION_COOKIE, token))
             .cookie(removal(LOGIN_CSRF_COOKIE))
             .finish()),
         Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
-        Err(e) => {
+        Err(e @ (LoginError::RateLimited(_) | LoginError::Busy(_))) => {
             let lang = super::i18n::Lang::of(&req);
-            let message = match (e, lang) {
-                (e @ LoginError::Locked(_), super::i18n::Lang::Ja) => format!(
-                    "ログインの失敗が続いたため、アカウントを一時的にロックしました（{}）。",
-                    e
-                ),
-                (e @ LoginError::Locked(_), super::i18n::Lang::En) => {
-                    format!("After repeated failures the account is locked for a while ({e}).")
-                }
-                (_, super::i18n::Lang::Ja) => {
-                    "メールアドレスまたはパスワードが正しくありません。".to_owned()
-                }
-                (_, super::i18n::Lang::En) => "The mail address or password is wrong.".to_owned(),
+            let (status, wait) = match e {
+                LoginError::RateLimited(s) => (actix_web::http::StatusCode::TOO_MANY_REQUESTS, s),
+                LoginError::Busy(s) => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, s),
+                _ => (actix_web::http::StatusCode::SERVICE_UNAVAILABLE, 5),
             };
+            let mut page = login_page(
+                &ctx,
+                lang,
+                status,
+                &form.next,
+                &form.email,
+                Some(lang.tr1(
+                    "ログインの試行が集中しています。{} 秒ほどおいてからもう一度お試しください。",
+                    wait,
+                )),
+            )?;
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+            Ok(page)
+        }
+        Err(_) => {
+            let lang = super::i18n::Lang::of(&req);
+            // One answer for an unknown address, a wrong password and a locked or disabled
+            // account (the audit log tells administrators which it was).
+            let message = lang
+                .tr("メールアドレスまたはパスワードが正しくありません。失敗が続くと、しばらくログインできなくなります。")
+                .to_owned();
             login_page(
                 &ctx,
                 lang,
@@ -137,6 +156,21 @@ async fn log_in(
                 Some(message),
             )
         }
+    }
+}
+
+/// The client's address, for the attempt limit and the audit log. `Forwarded` and
+/// `X-Forwarded-For` can be written by anyone, so they count only when the connection comes
+/// from this machine (a reverse proxy in front of the hub); otherwise the peer's own address.
+fn client_address(req: &HttpRequest) -> String {
+    match req.peer_addr() {
+        Some(peer) if peer.ip().is_loopback() => req
+            .connection_info()
+            .realip_remote_addr()
+            .unwrap_or("unknown")
+            .to_owned(),
+        Some(peer) => peer.ip().to_string(),
+        None => "unknown".to_owned(),
     }
 }
 

@@ -85,20 +85,14 @@ fn contact_kind_label(k: ContactKind, lang: Lang) -> &'static str {
     }
 }
 
-/// Roles the viewer may hand out in their own organisation: never more than their own.
+/// Roles the viewer may hand out in their own organisation: never more than their own
+/// (`Role::may_grant`, the same rule that decides whom they may manage).
 fn grantable(viewer: &Viewer) -> Vec<Role> {
     let mine = viewer.session.user.role;
     ALL_ROLES
         .into_iter()
         .filter(|r| r.fits(viewer.org.kind).is_ok())
-        .filter(|r| match mine {
-            Role::Admin => true,
-            Role::PrefectureAdmin => {
-                matches!(r, Role::PrefectureAdmin | Role::OrgAdmin | Role::Member)
-            }
-            Role::OrgAdmin => matches!(r, Role::OrgAdmin | Role::Member),
-            _ => false,
-        })
+        .filter(|r| mine.may_grant(*r))
         .collect()
 }
 
@@ -404,7 +398,14 @@ async fn add_user(
         display_name: Some(form.name.clone()),
         password: temporary.clone(),
     };
-    let outcome = match auth::add_user(&ctx.db, &ctx.settings.auth, req, &actor).await {
+    let outcome = match auth::add_user_with_temporary_password(
+        &ctx.db,
+        &ctx.settings.auth,
+        req,
+        &actor,
+    )
+    .await
+    {
         Ok((user, _)) => Outcome::Secret(
             viewer.lang.tr1("{} を追加しました。", &user.email),
             Shown {
@@ -419,7 +420,8 @@ async fn add_user(
     page(&ctx, &viewer, Some(outcome)).await
 }
 
-/// A user of the viewer's own organisation, or 404.
+/// A user of the viewer's own organisation, or 404 (whom the viewer may manage is decided by
+/// `auth`, which answers "not found" for the rest too).
 async fn own_user(ctx: &AppContext, viewer: &Viewer, id: i64) -> Result<UserId, PortalError> {
     match auth::store::find_by_id(&ctx.db, UserId(id)).await? {
         Some(u) if u.org_id == viewer.org.id => Ok(u.id),
@@ -434,17 +436,18 @@ async fn toggle_user(
     path: web::Path<i64>,
     form: web::Form<ToggleForm>,
 ) -> Result<HttpResponse, PortalError> {
-    let actor = guard(&viewer, &form.csrf)?;
+    guard(&viewer, &form.csrf)?;
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
     let disabled = !form.active(viewer.lang)?;
-    let outcome = match auth::set_disabled(&ctx.db, target, disabled, &actor).await {
+    let outcome = match auth::set_disabled(&ctx.db, &viewer.session.user, target, disabled).await {
         Ok(u) if disabled => Outcome::Notice(viewer.lang.tr1(
             "{} を停止しました。ログイン中の画面も無効になります。",
             &u.email,
         )),
         Ok(u) => Outcome::Notice(viewer.lang.tr1("{} を再開しました。", &u.email)),
         Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
-        Err(_) => Outcome::Error(
+        Err(auth::ManageUserError::NotFound) => return Err(PortalError::NotFound),
+        Err(auth::ManageUserError::Own) => Outcome::Error(
             viewer
                 .lang
                 .tr("自分自身のアカウントは停止できません。")
@@ -461,27 +464,30 @@ async fn reset_user(
     path: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
-    let actor = guard(&viewer, &form.csrf)?;
+    guard(&viewer, &form.csrf)?;
     let target = own_user(&ctx, &viewer, path.into_inner()).await?;
-    let outcome = match auth::reset_password(&ctx.db, &ctx.settings.auth, target, &actor).await {
-        Ok((u, temporary)) => Outcome::Secret(
-            viewer
-                .lang
-                .tr1("{} のパスワードを再発行しました。", &u.email),
-            Shown {
-                what: viewer.lang.tr1("{} の新しいパスワード", &u.email),
-                secret: temporary.expose_secret().to_owned(),
-                uses: Vec::new(),
-            },
-        ),
-        Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
-        Err(_) => Outcome::Error(
-            viewer
-                .lang
-                .tr("自分のパスワードは「パスワード変更」から変更してください。")
-                .into(),
-        ),
-    };
+    let outcome =
+        match auth::reset_password(&ctx.db, &ctx.settings.auth, &viewer.session.user, target).await
+        {
+            Ok((u, temporary)) => Outcome::Secret(
+                viewer
+                    .lang
+                    .tr1("{} のパスワードを再発行しました。", &u.email),
+                Shown {
+                    what: viewer.lang.tr1("{} の新しいパスワード", &u.email),
+                    secret: temporary.expose_secret().to_owned(),
+                    uses: Vec::new(),
+                },
+            ),
+            Err(auth::ManageUserError::Unexpected(e)) => return Err(e.into()),
+            Err(auth::ManageUserError::NotFound) => return Err(PortalError::NotFound),
+            Err(auth::ManageUserError::Own) => Outcome::Error(
+                viewer
+                    .lang
+                    .tr("自分のパスワードは「パスワード変更」から変更してください。")
+                    .into(),
+            ),
+        };
     page(&ctx, &viewer, Some(outcome)).await
 }
 

@@ -18,6 +18,8 @@ struct PasswordPage {
     min_length: usize,
     error: Option<String>,
     done: bool,
+    /// The password was set by an administrator: nothing else opens until it is changed.
+    required: bool,
 }
 
 /// Why a new password was refused, in the viewer's language.
@@ -53,6 +55,7 @@ async fn show_password(
         min_length: ctx.settings.auth.min_password_length,
         error: None,
         done: false,
+        required: viewer.session.user.must_change_password,
     })
 }
 
@@ -67,6 +70,7 @@ async fn change_own_password(
     let result = change_password(
         &ctx.db,
         &ctx.settings.auth,
+        &ctx.login_gate,
         &viewer.session,
         &secret(&form.current),
         &secret(&form.new),
@@ -97,6 +101,7 @@ async fn change_own_password(
             nav: viewer.nav(),
             min_length,
             done: !refused,
+            required: refused && viewer.session.user.must_change_password,
             error,
         },
         refused,

@@ -175,8 +175,20 @@ pub fn removal(name: &'static str) -> Cookie<'static> {
 }
 
 /// A path on this site to return to after login; anything else becomes the inbox.
+///
+/// Browsers drop ASCII tabs and newlines while parsing a URL (WHATWG URL standard), so
+/// `/<TAB>/evil.example/` becomes `//evil.example/`, another site. Only printable ASCII without a
+/// backslash is accepted, and the result must resolve to this origin when a browser joins it.
 pub fn local_path(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) {
+    const ORIGIN: &str = "http://noroshi.invalid/";
+    let printable = next.bytes().all(|b| b.is_ascii_graphic()) && !next.contains('\\');
+    let same_origin = || {
+        url::Url::parse(ORIGIN).is_ok_and(|base| {
+            base.join(next)
+                .is_ok_and(|joined| joined.origin() == base.origin())
+        })
+    };
+    if printable && next.starts_with('/') && !next.starts_with("//") && same_origin() {
         next.to_owned()
     } else {
         "/inbox".to_owned()
@@ -195,6 +207,8 @@ impl FromRequest for Viewer {
             .and_then(|c| crate::time::DateStyle::parse(c.value()))
             .unwrap_or_default();
         let lang = super::i18n::Lang::of(req);
+        // With a password someone else set, only the password change and logout open.
+        let may_skip_change = matches!(req.path(), "/settings/password" | "/logout");
         let next = req
             .uri()
             .path_and_query()
@@ -206,6 +220,9 @@ impl FromRequest for Viewer {
             let (session, org) = session::find_with_org(&ctx.db, &token)
                 .await?
                 .ok_or_else(login)?;
+            if session.user.must_change_password && !may_skip_change {
+                return Err(PortalError::PasswordChangeRequired);
+            }
             Ok(Viewer {
                 session,
                 org,
@@ -224,12 +241,22 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to_after_login() {
         assert_eq!(local_path("/alerts/NRS-2026-0001"), "/alerts/NRS-2026-0001");
+        assert_eq!(
+            local_path("/cases?q=%E6%BC%8F%E3%81%88%E3%81%84&page=2"),
+            "/cases?q=%E6%BC%8F%E3%81%88%E3%81%84&page=2"
+        );
         for bad in [
             "https://evil.example/",
             "//evil.example",
             "/\\evil",
             "javascript:alert(1)",
             "",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{3000}/evil.example",
+            "/\x0b/evil.example",
         ] {
             assert_eq!(local_path(bad), "/inbox", "{bad}");
         }

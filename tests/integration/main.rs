@@ -34,4 +34,5 @@ mod portal_settings;
 mod portal_stats;
 mod portal_triage;
 mod registry;
+mod security;
 mod shutdown;

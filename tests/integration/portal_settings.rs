@@ -254,11 +254,28 @@ async fn an_organisation_admin_manages_contacts_products_users_and_tokens_of_the
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(newcomer.get("/inbox").await.status, StatusCode::OK);
+    // The newcomer's session is alive; with a password the admin was shown, every page leads
+    // to the password change first.
+    let alive = newcomer.get("/inbox").await;
+    assert_eq!(alive.status, StatusCode::SEE_OTHER);
+    assert_eq!(alive.location.as_deref(), Some("/settings/password"));
+    assert_eq!(
+        newcomer.get("/settings/password").await.status,
+        StatusCode::OK
+    );
     admin
         .post(&disable, &[("csrf", &csrf), ("active", "false")])
         .await;
-    assert_eq!(newcomer.get("/inbox").await.status, StatusCode::SEE_OTHER);
+    let ended = newcomer.get("/inbox").await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert!(
+        ended
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/login")),
+        "{:?}",
+        ended.location
+    );
     admin
         .post(&disable, &[("csrf", &csrf), ("active", "true")])
         .await;

@@ -3,6 +3,7 @@
 pub mod ack_events;
 pub mod ack_links;
 pub mod acknowledgements;
+pub mod admin_notices;
 pub mod advisories;
 pub mod advisory_attachments;
 pub mod advisory_classifications;

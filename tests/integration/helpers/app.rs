@@ -68,6 +68,8 @@ pub fn test_settings(data_dir: &Path, database_url: Option<String>) -> Settings 
     s.auth.argon2_memory_kib = 64;
     s.auth.argon2_iterations = 1;
     s.auth.argon2_parallelism = 1;
+    // Tests log in many times from one address; the attempt limit has a test of its own.
+    s.auth.login_attempts_per_minute = 0;
     // Tests drive every worker step by step: no background workers (nothing polls the real
     // internet, nothing races a test for the database).
     s.app.roles = noroshi::config::ProcessRoles {

@@ -1,0 +1,103 @@
+//! Database access for `admin_notices`.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+
+use crate::auth::EmailAddress;
+use crate::db::entities::admin_notices;
+
+/// Attempts before a notice is given up (its last error stays for the admin page).
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a worker holds a notice it is sending.
+const CLAIM_SECS: i64 = 60;
+
+/// Queues one notice to one address.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    to: &EmailAddress,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    admin_notices::ActiveModel {
+        recipient: Set(to.as_str().to_owned()),
+        subject: Set(subject.chars().take(200).collect()),
+        body: Set(body.to_owned()),
+        created_at: Set(now),
+        attempts: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .context("cannot queue the notice")?;
+    Ok(())
+}
+
+/// Takes the oldest unsent notice nobody holds, in one statement (so two processes never take
+/// the same one), and holds it for a minute.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<admin_notices::Model>> {
+    let row = db
+        .query_one_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE admin_notices SET claimed_until = $1, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM admin_notices \
+                         WHERE sent_at IS NULL AND attempts < $3 \
+                           AND (claimed_until IS NULL OR claimed_until < $2) \
+                         ORDER BY id LIMIT 1) \
+               AND (claimed_until IS NULL OR claimed_until < $2) \
+             RETURNING id",
+            vec![
+                (now + Duration::seconds(CLAIM_SECS)).into(),
+                now.into(),
+                MAX_ATTEMPTS.into(),
+            ],
+        ))
+        .await
+        .context("cannot claim a notice")?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("", "id").context("cannot read the notice id")?;
+    admin_notices::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read the notice")
+}
+
+/// Records the outcome of a send: sent, or the error (a later claim tries again).
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sent_at: Option<DateTime<Utc>>,
+    error: Option<String>,
+) -> anyhow::Result<()> {
+    admin_notices::ActiveModel {
+        id: Set(id),
+        sent_at: Set(sent_at),
+        claimed_until: Set(None),
+        last_error: Set(error),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot record the notice")?;
+    Ok(())
+}
+
+/// Every notice, newest first (the admin page, tests).
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> anyhow::Result<Vec<admin_notices::Model>> {
+    use sea_orm::QuerySelect;
+    admin_notices::Entity::find()
+        .order_by_desc(admin_notices::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .context("cannot read the notices")
+}
