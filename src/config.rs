@@ -112,6 +112,10 @@ pub struct ServerSettings {
     pub http_workers: Option<usize>,
     /// How long a stop waits for requests in flight, in seconds.
     pub shutdown_timeout_secs: u64,
+    /// The bearer token `/metrics` asks for. Unset: `/metrics` answers only requests from this
+    /// machine (a scraper beside the hub); anything else gets 404.
+    #[serde(serialize_with = "serialize_hidden")]
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for ServerSettings {
@@ -121,6 +125,7 @@ impl Default for ServerSettings {
             port: 8080,
             http_workers: None,
             shutdown_timeout_secs: 30,
+            metrics_token: None,
         }
     }
 }

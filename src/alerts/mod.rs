@@ -66,26 +66,50 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     };
     let now = Utc::now();
     let cluster = advisory.cluster_id.unwrap_or(advisory.id);
-    if let Some(existing) = store::for_cluster(db, cluster).await? {
+    let origin = format!("policy:{}", rule.id);
+    let (tlp, defaulted) = advisory_tlp(advisory);
+    if let Some(existing) = store::open_draft_for_cluster(db, cluster, &origin).await? {
         store::link_advisory(db, existing.id, advisory.id).await?;
         let current = Severity::parse(&existing.severity).unwrap_or(Severity::Info);
-        if existing.status == AlertStatus::Draft.as_str() && c.severity > current {
+        if c.severity > current {
             store::set_severity(db, existing.id, c.severity.as_str(), now).await?;
         }
+        // The draft is never less strict than any advisory in it.
+        if Tlp::parse(&existing.tlp).ok().is_none_or(|t| tlp > t) {
+            store::set_tlp(db, existing.id, tlp.as_str(), now).await?;
+        }
+        audit::record(
+            db,
+            &Actor::System,
+            "alert.advisory_joined",
+            &format!("alert:{}", existing.id),
+            serde_json::json!({ "rule": rule.id, "advisory": advisory.id, "tlp": tlp.as_str() }),
+        )
+        .await?;
         return Ok(PolicyOutcome::Joined {
             alert_id: existing.id,
         });
     }
+    // A cluster whose alert already went out gets a new draft: new information about a
+    // published alert becomes a 第N報 only through four eyes.
+    let published = store::for_cluster(db, cluster)
+        .await?
+        .and_then(|a| a.public_id.filter(|_| a.published_revision > 0));
     let ack = policy.ack_hours(Some(rule), c.severity);
-    let tlp = advisory
-        .tlp
-        .as_deref()
-        .and_then(|t| Tlp::parse(t).ok())
-        .unwrap_or(Tlp::Clear);
-    let note = format!(
+    let mut note = format!(
         "この下書きは配信ポリシー「{}」（{}）により自動作成されました。内容を確認・編集してから承認を依頼してください",
         rule.id, rule.description
     );
+    if let Some(public_id) = &published {
+        note.push_str(&format!(
+            "。同じ脆弱性の注意喚起 {public_id} は配信済みです。新しい情報として第N報を出すか、この下書きを使うかを判断してください"
+        ));
+    }
+    if defaulted {
+        note.push_str(&format!(
+            "。上流の文書に TLP の指定がないため {tlp} としました。公開してよい場合は変更してください"
+        ));
+    }
     let alert = store::insert(
         db,
         store::NewAlert {
@@ -99,7 +123,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
             ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
             drill: false,
             audience: serde_json::to_string(&rule.audience)?,
-            origin: format!("policy:{}", rule.id),
+            origin,
             cluster_key: Some(cluster),
         },
         now,
@@ -118,6 +142,46 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
         alert_id: alert.id,
         rule: rule.id.clone(),
     })
+}
+
+/// The marking an advisory is handled under, and whether it was defaulted: its own TLP when
+/// upstream marked it; otherwise AMBER for notices that arrived by mail or by hand (NISC/NCO
+/// notices are not public) and GREEN for everything else. Never CLEAR unless upstream said so:
+/// an unmarked notice approved as proposed must not become public.
+pub fn advisory_tlp(advisory: &advisories::Model) -> (Tlp, bool) {
+    if let Some(tlp) = advisory.tlp.as_deref().and_then(|t| Tlp::parse(t).ok()) {
+        return (tlp, false);
+    }
+    use crate::ingest::model::kind;
+    let tlp = if matches!(advisory.kind.as_str(), kind::NCO_NOTICE | kind::MANUAL) {
+        Tlp::Amber
+    } else {
+        Tlp::Green
+    };
+    (tlp, true)
+}
+
+/// Whether an advisory may be shown with an alert marked `alert_tlp`: never when upstream
+/// marked the advisory stricter (an AMBER notice under a CLEAR alert). An unmarked advisory
+/// follows the alert, whose marking a person approved with it; an unreadable marking is
+/// treated as RED.
+pub fn shown_under(advisory_tlp: Option<&str>, alert_tlp: Tlp) -> bool {
+    advisory_tlp.is_none_or(|t| Tlp::parse(t).unwrap_or(Tlp::Red) <= alert_tlp)
+}
+
+/// The advisories behind an alert that a reader of its revision marked `alert_tlp` may see
+/// (every channel asks here); `None` for central staff, who see every one.
+pub async fn shown_advisories(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    alert_tlp: Option<Tlp>,
+) -> anyhow::Result<Vec<advisories::Model>> {
+    let ids = store::advisory_ids(db, alert_id).await?;
+    let mut list = crate::ingest::store::get_many(db, &ids).await?;
+    if let Some(tlp) = alert_tlp {
+        list.retain(|a| shown_under(a.tlp.as_deref(), tlp));
+    }
+    Ok(list)
 }
 
 /// A draft written by a person.
@@ -217,12 +281,14 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     let ack = req
         .ack_within_hours
         .or_else(|| policy.ack_hours(None, severity));
+    // Unmarked upstream text is never public by default (see `advisory_tlp`); a hand-written
+    // draft without advisories starts at GREEN.
     let tlp = req.tlp.unwrap_or_else(|| {
         advisories
             .iter()
-            .filter_map(|a| a.tlp.as_deref().and_then(|t| Tlp::parse(t).ok()))
+            .map(|a| advisory_tlp(a).0)
             .max()
-            .unwrap_or(Tlp::Clear)
+            .unwrap_or(Tlp::Green)
     });
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = store::insert(

@@ -425,6 +425,28 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let mut alert = load(&txn, alert_id).await?;
+    // An edit for the next revision (started or submitted, never approved) must not stop an
+    // approver from withdrawing what went out: it is discarded, audited, and the withdrawal
+    // carries the published text, never the unapproved edit.
+    let pending_edit = alert.published_revision > 0
+        && (alert.status == AlertStatus::Draft.as_str()
+            || alert.status == AlertStatus::PendingApproval.as_str());
+    if pending_edit {
+        store::restore_published(&txn, alert_id, Utc::now()).await?;
+        audit::record(
+            &txn,
+            &Actor::of(user),
+            "alert.edit_discarded",
+            &format!("alert:{alert_id}"),
+            serde_json::json!({
+                "next_revision": alert.published_revision + 1,
+                "changes": alert.pending_changes,
+                "reason": "withdrawn",
+            }),
+        )
+        .await?;
+        alert = load(&txn, alert_id).await?;
+    }
     need_state(&alert, AlertStatus::Published)?;
     alert.pending_changes = Some(format!("この注意喚起を取り消します。理由: {reason}"));
     let report = publish_revision(

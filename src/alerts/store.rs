@@ -77,17 +77,58 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<al
         .context("cannot read alerts")
 }
 
-/// The alert already made for an advisory cluster, if any.
+/// The alert already made for an advisory cluster, if any (whatever its state; the triage page
+/// links to it).
 pub async fn for_cluster(
     db: &impl ConnectionTrait,
     cluster_key: i64,
 ) -> anyhow::Result<Option<alerts::Model>> {
     alerts::Entity::find()
         .filter(alerts::Column::ClusterKey.eq(cluster_key))
-        .order_by_asc(alerts::Column::Id)
+        .order_by_desc(alerts::Column::Id)
         .one(db)
         .await
         .context("cannot read alerts")
+}
+
+/// The draft of a cluster that a newly classified advisory may still join: made by the same
+/// policy rule (`origin`), in `draft` and never published. A published or withdrawn alert, one
+/// waiting for approval (the approver must see what they approve), or one with a pending 第N報
+/// is never changed by ingest.
+pub async fn open_draft_for_cluster(
+    db: &impl ConnectionTrait,
+    cluster_key: i64,
+    origin: &str,
+) -> anyhow::Result<Option<alerts::Model>> {
+    alerts::Entity::find()
+        .filter(alerts::Column::ClusterKey.eq(cluster_key))
+        .filter(alerts::Column::Origin.eq(origin))
+        .filter(alerts::Column::Status.eq(super::AlertStatus::Draft.as_str()))
+        .filter(alerts::Column::PublishedRevision.eq(0))
+        .order_by_desc(alerts::Column::Id)
+        .one(db)
+        .await
+        .context("cannot read alerts")
+}
+
+/// Raises a draft's TLP (the strictest marking of its advisories wins).
+pub async fn set_tlp(
+    db: &impl ConnectionTrait,
+    id: i64,
+    tlp: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    alerts::Entity::update_many()
+        .col_expr(alerts::Column::Tlp, sea_orm::sea_query::Expr::value(tlp))
+        .col_expr(
+            alerts::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(alerts::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .context("cannot update the draft's TLP")?;
+    Ok(())
 }
 
 pub async fn set_severity(
@@ -380,6 +421,43 @@ pub async fn update_content(
     }
     row.update(db).await.context("cannot update the alert")?;
     Ok(())
+}
+
+/// Puts a published alert back to what its latest revision says, discarding an edit that was
+/// started (or submitted) for the next revision and not approved. Returns false when the alert
+/// has no published revision.
+pub async fn restore_published(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(latest) = alert_revisions::Entity::find()
+        .filter(alert_revisions::Column::AlertId.eq(id))
+        .order_by_desc(alert_revisions::Column::Number)
+        .one(db)
+        .await
+        .context("cannot read the alert's revisions")?
+    else {
+        return Ok(false);
+    };
+    alerts::ActiveModel {
+        id: Set(id),
+        status: Set(super::AlertStatus::Published.as_str().into()),
+        title: Set(latest.title),
+        body: Set(latest.body),
+        severity: Set(latest.severity),
+        tlp: Set(latest.tlp),
+        categories: Set(latest.categories),
+        pending_changes: Set(None),
+        submitted_by: Set(None),
+        submitted_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot restore the alert")?;
+    Ok(true)
 }
 
 pub async fn by_public_id(

@@ -340,8 +340,8 @@ pub async fn show_alert(
             published_at: r.published_at,
         })
         .collect();
-    let ids = crate::alerts::store::advisory_ids(&ctx.db, alert.id).await?;
-    let advisories = crate::ingest::store::get_many(&ctx.db, &ids)
+    let shown_under = (!who.is_central()).then_some(entry.tlp);
+    let advisories = crate::alerts::shown_advisories(&ctx.db, alert.id, shown_under)
         .await?
         .into_iter()
         .map(|a| AdvisoryRef {

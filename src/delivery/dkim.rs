@@ -165,7 +165,14 @@ impl DkimSigner {
         {
             return Ok(found.clone());
         }
-        let h = names.join(":");
+        // Over-signing: each of these names once more than it appears (RFC 6376 §8.15), so a
+        // From, Subject, Date, Reply-To, Cc or Sender prepended to a received alert breaks the
+        // signature instead of being shown by the reader's client above a valid one. `To`,
+        // `Message-ID` and the thread headers differ per recipient and stay unsigned: the
+        // signature is shared by every recipient of a template (one signature, not 10,000).
+        let mut h_names = names.clone();
+        h_names.extend(OVERSIGNED.iter().map(|n| (*n).to_owned()));
+        let h = h_names.join(":");
         let mut out = Vec::new();
         if let Some((selector, rsa)) = &self.rsa {
             let value = self.header_value("rsa-sha256", selector, timestamp, &h, &body_hash);
@@ -213,6 +220,18 @@ impl DkimSigner {
         )
     }
 }
+
+/// Header names listed once more than they occur (see `sign`).
+pub const OVERSIGNED: &[&str] = &[
+    "from",
+    "subject",
+    "date",
+    "reply-to",
+    "cc",
+    "sender",
+    "mime-version",
+    "content-type",
+];
 
 /// Long base64 folded for the header (relaxed canonicalisation ignores the folding).
 fn fold_b64(b64: &str) -> String {

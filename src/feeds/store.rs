@@ -318,15 +318,19 @@ pub async fn page(
     Ok(out)
 }
 
-/// Fills in the CVE ids of the advisories behind each entry.
+/// Fills in the CVE ids of the advisories behind each entry, leaving out those of advisories
+/// marked stricter than the entry (`alerts::shown_under`): an AMBER notice's embargoed CVE
+/// never reaches a CLEAR feed.
 async fn attach_cves(db: &impl ConnectionTrait, entries: &mut [Entry]) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
     let mut by_alert: std::collections::HashMap<i64, Vec<String>> = Default::default();
     let ids: Vec<i64> = entries.iter().map(|e| e.alert_id).collect();
+    let tlp_of: std::collections::HashMap<i64, Tlp> =
+        entries.iter().map(|e| (e.alert_id, e.tlp)).collect();
     for chunk in ids.chunks(250) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT aa.alert_id, ad.cve_ids FROM alert_advisories aa \
+            "SELECT aa.alert_id, ad.cve_ids, ad.tlp FROM alert_advisories aa \
              JOIN advisories ad ON ad.id = aa.advisory_id \
              WHERE aa.alert_id IN ({}) ORDER BY aa.alert_id, aa.advisory_id",
             marks.join(", ")
@@ -339,6 +343,13 @@ async fn attach_cves(db: &impl ConnectionTrait, entries: &mut [Entry]) -> anyhow
         for r in rows {
             let alert: i64 = r.try_get("", "alert_id")?;
             let cves: String = r.try_get("", "cve_ids")?;
+            let marked: Option<String> = r.try_get("", "tlp")?;
+            let shown = tlp_of
+                .get(&alert)
+                .is_some_and(|t| crate::alerts::shown_under(marked.as_deref(), *t));
+            if !shown {
+                continue;
+            }
             let list = by_alert.entry(alert).or_default();
             for c in serde_json::from_str::<Vec<String>>(&cves).unwrap_or_default() {
                 if !list.contains(&c) {

@@ -45,9 +45,33 @@ async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition format.
+/// Whether this request may read `/metrics`: the configured bearer token, or — with none
+/// configured — a connection from this machine. Counters by route and source health are not
+/// for whoever reaches the port.
+fn may_read_metrics(ctx: &AppContext, req: &actix_web::HttpRequest) -> bool {
+    use secrecy::ExposeSecret;
+    match &ctx.settings.server.metrics_token {
+        Some(token) => req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .is_some_and(|sent| {
+                crate::auth::session::same_secret(sent.trim(), token.expose_secret())
+            }),
+        None => req.peer_addr().is_some_and(|p| p.ip().is_loopback()),
+    }
+}
+
+/// Prometheus text exposition format, for the configured scraper only (404 to anyone else).
 #[get("/metrics")]
-async fn metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+async fn metrics(
+    ctx: web::Data<AppContext>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if !may_read_metrics(&ctx, &req) {
+        return Err(ApiError::NotFound("no such page".into()));
+    }
     for s in crate::ingest::store::list_sources(&ctx.db).await? {
         let last = s
             .last_success_at

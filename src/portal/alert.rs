@@ -153,7 +153,13 @@ async fn show_alert(
         .collect();
     let withdrawn = alert.status == "withdrawn";
     let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
-    let advisories = super::triage::cards_for_alert(&ctx, alert.id, viewer.lang).await?;
+    let advisories = super::triage::cards_for_alert(
+        &ctx,
+        alert.id,
+        (!viewer.session.user.role.is_central()).then_some(tlp),
+        viewer.lang,
+    )
+    .await?;
     let role = viewer.session.user.role;
     // Whose notes this viewer reads: its own prefecture's (a prefecture is its own parent).
     let prefecture_org = match viewer.org.kind {

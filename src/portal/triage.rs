@@ -107,13 +107,16 @@ fn aspect_label(aspect: &str, lang: Lang) -> &str {
 }
 
 /// The advisories behind an alert, with their classification.
+/// The advisory cards of an alert; with `alert_tlp`, only those a reader of a revision so
+/// marked may see (`alerts::shown_advisories`).
 pub async fn cards_for_alert(
     ctx: &AppContext,
     alert_id: i64,
+    alert_tlp: Option<Tlp>,
     lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
-    let ids = alerts::store::advisory_ids(&ctx.db, alert_id).await?;
-    cards(ctx, advisory_store::get_many(&ctx.db, &ids).await?, lang).await
+    let list = alerts::shown_advisories(&ctx.db, alert_id, alert_tlp).await?;
+    cards(ctx, list, lang).await
 }
 
 async fn cards(
@@ -245,11 +248,7 @@ async fn advisory_page(
     let existing = alerts::store::for_cluster(&ctx.db, a.cluster_id.unwrap_or(a.id))
         .await?
         .map(|x| (x.id, status_label(&x.status, viewer.lang).to_owned()));
-    let tlp = a
-        .tlp
-        .as_deref()
-        .and_then(|t| Tlp::parse(t).ok())
-        .unwrap_or(Tlp::Clear);
+    let tlp = alerts::advisory_tlp(&a).0;
     let summary = a.summary_text.clone();
     let card = cards(ctx, vec![a], viewer.lang)
         .await?
@@ -516,7 +515,7 @@ async fn draft_page(
                 && role == crate::auth::Role::CentralApprover
                 && submitted_by != me,
             submitted_by: super::who(&submitted_by),
-            advisories: cards_for_alert(ctx, a.id, viewer.lang).await?,
+            advisories: cards_for_alert(ctx, a.id, None, viewer.lang).await?,
             prefectures: count(crate::registry::OrgKind::Prefecture),
             municipalities: count(crate::registry::OrgKind::Municipality),
             others: count(crate::registry::OrgKind::Central),

@@ -33,13 +33,25 @@ impl RootSpanBuilder for RedactedRootSpan {
     }
 }
 
-/// `…/feeds/nrs_abc…/alerts.rss?token=nrs_…` → `…/feeds/nrs_[redacted]/alerts.rss?token=nrs_[redacted]`.
+/// `…/feeds/nrs_abc…/alerts.rss?token=nrs_…` → `…/feeds/nrs_[redacted]/alerts.rss?token=nrs_[redacted]`;
+/// acknowledgement links too, also where a `next=` carries one URL-encoded
+/// (`/ack/[redacted]`, `next=%2Fack%2F[redacted]`): a log reader could otherwise set any
+/// organisation's acknowledgement state until the link expires.
 pub fn redact(target: &str) -> String {
+    let mut out = target.to_owned();
+    for marker in [TOKEN_PREFIX, "/ack/", "%2Fack%2F", "%2fack%2f"] {
+        out = redact_after(&out, marker);
+    }
+    out
+}
+
+/// Replaces the token-like run (`[A-Za-z0-9_-]+`) after every `marker` with `[redacted]`.
+fn redact_after(target: &str, marker: &str) -> String {
     let mut out = String::with_capacity(target.len());
     let mut rest = target;
-    while let Some(at) = rest.find(TOKEN_PREFIX) {
-        out.push_str(&rest[..at + TOKEN_PREFIX.len()]);
-        rest = &rest[at + TOKEN_PREFIX.len()..];
+    while let Some(at) = rest.find(marker) {
+        out.push_str(&rest[..at + marker.len()]);
+        rest = &rest[at + marker.len()..];
         let end = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .unwrap_or(rest.len());
@@ -64,5 +76,17 @@ mod tests {
         );
         assert_eq!(redact("/inbox?page=2"), "/inbox?page=2");
         assert_eq!(redact("/nrs_"), "/nrs_");
+    }
+
+    #[test]
+    fn acknowledgement_links_never_reach_the_log() {
+        assert_eq!(
+            redact("/ack/Zm9vYmFyYmF6-_x?lang=en"),
+            "/ack/[redacted]?lang=en"
+        );
+        assert_eq!(
+            redact("/preferences/lang?lang=en&next=%2Fack%2FZm9vYmFy-_x"),
+            "/preferences/lang?lang=en&next=%2Fack%2F[redacted]"
+        );
     }
 }

@@ -630,3 +630,44 @@ async fn a_bad_relay_url_or_key_is_refused_at_start_with_the_reason() {
     let e = noroshi::delivery::Mailer::from_settings(&s).unwrap_err();
     assert!(format!("{e:#}").contains("dkim_rsa_key"), "{e:#}");
 }
+
+#[tokio::test]
+async fn a_header_prepended_to_a_received_alert_breaks_its_dkim_signatures() {
+    let app = spawn_app_with(dkim_settings).await;
+    let central = central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs[..1], 1, |_| MailEncoding::Utf8).await;
+    publish_alert(&app.ctx, &central, Draft::default()).await;
+    drain(&app.ctx, Lane::All).await;
+    let original = app.smtp.received()[0].data.clone();
+    // What anyone who received one alert could try: put a header of their own above the
+    // signed ones and pass the message on, hoping the reader's client shows theirs.
+    let mut messages = vec![original.clone()];
+    for injected in [
+        "Subject: =?UTF-8?B?44CQ57eK5oCl44CR?= log in here now\r\n",
+        "From: Noroshi <approver@evil.example>\r\n",
+        "Reply-To: collect@evil.example\r\n",
+        "Cc: someone@evil.example\r\n",
+        "Date: Thu, 01 Jan 2026 00:00:00 +0900\r\n",
+        "Content-Type: text/html\r\n",
+    ] {
+        let mut tampered = injected.as_bytes().to_vec();
+        tampered.extend_from_slice(&original);
+        messages.push(tampered);
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let py = verify_with_python(dir.path(), &messages);
+    assert_eq!(
+        py[0].dkim,
+        vec![serde_json::json!(true), serde_json::json!(true)],
+        "the message as sent verifies"
+    );
+    for m in &py[1..] {
+        assert!(
+            m.dkim.iter().all(|v| v != &serde_json::json!(true)),
+            "{}: a prepended header must break both signatures: {:?}",
+            m.file,
+            m.dkim
+        );
+    }
+}

@@ -428,3 +428,276 @@ async fn over_https_the_portal_sends_hsts() {
         noroshi::web::STRICT_TRANSPORT_SECURITY
     );
 }
+
+/// A TLP:AMBER NCO notice naming a CVE of an alert already published (and an embargoed one).
+fn amber_notice() -> Vec<u8> {
+    "From: notice@cyber.go.jp\r\n\
+     To: ceptoar-inbox@j-lis.go.jp\r\n\
+     Subject: =?UTF-8?B?44CQ5rOo5oSP5Zaa6LW344CRVExQOkFNQkVSIEZvcnRpT1Mg5pyq5YWs6ZaL6ISG5byx5oCn?=\r\n\
+     Date: Wed, 02 Dec 2026 10:00:00 +0900\r\n\
+     Message-ID: <amber-1@cyber.go.jp>\r\n\
+     MIME-Version: 1.0\r\n\
+     Content-Type: text/plain; charset=UTF-8\r\n\
+     Content-Transfer-Encoding: 8bit\r\n\
+     \r\n\
+     関係者限り。FortiOS の CVE-2024-21762 に関連して、未公開の CVE-2026-99999 が悪用されています。\r\n"
+        .as_bytes()
+        .to_vec()
+}
+
+async fn ingest_amber_notice(app: &crate::helpers::TestApp) -> i64 {
+    let path = app.data_dir.path().join("amber.eml");
+    std::fs::write(&path, amber_notice()).unwrap();
+    let def = app.ctx.catalogue.get("nco-mail").unwrap().clone();
+    let doc = noroshi::ingest::fetch::read_file(&path, def.max_bytes)
+        .await
+        .unwrap();
+    noroshi::ingest::ingest_document(&app.ctx.db, &def, def.format, &doc)
+        .await
+        .unwrap();
+    noroshi::ingest::store::find(&app.ctx.db, "nco-mail", "<amber-1@cyber.go.jp>")
+        .await
+        .unwrap()
+        .expect("the notice is an advisory")
+        .id
+}
+
+/// The JPCERT 注意喚起 on FortiOS (CVE-2024-21762), drafted by the policy, marked CLEAR by the
+/// operator and published to every local government; returns (alert id, public id).
+async fn published_clear_fortios_alert(
+    app: &crate::helpers::TestApp,
+    central: &crate::helpers::mail::Central,
+) -> (i64, String) {
+    use crate::helpers::advisories::{classify_all, ingest_sample};
+    use noroshi::alerts::publish;
+    ingest_sample(&app.ctx, "jpcert-ja", "jpcert_ja.rdf").await;
+    classify_all(&app.ctx).await;
+    let drafts = noroshi::alerts::store::list_by_status(&app.ctx.db, "draft")
+        .await
+        .unwrap();
+    let mut fortios = None;
+    for d in drafts {
+        let ids = noroshi::alerts::store::advisory_ids(&app.ctx.db, d.id)
+            .await
+            .unwrap();
+        let linked = noroshi::ingest::store::get_many(&app.ctx.db, &ids)
+            .await
+            .unwrap();
+        if linked.iter().any(|a| a.cve_ids.contains("CVE-2024-21762")) {
+            fortios = Some(d);
+        }
+    }
+    let draft = fortios.expect("a policy draft for the FortiOS 注意喚起");
+    assert_eq!(
+        draft.tlp, "GREEN",
+        "an unmarked upstream item is never drafted as CLEAR"
+    );
+    assert!(draft.body.contains("TLP の指定がない"), "{}", draft.body);
+    publish::revise(
+        &app.ctx.db,
+        draft.id,
+        &central.operator,
+        publish::Edit {
+            tlp: Some(noroshi::domain::Tlp::Clear),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    publish::submit(&app.ctx.db, draft.id, &central.operator)
+        .await
+        .unwrap();
+    let report = publish::approve(
+        &app.ctx.db,
+        &app.ctx.rules,
+        draft.id,
+        &central.approver,
+        None,
+    )
+    .await
+    .unwrap();
+    (draft.id, report.public_id)
+}
+
+#[tokio::test]
+async fn a_new_advisory_never_joins_a_published_alert_it_becomes_a_new_draft() {
+    use crate::helpers::advisories::classify_all;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let (alert_id, public_id) = published_clear_fortios_alert(&app, &central).await;
+    let before = noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
+        .await
+        .unwrap();
+    let notice = ingest_amber_notice(&app).await;
+    classify_all(&app.ctx).await;
+    assert_eq!(
+        noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
+            .await
+            .unwrap(),
+        before,
+        "the published alert's advisories are what the approver approved"
+    );
+    // The notice is a draft of its own (to all, as its rule says), AMBER, waiting for four
+    // eyes, and it says that the cluster's alert already went out.
+    let drafts = noroshi::alerts::store::list_by_status(&app.ctx.db, "draft")
+        .await
+        .unwrap();
+    let mut found = None;
+    for d in drafts {
+        if noroshi::alerts::store::advisory_ids(&app.ctx.db, d.id)
+            .await
+            .unwrap()
+            .contains(&notice)
+        {
+            found = Some(d);
+        }
+    }
+    let draft = found.expect("the notice has a draft of its own");
+    assert_eq!(draft.origin, "policy:nco-notice-to-all");
+    assert_eq!(draft.tlp, "AMBER");
+    assert!(draft.body.contains(&public_id), "{}", draft.body);
+    // Nothing changed on any channel.
+    for path in [
+        "/feeds/public.json?min_severity=info",
+        "/feeds/public.rss?min_severity=info",
+    ] {
+        let body = app.get(path).await.text().await.unwrap();
+        assert!(body.contains(&public_id), "{path}");
+        assert!(!body.contains("CVE-2026-99999"), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_advisory_marked_stricter_than_its_alert_is_shown_on_no_channel() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let (alert_id, public_id) = published_clear_fortios_alert(&app, &central).await;
+    let notice = ingest_amber_notice(&app).await;
+    // What the old code did (and what a database from before the fix may hold): the AMBER
+    // notice linked to the published CLEAR alert.
+    noroshi::alerts::store::link_advisory(&app.ctx.db, alert_id, notice)
+        .await
+        .unwrap();
+    // Feeds rendered for the first time after the link (no cached render can hide a leak).
+    for path in [
+        "/feeds/public.json?min_severity=info",
+        "/feeds/public.rss?min_severity=info",
+        "/feeds/public.atom?min_severity=info",
+    ] {
+        let body = app.get(path).await.text().await.unwrap();
+        assert!(body.contains(&public_id), "{path}");
+        assert!(
+            body.contains("CVE-2024-21762"),
+            "{path}: the CLEAR CVE stays"
+        );
+        assert!(!body.contains("CVE-2026-99999"), "{path}: {body}");
+    }
+    user(&app.ctx, "131016", Role::Member, "joho@city.chiyoda.lg.jp").await;
+    let mut b = Browser::new(&app.address);
+    b.log_in("joho@city.chiyoda.lg.jp", PASSWORD).await;
+    let page = b.get(&format!("/alerts/{public_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("CVE-2026-99999"), "{}", page.body);
+    assert!(!page.body.contains("amber-1@cyber.go.jp"), "{}", page.body);
+    for path in [
+        "/api/v1/alerts".to_owned(),
+        format!("/api/v1/alerts/{public_id}"),
+    ] {
+        let r = app
+            .client
+            .get(app.url(&path))
+            .header("cookie", b.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&public_id), "{path}");
+        assert!(!body.contains("CVE-2026-99999"), "{path}: {body}");
+        assert!(!body.contains("amber-1@cyber.go.jp"), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_approver_can_withdraw_while_an_edit_for_the_next_revision_is_pending() {
+    use crate::helpers::mail::{Draft, publish_alert};
+    use noroshi::alerts::publish;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let (id, report) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            ..Draft::default()
+        },
+    )
+    .await;
+    publish::revise(
+        &app.ctx.db,
+        id,
+        &central.operator,
+        publish::Edit {
+            title: Some("未承認の第2報の件名".into()),
+            changes: Some("件名を変更".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let withdrawal = publish::withdraw(
+        &app.ctx.db,
+        &app.ctx.rules,
+        id,
+        &central.approver,
+        "誤って配信したため",
+        None,
+    )
+    .await
+    .expect("an approver can always withdraw");
+    assert_eq!(withdrawal.public_id, report.public_id);
+    let revisions = noroshi::alerts::store::revisions(&app.ctx.db, id)
+        .await
+        .unwrap();
+    let last = revisions.last().unwrap();
+    assert_eq!(last.kind, "withdrawal");
+    assert!(
+        !last.title.contains("未承認"),
+        "the withdrawal never carries the unapproved edit: {}",
+        last.title
+    );
+    let audited = noroshi::audit::recent(&app.ctx.db, Some(&format!("alert:{id}")), 20)
+        .await
+        .unwrap();
+    assert!(audited.iter().any(|e| e.action == "alert.edit_discarded"));
+}
+
+#[tokio::test]
+async fn metrics_answer_only_the_configured_scraper() {
+    // No token configured: only this machine (the tests connect over loopback).
+    let app = spawn_app().await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::OK);
+    // With a token, only a request that carries it.
+    let app = spawn_app_with(|s| {
+        s.server.metrics_token = Some(secrecy::SecretString::from("scrape-secret-0123456789"));
+    })
+    .await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-secret-0123456788")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    let right = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-secret-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().contains("http_requests"));
+}
