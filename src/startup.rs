@@ -327,6 +327,12 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
     ));
     handles.push(spawn_worker(
         ctx,
+        "audit checkpoints",
+        Duration::from_secs(600),
+        |c| async move { crate::audit::anchor::try_execute_task(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
         "admin notices",
         Duration::from_secs(5),
         |c| async move { crate::notices::worker::try_execute_task(&c).await },

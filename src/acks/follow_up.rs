@@ -197,9 +197,13 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         }
         report.escalated = municipalities.len();
         let already = followed_up(&txn, alert.id, "escalation").await?;
+        // AMBER+STRICT and RED stay with the addressed organisations: their prefecture is
+        // not told (it cannot see the alert either; `alerts::access`).
+        let relayed = crate::domain::Tlp::parse(&latest.tlp)
+            .is_ok_and(crate::domain::Tlp::prefecture_may_relay);
         let prefectures: Vec<i64> = parents
             .into_iter()
-            .filter(|p| !already.contains(p))
+            .filter(|p| relayed && !already.contains(p))
             .collect();
         if !prefectures.is_empty() {
             let per_org =

@@ -1,6 +1,8 @@
 //! Who may see a published alert: central staff see every alert; an organisation sees what is
-//! addressed to it; a prefecture also sees what is addressed to its municipalities. Every
-//! channel (portal, feeds, API, search) asks here, so the rule is written once.
+//! addressed to it; a prefecture also sees what is addressed to its municipalities, unless the
+//! current revision is TLP:AMBER+STRICT or RED (`Tlp::prefecture_may_relay`). Every channel
+//! (portal, feeds, API, search) asks here, so the rule is written once; the feeds' prefecture
+//! scope writes the same rule in SQL.
 
 use anyhow::Context;
 use sea_orm::ConnectionTrait;
@@ -22,7 +24,8 @@ pub async fn may_view(
 }
 
 /// Whether organisation `org` (not its central staff: an API token, say) may see alert
-/// `alert_id`: addressed to it, or, for a prefecture, to one of its municipalities.
+/// `alert_id`: addressed to it, or, for a prefecture, to one of its municipalities under a
+/// marking a prefecture may see.
 pub async fn org_may_view(
     db: &impl ConnectionTrait,
     org: &Organisation,
@@ -39,8 +42,17 @@ pub async fn org_may_view(
         .query_one_raw(crate::db::statement(
             backend,
             "SELECT 1 AS found FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
-             WHERE a.alert_id = $1 AND o.parent_id = $2 LIMIT 1",
-            vec![alert_id.into(), org.id.0.into()],
+             WHERE a.alert_id = $1 AND o.parent_id = $2 \
+               AND (SELECT r.tlp FROM alert_revisions r WHERE r.alert_id = $1 \
+                    ORDER BY r.number DESC LIMIT 1) IN ($3, $4, $5) \
+             LIMIT 1",
+            vec![
+                alert_id.into(),
+                org.id.0.into(),
+                crate::domain::Tlp::RELAYED_TO_PREFECTURES[0].into(),
+                crate::domain::Tlp::RELAYED_TO_PREFECTURES[1].into(),
+                crate::domain::Tlp::RELAYED_TO_PREFECTURES[2].into(),
+            ],
         ))
         .await
         .context("cannot read the alert's audience")?;

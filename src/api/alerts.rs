@@ -273,6 +273,16 @@ async fn visible(
     public_id: &str,
 ) -> Result<crate::db::entities::alerts::Model, ApiError> {
     who.require(Scope::Read)?;
+    visible_to(ctx, who, public_id).await
+}
+
+/// The alert, if the caller may see it (whatever the token's scopes: the caller checked the
+/// scope its action needs).
+async fn visible_to(
+    ctx: &AppContext,
+    who: &Principal,
+    public_id: &str,
+) -> Result<crate::db::entities::alerts::Model, ApiError> {
     let not_found = || ApiError::NotFound(format!("no alert {public_id}"));
     let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
         .await?
@@ -456,8 +466,10 @@ pub async fn set_ack(
     path: web::Path<String>,
     body: JsonBody<AckRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    // The acknowledge scope alone suffices: a token made only to report states (a
+    // ticketing system, say) need not read alerts too.
     who.require(Scope::Acknowledge)?;
-    let alert = visible(&ctx, &who, &path).await?;
+    let alert = visible_to(&ctx, &who, &path).await?;
     if who.is_central() {
         return Err(ApiError::Forbidden(
             "acknowledgements are reported by the addressed organisations' staff".into(),

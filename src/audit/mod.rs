@@ -2,6 +2,7 @@
 //! or deleting a row breaks the chain and `noroshi audit verify` says where. Owns `audit_log`;
 //! other capabilities call `record` inside their own transactions.
 
+pub mod anchor;
 mod store;
 
 pub use store::{AuditEntry, recent};

@@ -51,6 +51,19 @@ pub(super) async fn last(db: &impl ConnectionTrait) -> anyhow::Result<Option<Aud
         .map(Into::into))
 }
 
+/// The entry with sequence number `seq`, if it exists.
+pub(super) async fn at_seq(
+    db: &impl ConnectionTrait,
+    seq: i64,
+) -> anyhow::Result<Option<AuditEntry>> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::Seq.eq(seq))
+        .one(db)
+        .await
+        .context("cannot read the audit log")?
+        .map(Into::into))
+}
+
 pub(super) async fn insert(db: &impl ConnectionTrait, e: AuditEntry) -> Result<(), InsertError> {
     let row = audit_log::ActiveModel {
         seq: Set(e.seq),

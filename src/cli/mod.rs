@@ -180,8 +180,12 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute every hash of the audit log and say whether the chain is intact.
+    /// Recompute every hash of the audit log, compare the log with the latest checkpoint
+    /// outside the database, and say whether both hold.
     Verify,
+    /// Write the head of the chain as a signed checkpoint outside the database now (the hub
+    /// writes one a day by itself).
+    Checkpoint,
     /// Show the newest entries.
     List {
         /// How many entries.
@@ -311,21 +315,56 @@ async fn migrate(settings: Settings, status_only: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn audit_verify(
+    ctx: &AppContext,
+    anchor: &crate::audit::anchor::Anchor,
+) -> anyhow::Result<()> {
+    use crate::audit::anchor::AnchorCheck;
+    match crate::audit::anchor::verify_anchored(&ctx.db, anchor).await? {
+        crate::audit::ChainCheck::Intact { entries } => {
+            println!(
+                "the audit log is intact: {}",
+                output::plural(entries, "entry", "entries")
+            );
+            match anchor.check(&ctx.db).await? {
+                AnchorCheck::Holds { seq, at } => println!(
+                    "and matches the latest checkpoint (entry {seq}, {}) in {}",
+                    crate::time::format_jst(&at),
+                    anchor.file().display()
+                ),
+                _ => println!(
+                    "no checkpoint yet in {} (`noroshi audit checkpoint` writes one)",
+                    anchor.file().display()
+                ),
+            }
+            Ok(())
+        }
+        crate::audit::ChainCheck::Broken { seq, reason } => {
+            anyhow::bail!("the audit log is broken at entry {seq}: {reason}")
+        }
+    }
+}
+
 async fn audit(cmd: AuditCommand, settings: Settings) -> anyhow::Result<()> {
     let ctx = AppContext::connect(settings).await?;
     match cmd {
-        AuditCommand::Verify => match crate::audit::verify(&ctx.db).await? {
-            crate::audit::ChainCheck::Intact { entries } => {
-                println!(
-                    "the audit log is intact: {}",
-                    output::plural(entries, "entry", "entries")
-                );
-                Ok(())
+        AuditCommand::Verify => {
+            let anchor = crate::audit::anchor::Anchor::open(&ctx.settings.app.data_dir)?;
+            audit_verify(&ctx, &anchor).await
+        }
+        AuditCommand::Checkpoint => {
+            let anchor = crate::audit::anchor::Anchor::open(&ctx.settings.app.data_dir)?;
+            match anchor.write(&ctx.db).await? {
+                Some(c) => println!(
+                    "checkpoint written to {}: entry {} ({})",
+                    anchor.file().display(),
+                    c.seq,
+                    c.hash
+                ),
+                None => println!("the audit log is empty: nothing to checkpoint"),
             }
-            crate::audit::ChainCheck::Broken { seq, reason } => {
-                anyhow::bail!("the audit log is broken at entry {seq}: {reason}")
-            }
-        },
+            Ok(())
+        }
         AuditCommand::List { limit, target } => {
             let entries = crate::audit::recent(&ctx.db, target.as_deref(), limit).await?;
             let rows = entries

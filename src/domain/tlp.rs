@@ -33,6 +33,17 @@ impl Tlp {
         }
     }
 
+    /// Whether a prefecture may see (and be told about) what is addressed to one of its
+    /// municipalities under this marking. AMBER may be shared within the recipient's own
+    /// community; AMBER+STRICT only within the recipient organisation and RED only with the
+    /// named recipient, so those stay with the addressed organisation (and central staff).
+    pub fn prefecture_may_relay(self) -> bool {
+        self <= Self::Amber
+    }
+
+    /// The markings a prefecture may see for its municipalities, as stored.
+    pub const RELAYED_TO_PREFECTURES: [&'static str; 3] = ["CLEAR", "GREEN", "AMBER"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Clear => "CLEAR",

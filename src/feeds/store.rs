@@ -121,12 +121,20 @@ fn scope_sql(scope: FeedScope, filter: &FeedFilter, values: &mut Vec<Value>) -> 
             ));
         }
         FeedScope::Prefecture(org) => {
+            // The rule of `alerts::access::org_may_view`: its own alerts, and its
+            // municipalities' unless marked AMBER+STRICT or RED.
             values.push(org.into());
             let n = values.len();
+            let mut marks = Vec::new();
+            for t in Tlp::RELAYED_TO_PREFECTURES {
+                values.push(t.into());
+                marks.push(format!("${}", values.len()));
+            }
             sql.push_str(&format!(
-                " AND al.id IN (SELECT a.alert_id FROM alert_audience a WHERE a.organisation_id = ${n} \
-                  UNION SELECT a.alert_id FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
-                  WHERE o.parent_id = ${n})"
+                " AND (al.id IN (SELECT a.alert_id FROM alert_audience a WHERE a.organisation_id = ${n}) \
+                  OR (r.tlp IN ({}) AND al.id IN (SELECT a.alert_id FROM alert_audience a \
+                      JOIN organisations o ON o.id = a.organisation_id WHERE o.parent_id = ${n})))",
+                marks.join(", ")
             ));
         }
     }

@@ -441,7 +441,8 @@ async fn audit_log(
             viewer.lang.tr("対象の指定が長すぎます。").into(),
         ));
     }
-    let (chain, intact) = match audit::verify(&ctx.db).await? {
+    let anchor = audit::anchor::Anchor::open(&ctx.settings.app.data_dir)?;
+    let (chain, intact) = match audit::anchor::verify_anchored(&ctx.db, &anchor).await? {
         ChainCheck::Intact { entries } => (
             viewer
                 .lang

@@ -1,6 +1,8 @@
 //! What every HTTP answer of the hub shares, whichever edge (portal, API, feeds, health) made it:
 //! browser hardening headers and `HEAD` wherever `GET` works. Owns no route and no table.
 
+pub mod access;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;

@@ -17,7 +17,7 @@ async fn log_in(browser: &Chromium, base: &str, email: &str) {
     browser.goto(&format!("{base}/login")).await;
     browser.type_into("#email", email).await;
     browser.type_into("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
+    browser.click_and_wait("button[type=submit]").await;
     assert!(
         browser.url().await.ends_with("/inbox"),
         "{email} lands on the inbox: {}",
@@ -64,7 +64,7 @@ async fn a_municipality_acknowledges_in_a_browser_without_javascript_and_the_boa
     );
 
     log_in(&member, &base, "member@city.chiyoda.lg.jp").await;
-    member.click(&format!("a[href=\"{alert}\"]")).await;
+    member.click_and_wait(&format!("a[href=\"{alert}\"]")).await;
     assert!(member.url().await.ends_with(&alert));
     assert_eq!(member.text("#ack-state").await, "未確認");
     member.click("input[name=state][value=done]").await;
@@ -72,7 +72,7 @@ async fn a_municipality_acknowledges_in_a_browser_without_javascript_and_the_boa
         .type_into("#note", "修正版へ更新しました（ブラウザから）")
         .await;
     member
-        .click("form[action$=\"/ack\"] button[type=submit]")
+        .click_and_wait("form[action$=\"/ack\"] button[type=submit]")
         .await;
     assert!(member.url().await.ends_with(&alert), "back on the alert");
     assert_eq!(member.text("#ack-state").await, "対応完了");

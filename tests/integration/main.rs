@@ -8,6 +8,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod access_matrix;
 mod ack_links;
 mod api;
 mod browser;

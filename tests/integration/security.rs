@@ -701,3 +701,53 @@ async fn metrics_answer_only_the_configured_scraper() {
     assert_eq!(right.status(), StatusCode::OK);
     assert!(right.text().await.unwrap().contains("http_requests"));
 }
+
+#[tokio::test]
+async fn removing_the_newest_audit_entries_is_caught_by_the_checkpoint_outside_the_database() {
+    use noroshi::audit::ChainCheck;
+    use noroshi::audit::anchor::{Anchor, verify_anchored};
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    central_users(&app.ctx).await;
+    let anchor = Anchor::open(app.data_dir.path()).unwrap();
+    let written = anchor
+        .write(&app.ctx.db)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    assert!(written.seq >= 3);
+    assert!(matches!(
+        verify_anchored(&app.ctx.db, &anchor).await.unwrap(),
+        ChainCheck::Intact { .. }
+    ));
+    // Someone with write access to the database removes the last two entries.
+    app.ctx
+        .db
+        .execute_unprepared(&format!(
+            "DELETE FROM audit_log WHERE seq > {}",
+            written.seq - 2
+        ))
+        .await
+        .unwrap();
+    // The chain alone still looks whole …
+    assert!(matches!(
+        noroshi::audit::verify(&app.ctx.db).await.unwrap(),
+        ChainCheck::Intact { .. }
+    ));
+    // … the checkpoint does not.
+    match verify_anchored(&app.ctx.db, &anchor).await.unwrap() {
+        ChainCheck::Broken { reason, .. } => {
+            assert!(reason.contains("removed"), "{reason}")
+        }
+        other => panic!("the truncation went unnoticed: {other:?}"),
+    }
+    // A checkpoint written without the key is refused, not believed.
+    let mut text = std::fs::read_to_string(anchor.file()).unwrap();
+    text.push_str(&format!(
+        "{{\"seq\":1,\"hash\":\"{}\",\"at\":\"2026-12-03T00:00:00Z\",\"mac\":\"00\"}}\n",
+        "0".repeat(64)
+    ));
+    std::fs::write(anchor.file(), text).unwrap();
+    let refused = verify_anchored(&app.ctx.db, &anchor).await.unwrap_err();
+    assert!(format!("{refused:#}").contains("signature"), "{refused:#}");
+}

@@ -16,6 +16,35 @@ pub struct Chromium {
     _driver: tokio::process::Child,
     base: String,
     http: reqwest::Client,
+    /// chromedriver's address and the session path, for ending the browser on drop.
+    driver_addr: std::net::SocketAddr,
+    session_path: String,
+}
+
+/// How long a click may take to load the next page before the test says what it saw.
+const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Drop for Chromium {
+    /// Ends the browser on every path, a failed assertion's unwinding included: killing
+    /// chromedriver alone leaves its headless Chromium running (dozens of orphaned processes
+    /// after a few failures). A plain blocking DELETE of the session, since drop cannot await.
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let Ok(mut stream) =
+            std::net::TcpStream::connect_timeout(&self.driver_addr, Duration::from_secs(2))
+        else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!(
+            "DELETE {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.session_path, self.driver_addr
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+        }
+    }
 }
 
 impl Chromium {
@@ -80,6 +109,8 @@ impl Chromium {
             _driver: driver,
             base: format!("{base}/session/{session}"),
             http,
+            driver_addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            session_path: format!("/session/{session}"),
         })
     }
 
@@ -142,6 +173,7 @@ impl Chromium {
         .len()
     }
 
+    /// Clicks what `css` finds without waiting for anything (a radio button, a checkbox).
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call(
@@ -150,6 +182,65 @@ impl Chromium {
             json!({}),
         )
         .await;
+    }
+
+    /// Clicks a link or a submit button and waits until the page it leads to has loaded: the
+    /// old document is gone (its root element is stale) and the new one is complete. Reading
+    /// the page right after a bare click read the old page on a busy machine (issue 20).
+    pub async fn click_and_wait(&self, css: &str) {
+        let before_url = self.url().await;
+        let old_root = self.find("html").await;
+        self.click(css).await;
+        let started = std::time::Instant::now();
+        loop {
+            if self.is_stale(&old_root).await && self.ready().await {
+                return;
+            }
+            if started.elapsed() > NAVIGATION_TIMEOUT {
+                panic!(
+                    "the click on {css} did not load a new page within {}s: still at {} \
+                     (before the click: {before_url}); the page shows: {}",
+                    NAVIGATION_TIMEOUT.as_secs(),
+                    self.url().await,
+                    self.source().await.chars().take(500).collect::<String>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether an element reference belongs to a document that is gone.
+    async fn is_stale(&self, element: &str) -> bool {
+        let v: Value = match self
+            .http
+            .get(format!("{}/element/{element}/name", self.base))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => return false,
+        };
+        v["value"]["error"] == "stale element reference" || v["value"]["error"] == "no such element"
+    }
+
+    /// Whether the current document has finished loading. With JavaScript off the page's own
+    /// scripts are off but WebDriver's still run; should the browser refuse, a found `<body>`
+    /// stands for a loaded page.
+    async fn ready(&self) -> bool {
+        let v: Value = match self
+            .http
+            .post(format!("{}/execute/sync", self.base))
+            .json(&json!({ "script": "return document.readyState", "args": [] }))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(_) => return false,
+        };
+        match v["value"].as_str() {
+            Some(state) => state == "complete",
+            None => self.count("body").await > 0,
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

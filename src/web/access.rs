@@ -1,0 +1,173 @@
+//! Who may use each route: the one table of the hub's HTTP surface. Every route of the portal,
+//! the API, the feeds and the health endpoints has exactly one row here; the authorisation
+//! matrix test (`tests/integration/access_matrix.rs`) reads the routes the code registers,
+//! fails for any route without a row, and drives every row as every kind of caller.
+//!
+//! The checks themselves live where they always did (the `Viewer` and `Principal` extractors,
+//! `Viewer::require`, the capability functions, `alerts::access`, `cases::access`); this table
+//! says what they must add up to, in words a reviewer can check.
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone, signed in or not (public pages, the public feeds, health).
+    Anyone,
+    /// Whoever holds the URL's secret (an acknowledgement link, a feed token): the secret is the
+    /// credential, so no session is asked for; a wrong secret answers 401, 404 or 410.
+    SecretUrl,
+    /// The scraper: loopback peers, or `server.metrics_token`.
+    Scraper,
+    /// Anyone for a TLP:CLEAR real alert; otherwise a session or token that may see the alert.
+    AlertReader,
+    /// Every signed-in user (what they then see is the resource's own rule).
+    SignedIn,
+    /// Staff of an organisation the alert is addressed to; never central staff.
+    AddressedStaff,
+    /// The prefecture administrator of an addressed municipality's prefecture.
+    PrefectureAdmin,
+    /// Central staff, and staff of a prefecture for its municipalities (the board).
+    BoardReader,
+    /// Organisation administrators, prefecture administrators and the hub administrator, each
+    /// for their own organisation.
+    OrgAdmin,
+    /// Central staff: operators, approvers and the hub administrator.
+    Central,
+    /// Central operators and the hub administrator: those who write and submit drafts.
+    Drafter,
+    /// Central approvers only (never the author: four eyes is checked in the capability).
+    Approver,
+    /// The hub administrator.
+    HubAdmin,
+    /// Central staff and prefecture administrators.
+    StatsReader,
+    /// API: any token or session (who am I, which scopes do I hold).
+    ApiAny,
+    /// API: a token with the `read` scope, or a session.
+    ApiRead,
+    /// API: the caller's own organisation's acknowledgement: a token with the `read` scope, or
+    /// a session of an addressed organisation's staff (central staff have none).
+    ApiOwnAcknowledgement,
+    /// API: a token with the `acknowledge` scope, or a session of an addressed organisation's
+    /// staff (central staff do not acknowledge).
+    ApiAcknowledge,
+    /// API: a token with the `report` scope, or a session.
+    ApiReport,
+    /// API: a central staff session (tokens never belong to central bodies).
+    ApiCentral,
+}
+
+/// One route and its rule.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteRule {
+    pub method: &'static str,
+    /// As registered, with `{param}` placeholders and the API's `/api/v1` prefix.
+    pub path: &'static str,
+    pub who: Who,
+}
+
+const fn r(method: &'static str, path: &'static str, who: Who) -> RouteRule {
+    RouteRule { method, path, who }
+}
+
+/// Every route the hub serves. `HEAD` is answered wherever `GET` is, under the same rule.
+pub const ROUTES: &[RouteRule] = &[
+    // Health and metrics.
+    r("GET", "/healthz", Who::Anyone),
+    r("GET", "/readyz", Who::Anyone),
+    r("GET", "/metrics", Who::Scraper),
+    // Public pages and browser preferences.
+    r("GET", "/", Who::Anyone),
+    r("GET", "/login", Who::Anyone),
+    r("POST", "/login", Who::Anyone),
+    r("POST", "/logout", Who::SignedIn),
+    r("GET", "/preferences/dates", Who::Anyone),
+    r("GET", "/preferences/lang", Who::Anyone),
+    r("GET", "/settings/password", Who::SignedIn),
+    r("POST", "/settings/password", Who::SignedIn),
+    // Acknowledgement links from mail.
+    r("GET", "/ack/{token}", Who::SecretUrl),
+    r("POST", "/ack/{token}", Who::SecretUrl),
+    // Receiving.
+    r("GET", "/inbox", Who::SignedIn),
+    r("GET", "/alerts/{public_id}", Who::SignedIn),
+    r("POST", "/alerts/{public_id}/ack", Who::AddressedStaff),
+    r("POST", "/alerts/{public_id}/notes", Who::PrefectureAdmin),
+    r("GET", "/alerts/{public_id}/board", Who::BoardReader),
+    r("GET", "/alerts/{public_id}/board.csv", Who::BoardReader),
+    r("GET", "/stats", Who::StatsReader),
+    // Feeds and CAP.
+    r("GET", "/feeds/public.{format}", Who::Anyone),
+    r("GET", "/feeds/{token}/alerts.{format}", Who::SecretUrl),
+    r("GET", "/feeds/{token}/prefecture.{format}", Who::SecretUrl),
+    r("GET", "/alerts/{public_id}.cap.xml", Who::AlertReader),
+    // The case library.
+    r("GET", "/cases", Who::SignedIn),
+    r("GET", "/cases/{id}", Who::SignedIn),
+    r("GET", "/cases/new", Who::SignedIn),
+    r("POST", "/cases/new", Who::SignedIn),
+    r("GET", "/cases/desk", Who::SignedIn),
+    r("GET", "/cases/{id}/edit", Who::Central),
+    r("POST", "/cases/{id}/edit", Who::Central),
+    r("POST", "/cases/{id}/withdraw", Who::Central),
+    r("POST", "/cases/{id}/publish", Who::Approver),
+    // Organisation settings.
+    r("GET", "/settings", Who::OrgAdmin),
+    r("POST", "/settings/contacts", Who::OrgAdmin),
+    r("POST", "/settings/contacts/{id}/active", Who::OrgAdmin),
+    r("POST", "/settings/inventory", Who::OrgAdmin),
+    r("POST", "/settings/inventory/{id}/remove", Who::OrgAdmin),
+    r("POST", "/settings/users", Who::OrgAdmin),
+    r("POST", "/settings/users/{id}/disabled", Who::OrgAdmin),
+    r("POST", "/settings/users/{id}/reset", Who::OrgAdmin),
+    r("POST", "/settings/tokens", Who::OrgAdmin),
+    r("POST", "/settings/tokens/{id}/revoke", Who::OrgAdmin),
+    // Central work.
+    r("GET", "/triage", Who::Central),
+    r("GET", "/triage/{id}", Who::Central),
+    r("POST", "/triage/{id}/draft", Who::Central),
+    r("GET", "/drafts", Who::Central),
+    r("GET", "/drafts/{id}", Who::Central),
+    r("POST", "/drafts/{id}/submit", Who::Drafter),
+    r("POST", "/drafts/{id}/approve", Who::Approver),
+    // The hub administrator.
+    r("GET", "/admin", Who::HubAdmin),
+    // A redirect to `/admin`, which answers by its own rule.
+    r("GET", "/admin/", Who::Anyone),
+    r("GET", "/admin/users", Who::HubAdmin),
+    r("POST", "/admin/users/{id}/disabled", Who::HubAdmin),
+    r("POST", "/admin/users/{id}/reset", Who::HubAdmin),
+    r("GET", "/admin/organisations", Who::HubAdmin),
+    r("GET", "/admin/audit", Who::HubAdmin),
+    r("GET", "/admin/alerts/{id}/deliveries", Who::HubAdmin),
+    r("POST", "/admin/alerts/{id}/retry", Who::HubAdmin),
+    // The JSON API.
+    r("GET", "/api/v1/openapi.json", Who::Anyone),
+    r("GET", "/api/v1/me", Who::ApiAny),
+    r("GET", "/api/v1/alerts", Who::ApiRead),
+    r("GET", "/api/v1/alerts/{id}", Who::ApiRead),
+    r(
+        "GET",
+        "/api/v1/alerts/{id}/acknowledgement",
+        Who::ApiOwnAcknowledgement,
+    ),
+    r(
+        "PUT",
+        "/api/v1/alerts/{id}/acknowledgement",
+        Who::ApiAcknowledge,
+    ),
+    r("GET", "/api/v1/cases", Who::ApiRead),
+    r("GET", "/api/v1/cases/{id}", Who::ApiRead),
+    r("POST", "/api/v1/cases", Who::ApiReport),
+    r("GET", "/api/v1/advisories", Who::ApiCentral),
+    r("GET", "/api/v1/advisories/{id}", Who::ApiCentral),
+    r("GET", "/api/v1/organisations", Who::ApiCentral),
+    r("GET", "/api/v1/organisations/{code}", Who::ApiCentral),
+];
+
+/// The rule of a route, if it has one.
+pub fn rule(method: &str, path: &str) -> Option<Who> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path)
+        .map(|r| r.who)
+}
