@@ -34,8 +34,10 @@ pub struct AppContext {
     pub rules: Arc<Rules>,
     /// The draft policy.
     pub policy: Arc<DraftPolicy>,
-    /// The client for upstream fetches.
+    /// The client for upstream fetches: public addresses only, no https → http redirects.
     pub http: reqwest::Client,
+    /// The same for sources that say `allow_private_network` (a mirror on the LAN, tests).
+    pub http_private: reqwest::Client,
     /// Turns ledger rows into mail (relay or .eml outbox, DKIM).
     pub mailer: Arc<crate::delivery::Mailer>,
     /// This process, as named in leases it holds.
@@ -81,7 +83,8 @@ impl AppContext {
             .map(|s| (s.key.clone(), s.enabled && s.location != Location::Manual))
             .collect();
         crate::ingest::store::ensure_sources(&db, &keys, chrono::Utc::now()).await?;
-        let http = crate::ingest::fetch::client(&settings.app.base_url)?;
+        let http = crate::ingest::fetch::client(&settings.app.base_url, false)?;
+        let http_private = crate::ingest::fetch::client(&settings.app.base_url, true)?;
         let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
         let feed_cache = Arc::new(crate::feeds::RenderCache::new(
             settings.feeds.render_cache_entries,
@@ -108,6 +111,7 @@ impl AppContext {
             rules: Arc::new(rules),
             policy: Arc::new(policy),
             http,
+            http_private,
             instance: instance_name().into(),
             shutdown: CancellationToken::new(),
             feed_cache,

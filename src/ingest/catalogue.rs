@@ -63,6 +63,8 @@ struct RawEntry {
     #[serde(default)]
     allowed_senders: Vec<String>,
     #[serde(default)]
+    allow_private_network: bool,
+    #[serde(default)]
     note: Option<String>,
 }
 
@@ -108,6 +110,9 @@ pub struct SourceDef {
     pub max_documents: usize,
     /// For mail: sender addresses or domains accepted (`@cyber.go.jp`, `alert@nisc.go.jp`).
     pub allowed_senders: Vec<String>,
+    /// May this source (and what it redirects or links to) be on a loopback, private or
+    /// link-local address? Off by default: see `fetch::client`.
+    pub allow_private_network: bool,
     pub note: Option<String>,
 }
 
@@ -291,6 +296,7 @@ fn check(e: RawEntry, d: &Defaults, base: &Path, data_dir: &Path) -> Result<Sour
         timeout: Duration::from_secs(timeout),
         max_documents: e.max_documents.unwrap_or(d.max_documents),
         allowed_senders: e.allowed_senders,
+        allow_private_network: e.allow_private_network,
         note: e.note,
     })
 }

@@ -16,18 +16,146 @@ pub const MAX_REDIRECTS: usize = 3;
 /// Longest wait to open a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The HTTP client every poll uses: it names Noroshi in `User-Agent`.
-pub fn client(base_url: &url::Url) -> anyhow::Result<reqwest::Client> {
+/// The HTTP client polls use: it names Noroshi in `User-Agent`, never follows a redirect from
+/// https to http, and — unless `allow_private` (a source that says `allow_private_network`) —
+/// never connects to a loopback, private, link-local or otherwise non-public address, whether
+/// the URL names it, a redirect leads there or DNS answers with it (the check runs on the
+/// resolved addresses, so a name that resolves inward is refused too). A compromised or spoofed
+/// upstream cannot make the hub fetch its own Meilisearch, a cloud metadata service or the
+/// intranet, nor downgrade a source to plain HTTP.
+pub fn client(base_url: &url::Url, allow_private: bool) -> anyhow::Result<reqwest::Client> {
     let agent = format!(
         "Noroshi/{} (advisory hub for Japanese local governments; +{base_url})",
         env!("CARGO_PKG_VERSION")
     );
-    Ok(reqwest::Client::builder()
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(GuardError("more than 3 redirects".into()));
+        }
+        let from_https = attempt
+            .previous()
+            .last()
+            .is_some_and(|u| u.scheme() == "https");
+        if from_https && attempt.url().scheme() != "https" {
+            let to = attempt.url().to_string();
+            return attempt.error(GuardError(format!(
+                "refused a redirect from https to {to}: no downgrade to plain HTTP"
+            )));
+        }
+        if let Err(e) = check_target(attempt.url(), allow_private) {
+            return attempt.error(GuardError(e.to_string()));
+        }
+        attempt.follow()
+    });
+    let mut builder = reqwest::Client::builder()
         .user_agent(agent)
         .gzip(true)
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-        .connect_timeout(CONNECT_TIMEOUT)
-        .build()?)
+        .redirect(policy)
+        .connect_timeout(CONNECT_TIMEOUT);
+    if !allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    Ok(builder.build()?)
+}
+
+/// Why the network guard refused a URL.
+#[derive(Debug)]
+struct GuardError(String);
+
+impl std::fmt::Display for GuardError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, RFC 4193),
+/// link-local, shared (RFC 6598), unspecified, multicast, documentation or broadcast.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Refuses a URL that is not http(s), or (unless `allow_private`) names a non-public address.
+pub fn check_target(url: &url::Url, allow_private: bool) -> Result<(), FetchError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::Refused(format!(
+            "{url}: only http and https are fetched"
+        )));
+    }
+    if allow_private {
+        return Ok(());
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        }
+        _ => None,
+    };
+    match ip {
+        Some(ip) if !is_public(ip) => Err(FetchError::Refused(format!(
+            "{url}: {ip} is not a public address (a source that must reach one says allow_private_network = true)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A DNS resolver that keeps only public addresses, and fails when none is left.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(Box::new(GuardError(format!(
+                    "{host} resolves only to non-public addresses ({}); refused",
+                    found
+                        .iter()
+                        .map(|a| a.ip().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// A document as received.
@@ -62,6 +190,9 @@ pub enum FetchError {
     Connect(String),
     #[error("more than {MAX_REDIRECTS} redirects")]
     Redirects,
+    /// The network guard refused the address or the scheme (see [`client`]).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Other(String),
 }
@@ -94,7 +225,12 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout(timeout.as_secs())
     } else if e.is_redirect() {
-        FetchError::Redirects
+        let text = chain(e);
+        if text.contains("refused") || text.contains("not a public address") {
+            FetchError::Refused(text)
+        } else {
+            FetchError::Redirects
+        }
     } else if e.is_connect() {
         FetchError::Connect(chain(e))
     } else {
@@ -183,4 +319,59 @@ pub async fn read_file(path: &Path, max_bytes: u64) -> Result<Fetched, FetchErro
         last_modified: None,
         origin: path.display().to_string(),
     })
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["203.0.114.1", "8.8.8.8", "2001:4860:4860::8888"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn urls_naming_inward_addresses_are_refused_unless_allowed() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        for bad in [
+            "http://127.0.0.1:7700/indexes",
+            "http://[::1]/",
+            "http://localhost/",
+            "http://169.254.169.254/latest/meta-data/",
+            "ftp://example.jp/",
+        ] {
+            assert!(check_target(&url(bad), false).is_err(), "{bad}");
+        }
+        assert!(check_target(&url("http://127.0.0.1:7700/"), true).is_ok());
+        assert!(check_target(&url("https://www.jpcert.or.jp/rss/jpcert.rdf"), false).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_inward_is_refused() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let answer = PublicOnly.resolve(name).await;
+        assert!(
+            answer.is_err_and(|e| e.to_string().contains("non-public")),
+            "localhost resolves to loopback only"
+        );
+    }
 }

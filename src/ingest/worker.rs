@@ -77,11 +77,23 @@ pub fn backoff(failures: i32) -> Duration {
     Duration::from_secs(60u64.saturating_mul(1 << exp)).min(Duration::from_secs(6 * 3600))
 }
 
+/// The guarded client, or the one that may reach private addresses for a source that says so.
+fn client_for<'a>(ctx: &'a AppContext, def: &SourceDef) -> &'a reqwest::Client {
+    if def.allow_private_network {
+        &ctx.http_private
+    } else {
+        &ctx.http
+    }
+}
+
 async fn poll(ctx: &AppContext, def: &SourceDef, claim: &Claim) -> (PollResult, Option<Duration>) {
     match def.poll_location(ctx.settings.ingest.offline) {
         Location::Url(url) => {
+            if let Err(e) = fetch::check_target(&url, def.allow_private_network) {
+                return (failed(e), None);
+            }
             let fetched = fetch::fetch_url(
-                &ctx.http,
+                client_for(ctx, def),
                 &url,
                 def.max_bytes,
                 def.timeout,
@@ -145,10 +157,25 @@ async fn ingest_fetched(
         for link in report.follow.iter().take(def.max_documents) {
             let result = match resolve(&doc.origin, link) {
                 Err(e) => PollResult::Failed { error: e },
+                Ok(Location::Url(url)) if downgrades(&doc.origin, &url) => PollResult::Failed {
+                    error: format!("refused: {url} is plain HTTP, linked from an https document"),
+                },
                 Ok(Location::Url(url)) => {
-                    match fetch::fetch_url(&ctx.http, &url, def.max_bytes, def.timeout, None, None)
-                        .await
-                    {
+                    let fetched = match fetch::check_target(&url, def.allow_private_network) {
+                        Ok(()) => {
+                            fetch::fetch_url(
+                                client_for(ctx, def),
+                                &url,
+                                def.max_bytes,
+                                def.timeout,
+                                None,
+                                None,
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    match fetched {
                         Ok(FetchOutcome::Fetched(sub)) => {
                             Box::pin(ingest_fetched(ctx, def, follow_format, &sub)).await
                         }
@@ -196,6 +223,11 @@ async fn ingest_fetched(
         etag: doc.etag.clone(),
         last_modified: doc.last_modified.clone(),
     }
+}
+
+/// Whether following `link` from a document read at `origin` would go from https to http.
+fn downgrades(origin: &str, link: &url::Url) -> bool {
+    url::Url::parse(origin).is_ok_and(|o| o.scheme() == "https") && link.scheme() != "https"
 }
 
 /// Resolves a link found in a document against where the document came from: a URL for fetched
@@ -289,6 +321,23 @@ async fn poll_maildir(ctx: &AppContext, def: &SourceDef, dir: &std::path::Path) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_from_an_https_document_to_plain_http_is_a_downgrade() {
+        let url = |s: &str| url::Url::parse(s).unwrap_or_else(|_| unreachable!());
+        assert!(downgrades(
+            "https://psirt.example/csaf/feed.json",
+            &url("http://psirt.example/csaf/a.json")
+        ));
+        assert!(!downgrades(
+            "https://psirt.example/csaf/feed.json",
+            &url("https://cdn.example/a.json")
+        ));
+        assert!(!downgrades(
+            "http://mirror.example/feed.json",
+            &url("http://mirror.example/a.json")
+        ));
+    }
 
     #[test]
     fn links_resolve_against_their_document() {

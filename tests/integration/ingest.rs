@@ -20,7 +20,7 @@ async fn app_with_source(format: &str, url: &str, extra: &str) -> TestApp {
     std::fs::write(
         &path,
         format!(
-            "[[source]]\nkey = \"src\"\nname = \"test source\"\nformat = \"{format}\"\nurl = \"{url}\"\ntimeout_secs = 2\n{extra}\n"
+            "[[source]]\nkey = \"src\"\nname = \"test source\"\nformat = \"{format}\"\nurl = \"{url}\"\ntimeout_secs = 2\nallow_private_network = true\n{extra}\n"
         ),
     )
     .unwrap();
@@ -712,4 +712,32 @@ async fn a_later_advisory_bridging_two_clusters_merges_them_into_one() {
             "{id} is in the merged cluster"
         );
     }
+}
+
+#[tokio::test]
+async fn a_source_on_a_private_address_is_refused_unless_its_entry_allows_it() {
+    let server = FixtureServer::start().await;
+    server.serve(
+        "/feed.rdf",
+        Fixture::ok(corpus("jvn/jvndb_new_2025-04-13.rdf"))
+            .with_header("Content-Type", "application/rdf+xml"),
+    );
+    // The entry does not say allow_private_network: 127.0.0.1 is not for the poller.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sources.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[source]]\nkey = \"src\"\nname = \"test source\"\nformat = \"jvn-rss\"\nurl = \"{}\"\ntimeout_secs = 2\n",
+            server.url("/feed.rdf")
+        ),
+    )
+    .unwrap();
+    let app = spawn_app_with(|s| s.ingest.catalogue = path.clone()).await;
+    poll(&app.ctx).await;
+    assert!(server.requests().is_empty(), "nothing was fetched");
+    assert_eq!(count(&app.ctx, "advisories").await, 0);
+    let health = store::source(&app.ctx.db, "src").await.unwrap().unwrap();
+    let error = health.last_error.unwrap_or_default();
+    assert!(error.contains("not a public address"), "{error}");
 }
