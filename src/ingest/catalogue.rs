@@ -65,6 +65,10 @@ struct RawEntry {
     #[serde(default)]
     allow_private_network: bool,
     #[serde(default)]
+    authserv_id: Option<String>,
+    #[serde(default = "yes")]
+    require_authentication: bool,
+    #[serde(default)]
     note: Option<String>,
 }
 
@@ -113,6 +117,11 @@ pub struct SourceDef {
     /// May this source (and what it redirects or links to) be on a loopback, private or
     /// link-local address? Off by default: see `fetch::client`.
     pub allow_private_network: bool,
+    /// For mail: the authserv-id our own MTA writes in `Authentication-Results`; a message is
+    /// ingested only when that header says DKIM (aligned) or DMARC passed
+    /// (`ingest::auth_results`). `None` only when the entry says
+    /// `require_authentication = false`.
+    pub authserv_id: Option<String>,
     pub note: Option<String>,
 }
 
@@ -271,6 +280,20 @@ fn check(e: RawEntry, d: &Defaults, base: &Path, data_dir: &Path) -> Result<Sour
     if timeout == 0 {
         return Err("`timeout_secs` must be at least 1".into());
     }
+    let authserv_id = e
+        .authserv_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    if e.format == Format::Mail && e.require_authentication && authserv_id.is_none() {
+        return Err(
+            "a mail source needs `authserv_id` (the authserv-id your mail server writes in \
+             Authentication-Results), or `require_authentication = false` to trust the From \
+             header alone (anyone can forge it)"
+                .into(),
+        );
+    }
     for sender in &e.allowed_senders {
         if !sender.contains('@') {
             return Err(format!(
@@ -297,6 +320,7 @@ fn check(e: RawEntry, d: &Defaults, base: &Path, data_dir: &Path) -> Result<Sour
         max_documents: e.max_documents.unwrap_or(d.max_documents),
         allowed_senders: e.allowed_senders,
         allow_private_network: e.allow_private_network,
+        authserv_id,
         note: e.note,
     })
 }
@@ -368,7 +392,7 @@ mod tests {
     #[test]
     fn senders_match_by_address_or_domain() {
         let c = load(
-            "[[source]]\nkey = \"m\"\nname = \"M\"\nformat = \"mail\"\nallowed_senders = [\"@cyber.go.jp\", \"alert@nisc.go.jp\"]\n",
+            "[[source]]\nkey = \"m\"\nname = \"M\"\nformat = \"mail\"\nauthserv_id = \"mx.example\"\nallowed_senders = [\"@cyber.go.jp\", \"alert@nisc.go.jp\"]\n",
         );
         let c = c.map_err(|e| e.to_string());
         assert!(c.is_ok(), "{c:?}");

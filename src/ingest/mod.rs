@@ -4,6 +4,7 @@
 //! document. Owns `sources`, `raw_documents`, `advisories` and their side tables; never touches
 //! alerts or deliveries.
 
+pub mod auth_results;
 pub mod catalogue;
 pub mod dates;
 pub mod fetch;
@@ -43,6 +44,9 @@ pub enum IngestError {
     Parse(#[from] ParseError),
     #[error("the sender {from} is not among the allowed senders of source `{source_key}`")]
     SenderNotAllowed { from: String, source_key: String },
+    /// Our mail server did not vouch for the sender (see `auth_results`): held for an operator.
+    #[error("held: the mail from {from} is not authenticated: {reason}")]
+    NotAuthenticated { from: String, reason: String },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -82,6 +86,11 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
                 from,
                 source_key: source.key.clone(),
             });
+        }
+        if let Some(id) = &source.authserv_id
+            && let Err(reason) = auth_results::check(&doc.bytes, id, &from)
+        {
+            return Err(IngestError::NotAuthenticated { from, reason });
         }
         (
             Parsed {

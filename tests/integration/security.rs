@@ -431,7 +431,8 @@ async fn over_https_the_portal_sends_hsts() {
 
 /// A TLP:AMBER NCO notice naming a CVE of an alert already published (and an embargoed one).
 fn amber_notice() -> Vec<u8> {
-    "From: notice@cyber.go.jp\r\n\
+    "Authentication-Results: mail.noroshi.example; dkim=pass header.d=cyber.go.jp\r\n\
+     From: notice@cyber.go.jp\r\n\
      To: ceptoar-inbox@j-lis.go.jp\r\n\
      Subject: =?UTF-8?B?44CQ5rOo5oSP5Zaa6LW344CRVExQOkFNQkVSIEZvcnRpT1Mg5pyq5YWs6ZaL6ISG5byx5oCn?=\r\n\
      Date: Wed, 02 Dec 2026 10:00:00 +0900\r\n\
@@ -750,4 +751,63 @@ async fn removing_the_newest_audit_entries_is_caught_by_the_checkpoint_outside_t
     std::fs::write(anchor.file(), text).unwrap();
     let refused = verify_anchored(&app.ctx.db, &anchor).await.unwrap_err();
     assert!(format!("{refused:#}").contains("signature"), "{refused:#}");
+}
+
+#[tokio::test]
+async fn a_notice_with_a_forged_from_is_held_not_ingested() {
+    let app = spawn_app().await;
+    let def = app.ctx.catalogue.get("nco-mail").unwrap().clone();
+    let noroshi::ingest::catalogue::Location::Maildir(dir) = def.location.clone() else {
+        panic!("nco-mail reads a Maildir");
+    };
+    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    let sample = std::fs::read_to_string("feeds/samples/nco_notice.eml").unwrap();
+    // The From is an allowed sender's, but our mail server never vouched for it: no header …
+    let unsigned = sample
+        .split_once("Content-Type: multipart/mixed")
+        .map(|(_, rest)| format!("Content-Type: multipart/mixed{rest}"))
+        .unwrap()
+        .replace("NCO-2026-0142", "FORGED-1");
+    // … or a header the sender wrote itself, under another authserv-id …
+    let own_header = format!(
+        "Authentication-Results: mx.evil.example; dkim=pass header.d=cyber.go.jp\r\n{}",
+        unsigned.replace("FORGED-1", "FORGED-2")
+    );
+    // … or our server saw the signature fail (the sender's own header below ours is ignored).
+    let failed = format!(
+        "Authentication-Results: mail.noroshi.example; dkim=fail header.d=cyber.go.jp\r\n{}",
+        own_header.replace("FORGED-2", "FORGED-3")
+    );
+    for (i, m) in [unsigned, own_header, failed].iter().enumerate() {
+        std::fs::write(dir.join(format!("new/17632800{i:02}.{i}.host")), m).unwrap();
+    }
+    while noroshi::ingest::worker::try_execute_task(&app.ctx)
+        .await
+        .unwrap()
+        == Outcome::Worked
+    {}
+    let count = noroshi::ingest::store::list(
+        &app.ctx.db,
+        &noroshi::ingest::store::AdvisoryFilter {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .len();
+    assert_eq!(count, 0, "no forged notice became an advisory");
+    for i in 0..3 {
+        assert!(
+            dir.join(format!("cur/17632800{i:02}.{i}.host:2,FS"))
+                .is_file(),
+            "message {i} is flagged for an operator"
+        );
+    }
+    let health = noroshi::ingest::store::source(&app.ctx.db, "nco-mail")
+        .await
+        .unwrap()
+        .unwrap();
+    let error = health.last_error.unwrap_or_default();
+    assert!(error.contains("not authenticated"), "{error}");
 }
