@@ -17,6 +17,7 @@ mod m20261130_000011_ack_links;
 mod m20261130_000012_cases;
 mod m20261130_000013_ack_events_by_org;
 mod m20261203_000014_trust;
+mod m20261203_000015_quarantine;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_cases::Migration),
             Box::new(m20261130_000013_ack_events_by_org::Migration),
             Box::new(m20261203_000014_trust::Migration),
+            Box::new(m20261203_000015_quarantine::Migration),
         ]
     }
 }

@@ -260,12 +260,22 @@ async fn print_sources(ctx: &AppContext) -> anyhow::Result<()> {
                 last_ok,
                 h.map(|h| count(h.items_seen.max(0) as u64))
                     .unwrap_or_default(),
+                h.map(|h| count(h.items_quarantined.max(0) as u64))
+                    .unwrap_or_default(),
                 state,
             ]
         })
         .collect();
     table(
-        &["source", "format", "from", "last success", "items", "state"],
+        &[
+            "source",
+            "format",
+            "from",
+            "last success",
+            "items",
+            "quarantined",
+            "state",
+        ],
         rows,
     );
     Ok(())

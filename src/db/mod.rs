@@ -195,3 +195,20 @@ pub fn parse_sqlite_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
                 .map(|t| t.and_utc())
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_on_sqlite_so_their_order_is_free() {
+        let s = statement(
+            DbBackend::Sqlite,
+            "b = $2 AND a = $1 AND c = $12",
+            vec![1.into(), 2.into()],
+        );
+        assert_eq!(s.sql, "b = ?2 AND a = ?1 AND c = ?12");
+        let p = statement(DbBackend::Postgres, "a = $1", vec![1.into()]);
+        assert_eq!(p.sql, "a = $1");
+    }
+}

@@ -81,6 +81,7 @@ async fn metrics(
             i64::from(s.consecutive_failures),
             last,
             s.items_seen,
+            i64::from(s.items_quarantined),
         );
     }
     let body = ctx

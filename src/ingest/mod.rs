@@ -128,7 +128,7 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
     let now = Utc::now();
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     store::insert_raw(&txn, &raw, now).await?;
-    let counts = store::store_items(
+    let mut counts = store::store_items(
         &txn,
         &source.key,
         &raw_sha256,
@@ -137,6 +137,16 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
         now,
     )
     .await?;
+    store::quarantine(&txn, &source.key, &raw_sha256, &parsed.rejected, now).await?;
+    counts.quarantined = parsed.rejected.len();
+    for r in &parsed.rejected {
+        tracing::warn!(
+            source = %source.key,
+            item = r.position,
+            reason = %r.reason,
+            "an item was quarantined; the document's other items were stored"
+        );
+    }
     txn.commit().await.map_err(anyhow::Error::new)?;
     tracing::info!(
         items = items.len(),

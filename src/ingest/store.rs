@@ -41,6 +41,8 @@ pub struct StoreCounts {
     pub new: usize,
     pub revised: usize,
     pub unchanged: usize,
+    /// Items of the document left out and quarantined.
+    pub quarantined: usize,
 }
 
 /// zstd level for raw documents: XML and JSON feeds shrink about tenfold, at a cost well below
@@ -736,28 +738,6 @@ pub struct Claim {
     pub consecutive_failures: i32,
 }
 
-/// `$1`-style SQL for PostgreSQL, `?` for SQLite (each parameter used once, in order).
-fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DbBackend::Postgres {
-        sql.to_owned()
-    } else {
-        let mut out = String::with_capacity(sql.len());
-        let mut chars = sql.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-                while chars.peek().is_some_and(char::is_ascii_digit) {
-                    chars.next();
-                }
-                out.push('?');
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 /// Takes the lease of the most overdue source, if any is due and free. On PostgreSQL rows locked
 /// by another process are skipped, so several hubs share the polling without ever polling one
 /// source twice at once; an expired lease (a crashed process) is taken over.
@@ -780,7 +760,7 @@ pub async fn claim_due_source(
          RETURNING key, etag, last_modified, consecutive_failures"
     );
     let row = db
-        .query_one_raw(stmt(
+        .query_one_raw(crate::db::statement(
             backend,
             &sql,
             vec![
@@ -838,15 +818,23 @@ pub async fn record_poll(
             "UPDATE sources SET lease_owner = NULL, lease_until = NULL, next_poll_at = $1, \
              last_success_at = $2, consecutive_failures = 0, last_outcome = $3, \
              etag = $4, last_modified = $5, items_seen = items_seen + $6, \
-             advisories_new = advisories_new + $7, advisories_revised = advisories_revised + $8 \
+             advisories_new = advisories_new + $7, advisories_revised = advisories_revised + $8, \
+             items_quarantined = $11 \
              WHERE key = $9 AND lease_owner = $10",
             vec![
                 next_poll_at.into(),
                 now.into(),
-                format!(
-                    "{items} items: {} new, {} revised, {} unchanged",
-                    counts.new, counts.revised, counts.unchanged
-                )
+                if counts.quarantined > 0 {
+                    format!(
+                        "{items} items: {} new, {} revised, {} unchanged; {} quarantined",
+                        counts.new, counts.revised, counts.unchanged, counts.quarantined
+                    )
+                } else {
+                    format!(
+                        "{items} items: {} new, {} revised, {} unchanged",
+                        counts.new, counts.revised, counts.unchanged
+                    )
+                }
                 .into(),
                 etag.clone().into(),
                 last_modified.clone().into(),
@@ -855,6 +843,7 @@ pub async fn record_poll(
                 (counts.revised as i64).into(),
                 key.into(),
                 owner.into(),
+                i32::try_from(counts.quarantined).unwrap_or(i32::MAX).into(),
             ],
         ),
         PollResult::NotModified => (
@@ -883,7 +872,7 @@ pub async fn record_poll(
             ],
         ),
     };
-    db.execute_raw(stmt(backend, sql, values))
+    db.execute_raw(crate::db::statement(backend, sql, values))
         .await
         .context("cannot record the poll")?;
     Ok(())
@@ -908,6 +897,58 @@ pub async fn make_due(
         .rows_affected)
 }
 
+/// Keeps a document's unreadable items aside with their reasons (again when the same document
+/// is read again: the rows of that document are replaced).
+pub async fn quarantine(
+    db: &impl ConnectionTrait,
+    source_key: &str,
+    raw_sha256: &str,
+    rejected: &[super::parse::Rejected],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use crate::db::entities::quarantined_items;
+    quarantined_items::Entity::delete_many()
+        .filter(quarantined_items::Column::SourceKey.eq(source_key))
+        .filter(quarantined_items::Column::RawSha256.eq(raw_sha256))
+        .exec(db)
+        .await
+        .context("cannot clear the quarantine")?;
+    if rejected.is_empty() {
+        return Ok(());
+    }
+    quarantined_items::Entity::insert_many(rejected.iter().map(|r| {
+        quarantined_items::ActiveModel {
+            source_key: Set(source_key.to_owned()),
+            raw_sha256: Set(raw_sha256.to_owned()),
+            position: Set(i32::try_from(r.position).unwrap_or(i32::MAX)),
+            upstream_id: Set(r.upstream_id.clone()),
+            reason: Set(r.reason.chars().take(2000).collect()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+    }))
+    .exec(db)
+    .await
+    .context("cannot quarantine the items")?;
+    Ok(())
+}
+
+/// The newest quarantined items of a source (the operator's view).
+pub async fn quarantined(
+    db: &impl ConnectionTrait,
+    source_key: &str,
+    limit: u64,
+) -> anyhow::Result<Vec<crate::db::entities::quarantined_items::Model>> {
+    use crate::db::entities::quarantined_items;
+    quarantined_items::Entity::find()
+        .filter(quarantined_items::Column::SourceKey.eq(source_key))
+        .order_by_desc(quarantined_items::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .context("cannot read the quarantine")
+}
+
 pub async fn list_sources(db: &impl ConnectionTrait) -> anyhow::Result<Vec<sources::Model>> {
     sources::Entity::find()
         .order_by_asc(sources::Column::Key)
@@ -929,18 +970,6 @@ pub async fn source(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbered_parameters_become_question_marks_on_sqlite() {
-        let s = stmt(
-            DbBackend::Sqlite,
-            "a = $1 AND b = $12",
-            vec![1.into(), 2.into()],
-        );
-        assert_eq!(s.sql, "a = ? AND b = ?");
-        let p = stmt(DbBackend::Postgres, "a = $1", vec![1.into()]);
-        assert_eq!(p.sql, "a = $1");
-    }
 
     #[test]
     fn union_find_joins_transitively_to_the_smallest() {

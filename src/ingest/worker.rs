@@ -203,6 +203,7 @@ async fn ingest_fetched(
                     counts.new += c.new;
                     counts.revised += c.revised;
                     counts.unchanged += c.unchanged;
+                    counts.quarantined += c.quarantined;
                 }
                 PollResult::Failed { error } => errors.push(format!("{link}: {error}")),
                 PollResult::NotModified => {}

@@ -41,6 +41,9 @@ pub struct SourceLine {
     pub failures: i32,
     pub seen: i64,
     pub new: i64,
+    /// Items left out of the last document read, and the newest reasons (position, reason).
+    pub quarantined: i32,
+    pub quarantine: Vec<(i32, String)>,
 }
 
 pub struct AlertLine {
@@ -62,12 +65,20 @@ struct AdminPage {
 #[get("/admin")]
 async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
     viewer.require(Section::HubAdmin)?;
-    let sources = crate::ingest::store::list_sources(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|s| SourceLine {
+    let mut sources = Vec::new();
+    for s in crate::ingest::store::list_sources(&ctx.db).await? {
+        let quarantine = if s.items_quarantined > 0 {
+            let limit = u64::try_from(s.items_quarantined.min(5)).unwrap_or(5);
+            crate::ingest::store::quarantined(&ctx.db, &s.key, limit)
+                .await?
+                .into_iter()
+                .map(|q| (q.position, q.reason))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        sources.push(SourceLine {
             healthy: s.consecutive_failures == 0,
-            key: s.key,
             enabled: s.enabled,
             last_success: jst(s.last_success_at),
             last_error: jst(s.last_error_at),
@@ -75,8 +86,11 @@ async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResp
             failures: s.consecutive_failures,
             seen: s.items_seen,
             new: s.advisories_new,
-        })
-        .collect();
+            quarantined: s.items_quarantined,
+            quarantine,
+            key: s.key,
+        });
+    }
     let mut alerts = Vec::new();
     for status in ["published", "withdrawn"] {
         for a in crate::alerts::store::list_by_status(&ctx.db, status).await? {

@@ -6,6 +6,8 @@
 pub static EN: &[(&str, &str)] = &[
     // Shared words and labels that reach the pages from elsewhere (vocabularies, reasons).
     ("・", ", "),
+    ("隔離", "Quarantined"),
+    ("{}件目", "Item {}"),
     ("すべて", "All"),
     ("状態", "State"),
     ("深刻度", "Severity"),

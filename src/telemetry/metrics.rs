@@ -54,6 +54,7 @@ pub struct Metrics {
     pub source_failures: Family<SourceLabels, Gauge>,
     pub source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     pub source_items_seen: Family<SourceLabels, Gauge>,
+    pub source_items_quarantined: Family<SourceLabels, Gauge>,
     /// Delivery attempts made by this process, by outcome.
     pub mail_deliveries: Family<DeliveryLabels, Counter>,
 }
@@ -108,6 +109,12 @@ impl Metrics {
             source_last_success.clone(),
         );
         let source_items_seen = Family::<SourceLabels, Gauge>::default();
+        let source_items_quarantined = Family::<SourceLabels, Gauge>::default();
+        registry.register(
+            "source_items_quarantined",
+            "Items of the source's last document left out as unreadable (see noroshi sources)",
+            source_items_quarantined.clone(),
+        );
         registry.register(
             "source_items_seen",
             "Items read from each source since it was registered",
@@ -128,6 +135,7 @@ impl Metrics {
             source_failures,
             source_last_success,
             source_items_seen,
+            source_items_quarantined,
             mail_deliveries,
         })
     }
@@ -156,6 +164,7 @@ impl Metrics {
         failures: i64,
         last_success: Option<f64>,
         items_seen: i64,
+        items_quarantined: i64,
     ) {
         let labels = SourceLabels {
             source: source.to_owned(),
@@ -167,6 +176,9 @@ impl Metrics {
         self.source_items_seen
             .get_or_create(&labels)
             .set(items_seen);
+        self.source_items_quarantined
+            .get_or_create(&labels)
+            .set(items_quarantined);
     }
 
     /// The registry in the Prometheus text exposition format.

@@ -121,7 +121,20 @@ async fn user_add_reads_the_password_from_stdin_and_the_user_is_listed() {
     );
 
     let audit = stdout(&env.run(&["audit", "verify"], ""));
-    assert_eq!(audit.trim(), "the audit log is intact: 1 entry");
+    assert_eq!(
+        audit.lines().next(),
+        Some("the audit log is intact: 1 entry"),
+        "{audit}"
+    );
+    assert!(audit.contains("no checkpoint yet"), "{audit}");
+    // A checkpoint outside the database, then the check against it.
+    let written = stdout(&env.run(&["audit", "checkpoint"], ""));
+    assert!(written.contains("checkpoint written to"), "{written}");
+    let audit = stdout(&env.run(&["audit", "verify"], ""));
+    assert!(
+        audit.contains("matches the latest checkpoint (entry 1"),
+        "{audit}"
+    );
 }
 
 #[tokio::test]

@@ -381,15 +381,6 @@ async fn bad_documents_are_refused_with_a_reason_that_says_what_was_wrong() {
     let html = "<!DOCTYPE html>\n<html><head><title>メンテナンス中</title></head><body>ただいまメンテナンス中です</body></html>";
     let jvn = String::from_utf8(corpus("jvn/jvndb_new_2025-04-13.rdf")).unwrap();
     let truncated = &jvn[..jvn.len() / 2];
-    let first_item = jvn.find("<item ").unwrap();
-    let end_item = jvn[first_item..].find("</item>").unwrap() + first_item + "</item>".len();
-    let duplicated = jvn.replacen(
-        &jvn[first_item..end_item],
-        &jvn[first_item..end_item].repeat(2),
-        1,
-    );
-    let garbage_date = jvn.replacen("2025-04-11T23:52+09:00", "yesterday at noon", 1);
-    let bad_score = jvn.replacen("score=\"7.5\"", "score=\"high\"", 1);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty", Vec::new(), "the document is empty"),
         ("blank", b"  \n ".to_vec(), "the document is empty"),
@@ -415,17 +406,6 @@ async fn bad_documents_are_refused_with_a_reason_that_says_what_was_wrong() {
             "not well-formed: expected a quote",
         ),
         (
-            "duplicate",
-            duplicated.into_bytes(),
-            "the id `JVNDB-2023-028579` appears more than once",
-        ),
-        (
-            "garbage-date",
-            garbage_date.into_bytes(),
-            "`yesterday at noon` is not a date",
-        ),
-        ("bad-score", bad_score.into_bytes(), "`high` is not a score"),
-        (
             "kev-as-jvn",
             corpus("cisa-kev/known_exploited_vulnerabilities_first50.json"),
             "not well-formed",
@@ -437,6 +417,80 @@ async fn bad_documents_are_refused_with_a_reason_that_says_what_was_wrong() {
         let app = app_with_source("jvn-rss", &server.url(&format!("/{name}")), "").await;
         let error = failed_poll(&app).await;
         assert!(error.contains(expected), "{name}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn one_bad_item_is_quarantined_and_the_rest_of_the_feed_is_stored() {
+    let jvn = String::from_utf8(corpus("jvn/jvndb_new_2025-04-13.rdf")).unwrap();
+    let first_item = jvn.find("<item ").unwrap();
+    let end_item = jvn[first_item..].find("</item>").unwrap() + first_item + "</item>".len();
+    let duplicated = jvn.replacen(
+        &jvn[first_item..end_item],
+        &jvn[first_item..end_item].repeat(2),
+        1,
+    );
+    let garbage_date = jvn.replacen("2025-04-11T23:52+09:00", "yesterday at noon", 1);
+    let bad_score = jvn.replacen("score=\"7.5\"", "score=\"high\"", 1);
+    // (case, document, advisories stored, the reason recorded)
+    let cases = [
+        (
+            "duplicate",
+            duplicated,
+            4,
+            "the id `JVNDB-2023-028579` appears more than once",
+        ),
+        (
+            "garbage-date",
+            garbage_date,
+            3,
+            "`yesterday at noon` is not a date",
+        ),
+        ("bad-score", bad_score, 3, "`high` is not a score"),
+    ];
+    let server = FixtureServer::start().await;
+    for (name, body, stored, reason) in cases {
+        server.serve(&format!("/{name}"), Fixture::ok(body.into_bytes()));
+        let app = app_with_source("jvn-rss", &server.url(&format!("/{name}")), "").await;
+        poll(&app.ctx).await;
+        let health = store::source(&app.ctx.db, "src").await.unwrap().unwrap();
+        assert_eq!(health.consecutive_failures, 0, "{name}: {health:?}");
+        assert_eq!(health.items_quarantined, 1, "{name}");
+        assert!(
+            health
+                .last_outcome
+                .as_deref()
+                .is_some_and(|o| o.contains("1 quarantined")),
+            "{name}: {health:?}"
+        );
+        assert_eq!(count(&app.ctx, "advisories").await, stored, "{name}");
+        assert_eq!(
+            count(&app.ctx, "raw_documents").await,
+            1,
+            "{name}: raw kept"
+        );
+        let held = store::quarantined(&app.ctx.db, "src", 10).await.unwrap();
+        assert_eq!(held.len(), 1, "{name}");
+        assert!(
+            held[0].reason.contains(reason),
+            "{name}: {}",
+            held[0].reason
+        );
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(
+            metrics.contains(r#"noroshi_source_items_quarantined{source="src"} 1"#),
+            "{name}: {metrics}"
+        );
+        // Upstream fixes its mistake: the item is read again with the changed document.
+        server.serve(
+            &format!("/{name}"),
+            Fixture::ok(corpus("jvn/jvndb_new_2025-04-13.rdf")),
+        );
+        make_due(&app.ctx).await;
+        poll(&app.ctx).await;
+        let health = store::source(&app.ctx.db, "src").await.unwrap().unwrap();
+        assert_eq!(health.items_quarantined, 0, "{name}");
+        assert_eq!(count(&app.ctx, "advisories").await, 4, "{name}");
     }
 }
 

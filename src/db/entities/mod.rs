@@ -24,6 +24,7 @@ pub mod follow_ups;
 pub mod org_contacts;
 pub mod org_products;
 pub mod organisations;
+pub mod quarantined_items;
 pub mod raw_documents;
 pub mod search_outbox;
 pub mod sessions;

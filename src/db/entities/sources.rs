@@ -20,6 +20,8 @@ pub struct Model {
     pub items_seen: i64,
     pub advisories_new: i64,
     pub advisories_revised: i64,
+    /// Items left out of the last document(s) read, with their reasons in `quarantined_items`.
+    pub items_quarantined: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -409,9 +409,9 @@ pub fn parse_rolie(input: Input<'_>) -> Result<Parsed, ParseError> {
         }
         entries.sort_by(|a, b| b.0.cmp(&a.0));
         return Ok(Parsed {
-            items: Vec::new(),
             links: entries.into_iter().map(|(_, h)| h).collect(),
             link_format: Some(Format::Csaf),
+            ..Parsed::default()
         });
     }
     let feeds: Vec<String> = doc
@@ -427,8 +427,8 @@ pub fn parse_rolie(input: Input<'_>) -> Result<Parsed, ParseError> {
         });
     }
     Ok(Parsed {
-        items: Vec::new(),
         links: feeds,
         link_format: Some(Format::CsafRolie),
+        ..Parsed::default()
     })
 }

@@ -60,41 +60,49 @@ pub fn parse(input: Input<'_>) -> Result<Parsed, ParseError> {
     }
     let lang = feed.language.clone();
     let mut items = Vec::new();
+    let mut rejected = Vec::new();
     for (n, entry) in feed.entries.into_iter().enumerate() {
-        let link = entry.links.first().map(|l| l.href.clone());
-        let key = match entry.id.strip_prefix(GENERATED) {
-            Some(_) => link.clone().filter(|l| !l.is_empty()),
-            None => Some(entry.id.clone()).filter(|i| !i.is_empty()),
+        let one = || -> Result<ParsedAdvisory, ParseError> {
+            let link = entry.links.first().map(|l| l.href.clone());
+            let key = match entry.id.strip_prefix(GENERATED) {
+                Some(_) => link.clone().filter(|l| !l.is_empty()),
+                None => Some(entry.id.clone()).filter(|i| !i.is_empty()),
+            }
+            .ok_or_else(|| {
+                ParseError::field(format!("entry {}", n + 1), "has neither an id nor a link")
+            })?;
+            let title = entry
+                .title
+                .map(|t| t.content.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ParseError::field(format!("{key}: title"), "missing"))?;
+            let mut adv = ParsedAdvisory::new(kind::FEED_ITEM, key, title.clone());
+            adv.url = link;
+            adv.published = entry.published.or(entry.updated);
+            adv.updated = entry.updated.or(entry.published);
+            adv.lang = lang.clone();
+            let body = entry
+                .content
+                .and_then(|c| c.body)
+                .or(entry.summary.map(|s| s.content))
+                .unwrap_or_default();
+            adv.add_cves(cves_in_text(&title));
+            adv.add_cves(cves_in_text(&body));
+            adv.summary = Summary::Html(body);
+            let categories: Vec<String> = entry.categories.into_iter().map(|c| c.term).collect();
+            if !categories.is_empty() {
+                adv.extra.insert("categories".into(), categories.into());
+            }
+            Ok(adv)
+        };
+        match one() {
+            Ok(adv) => items.push(adv),
+            Err(e) => rejected.push(super::Rejected::new(n, &e)),
         }
-        .ok_or_else(|| {
-            ParseError::field(format!("entry {}", n + 1), "has neither an id nor a link")
-        })?;
-        let title = entry
-            .title
-            .map(|t| t.content.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ParseError::field(format!("{key}: title"), "missing"))?;
-        let mut adv = ParsedAdvisory::new(kind::FEED_ITEM, key, title.clone());
-        adv.url = link;
-        adv.published = entry.published.or(entry.updated);
-        adv.updated = entry.updated.or(entry.published);
-        adv.lang = lang.clone();
-        let body = entry
-            .content
-            .and_then(|c| c.body)
-            .or(entry.summary.map(|s| s.content))
-            .unwrap_or_default();
-        adv.add_cves(cves_in_text(&title));
-        adv.add_cves(cves_in_text(&body));
-        adv.summary = Summary::Html(body);
-        let categories: Vec<String> = entry.categories.into_iter().map(|c| c.term).collect();
-        if !categories.is_empty() {
-            adv.extra.insert("categories".into(), categories.into());
-        }
-        items.push(adv);
     }
     Ok(Parsed {
         items,
+        rejected,
         ..Parsed::default()
     })
 }

@@ -36,14 +36,22 @@ pub fn parse(input: Input<'_>) -> Result<Parsed, ParseError> {
         .attribute(("http://www.w3.org/XML/1998/namespace", "lang"))
         .map(str::to_owned);
     let mut items = Vec::new();
+    let mut rejected = Vec::new();
     for (n, item) in xml::children(root, RSS1_NS, "item").enumerate() {
-        let mut adv = item_to_advisory(item, n)?;
+        let mut adv = match item_to_advisory(item, n) {
+            Ok(adv) => adv,
+            Err(e) => {
+                rejected.push(super::Rejected::new(n, &e));
+                continue;
+            }
+        };
         adv.tlp = xml::handling_tlp(item).or(channel_tlp);
         adv.lang = lang.clone();
         items.push(adv);
     }
     Ok(Parsed {
         items,
+        rejected,
         ..Parsed::default()
     })
 }

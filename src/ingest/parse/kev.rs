@@ -54,50 +54,60 @@ pub fn parse(input: Input<'_>) -> Result<Parsed, ParseError> {
         )));
     }
     let mut items = Vec::with_capacity(catalogue.vulnerabilities.len());
+    let mut rejected = Vec::new();
     for (n, e) in catalogue.vulnerabilities.into_iter().enumerate() {
-        let path = |f: &str| format!("vulnerabilities[{n}].{f}");
-        let cve = CveId::parse(&e.cve_id).map_err(|err| ParseError::field(path("cveID"), err))?;
-        let added =
-            dates::parse(&e.date_added).map_err(|err| ParseError::field(path("dateAdded"), err))?;
-        dates::parse(&e.due_date).map_err(|err| ParseError::field(path("dueDate"), err))?;
-        let mut adv = ParsedAdvisory::new(kind::KEV, cve.to_string(), e.vulnerability_name.clone());
-        adv.url = Some(format!("https://nvd.nist.gov/vuln/detail/{cve}"));
-        adv.summary = Summary::Text(e.short_description.clone());
-        adv.published = Some(added);
-        adv.tlp = Some(Tlp::Clear);
-        adv.lang = Some("en".into());
-        adv.products.push(Product {
-            vendor: Some(e.vendor_project.clone()),
-            product: Some(e.product.clone()),
-            ..Product::default()
-        });
-        for url in e.notes.iter().flat_map(|n| n.split(" ; ")) {
-            if let Some(start) = url.find("https://").or_else(|| url.find("http://")) {
-                adv.references.push(Reference {
-                    url: Some(url[start..].trim().to_owned()),
-                    ..Reference::default()
-                });
+        let one = || -> Result<ParsedAdvisory, ParseError> {
+            let path = |f: &str| format!("vulnerabilities[{n}].{f}");
+            let cve =
+                CveId::parse(&e.cve_id).map_err(|err| ParseError::field(path("cveID"), err))?;
+            let added = dates::parse(&e.date_added)
+                .map_err(|err| ParseError::field(path("dateAdded"), err))?;
+            dates::parse(&e.due_date).map_err(|err| ParseError::field(path("dueDate"), err))?;
+            let mut adv =
+                ParsedAdvisory::new(kind::KEV, cve.to_string(), e.vulnerability_name.clone());
+            adv.url = Some(format!("https://nvd.nist.gov/vuln/detail/{cve}"));
+            adv.summary = Summary::Text(e.short_description.clone());
+            adv.published = Some(added);
+            adv.tlp = Some(Tlp::Clear);
+            adv.lang = Some("en".into());
+            adv.products.push(Product {
+                vendor: Some(e.vendor_project.clone()),
+                product: Some(e.product.clone()),
+                ..Product::default()
+            });
+            for url in e.notes.iter().flat_map(|n| n.split(" ; ")) {
+                if let Some(start) = url.find("https://").or_else(|| url.find("http://")) {
+                    adv.references.push(Reference {
+                        url: Some(url[start..].trim().to_owned()),
+                        ..Reference::default()
+                    });
+                }
             }
-        }
-        adv.extra.insert("date_added".into(), e.date_added.into());
-        adv.extra.insert("due_date".into(), e.due_date.into());
-        adv.extra
-            .insert("required_action".into(), e.required_action.into());
-        if let Some(r) = e.known_ransomware_campaign_use {
+            adv.extra.insert("date_added".into(), e.date_added.into());
+            adv.extra.insert("due_date".into(), e.due_date.into());
             adv.extra
-                .insert("known_ransomware_campaign_use".into(), r.into());
+                .insert("required_action".into(), e.required_action.into());
+            if let Some(r) = e.known_ransomware_campaign_use {
+                adv.extra
+                    .insert("known_ransomware_campaign_use".into(), r.into());
+            }
+            if !e.cwes.is_empty() {
+                adv.extra.insert("cwes".into(), e.cwes.into());
+            }
+            if let Some(v) = &catalogue.catalog_version {
+                adv.extra.insert("catalog_version".into(), v.clone().into());
+            }
+            adv.add_cves([cve]);
+            Ok(adv)
+        };
+        match one() {
+            Ok(adv) => items.push(adv),
+            Err(e) => rejected.push(super::Rejected::new(n, &e)),
         }
-        if !e.cwes.is_empty() {
-            adv.extra.insert("cwes".into(), e.cwes.into());
-        }
-        if let Some(v) = &catalogue.catalog_version {
-            adv.extra.insert("catalog_version".into(), v.clone().into());
-        }
-        adv.add_cves([cve]);
-        items.push(adv);
     }
     Ok(Parsed {
         items,
+        rejected,
         ..Parsed::default()
     })
 }

@@ -16,7 +16,6 @@ mod myjvn_json;
 mod vuldef;
 pub mod xml;
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -89,10 +88,33 @@ pub struct Input<'a> {
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub items: Vec<ParsedAdvisory>,
+    /// Items of a well-formed document that could not be read (a bad score, a missing title,
+    /// an id seen twice): quarantined with their reason while the good items are stored.
+    pub rejected: Vec<Rejected>,
     /// Further documents to fetch (a ROLIE feed lists CSAF documents)…
     pub links: Vec<String>,
     /// …and the format they are in.
     pub link_format: Option<Format>,
+}
+
+/// An item left out of a well-formed document, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// 1 for the document's first item.
+    pub position: usize,
+    /// The item's upstream id, when it could be read.
+    pub upstream_id: Option<String>,
+    pub reason: String,
+}
+
+impl Rejected {
+    pub fn new(index: usize, error: &ParseError) -> Self {
+        Self {
+            position: index + 1,
+            upstream_id: None,
+            reason: error.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,17 +172,34 @@ pub fn parse(format: Format, input: Input<'_>) -> Result<Parsed, ParseError> {
         Format::Mail => mail::parse(input)?,
         Format::Manual => manual::parse(input)?,
     };
-    let mut seen = HashSet::with_capacity(parsed.items.len());
-    for item in &parsed.items {
+    // An item without an id, or with an id already seen, is quarantined: the first keeps
+    // the id, the document's other items are stored.
+    let mut parsed = parsed;
+    let mut seen: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(parsed.items.len());
+    let mut kept = Vec::with_capacity(parsed.items.len());
+    for (i, item) in std::mem::take(&mut parsed.items).into_iter().enumerate() {
         if item.upstream_id.trim().is_empty() {
-            return Err(ParseError::field(
-                "item",
-                format!("“{}” has no id", item.title),
+            parsed.rejected.push(Rejected::new(
+                i,
+                &ParseError::field("item", format!("“{}” has no id", item.title)),
             ));
+            continue;
         }
-        if !seen.insert(item.upstream_id.as_str()) {
-            return Err(ParseError::DuplicateId(item.upstream_id.clone()));
+        if let Some(first) = seen.get(&item.upstream_id) {
+            parsed.rejected.push(Rejected {
+                position: i + 1,
+                upstream_id: Some(item.upstream_id.clone()),
+                reason: format!(
+                    "{}; the first (kept) is the document's {first}th item",
+                    ParseError::DuplicateId(item.upstream_id.clone())
+                ),
+            });
+            continue;
         }
+        seen.insert(item.upstream_id.clone(), i + 1);
+        kept.push(item);
     }
+    parsed.items = kept;
     Ok(parsed)
 }

@@ -40,14 +40,22 @@ pub fn parse(input: Input<'_>) -> Result<Parsed, ParseError> {
         .attribute(("http://www.w3.org/XML/1998/namespace", "lang"))
         .map(str::to_owned);
     let mut items = Vec::new();
+    let mut rejected = Vec::new();
     for (n, info) in kids(root, "Vulinfo").enumerate() {
-        let mut adv = vulinfo(info, n)?;
+        let mut adv = match vulinfo(info, n) {
+            Ok(adv) => adv,
+            Err(e) => {
+                rejected.push(super::Rejected::new(n, &e));
+                continue;
+            }
+        };
         adv.tlp = tlp;
         adv.lang = lang.clone();
         items.push(adv);
     }
     Ok(Parsed {
         items,
+        rejected,
         ..Parsed::default()
     })
 }
