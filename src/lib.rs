@@ -15,6 +15,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod contacts;
+pub mod context;
 pub mod db;
 pub mod delivery;
 pub mod domain;

@@ -19,12 +19,12 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use crate::alerts::AlertStatus;
 use crate::alerts::policy::DraftPolicy;
 use crate::audit::{self, Actor};
+use crate::context::AppContext;
 use crate::db::begin_write;
 use crate::db::entities::{alerts, follow_ups};
 use crate::delivery::store::Kind;
 use crate::domain::Severity;
 use crate::registry::OrgId;
-use crate::startup::AppContext;
 use crate::workers::Outcome;
 
 /// Follow-ups are looked for on alerts first published at most this long ago.

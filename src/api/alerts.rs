@@ -13,10 +13,10 @@ use super::{JsonBody, query};
 use crate::acks::{self, AckError, AckState, Channel};
 use crate::auth::tokens::Scope;
 use crate::classify::model::Category;
+use crate::context::AppContext;
 use crate::domain::Severity;
 use crate::error::{ApiError, ErrorBody};
 use crate::feeds::store::{self as feed_store, Cursor, Entry, FeedFilter, FeedScope};
-use crate::startup::AppContext;
 
 /// An alert as lists show it: its current revision.
 #[derive(Serialize, ToSchema)]

@@ -14,9 +14,9 @@ use crate::cases::access::Reader;
 use crate::cases::reading;
 use crate::cases::store::{self, Case, CaseError};
 use crate::cases::{CaseInput, Status, describe_org, facet_label};
+use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::search::{SearchQuery, Sort};
-use crate::startup::AppContext;
 
 fn reader(who: &Principal) -> Reader {
     Reader::new(who.org(), who.is_central())

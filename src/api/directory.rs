@@ -9,10 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::principal::Principal;
 use super::{bad_cursor, page_limit, query};
+use crate::context::AppContext;
 use crate::db::entities::{advisories, advisory_cves};
 use crate::error::{ApiError, ErrorBody};
 use crate::registry::{OrgCode, OrgKind, Organisation, Prefecture};
-use crate::startup::AppContext;
 
 #[derive(Serialize, ToSchema)]
 pub struct AdvisoryOut {

@@ -163,7 +163,7 @@ impl utoipa::Modify for Security {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::portal::viewer::SESSION_COOKIE,
+                crate::auth::session::SESSION_COOKIE,
                 "A portal session; state-changing requests also send X-CSRF-Token.",
             ))),
         );

@@ -10,12 +10,12 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::auth::Role;
+use crate::auth::session::SESSION_COOKIE;
 use crate::auth::session::{self, Session};
 use crate::auth::tokens::{self, ApiToken, Scope};
+use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::portal::viewer::SESSION_COOKIE;
 use crate::registry::{OrgKind, Organisation};
-use crate::startup::AppContext;
 
 /// The header a session-authenticated state-changing request carries its CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";

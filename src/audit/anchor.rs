@@ -188,7 +188,7 @@ pub async fn verify_anchored(
 /// The worker's step: writes a checkpoint when one is due; `Idle` otherwise.
 #[tracing::instrument(name = "Checkpoint the audit log", skip_all)]
 pub async fn try_execute_task(
-    ctx: &crate::startup::AppContext,
+    ctx: &crate::context::AppContext,
 ) -> anyhow::Result<crate::workers::Outcome> {
     let anchor = Anchor::open(&ctx.settings.app.data_dir)?;
     if !anchor.due(Utc::now())? {

@@ -16,6 +16,9 @@ use crate::audit::Actor;
 use crate::config::AuthSettings;
 use crate::db::entities::sessions;
 
+/// The cookie that carries the session token (portal, API and feeds read it).
+pub const SESSION_COOKIE: &str = "noroshi_session";
+
 /// Failures before the account locks.
 pub const LOCK_AFTER: i32 = 5;
 /// The first lock lasts this long; each further failure doubles it, up to an hour.

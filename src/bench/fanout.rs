@@ -18,11 +18,11 @@ use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
 use crate::config::Settings;
 use crate::contacts::{ContactKind, Language, MailEncoding};
+use crate::context::AppContext;
 use crate::delivery::worker::{Lane, try_execute_task};
 use crate::domain::{Severity, Tlp};
 use crate::registry::OrgCode;
 use crate::smtp_sink::SmtpSink;
-use crate::startup::AppContext;
 use crate::workers::Outcome;
 
 const POSTFIX_SINK: &str = "/usr/sbin/smtp-sink";

@@ -11,8 +11,9 @@ use super::portal::{bench_settings, check_load, field, percentile, seed, wrk, wr
 use crate::audit::Actor;
 use crate::auth::tokens::{self, NewToken, Scope};
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::registry::OrgCode;
-use crate::startup::{AppContext, Application};
+use crate::startup::Application;
 
 pub async fn run(
     alerts: usize,

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::ingest::fetch::Fetched;
 use crate::ingest::parse::{Format, Input, parse};
 use crate::ingest::{ingest_document, store};
-use crate::startup::AppContext;
 
 /// A JVNRSS 3.2 feed of `n` items like jvndb_new.rdf: minute-precision dates, CVE and NVD
 /// references, a CPE and a CVSS v3 score each. Every tenth item shares a CVE with the one

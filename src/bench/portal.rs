@@ -18,8 +18,9 @@ use crate::alerts::store::{self, NewAlert, NewRevision};
 use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
 use crate::config::{ProcessRoles, Settings};
+use crate::context::AppContext;
 use crate::registry::{OrgCode, OrgKind};
-use crate::startup::{AppContext, Application};
+use crate::startup::Application;
 
 const WRK: &str = "wrk";
 const PASSWORD: &str = "benchmark password 1";
@@ -214,7 +215,7 @@ async fn log_in(base: &str) -> anyhow::Result<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|c| c.to_str().ok())
-        .find(|c| c.starts_with(crate::portal::viewer::SESSION_COOKIE))
+        .find(|c| c.starts_with(crate::auth::session::SESSION_COOKIE))
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
         .context("login gave no session cookie")

@@ -136,7 +136,7 @@ async fn docs_after(
 
 /// The outbox worker's step: one batch into the index.
 pub async fn try_execute_task(
-    ctx: &crate::startup::AppContext,
+    ctx: &crate::context::AppContext,
 ) -> anyhow::Result<crate::workers::Outcome> {
     Ok(if drain_once(&ctx.db, &ctx.search).await? == 0 {
         crate::workers::Outcome::Idle

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use super::model::AdvisoryView;
 use super::{engine, store};
 use crate::alerts::{self, PolicyOutcome};
+use crate::context::AppContext;
 use crate::db::begin_write;
-use crate::startup::AppContext;
 use crate::workers::Outcome;
 
 /// Advisories classified per transaction.

@@ -10,7 +10,7 @@ use super::output::{count, table};
 use crate::audit::Actor;
 use crate::cases::{Status, seed, store};
 use crate::config::Settings;
-use crate::startup::AppContext;
+use crate::context::AppContext;
 
 #[derive(Debug, Subcommand)]
 pub enum CasesCommand {

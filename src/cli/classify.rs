@@ -8,10 +8,10 @@ use crate::alerts::audience::AudienceSpec;
 use crate::alerts::{self, DraftRequest};
 use crate::audit::Actor;
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::domain::{Severity, Tlp};
 use crate::inventory::{self, AddItem};
 use crate::registry::OrgCode;
-use crate::startup::AppContext;
 use crate::time::format_jst;
 
 /// Classifies pending advisories; with `all`, every advisory again under the current rules.

@@ -11,9 +11,10 @@ use super::output::table;
 use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::ingest::catalogue::Location;
 use crate::registry::OrgCode;
-use crate::startup::{AppContext, Application};
+use crate::startup::Application;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {

@@ -8,13 +8,13 @@ use clap::Subcommand;
 
 use super::output::{count, plural, table};
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::ingest::catalogue::{Location, SourceDef};
 use crate::ingest::fetch::{self, Fetched};
 use crate::ingest::parse::Format;
 use crate::ingest::parse::manual::ManualNotice;
 use crate::ingest::store::{self, AdvisoryFilter};
 use crate::ingest::{IngestReport, ingest_document};
-use crate::startup::AppContext;
 use crate::time::format_jst;
 use crate::workers::Outcome;
 

@@ -16,7 +16,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{ProcessRoles, Settings};
-use crate::startup::{AppContext, Application};
+use crate::context::AppContext;
+use crate::startup::Application;
 
 /// Noroshi (狼煙): the advisory distribution hub for Japanese local governments (自治体CEPTOAR).
 ///

@@ -4,9 +4,9 @@ use clap::Subcommand;
 
 use super::output::{count, plural, table};
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::registry::store::{self, OrgFilter};
 use crate::registry::{OrgCode, OrgKind, Prefecture};
-use crate::startup::AppContext;
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {

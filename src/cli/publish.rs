@@ -14,10 +14,10 @@ use crate::audit::Actor;
 use crate::auth::{EmailAddress, User};
 use crate::config::Settings;
 use crate::contacts::{self, ContactKind, Language, MailEncoding};
+use crate::context::AppContext;
 use crate::delivery;
 use crate::domain::{Severity, Tlp};
 use crate::registry::OrgCode;
-use crate::startup::AppContext;
 use crate::time::format_jst;
 use crate::workers::Outcome;
 

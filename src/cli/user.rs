@@ -10,8 +10,8 @@ use super::output::table;
 use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::registry::OrgCode;
-use crate::startup::AppContext;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {

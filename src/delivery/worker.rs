@@ -13,7 +13,7 @@ use rand::Rng;
 use super::store::{self, Claimed, Result_};
 use super::transport::SendOutcome;
 use super::{Mailer, Sink};
-use crate::startup::AppContext;
+use crate::context::AppContext;
 use crate::workers::Outcome;
 
 /// A priority lane.

@@ -16,10 +16,10 @@ use super::store::{self, FeedFilter, FeedScope, Fingerprint};
 use crate::api::principal::{self, Principal};
 use crate::auth::tokens::Scope;
 use crate::classify::model::Category;
+use crate::context::AppContext;
 use crate::domain::Severity;
 use crate::error::ApiError;
 use crate::registry::OrgKind;
-use crate::startup::AppContext;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

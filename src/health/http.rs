@@ -1,8 +1,8 @@
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 
+use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::startup::AppContext;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);

@@ -12,7 +12,7 @@ use super::fetch::{self, FetchError, FetchOutcome, Fetched};
 use super::parse::Format;
 use super::store::{self, Claim, PollResult, StoreCounts};
 use super::{ingest_document, maildir};
-use crate::startup::AppContext;
+use crate::context::AppContext;
 use crate::workers::Outcome;
 
 /// How long a claim holds before another process may take the source over.

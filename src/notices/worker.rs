@@ -3,8 +3,8 @@
 use chrono::Utc;
 
 use super::store;
+use crate::context::AppContext;
 use crate::delivery::transport::SendOutcome;
-use crate::startup::AppContext;
 use crate::workers::Outcome;
 
 /// Sends the oldest queued notice; `Idle` when there is none.

@@ -14,9 +14,9 @@ use super::i18n::Lang;
 use crate::acks::links::{self, Lookup};
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
+use crate::context::AppContext;
 use crate::db::entities::ack_links;
 use crate::domain::Severity;
-use crate::startup::AppContext;
 use crate::time::format_jst;
 
 #[derive(Template)]

@@ -13,9 +13,9 @@ use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, ToggleForm};
 use crate::audit::{self, ChainCheck};
 use crate::auth::{self, UserId};
+use crate::context::AppContext;
 use crate::registry::store::OrgFilter;
 use crate::registry::{OrgKind, Prefecture};
-use crate::startup::AppContext;
 use crate::time::format_jst;
 
 fn jst(t: Option<chrono::DateTime<chrono::Utc>>) -> String {

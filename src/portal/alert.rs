@@ -11,13 +11,14 @@ use chrono::Utc;
 
 use super::Opt;
 use super::error::{PortalError, render};
+use super::state::PortalState;
 use super::viewer::{Nav, Viewer};
 use super::who;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
+use crate::context::AppContext;
 use crate::db::entities::alerts;
 use crate::domain::{Severity, Tlp};
-use crate::startup::AppContext;
 
 pub struct RevisionRow {
     pub number: i32,
@@ -72,20 +73,13 @@ pub struct NoteRow {
     pub body: String,
 }
 
-/// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
-/// added, and each one raises that number in the same transaction.
-pub type RevisionCache =
-    crate::cache::EpochMap<i64, i32, Arc<Vec<crate::db::entities::alert_revisions::Model>>>;
-
-/// Alerts whose revisions are kept before the cache starts over.
-pub const REVISION_ALERTS: usize = 2_048;
-
 /// The alert's published revisions, oldest first.
 pub(super) async fn revisions(
     ctx: &AppContext,
+    state: &PortalState,
     alert: &alerts::Model,
 ) -> Result<Arc<Vec<crate::db::entities::alert_revisions::Model>>, PortalError> {
-    if let Some(kept) = ctx
+    if let Some(kept) = state
         .alert_revisions
         .get(&alert.id, &alert.published_revision)
     {
@@ -95,7 +89,8 @@ pub(super) async fn revisions(
     // Kept only when complete: a revision published since the alert row was read is not yet
     // in `alert`, and a list that already has it would be kept under the older number.
     if read.last().map(|r| r.number) == Some(alert.published_revision) {
-        ctx.alert_revisions
+        state
+            .alert_revisions
             .put(alert.id, alert.published_revision, Arc::clone(&read));
     }
     Ok(read)
@@ -128,12 +123,13 @@ pub(super) async fn visible_alert(
 #[get("/alerts/{public_id}")]
 async fn show_alert(
     ctx: web::Data<AppContext>,
+    portal: web::Data<PortalState>,
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let (alert, addressed) = visible_alert(&ctx, &viewer, &path).await?;
     let org_id = viewer.org.id.0;
-    let revisions = revisions(&ctx, &alert).await?;
+    let revisions = revisions(&ctx, &portal, &alert).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     // Every report writes an event, so the newest event is the current state.
     let events = if addressed {
@@ -198,7 +194,7 @@ async fn show_alert(
             body: n.body,
         })
         .collect();
-    let related = related_cases(&ctx, &viewer, &alert, &latest).await?;
+    let related = related_cases(&ctx, &portal, &viewer, &alert, &latest).await?;
     render(&AlertPage {
         related,
         advisories,
@@ -253,6 +249,7 @@ async fn show_alert(
 /// library changes.
 async fn related_cases(
     ctx: &AppContext,
+    state: &PortalState,
     viewer: &Viewer,
     alert: &alerts::Model,
     latest: &crate::db::entities::alert_revisions::Model,
@@ -265,7 +262,7 @@ async fn related_cases(
         reader.keys().join(","),
         viewer.lang,
     );
-    if let Some(rows) = ctx.related_cases.get(&key, &epoch) {
+    if let Some(rows) = state.related_cases.get(&key, &epoch) {
         return Ok(rows);
     }
     let public_id = alert.public_id.clone().unwrap_or_default();
@@ -291,7 +288,7 @@ async fn related_cases(
             rows.push(r);
         }
     }
-    ctx.related_cases.put(key, epoch, rows.clone());
+    state.related_cases.put(key, epoch, rows.clone());
     Ok(rows)
 }
 

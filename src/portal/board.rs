@@ -11,8 +11,8 @@ use super::viewer::{Nav, Viewer};
 use crate::acks::board::{Grade, Tally, by_prefecture};
 use crate::acks::store::BoardRow;
 use crate::acks::{self, AckState};
+use crate::context::AppContext;
 use crate::registry::OrgKind;
-use crate::startup::AppContext;
 use crate::time::format_jst;
 
 pub struct Line {
@@ -101,6 +101,7 @@ async fn visible_board(
 #[get("/alerts/{public_id}/board")]
 async fn show_board(
     ctx: web::Data<AppContext>,
+    state: web::Data<super::state::PortalState>,
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
@@ -110,7 +111,7 @@ async fn show_board(
         .iter()
         .filter(|r| r.state.is_none() && escalated.contains(&r.org_id))
         .count();
-    let revisions = super::alert::revisions(&ctx, &alert).await?;
+    let revisions = super::alert::revisions(&ctx, &state, &alert).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?;
     let (lines, total) = by_prefecture(&rows);
     let central = viewer.session.user.role.is_central();

@@ -25,9 +25,9 @@ use crate::cases::{
     CAUSES, CaseInput, KINDS, ORG_KINDS, SIZE_BANDS, Status, describe_org, facet_label,
 };
 use crate::classify::model::Category;
+use crate::context::AppContext;
 use crate::domain::Tlp;
 use crate::search::{SearchQuery, Sort};
-use crate::startup::AppContext;
 
 /// Hits per search page.
 const PAGE_SIZE: usize = 20;
@@ -122,16 +122,6 @@ pub fn row(c: &Case, snippet: String, lang: Lang) -> CaseRow {
         snippet,
     }
 }
-
-/// "Related cases" of alert pages, kept per alert revision, reader and language until any case
-/// changes (the library's epoch), so an alert page does not search on every view.
-pub type RelatedCache = crate::cache::EpochMap<RelatedKey, (i64, i64), Vec<CaseRow>>;
-
-/// Alert, revision number, the reader's access keys, language.
-type RelatedKey = (i64, i32, String, Lang);
-
-/// Entries kept before the cache starts over.
-pub const RELATED_ENTRIES: usize = 4_096;
 
 pub struct FacetLink {
     pub label: String,

@@ -10,8 +10,8 @@ use super::error::{PortalError, render};
 use super::viewer::{Nav, Viewer};
 use crate::acks::store::InboxFilter;
 use crate::acks::{self, ALL_STATES, AckState};
+use crate::context::AppContext;
 use crate::domain::Severity;
-use crate::startup::AppContext;
 
 pub struct Row {
     pub public_id: String,

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use super::error::{PortalError, render};
 use super::viewer::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, cookie, local_path, removal};
 use crate::auth::session::{self, LoginError};
-use crate::startup::AppContext;
+use crate::context::AppContext;
 
 #[derive(Template)]
 #[template(path = "portal/login.html")]

@@ -14,14 +14,15 @@ mod inbox;
 mod login;
 mod org;
 mod settings;
+pub mod state;
 mod stats;
 mod triage;
 pub mod viewer;
 
 use actix_web::{HttpResponse, get, web};
 
+use crate::context::AppContext;
 use crate::registry::{self, OrgKind};
-use crate::startup::AppContext;
 
 /// One choice of a select or radio group.
 pub struct Opt {

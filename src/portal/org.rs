@@ -14,8 +14,8 @@ use crate::audit::Actor;
 use crate::auth::tokens::{self, ALL_SCOPES, NewToken, Scope};
 use crate::auth::{self, ALL_ROLES, AddUser, EmailAddress, Role, UserId};
 use crate::contacts::{self, ContactKind, Language, MailEncoding};
+use crate::context::AppContext;
 use crate::inventory::{self, AddItem};
-use crate::startup::AppContext;
 
 pub struct ContactLine {
     pub id: i64,

@@ -9,7 +9,7 @@ use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
 use crate::auth::password::{MAX_PASSWORD_LENGTH, PasswordError};
 use crate::auth::session::{ChangePasswordError, change_password};
-use crate::startup::AppContext;
+use crate::context::AppContext;
 
 #[derive(Template)]
 #[template(path = "portal/password.html")]

@@ -11,8 +11,8 @@ use super::board::{Line, line};
 use super::error::{PortalError, render};
 use super::viewer::{Nav, Section, Viewer};
 use crate::acks::board::Tally;
+use crate::context::AppContext;
 use crate::registry::Prefecture;
-use crate::startup::AppContext;
 
 #[derive(Template)]
 #[template(path = "portal/stats.html")]

@@ -15,10 +15,10 @@ use crate::alerts::publish::{self, PublishError};
 use crate::alerts::{self, AlertStatus, DraftError, DraftRequest};
 use crate::audit::Actor;
 use crate::classify::model::Classification;
+use crate::context::AppContext;
 use crate::db::entities::advisories;
 use crate::domain::{Severity, Tlp};
 use crate::ingest::store::{self as advisory_store, AdvisoryFilter};
-use crate::startup::AppContext;
 use crate::time::format_jst;
 
 const PAGE_SIZE: u64 = 50;

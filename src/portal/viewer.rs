@@ -11,10 +11,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::error::PortalError;
 use crate::auth::Role;
 use crate::auth::session::{self, Session};
+use crate::context::AppContext;
 use crate::registry::Organisation;
-use crate::startup::AppContext;
 
-pub const SESSION_COOKIE: &str = "noroshi_session";
+pub use crate::auth::session::SESSION_COOKIE;
 /// The browser's date preference (`western` or `wareki`); not a secret, no server state.
 pub const DATES_COOKIE: &str = "noroshi_dates";
 pub const LOGIN_CSRF_COOKIE: &str = "noroshi_login_csrf";

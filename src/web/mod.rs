@@ -59,7 +59,7 @@ pub async fn harden(
         req.head_mut().method = Method::GET;
     }
     let https = req
-        .app_data::<actix_web::web::Data<crate::startup::AppContext>>()
+        .app_data::<actix_web::web::Data<crate::context::AppContext>>()
         .is_some_and(|ctx| ctx.settings.app.base_url.scheme() == "https");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();

@@ -9,8 +9,8 @@ use noroshi::auth::Role;
 use noroshi::auth::tokens::Scope;
 use noroshi::cases::access::Reader;
 use noroshi::cases::{CaseInput, outbox, seed, store};
+use noroshi::context::AppContext;
 use noroshi::search::{Results, SearchIndex, SearchQuery, Sort};
-use noroshi::startup::AppContext;
 use reqwest::StatusCode;
 use serde_json::Value;
 

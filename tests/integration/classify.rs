@@ -4,12 +4,12 @@ use noroshi::alerts::audience::{AudienceSpec, resolve};
 use noroshi::alerts::{self, DraftRequest, store as alert_store};
 use noroshi::audit::Actor;
 use noroshi::classify::store as cls;
+use noroshi::context::AppContext;
 use noroshi::domain::Severity;
 use noroshi::ingest::fetch::Fetched;
 use noroshi::ingest::{ingest_document, store};
 use noroshi::inventory::{self, AddItem};
 use noroshi::registry::OrgCode;
-use noroshi::startup::AppContext;
 
 use crate::helpers::advisories::{classify_all, ingest_sample};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};

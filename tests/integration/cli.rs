@@ -1,7 +1,7 @@
 //! The `noroshi` binary as a user runs it.
 
 use noroshi::auth;
-use noroshi::startup::AppContext;
+use noroshi::context::AppContext;
 
 use crate::helpers::TestEnv;
 use crate::helpers::cli::{stderr, stdout};

@@ -4,8 +4,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use noroshi::context::AppContext;
 use noroshi::ingest::store;
-use noroshi::startup::AppContext;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::TestEnv;

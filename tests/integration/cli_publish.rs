@@ -3,9 +3,9 @@
 //! refusals of bad input that change nothing.
 
 use noroshi::contacts::store as contacts;
+use noroshi::context::AppContext;
 use noroshi::delivery::store as ledger;
 use noroshi::registry::OrgCode;
-use noroshi::startup::AppContext;
 
 use crate::helpers::TestEnv;
 use crate::helpers::cli::{stderr, stdout};

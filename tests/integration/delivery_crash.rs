@@ -8,11 +8,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use noroshi::contacts::MailEncoding;
+use noroshi::context::AppContext;
 use noroshi::delivery::store as ledger;
 use noroshi::registry::Prefecture;
 use noroshi::registry::store::OrgFilter;
 use noroshi::smtp_sink::SmtpSink;
-use noroshi::startup::AppContext;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 

@@ -5,9 +5,9 @@
 use noroshi::alerts::publish::{self, Edit};
 use noroshi::audit::Actor;
 use noroshi::auth::tokens::{self, NewToken, Scope};
+use noroshi::context::AppContext;
 use noroshi::domain::{Severity, Tlp};
 use noroshi::registry::OrgCode;
-use noroshi::startup::AppContext;
 use reqwest::StatusCode;
 
 use crate::helpers::mail::{Central, Draft, central_users, publish_alert, publish_revision};

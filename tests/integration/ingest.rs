@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::time::Duration;
 
+use noroshi::context::AppContext;
 use noroshi::ingest::store;
-use noroshi::startup::AppContext;
 use noroshi::workers::Outcome;
 use sea_orm::{ConnectionTrait, Statement};
 

@@ -1,8 +1,8 @@
 //! Advisories for tests: a sample feed ingested through the real parser, then classified.
 
+use noroshi::context::AppContext;
 use noroshi::ingest::fetch::read_file;
 use noroshi::ingest::ingest_document;
-use noroshi::startup::AppContext;
 
 pub async fn ingest_sample(ctx: &AppContext, key: &str, file: &str) {
     let def = ctx.catalogue.get(key).unwrap().clone();

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::Once;
 
 use noroshi::config::{LogFormat, Settings};
+use noroshi::context::AppContext;
 use noroshi::smtp_sink::SmtpSink;
-use noroshi::startup::{AppContext, Application};
+use noroshi::startup::Application;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;

@@ -11,11 +11,11 @@ use noroshi::alerts::{self, DraftRequest};
 use noroshi::audit::Actor;
 use noroshi::auth::{self, AddUser, EmailAddress, Role, User};
 use noroshi::contacts::{Contact, ContactKind, Language, MailEncoding};
+use noroshi::context::AppContext;
 use noroshi::delivery::worker::{Lane, try_execute_task};
 use noroshi::domain::{Severity, Tlp};
 use noroshi::registry::store::OrgFilter;
 use noroshi::registry::{OrgCode, Organisation, Prefecture};
-use noroshi::startup::AppContext;
 use noroshi::workers::Outcome;
 use secrecy::SecretString;
 

@@ -1,0 +1,110 @@
+//! The application context: everything a handler or a worker needs (settings, the database,
+//! the mailer, the search index, the HTTP client, shared caches), cheap to clone. It sits at the
+//! bottom of the house: every capability and edge may take it, and it names no edge's own state
+//! (the portal keeps its page caches in its own `app_data`, `portal::state::PortalState`).
+//! `startup` builds it and imports everything; nothing imports `startup`.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::alerts::policy::DraftPolicy;
+use crate::classify::rules::Rules;
+use crate::config::Settings;
+use crate::ingest::catalogue::{Catalogue, Location};
+use crate::telemetry::Metrics;
+
+/// Everything a handler or worker needs, cheap to clone. No global state lives anywhere else.
+#[derive(Clone)]
+pub struct AppContext {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub metrics: Arc<Metrics>,
+    /// The upstream sources.
+    pub catalogue: Arc<Catalogue>,
+    /// The compiled classification rules.
+    pub rules: Arc<Rules>,
+    /// The draft policy.
+    pub policy: Arc<DraftPolicy>,
+    /// The client for upstream fetches: public addresses only, no https → http redirects.
+    pub http: reqwest::Client,
+    /// The same for sources that say `allow_private_network` (a mirror on the LAN, tests).
+    pub http_private: reqwest::Client,
+    /// Turns ledger rows into mail (relay or .eml outbox, DKIM).
+    pub mailer: Arc<crate::delivery::Mailer>,
+    /// This process, as named in leases it holds.
+    pub instance: Arc<str>,
+    /// Cancelled when the hub stops; workers finish their unit and return.
+    pub shutdown: CancellationToken,
+    /// Rendered feeds by ETag.
+    pub feed_cache: Arc<crate::feeds::RenderCache>,
+    /// The case library's search index (embedded or Meilisearch).
+    pub search: crate::search::SearchIndex,
+    /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
+    pub inbox_cache: Arc<crate::acks::inbox_cache::InboxCache>,
+    /// Bounds password checks and login attempts per client address (per process).
+    pub login_gate: Arc<crate::auth::session::LoginGate>,
+}
+
+impl AppContext {
+    /// Connects to the database and prepares it (migrations and registry seed, unless disabled).
+    pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
+        let catalogue = Catalogue::load(&settings.ingest.catalogue, &settings.app.data_dir)?;
+        let rules = Rules::load(&settings.classify.rules)?;
+        let policy = DraftPolicy::load(&settings.classify.policy).map_err(anyhow::Error::msg)?;
+        let db = crate::db::connect(&settings).await?;
+        if settings.database.migrate_on_start {
+            crate::db::migrate(&db).await?;
+            crate::registry::store::seed(&db).await?;
+        } else {
+            let pending = crate::db::pending_migrations(&db).await?;
+            if !pending.is_empty() {
+                tracing::warn!(
+                    ?pending,
+                    "migrations are pending and database.migrate_on_start is off: run `noroshi migrate`"
+                );
+            }
+        }
+        // Sources with nothing to poll keep a health row (for counts) but are never claimed.
+        let keys: Vec<(String, bool)> = catalogue
+            .iter()
+            .map(|s| (s.key.clone(), s.enabled && s.location != Location::Manual))
+            .collect();
+        crate::ingest::store::ensure_sources(&db, &keys, chrono::Utc::now()).await?;
+        let http = crate::ingest::fetch::client(&settings.app.base_url, false)?;
+        let http_private = crate::ingest::fetch::client(&settings.app.base_url, true)?;
+        let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
+        let feed_cache = Arc::new(crate::feeds::RenderCache::new(
+            settings.feeds.render_cache_entries,
+        ));
+        let search =
+            crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
+        Ok(Self {
+            inbox_cache: Arc::new(crate::acks::inbox_cache::InboxCache::new(
+                crate::acks::inbox_cache::PAGES,
+            )),
+            search,
+            mailer,
+            login_gate: Arc::new(crate::auth::session::LoginGate::new(&settings.auth)),
+            settings: Arc::new(settings),
+            db,
+            metrics: Metrics::new(),
+            catalogue: Arc::new(catalogue),
+            rules: Arc::new(rules),
+            policy: Arc::new(policy),
+            http,
+            http_private,
+            instance: instance_name().into(),
+            shutdown: CancellationToken::new(),
+            feed_cache,
+        })
+    }
+}
+
+/// `host:pid:random`, unique per process, for poll and work leases.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "noroshi".into());
+    let nonce: u32 = rand::random();
+    format!("{host}:{}:{nonce:08x}", std::process::id())
+}

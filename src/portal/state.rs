@@ -1,0 +1,48 @@
+//! The portal's own state: page caches no other edge uses, registered as its own `app_data`
+//! (not in the shared `AppContext`, which names no edge's types).
+
+use std::sync::Arc;
+
+use super::cases::CaseRow;
+use super::i18n::Lang;
+
+/// "Related cases" of alert pages, kept per alert revision, reader and language until any case
+/// changes (the library's epoch), so an alert page does not search on every view.
+pub type RelatedCache = crate::cache::EpochMap<RelatedKey, (i64, i64), Vec<CaseRow>>;
+
+/// Alert, revision number, the reader's access keys, language.
+pub type RelatedKey = (i64, i32, String, Lang);
+
+/// Entries kept before the cache starts over.
+pub const RELATED_ENTRIES: usize = 4_096;
+
+/// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
+/// added, and each one raises that number in the same transaction.
+pub type RevisionCache =
+    crate::cache::EpochMap<i64, i32, Arc<Vec<crate::db::entities::alert_revisions::Model>>>;
+
+/// Alerts whose revisions are kept before the cache starts over.
+pub const REVISION_ALERTS: usize = 2_048;
+
+/// The portal's caches, one per process, shared by its HTTP worker threads.
+pub struct PortalState {
+    /// Related cases of alert pages, kept until the case library changes.
+    pub related_cases: RelatedCache,
+    /// Published revisions by alert, kept until the alert publishes another (they never change).
+    pub alert_revisions: RevisionCache,
+}
+
+impl PortalState {
+    pub fn new() -> Self {
+        Self {
+            related_cases: crate::cache::EpochMap::new(RELATED_ENTRIES),
+            alert_revisions: crate::cache::EpochMap::new(REVISION_ALERTS),
+        }
+    }
+}
+
+impl Default for PortalState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
