@@ -6,21 +6,99 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+/// Every code the API and the feeds can answer with: one table, listed in the OpenAPI document
+/// (`ErrorBody.code`). Stable: clients branch on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// No credentials, or a session that ended.
+    Unauthenticated,
+    /// An API token that is unknown, revoked or expired.
+    InvalidToken,
+    /// An `Authorization` header that is not `Bearer nrs_…`.
+    BadAuthorization,
+    /// The caller may not do this (a role, a scope).
+    Forbidden,
+    /// A session-authenticated write without the session's `X-CSRF-Token`.
+    Csrf,
+    /// A session whose password an administrator set: change it first.
+    PasswordChangeRequired,
+    NotFound,
+    Conflict,
+    Unavailable,
+    MalformedJson,
+    UnknownField,
+    MissingField,
+    InvalidField,
+    UnknownParameter,
+    InvalidParameter,
+    BadCursor,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    Internal,
+}
+
+impl Code {
+    /// Every code, for the test that holds the OpenAPI document to this table.
+    pub const ALL: [Code; 19] = [
+        Self::Unauthenticated,
+        Self::InvalidToken,
+        Self::BadAuthorization,
+        Self::Forbidden,
+        Self::Csrf,
+        Self::PasswordChangeRequired,
+        Self::NotFound,
+        Self::Conflict,
+        Self::Unavailable,
+        Self::MalformedJson,
+        Self::UnknownField,
+        Self::MissingField,
+        Self::InvalidField,
+        Self::UnknownParameter,
+        Self::InvalidParameter,
+        Self::BadCursor,
+        Self::UnsupportedMediaType,
+        Self::BodyTooLarge,
+        Self::Internal,
+    ];
+
+    /// The code as it appears in answers (`invalid_parameter`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken => "invalid_token",
+            Self::BadAuthorization => "bad_authorization",
+            Self::Forbidden => "forbidden",
+            Self::Csrf => "csrf",
+            Self::PasswordChangeRequired => "password_change_required",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::Unavailable => "unavailable",
+            Self::MalformedJson => "malformed_json",
+            Self::UnknownField => "unknown_field",
+            Self::MissingField => "missing_field",
+            Self::InvalidField => "invalid_field",
+            Self::UnknownParameter => "unknown_parameter",
+            Self::InvalidParameter => "invalid_parameter",
+            Self::BadCursor => "bad_cursor",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::BodyTooLarge => "body_too_large",
+            Self::Internal => "internal",
+        }
+    }
+}
+
 /// Every API error: a stable snake_case `code` to branch on and a `message` for people.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable: `unauthenticated`, `invalid_token`, `forbidden`, `csrf`, `not_found`,
-    /// `conflict`, `malformed_json`, `unknown_field`, `missing_field`, `invalid_field`,
-    /// `unknown_parameter`, `invalid_parameter`, `bad_cursor`, `unsupported_media_type`,
-    /// `body_too_large`, `internal` …
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: Code, message: String },
     #[error(
         "authentication is required: send `Authorization: Bearer nrs_…` with a live API token, or sign in"
     )]
@@ -37,7 +115,7 @@ pub enum ApiError {
     #[error("{message}")]
     Coded {
         status: StatusCode,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error("an unexpected error occurred")]
@@ -45,14 +123,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: Code, message: impl Into<String>) -> Self {
         Self::BadRequest {
             code,
             message: message.into(),
         }
     }
 
-    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn coded(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self::Coded {
             status,
             code,
@@ -60,16 +138,15 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Coded { code, .. } => code,
-            Self::BadRequest { code, .. } => code,
-            Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::Unavailable(_) => "unavailable",
-            Self::Unexpected(_) => "internal",
+            Self::Coded { code, .. } | Self::BadRequest { code, .. } => *code,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::Forbidden(_) => Code::Forbidden,
+            Self::NotFound(_) => Code::NotFound,
+            Self::Conflict(_) => Code::Conflict,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Unexpected(_) => Code::Internal,
         }
     }
 }

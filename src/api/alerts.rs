@@ -114,8 +114,12 @@ fn decode_cursor(s: &str) -> Result<Cursor, ApiError> {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, ApiError> {
-    Severity::parse(s)
-        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("min_severity: {e}")))
+    Severity::parse(s).map_err(|e| {
+        ApiError::bad_request(
+            crate::error::Code::InvalidParameter,
+            format!("min_severity: {e}"),
+        )
+    })
 }
 
 /// The alerts the caller may see, newest revision first.
@@ -147,30 +151,29 @@ pub async fn list_alerts(
         (Some("prefecture"), false) if who.is_prefecture() => FeedScope::Prefecture(org),
         (Some(other), _) => {
             return Err(ApiError::bad_request(
-                "invalid_parameter",
+                crate::error::Code::InvalidParameter,
                 format!(
                     "scope: `{other}` is not available to you (prefectures may ask for `prefecture`)"
                 ),
             ));
         }
     };
-    let ack_state =
-        match p.state.as_deref() {
-            None | Some("") => None,
-            Some(_) if who.is_central() => {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
-                    "state: central staff have no acknowledgement state of their own",
-                ));
-            }
-            Some("unknown") => Some((org, None)),
-            Some(s) => Some((
-                org,
-                Some(AckState::parse(s).map_err(|e| {
-                    ApiError::bad_request("invalid_parameter", format!("state: {e}"))
-                })?),
-            )),
-        };
+    let ack_state = match p.state.as_deref() {
+        None | Some("") => None,
+        Some(_) if who.is_central() => {
+            return Err(ApiError::bad_request(
+                crate::error::Code::InvalidParameter,
+                "state: central staff have no acknowledgement state of their own",
+            ));
+        }
+        Some("unknown") => Some((org, None)),
+        Some(s) => Some((
+            org,
+            Some(AckState::parse(s).map_err(|e| {
+                ApiError::bad_request(crate::error::Code::InvalidParameter, format!("state: {e}"))
+            })?),
+        )),
+    };
     let filter = FeedFilter {
         category: p
             .category
@@ -178,7 +181,12 @@ pub async fn list_alerts(
             .filter(|c| !c.is_empty())
             .map(Category::parse)
             .transpose()
-            .map_err(|e| ApiError::bad_request("invalid_parameter", format!("category: {e}")))?,
+            .map_err(|e| {
+                ApiError::bad_request(
+                    crate::error::Code::InvalidParameter,
+                    format!("category: {e}"),
+                )
+            })?,
         min_severity: p
             .min_severity
             .as_deref()
@@ -476,11 +484,14 @@ pub async fn set_ack(
         ));
     }
     let JsonBody(req) = body;
-    let invalid = |e: AckError| ApiError::bad_request("invalid_field", e.to_string());
-    let state = AckState::parse(&req.state)
-        .map_err(|e| ApiError::bad_request("invalid_field", format!("state: {e}")))?;
-    let note = acks::parse_note(req.note.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::bad_request("invalid_field", format!("note: {e}")))?;
+    let invalid =
+        |e: AckError| ApiError::bad_request(crate::error::Code::InvalidField, e.to_string());
+    let state = AckState::parse(&req.state).map_err(|e| {
+        ApiError::bad_request(crate::error::Code::InvalidField, format!("state: {e}"))
+    })?;
+    let note = acks::parse_note(req.note.as_deref().unwrap_or_default()).map_err(|e| {
+        ApiError::bad_request(crate::error::Code::InvalidField, format!("note: {e}"))
+    })?;
     match acks::acknowledge(
         &ctx.db,
         alert.id,

@@ -126,7 +126,7 @@ pub async fn search_cases(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Read)?;
     let p: CaseSearchParams = query(&req)?;
-    let bad = |m: String| ApiError::bad_request("invalid_parameter", m);
+    let bad = |m: String| ApiError::bad_request(crate::error::Code::InvalidParameter, m);
     let text = p.q.unwrap_or_default();
     if text.chars().count() > 200 {
         return Err(bad("q: at most 200 characters".into()));
@@ -335,13 +335,13 @@ pub async fn submit_case(
     let fields = body
         .0
         .validate(crate::time::today_jst())
-        .map_err(|e| ApiError::bad_request("invalid_field", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(crate::error::Code::InvalidField, e.to_string()))?;
     let org = (!who.is_central()).then_some(who.org().id.0);
     let id = store::submit(&ctx.db, &fields, org, &who.actor())
         .await
         .map_err(|e| match e {
             CaseError::Other(e) => ApiError::Unexpected(e),
-            other => ApiError::bad_request("invalid_field", other.to_string()),
+            other => ApiError::bad_request(crate::error::Code::InvalidField, other.to_string()),
         })?;
     Ok(HttpResponse::Created().json(Submitted {
         id,

@@ -102,8 +102,9 @@ pub async fn list_advisories(
         q = q.filter(advisories::Column::SourceKey.eq(s));
     }
     if let Some(cve) = p.cve.as_deref().filter(|s| !s.is_empty()) {
-        let cve = crate::domain::CveId::parse(cve)
-            .map_err(|e| ApiError::bad_request("invalid_parameter", format!("cve: {e}")))?;
+        let cve = crate::domain::CveId::parse(cve).map_err(|e| {
+            ApiError::bad_request(crate::error::Code::InvalidParameter, format!("cve: {e}"))
+        })?;
         let ids: Vec<i64> = advisory_cves::Entity::find()
             .select_only()
             .column(advisory_cves::Column::AdvisoryId)
@@ -155,7 +156,7 @@ pub async fn show_advisory(
     who.require_central()?;
     let id: i64 = path.parse().map_err(|_| {
         ApiError::bad_request(
-            "invalid_parameter",
+            crate::error::Code::InvalidParameter,
             format!("id: `{}` is not a number", path.as_str()),
         )
     })?;
@@ -236,7 +237,10 @@ pub async fn list_organisations(
     let p: OrganisationListParams = query(&req)?;
     let limit = page_limit(p.limit)?;
     let bad = |field: &str, e: String| {
-        ApiError::bad_request("invalid_parameter", format!("{field}: {e}"))
+        ApiError::bad_request(
+            crate::error::Code::InvalidParameter,
+            format!("{field}: {e}"),
+        )
     };
     let filter = crate::registry::store::OrgFilter {
         kind: p
@@ -299,8 +303,9 @@ pub async fn show_organisation(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     who.require_central()?;
-    let code = OrgCode::parse(&path)
-        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("code: {e}")))?;
+    let code = OrgCode::parse(&path).map_err(|e| {
+        ApiError::bad_request(crate::error::Code::InvalidParameter, format!("code: {e}"))
+    })?;
     let org = crate::registry::store::find_by_code(&ctx.db, code)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no organisation {code}")))?;

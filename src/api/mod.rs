@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Code, ErrorBody};
 
 /// Largest JSON body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -35,7 +35,7 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
         Ok(limit)
     } else {
         Err(ApiError::bad_request(
-            "invalid_parameter",
+            crate::error::Code::InvalidParameter,
             format!("limit: must be from 1 to {MAX_LIMIT}"),
         ))
     }
@@ -43,7 +43,10 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
 
 /// What every list answers to a cursor it did not give out.
 pub fn bad_cursor() -> ApiError {
-    ApiError::bad_request("bad_cursor", "cursor: not a cursor this API gave out")
+    ApiError::bad_request(
+        crate::error::Code::BadCursor,
+        "cursor: not a cursor this API gave out",
+    )
 }
 
 /// The query string as `T`, or a 400 naming what was wrong.
@@ -54,9 +57,9 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
         let code = if inner.starts_with("unknown field") {
-            "unknown_parameter"
+            Code::UnknownParameter
         } else {
-            "invalid_parameter"
+            Code::InvalidParameter
         };
         match path.as_str() {
             "." | "?" | "" => ApiError::bad_request(code, format!("query string: {inner}")),
@@ -85,21 +88,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if !json {
                 return Err(ApiError::coded(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    crate::error::Code::UnsupportedMediaType,
                     "send the body as JSON with Content-Type: application/json",
                 ));
             }
             let bytes = body.await.map_err(|e| {
                 ApiError::coded(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
+                    crate::error::Code::BodyTooLarge,
                     format!("the body could not be read (at most {MAX_BODY_BYTES} bytes): {e}"),
                 )
             })?;
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(ApiError::coded(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
+                    crate::error::Code::BodyTooLarge,
                     format!("the body is larger than {MAX_BODY_BYTES} bytes"),
                 ));
             }
@@ -116,18 +119,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let (code, what) = match inner.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                ("malformed_json", "the body is not valid JSON".to_owned())
+                (Code::MalformedJson, "the body is not valid JSON".to_owned())
             }
             serde_json::error::Category::Io => {
-                ("malformed_json", "the body could not be read".into())
+                (Code::MalformedJson, "the body could not be read".into())
             }
             serde_json::error::Category::Data => {
                 let code = if inner.to_string().starts_with("unknown field") {
-                    "unknown_field"
+                    Code::UnknownField
                 } else if inner.to_string().starts_with("missing field") {
-                    "missing_field"
+                    Code::MissingField
                 } else {
-                    "invalid_field"
+                    Code::InvalidField
                 };
                 (code, String::new())
             }
@@ -140,7 +143,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::bad_request(code, message)
     })?;
     de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        ApiError::bad_request(
+            crate::error::Code::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
     })?;
     Ok(value)
 }
@@ -192,7 +198,7 @@ impl utoipa::Modify for Security {
         cases::show_case,
         cases::submit_case,
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, Code)),
     modifiers(&Security),
     security(("token" = []), ("session" = [])),
     tags(

@@ -135,7 +135,7 @@ pub async fn identify(
             h.strip_prefix("Bearer ")
                 .ok_or_else(|| {
                     ApiError::bad_request(
-                        "bad_authorization",
+                        crate::error::Code::BadAuthorization,
                         "the Authorization header must be `Bearer nrs_…`",
                     )
                 })?
@@ -150,7 +150,7 @@ pub async fn identify(
             Some((token, org)) => Ok(Some(Principal::Token { token, org })),
             None => Err(ApiError::coded(
                 actix_web::http::StatusCode::UNAUTHORIZED,
-                "invalid_token",
+                crate::error::Code::InvalidToken,
                 "the API token is unknown, revoked or expired",
             )),
         };
@@ -167,7 +167,7 @@ pub async fn identify(
     if session.user.must_change_password {
         return Err(ApiError::coded(
             actix_web::http::StatusCode::FORBIDDEN,
-            "password_change_required",
+            crate::error::Code::PasswordChangeRequired,
             "this session's password was set by an administrator: change it at /settings/password first",
         ));
     }
@@ -182,7 +182,7 @@ pub async fn identify(
         if !session::same_secret(sent, &session.csrf) {
             return Err(ApiError::coded(
                 actix_web::http::StatusCode::FORBIDDEN,
-                "csrf",
+                crate::error::Code::Csrf,
                 "a request signed in with a session cookie must send the session's CSRF token in X-CSRF-Token",
             ));
         }

@@ -73,14 +73,18 @@ impl FeedParams {
     fn filter(&self) -> Result<FeedFilter, ApiError> {
         let category = match self.category.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(c) => {
-                Some(Category::parse(c).map_err(|e| ApiError::bad_request("bad_category", e))?)
-            }
+            Some(c) => Some(
+                Category::parse(c)
+                    .map_err(|e| ApiError::bad_request(crate::error::Code::InvalidParameter, e))?,
+            ),
         };
         let min_severity = match self.min_severity.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(Severity::parse(s).map_err(|e| {
-                ApiError::bad_request("bad_min_severity", format!("min_severity: {e}"))
+                ApiError::bad_request(
+                    crate::error::Code::InvalidParameter,
+                    format!("min_severity: {e}"),
+                )
             })?),
         };
         Ok(FeedFilter {

@@ -692,6 +692,19 @@ async fn the_openapi_document_is_served_and_matches_the_committed_copy() {
         served == committed,
         "docs/openapi.json is out of step with the code: run `cargo run -- openapi > docs/openapi.json`"
     );
+    // Every error code the API and the feeds can answer is one variant of one enum, and the
+    // document lists exactly those.
+    let listed: Vec<&str> = doc["components"]["schemas"]["Code"]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the document lists the codes: {}", doc["components"]))
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let all: Vec<&str> = noroshi::error::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, all);
     // Every documented operation is a route (never the catch-all), and documents its errors.
     let token = token_for(&app.ctx, "131016", &[Scope::Read]).await;
     let paths = doc["paths"].as_object().unwrap();

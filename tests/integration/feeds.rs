@@ -265,8 +265,8 @@ async fn an_organisations_token_feed_carries_what_is_addressed_to_it_and_nothing
     .await;
     assert!(json_ids(&body).is_empty());
     for (query, code) in [
-        ("min_severity=urgent", "bad_min_severity"),
-        ("category=weather", "bad_category"),
+        ("min_severity=urgent", "invalid_parameter"),
+        ("category=weather", "invalid_parameter"),
         ("page=2", "unknown_parameter"),
     ] {
         let (status, _, body) = fetch(&app, &format!("/feeds/{chiyoda}/alerts.rss?{query}")).await;
