@@ -275,11 +275,17 @@ pub struct MailSettings {
     pub rate_per_second: u32,
     /// Messages claimed per unit of work.
     pub batch: usize,
+    /// Messages each connection sends before their outcomes are written to the ledger: what a
+    /// process can have sent but not yet recorded (and so send twice if it dies) is at most
+    /// `connections × pipeline_depth` per lane.
+    pub pipeline_depth: usize,
     /// Attempts before a temporarily failing recipient is given up.
     pub max_attempts: u32,
     /// First retry delay in seconds; doubles per attempt, with jitter.
     pub retry_base_secs: u64,
     /// How long a claimed message may stay in `sending` before another worker takes it over.
+    /// A worker renews the lease of what it holds every third of this while it sends, so it
+    /// can be short: a dead process's messages are taken over within about two lease periods.
     pub lease_secs: u64,
     /// Add an HTML alternative after the plain text (UTF-8 recipients only).
     pub html: bool,
@@ -306,9 +312,10 @@ impl Default for MailSettings {
             connections: 4,
             rate_per_second: 0,
             batch: 500,
+            pipeline_depth: 12,
             max_attempts: 8,
             retry_base_secs: 60,
-            lease_secs: 120,
+            lease_secs: 5,
             html: true,
             dkim_domain: None,
             dkim_selector: "noroshi".into(),

@@ -70,6 +70,10 @@ pub trait SinkPolicy: Send + Sync + 'static {
     fn pipelining(&self) -> bool {
         true
     }
+    /// How long to wait before answering DATA (a slow relay).
+    fn data_delay(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }
 
 /// Accepts everything.
@@ -264,6 +268,10 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                         rcpt_to: std::mem::take(&mut rcpts),
                         data,
                     };
+                    let delay = policy.data_delay();
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     match policy.on_data(&txn) {
                         DataOutcome::Drop => return Ok(()),
                         DataOutcome::Reply(reply) => {

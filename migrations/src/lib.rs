@@ -18,6 +18,7 @@ mod m20261130_000012_cases;
 mod m20261130_000013_ack_events_by_org;
 mod m20261203_000014_trust;
 mod m20261203_000015_quarantine;
+mod m20261203_000016_possible_duplicates;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_ack_events_by_org::Migration),
             Box::new(m20261203_000014_trust::Migration),
             Box::new(m20261203_000015_quarantine::Migration),
+            Box::new(m20261203_000016_possible_duplicates::Migration),
         ]
     }
 }

@@ -396,6 +396,18 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let doubles: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.possible_duplicate)
+        .map(|r| r.email.as_str())
+        .collect();
+    if !doubles.is_empty() {
+        println!(
+            "{} taken over from a process that died while sending: they may have the message twice (same Message-ID): {}",
+            plural(doubles.len() as u64, "recipient was", "recipients were"),
+            doubles.join(", ")
+        );
+    }
     let shown: Vec<_> = rows
         .iter()
         .filter(|r| args.status.as_deref().is_none_or(|s| r.status == s))
@@ -430,7 +442,11 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
                     revisions.get(&r.revision_id).copied().unwrap_or(0)
                 ),
                 r.email.clone(),
-                r.status.clone(),
+                if r.possible_duplicate {
+                    format!("{} (possible duplicate)", r.status)
+                } else {
+                    r.status.clone()
+                },
                 r.attempts.to_string(),
                 r.sent_at.as_ref().map(format_jst).unwrap_or_default(),
                 detail.chars().take(100).collect(),

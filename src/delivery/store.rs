@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    Value,
 };
 
 use crate::contacts::Contact;
@@ -119,7 +120,11 @@ pub async fn claim(
         ""
     };
     let sql = format!(
-        "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 \
+        // A row still `sending` under an expired lease belonged to a process that died: its
+        // message may have gone out, so the take-over counts that attempt and says so.
+        "UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3, \
+           possible_duplicate = CASE WHEN status = 'sending' THEN TRUE ELSE possible_duplicate END, \
+           attempts = CASE WHEN status = 'sending' THEN attempts + 1 ELSE attempts END \
          WHERE id IN (SELECT id FROM deliveries \
            WHERE ((status IN ('queued', 'deferred') AND next_attempt_at <= $4) \
               OR (status = 'sending' AND lease_until < $5)) AND priority <= $6 \
@@ -164,6 +169,32 @@ pub async fn claim(
     Ok(out)
 }
 
+/// Extends the lease of the rows this process still holds among `ids` (the heartbeat of a
+/// batch being sent), so a short lease never lets another process take over a slow send.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    ids: &[i64],
+    lease_until: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let mut renewed = 0;
+    for chunk in ids.chunks(CHUNK) {
+        renewed += deliveries::Entity::update_many()
+            .col_expr(
+                deliveries::Column::LeaseUntil,
+                sea_orm::sea_query::Expr::value(lease_until),
+            )
+            .filter(deliveries::Column::Id.is_in(chunk.iter().copied()))
+            .filter(deliveries::Column::LeaseOwner.eq(owner))
+            .filter(deliveries::Column::Status.eq("sending"))
+            .exec(db)
+            .await
+            .context("cannot renew the lease")?
+            .rows_affected;
+    }
+    Ok(renewed)
+}
+
 /// What became of one delivery.
 #[derive(Debug, Clone)]
 pub enum Result_ {
@@ -180,12 +211,10 @@ pub enum Result_ {
     },
 }
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Records outcomes in a few statements (one CASE update per status and chunk); only rows this
-/// process still holds are touched.
+/// process still holds are touched. Every value is bound, never spliced into the SQL: replies
+/// are written by the relay and, through it, by remote mail servers (a NUL, which PostgreSQL
+/// text cannot hold, is dropped).
 pub async fn record(
     db: &impl ConnectionTrait,
     owner: &str,
@@ -202,71 +231,69 @@ pub async fn record(
         };
         by_kind.entry(kind).or_default().push(r);
     }
-    let ts = |t: DateTime<Utc>| -> String {
-        if backend == DbBackend::Postgres {
-            format!("'{}'::timestamptz", t.to_rfc3339())
-        } else {
-            // Exactly as sqlx encodes DateTime<Utc> for SQLite, so comparisons stay textual-correct.
-            format!(
-                "'{}'",
-                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-            )
-        }
-    };
+    let text = |s: &str| Value::from(s.replace('\0', ""));
     for (kind, rows) in by_kind {
         for chunk in rows.chunks(CHUNK) {
-            let ids = chunk
-                .iter()
-                .map(|(id, _)| id.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let case = |f: &dyn Fn(&Result_) -> String| -> String {
-                let arms: String = chunk
-                    .iter()
-                    .map(|(id, r)| format!(" WHEN {id} THEN {}", f(r)))
-                    .collect();
+            // $1 now, $2 owner; then the CASE arms and the id list.
+            let mut values: Vec<Value> = vec![now.into(), owner.into()];
+            let mut case = |f: &dyn Fn(&Result_) -> Value| -> String {
+                let mut arms = String::new();
+                for (id, r) in chunk.iter().map(|x| (&x.0, &x.1)) {
+                    values.push((*id).into());
+                    let at = values.len();
+                    values.push(f(r));
+                    arms.push_str(&format!(" WHEN ${at} THEN ${}", at + 1));
+                }
                 format!("CASE id{arms} END")
             };
             let set = match kind {
-                "sent" => format!(
-                    "status = 'sent', attempts = attempts + 1, sent_at = {now}, last_reply = {}, message_id = {}, last_error = NULL",
-                    case(&|r| match r {
-                        Result_::Sent { reply, .. } => quote(reply),
-                        _ => "NULL".into(),
-                    }),
-                    case(&|r| match r {
-                        Result_::Sent { message_id, .. } => quote(message_id),
-                        _ => "NULL".into(),
-                    }),
-                    now = ts(now),
-                ),
-                "deferred" => format!(
-                    "status = 'deferred', attempts = attempts + 1, last_error = {}, next_attempt_at = {}",
-                    case(&|r| match r {
-                        Result_::Deferred { error, .. } => quote(error),
-                        _ => "NULL".into(),
-                    }),
-                    case(&|r| match r {
+                "sent" => {
+                    let reply = case(&|r| match r {
+                        Result_::Sent { reply, .. } => text(reply),
+                        _ => Value::String(None),
+                    });
+                    let message_id = case(&|r| match r {
+                        Result_::Sent { message_id, .. } => text(message_id),
+                        _ => Value::String(None),
+                    });
+                    format!(
+                        "status = 'sent', attempts = attempts + 1, sent_at = $1, last_reply = {reply}, message_id = {message_id}, last_error = NULL"
+                    )
+                }
+                "deferred" => {
+                    let error = case(&|r| match r {
+                        Result_::Deferred { error, .. } => text(error),
+                        _ => Value::String(None),
+                    });
+                    let next = case(&|r| match r {
                         Result_::Deferred {
                             next_attempt_at, ..
-                        } => ts(*next_attempt_at),
-                        _ => "NULL".into(),
-                    }),
-                ),
-                _ => format!(
-                    "status = 'failed', attempts = attempts + 1, last_error = {}",
-                    case(&|r| match r {
-                        Result_::Failed { error } => quote(error),
-                        _ => "NULL".into(),
-                    }),
-                ),
+                        } => (*next_attempt_at).into(),
+                        _ => Value::ChronoDateTimeUtc(None),
+                    });
+                    format!(
+                        "status = 'deferred', attempts = attempts + 1, last_error = {error}, next_attempt_at = {next}"
+                    )
+                }
+                _ => {
+                    let error = case(&|r| match r {
+                        Result_::Failed { error } => text(error),
+                        _ => Value::String(None),
+                    });
+                    format!("status = 'failed', attempts = attempts + 1, last_error = {error}")
+                }
             };
+            let mut ids = Vec::with_capacity(chunk.len());
+            for (id, _) in chunk.iter().map(|x| (&x.0, &x.1)) {
+                values.push((*id).into());
+                ids.push(format!("${}", values.len()));
+            }
             let sql = format!(
-                "UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, updated_at = {} WHERE id IN ({ids}) AND lease_owner = {}",
-                ts(now),
-                quote(owner)
+                "UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, updated_at = $1 \
+                 WHERE id IN ({}) AND lease_owner = $2",
+                ids.join(", ")
             );
-            db.execute_raw(Statement::from_string(backend, sql))
+            db.execute_raw(crate::db::statement(backend, &sql, values))
                 .await
                 .context("cannot record delivery results")?;
         }

@@ -80,56 +80,28 @@ pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Ou
         return Ok(Outcome::Idle);
     }
     let claimed_in = started.elapsed();
-    let mailer = Arc::clone(&ctx.mailer);
-    let mut results: Vec<(i64, Result_)> = Vec::with_capacity(claimed.len());
-    let mut jobs = Vec::with_capacity(claimed.len());
-    super::warm_templates(&mailer, &ctx.db, &claimed).await?;
-    for d in claimed {
-        match mailer.compose(&ctx.db, &d).await? {
-            Some(c) => jobs.push((d, c)),
-            None => results.push((
-                d.id,
-                Result_::Failed {
-                    error: format!("revision {} no longer exists", d.revision_id),
-                },
-            )),
-        }
-    }
-    let composed_in = started.elapsed();
-    let outcomes = send_all(&mailer, jobs, mail.connections).await;
-    let sent_in = started.elapsed();
-    let now = Utc::now();
-    let (mut sent, mut deferred, mut failed) = (0u64, 0u64, 0u64);
-    for (d, message_id, outcome) in outcomes {
-        let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
-        let result = match outcome {
-            SendOutcome::Sent(reply) => {
-                sent += 1;
-                Result_::Sent { reply, message_id }
-            }
-            SendOutcome::Permanent(error) => {
-                failed += 1;
-                Result_::Failed { error }
-            }
-            SendOutcome::Transient(error) if attempts >= mail.max_attempts => {
-                failed += 1;
-                Result_::Failed {
-                    error: format!("gave up after {attempts} attempts; last: {error}"),
-                }
-            }
-            SendOutcome::Transient(error) => {
-                deferred += 1;
-                let delay = chrono::Duration::from_std(backoff(mail.retry_base_secs, attempts))
-                    .unwrap_or_default();
-                Result_::Deferred {
-                    error,
-                    next_attempt_at: now + delay,
-                }
-            }
-        };
-        results.push((d.id, result));
-    }
-    store::record(&ctx.db, &ctx.instance, &results, now).await?;
+    // The heartbeat: while this unit sends, the lease of what it still holds is renewed every
+    // third of a lease, so a slow relay never lets another process take a message over.
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    let beat = tokio_util::sync::CancellationToken::new();
+    let heartbeat = tokio::spawn(heartbeat(
+        ctx.db.clone(),
+        Arc::clone(&ctx.instance),
+        ids,
+        lease,
+        beat.clone(),
+    ));
+    let result = send_claimed(ctx, claimed).await;
+    beat.cancel();
+    let _ = heartbeat.await;
+    let Counts {
+        sent,
+        deferred,
+        failed,
+        compose,
+        send,
+        record,
+    } = result?;
     ctx.metrics.record_deliveries("sent", sent);
     ctx.metrics.record_deliveries("deferred", deferred);
     ctx.metrics.record_deliveries("failed", failed);
@@ -139,14 +111,117 @@ pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Ou
         sent,
         deferred,
         failed,
-        to = %mailer.describe(),
+        to = %ctx.mailer.describe(),
         claim_ms = ms(claimed_in),
-        compose_ms = ms(composed_in - claimed_in),
-        send_ms = ms(sent_in - composed_in),
-        record_ms = ms(started.elapsed() - sent_in),
+        compose_ms = ms(compose),
+        send_ms = ms(send),
+        record_ms = ms(record),
         "mail batch done"
     );
     Ok(Outcome::Worked)
+}
+
+/// What a unit did, and where its time went.
+#[derive(Default)]
+struct Counts {
+    sent: u64,
+    deferred: u64,
+    failed: u64,
+    compose: std::time::Duration,
+    send: std::time::Duration,
+    record: std::time::Duration,
+}
+
+/// Renews the lease of `ids` (those this process still holds) every third of `lease` until
+/// `stop`; a failed renewal is logged and tried again at the next beat.
+async fn heartbeat(
+    db: sea_orm::DatabaseConnection,
+    owner: Arc<str>,
+    ids: Vec<i64>,
+    lease: chrono::Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let every = (lease / 3)
+        .to_std()
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = store::renew(&db, &owner, &ids, Utc::now() + lease).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot renew the lease of a mail batch");
+        }
+    }
+}
+
+/// Composes, sends and records a claimed batch `connections × pipeline_depth` messages at a
+/// time: outcomes reach the ledger as each slice is done, so a process that dies can have sent
+/// at most one slice per lane without recording it.
+async fn send_claimed(ctx: &AppContext, claimed: Vec<Claimed>) -> anyhow::Result<Counts> {
+    let mail = &ctx.settings.mail;
+    let mailer = Arc::clone(&ctx.mailer);
+    let slice = (mail.connections.max(1) * mail.pipeline_depth.max(1)).max(1);
+    let mut counts = Counts::default();
+    super::warm_templates(&mailer, &ctx.db, &claimed).await?;
+    let mut rest = claimed;
+    while !rest.is_empty() {
+        let tail = rest.split_off(slice.min(rest.len()));
+        let part = std::mem::replace(&mut rest, tail);
+        let t = std::time::Instant::now();
+        let mut results: Vec<(i64, Result_)> = Vec::with_capacity(part.len());
+        let mut jobs = Vec::with_capacity(part.len());
+        for d in part {
+            match mailer.compose(&ctx.db, &d).await? {
+                Some(c) => jobs.push((d, c)),
+                None => results.push((
+                    d.id,
+                    Result_::Failed {
+                        error: format!("revision {} no longer exists", d.revision_id),
+                    },
+                )),
+            }
+        }
+        counts.compose += t.elapsed();
+        let t = std::time::Instant::now();
+        let outcomes = send_all(&mailer, jobs, mail.connections).await;
+        counts.send += t.elapsed();
+        let t = std::time::Instant::now();
+        let now = Utc::now();
+        for (d, message_id, outcome) in outcomes {
+            let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
+            let result = match outcome {
+                SendOutcome::Sent(reply) => {
+                    counts.sent += 1;
+                    Result_::Sent { reply, message_id }
+                }
+                SendOutcome::Permanent(error) => {
+                    counts.failed += 1;
+                    Result_::Failed { error }
+                }
+                SendOutcome::Transient(error) if attempts >= mail.max_attempts => {
+                    counts.failed += 1;
+                    Result_::Failed {
+                        error: format!("gave up after {attempts} attempts; last: {error}"),
+                    }
+                }
+                SendOutcome::Transient(error) => {
+                    counts.deferred += 1;
+                    let delay = chrono::Duration::from_std(backoff(mail.retry_base_secs, attempts))
+                        .unwrap_or_default();
+                    Result_::Deferred {
+                        error,
+                        next_attempt_at: now + delay,
+                    }
+                }
+            };
+            results.push((d.id, result));
+        }
+        store::record(&ctx.db, &ctx.instance, &results, now).await?;
+        counts.record += t.elapsed();
+    }
+    Ok(counts)
 }
 
 /// Sends every job over up to `connections` concurrent connections. Once the relay cannot be

@@ -121,6 +121,8 @@ pub struct DeliveryLine {
     pub reply: String,
     pub sent: String,
     pub next: String,
+    /// Taken over from a process that died holding it: possibly delivered twice.
+    pub possible_duplicate: bool,
 }
 
 #[derive(Template)]
@@ -132,6 +134,7 @@ struct LedgerPage {
     title: String,
     rows: Vec<DeliveryLine>,
     failed: usize,
+    duplicates: usize,
     notice: Option<String>,
 }
 
@@ -167,6 +170,7 @@ async fn ledger(
             attempts: d.attempts,
             reply: d.last_reply.or(d.last_error).unwrap_or_default(),
             sent: jst(d.sent_at),
+            possible_duplicate: d.possible_duplicate,
         })
         .collect();
     render(&LedgerPage {
@@ -175,6 +179,7 @@ async fn ledger(
         public_id: alert.public_id.unwrap_or_default(),
         title: alert.title,
         failed: rows.iter().filter(|r| r.status == "failed").count(),
+        duplicates: rows.iter().filter(|r| r.possible_duplicate).count(),
         rows,
         notice,
     })

@@ -7,6 +7,11 @@ pub static EN: &[(&str, &str)] = &[
     // Shared words and labels that reach the pages from elsewhere (vocabularies, reasons).
     ("・", ", "),
     ("隔離", "Quarantined"),
+    ("重複の可能性", "possible duplicate"),
+    (
+        "{} 件は、送信中に停止したプロセスから引き継いだため、二重に届いた可能性があります（同じ Message-ID）。",
+        "{} were taken over from a process that stopped while sending: they may have arrived twice (same Message-ID).",
+    ),
     ("{}件目", "Item {}"),
     ("すべて", "All"),
     ("状態", "State"),

@@ -22,6 +22,7 @@ mod corpus;
 mod delivery;
 mod delivery_crash;
 mod delivery_faults;
+mod delivery_leases;
 mod feeds;
 mod follow_ups;
 mod harness;

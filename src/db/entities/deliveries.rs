@@ -29,6 +29,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// alert (the revision itself), reminder or escalation.
     pub kind: String,
+    /// Taken over from a process whose lease ran out while it held the row: the message may
+    /// have reached the relay before that process died, so the recipient may have it twice.
+    pub possible_duplicate: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
