@@ -26,6 +26,8 @@ use crate::smtp_sink::SmtpSink;
 use crate::workers::Outcome;
 
 const POSTFIX_SINK: &str = "/usr/sbin/smtp-sink";
+/// Postfix's own load generator: the wire-speed reference in the same run.
+const POSTFIX_SOURCE: &str = "/usr/sbin/smtp-source";
 
 /// Where the benchmark's mail goes.
 enum Sink {
@@ -141,12 +143,93 @@ struct Run {
     total: Duration,
 }
 
+/// What postfix's `smtp-source` pushes into the same sink: `recipients` messages of about the
+/// size Noroshi sends, over as many persistent sessions as Noroshi's two lanes use; messages/s.
+async fn wire_reference(
+    sink: &Sink,
+    recipients: usize,
+    sessions: usize,
+) -> anyhow::Result<Option<f64>> {
+    if !Path::new(POSTFIX_SOURCE).exists() || matches!(sink, Sink::InProcess(_)) {
+        return Ok(None);
+    }
+    let before = sink.accepted().await?;
+    let started = std::time::Instant::now();
+    let status = tokio::process::Command::new(POSTFIX_SOURCE)
+        .args([
+            "-d",
+            "-s",
+            &sessions.to_string(),
+            "-m",
+            &recipients.to_string(),
+        ])
+        .args([
+            "-l",
+            "3000",
+            "-f",
+            "noreply@noroshi.example",
+            "-t",
+            "c0@131016.example.lg.jp",
+        ])
+        .arg(format!("127.0.0.1:{}", sink.port()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .context("cannot run postfix's smtp-source")?;
+    let took = started.elapsed();
+    anyhow::ensure!(status.success(), "smtp-source failed: {status}");
+    let accepted = sink.accepted().await? - before;
+    anyhow::ensure!(
+        accepted == recipients as u64,
+        "the sink accepted {accepted} of smtp-source's {recipients} messages"
+    );
+    Ok(Some(recipients as f64 / took.as_secs_f64()))
+}
+
+/// A fresh database for one run: a new SQLite file, or a new database on the PostgreSQL server
+/// `server` names (dropped afterwards by [`drop_database`]).
+async fn fresh_database(server: Option<&str>) -> anyhow::Result<Option<(String, String)>> {
+    let Some(server) = server else {
+        return Ok(None);
+    };
+    use sea_orm::ConnectionTrait;
+    let name = format!("noroshi_bench_{:016x}", rand::random::<u64>());
+    let admin = sea_orm::Database::connect(server).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await?;
+    let _ = admin.close().await;
+    let mut url = url::Url::parse(server)?;
+    url.set_path(&format!("/{name}"));
+    Ok(Some((url.to_string(), name)))
+}
+
+async fn drop_database(server: Option<&str>, name: &str) {
+    use sea_orm::ConnectionTrait;
+    if let Some(server) = server
+        && let Ok(admin) = sea_orm::Database::connect(server).await
+    {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
 pub async fn run(
     recipients: usize,
     connections: usize,
     in_process: bool,
+    database_url: Option<&str>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
+    if let Some(url) = database_url {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "--database-url must name a PostgreSQL server (postgres://user@host:port/db): each run creates and drops its own database there"
+        );
+    }
     anyhow::ensure!(
         (1..=200_000).contains(&recipients),
         "--recipients must be from 1 to 200,000"
@@ -164,10 +247,25 @@ pub async fn run(
     let (rsa, ed) = dkim_keys(settings);
     println!(
         "fan-out of one alert to {} recipients over all local governments into {}; \
-         {connections} connections per mail lane (two lanes); fresh SQLite each run",
+         {connections} connections per mail lane (two lanes); a fresh {} database each run",
         crate::cli::output::count(recipients as u64),
-        sink.describe()
+        sink.describe(),
+        if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
+    let wire = wire_reference(&sink, recipients, connections * 2).await?;
+    match wire {
+        Some(rate) => println!(
+            "wire reference: postfix smtp-source, {} persistent sessions, 3,000-byte messages: {rate:.0} msg/s",
+            connections * 2
+        ),
+        None => {
+            println!("wire reference: {POSTFIX_SOURCE} or postfix's smtp-sink not installed; none")
+        }
+    }
     let dkim_label = format!(
         "DKIM ({}{})",
         rsa.display(),
@@ -181,7 +279,8 @@ pub async fn run(
             let mut s = settings.clone();
             let dir = tempfile::tempdir()?;
             s.app.data_dir = dir.path().to_path_buf();
-            s.database.url = None;
+            let db = fresh_database(database_url).await?;
+            s.database.url = db.as_ref().map(|(u, _)| SecretString::from(u.clone()));
             s.ingest.poll = false;
             s.classify.auto_drafts = false;
             s.auth.argon2_memory_kib = 64;
@@ -195,7 +294,11 @@ pub async fn run(
             s.mail.dkim_rsa_key = signed.then(|| rsa.clone());
             s.mail.dkim_ed25519_key = if signed { ed.clone() } else { None };
             let before = sink.accepted().await?;
-            let run = one_run(s, recipients).await?;
+            let run = one_run(s, recipients).await;
+            if let Some((_, name)) = &db {
+                drop_database(database_url, name).await;
+            }
+            let run = run?;
             let accepted = sink.accepted().await? - before;
             anyhow::ensure!(
                 accepted == recipients as u64,
@@ -219,8 +322,15 @@ pub async fn run(
         sends.sort();
         let mut totals: Vec<Duration> = runs.iter().map(|r| r.total).collect();
         totals.sort();
+        let versus = match wire {
+            Some(w) => format!(
+                "; {:.2} × the wire reference",
+                recipients as f64 / sends[1].as_secs_f64() / w
+            ),
+            None => String::new(),
+        };
         println!(
-            "{label}: sending {:>10}, whole alert {} (medians of 3)",
+            "{label}: sending {:>10}, whole alert {} (medians of 3){versus}",
             super::rate(recipients, sends[1]),
             ms(totals[1]),
         );

@@ -125,6 +125,10 @@ pub enum BenchCommand {
         /// Send to the in-process sink even when postfix's smtp-sink is installed.
         #[arg(long)]
         in_process_sink: bool,
+        /// A PostgreSQL server (postgres://user@host:port/db) to run on instead of SQLite: each
+        /// run creates a database of its own there and drops it afterwards.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Index N generated cases with the embedded search engine and run queries with facet
     /// counts; prints cases/s and p50 / p95 / p99 query latency.
@@ -269,7 +273,17 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             recipients,
             connections,
             in_process_sink,
-        }) => crate::bench::fanout::run(recipients, connections, in_process_sink, &settings).await,
+            database_url,
+        }) => {
+            crate::bench::fanout::run(
+                recipients,
+                connections,
+                in_process_sink,
+                database_url.as_deref(),
+                &settings,
+            )
+            .await
+        }
         Command::Bench(BenchCommand::Portal {
             alerts,
             clients,
