@@ -189,7 +189,9 @@ async fn wire_reference(
 
 /// A fresh database for one run: a new SQLite file, or a new database on the PostgreSQL server
 /// `server` names (dropped afterwards by [`drop_database`]).
-async fn fresh_database(server: Option<&str>) -> anyhow::Result<Option<(String, String)>> {
+pub(super) async fn fresh_database(
+    server: Option<&str>,
+) -> anyhow::Result<Option<(String, String)>> {
     let Some(server) = server else {
         return Ok(None);
     };
@@ -205,7 +207,7 @@ async fn fresh_database(server: Option<&str>) -> anyhow::Result<Option<(String, 
     Ok(Some((url.to_string(), name)))
 }
 
-async fn drop_database(server: Option<&str>, name: &str) {
+pub(super) async fn drop_database(server: Option<&str>, name: &str) {
     use sea_orm::ConnectionTrait;
     if let Some(server) = server
         && let Ok(admin) = sea_orm::Database::connect(server).await
@@ -348,6 +350,51 @@ fn ms(d: Duration) -> String {
 
 async fn one_run(settings: Settings, recipients: usize) -> anyhow::Result<Run> {
     let ctx = AppContext::connect(settings).await?;
+    let (draft_id, approver) = prepare(&ctx, recipients).await?;
+    let started = Instant::now();
+    let report = publish::approve(&ctx.db, &ctx.rules, draft_id, &approver, None).await?;
+    let published = started.elapsed();
+    anyhow::ensure!(
+        report.deliveries == recipients,
+        "queued {} of {recipients}",
+        report.deliveries
+    );
+    let lane = |lane: Lane| {
+        let ctx = ctx.clone();
+        async move {
+            while try_execute_task(&ctx, lane).await? == Outcome::Worked {}
+            anyhow::Ok(())
+        }
+    };
+    let (urgent, all) = tokio::join!(lane(Lane::Urgent), lane(Lane::All));
+    urgent?;
+    all?;
+    let total = started.elapsed();
+    let totals = crate::delivery::store::status_totals(&ctx.db).await?;
+    let sent = totals
+        .iter()
+        .find(|(s, _)| s == "sent")
+        .map_or(0, |(_, n)| *n);
+    anyhow::ensure!(
+        sent == recipients as u64,
+        "the ledger records {sent} of {recipients} sent: {totals:?}"
+    );
+    if let crate::delivery::Sink::Relay(r) = &ctx.mailer.sink {
+        r.close_idle().await;
+    }
+    Ok(Run {
+        publish: published,
+        send: total - published,
+        total,
+    })
+}
+
+/// Contacts over every local government, two central users and a submitted critical alert to
+/// all: what approval then fans out. Returns the draft and the approver.
+pub(super) async fn prepare(
+    ctx: &AppContext,
+    recipients: usize,
+) -> anyhow::Result<(i64, crate::auth::User)> {
     let orgs: Vec<_> = crate::registry::store::list(&ctx.db, Default::default())
         .await?
         .into_iter()
@@ -429,41 +476,5 @@ async fn one_run(settings: Settings, recipients: usize) -> anyhow::Result<Run> {
     )
     .await?;
     publish::submit(&ctx.db, draft.id, &operator).await?;
-
-    let started = Instant::now();
-    let report = publish::approve(&ctx.db, &ctx.rules, draft.id, &approver, None).await?;
-    let published = started.elapsed();
-    anyhow::ensure!(
-        report.deliveries == recipients,
-        "queued {} of {recipients}",
-        report.deliveries
-    );
-    let lane = |lane: Lane| {
-        let ctx = ctx.clone();
-        async move {
-            while try_execute_task(&ctx, lane).await? == Outcome::Worked {}
-            anyhow::Ok(())
-        }
-    };
-    let (urgent, all) = tokio::join!(lane(Lane::Urgent), lane(Lane::All));
-    urgent?;
-    all?;
-    let total = started.elapsed();
-    let totals = crate::delivery::store::status_totals(&ctx.db).await?;
-    let sent = totals
-        .iter()
-        .find(|(s, _)| s == "sent")
-        .map_or(0, |(_, n)| *n);
-    anyhow::ensure!(
-        sent == recipients as u64,
-        "the ledger records {sent} of {recipients} sent: {totals:?}"
-    );
-    if let crate::delivery::Sink::Relay(r) = &ctx.mailer.sink {
-        r.close_idle().await;
-    }
-    Ok(Run {
-        publish: published,
-        send: total - published,
-        total,
-    })
+    Ok((draft.id, approver))
 }

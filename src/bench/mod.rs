@@ -7,6 +7,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod portal;
 pub mod search;
+pub mod takeover;
 
 use std::time::Duration;
 

@@ -129,6 +129,14 @@ pub enum BenchCommand {
         /// run creates a database of its own there and drops it afterwards.
         #[arg(long)]
         database_url: Option<String>,
+        /// Instead: this many real `serve --roles workers` processes share the fan-out (needs
+        /// --database-url), and one is killed with SIGKILL --kill-one-after seconds after
+        /// approval; prints in flight at the kill, recipients sent twice (from the sink's own
+        /// record), missing, marked, and how long after the kill the last row settled.
+        #[arg(long, requires = "database_url")]
+        processes: Option<usize>,
+        #[arg(long, default_value_t = 1.0, requires = "processes")]
+        kill_one_after: f64,
     },
     /// Index N generated cases with the embedded search engine and run queries with facet
     /// counts; prints cases/s and p50 / p95 / p99 query latency.
@@ -272,8 +280,28 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Bench(BenchCommand::Fanout {
             recipients,
             connections,
+            database_url,
+            processes: Some(processes),
+            kill_one_after,
+            ..
+        }) => {
+            crate::bench::takeover::run(
+                recipients,
+                connections,
+                processes,
+                kill_one_after,
+                database_url.as_deref().unwrap_or_default(),
+                &settings,
+            )
+            .await
+        }
+        Command::Bench(BenchCommand::Fanout {
+            recipients,
+            connections,
             in_process_sink,
             database_url,
+            processes: None,
+            ..
         }) => {
             crate::bench::fanout::run(
                 recipients,

@@ -50,15 +50,18 @@ pub fn backoff(base_secs: u64, attempts: u32) -> Duration {
     Duration::from_secs_f64((secs * jitter).max(0.001))
 }
 
-/// How many rows to claim at once: never more than can be sent within half a lease at the
-/// configured rate.
+/// How many rows to claim at once: what the connections can send soon
+/// (`connections × pipeline_depth`), never more than `mail.batch`, and never more than can be
+/// sent within half a lease at the configured rate. What a process holds is what another must
+/// take over (and mark as possibly sent twice) if it dies, so it is kept to what is in flight.
 fn batch_size(ctx: &AppContext) -> usize {
     let m = &ctx.settings.mail;
+    let in_flight = (m.connections.max(1) * m.pipeline_depth.max(1)).min(m.batch.max(1));
     if m.rate_per_second == 0 {
-        return m.batch;
+        return in_flight;
     }
     let sendable = (u64::from(m.rate_per_second) * m.lease_secs / 2).max(1);
-    m.batch.min(usize::try_from(sendable).unwrap_or(usize::MAX))
+    in_flight.min(usize::try_from(sendable).unwrap_or(usize::MAX))
 }
 
 /// One unit: claim, compose, send, record.
