@@ -1,7 +1,8 @@
 //! Noroshi (狼煙): the advisory distribution hub for Japanese local governments (自治体CEPTOAR).
 //!
 //! One folder per capability; `startup` builds the application from `config` and hands every
-//! handler and worker one `AppContext`. See DESIGN.md and STYLE.md in the shared folder.
+//! handler and worker one `context::AppContext`. The README's Layout and Security model
+//! sections say how the parts fit and who may use what (`web::access`).
 
 pub mod acks;
 pub mod alerts;

@@ -255,6 +255,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// The worker's step: one pass; idle afterwards (the loop's pace sets how often it looks).
+#[tracing::instrument(name = "Follow up acknowledgements", skip_all)]
 pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     let r = run(&ctx.db, &ctx.policy, Utc::now()).await?;
     if r != FollowUpReport::default() {

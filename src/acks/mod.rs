@@ -148,6 +148,7 @@ pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {
 
 /// Records `state` for `org_id` on the published alert `alert_id`: the current state, an event
 /// in its history and an audit entry, all in one transaction.
+#[tracing::instrument(name = "Acknowledge alert", skip_all, fields(alert_id = alert_id, org_id = org_id))]
 pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     alert_id: i64,

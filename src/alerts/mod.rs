@@ -52,6 +52,7 @@ pub enum PolicyOutcome {
 
 /// Applies the draft policy to a freshly classified advisory: drafts an alert for it, or adds it
 /// to the alert already made for its CVE cluster. Call inside the classification transaction.
+#[tracing::instrument(name = "Apply the draft policy", skip_all, fields(advisory_id = advisory.id))]
 pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     policy: &DraftPolicy,
@@ -207,6 +208,7 @@ pub enum DraftError {
 }
 
 /// Makes a draft from advisories (and their classification), with the audit entry.
+#[tracing::instrument(name = "Create draft", skip_all)]
 pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     policy: &DraftPolicy,

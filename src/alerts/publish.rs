@@ -62,6 +62,7 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<alerts::Model, Publi
 }
 
 /// An operator asks for approval.
+#[tracing::instrument(name = "Submit alert", skip_all, fields(alert_id = alert_id))]
 pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     alert_id: i64,
@@ -114,6 +115,7 @@ pub fn priority(severity: Severity, drill: bool) -> i16 {
 }
 
 /// An approver approves and so publishes the version waiting for approval.
+#[tracing::instrument(name = "Approve and publish alert", skip_all, fields(alert_id = alert_id))]
 pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     rules: &Rules,
@@ -332,6 +334,7 @@ pub struct Edit {
 }
 
 /// Edits a draft, or turns a published alert into the draft of its next revision.
+#[tracing::instrument(name = "Edit alert", skip_all, fields(alert_id = alert_id))]
 pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     alert_id: i64,
@@ -403,6 +406,7 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Withdraws a published alert: a cancellation notice goes to its whole audience.
+#[tracing::instrument(name = "Withdraw alert", skip_all, fields(alert_id = alert_id))]
 pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     rules: &Rules,

@@ -145,6 +145,9 @@ async fn one_run(
     let pid = victim.id().context("the worker has a pid")?;
     nix_kill(pid)?;
     let killed_at = Instant::now();
+    // A claim the process sent just before it died may still be committing on the server:
+    // count what it holds once that has settled.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let in_flight_at_kill = count(
         &ctx.db,
         &format!(

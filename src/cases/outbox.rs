@@ -135,6 +135,7 @@ async fn docs_after(
 }
 
 /// The outbox worker's step: one batch into the index.
+#[tracing::instrument(name = "Drain the search outbox", skip_all)]
 pub async fn try_execute_task(
     ctx: &crate::context::AppContext,
 ) -> anyhow::Result<crate::workers::Outcome> {

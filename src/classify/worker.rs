@@ -24,6 +24,7 @@ pub struct StepReport {
     pub drafts_created: Vec<i64>,
 }
 
+#[tracing::instrument(name = "Classify advisories", skip_all)]
 pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     Ok(if step(ctx).await?.classified > 0 {
         Outcome::Worked

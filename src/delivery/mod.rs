@@ -53,6 +53,8 @@ struct Prepared {
     templates: Mutex<HashMap<TemplateKey, Arc<Template>>>,
     /// Acknowledgement link tokens by addressed organisation, made once per revision.
     links: tokio::sync::OnceCell<HashMap<i64, String>>,
+    /// Whether this process has started signing the revision's remaining templates ahead.
+    warming: std::sync::atomic::AtomicBool,
 }
 
 /// Everything needed to turn ledger rows into bytes on the wire.
@@ -174,6 +176,7 @@ impl Mailer {
             revision,
             templates: Mutex::new(HashMap::new()),
             links: tokio::sync::OnceCell::new(),
+            warming: std::sync::atomic::AtomicBool::new(false),
         });
         if let Ok(mut r) = self.revisions.lock() {
             if r.len() >= REVISION_CACHE {
@@ -477,6 +480,36 @@ pub async fn warm_templates(
     .await
     .context("building templates panicked")?;
     Ok(())
+}
+
+/// Signs, in the background and on every core, the templates the rest of a revision's queued
+/// deliveries will need, once per revision and process. A unit claims only what it can send
+/// soon, so without this each unit would sign its few organisations' templates and only then
+/// send; with it, signing runs ahead of sending and the two overlap.
+pub fn warm_ahead(mailer: &Arc<Mailer>, db: &sea_orm::DatabaseConnection, revision_ids: &[i64]) {
+    if mailer.dkim.is_none() {
+        return;
+    }
+    for &revision_id in revision_ids {
+        let mailer = Arc::clone(mailer);
+        let db = db.clone();
+        tokio::spawn(async move {
+            let Ok(Some(p)) = mailer.prepared(&db, revision_id).await else {
+                return;
+            };
+            if p.warming.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                return;
+            }
+            let result = async {
+                let variants = store::queued_variants(&db, revision_id).await?;
+                warm_templates(&mailer, &db, &variants).await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(revision_id, error = %format!("{e:#}"), "cannot sign templates ahead");
+            }
+        });
+    }
 }
 
 /// A message ready to send.

@@ -169,6 +169,43 @@ pub async fn claim(
     Ok(out)
 }
 
+/// One queued delivery of `revision_id` per organisation, language, encoding and kind: what the
+/// rest of the revision's templates are built from (`warm_ahead`).
+pub async fn queued_variants(
+    db: &impl ConnectionTrait,
+    revision_id: i64,
+) -> anyhow::Result<Vec<Claimed>> {
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            db.get_database_backend(),
+            "SELECT MIN(id) AS id, alert_id, organisation_id, MIN(contact_id) AS contact_id, \
+                    MIN(email) AS email, encoding, language, MIN(priority) AS priority, kind \
+             FROM deliveries WHERE revision_id = $1 AND status = 'queued' \
+             GROUP BY alert_id, organisation_id, encoding, language, kind",
+            vec![revision_id.into()],
+        ))
+        .await
+        .context("cannot read the revision's queued deliveries")?;
+    rows.iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("", "id")?,
+                alert_id: r.try_get("", "alert_id")?,
+                revision_id,
+                organisation_id: r.try_get("", "organisation_id")?,
+                contact_id: r.try_get("", "contact_id")?,
+                email: r.try_get("", "email")?,
+                encoding: r.try_get("", "encoding")?,
+                language: r.try_get("", "language")?,
+                priority: r.try_get("", "priority")?,
+                attempts: 0,
+                kind: Kind::parse(&r.try_get::<String>("", "kind")?),
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .context("cannot read the revision's queued deliveries")
+}
+
 /// Extends the lease of the rows this process still holds among `ids` (the heartbeat of a
 /// batch being sent), so a short lease never lets another process take over a slow send.
 pub async fn renew(

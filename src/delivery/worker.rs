@@ -65,6 +65,7 @@ fn batch_size(ctx: &AppContext) -> usize {
 }
 
 /// One unit: claim, compose, send, record.
+#[tracing::instrument(name = "Send a mail batch", skip_all, fields(lane = lane.name()))]
 pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Outcome> {
     let mail = &ctx.settings.mail;
     let started = std::time::Instant::now();
@@ -83,6 +84,10 @@ pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Ou
         return Ok(Outcome::Idle);
     }
     let claimed_in = started.elapsed();
+    let mut revisions: Vec<i64> = claimed.iter().map(|c| c.revision_id).collect();
+    revisions.sort_unstable();
+    revisions.dedup();
+    super::warm_ahead(&ctx.mailer, &ctx.db, &revisions);
     // The heartbeat: while this unit sends, the lease of what it still holds is renewed every
     // third of a lease, so a slow relay never lets another process take a message over.
     let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();

@@ -21,6 +21,7 @@ const LEASE: Duration = Duration::from_secs(15 * 60);
 const MAILDIR_BATCH: usize = 100;
 
 /// One unit of work: poll one due source, or report `Idle`.
+#[tracing::instrument(name = "Poll a source", skip_all)]
 pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     let now = Utc::now();
     let lease_until = now + chrono::Duration::from_std(LEASE)?;
