@@ -116,7 +116,7 @@ async fn queue(
 ) -> anyhow::Result<BTreeMap<i64, usize>> {
     let ids: Vec<OrgId> = orgs.iter().map(|o| OrgId(*o)).collect();
     let contacts = crate::contacts::store::active_for(db, &ids).await?;
-    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    let severity = Severity::stored(&alert.severity)?;
     crate::delivery::store::enqueue(
         db,
         alert.id,
@@ -143,7 +143,7 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<FollowUpReport> {
     let mut report = FollowUpReport::default();
-    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    let severity = Severity::stored(&alert.severity)?;
     let Some(first) = crate::alerts::store::first_revision(db, alert.id).await? else {
         return Ok(report);
     };

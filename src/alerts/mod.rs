@@ -71,7 +71,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     let (tlp, defaulted) = advisory_tlp(advisory);
     if let Some(existing) = store::open_draft_for_cluster(db, cluster, &origin).await? {
         store::link_advisory(db, existing.id, advisory.id).await?;
-        let current = Severity::parse(&existing.severity).unwrap_or(Severity::Info);
+        let current = Severity::stored(&existing.severity)?;
         if c.severity > current {
             store::set_severity(db, existing.id, c.severity.as_str(), now).await?;
         }
@@ -167,7 +167,7 @@ pub fn advisory_tlp(advisory: &advisories::Model) -> (Tlp, bool) {
 /// follows the alert, whose marking a person approved with it; an unreadable marking is
 /// treated as RED.
 pub fn shown_under(advisory_tlp: Option<&str>, alert_tlp: Tlp) -> bool {
-    advisory_tlp.is_none_or(|t| Tlp::parse(t).unwrap_or(Tlp::Red) <= alert_tlp)
+    advisory_tlp.is_none_or(|t| Tlp::parse(t).is_ok_and(|t| t <= alert_tlp))
 }
 
 /// The advisories behind an alert that a reader of its revision marked `alert_tlp` may see

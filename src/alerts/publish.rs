@@ -210,7 +210,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
             spec.describe()
         )));
     }
-    let severity = Severity::parse(&alert.severity).unwrap_or(Severity::Info);
+    let severity = Severity::stored(&alert.severity)?;
     let public_id = match &alert.public_id {
         Some(p) => p.clone(),
         None => next_public_id(txn, now).await?,

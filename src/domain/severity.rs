@@ -44,6 +44,12 @@ impl Severity {
     }
 
     /// Accepts the English word or the Japanese label.
+    /// A severity this hub stored itself: one that does not read is an error naming it (the
+    /// database was edited by hand), never a silent default.
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::parse(s).map_err(|e| anyhow::anyhow!("a stored severity does not read: {e}"))
+    }
+
     pub fn parse(s: &str) -> Result<Self, SeverityError> {
         let t = s.trim();
         Self::ALL

@@ -44,6 +44,12 @@ impl Tlp {
     /// The markings a prefecture may see for its municipalities, as stored.
     pub const RELAYED_TO_PREFECTURES: [&'static str; 3] = ["CLEAR", "GREEN", "AMBER"];
 
+    /// A marking this hub stored itself: one that does not read is an error naming it (the
+    /// database was edited by hand), never a silent default — least of all CLEAR.
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::parse(s).map_err(|e| anyhow::anyhow!("a stored TLP marking does not read: {e}"))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Clear => "CLEAR",

@@ -76,8 +76,8 @@ pub fn render(
                 alert.published_revision
             )
         })?;
-    let severity = Severity::parse(&current.severity).unwrap_or(Severity::Info);
-    let tlp = Tlp::parse(&current.tlp).unwrap_or(Tlp::Red);
+    let severity = Severity::stored(&current.severity)?;
+    let tlp = Tlp::stored(&current.tlp)?;
     let msg_type = if current.kind == "withdrawal" {
         "Cancel"
     } else if current.number > 1 {

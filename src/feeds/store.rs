@@ -311,9 +311,8 @@ pub async fn page(
             title: r.try_get("", "title")?,
             body: r.try_get("", "body")?,
             changes: r.try_get("", "changes")?,
-            severity: Severity::parse(&severity).unwrap_or(Severity::Info),
-            // An unreadable marking is treated as the strictest, never as CLEAR.
-            tlp: Tlp::parse(&tlp).unwrap_or(Tlp::Red),
+            severity: Severity::stored(&severity)?,
+            tlp: Tlp::stored(&tlp)?,
             categories: serde_json::from_str(&categories).unwrap_or_default(),
             drill: r.try_get("", "drill")?,
             ack_deadline: r.try_get("", "ack_deadline")?,

@@ -148,7 +148,7 @@ async fn show_alert(
         })
         .collect();
     let withdrawn = alert.status == "withdrawn";
-    let tlp = Tlp::parse(&latest.tlp).unwrap_or(Tlp::Red);
+    let tlp = Tlp::stored(&latest.tlp)?;
     let advisories = super::triage::cards_for_alert(
         &ctx,
         alert.id,
