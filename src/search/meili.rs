@@ -215,7 +215,10 @@ impl MeiliIndex {
     }
 
     pub async fn search(&self, q: &SearchQuery) -> anyhow::Result<Results> {
-        let text = fold(&q.text);
+        // The query words' 送り仮名 are cut as the embedded engine cuts them: Meilisearch's
+        // Japanese segmentation keeps 乗っ取り and 乗っ取られ apart, and with every word
+        // required (as here) `SNS 乗っ取り` found nothing.
+        let text = fold(&super::tokenize::trim_okurigana(&q.text));
         let filter = Self::filter(&q.access, &q.facets, &[]);
         let sort = ["date:desc", "id:desc"];
         let crop = [("body", Some(40)), ("summary", Some(40))];
