@@ -25,6 +25,7 @@ pub mod feeds;
 pub mod health;
 pub mod ingest;
 pub mod inventory;
+pub mod keys;
 pub mod notices;
 pub mod portal;
 pub mod registry;

@@ -39,7 +39,7 @@ impl LinkKey {
     /// Reads the key file (64 hex characters), creating it with a random key (mode 0600) when
     /// it does not exist. Every hub process that sends mail must use the same file.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self::from_bytes(&load_or_create_key(
+        Ok(Self::from_bytes(&crate::keys::load_or_create(
             path,
             "acknowledgement links",
         )?))
@@ -50,52 +50,6 @@ impl LinkKey {
         let message = format!("noroshi-ack-link|{alert_id}|{org_id}|{nonce}");
         URL_SAFE_NO_PAD.encode(hmac::sign(&self.0, message.as_bytes()).as_ref())
     }
-}
-
-/// A secret key kept in a file outside the database (64 hex characters), created with a
-/// random key (mode 0600) when it does not exist; `what` names its use in the log.
-pub fn load_or_create_key(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    {
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let mut key = [0u8; 32];
-            rand::thread_rng().fill_bytes(&mut key);
-            write_private(path, hex::encode(key).as_bytes())
-                .with_context(|| format!("cannot write the key {}", path.display()))?;
-            tracing::info!(path = %path.display(), "created a new key for {what}");
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the key {}", path.display()))?;
-        hex::decode(text.trim())
-            .ok()
-            .filter(|b| b.len() >= 32)
-            .with_context(|| {
-                format!(
-                    "{} must hold at least 32 bytes as hex (64 characters)",
-                    path.display()
-                )
-            })
-    }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 fn token_hash(token: &str) -> String {

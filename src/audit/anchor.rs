@@ -56,7 +56,7 @@ impl Anchor {
     /// checkpoint.
     pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
         let key_file = data_dir.join("keys").join("audit-anchor.key");
-        let key = crate::acks::links::load_or_create_key(&key_file, "audit checkpoints")?;
+        let key = crate::keys::load_or_create(&key_file, "audit checkpoints")?;
         Ok(Self {
             file: data_dir.join("audit").join("checkpoints.jsonl"),
             key: hmac::Key::new(hmac::HMAC_SHA256, &key),

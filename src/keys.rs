@@ -1,0 +1,53 @@
+//! Secret keys kept in files outside the database (acknowledgement links, audit checkpoints):
+//! whoever holds a copy of the database alone cannot forge what they sign. Infrastructure: no
+//! capability imports here.
+
+use std::path::Path;
+
+use anyhow::Context;
+use rand::RngCore;
+
+/// The key in `path` (64 hex characters), created with a random key (mode 0600) when the file
+/// does not exist; `what` names its use in the log. Every process that uses the key must read
+/// the same file.
+pub fn load_or_create(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        write_private(path, hex::encode(key).as_bytes())
+            .with_context(|| format!("cannot write the key {}", path.display()))?;
+        tracing::info!(path = %path.display(), "created a new key for {what}");
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key {}", path.display()))?;
+    hex::decode(text.trim())
+        .ok()
+        .filter(|b| b.len() >= 32)
+        .with_context(|| {
+            format!(
+                "{} must hold at least 32 bytes as hex (64 characters)",
+                path.display()
+            )
+        })
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
