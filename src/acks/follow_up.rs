@@ -16,14 +16,13 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
-use crate::alerts::AlertStatus;
 use crate::alerts::policy::DraftPolicy;
+use crate::alerts::{Alert, AlertStatus};
 use crate::audit::{self, Actor};
 use crate::context::AppContext;
 use crate::db::begin_write;
-use crate::db::entities::{alerts, follow_ups};
+use crate::db::entities::follow_ups;
 use crate::delivery::store::Kind;
-use crate::domain::Severity;
 use crate::registry::OrgId;
 use crate::workers::Outcome;
 
@@ -108,7 +107,7 @@ async fn mark(
 /// Queues `kind` mails of the latest revision to the active contacts of `orgs`.
 async fn queue(
     db: &impl ConnectionTrait,
-    alert: &alerts::Model,
+    alert: &Alert,
     revision_id: i64,
     orgs: &[i64],
     kind: Kind,
@@ -116,13 +115,12 @@ async fn queue(
 ) -> anyhow::Result<BTreeMap<i64, usize>> {
     let ids: Vec<OrgId> = orgs.iter().map(|o| OrgId(*o)).collect();
     let contacts = crate::contacts::store::active_for(db, &ids).await?;
-    let severity = Severity::stored(&alert.severity)?;
     crate::delivery::store::enqueue(
         db,
-        alert.id,
+        alert.id.0,
         revision_id,
         &contacts,
-        crate::alerts::publish::priority(severity, alert.drill),
+        crate::alerts::publish::priority(alert.severity, alert.drill),
         kind,
         // Due at once, also when deadlines are judged as of a later time (tests, catch-up).
         now.min(Utc::now()),
@@ -139,11 +137,11 @@ async fn queue(
 async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     policy: &DraftPolicy,
-    alert: &alerts::Model,
+    alert: &Alert,
     now: DateTime<Utc>,
 ) -> anyhow::Result<FollowUpReport> {
     let mut report = FollowUpReport::default();
-    let severity = Severity::stored(&alert.severity)?;
+    let severity = alert.severity;
     let Some(first) = crate::alerts::store::first_revision(db, alert.id).await? else {
         return Ok(report);
     };
@@ -159,18 +157,20 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         .into_iter()
         .max_by_key(|r| r.number)
         .context("a published alert has no revision")?;
+    let revision_id = latest.id.0;
+    let alert_id = alert.id.0;
     let txn = begin_write(db).await?;
     if remind {
-        let orgs: Vec<i64> = silent(&txn, alert.id, "reminder")
+        let orgs: Vec<i64> = silent(&txn, alert_id, "reminder")
             .await?
             .iter()
             .map(|s| s.org)
             .collect();
         if !orgs.is_empty() {
-            let per_org = queue(&txn, alert, latest.id, &orgs, Kind::Reminder, now).await?;
+            let per_org = queue(&txn, alert, revision_id, &orgs, Kind::Reminder, now).await?;
             for org in &orgs {
                 let n = per_org.get(org).copied().unwrap_or(0);
-                mark(&txn, alert.id, *org, "reminder", latest.id, n, now).await?;
+                mark(&txn, alert_id, *org, "reminder", revision_id, n, now).await?;
                 report.mails += n;
             }
             report.reminded = orgs.len();
@@ -185,32 +185,38 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         }
     }
     if escalate {
-        let municipalities: Vec<Silent> = silent(&txn, alert.id, "escalated")
+        let municipalities: Vec<Silent> = silent(&txn, alert_id, "escalated")
             .await?
             .into_iter()
             .filter(|s| s.kind == "municipality")
             .collect();
         let mut parents = std::collections::BTreeSet::new();
         for m in &municipalities {
-            mark(&txn, alert.id, m.org, "escalated", latest.id, 0, now).await?;
+            mark(&txn, alert_id, m.org, "escalated", revision_id, 0, now).await?;
             parents.extend(m.parent);
         }
         report.escalated = municipalities.len();
-        let already = followed_up(&txn, alert.id, "escalation").await?;
+        let already = followed_up(&txn, alert_id, "escalation").await?;
         // AMBER+STRICT and RED stay with the addressed organisations: their prefecture is
         // not told (it cannot see the alert either; `alerts::access`).
-        let relayed = crate::domain::Tlp::parse(&latest.tlp)
-            .is_ok_and(crate::domain::Tlp::prefecture_may_relay);
+        let relayed = latest.tlp.prefecture_may_relay();
         let prefectures: Vec<i64> = parents
             .into_iter()
             .filter(|p| relayed && !already.contains(p))
             .collect();
         if !prefectures.is_empty() {
-            let per_org =
-                queue(&txn, alert, latest.id, &prefectures, Kind::Escalation, now).await?;
+            let per_org = queue(
+                &txn,
+                alert,
+                revision_id,
+                &prefectures,
+                Kind::Escalation,
+                now,
+            )
+            .await?;
             for p in &prefectures {
                 let n = per_org.get(p).copied().unwrap_or(0);
-                mark(&txn, alert.id, *p, "escalation", latest.id, n, now).await?;
+                mark(&txn, alert_id, *p, "escalation", revision_id, n, now).await?;
                 report.mails += n;
             }
             report.prefectures = prefectures.len();
@@ -241,7 +247,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<FollowUpReport> {
     let mut total = FollowUpReport::default();
-    for alert in crate::alerts::store::list_by_status(db, AlertStatus::Published.as_str()).await? {
+    for alert in crate::alerts::store::list_by_status(db, AlertStatus::Published).await? {
         if !alert.ack_required || now - alert.created_at > Duration::days(LOOK_BACK_DAYS) {
             continue;
         }

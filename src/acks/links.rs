@@ -68,7 +68,7 @@ pub async fn tokens_for_alert(
     published_at: DateTime<Utc>,
 ) -> anyhow::Result<HashMap<i64, String>> {
     let expires = published_at + Duration::days(VALID_DAYS);
-    let audience: Vec<i64> = crate::alerts::store::audience(db, alert_id)
+    let audience: Vec<i64> = crate::alerts::store::audience(db, crate::alerts::AlertId(alert_id))
         .await?
         .into_iter()
         .map(|a| a.organisation_id)

@@ -159,7 +159,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     channel: Channel,
 ) -> Result<(), AckError> {
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
-    let alert = crate::alerts::store::get(&txn, alert_id)
+    let alert = crate::alerts::store::get(&txn, crate::alerts::AlertId(alert_id))
         .await?
         .filter(|a| a.public_id.is_some())
         .ok_or_else(|| AckError::NotAddressed(alert_id.to_string()))?;
@@ -167,7 +167,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     if !store::is_addressed(&txn, alert_id, org_id).await? {
         return Err(AckError::NotAddressed(public_id));
     }
-    if alert.status == crate::alerts::AlertStatus::Withdrawn.as_str() {
+    if alert.is_withdrawn() {
         return Err(AckError::Withdrawn(public_id));
     }
     let now = Utc::now();

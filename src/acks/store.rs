@@ -107,10 +107,10 @@ pub async fn history(
 pub struct InboxRow {
     pub alert_id: i64,
     pub public_id: String,
-    pub status: String,
+    pub status: crate::alerts::AlertStatus,
     pub title: String,
-    pub severity: String,
-    pub tlp: String,
+    pub severity: crate::domain::Severity,
+    pub tlp: crate::domain::Tlp,
     pub drill: bool,
     pub revision: i32,
     pub published_at: DateTime<Utc>,
@@ -167,13 +167,16 @@ pub async fn inbox(
     rows.iter()
         .map(|r| {
             let state: Option<String> = r.try_get("", "state")?;
+            let status: String = r.try_get("", "status")?;
+            let severity: String = r.try_get("", "severity")?;
+            let tlp: String = r.try_get("", "tlp")?;
             Ok(InboxRow {
                 alert_id: r.try_get("", "alert_id")?,
                 public_id: r.try_get("", "public_id")?,
-                status: r.try_get("", "status")?,
+                status: crate::alerts::AlertStatus::stored(&status)?,
                 title: r.try_get("", "title")?,
-                severity: r.try_get("", "severity")?,
-                tlp: r.try_get("", "tlp")?,
+                severity: crate::domain::Severity::stored(&severity)?,
+                tlp: crate::domain::Tlp::stored(&tlp)?,
                 drill: r.try_get("", "drill")?,
                 revision: r.try_get("", "number")?,
                 published_at: r.try_get("", "published_at")?,
@@ -181,7 +184,7 @@ pub async fn inbox(
                 state: state.as_deref().and_then(|s| AckState::parse(s).ok()),
             })
         })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .collect::<anyhow::Result<Vec<_>>>()
         .context("cannot read the inbox")
 }
 

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audience;
+pub mod model;
 pub mod notes;
 pub mod policy;
 pub mod publish;
@@ -19,28 +20,10 @@ use self::policy::DraftPolicy;
 use crate::audit::{self, Actor};
 use crate::classify::model::{Category, Classification};
 use crate::db::begin_write;
-use crate::db::entities::{advisories, alerts};
+use crate::db::entities::advisories;
 use crate::domain::{Severity, Tlp};
 
-/// Where an alert is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertStatus {
-    Draft,
-    PendingApproval,
-    Published,
-    Withdrawn,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::PendingApproval => "pending_approval",
-            Self::Published => "published",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-}
+pub use self::model::{Alert, AlertId, AlertStatus, Revision, RevisionId, RevisionKind};
 
 /// What applying the draft policy to one advisory did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,13 +54,12 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     let (tlp, defaulted) = advisory_tlp(advisory);
     if let Some(existing) = store::open_draft_for_cluster(db, cluster, &origin).await? {
         store::link_advisory(db, existing.id, advisory.id).await?;
-        let current = Severity::stored(&existing.severity)?;
-        if c.severity > current {
-            store::set_severity(db, existing.id, c.severity.as_str(), now).await?;
+        if c.severity > existing.severity {
+            store::set_severity(db, existing.id, c.severity, now).await?;
         }
         // The draft is never less strict than any advisory in it.
-        if Tlp::parse(&existing.tlp).ok().is_none_or(|t| tlp > t) {
-            store::set_tlp(db, existing.id, tlp.as_str(), now).await?;
+        if tlp > existing.tlp {
+            store::set_tlp(db, existing.id, tlp, now).await?;
         }
         audit::record(
             db,
@@ -88,7 +70,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
         )
         .await?;
         return Ok(PolicyOutcome::Joined {
-            alert_id: existing.id,
+            alert_id: existing.id.0,
         });
     }
     // A cluster whose alert already went out gets a new draft: new information about a
@@ -114,16 +96,16 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     let alert = store::insert(
         db,
         store::NewAlert {
-            status: AlertStatus::Draft.as_str().into(),
+            status: AlertStatus::Draft,
             title: render::title(advisory),
             body: render::body(advisory, c, &note),
-            severity: c.severity.as_str().into(),
-            categories: serde_json::to_string(&c.categories)?,
-            tlp: tlp.as_str().into(),
+            severity: c.severity,
+            categories: c.categories.clone(),
+            tlp,
             ack_required: ack.is_some(),
             ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
             drill: false,
-            audience: serde_json::to_string(&rule.audience)?,
+            audience: rule.audience.clone(),
             origin,
             cluster_key: Some(cluster),
         },
@@ -140,7 +122,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(PolicyOutcome::Created {
-        alert_id: alert.id,
+        alert_id: alert.id.0,
         rule: rule.id.clone(),
     })
 }
@@ -174,7 +156,7 @@ pub fn shown_under(advisory_tlp: Option<&str>, alert_tlp: Tlp) -> bool {
 /// (every channel asks here); `None` for central staff, who see every one.
 pub async fn shown_advisories(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     alert_tlp: Option<Tlp>,
 ) -> anyhow::Result<Vec<advisories::Model>> {
     let ids = store::advisory_ids(db, alert_id).await?;
@@ -214,7 +196,7 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     policy: &DraftPolicy,
     req: DraftRequest,
     actor: &Actor,
-) -> Result<alerts::Model, DraftError> {
+) -> Result<Alert, DraftError> {
     if req.audience.is_empty() {
         return Err(DraftError::Invalid("the audience is empty".into()));
     }
@@ -239,7 +221,7 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     let mut classification: Option<Classification> = None;
     for a in &advisories {
         if let Some(m) = crate::classify::store::get(db, a.id).await? {
-            let c = crate::classify::store::to_domain(&m);
+            let c = crate::classify::store::to_domain(&m)?;
             if classification
                 .as_ref()
                 .is_none_or(|x| c.severity > x.severity)
@@ -248,10 +230,13 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
             }
         }
     }
-    let severity = req
-        .severity
-        .or(classification.as_ref().map(|c| c.severity))
-        .unwrap_or(Severity::Info);
+    // What the operator chose, else what the advisories were classified as; a hand-written
+    // draft with neither is "info" until the operator says otherwise (the draft page shows it).
+    let severity = match (req.severity, &classification) {
+        (Some(s), _) => s,
+        (None, Some(c)) => c.severity,
+        (None, None) => Severity::Info,
+    };
     let categories: Vec<Category> = classification
         .as_ref()
         .map(|c| c.categories.clone())
@@ -285,27 +270,26 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
         .or_else(|| policy.ack_hours(None, severity));
     // Unmarked upstream text is never public by default (see `advisory_tlp`); a hand-written
     // draft without advisories starts at GREEN.
-    let tlp = req.tlp.unwrap_or_else(|| {
-        advisories
-            .iter()
-            .map(|a| advisory_tlp(a).0)
-            .max()
-            .unwrap_or(Tlp::Green)
-    });
+    let strictest = advisories.iter().map(|a| advisory_tlp(a).0).max();
+    let tlp = match (req.tlp, strictest) {
+        (Some(t), _) => t,
+        (None, Some(t)) => t,
+        (None, None) => Tlp::Green,
+    };
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = store::insert(
         &txn,
         store::NewAlert {
-            status: AlertStatus::Draft.as_str().into(),
+            status: AlertStatus::Draft,
             title,
             body,
-            severity: severity.as_str().into(),
-            categories: serde_json::to_string(&categories).map_err(anyhow::Error::new)?,
-            tlp: tlp.as_str().into(),
+            severity,
+            categories,
+            tlp,
             ack_required: ack.is_some(),
             ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
             drill: req.drill,
-            audience: serde_json::to_string(&req.audience).map_err(anyhow::Error::new)?,
+            audience: req.audience.clone(),
             origin: actor.to_string(),
             cluster_key: None,
         },
@@ -330,12 +314,12 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
 /// The products of an alert's advisories (for inventory audiences).
 pub async fn products_of(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
 ) -> anyhow::Result<Vec<crate::classify::model::ProductRef>> {
     let ids = store::advisory_ids(db, alert_id).await?;
     let mut out = Vec::new();
     for c in crate::classify::store::get_many(db, &ids).await? {
-        for p in crate::classify::store::to_domain(&c).products {
+        for p in crate::classify::store::to_domain(&c)?.products {
             if !out.contains(&p) {
                 out.push(p);
             }
@@ -348,11 +332,8 @@ pub async fn products_of(
 pub async fn resolved_audience(
     db: &impl ConnectionTrait,
     rules: &crate::classify::rules::Rules,
-    alert: &alerts::Model,
+    alert: &Alert,
 ) -> anyhow::Result<Vec<audience::Recipient>> {
-    use anyhow::Context;
-    let spec: AudienceSpec =
-        serde_json::from_str(&alert.audience).context("the alert's audience is unreadable")?;
     let products = products_of(db, alert.id).await?;
-    audience::resolve(db, &spec, &products, rules).await
+    audience::resolve(db, &alert.audience, &products, rules).await
 }

@@ -10,13 +10,12 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
 use super::audience::{self, AudienceSpec};
-use super::{AlertStatus, store};
+use super::{Alert, AlertId, AlertStatus, RevisionKind, store};
 use crate::audit::{self, Actor};
 use crate::auth::{Role, User};
 use crate::classify::rules::Rules;
 use crate::contacts;
 use crate::db::begin_write;
-use crate::db::entities::alerts;
 use crate::domain::{Severity, Tlp};
 use crate::registry::OrgId;
 
@@ -45,20 +44,22 @@ fn user_id_of(actor: &str) -> Option<i64> {
     actor.strip_prefix("user:")?.split(':').next()?.parse().ok()
 }
 
-fn need_state(alert: &alerts::Model, status: AlertStatus) -> Result<(), PublishError> {
-    if alert.status == status.as_str() {
+fn need_state(alert: &Alert, status: AlertStatus) -> Result<(), PublishError> {
+    if alert.status == status {
         Ok(())
     } else {
         Err(PublishError::WrongState {
-            alert: alert.id,
-            state: alert.status.clone(),
+            alert: alert.id.0,
+            state: alert.status.as_str().to_owned(),
             needed: status.as_str(),
         })
     }
 }
 
-async fn load(db: &impl ConnectionTrait, id: i64) -> Result<alerts::Model, PublishError> {
-    store::get(db, id).await?.ok_or(PublishError::NotFound(id))
+async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Alert, PublishError> {
+    store::get(db, AlertId(id))
+        .await?
+        .ok_or(PublishError::NotFound(id))
 }
 
 /// An operator asks for approval.
@@ -78,7 +79,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     let alert = load(&txn, alert_id).await?;
     need_state(&alert, AlertStatus::Draft)?;
     let actor = Actor::of(user);
-    store::set_submitted(&txn, alert_id, &actor.to_string(), Utc::now()).await?;
+    store::set_submitted(&txn, AlertId(alert_id), &actor.to_string(), Utc::now()).await?;
     audit::record(
         &txn,
         &actor,
@@ -141,11 +142,11 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     if let Some(k) = key
         && let Some(done) = store::revision_by_key(&txn, k).await?
     {
-        if done.alert_id != alert_id {
+        if done.alert_id != AlertId(alert_id) {
             return Err(PublishError::KeyReused(k.to_owned()));
         }
         let alert = load(&txn, alert_id).await?;
-        let organisations = store::audience(&txn, alert_id).await?.len();
+        let organisations = store::audience(&txn, AlertId(alert_id)).await?.len();
         return Ok(PublishReport {
             alert_id,
             public_id: alert.public_id.unwrap_or_default(),
@@ -167,7 +168,8 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             user.email
         )));
     }
-    let report = publish_revision(&txn, rules, &alert, &approver, key, "publish").await?;
+    let report =
+        publish_revision(&txn, rules, &alert, &approver, key, RevisionKind::Publish).await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
     Ok(report)
 }
@@ -176,17 +178,16 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
 async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     txn: &C,
     rules: &Rules,
-    alert: &alerts::Model,
+    alert: &Alert,
     approver: &Actor,
     key: Option<&str>,
-    kind: &str,
+    kind: RevisionKind,
 ) -> Result<PublishReport, PublishError> {
     let now = Utc::now();
     let number = alert.published_revision + 1;
-    let spec: AudienceSpec = serde_json::from_str(&alert.audience)
-        .map_err(|e| anyhow::anyhow!("alert {} has an unreadable audience: {e}", alert.id))?;
+    let spec: &AudienceSpec = &alert.audience;
     let products = super::products_of(txn, alert.id).await?;
-    let resolved = audience::resolve(txn, &spec, &products, rules).await?;
+    let resolved = audience::resolve(txn, spec, &products, rules).await?;
     // A revision goes to everyone the alert reached before, plus anyone newly matched.
     let mut members: HashMap<i64, Vec<String>> = store::audience(txn, alert.id)
         .await?
@@ -210,7 +211,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
             spec.describe()
         )));
     }
-    let severity = Severity::stored(&alert.severity)?;
+    let severity = alert.severity;
     let public_id = match &alert.public_id {
         Some(p) => p.clone(),
         None => next_public_id(txn, now).await?,
@@ -225,7 +226,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     let recipients = contacts::store::active_for(txn, &org_ids).await?;
     let with_contacts: std::collections::HashSet<i64> =
         recipients.iter().map(|c| c.org_id.0).collect();
-    let title = if kind == "withdrawal" {
+    let title = if kind.is_withdrawal() {
         format!("【取消】{}", alert.title)
     } else {
         alert.title.clone()
@@ -235,16 +236,16 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         store::NewRevision {
             alert_id: alert.id,
             number,
-            kind: if kind == "publish" && number > 1 {
-                "revision".to_owned()
+            kind: if kind == RevisionKind::Publish && number > 1 {
+                RevisionKind::Revision
             } else {
-                kind.to_owned()
+                kind
             },
             title,
             body: alert.body.clone(),
             changes: alert.pending_changes.clone(),
-            severity: alert.severity.clone(),
-            tlp: alert.tlp.clone(),
+            severity: alert.severity,
+            tlp: alert.tlp,
             categories: alert.categories.clone(),
             drill: alert.drill,
             ack_deadline,
@@ -266,24 +267,24 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     }
     let deliveries = crate::delivery::store::enqueue(
         txn,
-        alert.id,
-        revision.id,
+        alert.id.0,
+        revision.id.0,
         &recipients,
         priority(severity, alert.drill),
         crate::delivery::store::Kind::Alert,
         now,
     )
     .await?;
-    let status = if kind == "withdrawal" {
+    let status = if kind.is_withdrawal() {
         AlertStatus::Withdrawn
     } else {
         AlertStatus::Published
     };
-    store::set_published(txn, alert.id, status.as_str(), number, &public_id, now).await?;
+    store::set_published(txn, alert.id, status, number, &public_id, now).await?;
     audit::record(
         txn,
         approver,
-        if kind == "withdrawal" {
+        if kind.is_withdrawal() {
             "alert.withdraw"
         } else {
             "alert.publish"
@@ -300,7 +301,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(PublishReport {
-        alert_id: alert.id,
+        alert_id: alert.id.0,
         public_id,
         revision: number,
         organisations: members.len(),
@@ -362,11 +363,11 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     let changes = check("summary of changes", &edit.changes, 2000)?;
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = load(&txn, alert_id).await?;
-    let published = alert.status == AlertStatus::Published.as_str();
-    if !published && alert.status != AlertStatus::Draft.as_str() {
+    let published = alert.status == AlertStatus::Published;
+    if !published && alert.status != AlertStatus::Draft {
         return Err(PublishError::WrongState {
             alert: alert_id,
-            state: alert.status,
+            state: alert.status.as_str().to_owned(),
             needed: "draft or published",
         });
     }
@@ -377,11 +378,11 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     }
     store::update_content(
         &txn,
-        alert_id,
+        AlertId(alert_id),
         title.as_deref(),
         body.as_deref(),
-        edit.severity.map(Severity::as_str),
-        edit.tlp.map(Tlp::as_str),
+        edit.severity,
+        edit.tlp,
         changes.as_deref().or(alert.pending_changes.as_deref()),
         Utc::now(),
     )
@@ -433,10 +434,12 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     // approver from withdrawing what went out: it is discarded, audited, and the withdrawal
     // carries the published text, never the unapproved edit.
     let pending_edit = alert.published_revision > 0
-        && (alert.status == AlertStatus::Draft.as_str()
-            || alert.status == AlertStatus::PendingApproval.as_str());
+        && matches!(
+            alert.status,
+            AlertStatus::Draft | AlertStatus::PendingApproval
+        );
     if pending_edit {
-        store::restore_published(&txn, alert_id, Utc::now()).await?;
+        store::restore_published(&txn, AlertId(alert_id), Utc::now()).await?;
         audit::record(
             &txn,
             &Actor::of(user),
@@ -459,7 +462,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
         &alert,
         &Actor::of(user),
         idempotency_key,
-        "withdrawal",
+        RevisionKind::Withdrawal,
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;

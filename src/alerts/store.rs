@@ -6,20 +6,32 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use super::audience::AudienceSpec;
+use super::model::{Alert, AlertId, AlertStatus, Revision, RevisionKind};
+use crate::classify::model::Category;
 use crate::db::entities::{alert_advisories, alert_audience, alert_revisions, alerts};
+use crate::domain::{Severity, Tlp};
+
+fn typed(row: Option<alerts::Model>) -> anyhow::Result<Option<Alert>> {
+    row.map(Alert::from_row).transpose()
+}
+
+fn typed_revision(row: Option<alert_revisions::Model>) -> anyhow::Result<Option<Revision>> {
+    row.map(Revision::from_row).transpose()
+}
 
 /// A draft about to be written.
 pub struct NewAlert {
-    pub status: String,
+    pub status: AlertStatus,
     pub title: String,
     pub body: String,
-    pub severity: String,
-    pub categories: String,
-    pub tlp: String,
+    pub severity: Severity,
+    pub categories: Vec<Category>,
+    pub tlp: Tlp,
     pub ack_required: bool,
     pub ack_within_hours: Option<i32>,
     pub drill: bool,
-    pub audience: String,
+    pub audience: AudienceSpec,
     pub origin: String,
     pub cluster_key: Option<i64>,
 }
@@ -28,18 +40,18 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     a: NewAlert,
     now: DateTime<Utc>,
-) -> anyhow::Result<alerts::Model> {
-    alerts::ActiveModel {
-        status: Set(a.status),
+) -> anyhow::Result<Alert> {
+    let row = alerts::ActiveModel {
+        status: Set(a.status.as_str().into()),
         title: Set(a.title),
         body: Set(a.body),
-        severity: Set(a.severity),
-        categories: Set(a.categories),
-        tlp: Set(a.tlp),
+        severity: Set(a.severity.as_str().into()),
+        categories: Set(serde_json::to_string(&a.categories)?),
+        tlp: Set(a.tlp.as_str().into()),
         ack_required: Set(a.ack_required),
         ack_within_hours: Set(a.ack_within_hours),
         drill: Set(a.drill),
-        audience: Set(a.audience),
+        audience: Set(serde_json::to_string(&a.audience)?),
         origin: Set(a.origin),
         cluster_key: Set(a.cluster_key),
         created_at: Set(now),
@@ -48,16 +60,17 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .context("cannot write the alert")
+    .context("cannot write the alert")?;
+    Alert::from_row(row)
 }
 
 pub async fn link_advisory(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     advisory_id: i64,
 ) -> anyhow::Result<()> {
     alert_advisories::Entity::insert(alert_advisories::ActiveModel {
-        alert_id: Set(alert_id),
+        alert_id: Set(alert_id.0),
         advisory_id: Set(advisory_id),
     })
     .on_conflict_do_nothing_on([
@@ -70,11 +83,13 @@ pub async fn link_advisory(
     Ok(())
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<alerts::Model>> {
-    alerts::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .context("cannot read alerts")
+pub async fn get(db: &impl ConnectionTrait, id: AlertId) -> anyhow::Result<Option<Alert>> {
+    typed(
+        alerts::Entity::find_by_id(id.0)
+            .one(db)
+            .await
+            .context("cannot read alerts")?,
+    )
 }
 
 /// The alert already made for an advisory cluster, if any (whatever its state; the triage page
@@ -82,13 +97,15 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<al
 pub async fn for_cluster(
     db: &impl ConnectionTrait,
     cluster_key: i64,
-) -> anyhow::Result<Option<alerts::Model>> {
-    alerts::Entity::find()
-        .filter(alerts::Column::ClusterKey.eq(cluster_key))
-        .order_by_desc(alerts::Column::Id)
-        .one(db)
-        .await
-        .context("cannot read alerts")
+) -> anyhow::Result<Option<Alert>> {
+    typed(
+        alerts::Entity::find()
+            .filter(alerts::Column::ClusterKey.eq(cluster_key))
+            .order_by_desc(alerts::Column::Id)
+            .one(db)
+            .await
+            .context("cannot read alerts")?,
+    )
 }
 
 /// The draft of a cluster that a newly classified advisory may still join: made by the same
@@ -99,32 +116,37 @@ pub async fn open_draft_for_cluster(
     db: &impl ConnectionTrait,
     cluster_key: i64,
     origin: &str,
-) -> anyhow::Result<Option<alerts::Model>> {
-    alerts::Entity::find()
-        .filter(alerts::Column::ClusterKey.eq(cluster_key))
-        .filter(alerts::Column::Origin.eq(origin))
-        .filter(alerts::Column::Status.eq(super::AlertStatus::Draft.as_str()))
-        .filter(alerts::Column::PublishedRevision.eq(0))
-        .order_by_desc(alerts::Column::Id)
-        .one(db)
-        .await
-        .context("cannot read alerts")
+) -> anyhow::Result<Option<Alert>> {
+    typed(
+        alerts::Entity::find()
+            .filter(alerts::Column::ClusterKey.eq(cluster_key))
+            .filter(alerts::Column::Origin.eq(origin))
+            .filter(alerts::Column::Status.eq(AlertStatus::Draft.as_str()))
+            .filter(alerts::Column::PublishedRevision.eq(0))
+            .order_by_desc(alerts::Column::Id)
+            .one(db)
+            .await
+            .context("cannot read alerts")?,
+    )
 }
 
 /// Raises a draft's TLP (the strictest marking of its advisories wins).
 pub async fn set_tlp(
     db: &impl ConnectionTrait,
-    id: i64,
-    tlp: &str,
+    id: AlertId,
+    tlp: Tlp,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     alerts::Entity::update_many()
-        .col_expr(alerts::Column::Tlp, sea_orm::sea_query::Expr::value(tlp))
+        .col_expr(
+            alerts::Column::Tlp,
+            sea_orm::sea_query::Expr::value(tlp.as_str()),
+        )
         .col_expr(
             alerts::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(now),
         )
-        .filter(alerts::Column::Id.eq(id))
+        .filter(alerts::Column::Id.eq(id.0))
         .exec(db)
         .await
         .context("cannot update the draft's TLP")?;
@@ -133,13 +155,13 @@ pub async fn set_tlp(
 
 pub async fn set_severity(
     db: &impl ConnectionTrait,
-    id: i64,
-    severity: &str,
+    id: AlertId,
+    severity: Severity,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id),
-        severity: Set(severity.to_owned()),
+        id: Set(id.0),
+        severity: Set(severity.as_str().into()),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -151,19 +173,25 @@ pub async fn set_severity(
 
 pub async fn list_by_status(
     db: &impl ConnectionTrait,
-    status: &str,
-) -> anyhow::Result<Vec<alerts::Model>> {
+    status: AlertStatus,
+) -> anyhow::Result<Vec<Alert>> {
     alerts::Entity::find()
-        .filter(alerts::Column::Status.eq(status))
+        .filter(alerts::Column::Status.eq(status.as_str()))
         .order_by_desc(alerts::Column::Id)
         .all(db)
         .await
-        .context("cannot read alerts")
+        .context("cannot read alerts")?
+        .into_iter()
+        .map(Alert::from_row)
+        .collect()
 }
 
-pub async fn advisory_ids(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Vec<i64>> {
+pub async fn advisory_ids(
+    db: &impl ConnectionTrait,
+    alert_id: AlertId,
+) -> anyhow::Result<Vec<i64>> {
     Ok(alert_advisories::Entity::find()
-        .filter(alert_advisories::Column::AlertId.eq(alert_id))
+        .filter(alert_advisories::Column::AlertId.eq(alert_id.0))
         .order_by_asc(alert_advisories::Column::AdvisoryId)
         .all(db)
         .await
@@ -175,13 +203,13 @@ pub async fn advisory_ids(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::R
 
 pub async fn set_submitted(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: AlertId,
     by: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id),
-        status: Set(super::AlertStatus::PendingApproval.as_str().into()),
+        id: Set(id.0),
+        status: Set(AlertStatus::PendingApproval.as_str().into()),
         submitted_by: Set(Some(by.to_owned())),
         submitted_at: Set(Some(now)),
         updated_at: Set(now),
@@ -197,59 +225,65 @@ pub async fn set_submitted(
 pub async fn revision_by_key(
     db: &impl ConnectionTrait,
     key: &str,
-) -> anyhow::Result<Option<alert_revisions::Model>> {
-    alert_revisions::Entity::find()
-        .filter(alert_revisions::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await
-        .context("cannot read revisions")
+) -> anyhow::Result<Option<Revision>> {
+    typed_revision(
+        alert_revisions::Entity::find()
+            .filter(alert_revisions::Column::IdempotencyKey.eq(key))
+            .one(db)
+            .await
+            .context("cannot read revisions")?,
+    )
 }
 
 pub async fn first_revision(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<Option<alert_revisions::Model>> {
-    alert_revisions::Entity::find()
-        .filter(alert_revisions::Column::AlertId.eq(alert_id))
-        .filter(alert_revisions::Column::Number.eq(1))
-        .one(db)
-        .await
-        .context("cannot read revisions")
+    alert_id: AlertId,
+) -> anyhow::Result<Option<Revision>> {
+    typed_revision(
+        alert_revisions::Entity::find()
+            .filter(alert_revisions::Column::AlertId.eq(alert_id.0))
+            .filter(alert_revisions::Column::Number.eq(1))
+            .one(db)
+            .await
+            .context("cannot read revisions")?,
+    )
 }
 
 pub async fn revisions(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<Vec<alert_revisions::Model>> {
+    alert_id: AlertId,
+) -> anyhow::Result<Vec<Revision>> {
     alert_revisions::Entity::find()
-        .filter(alert_revisions::Column::AlertId.eq(alert_id))
+        .filter(alert_revisions::Column::AlertId.eq(alert_id.0))
         .order_by_asc(alert_revisions::Column::Number)
         .all(db)
         .await
-        .context("cannot read revisions")
+        .context("cannot read revisions")?
+        .into_iter()
+        .map(Revision::from_row)
+        .collect()
 }
 
-pub async fn revision(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> anyhow::Result<Option<alert_revisions::Model>> {
-    alert_revisions::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .context("cannot read revisions")
+pub async fn revision(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Revision>> {
+    typed_revision(
+        alert_revisions::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .context("cannot read revisions")?,
+    )
 }
 
 /// A published revision about to be written.
 pub struct NewRevision {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub number: i32,
-    pub kind: String,
+    pub kind: RevisionKind,
     pub title: String,
     pub body: String,
     pub changes: Option<String>,
-    pub severity: String,
-    pub tlp: String,
-    pub categories: String,
+    pub severity: Severity,
+    pub tlp: Tlp,
+    pub categories: Vec<Category>,
     pub drill: bool,
     pub ack_deadline: Option<DateTime<Utc>>,
     pub submitted_by: String,
@@ -262,17 +296,17 @@ pub async fn insert_revision(
     db: &impl ConnectionTrait,
     r: NewRevision,
     now: DateTime<Utc>,
-) -> anyhow::Result<alert_revisions::Model> {
-    alert_revisions::ActiveModel {
-        alert_id: Set(r.alert_id),
+) -> anyhow::Result<Revision> {
+    let row = alert_revisions::ActiveModel {
+        alert_id: Set(r.alert_id.0),
         number: Set(r.number),
-        kind: Set(r.kind),
+        kind: Set(r.kind.as_str().into()),
         title: Set(r.title),
         body: Set(r.body),
         changes: Set(r.changes),
-        severity: Set(r.severity),
-        tlp: Set(r.tlp),
-        categories: Set(r.categories),
+        severity: Set(r.severity.as_str().into()),
+        tlp: Set(r.tlp.as_str().into()),
+        categories: Set(serde_json::to_string(&r.categories)?),
         drill: Set(r.drill),
         ack_deadline: Set(r.ack_deadline),
         submitted_by: Set(r.submitted_by),
@@ -284,16 +318,17 @@ pub async fn insert_revision(
     }
     .insert(db)
     .await
-    .context("cannot write the revision")
+    .context("cannot write the revision")?;
+    Revision::from_row(row)
 }
 
 /// The organisations an alert has reached.
 pub async fn audience(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
 ) -> anyhow::Result<Vec<alert_audience::Model>> {
     alert_audience::Entity::find()
-        .filter(alert_audience::Column::AlertId.eq(alert_id))
+        .filter(alert_audience::Column::AlertId.eq(alert_id.0))
         .order_by_asc(alert_audience::Column::OrganisationId)
         .all(db)
         .await
@@ -303,7 +338,7 @@ pub async fn audience(
 /// Records many organisations of an audience at once (rows already present are kept).
 pub async fn add_audience_many(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     orgs: &[i64],
     reasons: &[String],
     revision: i32,
@@ -311,7 +346,7 @@ pub async fn add_audience_many(
     let reasons = serde_json::to_string(reasons)?;
     for chunk in orgs.chunks(500) {
         alert_audience::Entity::insert_many(chunk.iter().map(|org| alert_audience::ActiveModel {
-            alert_id: Set(alert_id),
+            alert_id: Set(alert_id.0),
             organisation_id: Set(*org),
             reasons: Set(reasons.clone()),
             first_revision: Set(revision),
@@ -329,13 +364,13 @@ pub async fn add_audience_many(
 
 pub async fn add_audience(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     org: i64,
     reasons: &[String],
     revision: i32,
 ) -> anyhow::Result<()> {
     alert_audience::Entity::insert(alert_audience::ActiveModel {
-        alert_id: Set(alert_id),
+        alert_id: Set(alert_id.0),
         organisation_id: Set(org),
         reasons: Set(serde_json::to_string(reasons)?),
         first_revision: Set(revision),
@@ -352,15 +387,15 @@ pub async fn add_audience(
 
 pub async fn set_published(
     db: &impl ConnectionTrait,
-    id: i64,
-    status: &str,
+    id: AlertId,
+    status: AlertStatus,
     revision: i32,
     public_id: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id),
-        status: Set(status.to_owned()),
+        id: Set(id.0),
+        status: Set(status.as_str().into()),
         published_revision: Set(revision),
         public_id: Set(Some(public_id.to_owned())),
         pending_changes: Set(None),
@@ -390,17 +425,17 @@ pub async fn max_public_id(
 #[allow(clippy::too_many_arguments)]
 pub async fn update_content(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: AlertId,
     title: Option<&str>,
     body: Option<&str>,
-    severity: Option<&str>,
-    tlp: Option<&str>,
+    severity: Option<Severity>,
+    tlp: Option<Tlp>,
     pending_changes: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut row = alerts::ActiveModel {
-        id: Set(id),
-        status: Set(super::AlertStatus::Draft.as_str().into()),
+        id: Set(id.0),
+        status: Set(AlertStatus::Draft.as_str().into()),
         pending_changes: Set(pending_changes.map(str::to_owned)),
         submitted_by: Set(None),
         submitted_at: Set(None),
@@ -414,10 +449,10 @@ pub async fn update_content(
         row.body = Set(b.to_owned());
     }
     if let Some(s) = severity {
-        row.severity = Set(s.to_owned());
+        row.severity = Set(s.as_str().into());
     }
     if let Some(t) = tlp {
-        row.tlp = Set(t.to_owned());
+        row.tlp = Set(t.as_str().into());
     }
     row.update(db).await.context("cannot update the alert")?;
     Ok(())
@@ -428,11 +463,11 @@ pub async fn update_content(
 /// has no published revision.
 pub async fn restore_published(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: AlertId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let Some(latest) = alert_revisions::Entity::find()
-        .filter(alert_revisions::Column::AlertId.eq(id))
+        .filter(alert_revisions::Column::AlertId.eq(id.0))
         .order_by_desc(alert_revisions::Column::Number)
         .one(db)
         .await
@@ -441,8 +476,8 @@ pub async fn restore_published(
         return Ok(false);
     };
     alerts::ActiveModel {
-        id: Set(id),
-        status: Set(super::AlertStatus::Published.as_str().into()),
+        id: Set(id.0),
+        status: Set(AlertStatus::Published.as_str().into()),
         title: Set(latest.title),
         body: Set(latest.body),
         severity: Set(latest.severity),
@@ -463,12 +498,14 @@ pub async fn restore_published(
 pub async fn by_public_id(
     db: &impl ConnectionTrait,
     public_id: &str,
-) -> anyhow::Result<Option<alerts::Model>> {
-    alerts::Entity::find()
-        .filter(alerts::Column::PublicId.eq(public_id))
-        .one(db)
-        .await
-        .context("cannot read alerts")
+) -> anyhow::Result<Option<Alert>> {
+    typed(
+        alerts::Entity::find()
+            .filter(alerts::Column::PublicId.eq(public_id))
+            .one(db)
+            .await
+            .context("cannot read alerts")?,
+    )
 }
 
 /// An alert with whether it is addressed to one organisation.
@@ -489,7 +526,7 @@ pub async fn by_public_id_for(
     db: &impl ConnectionTrait,
     public_id: &str,
     org_id: i64,
-) -> anyhow::Result<Option<(alerts::Model, bool)>> {
+) -> anyhow::Result<Option<(Alert, bool)>> {
     use sea_orm::QuerySelect as _;
     use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
     let addressed = Expr::exists(
@@ -509,12 +546,13 @@ pub async fn by_public_id_for(
             )
             .to_owned(),
     );
-    Ok(alerts::Entity::find()
+    alerts::Entity::find()
         .filter(alerts::Column::PublicId.eq(public_id))
         .column_as(addressed, "addressed")
         .into_model::<WithAddressed>()
         .one(db)
         .await
         .context("cannot read alerts")?
-        .map(|WithAddressed(alert, addressed)| (alert, addressed)))
+        .map(|WithAddressed(alert, addressed)| anyhow::Ok((Alert::from_row(alert)?, addressed)))
+        .transpose()
 }

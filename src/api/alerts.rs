@@ -279,7 +279,7 @@ async fn visible(
     ctx: &AppContext,
     who: &Principal,
     public_id: &str,
-) -> Result<crate::db::entities::alerts::Model, ApiError> {
+) -> Result<crate::alerts::Alert, ApiError> {
     who.require(Scope::Read)?;
     visible_to(ctx, who, public_id).await
 }
@@ -290,12 +290,12 @@ async fn visible_to(
     ctx: &AppContext,
     who: &Principal,
     public_id: &str,
-) -> Result<crate::db::entities::alerts::Model, ApiError> {
+) -> Result<crate::alerts::Alert, ApiError> {
     let not_found = || ApiError::NotFound(format!("no alert {public_id}"));
     let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
         .await?
         .ok_or_else(not_found)?;
-    if !who.may_view(ctx, alert.id).await? {
+    if !who.may_view(ctx, alert.id.0).await? {
         return Err(not_found());
     }
     Ok(alert)
@@ -342,7 +342,7 @@ pub async fn show_alert(
 ) -> Result<HttpResponse, ApiError> {
     let alert = visible(&ctx, &who, &path).await?;
     // The entry as the lists show it (the scope that holds every alert; access was checked).
-    let entry = feed_store::one(&ctx.db, alert.id)
+    let entry = feed_store::one(&ctx.db, alert.id.0)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no alert {}", path.as_str())))?;
     let revisions = crate::alerts::store::revisions(&ctx.db, alert.id)
@@ -350,11 +350,11 @@ pub async fn show_alert(
         .into_iter()
         .map(|r| RevisionOut {
             number: r.number,
-            kind: r.kind,
+            kind: r.kind.as_str().into(),
             title: r.title,
             changes: r.changes,
-            severity: r.severity,
-            tlp: r.tlp,
+            severity: r.severity.as_str().into(),
+            tlp: r.tlp.as_str().into(),
             published_at: r.published_at,
         })
         .collect();
@@ -373,7 +373,7 @@ pub async fn show_alert(
     let acknowledgement = if who.is_central() {
         None
     } else {
-        ack_of(&ctx, alert.id, who.org().id.0).await?
+        ack_of(&ctx, alert.id.0, who.org().id.0).await?
     };
     Ok(HttpResponse::Ok().json(AlertDetail {
         summary: AlertSummary::of(&ctx, &entry),
@@ -410,7 +410,7 @@ pub async fn show_ack(
 async fn ack_detail(
     ctx: &AppContext,
     who: &Principal,
-    alert: &crate::db::entities::alerts::Model,
+    alert: &crate::alerts::Alert,
     public_id: &str,
 ) -> Result<HttpResponse, ApiError> {
     if who.is_central() {
@@ -419,12 +419,12 @@ async fn ack_detail(
         ));
     }
     let org = who.org().id.0;
-    let current = ack_of(ctx, alert.id, org).await?.ok_or_else(|| {
+    let current = ack_of(ctx, alert.id.0, org).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "alert {public_id} is not addressed to your organisation"
         ))
     })?;
-    let history = crate::acks::store::history(&ctx.db, alert.id, org)
+    let history = crate::acks::store::history(&ctx.db, alert.id.0, org)
         .await?
         .into_iter()
         .map(|e| AckEvent {
@@ -494,7 +494,7 @@ pub async fn set_ack(
     })?;
     match acks::acknowledge(
         &ctx.db,
-        alert.id,
+        alert.id.0,
         who.org().id.0,
         state,
         note,

@@ -373,7 +373,7 @@ async fn one_run(settings: Settings, recipients: usize) -> anyhow::Result<Run> {
     let totals = crate::delivery::store::status_totals(&ctx.db).await?;
     let sent = totals
         .iter()
-        .find(|(s, _)| s == "sent")
+        .find(|(s, _)| *s == crate::delivery::store::DeliveryStatus::Sent)
         .map_or(0, |(_, n)| *n);
     anyhow::ensure!(
         sent == recipients as u64,
@@ -475,6 +475,6 @@ pub(super) async fn prepare(
         &Actor::System,
     )
     .await?;
-    publish::submit(&ctx.db, draft.id, &operator).await?;
-    Ok((draft.id, approver))
+    publish::submit(&ctx.db, draft.id.0, &operator).await?;
+    Ok((draft.id.0, approver))
 }

@@ -14,11 +14,15 @@ use rand::{Rng, SeedableRng};
 use secrecy::SecretString;
 
 use crate::acks::{AckState, Channel};
+use crate::alerts::audience::AudienceSpec;
 use crate::alerts::store::{self, NewAlert, NewRevision};
+use crate::alerts::{AlertStatus, RevisionKind};
 use crate::audit::Actor;
 use crate::auth::{self, AddUser, EmailAddress, Role};
+use crate::classify::model::Category;
 use crate::config::{ProcessRoles, Settings};
 use crate::context::AppContext;
+use crate::domain::{Severity, Tlp};
 use crate::registry::{OrgCode, OrgKind};
 use crate::startup::Application;
 
@@ -256,7 +260,12 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
     .await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1788);
     let now = Utc::now();
-    let severities = ["critical", "high", "medium", "info"];
+    let severities = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Info,
+    ];
     let mut newest = String::new();
     let mut inbox = 0;
     for chunk in (0..alerts).collect::<Vec<_>>().chunks(250) {
@@ -283,20 +292,20 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
             let title = format!("負荷試験用の注意喚起 {i}: 製品の脆弱性に関する情報");
             let body = "影響を受けるバージョンを使用している場合は、修正版へ更新してください。\n"
                 .repeat(8);
-            let tlp = if i % 4 == 0 { "AMBER" } else { "CLEAR" };
+            let tlp = if i % 4 == 0 { Tlp::Amber } else { Tlp::Clear };
             let alert = store::insert(
                 &txn,
                 NewAlert {
-                    status: "published".into(),
+                    status: AlertStatus::Published,
                     title: title.clone(),
                     body: body.clone(),
-                    severity: severity.into(),
-                    categories: "[\"vulnerability\"]".into(),
-                    tlp: tlp.into(),
+                    severity,
+                    categories: vec![Category::Vulnerability],
+                    tlp,
                     ack_required: true,
                     ack_within_hours: Some(72),
                     drill: false,
-                    audience: "{}".into(),
+                    audience: AudienceSpec::default(),
                     origin: "bench".into(),
                     cluster_key: None,
                 },
@@ -308,13 +317,13 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                 NewRevision {
                     alert_id: alert.id,
                     number: 1,
-                    kind: "alert".into(),
+                    kind: RevisionKind::Publish,
                     title,
                     body,
                     changes: None,
-                    severity: severity.into(),
-                    tlp: tlp.into(),
-                    categories: "[\"vulnerability\"]".into(),
+                    severity,
+                    tlp,
+                    categories: vec![Category::Vulnerability],
                     drill: false,
                     ack_deadline: Some(at + chrono::Duration::hours(72)),
                     submitted_by: "bench".into(),
@@ -326,7 +335,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
             )
             .await?;
             let public_id = format!("NRS-BENCH-{i:06}");
-            store::set_published(&txn, alert.id, "published", 1, &public_id, at).await?;
+            store::set_published(&txn, alert.id, AlertStatus::Published, 1, &public_id, at).await?;
             store::add_audience_many(&txn, alert.id, &members, &["bench".to_owned()], 1).await?;
             if members.contains(&chiyoda_id) {
                 inbox += 1;
@@ -334,7 +343,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                 if i % 2 == 0 {
                     crate::acks::store::set(
                         &txn,
-                        alert.id,
+                        alert.id.0,
                         chiyoda_id,
                         AckState::Done,
                         None,

@@ -72,8 +72,16 @@ fn read_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
-fn to_case(m: cases::Model) -> Case {
-    let status = Status::parse(&m.status).unwrap_or(Status::Withdrawn);
+/// A stored case, back as the type. Only valid markings and states are ever written; one that
+/// does not read is an error (a hand edit or a bug), never quietly RED or withdrawn.
+fn to_case(m: cases::Model) -> anyhow::Result<Case> {
+    let status = Status::parse(&m.status).with_context(|| {
+        format!(
+            "case {}: the stored status {:?} does not read",
+            m.id, m.status
+        )
+    })?;
+    let tlp = Tlp::stored(&m.tlp).with_context(|| format!("case {}", m.id))?;
     let fields = CaseFields {
         kind: if m.kind == "practice" {
             Kind::Practice
@@ -98,11 +106,10 @@ fn to_case(m: cases::Model) -> Case {
         systems_affected: m.systems_affected,
         alert_ids: read_list(&m.alert_ids),
         advisory_ids: read_list(&m.advisory_ids),
-        // Only valid markings are ever written; an unreadable one is treated as the strictest.
-        tlp: Tlp::parse(&m.tlp).unwrap_or(Tlp::Red),
+        tlp,
         source: m.source,
     };
-    Case {
+    Ok(Case {
         id: m.id,
         status,
         revision: m.revision,
@@ -112,7 +119,7 @@ fn to_case(m: cases::Model) -> Case {
         created_at: m.created_at,
         updated_at: m.updated_at,
         published_at: m.published_at,
-    }
+    })
 }
 
 fn set_fields(a: &mut cases::ActiveModel, f: &CaseFields) {
@@ -211,7 +218,7 @@ async fn insert<C: ConnectionTrait + TransactionTrait>(
     };
     set_fields(&mut a, fields);
     let m = a.insert(&txn).await?;
-    let case = to_case(m);
+    let case = to_case(m)?;
     let action = if published { "publish" } else { "submit" };
     log(&txn, &case, action, None, actor, now).await?;
     audit::record(
@@ -247,7 +254,7 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let m = load_for_update(&txn, id).await?;
-    let before = to_case(m.clone());
+    let before = to_case(m.clone())?;
     let (status, revision, action) = match before.status {
         Status::Submitted | Status::Reviewing => (Status::Reviewing, before.revision, "edit"),
         Status::Published => {
@@ -278,7 +285,7 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
     a.status = Set(status.as_str().into());
     a.revision = Set(revision);
     a.updated_at = Set(now);
-    let case = to_case(a.update(&txn).await?);
+    let case = to_case(a.update(&txn).await?)?;
     log(&txn, &case, action, note, actor, now).await?;
     audit::record(
         &txn,
@@ -331,7 +338,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let m = load_for_update(&txn, id).await?;
-    let before = to_case(m.clone());
+    let before = to_case(m.clone())?;
     if !matches!(before.status, Status::Submitted | Status::Reviewing) {
         return Err(CaseError::Refused(format!(
             "この事例は「{}」です。公開できるのは受付・審査中の事例です",
@@ -351,7 +358,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     a.revision = Set(1);
     a.updated_at = Set(now);
     a.published_at = Set(Some(now));
-    let case = to_case(a.update(&txn).await?);
+    let case = to_case(a.update(&txn).await?)?;
     log(&txn, &case, "publish", None, actor, now).await?;
     audit::record(
         &txn,
@@ -387,7 +394,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     let mut a = m.into_active_model();
     a.status = Set(Status::Withdrawn.as_str().into());
     a.updated_at = Set(now);
-    let case = to_case(a.update(&txn).await?);
+    let case = to_case(a.update(&txn).await?)?;
     log(&txn, &case, "withdraw", Some(note), actor, now).await?;
     audit::record(
         &txn,
@@ -402,11 +409,12 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Case>> {
-    Ok(cases::Entity::find_by_id(id)
+    cases::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the case")?
-        .map(to_case))
+        .map(to_case)
+        .transpose()
 }
 
 /// Cases by id, in the order asked (missing ones left out).
@@ -420,8 +428,8 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<Ve
         .await
         .context("cannot read cases")?
         .into_iter()
-        .map(|m| (m.id, to_case(m)))
-        .collect();
+        .map(|m| Ok((m.id, to_case(m)?)))
+        .collect::<anyhow::Result<_>>()?;
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
@@ -442,12 +450,12 @@ pub async fn list(
     if let Some(org) = organisation_id {
         q = q.filter(cases::Column::OrganisationId.eq(org));
     }
-    Ok(q.all(db)
+    q.all(db)
         .await
         .context("cannot read cases")?
         .into_iter()
         .map(to_case)
-        .collect())
+        .collect()
 }
 
 /// Published cases linked to an alert (by its id), newest first.
@@ -456,7 +464,7 @@ pub async fn linked_to_alert(
     alert_public_id: &str,
 ) -> anyhow::Result<Vec<Case>> {
     let pattern = format!("%\"{alert_public_id}\"%");
-    Ok(cases::Entity::find()
+    cases::Entity::find()
         .filter(cases::Column::Status.eq(Status::Published.as_str()))
         .filter(cases::Column::AlertIds.like(pattern))
         .order_by_desc(cases::Column::Id)
@@ -466,7 +474,7 @@ pub async fn linked_to_alert(
         .context("cannot read cases")?
         .into_iter()
         .map(to_case)
-        .collect())
+        .collect()
 }
 
 pub async fn history(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Vec<HistoryEntry>> {
@@ -574,7 +582,7 @@ pub async fn published_after(
     after: i64,
     limit: u64,
 ) -> anyhow::Result<Vec<Case>> {
-    Ok(cases::Entity::find()
+    cases::Entity::find()
         .filter(cases::Column::Status.eq(Status::Published.as_str()))
         .filter(cases::Column::Id.gt(after))
         .order_by_asc(cases::Column::Id)
@@ -584,7 +592,7 @@ pub async fn published_after(
         .context("cannot read cases")?
         .into_iter()
         .map(to_case)
-        .collect())
+        .collect()
 }
 
 /// Takes up to `limit` outbox rows (deleting them in `txn`, so a concurrent drainer skips them)

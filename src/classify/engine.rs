@@ -98,9 +98,11 @@ pub fn classify(rules: &Rules, a: &AdvisoryView, kev: &HashSet<String>) -> Class
 
     // Severity: the best base score computed from a vector, then raises.
     let (score, basis) = best_score(a);
-    let mut severity = score
-        .map(|s| rules.severity_of(s))
-        .unwrap_or(Severity::Info);
+    // Without a vector nothing measures the impact: info, unless a raise below lifts it.
+    let mut severity = match score {
+        Some(s) => rules.severity_of(s),
+        None => Severity::Info,
+    };
     explanation.push(Firing {
         rule: "cvss".into(),
         aspect: "severity".into(),
@@ -124,9 +126,11 @@ pub fn classify(rules: &Rules, a: &AdvisoryView, kev: &HashSet<String>) -> Class
             RaiseWhen::Keyword => hit_for(RuleRef::Raise(i)).map(|h| h.snippet.clone()),
         };
         let Some(evidence) = evidence else { continue };
-        let raised = severity
-            .raised(raise.steps)
-            .max(raise.at_least.unwrap_or(Severity::Info));
+        let stepped = severity.raised(raise.steps);
+        let raised = match raise.at_least {
+            Some(floor) => stepped.max(floor),
+            None => stepped,
+        };
         let effect = if raised == severity {
             format!("{} (unchanged)", severity.label_ja())
         } else {

@@ -75,18 +75,21 @@ pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<
     Ok(out)
 }
 
-/// A stored classification, back as the type.
-pub fn to_domain(m: &cls::Model) -> Classification {
-    Classification {
-        categories: serde_json::from_str::<Vec<Category>>(&m.categories).unwrap_or_default(),
-        severity: Severity::parse(&m.severity).unwrap_or(Severity::Info),
+/// A stored classification, back as the type. Every column was written by `save`; one that
+/// does not read is an error, never a quiet "info" or an empty list.
+pub fn to_domain(m: &cls::Model) -> anyhow::Result<Classification> {
+    let what = || format!("the classification of advisory {}", m.advisory_id);
+    Ok(Classification {
+        categories: serde_json::from_str::<Vec<Category>>(&m.categories).with_context(what)?,
+        severity: Severity::stored(&m.severity).with_context(what)?,
         score: m.score,
-        products: serde_json::from_str::<Vec<ProductRef>>(&m.products).unwrap_or_default(),
-        relevance: RelevanceLevel::parse(&m.relevance).unwrap_or(RelevanceLevel::None),
-        themes: serde_json::from_str(&m.themes).unwrap_or_default(),
-        kev_cves: serde_json::from_str(&m.kev_cves).unwrap_or_default(),
-        explanation: serde_json::from_str::<Vec<Firing>>(&m.explanation).unwrap_or_default(),
-    }
+        products: serde_json::from_str::<Vec<ProductRef>>(&m.products).with_context(what)?,
+        relevance: RelevanceLevel::parse(&m.relevance)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", what()))?,
+        themes: serde_json::from_str(&m.themes).with_context(what)?,
+        kev_cves: serde_json::from_str(&m.kev_cves).with_context(what)?,
+        explanation: serde_json::from_str::<Vec<Firing>>(&m.explanation).with_context(what)?,
+    })
 }
 
 /// What differs between two classifications, in words; empty when nothing that matters does.
@@ -168,10 +171,10 @@ pub async fn save(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<String>> {
     let previous = get(db, advisory_id).await?;
-    let changes = previous
-        .as_ref()
-        .map(|p| describe_change(&to_domain(p), c))
-        .unwrap_or_default();
+    let changes = match &previous {
+        Some(p) => describe_change(&to_domain(p)?, c),
+        None => Vec::new(),
+    };
     let json = |v: serde_json::Result<String>| v.unwrap_or_else(|_| "[]".into());
     let row = cls::ActiveModel {
         advisory_id: Set(advisory_id),

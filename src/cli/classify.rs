@@ -208,16 +208,12 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
         AlertsCommand::Publish(_) => Ok(()),
         AlertsCommand::Drafts => {
             let mut rows = Vec::new();
-            for a in
-                alerts::store::list_by_status(&ctx.db, alerts::AlertStatus::Draft.as_str()).await?
-            {
+            for a in alerts::store::list_by_status(&ctx.db, alerts::AlertStatus::Draft).await? {
                 let members = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
                     .await?
                     .len();
-                let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
-                let severity = Severity::parse(&a.severity)
-                    .map(Severity::label_ja)
-                    .unwrap_or("?");
+                let spec = &a.audience;
+                let severity = a.severity.label_ja();
                 rows.push(vec![
                     a.id.to_string(),
                     severity.to_owned(),
@@ -234,13 +230,11 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
             Ok(())
         }
         AlertsCommand::Show { id, full } => {
-            let a = alerts::store::get(&ctx.db, id)
+            let a = alerts::store::get(&ctx.db, alerts::AlertId(id))
                 .await?
                 .with_context(|| format!("no alert {id}"))?;
-            let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
-            let severity = Severity::parse(&a.severity)
-                .map(Severity::label_ja)
-                .unwrap_or("?");
+            let spec = &a.audience;
+            let severity = a.severity.label_ja();
             println!("alert     {} ({})", a.id, a.status);
             println!("title     {}", a.title);
             println!(

@@ -216,8 +216,8 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &Actor::of(&operator),
     )
     .await?;
-    publish::submit(&ctx.db, draft.id, &operator).await?;
-    let report = publish::approve(&ctx.db, &ctx.rules, draft.id, &approver, None).await?;
+    publish::submit(&ctx.db, draft.id.0, &operator).await?;
+    let report = publish::approve(&ctx.db, &ctx.rules, draft.id.0, &approver, None).await?;
     // A real (not drill) TLP:CLEAR alert too, so the public feed and CAP have something in them.
     let clear = alerts::create_draft(
         &ctx.db,
@@ -241,8 +241,8 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &Actor::of(&operator),
     )
     .await?;
-    publish::submit(&ctx.db, clear.id, &operator).await?;
-    let clear = publish::approve(&ctx.db, &ctx.rules, clear.id, &approver, None).await?;
+    publish::submit(&ctx.db, clear.id.0, &operator).await?;
+    let clear = publish::approve(&ctx.db, &ctx.rules, clear.id.0, &approver, None).await?;
     Ok(Some(format!(
         "Demo drill {} and alert {} (TLP:CLEAR, in the public feed /feeds/public.rss) published to {} organisations: {} messages, sent to {}",
         report.public_id,

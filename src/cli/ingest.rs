@@ -297,8 +297,8 @@ pub async fn run_advisories(cmd: AdvisoriesCommand, settings: Settings) -> anyho
                 crate::classify::store::get_many(&ctx.db, &ids)
                     .await?
                     .iter()
-                    .map(|m| (m.advisory_id, crate::classify::store::to_domain(m)))
-                    .collect();
+                    .map(|m| Ok((m.advisory_id, crate::classify::store::to_domain(m)?)))
+                    .collect::<anyhow::Result<_>>()?;
             let rows = advisories
                 .into_iter()
                 .map(|a| {
@@ -403,7 +403,7 @@ async fn print_classification(ctx: &AppContext, advisory_id: i64) -> anyhow::Res
         println!("\nnot classified yet (run `noroshi classify`)");
         return Ok(());
     };
-    let c = crate::classify::store::to_domain(&m);
+    let c = crate::classify::store::to_domain(&m)?;
     println!(
         "\nclassification (rules {}, {}):",
         m.rules_version,

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::contacts::{self, ContactKind, Language, MailEncoding};
 use crate::context::AppContext;
 use crate::delivery;
+use crate::delivery::store::DeliveryStatus;
 use crate::domain::{Severity, Tlp};
 use crate::registry::OrgCode;
 use crate::time::format_jst;
@@ -298,7 +299,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
             print_report(&report, &ctx);
         }
         PublishCommand::Revisions { id } => {
-            let alert = crate::alerts::store::get(&ctx.db, id)
+            let alert = crate::alerts::store::get(&ctx.db, crate::alerts::AlertId(id))
                 .await?
                 .with_context(|| format!("no alert {id}"))?;
             println!(
@@ -306,13 +307,13 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
                 alert.public_id.as_deref().unwrap_or("not yet published"),
                 alert.status
             );
-            let rows = crate::alerts::store::revisions(&ctx.db, id)
+            let rows = crate::alerts::store::revisions(&ctx.db, crate::alerts::AlertId(id))
                 .await?
                 .into_iter()
                 .map(|r| {
                     vec![
                         format!("第{}報", r.number),
-                        r.kind,
+                        r.kind.to_string(),
                         format_jst(&r.published_at),
                         r.approved_by,
                         count(u64::try_from(r.recipients).unwrap_or(0)),
@@ -341,9 +342,9 @@ pub struct DeliveriesArgs {
     /// The alert: its number or public id (NRS-2026-0001).
     #[arg(long)]
     pub alert: String,
-    /// Only rows in this state: queued, sending, sent, deferred or failed.
-    #[arg(long)]
-    pub status: Option<String>,
+    /// Only rows in this state: queued, sending, sent, deferred, failed or bounced.
+    #[arg(long, value_parser = DeliveryStatus::parse)]
+    pub status: Option<DeliveryStatus>,
     /// Queue every failed delivery of the alert again.
     #[arg(long)]
     pub retry_failed: bool,
@@ -353,45 +354,38 @@ pub struct DeliveriesArgs {
 }
 
 pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow::Result<()> {
-    const STATES: [&str; 5] = ["queued", "sending", "sent", "deferred", "failed"];
-    if let Some(s) = &args.status {
-        anyhow::ensure!(
-            STATES.contains(&s.as_str()),
-            "--status {s}: expected one of {}",
-            STATES.join(", ")
-        );
-    }
     let ctx = AppContext::connect(settings).await?;
     let alert = match args.alert.parse::<i64>() {
-        Ok(id) => crate::alerts::store::get(&ctx.db, id).await?,
+        Ok(id) => crate::alerts::store::get(&ctx.db, crate::alerts::AlertId(id)).await?,
         Err(_) => crate::alerts::store::by_public_id(&ctx.db, args.alert.trim()).await?,
     }
     .with_context(|| format!("no alert {}", args.alert))?;
     if args.retry_failed {
-        let n = delivery::retry_failed(&ctx.db, alert.id, &Actor::cli()).await?;
+        let n = delivery::retry_failed(&ctx.db, alert.id.0, &Actor::cli()).await?;
         println!(
             "{} queued again",
             plural(n, "failed delivery", "failed deliveries")
         );
     }
-    let rows = delivery::store::for_alert(&ctx.db, alert.id).await?;
+    let rows = delivery::store::for_alert(&ctx.db, alert.id.0).await?;
     let revisions: std::collections::HashMap<i64, i32> =
         crate::alerts::store::revisions(&ctx.db, alert.id)
             .await?
             .into_iter()
-            .map(|r| (r.id, r.number))
+            .map(|r| (r.id.0, r.number))
             .collect();
-    let mut counts = std::collections::BTreeMap::<&str, u64>::new();
+    let mut counts = std::collections::BTreeMap::<DeliveryStatus, u64>::new();
     for r in &rows {
-        *counts.entry(r.status.as_str()).or_default() += 1;
+        *counts.entry(r.status).or_default() += 1;
     }
     println!(
         "alert {} {} — {}: {}",
         alert.id,
         alert.public_id.as_deref().unwrap_or("(unpublished)"),
         plural(rows.len() as u64, "delivery", "deliveries"),
-        STATES
+        DeliveryStatus::ALL
             .iter()
+            .filter(|s| **s != DeliveryStatus::Bounced || counts.contains_key(*s))
             .map(|s| format!("{} {}", s, count(counts.get(s).copied().unwrap_or(0))))
             .collect::<Vec<_>>()
             .join(", ")
@@ -410,7 +404,7 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
     }
     let shown: Vec<_> = rows
         .iter()
-        .filter(|r| args.status.as_deref().is_none_or(|s| r.status == s))
+        .filter(|r| args.status.is_none_or(|s| r.status == s))
         .collect();
     let limit = if args.all {
         shown.len()
@@ -421,14 +415,14 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
         .iter()
         .take(limit)
         .map(|r| {
-            let detail = match r.status.as_str() {
-                "sent" => r.last_reply.clone().unwrap_or_default(),
-                "deferred" => format!(
+            let detail = match r.status {
+                DeliveryStatus::Sent => r.last_reply.clone().unwrap_or_default(),
+                DeliveryStatus::Deferred => format!(
                     "next {}: {}",
                     format_jst(&r.next_attempt_at),
                     r.last_error.clone().unwrap_or_default()
                 ),
-                "sending" => format!(
+                DeliveryStatus::Sending => format!(
                     "held by {} until {}",
                     r.lease_owner.clone().unwrap_or_default(),
                     r.lease_until.as_ref().map(format_jst).unwrap_or_default()
@@ -445,7 +439,7 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
                 if r.possible_duplicate {
                     format!("{} (possible duplicate)", r.status)
                 } else {
-                    r.status.clone()
+                    r.status.to_string()
                 },
                 r.attempts.to_string(),
                 r.sent_at.as_ref().map(format_jst).unwrap_or_default(),

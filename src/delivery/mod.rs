@@ -20,7 +20,6 @@ use sea_orm::ConnectionTrait;
 
 use crate::config::Settings;
 use crate::contacts::{Language, MailEncoding};
-use crate::db::entities::alert_revisions;
 use dkim::DkimSigner;
 use mime::{Built, Mailbox};
 use transport::{Outbox, RateLimiter, Relay, RelayUrl};
@@ -47,7 +46,7 @@ type TemplateKey = (Language, MailEncoding, store::Kind, Option<i64>);
 /// A revision as the mailer needs it.
 struct Prepared {
     public_id: String,
-    revision: alert_revisions::Model,
+    revision: crate::alerts::Revision,
     /// By language, encoding, kind and — when the mail carries an acknowledgement link — the
     /// organisation (its link is in the body, so its body and signature are its own).
     templates: Mutex<HashMap<TemplateKey, Arc<Template>>>,
@@ -224,7 +223,7 @@ impl Mailer {
             ),
             ("X-Noroshi-Alert".to_owned(), p.public_id.clone()),
             ("X-Noroshi-Revision".to_owned(), r.number.to_string()),
-            ("X-Noroshi-TLP".to_owned(), r.tlp.clone()),
+            ("X-Noroshi-TLP".to_owned(), r.tlp.as_str().to_owned()),
         ];
         if kind != store::Kind::Alert {
             common.push(("X-Noroshi-Follow-Up".to_owned(), kind.as_str().to_owned()));
@@ -328,7 +327,7 @@ impl Mailer {
         d: &store::Claimed,
     ) -> anyhow::Result<Option<String>> {
         if !matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
-            || p.revision.kind == "withdrawal"
+            || p.revision.kind.is_withdrawal()
         {
             return Ok(None);
         }
@@ -338,7 +337,7 @@ impl Mailer {
                 crate::acks::links::tokens_for_alert(
                     db,
                     &self.link_key,
-                    p.revision.alert_id,
+                    p.revision.alert_id.0,
                     p.revision.published_at,
                 )
             })

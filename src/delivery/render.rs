@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::alerts::Revision;
 use crate::contacts::Language;
-use crate::db::entities::alert_revisions;
 use crate::delivery::store::Kind;
 use crate::domain::{Severity, Tlp};
 use crate::ingest::html::escape;
@@ -14,7 +14,7 @@ use crate::time::format_jst;
 /// The revision and the alert it belongs to, as a mail needs them.
 pub struct Letter<'a> {
     pub public_id: &'a str,
-    pub revision: &'a alert_revisions::Model,
+    pub revision: &'a Revision,
     /// `https://noroshi.example.lg.jp/`
     pub base_url: &'a url::Url,
     /// The revision itself, a reminder of it, or an escalation to a prefecture.
@@ -41,11 +41,11 @@ pub fn tlp_rule(tlp: Tlp, lang: Language) -> &'static str {
 
 impl Letter<'_> {
     fn severity(&self) -> Severity {
-        Severity::parse(&self.revision.severity).unwrap_or(Severity::Info)
+        self.revision.severity
     }
 
     fn tlp(&self) -> Tlp {
-        Tlp::parse(&self.revision.tlp).unwrap_or(Tlp::Red)
+        self.revision.tlp
     }
 
     fn portal_path(&self) -> String {
@@ -72,13 +72,13 @@ impl Letter<'_> {
             Kind::Alert => {}
         }
         s.push_str("[Noroshi]");
-        if r.kind == "withdrawal" {
+        if r.kind.is_withdrawal() {
             s.push_str("[取消]");
         } else {
             s.push_str(&format!("[{}]", self.severity().label_ja()));
         }
         s.push_str(&format!("[TLP:{}]", self.tlp().as_str()));
-        if r.number > 1 && r.kind != "withdrawal" {
+        if r.number > 1 && !r.kind.is_withdrawal() {
             s.push_str(&format!("[第{}報]", r.number));
         }
         s.push(' ');
@@ -120,7 +120,7 @@ impl Letter<'_> {
             )),
             (Kind::Alert, _) => {}
         }
-        let label = if r.kind == "withdrawal" {
+        let label = if r.kind.is_withdrawal() {
             if ja {
                 "注意喚起の取消"
             } else {

@@ -47,6 +47,112 @@ impl Kind {
     }
 }
 
+/// The state of one delivery row in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryStatus {
+    Queued,
+    Sending,
+    Sent,
+    Deferred,
+    Failed,
+    Bounced,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Queued,
+        Self::Sending,
+        Self::Sent,
+        Self::Deferred,
+        Self::Failed,
+        Self::Bounced,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Deferred => "deferred",
+            Self::Failed => "failed",
+            Self::Bounced => "bounced",
+        }
+    }
+
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("a stored delivery status does not read: {s:?}"))
+    }
+
+    /// What the operator types on the command line (`--status sent`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a delivery status: use {}",
+                    Self::ALL.map(Self::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of the ledger as the admin page and `noroshi deliveries` show it.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub alert_id: i64,
+    pub revision_id: i64,
+    pub organisation_id: i64,
+    pub contact_id: i64,
+    pub email: String,
+    pub kind: Kind,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+    pub last_reply: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub possible_duplicate: bool,
+}
+
+impl LedgerRow {
+    fn from_row(m: deliveries::Model) -> anyhow::Result<Self> {
+        Ok(Self {
+            status: DeliveryStatus::stored(&m.status)
+                .with_context(|| format!("delivery {}", m.id))?,
+            kind: Kind::parse(&m.kind),
+            id: m.id,
+            alert_id: m.alert_id,
+            revision_id: m.revision_id,
+            organisation_id: m.organisation_id,
+            contact_id: m.contact_id,
+            email: m.email,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            lease_owner: m.lease_owner,
+            lease_until: m.lease_until,
+            message_id: m.message_id,
+            last_reply: m.last_reply,
+            last_error: m.last_error,
+            sent_at: m.sent_at,
+            possible_duplicate: m.possible_duplicate,
+        })
+    }
+}
+
 /// Writes one queued delivery per contact; returns how many.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -67,7 +173,7 @@ pub async fn enqueue(
             encoding: Set(c.encoding.as_str().to_owned()),
             language: Set(c.language.as_str().to_owned()),
             priority: Set(priority),
-            status: Set("queued".into()),
+            status: Set(DeliveryStatus::Queued.as_str().into()),
             attempts: Set(0),
             next_attempt_at: Set(now),
             lease_owner: Set(None),
@@ -223,7 +329,7 @@ pub async fn renew(
             )
             .filter(deliveries::Column::Id.is_in(chunk.iter().copied()))
             .filter(deliveries::Column::LeaseOwner.eq(owner))
-            .filter(deliveries::Column::Status.eq("sending"))
+            .filter(deliveries::Column::Status.eq(DeliveryStatus::Sending.as_str()))
             .exec(db)
             .await
             .context("cannot renew the lease")?
@@ -259,12 +365,12 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
-    let mut by_kind: BTreeMap<&str, Vec<&(i64, Result_)>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<DeliveryStatus, Vec<&(i64, Result_)>> = BTreeMap::new();
     for r in results {
         let kind = match r.1 {
-            Result_::Sent { .. } => "sent",
-            Result_::Deferred { .. } => "deferred",
-            Result_::Failed { .. } => "failed",
+            Result_::Sent { .. } => DeliveryStatus::Sent,
+            Result_::Deferred { .. } => DeliveryStatus::Deferred,
+            Result_::Failed { .. } => DeliveryStatus::Failed,
         };
         by_kind.entry(kind).or_default().push(r);
     }
@@ -284,7 +390,7 @@ pub async fn record(
                 format!("CASE id{arms} END")
             };
             let set = match kind {
-                "sent" => {
+                DeliveryStatus::Sent => {
                     let reply = case(&|r| match r {
                         Result_::Sent { reply, .. } => text(reply),
                         _ => Value::String(None),
@@ -297,7 +403,7 @@ pub async fn record(
                         "status = 'sent', attempts = attempts + 1, sent_at = $1, last_reply = {reply}, message_id = {message_id}, last_error = NULL"
                     )
                 }
-                "deferred" => {
+                DeliveryStatus::Deferred => {
                     let error = case(&|r| match r {
                         Result_::Deferred { error, .. } => text(error),
                         _ => Value::String(None),
@@ -339,17 +445,17 @@ pub async fn record(
 }
 
 /// Every delivery of an alert, by revision then recipient.
-pub async fn for_alert(
-    db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<Vec<deliveries::Model>> {
+pub async fn for_alert(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Vec<LedgerRow>> {
     deliveries::Entity::find()
         .filter(deliveries::Column::AlertId.eq(alert_id))
         .order_by_asc(deliveries::Column::RevisionId)
         .order_by_asc(deliveries::Column::Id)
         .all(db)
         .await
-        .context("cannot read deliveries")
+        .context("cannot read deliveries")?
+        .into_iter()
+        .map(LedgerRow::from_row)
+        .collect()
 }
 
 /// Queues an alert's failed deliveries again (the admin's "retry failed").
@@ -361,7 +467,7 @@ pub async fn retry_failed(
     Ok(deliveries::Entity::update_many()
         .col_expr(
             deliveries::Column::Status,
-            sea_orm::sea_query::Expr::value("queued"),
+            sea_orm::sea_query::Expr::value(DeliveryStatus::Queued.as_str()),
         )
         .col_expr(
             deliveries::Column::NextAttemptAt,
@@ -376,7 +482,7 @@ pub async fn retry_failed(
             sea_orm::sea_query::Expr::value(now),
         )
         .filter(deliveries::Column::AlertId.eq(alert_id))
-        .filter(deliveries::Column::Status.eq("failed"))
+        .filter(deliveries::Column::Status.eq(DeliveryStatus::Failed.as_str()))
         .exec(db)
         .await
         .context("cannot requeue deliveries")?
@@ -393,7 +499,7 @@ pub async fn make_deferred_due(
             deliveries::Column::NextAttemptAt,
             sea_orm::sea_query::Expr::value(now),
         )
-        .filter(deliveries::Column::Status.eq("deferred"))
+        .filter(deliveries::Column::Status.eq(DeliveryStatus::Deferred.as_str()))
         .exec(db)
         .await
         .context("cannot reschedule deliveries")?
@@ -401,7 +507,9 @@ pub async fn make_deferred_due(
 }
 
 /// Counts by status across the whole ledger.
-pub async fn status_totals(db: &impl ConnectionTrait) -> anyhow::Result<Vec<(String, u64)>> {
+pub async fn status_totals(
+    db: &impl ConnectionTrait,
+) -> anyhow::Result<Vec<(DeliveryStatus, u64)>> {
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -413,11 +521,12 @@ pub async fn status_totals(db: &impl ConnectionTrait) -> anyhow::Result<Vec<(Str
     rows.iter()
         .map(|r| {
             let n: i64 = r.try_get("", "n")?;
+            let status: String = r.try_get("", "status")?;
             Ok((
-                r.try_get::<String>("", "status")?,
+                DeliveryStatus::stored(&status)?,
                 u64::try_from(n).unwrap_or(0),
             ))
         })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .collect::<anyhow::Result<Vec<_>>>()
         .context("cannot read delivery counts")
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::db::entities::{alert_revisions, alerts};
+use crate::alerts::{Alert, Revision};
 use crate::domain::{Severity, Tlp};
 
 pub const NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.2";
@@ -58,11 +58,7 @@ fn element(out: &mut String, indent: &str, name: &str, value: &str) {
 }
 
 /// The CAP document of `alert`'s current revision. `revisions` are all its revisions.
-pub fn render(
-    base_url: &str,
-    alert: &alerts::Model,
-    revisions: &[alert_revisions::Model],
-) -> anyhow::Result<String> {
+pub fn render(base_url: &str, alert: &Alert, revisions: &[Revision]) -> anyhow::Result<String> {
     let public_id = alert
         .public_id
         .as_deref()
@@ -76,9 +72,9 @@ pub fn render(
                 alert.published_revision
             )
         })?;
-    let severity = Severity::stored(&current.severity)?;
-    let tlp = Tlp::stored(&current.tlp)?;
-    let msg_type = if current.kind == "withdrawal" {
+    let severity = current.severity;
+    let tlp = current.tlp;
+    let msg_type = if current.kind.is_withdrawal() {
         "Cancel"
     } else if current.number > 1 {
         "Update"
@@ -146,9 +142,7 @@ pub fn render(
     x.push_str("  <info>\n");
     element(&mut x, "    ", "language", "ja-JP");
     element(&mut x, "    ", "category", "Security");
-    let categories: Vec<crate::classify::model::Category> =
-        serde_json::from_str(&current.categories).unwrap_or_default();
-    let event = match categories.first() {
+    let event = match current.categories.first() {
         Some(c) => format!("注意喚起（{}）", c.label_ja()),
         None => "注意喚起".to_owned(),
     };
@@ -197,7 +191,7 @@ pub fn render(
         element(&mut x, "      ", "value", &value);
         x.push_str("    </parameter>\n");
     }
-    for c in &categories {
+    for c in &current.categories {
         x.push_str("    <parameter>\n");
         element(&mut x, "      ", "valueName", "noroshi:category");
         element(&mut x, "      ", "value", c.as_str());

@@ -384,11 +384,11 @@ async fn cap_alert(
         .iter()
         .find(|r| r.number == alert.published_revision)
         .ok_or_else(not_found)?;
-    let open = current.tlp == crate::domain::Tlp::Clear.as_str() && !current.drill;
+    let open = current.tlp == crate::domain::Tlp::Clear && !current.drill;
     let allowed = match &caller {
         Some(p) if !open => {
             p.require(Scope::Read)?;
-            p.may_view(&ctx, alert.id).await?
+            p.may_view(&ctx, alert.id.0).await?
         }
         Some(p) => p.allows(Scope::Read),
         None => open,

@@ -16,7 +16,6 @@ use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
 use crate::context::AppContext;
 use crate::db::entities::ack_links;
-use crate::domain::Severity;
 use crate::time::format_jst;
 
 #[derive(Template)]
@@ -61,7 +60,7 @@ async fn page(
     error: Option<String>,
     lang: Lang,
 ) -> Result<AckLinkPage, PortalError> {
-    let alert = crate::alerts::store::get(&ctx.db, link.alert_id)
+    let alert = crate::alerts::store::get(&ctx.db, crate::alerts::AlertId(link.alert_id))
         .await?
         .filter(|a| a.public_id.is_some())
         .ok_or(PortalError::NotFound)?;
@@ -74,10 +73,10 @@ async fn page(
         crate::registry::store::find_by_id(&ctx.db, crate::registry::OrgId(link.organisation_id))
             .await?
             .ok_or(PortalError::NotFound)?;
-    let current = acks::store::current(&ctx.db, alert.id, link.organisation_id)
+    let current = acks::store::current(&ctx.db, alert.id.0, link.organisation_id)
         .await?
         .and_then(|k| AckState::parse(&k.state).ok());
-    let withdrawn = alert.status == crate::alerts::AlertStatus::Withdrawn.as_str();
+    let withdrawn = alert.is_withdrawn();
     let chosen = current.map_or("received", |s| match s {
         AckState::Received => "in_progress",
         s => s.as_str(),
@@ -89,7 +88,7 @@ async fn page(
         public_id: alert.public_id.clone().unwrap_or_default(),
         revision: revision.number,
         title: revision.title.clone(),
-        severity: Severity::parse(&revision.severity).map_or("", |s| lang.severity(s)),
+        severity: lang.severity(revision.severity),
         drill: revision.drill,
         state: lang.state(current),
         deadline: revision

@@ -11,9 +11,11 @@ use super::error::{PortalError, render};
 use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, ToggleForm};
+use crate::alerts::{AlertId, AlertStatus};
 use crate::audit::{self, ChainCheck};
 use crate::auth::{self, UserId};
 use crate::context::AppContext;
+use crate::delivery::store::DeliveryStatus;
 use crate::registry::store::OrgFilter;
 use crate::registry::{OrgKind, Prefecture};
 use crate::time::format_jst;
@@ -58,7 +60,7 @@ pub struct AlertLine {
 struct AdminPage {
     nav: Nav,
     sources: Vec<SourceLine>,
-    totals: Vec<(String, u64)>,
+    totals: Vec<(&'static str, u64)>,
     alerts: Vec<AlertLine>,
 }
 
@@ -92,10 +94,10 @@ async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResp
         });
     }
     let mut alerts = Vec::new();
-    for status in ["published", "withdrawn"] {
+    for status in [AlertStatus::Published, AlertStatus::Withdrawn] {
         for a in crate::alerts::store::list_by_status(&ctx.db, status).await? {
             alerts.push(AlertLine {
-                id: a.id,
+                id: a.id.0,
                 public_id: a.public_id.unwrap_or_default(),
                 title: a.title,
                 drill: a.drill,
@@ -107,7 +109,11 @@ async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResp
     render(&AdminPage {
         nav: viewer.nav(),
         sources,
-        totals: crate::delivery::store::status_totals(&ctx.db).await?,
+        totals: crate::delivery::store::status_totals(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect(),
         alerts,
     })
 }
@@ -116,7 +122,7 @@ pub struct DeliveryLine {
     pub revision: i32,
     pub organisation: String,
     pub email: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub reply: String,
     pub sent: String,
@@ -144,14 +150,14 @@ async fn ledger(
     id: i64,
     notice: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let alert = crate::alerts::store::get(&ctx.db, id)
+    let alert = crate::alerts::store::get(&ctx.db, AlertId(id))
         .await?
         .ok_or(PortalError::NotFound)?;
     let revisions: std::collections::HashMap<i64, i32> =
-        crate::alerts::store::revisions(&ctx.db, id)
+        crate::alerts::store::revisions(&ctx.db, AlertId(id))
             .await?
             .into_iter()
-            .map(|r| (r.id, r.number))
+            .map(|r| (r.id.0, r.number))
             .collect();
     let names = org_names(ctx).await?;
     let rows: Vec<DeliveryLine> = crate::delivery::store::for_alert(&ctx.db, id)
@@ -161,7 +167,7 @@ async fn ledger(
             revision: revisions.get(&d.revision_id).copied().unwrap_or_default(),
             organisation: names.get(&d.organisation_id).cloned().unwrap_or_default(),
             email: d.email,
-            next: if d.status == "deferred" {
+            next: if d.status == DeliveryStatus::Deferred {
                 format_jst(&d.next_attempt_at)
             } else {
                 String::new()
@@ -178,7 +184,10 @@ async fn ledger(
         id,
         public_id: alert.public_id.unwrap_or_default(),
         title: alert.title,
-        failed: rows.iter().filter(|r| r.status == "failed").count(),
+        failed: rows
+            .iter()
+            .filter(|r| r.status == DeliveryStatus::Failed)
+            .count(),
         duplicates: rows.iter().filter(|r| r.possible_duplicate).count(),
         rows,
         notice,
@@ -206,7 +215,7 @@ async fn retry(
     viewer.require(Section::HubAdmin)?;
     let actor = viewer.actor();
     let id = path.into_inner();
-    crate::alerts::store::get(&ctx.db, id)
+    crate::alerts::store::get(&ctx.db, AlertId(id))
         .await?
         .ok_or(PortalError::NotFound)?;
     let n = crate::delivery::retry_failed(&ctx.db, id, &actor).await?;

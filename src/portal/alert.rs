@@ -17,12 +17,10 @@ use super::who;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
 use crate::context::AppContext;
-use crate::db::entities::alerts;
-use crate::domain::{Severity, Tlp};
 
 pub struct RevisionRow {
     pub number: i32,
-    pub kind: String,
+    pub kind: &'static str,
     pub published: String,
     pub changes: String,
 }
@@ -43,7 +41,7 @@ struct AlertPage {
     body: String,
     changes: Option<String>,
     revision: i32,
-    severity: String,
+    severity: &'static str,
     severity_label: &'static str,
     tlp: String,
     tlp_meaning: &'static str,
@@ -77,11 +75,11 @@ pub struct NoteRow {
 pub(super) async fn revisions(
     ctx: &AppContext,
     state: &PortalState,
-    alert: &alerts::Model,
-) -> Result<Arc<Vec<crate::db::entities::alert_revisions::Model>>, PortalError> {
+    alert: &crate::alerts::Alert,
+) -> Result<Arc<Vec<crate::alerts::Revision>>, PortalError> {
     if let Some(kept) = state
         .alert_revisions
-        .get(&alert.id, &alert.published_revision)
+        .get(&alert.id.0, &alert.published_revision)
     {
         return Ok(kept);
     }
@@ -91,7 +89,7 @@ pub(super) async fn revisions(
     if read.last().map(|r| r.number) == Some(alert.published_revision) {
         state
             .alert_revisions
-            .put(alert.id, alert.published_revision, Arc::clone(&read));
+            .put(alert.id.0, alert.published_revision, Arc::clone(&read));
     }
     Ok(read)
 }
@@ -103,7 +101,7 @@ pub(super) async fn visible_alert(
     ctx: &AppContext,
     viewer: &Viewer,
     public_id: &str,
-) -> Result<(alerts::Model, bool), PortalError> {
+) -> Result<(crate::alerts::Alert, bool), PortalError> {
     if public_id.len() > 32 {
         return Err(PortalError::NotFound);
     }
@@ -112,7 +110,7 @@ pub(super) async fn visible_alert(
             .await?
             .ok_or(PortalError::NotFound)?;
     if !addressed
-        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
+        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id.0)
             .await?
     {
         return Err(PortalError::NotFound);
@@ -133,7 +131,7 @@ async fn show_alert(
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     // Every report writes an event, so the newest event is the current state.
     let events = if addressed {
-        acks::store::history(&ctx.db, alert.id, org_id).await?
+        acks::store::history(&ctx.db, alert.id.0, org_id).await?
     } else {
         Vec::new()
     };
@@ -147,11 +145,11 @@ async fn show_alert(
             note: h.note.unwrap_or_default(),
         })
         .collect();
-    let withdrawn = alert.status == "withdrawn";
-    let tlp = Tlp::stored(&latest.tlp)?;
+    let withdrawn = alert.is_withdrawn();
+    let tlp = latest.tlp;
     let advisories = super::triage::cards_for_alert(
         &ctx,
-        alert.id,
+        alert.id.0,
         (!viewer.session.user.role.is_central()).then_some(tlp),
         viewer.lang,
     )
@@ -163,9 +161,9 @@ async fn show_alert(
         _ => viewer.org.parent_id.map(|p| p.0),
     };
     let notes = if role.is_central() {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id, None).await?
+        crate::alerts::notes::of_alert(&ctx.db, alert.id.0, None).await?
     } else if let Some(p) = prefecture_org {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id, Some(&[p])).await?
+        crate::alerts::notes::of_alert(&ctx.db, alert.id.0, Some(&[p])).await?
     } else {
         Vec::new()
     };
@@ -205,8 +203,8 @@ async fn show_alert(
         body: latest.body.clone(),
         changes: latest.changes.clone(),
         revision: latest.number,
-        severity_label: Severity::parse(&latest.severity).map_or("", |s| viewer.lang.severity(s)),
-        severity: latest.severity.clone(),
+        severity_label: viewer.lang.severity(latest.severity),
+        severity: latest.severity.as_str(),
         tlp: tlp.as_str().to_owned(),
         tlp_meaning: crate::delivery::render::tlp_rule(tlp, viewer.lang.mail_language()),
         drill: latest.drill,
@@ -226,7 +224,7 @@ async fn show_alert(
             .iter()
             .map(|r| RevisionRow {
                 number: r.number,
-                kind: r.kind.clone(),
+                kind: r.kind.as_str(),
                 published: viewer.when(&r.published_at),
                 changes: r.changes.clone().unwrap_or_default(),
             })
@@ -251,13 +249,13 @@ async fn related_cases(
     ctx: &AppContext,
     state: &PortalState,
     viewer: &Viewer,
-    alert: &alerts::Model,
-    latest: &crate::db::entities::alert_revisions::Model,
+    alert: &crate::alerts::Alert,
+    latest: &crate::alerts::Revision,
 ) -> Result<Vec<super::cases::CaseRow>, PortalError> {
     let reader = super::cases::reader(viewer);
     let epoch = crate::cases::store::library_epoch(&ctx.db).await?;
     let key = (
-        alert.id,
+        alert.id.0,
         latest.number,
         reader.keys().join(","),
         viewer.lang,
@@ -273,7 +271,11 @@ async fn related_cases(
             .iter()
             .map(|c| super::cases::row(c, String::new(), viewer.lang))
             .collect();
-    let categories: Vec<String> = serde_json::from_str(&latest.categories).unwrap_or_default();
+    let categories: Vec<String> = latest
+        .categories
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
     let head: String = latest.body.chars().take(400).collect();
     for r in super::cases::similar_rows(
         ctx,
@@ -324,7 +326,7 @@ async fn acknowledge_alert(
     let actor = Actor::of(user);
     match acks::acknowledge(
         &ctx.db,
-        alert.id,
+        alert.id.0,
         viewer.org.id.0,
         state,
         note,
@@ -377,7 +379,8 @@ async fn add_note(
         ));
     }
     let actor = Actor::of(&viewer.session.user);
-    match crate::alerts::notes::add(&ctx.db, alert.id, viewer.org.id.0, &form.note, &actor).await {
+    match crate::alerts::notes::add(&ctx.db, alert.id.0, viewer.org.id.0, &form.note, &actor).await
+    {
         Ok(()) => {}
         Err(AckError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
         Err(e) => {

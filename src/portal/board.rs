@@ -79,7 +79,7 @@ async fn visible_board(
     ctx: &AppContext,
     viewer: &Viewer,
     public_id: &str,
-) -> Result<(crate::db::entities::alerts::Model, Vec<BoardRow>), PortalError> {
+) -> Result<(crate::alerts::Alert, Vec<BoardRow>), PortalError> {
     let central = viewer.session.user.role.is_central();
     if !central && viewer.org.kind != OrgKind::Prefecture {
         return Err(PortalError::Forbidden(
@@ -90,7 +90,7 @@ async fn visible_board(
         ));
     }
     let (alert, _) = super::alert::visible_alert(ctx, viewer, public_id).await?;
-    let mut rows = acks::store::board(&ctx.db, alert.id).await?;
+    let mut rows = acks::store::board(&ctx.db, alert.id.0).await?;
     if !central {
         let own = viewer.org.id.0;
         rows.retain(|r| r.org_id == own || r.parent_id == Some(own));
@@ -106,7 +106,7 @@ async fn show_board(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let (alert, rows) = visible_board(&ctx, &viewer, &path).await?;
-    let escalated = crate::acks::follow_up::escalated(&ctx.db, alert.id).await?;
+    let escalated = crate::acks::follow_up::escalated(&ctx.db, alert.id.0).await?;
     let escalated_silent = rows
         .iter()
         .filter(|r| r.state.is_none() && escalated.contains(&r.org_id))
@@ -118,7 +118,7 @@ async fn show_board(
     let visible: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
     let mut known = Vec::new();
     let mut done = Vec::new();
-    for (org, known_at, done_at) in acks::store::timeline(&ctx.db, alert.id).await? {
+    for (org, known_at, done_at) in acks::store::timeline(&ctx.db, alert.id.0).await? {
         if visible.contains(&org) {
             known.push(known_at);
             done.extend(done_at);

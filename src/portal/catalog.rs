@@ -128,7 +128,6 @@ pub static EN: &[(&str, &str)] = &[
     ("承認待ち", "Awaiting approval"),
     ("配信済み", "Published"),
     ("取り下げ", "Withdrawn"),
-    ("不明", "Unknown"),
     ("{} 時間以内に報告を求める", "Report asked within {} hours"),
     ("報告を求めない", "No report asked"),
     ("第{}報として配信", "to be published as update {}"),
@@ -669,6 +668,10 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    "下書き",
+    "承認待ち",
+    "配信済み",
+    "取り下げ",
     "緊急",
     "重要",
     "注意",

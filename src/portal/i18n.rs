@@ -627,6 +627,7 @@ mod tests {
             .map(|c| c.label_ja())
             .chain(Severity::ALL.iter().map(|s| s.label_ja()))
             .chain(crate::auth::tokens::ALL_SCOPES.iter().map(|s| s.label_ja()))
+            .chain(crate::alerts::AlertStatus::ALL.map(crate::alerts::AlertStatus::label_ja))
             .chain(
                 [
                     RelevanceLevel::None,

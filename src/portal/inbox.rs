@@ -10,15 +10,16 @@ use super::error::{PortalError, render};
 use super::viewer::{Nav, Viewer};
 use crate::acks::store::InboxFilter;
 use crate::acks::{self, ALL_STATES, AckState};
+use crate::alerts::AlertStatus;
 use crate::context::AppContext;
 use crate::domain::Severity;
 
 pub struct Row {
     pub public_id: String,
     pub title: String,
-    pub severity: String,
+    pub severity: &'static str,
     pub severity_label: &'static str,
-    pub tlp: String,
+    pub tlp: &'static str,
     pub drill: bool,
     pub withdrawn: bool,
     pub revision: i32,
@@ -102,8 +103,13 @@ async fn show_inbox(
         .iter()
         .take(PAGE_SIZE as usize)
         .map(|r| Row {
-            severity_label: Severity::parse(&r.severity).map_or("", |s| lang.severity(s)),
-            overdue: acks::is_overdue(r.state, r.status == "withdrawn", r.ack_deadline, now),
+            severity_label: lang.severity(r.severity),
+            overdue: acks::is_overdue(
+                r.state,
+                r.status == AlertStatus::Withdrawn,
+                r.ack_deadline,
+                now,
+            ),
             deadline: r
                 .ack_deadline
                 .as_ref()
@@ -111,11 +117,11 @@ async fn show_inbox(
                 .unwrap_or_default(),
             published: viewer.when(&r.published_at),
             state: lang.state(r.state),
-            withdrawn: r.status == "withdrawn",
+            withdrawn: r.status == AlertStatus::Withdrawn,
             public_id: r.public_id.clone(),
             title: r.title.clone(),
-            severity: r.severity.clone(),
-            tlp: r.tlp.clone(),
+            severity: r.severity.as_str(),
+            tlp: r.tlp.as_str(),
             drill: r.drill,
             revision: r.revision,
         })

@@ -18,8 +18,7 @@ pub const RELATED_ENTRIES: usize = 4_096;
 
 /// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
 /// added, and each one raises that number in the same transaction.
-pub type RevisionCache =
-    crate::cache::EpochMap<i64, i32, Arc<Vec<crate::db::entities::alert_revisions::Model>>>;
+pub type RevisionCache = crate::cache::EpochMap<i64, i32, Arc<Vec<crate::alerts::Revision>>>;
 
 /// Alerts whose revisions are kept before the cache starts over.
 pub const REVISION_ALERTS: usize = 2_048;

@@ -115,7 +115,7 @@ pub async fn cards_for_alert(
     alert_tlp: Option<Tlp>,
     lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
-    let list = alerts::shown_advisories(&ctx.db, alert_id, alert_tlp).await?;
+    let list = alerts::shown_advisories(&ctx.db, alerts::AlertId(alert_id), alert_tlp).await?;
     cards(ctx, list, lang).await
 }
 
@@ -129,8 +129,8 @@ async fn cards(
         crate::classify::store::get_many(&ctx.db, &ids)
             .await?
             .iter()
-            .map(|m| (m.advisory_id, crate::classify::store::to_domain(m)))
-            .collect();
+            .map(|m| Ok((m.advisory_id, crate::classify::store::to_domain(m)?)))
+            .collect::<anyhow::Result<_>>()?;
     Ok(list
         .iter()
         .map(|a| AdvisoryCard::new(a, classes.get(&a.id), lang))
@@ -247,7 +247,7 @@ async fn advisory_page(
         .ok_or(PortalError::NotFound)?;
     let existing = alerts::store::for_cluster(&ctx.db, a.cluster_id.unwrap_or(a.id))
         .await?
-        .map(|x| (x.id, status_label(&x.status, viewer.lang).to_owned()));
+        .map(|x| (x.id.0, status_label(x.status, viewer.lang).to_owned()));
     let tlp = alerts::advisory_tlp(&a).0;
     let summary = a.summary_text.clone();
     let card = cards(ctx, vec![a], viewer.lang)
@@ -388,14 +388,8 @@ pub struct DraftLine {
     pub drill: bool,
 }
 
-fn status_label(status: &str, lang: Lang) -> &'static str {
-    match status {
-        "draft" => lang.tr("下書き"),
-        "pending_approval" => lang.tr("承認待ち"),
-        "published" => lang.tr("配信済み"),
-        "withdrawn" => lang.tr("取り下げ"),
-        _ => lang.tr("不明"),
-    }
+fn status_label(status: AlertStatus, lang: Lang) -> &'static str {
+    lang.tr(status.label_ja())
 }
 
 #[derive(Template)]
@@ -406,15 +400,15 @@ struct DraftsPage {
 }
 
 /// A draft's summary line; `organisations` is the size of its resolved audience.
-fn line(a: &crate::db::entities::alerts::Model, organisations: usize, lang: Lang) -> DraftLine {
-    let severity = Severity::parse(&a.severity).unwrap_or(Severity::Info);
-    let spec: AudienceSpec = serde_json::from_str(&a.audience).unwrap_or_default();
+fn line(a: &alerts::Alert, organisations: usize, lang: Lang) -> DraftLine {
+    let severity = a.severity;
+    let spec = &a.audience;
     DraftLine {
-        id: a.id,
-        status: status_label(&a.status, lang),
+        id: a.id.0,
+        status: status_label(a.status, lang),
         severity: lang.severity(severity),
         severity_key: severity.as_str(),
-        tlp: a.tlp.clone(),
+        tlp: a.tlp.as_str().to_owned(),
         title: a.title.clone(),
         audience: match lang {
             Lang::Ja => spec.describe(),
@@ -431,7 +425,7 @@ async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpRespon
     viewer.require(Section::Central)?;
     let mut lines = Vec::new();
     for status in [AlertStatus::PendingApproval, AlertStatus::Draft] {
-        for a in alerts::store::list_by_status(&ctx.db, status.as_str()).await? {
+        for a in alerts::store::list_by_status(&ctx.db, status).await? {
             let organisations = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
                 .await?
                 .len();
@@ -476,11 +470,11 @@ async fn draft_page(
     id: i64,
     error: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let a = alerts::store::get(&ctx.db, id)
+    let a = alerts::store::get(&ctx.db, alerts::AlertId(id))
         .await?
         .ok_or(PortalError::NotFound)?;
     if let Some(public_id) = a.public_id.as_deref().filter(|_| error.is_none())
-        && a.status != AlertStatus::PendingApproval.as_str()
+        && a.status != AlertStatus::PendingApproval
     {
         // Published (or withdrawn) alerts live on their own page.
         return Ok(see_other(&format!("/alerts/{public_id}")));
@@ -494,7 +488,7 @@ async fn draft_page(
     };
     let role = viewer.session.user.role;
     let me = Actor::of(&viewer.session.user).to_string();
-    let pending = a.status == AlertStatus::PendingApproval.as_str();
+    let pending = a.status == AlertStatus::PendingApproval;
     let submitted_by = a.submitted_by.clone().unwrap_or_default();
     let refused = error.is_some();
     render_refused(
@@ -506,7 +500,7 @@ async fn draft_page(
                 Some(h) if a.ack_required => viewer.lang.tr1("{} 時間以内に報告を求める", h),
                 _ => viewer.lang.tr("報告を求めない").into(),
             },
-            can_submit: a.status == AlertStatus::Draft.as_str()
+            can_submit: a.status == AlertStatus::Draft
                 && matches!(
                     role,
                     crate::auth::Role::CentralOperator | crate::auth::Role::Admin
@@ -515,7 +509,7 @@ async fn draft_page(
                 && role == crate::auth::Role::CentralApprover
                 && submitted_by != me,
             submitted_by: super::who(&submitted_by),
-            advisories: cards_for_alert(ctx, a.id, None, viewer.lang).await?,
+            advisories: cards_for_alert(ctx, a.id.0, None, viewer.lang).await?,
             prefectures: count(crate::registry::OrgKind::Prefecture),
             municipalities: count(crate::registry::OrgKind::Municipality),
             others: count(crate::registry::OrgKind::Central),

@@ -24,7 +24,7 @@ async fn classification(
         .unwrap()
         .unwrap();
     let c = cls::get(&ctx.db, a.id).await.unwrap().expect("classified");
-    (a.id, cls::to_domain(&c))
+    (a.id, cls::to_domain(&c).unwrap())
 }
 
 #[tokio::test]
@@ -279,10 +279,10 @@ async fn a_kev_listed_cve_drafts_an_alert_for_the_organisations_whose_inventory_
         .await
         .unwrap()
         .expect("a draft");
-    assert_eq!(alert.status, "draft");
+    assert_eq!(alert.status, noroshi::alerts::AlertStatus::Draft);
     assert_eq!(alert.origin, "policy:kev-to-inventory");
     assert_eq!(alert.ack_within_hours, Some(24));
-    assert_eq!(alert.severity, "critical");
+    assert_eq!(alert.severity, noroshi::domain::Severity::Critical);
     let linked = alert_store::advisory_ids(&app.ctx.db, alert.id)
         .await
         .unwrap();
@@ -296,7 +296,7 @@ async fn a_kev_listed_cve_drafts_an_alert_for_the_organisations_whose_inventory_
         alert.body
     );
 
-    let spec: AudienceSpec = serde_json::from_str(&alert.audience).unwrap();
+    let spec: AudienceSpec = alert.audience.clone();
     let products = alerts::products_of(&app.ctx.db, alert.id).await.unwrap();
     let members = resolve(&app.ctx.db, &spec, &products, &app.ctx.rules)
         .await
@@ -371,21 +371,16 @@ async fn a_draft_made_by_hand_is_checked_and_audited() {
     .await
     .unwrap();
     assert_eq!(draft.title, "電子入札コアシステムにおける複数の脆弱性");
-    assert_eq!(draft.severity, "medium");
+    assert_eq!(draft.severity, noroshi::domain::Severity::Medium);
     assert_eq!(
         draft.ack_within_hours,
         Some(168),
         "注意: a week by the policy's deadlines"
     );
     assert_eq!(draft.origin, "cli:operator");
-    let members = resolve(
-        &app.ctx.db,
-        &serde_json::from_str(&draft.audience).unwrap(),
-        &[],
-        &app.ctx.rules,
-    )
-    .await
-    .unwrap();
+    let members = resolve(&app.ctx.db, &draft.audience, &[], &app.ctx.rules)
+        .await
+        .unwrap();
     assert_eq!(members.len(), 64);
     let audit = noroshi::audit::recent(&app.ctx.db, Some(&format!("alert:{}", draft.id)), 5)
         .await

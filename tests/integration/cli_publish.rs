@@ -233,7 +233,7 @@ async fn contacts_four_eyes_and_the_ledger_from_the_command_line() {
     refused(
         &env,
         &["deliveries", "--alert", "1", "--status", "lost"],
-        "--status lost: expected one of queued, sending, sent, deferred, failed",
+        "`lost` is not a delivery status: use queued, sending, sent, deferred, failed, bounced",
     );
     refused(
         &env,

@@ -99,7 +99,11 @@ async fn an_alert_to_tokyo_and_its_municipalities_is_one_transaction_per_contact
     let rows = ledger::for_alert(&app.ctx.db, alert_id).await.unwrap();
     assert_eq!(rows.len(), 126);
     for r in &rows {
-        assert_eq!(r.status, "sent", "{r:?}");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Sent,
+            "{r:?}"
+        );
         assert_eq!(r.last_reply.as_deref(), Some("250 2.0.0 OK queued"));
         assert_eq!(r.attempts, 1);
         assert!(r.sent_at.is_some() && r.lease_owner.is_none());
@@ -320,11 +324,11 @@ async fn a_revision_threads_to_the_first_message_and_says_what_changed() {
             .unwrap()
             .contains(".r2.")
     );
-    let alert = noroshi::alerts::store::get(&app.ctx.db, id)
+    let alert = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(alert.status, "withdrawn");
+    assert_eq!(alert.status, noroshi::alerts::AlertStatus::Withdrawn);
 }
 
 #[tokio::test]
@@ -348,8 +352,8 @@ async fn drills_take_the_same_path_marked_as_drills_and_never_hold_up_urgent_ale
     let (urgent_id, _) = publish_alert(&app.ctx, &central, Draft::default()).await;
     // The urgent lane sends the urgent alert and leaves the drill queued.
     drain(&app.ctx, Lane::Urgent).await;
-    let count = |rows: &[noroshi::db::entities::deliveries::Model], s: &str| {
-        rows.iter().filter(|r| r.status == s).count()
+    let count = |rows: &[noroshi::delivery::store::LedgerRow], s: &str| {
+        rows.iter().filter(|r| r.status.as_str() == s).count()
     };
     let urgent = ledger::for_alert(&app.ctx.db, urgent_id).await.unwrap();
     let drill = ledger::for_alert(&app.ctx.db, drill_id).await.unwrap();
@@ -399,36 +403,39 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     .unwrap();
     let id = draft.id;
     // Not submitted yet: nothing to approve.
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver2, None)
         .await
         .unwrap_err();
     assert!(matches!(e, PublishError::WrongState { .. }), "{e}");
     // An approver cannot submit; the operator can.
     assert!(matches!(
-        publish::submit(&app.ctx.db, id, &central.approver).await,
+        publish::submit(&app.ctx.db, id.0, &central.approver).await,
         Err(PublishError::Forbidden(_))
     ));
-    publish::submit(&app.ctx.db, id, &central.operator)
+    publish::submit(&app.ctx.db, id.0, &central.operator)
         .await
         .unwrap();
     // The operator cannot approve; the author (approver, who wrote the draft) cannot either.
     assert!(matches!(
-        publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.operator, None).await,
+        publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.operator, None).await,
         Err(PublishError::Forbidden(_))
     ));
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver, None)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("four eyes"), "{e}");
     assert!(
-        ledger::for_alert(&app.ctx.db, id).await.unwrap().is_empty(),
+        ledger::for_alert(&app.ctx.db, id.0)
+            .await
+            .unwrap()
+            .is_empty(),
         "refusals wrote nothing"
     );
     // A second approver can, and the same key twice sends once.
     let a = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        id,
+        id.0,
         &central.approver2,
         Some("req-1"),
     )
@@ -437,7 +444,7 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     let b = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        id,
+        id.0,
         &central.approver2,
         Some("req-1"),
     )
@@ -445,9 +452,9 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     .unwrap();
     assert!(!a.repeated && b.repeated);
     assert_eq!((a.public_id, a.revision), (b.public_id, b.revision));
-    assert_eq!(ledger::for_alert(&app.ctx.db, id).await.unwrap().len(), 1);
+    assert_eq!(ledger::for_alert(&app.ctx.db, id.0).await.unwrap().len(), 1);
     // Without a key, a second approval finds the alert already published.
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver2, None)
         .await
         .unwrap_err();
     assert!(matches!(e, PublishError::WrongState { .. }));
@@ -490,7 +497,7 @@ async fn a_published_revision_needs_a_summary_and_bad_edits_change_nothing() {
         },
     )
     .await;
-    let before = noroshi::alerts::store::get(&app.ctx.db, id)
+    let before = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
         .await
         .unwrap()
         .unwrap();
@@ -526,7 +533,7 @@ async fn a_published_revision_needs_a_summary_and_bad_edits_change_nothing() {
     .await
     .unwrap_err();
     assert!(matches!(e, PublishError::Invalid(_)), "{e}");
-    let after = noroshi::alerts::store::get(&app.ctx.db, id)
+    let after = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
         .await
         .unwrap()
         .unwrap();
@@ -607,7 +614,7 @@ async fn with_no_relay_configured_mail_goes_to_eml_files() {
         assert!(parsed.subject().unwrap().contains("Fortinet"));
     }
     for r in ledger::for_alert(&app.ctx.db, id).await.unwrap() {
-        assert_eq!(r.status, "sent");
+        assert_eq!(r.status, noroshi::delivery::store::DeliveryStatus::Sent);
         assert!(r.last_reply.unwrap().contains("outbox"));
     }
 }

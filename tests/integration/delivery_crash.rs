@@ -93,10 +93,13 @@ async fn a_fan_out_killed_midway_finishes_after_restart_without_losing_anyone() 
     let rows = ledger::for_alert(&ctx.db, id).await.unwrap();
     let in_flight: BTreeSet<String> = rows
         .iter()
-        .filter(|r| r.status == "sending")
+        .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sending)
         .map(|r| r.email.clone())
         .collect();
-    let sent_at_kill = rows.iter().filter(|r| r.status == "sent").count();
+    let sent_at_kill = rows
+        .iter()
+        .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+        .count();
     assert!(
         sent_at_kill < contacts.len(),
         "the kill came mid-fan-out: {sent_at_kill} of {} sent",
@@ -108,14 +111,17 @@ async fn a_fan_out_killed_midway_finishes_after_restart_without_losing_anyone() 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
         let rows = ledger::for_alert(&ctx.db, id).await.unwrap();
-        if rows.iter().all(|r| r.status == "sent") {
+        if rows
+            .iter()
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+        {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
             "not finished: {:?}",
             rows.iter()
-                .filter(|r| r.status != "sent")
+                .filter(|r| r.status != noroshi::delivery::store::DeliveryStatus::Sent)
                 .map(|r| (&r.email, &r.status, &r.last_error))
                 .collect::<Vec<_>>()
         );

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use noroshi::contacts::MailEncoding;
-use noroshi::db::entities::deliveries;
 use noroshi::delivery::store as ledger;
 use noroshi::delivery::worker::Lane;
 use noroshi::smtp_sink::{DataOutcome, Reply, SinkPolicy, SmtpSink, Transaction};
@@ -61,8 +60,10 @@ impl SinkPolicy for Faults {
     }
 }
 
-fn by_org_code(rows: &[deliveries::Model]) -> BTreeMap<String, Vec<&deliveries::Model>> {
-    let mut out: BTreeMap<String, Vec<&deliveries::Model>> = BTreeMap::new();
+fn by_org_code(
+    rows: &[noroshi::delivery::store::LedgerRow],
+) -> BTreeMap<String, Vec<&noroshi::delivery::store::LedgerRow>> {
+    let mut out: BTreeMap<String, Vec<&noroshi::delivery::store::LedgerRow>> = BTreeMap::new();
     for r in rows {
         let code = r.email.split(['@', '.']).nth(1).unwrap().to_owned();
         out.entry(code).or_default().push(r);
@@ -112,7 +113,11 @@ async fn refusals(pipelining: bool) {
     let first = ledger::for_alert(&app.ctx.db, id).await.unwrap();
     let codes = by_org_code(&first);
     for r in &codes["131016"] {
-        assert_eq!(r.status, "failed", "550 is permanent at once");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Failed,
+            "550 is permanent at once"
+        );
         assert!(
             r.last_error.as_deref().unwrap().contains("user unknown"),
             "{r:?}"
@@ -121,14 +126,18 @@ async fn refusals(pipelining: bool) {
     }
     for code in ["131024", "131032"] {
         for r in &codes[code] {
-            assert_eq!(r.status, "deferred", "{code}: 4xx is temporary");
+            assert_eq!(
+                r.status,
+                noroshi::delivery::store::DeliveryStatus::Deferred,
+                "{code}: 4xx is temporary"
+            );
             assert!(r.next_attempt_at > Utc::now() + chrono::Duration::seconds(30));
             assert!(r.last_error.as_deref().unwrap().starts_with("4"), "{r:?}");
         }
     }
     let dropped: Vec<_> = codes["131041"]
         .iter()
-        .filter(|r| r.status == "deferred")
+        .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Deferred)
         .collect();
     assert_eq!(dropped.len(), 1, "the hang-up defers that one message only");
     assert!(
@@ -148,7 +157,7 @@ async fn refusals(pipelining: bool) {
                 .iter()
                 .any(|c| r.email.contains(&format!("@{c}.")))
         })
-        .filter(|r| r.status == "sent")
+        .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
         .count();
     assert_eq!(fine, 126 - 6 - 1);
 
@@ -156,12 +165,16 @@ async fn refusals(pipelining: bool) {
     let last = ledger::for_alert(&app.ctx.db, id).await.unwrap();
     let codes = by_org_code(&last);
     for r in &codes["131024"] {
-        assert_eq!(r.status, "sent", "accepted on the third attempt");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Sent,
+            "accepted on the third attempt"
+        );
         assert_eq!(r.attempts, 3);
         assert!(r.last_reply.as_deref().unwrap().starts_with("250"));
     }
     for r in &codes["131032"] {
-        assert_eq!(r.status, "failed");
+        assert_eq!(r.status, noroshi::delivery::store::DeliveryStatus::Failed);
         let e = r.last_error.as_deref().unwrap();
         assert!(
             e.starts_with("gave up after 3 attempts") && e.contains("mailbox full"),
@@ -169,11 +182,13 @@ async fn refusals(pipelining: bool) {
         );
     }
     for r in &codes["131041"] {
-        assert_eq!(r.status, "sent");
+        assert_eq!(r.status, noroshi::delivery::store::DeliveryStatus::Sent);
     }
     assert!(
-        last.iter()
-            .all(|r| r.status == "sent" || r.status == "failed"),
+        last.iter().all(
+            |r| r.status == noroshi::delivery::store::DeliveryStatus::Sent
+                || r.status == noroshi::delivery::store::DeliveryStatus::Failed
+        ),
         "nothing is left queued, sending or deferred"
     );
     assert!(last.iter().all(|r| r.lease_owner.is_none()));
@@ -184,7 +199,10 @@ async fn refusals(pipelining: bool) {
         assert_eq!(t.rcpt_to.len(), 1);
         *per_rcpt.entry(t.rcpt_to[0].clone()).or_default() += 1;
     }
-    let sent: Vec<_> = last.iter().filter(|r| r.status == "sent").collect();
+    let sent: Vec<_> = last
+        .iter()
+        .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+        .collect();
     assert_eq!(per_rcpt.len(), sent.len());
     assert!(per_rcpt.values().all(|&n| n == 1), "{per_rcpt:?}");
 
@@ -197,9 +215,9 @@ async fn refusals(pipelining: bool) {
     let again = ledger::for_alert(&app.ctx.db, id).await.unwrap();
     let codes = by_org_code(&again);
     assert!(
-        codes["131016"]
-            .iter()
-            .all(|r| r.status == "failed" && r.attempts == 1)
+        codes["131016"].iter().all(|r| r.status
+            == noroshi::delivery::store::DeliveryStatus::Failed
+            && r.attempts == 1)
     );
 }
 
@@ -237,7 +255,11 @@ async fn a_relay_that_is_down_defers_quickly_and_nothing_is_lost_when_it_returns
     let rows = ledger::for_alert(&app.ctx.db, second).await.unwrap();
     assert_eq!(rows.len(), 63);
     for r in &rows {
-        assert_eq!(r.status, "deferred", "{r:?}");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Deferred,
+            "{r:?}"
+        );
         assert!(
             r.last_error.as_deref().unwrap().contains("127.0.0.1"),
             "the reason names the relay: {r:?}"
@@ -248,7 +270,11 @@ async fn a_relay_that_is_down_defers_quickly_and_nothing_is_lost_when_it_returns
     let back = SmtpSink::start_on(addr, true).await.unwrap();
     retry_until_settled(&app, 3).await;
     let rows = ledger::for_alert(&app.ctx.db, second).await.unwrap();
-    assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent),
+        "{rows:?}"
+    );
     let received = back.received();
     assert_eq!(received.len(), 63, "each recipient exactly once");
     assert!(
@@ -261,6 +287,6 @@ async fn a_relay_that_is_down_defers_quickly_and_nothing_is_lost_when_it_returns
             .await
             .unwrap()
             .iter()
-            .all(|r| r.status == "sent")
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
     );
 }

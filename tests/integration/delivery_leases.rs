@@ -63,7 +63,11 @@ async fn a_heartbeat_keeps_a_slow_send_from_being_taken_over() {
     let rows = ledger::for_alert(&app.ctx.db, alert_id).await.unwrap();
     assert_eq!(rows.len(), 12);
     for r in &rows {
-        assert_eq!(r.status, "sent", "{r:?}");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Sent,
+            "{r:?}"
+        );
         assert_eq!(r.attempts, 1, "{r:?}");
         assert!(!r.possible_duplicate, "{r:?}");
     }
@@ -99,7 +103,11 @@ async fn a_delivery_whose_lease_ran_out_is_taken_over_counted_and_marked() {
     let taken_over: Vec<_> = rows.iter().filter(|r| r.possible_duplicate).collect();
     assert_eq!(taken_over.len(), 3);
     for r in &rows {
-        assert_eq!(r.status, "sent", "{r:?}");
+        assert_eq!(
+            r.status,
+            noroshi::delivery::store::DeliveryStatus::Sent,
+            "{r:?}"
+        );
         let held_by_the_dead = held.iter().any(|h| h.id == r.id);
         assert_eq!(r.possible_duplicate, held_by_the_dead, "{r:?}");
         assert_eq!(

@@ -163,18 +163,21 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
 
     // The ledger has them by kind; the audit log names them.
     let rows = noroshi::delivery::store::for_alert(db, id).await.unwrap();
-    let kind = |k: &str| rows.iter().filter(|r| r.kind == k).count();
+    let kind = |k: &str| rows.iter().filter(|r| r.kind.as_str() == k).count();
     assert_eq!(
         (kind("alert"), kind("reminder"), kind("escalation")),
         (63, 52, 1)
     );
-    assert!(rows.iter().all(|r| r.status == "sent"));
+    assert!(
+        rows.iter()
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+    );
     assert!(
         noroshi::delivery::store::for_alert(db, quiet.alert_id)
             .await
             .unwrap()
             .iter()
-            .all(|r| r.kind == "alert")
+            .all(|r| r.kind == noroshi::delivery::store::Kind::Alert)
     );
     let audited = noroshi::audit::recent(db, Some(&format!("alert:{id}")), 50)
         .await

@@ -48,8 +48,10 @@ async fn the_admin_retries_failed_deliveries_and_manages_users_while_others_are_
     add_contacts(&app.ctx, &orgs, 2, |_| MailEncoding::Utf8).await;
     let (id, report) = publish_alert(&app.ctx, &central, Draft::default()).await;
     drain(&app.ctx, Lane::All).await;
-    let failed = |rows: &[noroshi::db::entities::deliveries::Model]| {
-        rows.iter().filter(|r| r.status == "failed").count()
+    let failed = |rows: &[noroshi::delivery::store::LedgerRow]| {
+        rows.iter()
+            .filter(|r| r.status == noroshi::delivery::store::DeliveryStatus::Failed)
+            .count()
     };
     assert_eq!(
         failed(&ledger::for_alert(&app.ctx.db, id).await.unwrap()),
@@ -118,7 +120,10 @@ async fn the_admin_retries_failed_deliveries_and_manages_users_while_others_are_
     drain(&app.ctx, Lane::All).await;
     let rows = ledger::for_alert(&app.ctx.db, id).await.unwrap();
     assert_eq!(failed(&rows), 0);
-    assert!(rows.iter().all(|r| r.status == "sent"));
+    assert!(
+        rows.iter()
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+    );
     let again: Vec<_> = app.smtp.received()[before..]
         .iter()
         .flat_map(|t| t.rcpt_to.clone())

@@ -16,7 +16,11 @@ const PASSWORD: &str = "correct horse battery staple";
 
 async fn alert_count(db: &sea_orm::DatabaseConnection) -> usize {
     let mut n = 0;
-    for status in ["draft", "pending_approval", "published"] {
+    for status in [
+        noroshi::alerts::AlertStatus::Draft,
+        noroshi::alerts::AlertStatus::PendingApproval,
+        noroshi::alerts::AlertStatus::Published,
+    ] {
         n += alert_store::list_by_status(db, status).await.unwrap().len();
     }
     n
@@ -177,8 +181,12 @@ async fn central_staff_triage_an_advisory_into_a_draft_and_publish_it_with_four_
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        alert_store::get(db, id).await.unwrap().unwrap().status,
-        "pending_approval"
+        alert_store::get(db, noroshi::alerts::AlertId(id))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        noroshi::alerts::AlertStatus::PendingApproval
     );
 
     let review = approver.get(&draft_url).await;
@@ -196,7 +204,12 @@ async fn central_staff_triage_an_advisory_into_a_draft_and_publish_it_with_four_
     assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
     let alert_url = approved.location.unwrap();
     assert!(alert_url.starts_with("/alerts/NRS-"), "{alert_url}");
-    let revisions = || async { alert_store::revisions(db, id).await.unwrap().len() };
+    let revisions = || async {
+        alert_store::revisions(db, noroshi::alerts::AlertId(id))
+            .await
+            .unwrap()
+            .len()
+    };
     assert_eq!(revisions().await, 1);
     // A double click: the same revision again publishes nothing new.
     let again = approver

@@ -473,9 +473,10 @@ async fn published_clear_fortios_alert(
     use noroshi::alerts::publish;
     ingest_sample(&app.ctx, "jpcert-ja", "jpcert_ja.rdf").await;
     classify_all(&app.ctx).await;
-    let drafts = noroshi::alerts::store::list_by_status(&app.ctx.db, "draft")
-        .await
-        .unwrap();
+    let drafts =
+        noroshi::alerts::store::list_by_status(&app.ctx.db, noroshi::alerts::AlertStatus::Draft)
+            .await
+            .unwrap();
     let mut fortios = None;
     for d in drafts {
         let ids = noroshi::alerts::store::advisory_ids(&app.ctx.db, d.id)
@@ -490,13 +491,14 @@ async fn published_clear_fortios_alert(
     }
     let draft = fortios.expect("a policy draft for the FortiOS 注意喚起");
     assert_eq!(
-        draft.tlp, "GREEN",
+        draft.tlp,
+        noroshi::domain::Tlp::Green,
         "an unmarked upstream item is never drafted as CLEAR"
     );
     assert!(draft.body.contains("TLP の指定がない"), "{}", draft.body);
     publish::revise(
         &app.ctx.db,
-        draft.id,
+        draft.id.0,
         &central.operator,
         publish::Edit {
             tlp: Some(noroshi::domain::Tlp::Clear),
@@ -505,19 +507,19 @@ async fn published_clear_fortios_alert(
     )
     .await
     .unwrap();
-    publish::submit(&app.ctx.db, draft.id, &central.operator)
+    publish::submit(&app.ctx.db, draft.id.0, &central.operator)
         .await
         .unwrap();
     let report = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        draft.id,
+        draft.id.0,
         &central.approver,
         None,
     )
     .await
     .unwrap();
-    (draft.id, report.public_id)
+    (draft.id.0, report.public_id)
 }
 
 #[tokio::test]
@@ -526,13 +528,14 @@ async fn a_new_advisory_never_joins_a_published_alert_it_becomes_a_new_draft() {
     let app = spawn_app().await;
     let central = central_users(&app.ctx).await;
     let (alert_id, public_id) = published_clear_fortios_alert(&app, &central).await;
-    let before = noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
-        .await
-        .unwrap();
+    let before =
+        noroshi::alerts::store::advisory_ids(&app.ctx.db, noroshi::alerts::AlertId(alert_id))
+            .await
+            .unwrap();
     let notice = ingest_amber_notice(&app).await;
     classify_all(&app.ctx).await;
     assert_eq!(
-        noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
+        noroshi::alerts::store::advisory_ids(&app.ctx.db, noroshi::alerts::AlertId(alert_id))
             .await
             .unwrap(),
         before,
@@ -540,9 +543,10 @@ async fn a_new_advisory_never_joins_a_published_alert_it_becomes_a_new_draft() {
     );
     // The notice is a draft of its own (to all, as its rule says), AMBER, waiting for four
     // eyes, and it says that the cluster's alert already went out.
-    let drafts = noroshi::alerts::store::list_by_status(&app.ctx.db, "draft")
-        .await
-        .unwrap();
+    let drafts =
+        noroshi::alerts::store::list_by_status(&app.ctx.db, noroshi::alerts::AlertStatus::Draft)
+            .await
+            .unwrap();
     let mut found = None;
     for d in drafts {
         if noroshi::alerts::store::advisory_ids(&app.ctx.db, d.id)
@@ -555,7 +559,7 @@ async fn a_new_advisory_never_joins_a_published_alert_it_becomes_a_new_draft() {
     }
     let draft = found.expect("the notice has a draft of its own");
     assert_eq!(draft.origin, "policy:nco-notice-to-all");
-    assert_eq!(draft.tlp, "AMBER");
+    assert_eq!(draft.tlp, noroshi::domain::Tlp::Amber);
     assert!(draft.body.contains(&public_id), "{}", draft.body);
     // Nothing changed on any channel.
     for path in [
@@ -576,7 +580,7 @@ async fn an_advisory_marked_stricter_than_its_alert_is_shown_on_no_channel() {
     let notice = ingest_amber_notice(&app).await;
     // What the old code did (and what a database from before the fix may hold): the AMBER
     // notice linked to the published CLEAR alert.
-    noroshi::alerts::store::link_advisory(&app.ctx.db, alert_id, notice)
+    noroshi::alerts::store::link_advisory(&app.ctx.db, noroshi::alerts::AlertId(alert_id), notice)
         .await
         .unwrap();
     // Feeds rendered for the first time after the link (no cached render can hide a leak).
@@ -657,11 +661,11 @@ async fn an_approver_can_withdraw_while_an_edit_for_the_next_revision_is_pending
     .await
     .expect("an approver can always withdraw");
     assert_eq!(withdrawal.public_id, report.public_id);
-    let revisions = noroshi::alerts::store::revisions(&app.ctx.db, id)
+    let revisions = noroshi::alerts::store::revisions(&app.ctx.db, noroshi::alerts::AlertId(id))
         .await
         .unwrap();
     let last = revisions.last().unwrap();
-    assert_eq!(last.kind, "withdrawal");
+    assert_eq!(last.kind, noroshi::alerts::RevisionKind::Withdrawal);
     assert!(
         !last.title.contains("未承認"),
         "the withdrawal never carries the unapproved edit: {}",

@@ -165,13 +165,13 @@ pub async fn publish_alert(
     )
     .await
     .unwrap();
-    publish::submit(&ctx.db, alert.id, &central.operator)
+    publish::submit(&ctx.db, alert.id.0, &central.operator)
         .await
         .unwrap();
-    let report = publish::approve(&ctx.db, &ctx.rules, alert.id, &central.approver, None)
+    let report = publish::approve(&ctx.db, &ctx.rules, alert.id.0, &central.approver, None)
         .await
         .unwrap();
-    (alert.id, report)
+    (alert.id.0, report)
 }
 
 /// Publishes the next revision (第N報) of a published alert: `edit` by the operator, submitted by

@@ -1,0 +1,262 @@
+//! The alert and its revisions as the rest of the hub sees them: typed once, here, from the
+//! stored strings. Outside `alerts::store` nobody compares a status or a revision kind as text or
+//! re-parses a severity, a TLP marking, the categories or the audience; a stored value that does
+//! not read is an error (the row was written by this code, so it is a bug or a hand edit), never
+//! a silent default.
+
+use std::fmt;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use super::audience::AudienceSpec;
+use crate::classify::model::Category;
+use crate::db::entities::{alert_revisions, alerts};
+use crate::domain::{Severity, Tlp};
+
+/// An alert's row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AlertId(pub i64);
+
+impl fmt::Display for AlertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A published revision's row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RevisionId(pub i64);
+
+impl fmt::Display for RevisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where an alert is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertStatus {
+    Draft,
+    PendingApproval,
+    Published,
+    Withdrawn,
+}
+
+impl AlertStatus {
+    pub const ALL: [Self; 4] = [
+        Self::Draft,
+        Self::PendingApproval,
+        Self::Published,
+        Self::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::PendingApproval => "pending_approval",
+            Self::Published => "published",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The label the portal shows (Japanese; the catalogue translates it).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Draft => "下書き",
+            Self::PendingApproval => "承認待ち",
+            Self::Published => "配信済み",
+            Self::Withdrawn => "取り下げ",
+        }
+    }
+
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("a stored alert status does not read: {s:?}"))
+    }
+}
+
+impl fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a published revision (第N報) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevisionKind {
+    /// 第1報.
+    Publish,
+    /// 第2報 and later: new information about a published alert.
+    Revision,
+    /// The alert was withdrawn (取り下げ).
+    Withdrawal,
+}
+
+impl RevisionKind {
+    pub const ALL: [Self; 3] = [Self::Publish, Self::Revision, Self::Withdrawal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "publish",
+            Self::Revision => "revision",
+            Self::Withdrawal => "withdrawal",
+        }
+    }
+
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("a stored revision kind does not read: {s:?}"))
+    }
+
+    pub fn is_withdrawal(self) -> bool {
+        self == Self::Withdrawal
+    }
+}
+
+impl fmt::Display for RevisionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An alert: the current version (a draft's text, or what the latest revision published plus
+/// any edit waiting for the next one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    pub id: AlertId,
+    pub status: AlertStatus,
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    pub categories: Vec<Category>,
+    pub tlp: Tlp,
+    pub ack_required: bool,
+    pub ack_within_hours: Option<i32>,
+    pub drill: bool,
+    pub audience: AudienceSpec,
+    /// Who or what made it: `policy:<rule>`, `user:<id>`, `cli:<os user>`.
+    pub origin: String,
+    pub cluster_key: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// `NRS-2026-0001`, given at first publication.
+    pub public_id: Option<String>,
+    pub submitted_by: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// How many revisions (第N報) have gone out.
+    pub published_revision: i32,
+    pub pending_changes: Option<String>,
+}
+
+impl Alert {
+    pub fn from_row(m: alerts::Model) -> anyhow::Result<Self> {
+        let what = || format!("alert {}", m.id);
+        Ok(Self {
+            id: AlertId(m.id),
+            status: AlertStatus::stored(&m.status).with_context(what)?,
+            severity: Severity::stored(&m.severity).with_context(what)?,
+            tlp: Tlp::stored(&m.tlp).with_context(what)?,
+            categories: categories(&m.categories).with_context(what)?,
+            audience: serde_json::from_str(&m.audience)
+                .with_context(|| format!("alert {}: the stored audience does not read", m.id))?,
+            title: m.title,
+            body: m.body,
+            ack_required: m.ack_required,
+            ack_within_hours: m.ack_within_hours,
+            drill: m.drill,
+            origin: m.origin,
+            cluster_key: m.cluster_key,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            public_id: m.public_id,
+            submitted_by: m.submitted_by,
+            submitted_at: m.submitted_at,
+            published_revision: m.published_revision,
+            pending_changes: m.pending_changes,
+        })
+    }
+
+    pub fn is_withdrawn(&self) -> bool {
+        self.status == AlertStatus::Withdrawn
+    }
+
+    /// Published at least once (a 第N報 edit may be pending).
+    pub fn has_gone_out(&self) -> bool {
+        self.published_revision > 0
+    }
+}
+
+/// A published revision (第N報), as sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revision {
+    pub id: RevisionId,
+    pub alert_id: AlertId,
+    /// 1 for 第1報, 2 for 第2報 …
+    pub number: i32,
+    pub kind: RevisionKind,
+    pub title: String,
+    pub body: String,
+    pub changes: Option<String>,
+    pub severity: Severity,
+    pub tlp: Tlp,
+    pub categories: Vec<Category>,
+    pub drill: bool,
+    pub ack_deadline: Option<DateTime<Utc>>,
+    pub submitted_by: String,
+    pub approved_by: String,
+    pub idempotency_key: Option<String>,
+    /// Delivery rows written for this revision.
+    pub recipients: i32,
+    pub published_at: DateTime<Utc>,
+}
+
+impl Revision {
+    pub fn from_row(m: alert_revisions::Model) -> anyhow::Result<Self> {
+        let what = || format!("revision {} of alert {}", m.number, m.alert_id);
+        Ok(Self {
+            id: RevisionId(m.id),
+            alert_id: AlertId(m.alert_id),
+            number: m.number,
+            kind: RevisionKind::stored(&m.kind).with_context(what)?,
+            severity: Severity::stored(&m.severity).with_context(what)?,
+            tlp: Tlp::stored(&m.tlp).with_context(what)?,
+            categories: categories(&m.categories).with_context(what)?,
+            title: m.title,
+            body: m.body,
+            changes: m.changes,
+            drill: m.drill,
+            ack_deadline: m.ack_deadline,
+            submitted_by: m.submitted_by,
+            approved_by: m.approved_by,
+            idempotency_key: m.idempotency_key,
+            recipients: m.recipients,
+            published_at: m.published_at,
+        })
+    }
+}
+
+fn categories(s: &str) -> anyhow::Result<Vec<Category>> {
+    serde_json::from_str(s).with_context(|| format!("stored categories do not read: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stored_value_reads_back_and_an_unknown_one_is_an_error() {
+        for s in AlertStatus::ALL {
+            assert_eq!(AlertStatus::stored(s.as_str()).unwrap(), s);
+        }
+        for k in RevisionKind::ALL {
+            assert_eq!(RevisionKind::stored(k.as_str()).unwrap(), k);
+        }
+        assert!(AlertStatus::stored("Published").is_err());
+        assert!(RevisionKind::stored("").is_err());
+    }
+}
