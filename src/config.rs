@@ -303,6 +303,18 @@ pub struct MailSettings {
     /// Key file for the acknowledgement links in mail (64 hex characters; created when missing).
     /// Unset: `<data_dir>/keys/ack-link.key`. Every process that sends mail must share it.
     pub ack_link_key: Option<PathBuf>,
+    /// The envelope sender bounces come back to; each delivery's is made unique as
+    /// `local+<delivery>-<check>@domain` (VERP), so a bounce finds its ledger row even when it
+    /// quotes nothing. Unset: `bounce@` the domain of `from`. The site's MTA delivers this
+    /// address (with any `+` extension) and replies to `from` into `inbound_maildir`.
+    pub bounce_address: Option<String>,
+    /// The Maildir the site's MTA delivers bounces, auto-replies and replies into. Unset:
+    /// `<data_dir>/inbound`. Read by the `inbound` worker; processed files move to `cur/`.
+    pub inbound_maildir: Option<PathBuf>,
+    /// Permanent bounces after which a contact counts as unreachable (until confirmed again).
+    pub hard_bounce_limit: u32,
+    /// The 問合せ先 footer of every alert mail (who to call about it).
+    pub inquiries: String,
 }
 
 impl Default for MailSettings {
@@ -324,6 +336,10 @@ impl Default for MailSettings {
             dkim_ed25519_selector: "noroshi-ed".into(),
             dkim_ed25519_key: None,
             ack_link_key: None,
+            bounce_address: None,
+            inbound_maildir: None,
+            hard_bounce_limit: 3,
+            inquiries: "自治体CEPTOAR 事務局（デモ）ceptoar-desk@noroshi.example 電話 03-0000-0000（平日 9:30〜18:15）".into(),
         }
     }
 }
@@ -521,6 +537,16 @@ impl Settings {
         }
         crate::delivery::mime::Mailbox::parse(&self.mail.from)
             .map_err(|e| invalid("mail.from", e))?;
+        if let Some(b) = &self.mail.bounce_address {
+            crate::delivery::verp::BounceAddress::parse(b)
+                .map_err(|e| invalid("mail.bounce_address", e))?;
+        }
+        if self.mail.hard_bounce_limit == 0 {
+            return Err(invalid("mail.hard_bounce_limit", "must be at least 1"));
+        }
+        if self.mail.inquiries.chars().count() > 500 || self.mail.inquiries.contains('\0') {
+            return Err(invalid("mail.inquiries", "must be at most 500 characters"));
+        }
         if let Some(url) = &self.mail.smtp_url {
             crate::delivery::transport::RelayUrl::parse(url.expose_secret())
                 .map_err(|e| invalid("mail.smtp_url", e))?;

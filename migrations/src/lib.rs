@@ -19,6 +19,7 @@ mod m20261130_000013_ack_events_by_org;
 mod m20261203_000014_trust;
 mod m20261203_000015_quarantine;
 mod m20261203_000016_possible_duplicates;
+mod m20261203_000017_return_channel;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_trust::Migration),
             Box::new(m20261203_000015_quarantine::Migration),
             Box::new(m20261203_000016_possible_duplicates::Migration),
+            Box::new(m20261203_000017_return_channel::Migration),
         ]
     }
 }

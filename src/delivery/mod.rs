@@ -9,6 +9,7 @@ pub mod mime;
 pub mod render;
 pub mod store;
 pub mod transport;
+pub mod verp;
 pub mod worker;
 
 use std::collections::HashMap;
@@ -62,6 +63,10 @@ pub struct Mailer {
     pub limiter: RateLimiter,
     pub from: Mailbox,
     pub envelope_from: lettre::Address,
+    /// Per-delivery envelope senders and reply codes.
+    pub verp: verp::Verp,
+    /// The 問合せ先 footer.
+    inquiries: String,
     dkim: Option<DkimSigner>,
     base_url: url::Url,
     html: bool,
@@ -113,12 +118,21 @@ impl Mailer {
             .ack_link_key
             .clone()
             .unwrap_or_else(|| settings.app.data_dir.join("keys").join("ack-link.key"));
-        let link_key = crate::acks::links::LinkKey::load_or_create(&key_file)?;
+        let key_bytes = crate::keys::load_or_create(&key_file, "acknowledgement links")?;
+        let link_key = crate::acks::links::LinkKey::from_bytes(&key_bytes);
+        let bounce = match &m.bounce_address {
+            Some(b) => verp::BounceAddress::parse(b),
+            None => verp::BounceAddress::parse(&format!("bounce@{}", from.domain())),
+        }
+        .map_err(|e| anyhow::anyhow!("mail.bounce_address: {e}"))?;
+        let verp = verp::Verp::new(&key_bytes, bounce);
         Ok(Self {
             link_key,
             sink,
             limiter: RateLimiter::new(m.rate_per_second),
             envelope_from,
+            verp,
+            inquiries: m.inquiries.clone(),
             from,
             dkim,
             base_url: settings.app.base_url.clone(),
@@ -205,11 +219,14 @@ impl Mailer {
             )
         });
         let r = &p.revision;
+        let reply_code = link.map(|(org, _)| self.verp.reply_code(r.alert_id.0, org));
         let letter = render::Letter {
             public_id: &p.public_id,
             revision: r,
             base_url: &self.base_url,
             kind,
+            reply_code: reply_code.as_deref(),
+            inquiries: &self.inquiries,
         };
         let subject = letter.subject();
         let text = letter.text(language, r.ack_deadline, ack_url.as_deref());

@@ -19,6 +19,10 @@ pub struct Letter<'a> {
     pub base_url: &'a url::Url,
     /// The revision itself, a reminder of it, or an escalation to a prefecture.
     pub kind: crate::delivery::store::Kind,
+    /// The code a reply quotes to report by mail (mail to an addressed organisation only).
+    pub reply_code: Option<&'a str>,
+    /// 問合せ先.
+    pub inquiries: &'a str,
 }
 
 /// What a TLP marking allows, in the reader's language.
@@ -200,6 +204,17 @@ impl Letter<'_> {
                 )
             });
         }
+        if let Some(code) = self.reply_code {
+            out.push_str(&if ja {
+                format!(
+                    "このメールへの返信でも報告できます。本文の1行目に「受領」「対応中」「対応完了」「該当なし」のいずれかを書き、次の返信用コードを残したまま（引用のままで可）、登録済みの連絡先アドレスから返信してください。\n返信用コード: {code}\n"
+                )
+            } else {
+                format!(
+                    "You may also reply to this mail: write Received, In progress, Done or Not applicable on the first line, keep this reply code (quoting is fine) and reply from your registered contact address.\nReply code: {code}\n"
+                )
+            });
+        }
         if ja {
             out.push_str(&format!(
                 "Noroshi ポータルで報告してください: {}\nリンクが無効化されている場合は、ポータルにログインし「受信一覧」から {} を開いてください（パス: {}）。\n",
@@ -215,10 +230,16 @@ impl Letter<'_> {
                 self.portal_path()
             ));
         }
-        out.push_str(if ja {
-            "\n-- \nNoroshi（狼煙）自治体CEPTOAR 注意喚起配信\nこのメールは送信専用です。\n"
+        out.push_str(&if ja {
+            format!(
+                "\n-- \nNoroshi（狼煙）自治体CEPTOAR 注意喚起配信\n問合せ先: {}\n",
+                self.inquiries
+            )
         } else {
-            "\n-- \nNoroshi, advisory hub for Japanese local governments\nThis address does not receive mail.\n"
+            format!(
+                "\n-- \nNoroshi, advisory hub for Japanese local governments\nInquiries: {}\n",
+                self.inquiries
+            )
         });
         out
     }

@@ -285,9 +285,12 @@ pub async fn send_all(
                         }
                         match conn.as_mut() {
                             Some(c) => {
-                                let o = relay
-                                    .send(c, &mailer.envelope_from, &d.email, &composed.bytes)
-                                    .await;
+                                let from = mailer
+                                    .verp
+                                    .return_path(d.id)
+                                    .parse::<lettre::Address>()
+                                    .unwrap_or_else(|_| mailer.envelope_from.clone());
+                                let o = relay.send(c, &from, &d.email, &composed.bytes).await;
                                 if c.is_broken() {
                                     conn = None;
                                 }

@@ -45,12 +45,31 @@ async fn an_alert_to_tokyo_and_its_municipalities_is_one_transaction_per_contact
     drain(&app.ctx, Lane::All).await;
     let received = app.smtp.received();
     assert_eq!(received.len(), 126, "one transaction per contact");
+    let ledger_rows = noroshi::delivery::store::for_alert(&app.ctx.db, report.alert_id)
+        .await
+        .unwrap();
     let addresses: BTreeSet<String> = contacts.iter().map(|c| c.email.to_string()).collect();
     let mut seen = BTreeSet::new();
     for t in &received {
         assert_eq!(t.rcpt_to.len(), 1, "one RCPT per transaction");
-        assert_eq!(t.mail_from, "noreply@noroshi.example");
         let rcpt = &t.rcpt_to[0];
+        // The envelope sender is the delivery's own bounce address (VERP).
+        assert!(
+            t.mail_from.starts_with("bounce+") && t.mail_from.ends_with("@noroshi.example"),
+            "{}",
+            t.mail_from
+        );
+        let row = app
+            .ctx
+            .mailer
+            .verp
+            .delivery_of(&t.mail_from)
+            .expect("a return path the hub can read back");
+        assert!(
+            ledger_rows.iter().any(|d| d.id == row && &d.email == rcpt),
+            "{} names delivery {row}, not one to {rcpt}",
+            t.mail_from
+        );
         assert!(seen.insert(rcpt.clone()), "{rcpt} got two messages");
         let raw = t.data_str();
         assert_eq!(header(&raw, "To").as_deref(), Some(rcpt.as_str()));

@@ -32,6 +32,11 @@ pub struct Model {
     /// Taken over from a process whose lease ran out while it held the row: the message may
     /// have reached the relay before that process died, so the recipient may have it twice.
     pub possible_duplicate: bool,
+    /// When a bounce for this delivery came back (the row is then `bounced`).
+    pub bounced_at: Option<DateTimeUtc>,
+    /// The enhanced status code of the bounce (`5.1.1`), or the SMTP code when it gave none.
+    pub bounce_status: Option<String>,
+    pub bounce_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ pub mod cases;
 pub mod classification_changes;
 pub mod deliveries;
 pub mod follow_ups;
+pub mod inbound_messages;
 pub mod org_contacts;
 pub mod org_products;
 pub mod organisations;

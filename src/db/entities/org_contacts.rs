@@ -15,6 +15,13 @@ pub struct Model {
     pub encoding: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// Permanent bounces since the address last worked.
+    pub hard_bounces: i32,
+    pub last_bounce_at: Option<DateTimeUtc>,
+    /// Set after repeated permanent bounces; cleared when the organisation confirms the address.
+    pub unreachable: bool,
+    /// When the organisation last confirmed the address (連絡先確認).
+    pub confirmed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,207 @@
+//! Who a returning message is about, without trusting what it quotes.
+//!
+//! - **Bounces**: each delivery goes out with its own envelope sender,
+//!   `bounce+<delivery>-<check>@domain` (VERP). A bounce comes back to that address, so it is
+//!   matched to its ledger row even when the remote server's report quotes nothing. The check is
+//!   an HMAC under the hub's link key: nobody can forge a bounce for a row they did not receive.
+//! - **Replies**: the text of an alert mail to an addressed organisation carries a reply code
+//!   (`返信用コード: R-…`), an HMAC of the alert and the organisation. It survives gateways that
+//!   strip links and HTML, and a reply that quotes it names exactly one alert and organisation.
+
+use ring::hmac;
+
+/// `local@domain` of the bounce address, split once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BounceAddress {
+    pub local: String,
+    pub domain: String,
+}
+
+impl BounceAddress {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (local, domain) = s
+            .rsplit_once('@')
+            .ok_or_else(|| format!("`{s}` is not an address (local@domain)"))?;
+        let ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 64
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        if !ok(local) || !ok(domain) || !domain.contains('.') {
+            return Err(format!(
+                "`{s}` must be a plain ASCII address without `+` (the hub adds one per delivery)"
+            ));
+        }
+        Ok(Self {
+            local: local.to_owned(),
+            domain: domain.to_owned(),
+        })
+    }
+}
+
+/// Makes and checks the tokens under one key (the acknowledgement link key, shared by every hub
+/// process that sends mail).
+pub struct Verp {
+    key: hmac::Key,
+    pub bounce: BounceAddress,
+}
+
+impl std::fmt::Debug for Verp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verp")
+            .field("bounce", &self.bounce)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check(key: &hmac::Key, message: &str, len: usize) -> String {
+    let tag = hmac::sign(key, message.as_bytes());
+    // Lower-case base32 without padding: case-insensitive mail systems keep it intact.
+    let mut out = String::with_capacity(len);
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut bits: u32 = 0;
+    let mut n = 0;
+    for b in tag.as_ref() {
+        bits = (bits << 8) | u32::from(*b);
+        n += 8;
+        while n >= 5 && out.len() < len {
+            n -= 5;
+            out.push(alphabet[((bits >> n) & 31) as usize] as char);
+        }
+        if out.len() >= len {
+            break;
+        }
+    }
+    out
+}
+
+impl Verp {
+    pub fn new(key_bytes: &[u8], bounce: BounceAddress) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes),
+            bounce,
+        }
+    }
+
+    /// The envelope sender of delivery `id`.
+    pub fn return_path(&self, delivery_id: i64) -> String {
+        format!(
+            "{}+{delivery_id}-{}@{}",
+            self.bounce.local,
+            check(&self.key, &format!("noroshi-verp|{delivery_id}"), 10),
+            self.bounce.domain
+        )
+    }
+
+    /// The delivery an address (`bounce+42-abcdefghij@domain`, any case) was made for, if its
+    /// check holds.
+    pub fn delivery_of(&self, address: &str) -> Option<i64> {
+        let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+        let (local, domain) = address.rsplit_once('@')?;
+        if !domain.eq_ignore_ascii_case(&self.bounce.domain) {
+            return None;
+        }
+        let ext = local
+            .to_ascii_lowercase()
+            .strip_prefix(&format!("{}+", self.bounce.local.to_ascii_lowercase()))?
+            .to_owned();
+        let (id, mac) = ext.split_once('-')?;
+        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
+        let want = check(&self.key, &format!("noroshi-verp|{id}"), 10);
+        ring::constant_time::verify_slices_are_equal(want.as_bytes(), mac.as_bytes())
+            .ok()
+            .map(|()| id)
+    }
+
+    /// The reply code printed in mail about `alert_id` to organisation `org_id`: `R-` and 12
+    /// characters.
+    pub fn reply_code(&self, alert_id: i64, org_id: i64) -> String {
+        format!(
+            "R-{alert_id}-{org_id}-{}",
+            check(&self.key, &format!("noroshi-reply|{alert_id}|{org_id}"), 12)
+        )
+    }
+
+    /// Every well-formed reply code in `text` whose check holds, as (alert, organisation).
+    pub fn reply_codes_in(&self, text: &str) -> Vec<(i64, i64)> {
+        let re = regex::Regex::new(r"(?i)\bR-(\d{1,12})-(\d{1,12})-([a-z2-7]{12})\b")
+            .expect("a valid pattern");
+        let mut out = Vec::new();
+        for c in re.captures_iter(text) {
+            let (Ok(alert), Ok(org)) = (c[1].parse::<i64>(), c[2].parse::<i64>()) else {
+                continue;
+            };
+            let want = check(&self.key, &format!("noroshi-reply|{alert}|{org}"), 12);
+            if ring::constant_time::verify_slices_are_equal(
+                want.as_bytes(),
+                c[3].to_ascii_lowercase().as_bytes(),
+            )
+            .is_ok()
+                && !out.contains(&(alert, org))
+            {
+                out.push((alert, org));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verp() -> Verp {
+        Verp::new(
+            b"0123456789abcdef0123456789abcdef",
+            BounceAddress::parse("bounce@noroshi.example").unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_return_path_names_its_delivery_and_a_forged_one_names_none() {
+        let v = verp();
+        let a = v.return_path(4711);
+        assert!(
+            a.starts_with("bounce+4711-") && a.ends_with("@noroshi.example"),
+            "{a}"
+        );
+        assert_eq!(v.delivery_of(&a), Some(4711));
+        assert_eq!(
+            v.delivery_of(&format!("<{}>", a.to_uppercase())),
+            Some(4711)
+        );
+        let forged = a.replace("4711-", "4712-");
+        assert_eq!(v.delivery_of(&forged), None);
+        assert_eq!(v.delivery_of("bounce+4711@noroshi.example"), None);
+        assert_eq!(
+            v.delivery_of(&a.replace("noroshi.example", "evil.example")),
+            None
+        );
+        let other = Verp::new(
+            b"another key",
+            BounceAddress::parse("bounce@noroshi.example").unwrap(),
+        );
+        assert_eq!(other.delivery_of(&a), None);
+    }
+
+    #[test]
+    fn reply_codes_are_found_in_quoted_text_and_checked() {
+        let v = verp();
+        let code = v.reply_code(12, 3456);
+        let text = format!("受領しました。\n\n> 返信用コード: {code}\n> 以上");
+        assert_eq!(v.reply_codes_in(&text), vec![(12, 3456)]);
+        assert_eq!(v.reply_codes_in(&text.to_uppercase()), vec![(12, 3456)]);
+        let other_org = code.replace("-3456-", "-3457-");
+        assert!(v.reply_codes_in(&other_org).is_empty());
+    }
+
+    #[test]
+    fn a_bounce_address_must_be_plain() {
+        assert!(BounceAddress::parse("bounce+x@noroshi.example").is_err());
+        assert!(BounceAddress::parse("bounce").is_err());
+        assert!(BounceAddress::parse("bounce@localhost").is_err());
+        assert!(BounceAddress::parse("返送@noroshi.example").is_err());
+    }
+}
