@@ -99,6 +99,8 @@ pub enum Channel {
     Portal,
     MailLink,
     Api,
+    /// A reply to the alert mail, from a registered contact address, quoting the reply code.
+    MailReply,
 }
 
 impl Channel {
@@ -107,6 +109,7 @@ impl Channel {
             Self::Portal => "portal",
             Self::MailLink => "mail_link",
             Self::Api => "api",
+            Self::MailReply => "mail_reply",
         }
     }
 }

@@ -267,6 +267,31 @@ pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<V
 
 /// When each organisation of an alert first made its state known, and, for those whose state is
 /// 対応完了 now, when they first reported it.
+/// Each organisation's first answer to an alert: when, and by which channel.
+pub async fn first_answers(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+) -> anyhow::Result<std::collections::HashMap<i64, (DateTime<Utc>, String)>> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            "SELECT organisation_id, at, channel FROM ack_events WHERE alert_id = $1 \
+             ORDER BY organisation_id, at, id",
+            vec![alert_id.into()],
+        ))
+        .await
+        .context("cannot read the acknowledgement events")?;
+    let mut out = std::collections::HashMap::new();
+    for r in &rows {
+        let org: i64 = r.try_get("", "organisation_id")?;
+        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(org) {
+            e.insert((r.try_get("", "at")?, r.try_get("", "channel")?));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn timeline(
     db: &impl ConnectionTrait,
     alert_id: i64,

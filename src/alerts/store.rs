@@ -186,6 +186,19 @@ pub async fn list_by_status(
         .collect()
 }
 
+/// Every drill (連絡体制の確認訓練), newest first, whatever its state.
+pub async fn list_drills(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Alert>> {
+    alerts::Entity::find()
+        .filter(alerts::Column::Drill.eq(true))
+        .order_by_desc(alerts::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read drills")?
+        .into_iter()
+        .map(Alert::from_row)
+        .collect()
+}
+
 pub async fn advisory_ids(
     db: &impl ConnectionTrait,
     alert_id: AlertId,

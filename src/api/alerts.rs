@@ -260,7 +260,7 @@ pub struct AckOut {
 pub struct AckEvent {
     pub state: String,
     pub note: Option<String>,
-    /// `portal`, `mail_link` or `api`.
+    /// `portal`, `mail_link`, `api` or `mail_reply`.
     pub channel: String,
     pub at: DateTime<Utc>,
 }

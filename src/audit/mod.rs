@@ -27,6 +27,8 @@ pub enum Actor {
     Token { id: i64, prefix: String },
     /// Whoever held an organisation's acknowledgement link from a mail.
     MailLink { link_id: i64 },
+    /// A registered contact who answered by replying to an alert mail.
+    MailReply { contact_id: i64, email: String },
 }
 
 impl Actor {
@@ -56,6 +58,7 @@ impl fmt::Display for Actor {
             Self::User { id, email } => write!(f, "user:{id}:{email}"),
             Self::Token { id, prefix } => write!(f, "token:{id}:{prefix}"),
             Self::MailLink { link_id } => write!(f, "mail-link:{link_id}"),
+            Self::MailReply { contact_id, email } => write!(f, "mail-reply:{contact_id}:{email}"),
         }
     }
 }

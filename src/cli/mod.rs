@@ -4,6 +4,7 @@
 mod cases;
 mod classify;
 mod demo;
+mod drills;
 mod ingest;
 mod org;
 pub mod output;
@@ -74,8 +75,14 @@ pub enum Command {
     #[command(subcommand)]
     Alerts(classify::AlertsCommand),
     /// The mail addresses each organisation receives alerts at.
-    #[command(subcommand)]
+    #[command(subcommand, alias = "contacts")]
     Contact(publish::ContactCommand),
+    /// 連絡体制の確認訓練: drills from a scenario, and their 疎通確認 report.
+    #[command(subcommand)]
+    Drills(drills::DrillsCommand),
+    /// Mail that came back: bounces, auto-replies and replies in the inbound Maildir.
+    #[command(subcommand)]
+    Inbound(drills::InboundCommand),
     /// The delivery ledger of one alert: every recipient and what happened to its message.
     Deliveries(publish::DeliveriesArgs),
     /// Outgoing mail.
@@ -271,6 +278,8 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Inventory(cmd) => classify::run_inventory(cmd, settings).await,
         Command::Alerts(cmd) => classify::run_alerts(cmd, settings).await,
         Command::Contact(cmd) => publish::run_contact(cmd, settings).await,
+        Command::Drills(cmd) => drills::run(cmd, settings).await,
+        Command::Inbound(cmd) => drills::run_inbound(cmd, settings).await,
         Command::Deliveries(args) => publish::run_deliveries(args, settings).await,
         Command::Mail(cmd) => publish::run_mail(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,

@@ -57,6 +57,12 @@ pub enum ContactCommand {
         /// The contact's id (see `noroshi contact list`).
         id: i64,
     },
+    /// Addresses not confirmed for `--months`, bouncing or unreachable, and organisations with
+    /// no working address (連絡先確認).
+    Stale {
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+    },
     /// Send to an address again.
     Enable {
         #[arg(long, value_parser = OrgCode::parse)]
@@ -121,6 +127,7 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
                 if active { "enabled" } else { "disabled" }
             );
         }
+        ContactCommand::Stale { months } => super::drills::stale(&ctx, months).await?,
     }
     Ok(())
 }

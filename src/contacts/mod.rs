@@ -108,6 +108,40 @@ pub struct Contact {
     pub language: Language,
     pub encoding: MailEncoding,
     pub active: bool,
+    /// Permanent bounces since the address last worked or was confirmed.
+    pub hard_bounces: i32,
+    pub unreachable: bool,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How well an address is known to work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    /// Bounced this many times, not yet given up.
+    Bounced(i32),
+    /// Repeated permanent bounces.
+    Unreachable,
+    /// Never confirmed, or not for over twelve months.
+    Unconfirmed,
+}
+
+impl Contact {
+    /// The address's health as of `now`.
+    pub fn health(&self, now: chrono::DateTime<chrono::Utc>) -> Health {
+        if self.unreachable {
+            Health::Unreachable
+        } else if self.hard_bounces > 0 {
+            Health::Bounced(self.hard_bounces)
+        } else if self
+            .confirmed_at
+            .is_none_or(|c| now - c > chrono::Duration::days(365))
+        {
+            Health::Unconfirmed
+        } else {
+            Health::Ok
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,69 @@ fn to_domain(m: org_contacts::Model) -> anyhow::Result<Contact> {
         language: Language::parse(&m.language).map_err(anyhow::Error::msg)?,
         encoding: MailEncoding::parse(&m.encoding).map_err(anyhow::Error::msg)?,
         active: m.active,
+        hard_bounces: m.hard_bounces,
+        unreachable: m.unreachable,
+        confirmed_at: m.confirmed_at,
     })
+}
+
+/// Counts a permanent bounce against contact `id`; after `limit` of them the address is
+/// unreachable. Returns whether it is unreachable now.
+pub async fn count_hard_bounce(
+    db: &impl ConnectionTrait,
+    id: i64,
+    limit: u32,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let Some(m) = org_contacts::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read the contact")?
+    else {
+        return Ok(false);
+    };
+    let bounces = m.hard_bounces.saturating_add(1);
+    let unreachable = m.unreachable || i64::from(bounces) >= i64::from(limit);
+    org_contacts::ActiveModel {
+        id: Set(id),
+        hard_bounces: Set(bounces),
+        last_bounce_at: Set(Some(now)),
+        unreachable: Set(unreachable),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot count the bounce")?;
+    Ok(unreachable)
+}
+
+/// The organisation confirms an address (連絡先確認): it works again as far as anyone knows.
+pub async fn confirm(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: i64,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(org_contacts::Entity::update_many()
+        .col_expr(
+            org_contacts::Column::ConfirmedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .col_expr(
+            org_contacts::Column::HardBounces,
+            sea_orm::sea_query::Expr::value(0),
+        )
+        .col_expr(
+            org_contacts::Column::Unreachable,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(org_contacts::Column::Id.eq(id))
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .exec(db)
+        .await
+        .context("cannot confirm the contact")?
+        .rows_affected
+        > 0)
 }
 
 pub enum InsertError {
@@ -67,6 +129,22 @@ pub async fn list_for_org(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Resu
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+/// Contacts by id, active or not (the drill report names every address a drill went to).
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<Vec<Contact>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        for m in org_contacts::Entity::find()
+            .filter(org_contacts::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .context("cannot read contacts")?
+        {
+            out.push(to_domain(m)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Active contacts of these organisations, in organisation then contact order.

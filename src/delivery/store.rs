@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
-    Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, Value,
 };
 
 use crate::contacts::Contact;
@@ -126,6 +126,9 @@ pub struct LedgerRow {
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
     pub possible_duplicate: bool,
+    pub bounced_at: Option<DateTime<Utc>>,
+    pub bounce_status: Option<String>,
+    pub bounce_reason: Option<String>,
 }
 
 impl LedgerRow {
@@ -149,6 +152,9 @@ impl LedgerRow {
             last_error: m.last_error,
             sent_at: m.sent_at,
             possible_duplicate: m.possible_duplicate,
+            bounced_at: m.bounced_at,
+            bounce_status: m.bounce_status,
+            bounce_reason: m.bounce_reason,
         })
     }
 }
@@ -456,6 +462,62 @@ pub async fn for_alert(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Resu
         .into_iter()
         .map(LedgerRow::from_row)
         .collect()
+}
+
+/// Whom a bounced delivery was for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bounced {
+    pub delivery_id: i64,
+    pub alert_id: i64,
+    pub organisation_id: i64,
+    pub contact_id: i64,
+    pub email: String,
+    /// False when the row had already been marked bounced (the same bounce twice).
+    pub first: bool,
+}
+
+/// Marks delivery `id` bounced with the report's status and reason. A bounce may arrive after
+/// the row was recorded sent (the relay accepted it, the far end refused later) or while it
+/// is still being retried; either way the row now says it did not arrive.
+pub async fn mark_bounced(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Bounced>> {
+    let Some(row) = deliveries::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read the delivery")?
+    else {
+        return Ok(None);
+    };
+    let first = row.status != DeliveryStatus::Bounced.as_str();
+    if first {
+        deliveries::ActiveModel {
+            id: Set(id),
+            status: Set(DeliveryStatus::Bounced.as_str().into()),
+            bounced_at: Set(Some(now)),
+            bounce_status: Set(status.map(str::to_owned)),
+            bounce_reason: Set(Some(reason.replace('\0', ""))),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(db)
+        .await
+        .context("cannot mark the delivery bounced")?;
+    }
+    Ok(Some(Bounced {
+        delivery_id: id,
+        alert_id: row.alert_id,
+        organisation_id: row.organisation_id,
+        contact_id: row.contact_id,
+        email: row.email,
+        first,
+    }))
 }
 
 /// Queues an alert's failed deliveries again (the admin's "retry failed").

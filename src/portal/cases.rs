@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
@@ -796,12 +795,6 @@ fn read_form(form: HashMap<String, String>, lang: Lang) -> Submitted {
     }
 }
 
-fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
-
 /// Writes what waits in the outbox into the index now, so the change is searchable when the
 /// next page loads. A failure here is not the user's: the outbox worker retries.
 async fn index_now(ctx: &AppContext) {
@@ -841,7 +834,7 @@ async fn submit_case(
     let id = store::submit(&ctx.db, &fields, org, &viewer.actor())
         .await
         .map_err(case_error)?;
-    Ok(see_other(format!("/cases/{id}")))
+    Ok(super::see_other(&format!("/cases/{id}")))
 }
 
 fn case_error(e: CaseError) -> PortalError {
@@ -897,7 +890,7 @@ async fn save_case(
     match result {
         Ok(_) if fields.is_some() => {
             index_now(&ctx).await;
-            Ok(see_other(format!("/cases/{}", case.id)))
+            Ok(super::see_other(&format!("/cases/{}", case.id)))
         }
         Ok(_) => render_refused(
             &form_page(
@@ -948,7 +941,7 @@ async fn publish_case(
         .await
         .map_err(case_error)?;
     index_now(&ctx).await;
-    Ok(see_other(format!("/cases/{}", case.id)))
+    Ok(super::see_other(&format!("/cases/{}", case.id)))
 }
 
 #[derive(serde::Deserialize)]
@@ -972,7 +965,7 @@ async fn withdraw_case(
         .await
         .map_err(case_error)?;
     index_now(&ctx).await;
-    Ok(see_other(format!("/cases/{}", case.id)))
+    Ok(super::see_other(&format!("/cases/{}", case.id)))
 }
 
 #[derive(Template)]

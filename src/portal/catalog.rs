@@ -661,6 +661,74 @@ pub static EN: &[(&str, &str)] = &[
     ("メトリクス", "Metrics"),
     // Drafts
     ("（{} 団体）", " ({} organisations)"),
+    // Drills (連絡体制の確認訓練) and the 疎通確認 report.
+    ("連絡体制の確認訓練", "Communication drills"),
+    ("訓練を起案する", "Write a drill"),
+    ("訓練はまだありません。", "No drills yet."),
+    (
+        "訓練は注意喚起と同じ経路（承認、配信、受領報告）で配信され、件名と本文に【訓練】と表示されます。起案後、別の担当者の承認で配信されます。",
+        "A drill goes out exactly like an alert (approval, delivery, acknowledgement), marked [DRILL] in the subject and body. After you draft it, another person approves it.",
+    ),
+    (
+        "訓練の想定と依頼事項",
+        "Scenario and what recipients are asked to do",
+    ),
+    (
+        "宛先（all ・ prefectures ・ pref:13 ・ pref:13+ ・ org:131016 を空白区切り）",
+        "Audience (all, prefectures, pref:13, pref:13+, org:131016, separated by spaces)",
+    ),
+    ("回答期限（時間）", "Answer within (hours)"),
+    (
+        "回答期限は時間数（1〜720）で入力してください。",
+        "Give the answer deadline in hours (1–720).",
+    ),
+    (
+        "訓練の結果は中央省庁等と都道府県の職員が見られます。",
+        "Drill results are for central and prefecture staff.",
+    ),
+    (
+        "訓練の起案は中央の起案担当者が行います。",
+        "Drills are drafted by central operators.",
+    ),
+    ("疎通確認の結果", "Reachability report"),
+    (
+        "連絡先ごとの CSV で保存",
+        "Save as CSV (one row per contact)",
+    ),
+    ("配信", "Sent"),
+    ("到達", "Reached"),
+    ("到達率", "Reach rate"),
+    ("応答団体", "Answered"),
+    ("応答率", "Answer rate"),
+    ("応答までの時間（中央値）", "Median time to answer"),
+    ("90% の団体が応答するまで", "Until 90 % had answered"),
+    ("中央値", "Median"),
+    ("90パーセンタイル", "90th percentile"),
+    ("不達の連絡先", "Bounced addresses"),
+    (
+        "届く連絡先のない団体",
+        "Organisations with no working address",
+    ),
+    ("不達日時", "Bounced at"),
+    ("前回", "Previous drill"),
+    ("ありません。", "None."),
+    // Mail that came back (/admin/inbound).
+    ("返送・返信メール", "Returned mail and replies"),
+    ("受信フォルダ（Maildir）: {}", "Inbound Maildir: {}"),
+    ("種類", "Kind"),
+    ("件数", "Messages"),
+    ("確認が必要なメール", "Messages that need a person"),
+    ("受信", "Received"),
+    ("差出人", "From"),
+    ("拒否", "Refused"),
+    ("未処理", "Waiting"),
+    ("本文", "Text"),
+    ("処理済みにする", "Mark as handled"),
+    ("処理済みにしました。", "Marked as handled."),
+    (
+        "このメールは処理済みです。",
+        "This message was already handled.",
+    ),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese

@@ -4,10 +4,12 @@
 
 mod ack_link;
 mod admin;
+mod admin_inbound;
 pub mod alert;
 mod board;
 pub mod cases;
 pub mod catalog;
+mod drills;
 pub mod error;
 pub mod i18n;
 mod inbox;
@@ -90,6 +92,13 @@ impl ToggleForm {
 }
 
 /// Who an actor string (`user:<id>:<email>`) names, for people: the address, never ids.
+/// 303 to a path of the portal (after a form is accepted).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, to.to_owned()))
+        .finish()
+}
+
 pub fn who(actor: &str) -> String {
     actor.splitn(3, ':').nth(2).unwrap_or(actor).to_owned()
 }
@@ -114,10 +123,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     login::configure(cfg);
     inbox::configure(cfg);
     board::configure(cfg);
+    drills::configure(cfg);
     settings::configure(cfg);
     org::configure(cfg);
     triage::configure(cfg);
     admin::configure(cfg);
+    admin_inbound::configure(cfg);
     stats::configure(cfg);
     cases::configure(cfg);
     alert::configure(cfg);

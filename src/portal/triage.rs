@@ -2,7 +2,6 @@
 //! and drafts → submit → approve (never by the author or submitter) → published, with the
 //! resolved audience shown, organisation by organisation, before anything is sent.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
@@ -369,11 +368,7 @@ async fn make_draft(
     }
 }
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .finish()
-}
+use super::see_other;
 
 pub struct DraftLine {
     pub id: i64,

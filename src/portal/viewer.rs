@@ -43,6 +43,8 @@ pub struct Nav {
     pub admin: bool,
     /// Central and prefecture staff see statistics across alerts.
     pub stats: bool,
+    /// Central staff and prefecture staff see drills and their reports.
+    pub drills: bool,
     /// Dates are written in 和暦.
     pub wareki: bool,
     /// The current page, URL-encoded, for the date switch to return to.
@@ -147,6 +149,7 @@ impl Viewer {
             central: user.role.is_central(),
             admin: user.role == Role::Admin,
             stats: user.role.is_central() || user.role == Role::PrefectureAdmin,
+            drills: user.role.is_central() || self.org.kind == crate::registry::OrgKind::Prefecture,
             wareki: self.dates == crate::time::DateStyle::Wareki,
             here: url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect(),
             t: self.lang.ui(),

@@ -40,6 +40,9 @@ pub enum Who {
     HubAdmin,
     /// Central staff and prefecture administrators.
     StatsReader,
+    /// Central staff and the staff of any prefecture (each prefecture sees the drills addressed
+    /// to it; the report is `BoardReader`).
+    DrillReader,
     /// API: any token or session (who am I, which scopes do I hold).
     ApiAny,
     /// API: a token with the `read` scope, or a session.
@@ -95,6 +98,14 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/alerts/{public_id}/board", Who::BoardReader),
     r("GET", "/alerts/{public_id}/board.csv", Who::BoardReader),
     r("GET", "/stats", Who::StatsReader),
+    // 連絡体制の確認訓練: drafted by central operators (then four eyes as any alert); the
+    // 疎通確認 report for central staff and the addressed prefectures.
+    r("GET", "/drills", Who::DrillReader),
+    r("GET", "/drills/new", Who::Drafter),
+    r("POST", "/drills/new", Who::Drafter),
+    r("GET", "/drills/{id}", Who::BoardReader),
+    r("GET", "/drills/{id}/report", Who::BoardReader),
+    r("GET", "/drills/{id}/report.csv", Who::BoardReader),
     // Feeds and CAP.
     r("GET", "/feeds/public.{format}", Who::Anyone),
     r("GET", "/feeds/{token}/alerts.{format}", Who::SecretUrl),
@@ -139,6 +150,8 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/admin/organisations", Who::HubAdmin),
     r("GET", "/admin/audit", Who::HubAdmin),
     r("GET", "/admin/alerts/{id}/deliveries", Who::HubAdmin),
+    r("GET", "/admin/inbound", Who::HubAdmin),
+    r("POST", "/admin/inbound/{id}/dismiss", Who::HubAdmin),
     r("POST", "/admin/alerts/{id}/retry", Who::HubAdmin),
     // The JSON API.
     r("GET", "/api/v1/openapi.json", Who::Anyone),

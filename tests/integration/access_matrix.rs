@@ -182,6 +182,7 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         Who::Approver => p == P::Approver,
         Who::HubAdmin => p == P::Admin,
         Who::StatsReader => p.central() || matches!(p, P::Prefecture | P::OtherPrefecture),
+        Who::DrillReader => p.central() || matches!(p, P::Prefecture | P::OtherPrefecture),
         Who::ApiAny => p.signed_in() || TOKENS.contains(&p),
         Who::ApiRead => p.signed_in() || p == P::TokenRead,
         Who::ApiOwnAcknowledgement => matches!(p, P::Member | P::OrgAdmin | P::TokenRead),
@@ -258,6 +259,10 @@ fn denied(status: StatusCode, location: Option<&str>) -> bool {
 
 struct Fixture {
     alert_id: i64,
+    /// A published drill addressed to 千代田区.
+    drill: i64,
+    /// A returned message waiting for an operator.
+    inbound: i64,
     alert: String,
     ack_link: String,
     case: i64,
@@ -408,8 +413,39 @@ async fn fixture(app: &TestApp) -> Fixture {
         .map(|t| t.id)
         .max()
         .unwrap();
+    let (drill, _) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            tlp: Tlp::Green,
+            drill: true,
+            title: "連絡体制の確認訓練",
+            ..Draft::default()
+        },
+    )
+    .await;
+    let inbound = noroshi::inbound::process(
+        &app.ctx.db,
+        &noroshi::inbound::Inputs {
+            verp: &app.ctx.mailer.verp,
+            hard_bounce_limit: 3,
+        },
+        b"From: someone@example.lg.jp\r\nSubject: question\r\nMessage-ID: <q@example.lg.jp>\r\n\r\nWhat is this?\r\n",
+        "matrix.host",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(inbound.outcome, noroshi::inbound::Outcome::Pending);
+    let inbound = noroshi::inbound::store::for_operator(&app.ctx.db, 1)
+        .await
+        .unwrap()[0]
+        .id;
     Fixture {
         alert_id,
+        drill,
+        inbound,
         alert: report.public_id,
         ack_link,
         case: open_case,
@@ -532,6 +568,16 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         }
         ("POST", "/admin/users/{id}/reset") => {
             Sample::at(format!("/admin/users/{}/reset", f.target_user)).admin_page()
+        }
+        ("GET", "/drills" | "/drills/new" | "/admin/inbound") => Sample::at(path),
+        ("POST", "/drills/new") => {
+            Sample::at(path).form(&[("title", ""), ("body", ""), ("to", "all"), ("hours", "24")])
+        }
+        ("GET", "/drills/{id}") => Sample::at(format!("/drills/{}", f.drill)),
+        ("GET", "/drills/{id}/report") => Sample::at(format!("/drills/{}/report", f.drill)),
+        ("GET", "/drills/{id}/report.csv") => Sample::at(format!("/drills/{}/report.csv", f.drill)),
+        ("POST", "/admin/inbound/{id}/dismiss") => {
+            Sample::at(format!("/admin/inbound/{}/dismiss", f.inbound))
         }
         ("GET", "/admin/alerts/{id}/deliveries") => {
             Sample::at(format!("/admin/alerts/{}/deliveries", f.alert_id))

@@ -27,6 +27,7 @@ mod feeds;
 mod follow_ups;
 mod harness;
 mod health;
+mod inbound;
 mod ingest;
 mod portal;
 mod portal_access;

@@ -11,7 +11,7 @@ pub struct Model {
     pub note: Option<String>,
     /// Who: `user:<id>:<email>` or `mail-link`.
     pub actor: String,
-    /// portal, mail_link, api.
+    /// portal, mail_link, api, mail_reply.
     pub channel: String,
     pub at: DateTimeUtc,
 }

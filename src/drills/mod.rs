@@ -1,0 +1,170 @@
+//! 連絡体制の確認訓練: drills as campaigns. A drill is a scenario written by central staff (in the
+//! portal or as a TOML file), with an audience chosen as for alerts; no advisory is needed. It
+//! is drafted as an alert marked drill and goes through the same four eyes, lanes, ledger and
+//! DKIM, marked 【訓練】 — so what it proves is the real path. What comes back (deliveries,
+//! bounces, answers by link, portal, API or reply) is read into the 疎通確認 report
+//! (`report`). Drills never count in `/stats`.
+
+pub mod report;
+
+use serde::Deserialize;
+
+use crate::alerts::audience::AudienceSpec;
+use crate::alerts::policy::DraftPolicy;
+use crate::alerts::{self, Alert, DraftError, DraftRequest};
+use crate::audit::Actor;
+use crate::domain::{Severity, Tlp};
+
+/// Largest scenario file read.
+pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
+
+/// A drill scenario as written in a TOML file (`data/drills/*.toml`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The subject; the mail adds 【訓練】.
+    pub title: String,
+    /// What the recipients read: the situation they are asked to act on.
+    pub body: String,
+    /// Severity the drill is marked with (default 重要: drills rehearse the urgent path).
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Default GREEN: a drill carries nothing confidential.
+    #[serde(default)]
+    pub tlp: Option<String>,
+    /// Hours the organisations have to answer (default 24).
+    #[serde(default)]
+    pub answer_within_hours: Option<i32>,
+    /// Audience selectors as for alerts (`all`, `prefectures`, `pref:13+`, `org:131016`); the
+    /// command line's `--to` replaces them.
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
+/// A scenario read and checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    pub tlp: Tlp,
+    pub answer_within_hours: i32,
+    pub audience: AudienceSpec,
+}
+
+impl Scenario {
+    /// Reads a scenario file's text; the error says what is wrong and where.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(format!(
+                "the scenario is {} bytes; at most {MAX_SCENARIO_BYTES} are read",
+                text.len()
+            ));
+        }
+        toml::from_str(text).map_err(|e| format!("the scenario does not read: {e}"))
+    }
+
+    /// Checks every field; `to` (from the command line) replaces the file's audience.
+    pub fn check(&self, to: &[String]) -> Result<Checked, String> {
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
+            return Err("title: 1–200 characters, without control characters".into());
+        }
+        let body = self.body.trim();
+        if body.is_empty() || body.chars().count() > 20_000 {
+            return Err("body: 1–20,000 characters".into());
+        }
+        let severity = match &self.severity {
+            Some(s) => Severity::parse(s).map_err(|e| format!("severity: {e}"))?,
+            None => Severity::High,
+        };
+        let tlp = match &self.tlp {
+            Some(t) => Tlp::parse(t).map_err(|e| format!("tlp: {e}"))?,
+            None => Tlp::Green,
+        };
+        let hours = self.answer_within_hours.unwrap_or(24);
+        if !(1..=24 * 30).contains(&hours) {
+            return Err("answer_within_hours: from 1 to 720".into());
+        }
+        let selectors = if to.is_empty() { &self.to } else { to };
+        if selectors.is_empty() {
+            return Err("the audience is empty: give `to` in the file or --to".into());
+        }
+        let audience = AudienceSpec::parse_selectors(selectors).map_err(|e| e.to_string())?;
+        if audience.inventory {
+            return Err(
+                "a drill has no products: choose organisations, not the inventory audience".into(),
+            );
+        }
+        Ok(Checked {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            severity,
+            tlp,
+            answer_within_hours: hours,
+            audience,
+        })
+    }
+}
+
+/// Drafts the drill (an alert marked drill, with no advisory); it then goes through submit and
+/// approval like any alert.
+#[tracing::instrument(name = "Draft drill", skip_all)]
+pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    drill: Checked,
+    actor: &Actor,
+) -> Result<Alert, DraftError> {
+    alerts::create_draft(
+        db,
+        policy,
+        DraftRequest {
+            advisory_ids: vec![],
+            title: Some(drill.title),
+            body: Some(drill.body),
+            severity: Some(drill.severity),
+            tlp: Some(drill.tlp),
+            audience: drill.audience,
+            ack_within_hours: u32::try_from(drill.answer_within_hours).ok(),
+            drill: true,
+        },
+        actor,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_reads_and_its_errors_name_the_field() {
+        let s = Scenario::parse(
+            "title = \"令和8年度 連絡体制の確認訓練\"\nbody = \"想定: ランサムウェア感染\"\nto = [\"all\"]\n",
+        )
+        .unwrap();
+        let c = s.check(&[]).unwrap();
+        assert_eq!(
+            (c.severity, c.tlp, c.answer_within_hours),
+            (Severity::High, Tlp::Green, 24)
+        );
+        assert!(c.audience.all);
+        let pref = s.check(&["pref:13+".into()]).unwrap();
+        assert!(!pref.audience.all && pref.audience.prefectures.len() == 1);
+        assert!(Scenario::parse("title = 1").unwrap_err().contains("title"));
+        assert!(Scenario::parse("titel = \"x\"\nbody=\"y\"").is_err());
+        let bad = Scenario {
+            severity: Some("urgent".into()),
+            ..s.clone()
+        };
+        assert!(bad.check(&[]).unwrap_err().starts_with("severity"));
+        let none = Scenario {
+            to: vec![],
+            ..s.clone()
+        };
+        assert!(none.check(&[]).unwrap_err().contains("audience"));
+        let inv = s.check(&["inventory".into()]).unwrap_err();
+        assert!(inv.contains("inventory"), "{inv}");
+    }
+}

@@ -1,0 +1,439 @@
+//! The return channel: mail that comes back to the hub. The site's MTA delivers bounces (to the
+//! per-delivery VERP address), auto-replies and replies (to the `From` address) into one
+//! Maildir; this worker reads each message once and
+//!
+//! - marks a **bounce** on the ledger row its VERP address names (status code and reason); a
+//!   permanent one counts against the contact, and repeated ones make it unreachable;
+//! - records an **auto-reply** (不在通知) and never counts it as an answer;
+//! - records a **reply** whose first own line says 受領 / 対応中 / 対応完了 / 該当なし as that
+//!   acknowledgement (channel `mail_reply`), only when it quotes the reply code of one alert and
+//!   organisation and comes from one of that organisation's registered addresses; a reply from
+//!   anyone else, or quoting another organisation's code, is refused and audited;
+//! - leaves everything else waiting at `/admin/inbound` for an operator.
+//!
+//! The same message delivered twice (same Message-ID) is one row and one effect.
+
+pub mod read;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+
+use self::read::Kind;
+use crate::acks::{self, AckError, Channel};
+use crate::audit::{self, Actor};
+use crate::context::AppContext;
+use crate::db::begin_write;
+use crate::delivery::verp::Verp;
+use crate::registry::OrgId;
+use crate::workers::Outcome as Worked;
+
+/// Messages read per unit of work.
+const BATCH: usize = 200;
+
+/// What became of one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its effect is recorded (a bounce on the ledger, an acknowledgement, an auto-reply noted).
+    Recorded,
+    /// A reply that did not prove it came from the organisation it names: refused and audited.
+    Refused,
+    /// Waiting for an operator at /admin/inbound.
+    Pending,
+    /// Already seen (the same Message-ID): nothing happened.
+    Duplicate,
+    /// An operator looked at it and put it aside.
+    Dismissed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recorded => "recorded",
+            Self::Refused => "refused",
+            Self::Pending => "pending",
+            Self::Duplicate => "duplicate",
+            Self::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        [
+            Self::Recorded,
+            Self::Refused,
+            Self::Pending,
+            Self::Duplicate,
+            Self::Dismissed,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| anyhow::anyhow!("a stored inbound outcome does not read: {s:?}"))
+    }
+}
+
+/// What processing one message did, for the caller and the tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Processed {
+    pub kind: &'static str,
+    pub outcome: Outcome,
+    pub detail: String,
+    pub delivery_id: Option<i64>,
+    pub alert_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+}
+
+impl Processed {
+    fn new(kind: &'static str, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            outcome,
+            detail: detail.into(),
+            delivery_id: None,
+            alert_id: None,
+            organisation_id: None,
+        }
+    }
+}
+
+/// What the processing needs from the hub.
+pub struct Inputs<'a> {
+    pub verp: &'a Verp,
+    pub hard_bounce_limit: u32,
+}
+
+/// Reads one message and does what it says. `file` names it in the Maildir (kept on the row).
+pub async fn process<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    inputs: &Inputs<'_>,
+    bytes: &[u8],
+    file: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Processed> {
+    let message = match read::read(bytes) {
+        Ok(m) => m,
+        Err(why) => {
+            use sha2::{Digest, Sha256};
+            let digest = hex::encode(Sha256::digest(bytes));
+            let p = Processed::new("unknown", Outcome::Pending, format!("unreadable: {why}"));
+            let row = store::NewInbound {
+                digest,
+                message_id: None,
+                from: String::new(),
+                subject: String::new(),
+                excerpt: String::new(),
+                file: file.to_owned(),
+            };
+            return store::save(db, &row, &p, now).await;
+        }
+    };
+    if store::seen(db, &message.digest).await? {
+        return Ok(Processed::new(
+            message.kind.as_str(),
+            Outcome::Duplicate,
+            "the same message was processed before",
+        ));
+    }
+    let row = store::NewInbound {
+        digest: message.digest.clone(),
+        message_id: message.message_id.clone(),
+        from: message.from.clone(),
+        subject: message.subject.clone(),
+        excerpt: message.text.chars().take(1000).collect(),
+        file: file.to_owned(),
+    };
+    let txn = begin_write(db).await?;
+    let p = match &message.kind {
+        Kind::Bounce(b) => bounce(&txn, inputs, &message, b, now).await?,
+        Kind::AutoReply => {
+            let mut p = Processed::new(
+                "auto_reply",
+                Outcome::Recorded,
+                "auto-reply: recorded, not an answer",
+            );
+            if let [(alert, org)] = inputs.verp.reply_codes_in(&message.text)[..] {
+                p.alert_id = Some(alert);
+                p.organisation_id = Some(org);
+            }
+            p
+        }
+        Kind::Reply { state } => {
+            // The acknowledgement writes in its own transaction; the inbound row follows it.
+            txn.commit().await?;
+            let p = reply(db, inputs, &message, *state).await?;
+            return store::save(db, &row, &p, now).await;
+        }
+    };
+    let saved = store::save(&txn, &row, &p, now).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+async fn bounce<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    inputs: &Inputs<'_>,
+    message: &read::Inbound,
+    b: &read::Bounce,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Processed> {
+    // The envelope recipient first; else a VERP address the report quotes (its Return-Path).
+    let delivery = message
+        .delivered_to
+        .iter()
+        .find_map(|a| inputs.verp.delivery_of(a))
+        .or_else(|| {
+            message
+                .text
+                .split(|c: char| c.is_whitespace() || "<>;,\"'".contains(c))
+                .find_map(|w| inputs.verp.delivery_of(w))
+        });
+    let Some(delivery) = delivery else {
+        return Ok(Processed::new(
+            "bounce",
+            Outcome::Pending,
+            format!(
+                "a bounce ({}) for no delivery this hub can identify",
+                b.status.as_deref().unwrap_or("no status")
+            ),
+        ));
+    };
+    if b.delayed {
+        let mut p = Processed::new(
+            "bounce",
+            Outcome::Recorded,
+            "a delay warning: the remote system is still trying",
+        );
+        p.delivery_id = Some(delivery);
+        return Ok(p);
+    }
+    let Some(row) =
+        crate::delivery::store::mark_bounced(db, delivery, b.status.as_deref(), &b.reason, now)
+            .await?
+    else {
+        return Ok(Processed::new(
+            "bounce",
+            Outcome::Pending,
+            format!("a bounce for delivery {delivery}, which no longer exists"),
+        ));
+    };
+    let mut unreachable = false;
+    if b.permanent && row.first {
+        unreachable = crate::contacts::store::count_hard_bounce(
+            db,
+            row.contact_id,
+            inputs.hard_bounce_limit,
+            now,
+        )
+        .await?;
+    }
+    if row.first {
+        audit::record(
+            db,
+            &Actor::System,
+            "delivery.bounced",
+            &format!("alert:{}", row.alert_id),
+            serde_json::json!({
+                "delivery": delivery,
+                "contact": row.contact_id,
+                "status": b.status,
+                "permanent": b.permanent,
+                "unreachable": unreachable,
+            }),
+        )
+        .await?;
+    }
+    let mut p = Processed::new(
+        "bounce",
+        Outcome::Recorded,
+        format!(
+            "{} {}: {}{}",
+            row.email,
+            b.status.as_deref().unwrap_or("(no status)"),
+            b.reason,
+            if unreachable {
+                " — the address is now unreachable"
+            } else {
+                ""
+            }
+        ),
+    );
+    p.delivery_id = Some(delivery);
+    p.alert_id = Some(row.alert_id);
+    p.organisation_id = Some(row.organisation_id);
+    Ok(p)
+}
+
+async fn reply<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    inputs: &Inputs<'_>,
+    message: &read::Inbound,
+    state: Option<acks::AckState>,
+) -> anyhow::Result<Processed> {
+    let codes = inputs.verp.reply_codes_in(&message.text);
+    let (alert, org) = match codes[..] {
+        [one] => one,
+        [] => {
+            return Ok(Processed::new(
+                "reply",
+                Outcome::Pending,
+                "a reply without a valid reply code",
+            ));
+        }
+        _ => {
+            return Ok(Processed::new(
+                "reply",
+                Outcome::Pending,
+                format!(
+                    "a reply quoting {} reply codes: which one it answers is not clear",
+                    codes.len()
+                ),
+            ));
+        }
+    };
+    let contacts = crate::contacts::store::active_for(db, &[OrgId(org)]).await?;
+    let contact = contacts
+        .iter()
+        .find(|c| c.email.as_str().eq_ignore_ascii_case(&message.from));
+    let mut p = Processed::new("reply", Outcome::Recorded, String::new());
+    p.alert_id = Some(alert);
+    p.organisation_id = Some(org);
+    let Some(contact) = contact else {
+        p.outcome = Outcome::Refused;
+        p.detail = format!(
+            "refused: {} is not a registered address of the organisation whose reply code it quotes",
+            if message.from.is_empty() {
+                "(no sender)"
+            } else {
+                &message.from
+            }
+        );
+        let txn = begin_write(db).await?;
+        audit::record(
+            &txn,
+            &Actor::System,
+            "inbound.reply_refused",
+            &format!("alert:{alert}"),
+            serde_json::json!({
+                "from": message.from,
+                "organisation": org,
+                "subject": message.subject,
+                "message_id": message.message_id,
+            }),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(p);
+    };
+    let Some(state) = state else {
+        p.outcome = Outcome::Pending;
+        p.detail = format!(
+            "a reply from {} that names no state on its first line",
+            contact.email
+        );
+        return Ok(p);
+    };
+    let actor = Actor::MailReply {
+        contact_id: contact.id,
+        email: contact.email.to_string(),
+    };
+    match acks::acknowledge(db, alert, org, state, None, &actor, Channel::MailReply).await {
+        Ok(()) => {
+            p.detail = format!("{} reported {}", contact.email, state.label_ja());
+        }
+        Err(AckError::Unexpected(e)) => return Err(e),
+        Err(e) => {
+            p.outcome = Outcome::Refused;
+            p.detail = format!("refused: {e}");
+        }
+    }
+    Ok(p)
+}
+
+/// An operator puts a waiting or refused message aside (audited). False when there is no such
+/// message waiting.
+pub async fn dismiss<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: i64,
+    actor: &Actor,
+) -> anyhow::Result<bool> {
+    let txn = begin_write(db).await?;
+    if !store::dismiss(&txn, id).await? {
+        return Ok(false);
+    }
+    audit::record(
+        &txn,
+        actor,
+        "inbound.dismiss",
+        &format!("inbound:{id}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The Maildir the settings name (`mail.inbound_maildir`, else `<data_dir>/inbound`).
+pub fn maildir(ctx: &AppContext) -> PathBuf {
+    ctx.settings
+        .mail
+        .inbound_maildir
+        .clone()
+        .unwrap_or_else(|| ctx.settings.app.data_dir.join("inbound"))
+}
+
+/// Processes up to `limit` waiting messages of `dir`, moving each to `cur/` (flagged when it
+/// was refused or waits for an operator). Returns what each did.
+pub async fn process_maildir(
+    ctx: &AppContext,
+    dir: &Path,
+    limit: usize,
+) -> anyhow::Result<Vec<Processed>> {
+    crate::ingest::maildir::ensure(dir)?;
+    let inputs = Inputs {
+        verp: &ctx.mailer.verp,
+        hard_bounce_limit: ctx.settings.mail.hard_bounce_limit,
+    };
+    let mut out = Vec::new();
+    for waiting in crate::ingest::maildir::pending(dir, limit)? {
+        let file = waiting
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("message")
+            .to_owned();
+        // Claimed by moving it out of new/ first: of several hub processes reading the same
+        // Maildir, exactly one gets each message.
+        let path = dir.join("cur").join(format!("{file}:2,"));
+        match std::fs::rename(&waiting, &path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let bytes = match std::fs::metadata(&path) {
+            Ok(m) if m.len() > read::MAX_BYTES as u64 => {
+                format!("Subject: (too large: {} bytes)\r\n\r\n", m.len()).into_bytes()
+            }
+            _ => std::fs::read(&path)?,
+        };
+        let p = process(&ctx.db, &inputs, &bytes, &file, Utc::now()).await?;
+        crate::ingest::maildir::finish(
+            dir,
+            &path,
+            matches!(p.outcome, Outcome::Refused | Outcome::Pending),
+        )?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// The worker's step: one batch from the inbound Maildir.
+#[tracing::instrument(name = "Process inbound mail", skip_all)]
+pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Worked> {
+    let dir = maildir(ctx);
+    let done = process_maildir(ctx, &dir, BATCH).await?;
+    Ok(if done.is_empty() {
+        Worked::Idle
+    } else {
+        Worked::Worked
+    })
+}

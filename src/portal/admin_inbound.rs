@@ -1,0 +1,90 @@
+//! `/admin/inbound`: mail that came back and needs a person — replies without a reply code or a
+//! state, bounces for no known delivery, unreadable messages, and refused replies (a sender that
+//! is not the organisation's). The operator reads them and puts them aside once handled.
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+
+use super::CsrfForm;
+use super::error::{PortalError, render};
+use super::viewer::{Nav, Section, Viewer};
+use crate::context::AppContext;
+
+pub struct MessageLine {
+    pub id: i64,
+    pub received: String,
+    pub kind: String,
+    pub outcome: String,
+    pub from: String,
+    pub subject: String,
+    pub detail: String,
+    pub excerpt: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/admin_inbound.html")]
+struct InboundPage {
+    nav: Nav,
+    totals: Vec<(String, String, u64)>,
+    messages: Vec<MessageLine>,
+    maildir: String,
+    notice: Option<String>,
+}
+
+async fn page(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    notice: Option<String>,
+) -> Result<HttpResponse, PortalError> {
+    let messages = crate::inbound::store::for_operator(&ctx.db, 200)
+        .await?
+        .into_iter()
+        .map(|m| MessageLine {
+            id: m.id,
+            received: viewer.when(&m.received_at),
+            kind: m.kind,
+            outcome: m.outcome,
+            from: m.from_address,
+            subject: m.subject,
+            detail: m.detail,
+            excerpt: m.excerpt.chars().take(400).collect(),
+        })
+        .collect();
+    render(&InboundPage {
+        nav: viewer.nav(),
+        totals: crate::inbound::store::totals(&ctx.db).await?,
+        messages,
+        maildir: crate::inbound::maildir(ctx).display().to_string(),
+        notice,
+    })
+}
+
+#[get("/admin/inbound")]
+async fn show(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    viewer.require(Section::HubAdmin)?;
+    page(&ctx, &viewer, None).await
+}
+
+#[post("/admin/inbound/{id}/dismiss")]
+async fn dismiss(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require(Section::HubAdmin)?;
+    let id = path.into_inner();
+    let notice = if crate::inbound::dismiss(&ctx.db, id, &viewer.actor()).await? {
+        viewer.lang.tr("処理済みにしました。")
+    } else if crate::inbound::store::get(&ctx.db, id).await?.is_some() {
+        viewer.lang.tr("このメールは処理済みです。")
+    } else {
+        return Err(PortalError::NotFound);
+    };
+    page(&ctx, &viewer, Some(notice.into())).await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(show).service(dismiss);
+}
