@@ -129,6 +129,7 @@ pub struct LedgerRow {
     pub bounced_at: Option<DateTime<Utc>>,
     pub bounce_status: Option<String>,
     pub bounce_reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl LedgerRow {
@@ -155,6 +156,7 @@ impl LedgerRow {
             bounced_at: m.bounced_at,
             bounce_status: m.bounce_status,
             bounce_reason: m.bounce_reason,
+            updated_at: m.updated_at,
         })
     }
 }

@@ -271,7 +271,9 @@ async fn figures(
             let delivered = d.status == DeliveryStatus::Sent;
             delivered_any |= delivered;
             f.delivered += u64::from(delivered);
-            f.bounced += u64::from(d.status == DeliveryStatus::Bounced);
+            // Refused by the relay (5xx at RCPT or DATA) or returned later by a DSN.
+            let bounced = matches!(d.status, DeliveryStatus::Bounced | DeliveryStatus::Failed);
+            f.bounced += u64::from(bounced);
             contacts.push(ContactLine {
                 org_id: org.org_id,
                 code: org.code.clone(),
@@ -281,7 +283,11 @@ async fn figures(
                 kind: kinds.get(&d.contact_id).cloned().unwrap_or_default(),
                 status: d.status,
                 delivered_at: d.sent_at,
-                bounced_at: d.bounced_at,
+                bounced_at: match d.status {
+                    DeliveryStatus::Bounced => d.bounced_at,
+                    DeliveryStatus::Failed => Some(d.updated_at),
+                    _ => None,
+                },
                 bounce: match (&d.bounce_status, &d.bounce_reason, d.status) {
                     (s, r, DeliveryStatus::Bounced) => format!(
                         "{} {}",

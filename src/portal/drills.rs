@@ -339,7 +339,7 @@ async fn show_report(
         bounces: r
             .contacts
             .iter()
-            .filter(|c| c.status == crate::delivery::store::DeliveryStatus::Bounced)
+            .filter(|c| c.bounced_at.is_some())
             .map(|c| BounceLine {
                 code: c.code.clone(),
                 organisation: c.organisation.clone(),

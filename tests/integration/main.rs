@@ -23,6 +23,7 @@ mod delivery;
 mod delivery_crash;
 mod delivery_faults;
 mod delivery_leases;
+mod drills;
 mod feeds;
 mod follow_ups;
 mod harness;
