@@ -2,6 +2,7 @@
 //! keeps the latest figures with the command that produced them. Nothing here is asserted in tests.
 
 pub mod classify;
+pub mod drill;
 pub mod fanout;
 pub mod feeds;
 pub mod ingest;

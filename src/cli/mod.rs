@@ -167,6 +167,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The 疎通確認 report of a national drill over HTTP (page and CSV) and the inbound
+    /// worker's throughput, on SQLite or (with --database-url) PostgreSQL.
+    Drill {
+        /// Requests per page.
+        #[arg(long, default_value_t = 30)]
+        requests: usize,
+        /// Returned messages to read (half DSNs, half replies).
+        #[arg(long, default_value_t = 10_000)]
+        inbound: usize,
+        /// A PostgreSQL server (postgres://user@host:port/db): the run creates and drops its own
+        /// database there.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Load the inbox and an alert page with `wrk` (apt-get install wrk) over the real HTTP
     /// server, with all 1,788 local governments and N alerts; prints median / p90 / p99 latency
     /// and requests/s.
@@ -326,6 +340,11 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             clients,
             seconds,
         }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
+        Command::Bench(BenchCommand::Drill {
+            requests,
+            inbound,
+            database_url,
+        }) => crate::bench::drill::run(requests, inbound, database_url.as_deref(), &settings).await,
         Command::Bench(BenchCommand::Search { cases, queries }) => {
             crate::bench::search::run(cases, queries)
         }

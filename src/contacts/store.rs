@@ -36,26 +36,20 @@ pub async fn count_hard_bounce(
     limit: u32,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let Some(m) = org_contacts::Entity::find_by_id(id)
-        .one(db)
+    let row = db
+        .query_one_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE org_contacts SET hard_bounces = hard_bounces + 1, last_bounce_at = $1, \
+             unreachable = (unreachable OR hard_bounces + 1 >= $2) \
+             WHERE id = $3 RETURNING unreachable",
+            vec![now.into(), i64::from(limit).into(), id.into()],
+        ))
         .await
-        .context("cannot read the contact")?
-    else {
-        return Ok(false);
-    };
-    let bounces = m.hard_bounces.saturating_add(1);
-    let unreachable = m.unreachable || i64::from(bounces) >= i64::from(limit);
-    org_contacts::ActiveModel {
-        id: Set(id),
-        hard_bounces: Set(bounces),
-        last_bounce_at: Set(Some(now)),
-        unreachable: Set(unreachable),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .context("cannot count the bounce")?;
-    Ok(unreachable)
+        .context("cannot count the bounce")?;
+    Ok(match row {
+        Some(r) => r.try_get("", "unreachable")?,
+        None => false,
+    })
 }
 
 /// The organisation confirms an address (連絡先確認): it works again as far as anyone knows.

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    Value,
 };
 
 use crate::contacts::Contact;
@@ -488,38 +488,46 @@ pub async fn mark_bounced(
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Bounced>> {
-    let Some(row) = deliveries::Entity::find_by_id(id)
+    // One statement in the common case: mark it and read whom it was for.
+    let marked = db
+        .query_one_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE deliveries SET status = 'bounced', bounced_at = $1, bounce_status = $2, \
+             bounce_reason = $3, lease_owner = NULL, lease_until = NULL, updated_at = $1 \
+             WHERE id = $4 AND status <> 'bounced' \
+             RETURNING alert_id, organisation_id, contact_id, email",
+            vec![
+                now.into(),
+                status.map(str::to_owned).into(),
+                reason.replace('\0', "").into(),
+                id.into(),
+            ],
+        ))
+        .await
+        .context("cannot mark the delivery bounced")?;
+    if let Some(r) = marked {
+        return Ok(Some(Bounced {
+            delivery_id: id,
+            alert_id: r.try_get("", "alert_id")?,
+            organisation_id: r.try_get("", "organisation_id")?,
+            contact_id: r.try_get("", "contact_id")?,
+            email: r.try_get("", "email")?,
+            first: true,
+        }));
+    }
+    // Already bounced (the same bounce twice), or no such row.
+    Ok(deliveries::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the delivery")?
-    else {
-        return Ok(None);
-    };
-    let first = row.status != DeliveryStatus::Bounced.as_str();
-    if first {
-        deliveries::ActiveModel {
-            id: Set(id),
-            status: Set(DeliveryStatus::Bounced.as_str().into()),
-            bounced_at: Set(Some(now)),
-            bounce_status: Set(status.map(str::to_owned)),
-            bounce_reason: Set(Some(reason.replace('\0', ""))),
-            lease_owner: Set(None),
-            lease_until: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .update(db)
-        .await
-        .context("cannot mark the delivery bounced")?;
-    }
-    Ok(Some(Bounced {
-        delivery_id: id,
-        alert_id: row.alert_id,
-        organisation_id: row.organisation_id,
-        contact_id: row.contact_id,
-        email: row.email,
-        first,
-    }))
+        .map(|row| Bounced {
+            delivery_id: id,
+            alert_id: row.alert_id,
+            organisation_id: row.organisation_id,
+            contact_id: row.contact_id,
+            email: row.email,
+            first: false,
+        }))
 }
 
 /// Queues an alert's failed deliveries again (the admin's "retry failed").

@@ -103,13 +103,51 @@ pub struct Inputs<'a> {
     pub hard_bounce_limit: u32,
 }
 
-/// Reads one message and does what it says. `file` names it in the Maildir (kept on the row).
+/// Bounces recorded in one transaction, audited together: one entry per alert naming every
+/// delivery, rather than one per message.
+#[derive(Default)]
+struct BounceAudit(std::collections::BTreeMap<i64, Vec<serde_json::Value>>);
+
+impl BounceAudit {
+    async fn record<C: ConnectionTrait + TransactionTrait>(self, db: &C) -> anyhow::Result<()> {
+        for (alert, deliveries) in self.0 {
+            audit::record(
+                db,
+                &Actor::System,
+                "delivery.bounced",
+                &format!("alert:{alert}"),
+                serde_json::json!({ "deliveries": deliveries }),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads one message and does what it says, in one transaction. `file` names it in the Maildir
+/// (kept on the row).
 pub async fn process<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     inputs: &Inputs<'_>,
     bytes: &[u8],
     file: &str,
     now: DateTime<Utc>,
+) -> anyhow::Result<Processed> {
+    let txn = begin_write(db).await?;
+    let mut audits = BounceAudit::default();
+    let p = process_one(&txn, inputs, bytes, file, now, &mut audits).await?;
+    audits.record(&txn).await?;
+    txn.commit().await?;
+    Ok(p)
+}
+
+async fn process_one<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    inputs: &Inputs<'_>,
+    bytes: &[u8],
+    file: &str,
+    now: DateTime<Utc>,
+    audits: &mut BounceAudit,
 ) -> anyhow::Result<Processed> {
     let message = match read::read(bytes) {
         Ok(m) => m,
@@ -143,9 +181,8 @@ pub async fn process<C: ConnectionTrait + TransactionTrait>(
         excerpt: message.text.chars().take(1000).collect(),
         file: file.to_owned(),
     };
-    let txn = begin_write(db).await?;
     let p = match &message.kind {
-        Kind::Bounce(b) => bounce(&txn, inputs, &message, b, now).await?,
+        Kind::Bounce(b) => bounce(db, inputs, &message, b, now, audits).await?,
         Kind::AutoReply => {
             let mut p = Processed::new(
                 "auto_reply",
@@ -158,16 +195,9 @@ pub async fn process<C: ConnectionTrait + TransactionTrait>(
             }
             p
         }
-        Kind::Reply { state } => {
-            // The acknowledgement writes in its own transaction; the inbound row follows it.
-            txn.commit().await?;
-            let p = reply(db, inputs, &message, *state).await?;
-            return store::save(db, &row, &p, now).await;
-        }
+        Kind::Reply { state } => reply(db, inputs, &message, *state).await?,
     };
-    let saved = store::save(&txn, &row, &p, now).await?;
-    txn.commit().await?;
-    Ok(saved)
+    store::save(db, &row, &p, now).await
 }
 
 async fn bounce<C: ConnectionTrait + TransactionTrait>(
@@ -176,6 +206,7 @@ async fn bounce<C: ConnectionTrait + TransactionTrait>(
     message: &read::Inbound,
     b: &read::Bounce,
     now: DateTime<Utc>,
+    audits: &mut BounceAudit,
 ) -> anyhow::Result<Processed> {
     // The envelope recipient first; else a VERP address the report quotes (its Return-Path).
     let delivery = message
@@ -228,20 +259,17 @@ async fn bounce<C: ConnectionTrait + TransactionTrait>(
         .await?;
     }
     if row.first {
-        audit::record(
-            db,
-            &Actor::System,
-            "delivery.bounced",
-            &format!("alert:{}", row.alert_id),
-            serde_json::json!({
+        audits
+            .0
+            .entry(row.alert_id)
+            .or_default()
+            .push(serde_json::json!({
                 "delivery": delivery,
                 "contact": row.contact_id,
                 "status": b.status,
                 "permanent": b.permanent,
                 "unreachable": unreachable,
-            }),
-        )
-        .await?;
+            }));
     }
     let mut p = Processed::new(
         "bounce",
@@ -382,48 +410,107 @@ pub fn maildir(ctx: &AppContext) -> PathBuf {
         .unwrap_or_else(|| ctx.settings.app.data_dir.join("inbound"))
 }
 
+/// Messages processed in one write transaction: one commit (one fsync) for the batch instead of
+/// one per message; small enough that the write lock is not held for long.
+const PER_TRANSACTION: usize = 100;
+
+/// Claims older than this were left by a process that died mid-batch; they go back to `new/`.
+const STALE_CLAIM: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Processes up to `limit` waiting messages of `dir`, moving each to `cur/` (flagged when it
 /// was refused or waits for an operator). Returns what each did.
+///
+/// A message is claimed by moving it from `new/` to `claimed/` first, so of several hub
+/// processes reading the same Maildir exactly one gets it. A batch's effects commit together;
+/// if the batch fails, its messages go back to `new/` and nothing of it is kept.
 pub async fn process_maildir(
     ctx: &AppContext,
     dir: &Path,
     limit: usize,
 ) -> anyhow::Result<Vec<Processed>> {
     crate::ingest::maildir::ensure(dir)?;
+    let claimed_dir = dir.join("claimed");
+    std::fs::create_dir_all(&claimed_dir)?;
+    release_stale(dir, &claimed_dir)?;
     let inputs = Inputs {
         verp: &ctx.mailer.verp,
         hard_bounce_limit: ctx.settings.mail.hard_bounce_limit,
     };
     let mut out = Vec::new();
-    for waiting in crate::ingest::maildir::pending(dir, limit)? {
-        let file = waiting
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("message")
-            .to_owned();
-        // Claimed by moving it out of new/ first: of several hub processes reading the same
-        // Maildir, exactly one gets each message.
-        let path = dir.join("cur").join(format!("{file}:2,"));
-        match std::fs::rename(&waiting, &path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e.into()),
+    let waiting = crate::ingest::maildir::pending(dir, limit)?;
+    for chunk in waiting.chunks(PER_TRANSACTION) {
+        let mut claimed = Vec::with_capacity(chunk.len());
+        for w in chunk {
+            let file = w
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("message")
+                .to_owned();
+            let path = claimed_dir.join(&file);
+            match std::fs::rename(w, &path) {
+                Ok(()) => claimed.push((file, path)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        let bytes = match std::fs::metadata(&path) {
+        let done = match process_batch(ctx, &inputs, &claimed).await {
+            Ok(done) => done,
+            Err(e) => {
+                for (file, path) in &claimed {
+                    let _ = std::fs::rename(path, dir.join("new").join(file));
+                }
+                return Err(e);
+            }
+        };
+        for ((_, path), p) in claimed.iter().zip(&done) {
+            crate::ingest::maildir::finish(
+                dir,
+                path,
+                matches!(p.outcome, Outcome::Refused | Outcome::Pending),
+            )?;
+        }
+        out.extend(done);
+    }
+    Ok(out)
+}
+
+async fn process_batch(
+    ctx: &AppContext,
+    inputs: &Inputs<'_>,
+    claimed: &[(String, PathBuf)],
+) -> anyhow::Result<Vec<Processed>> {
+    let txn = begin_write(&ctx.db).await?;
+    let mut audits = BounceAudit::default();
+    let mut done = Vec::with_capacity(claimed.len());
+    for (file, path) in claimed {
+        let bytes = match std::fs::metadata(path) {
             Ok(m) if m.len() > read::MAX_BYTES as u64 => {
                 format!("Subject: (too large: {} bytes)\r\n\r\n", m.len()).into_bytes()
             }
-            _ => std::fs::read(&path)?,
+            _ => std::fs::read(path)?,
         };
-        let p = process(&ctx.db, &inputs, &bytes, &file, Utc::now()).await?;
-        crate::ingest::maildir::finish(
-            dir,
-            &path,
-            matches!(p.outcome, Outcome::Refused | Outcome::Pending),
-        )?;
-        out.push(p);
+        done.push(process_one(&txn, inputs, &bytes, file, Utc::now(), &mut audits).await?);
     }
-    Ok(out)
+    audits.record(&txn).await?;
+    txn.commit().await?;
+    Ok(done)
+}
+
+/// Puts claims a dead process left behind back into `new/`.
+fn release_stale(dir: &Path, claimed_dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    for entry in std::fs::read_dir(claimed_dir)?.filter_map(Result::ok) {
+        // A rename changes the inode's ctime: the time of the claim.
+        let claimed_at = entry.metadata().map(|m| m.ctime()).unwrap_or_default();
+        if now.saturating_sub(u64::try_from(claimed_at).unwrap_or(0)) > STALE_CLAIM.as_secs() {
+            let _ = std::fs::rename(entry.path(), dir.join("new").join(entry.file_name()));
+        }
+    }
+    Ok(())
 }
 
 /// The worker's step: one batch from the inbound Maildir.
