@@ -195,7 +195,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
         ("bench-approver@soumu.go.jp", Role::CentralApprover),
     ] {
         let req = AddUser {
-            org: soumu.clone(),
+            org: soumu,
             role,
             email: EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?,
             display_name: None,
