@@ -243,14 +243,79 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
     .await?;
     publish::submit(&ctx.db, clear.id.0, &operator).await?;
     let clear = publish::approve(&ctx.db, &ctx.rules, clear.id.0, &approver, None).await?;
+    // Send now (to the outbox or the relay), so what comes back is about mail that went out.
+    while crate::delivery::worker::try_execute_task(ctx, crate::delivery::worker::Lane::All).await?
+        == crate::workers::Outcome::Worked
+    {}
+    let returned = return_demo_mail(ctx, report.alert_id).await?;
     Ok(Some(format!(
-        "Demo drill {} and alert {} (TLP:CLEAR, in the public feed /feeds/public.rss) published to {} organisations: {} messages, sent to {}",
+        "Demo drill {} and alert {} (TLP:CLEAR, in the public feed /feeds/public.rss) published to {} organisations: {} messages, sent to {}; {returned} returned mails read (the drill's report: /drills/{}/report, waiting mail: /admin/inbound)",
         report.public_id,
         clear.public_id,
         report.organisations,
         report.deliveries + clear.deliveries,
-        ctx.mailer.describe()
+        ctx.mailer.describe(),
+        report.alert_id,
     )))
+}
+
+/// What comes back from the demo drill, as the site's MTA would deliver it into the inbound
+/// Maildir: two bounces, replies from a dozen organisations, an out-of-office note and a
+/// question for the operator. Read at once, so the drill's report shows them.
+async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize> {
+    let dir = crate::inbound::maildir(ctx);
+    crate::ingest::maildir::ensure(&dir)?;
+    let rows = crate::delivery::store::for_alert(&ctx.db, drill).await?;
+    let verp = &ctx.mailer.verp;
+    let mut n = 0;
+    let mut put = |name: String, text: String| -> anyhow::Result<()> {
+        std::fs::write(dir.join("new").join(name), text)?;
+        n += 1;
+        Ok(())
+    };
+    for (i, r) in rows.iter().skip(20).step_by(25).take(2).enumerate() {
+        put(
+            format!("demo-bounce-{i}.eml"),
+            format!(
+                "From: MAILER-DAEMON@mx.demo.example (Mail Delivery System)\r\nTo: {}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <demo-bounce-{i}@mx.demo.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nYour message could not be delivered.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.demo.example\r\n\r\nFinal-Recipient: rfc822; {}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n--B--\r\n",
+                verp.return_path(r.id),
+                r.email
+            ),
+        )?;
+    }
+    let mut orgs: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| (r.organisation_id, r.email.clone()))
+        .collect();
+    orgs.dedup_by_key(|o| o.0);
+    for (i, (org, email)) in orgs.iter().take(12).enumerate() {
+        let state = if i % 3 == 0 { "対応完了" } else { "受領" };
+        put(
+            format!("demo-reply-{i}.eml"),
+            format!(
+                "From: {email}\r\nTo: noreply@noroshi.example\r\nSubject: Re: 【訓練】連絡体制の確認訓練\r\nMessage-ID: <demo-reply-{i}@demo.example>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{state}しました。\r\n\r\n> 返信用コード: {}\r\n",
+                verp.reply_code(drill, *org)
+            ),
+        )?;
+    }
+    if let Some((org, email)) = orgs.get(20) {
+        put(
+            "demo-oof.eml".into(),
+            format!(
+                "From: {email}\r\nTo: noreply@noroshi.example\r\nSubject: 不在通知\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <demo-oof@demo.example>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n12月7日まで不在です。\r\n> 返信用コード: {}\r\n",
+                verp.reply_code(drill, *org)
+            ),
+        )?;
+        put(
+            "demo-question.eml".into(),
+            format!(
+                "From: {email}\r\nTo: noreply@noroshi.example\r\nSubject: Re: 訓練について\r\nMessage-ID: <demo-question@demo.example>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n訓練の報告は、庁内の連絡が終わってからでよいでしょうか。\r\n\r\n> 返信用コード: {}\r\n",
+                verp.reply_code(drill, *org)
+            ),
+        )?;
+    }
+    crate::inbound::process_maildir(ctx, &dir, 100).await?;
+    Ok(n)
 }
 
 /// Puts each mail source's sample into its Maildir, as the mail system would.

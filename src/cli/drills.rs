@@ -15,7 +15,8 @@ use crate::drills::{self, Scenario};
 #[derive(Debug, Subcommand)]
 pub enum DrillsCommand {
     /// Draft a drill from a scenario file (TOML: title, body, optional severity, tlp,
-    /// answer_within_hours, to). Then submit and approve it as any alert.
+    /// answer_within_hours, to). Then submit and approve it as any alert (`noroshi alerts
+    /// submit|approve`).
     Create {
         /// The scenario file (see data/drills/).
         #[arg(long)]
@@ -100,10 +101,11 @@ pub async fn run(cmd: DrillsCommand, settings: Settings) -> anyhow::Result<()> {
                 .await?
                 .len();
             println!(
-                "drafted drill {}: 【訓練】{} (audience: {})\nnext: noroshi alerts publish submit {} --as OPERATOR, then approve --as APPROVER",
+                "drafted drill {}: 【訓練】{} (audience: {})\nnext: noroshi alerts submit {} --as OPERATOR, then noroshi alerts approve {} --as APPROVER",
                 alert.id,
                 alert.title,
                 plural(members as u64, "organisation", "organisations"),
+                alert.id,
                 alert.id
             );
         }

@@ -164,7 +164,7 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// Every address, in organisation code order.
     pub contacts: Vec<ContactLine>,
-    /// Organisations no contact of which was delivered (code, name).
+    /// Organisations none of whose addresses took the mail, all attempts over (code, name).
     pub without_working_contact: Vec<(String, String)>,
     pub previous: Option<Previous>,
 }
@@ -262,6 +262,7 @@ async fn figures(
         };
         let answer = answers.get(&org.org_id);
         let mut delivered_any = false;
+        let mut in_flight = false;
         for d in by_org
             .get(&org.org_id)
             .map(Vec::as_slice)
@@ -269,6 +270,10 @@ async fn figures(
         {
             f.contacts += 1;
             let delivered = d.status == DeliveryStatus::Sent;
+            in_flight |= matches!(
+                d.status,
+                DeliveryStatus::Queued | DeliveryStatus::Sending | DeliveryStatus::Deferred
+            );
             delivered_any |= delivered;
             f.delivered += u64::from(delivered);
             // Refused by the relay (5xx at RCPT or DATA) or returned later by a DSN.
@@ -304,7 +309,9 @@ async fn figures(
             });
         }
         f.reached = u64::from(delivered_any);
-        if !delivered_any {
+        // No working address: every attempt ended without a delivery (or there was no address).
+        // An organisation whose mail is still queued or being retried is neither.
+        if !delivered_any && !in_flight {
             f.without_working_contact = 1;
             without.push((org.code.clone(), org.name.clone()));
         }

@@ -294,6 +294,26 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
         notice.is_some(),
         "the sample notice was delivered to the Maildir and ingested"
     );
+    // What came back from the drill was read: two bounces, twelve replies, an out-of-office
+    // note, and a question waiting for the operator.
+    assert!(printed.contains("16 returned mails read"), "{printed}");
+    let totals = noroshi::inbound::store::totals(&ctx.db).await.unwrap();
+    let n = |k: &str, o: &str| {
+        totals
+            .iter()
+            .find(|(kk, oo, _)| kk == k && oo == o)
+            .map_or(0, |t| t.2)
+    };
+    assert_eq!(
+        (
+            n("bounce", "recorded"),
+            n("reply", "recorded"),
+            n("auto_reply", "recorded"),
+            n("reply", "pending")
+        ),
+        (2, 12, 1, 1),
+        "{totals:?}"
+    );
 
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id().unwrap() as i32),

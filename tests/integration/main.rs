@@ -16,6 +16,7 @@ mod cases;
 mod classify;
 mod classify_golden;
 mod cli;
+mod cli_drills;
 mod cli_ingest;
 mod cli_publish;
 mod corpus;

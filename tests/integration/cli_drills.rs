@@ -1,0 +1,218 @@
+//! Drills and returned mail from the command line, through the real binary: a scenario drafted,
+//! published through four eyes, sent as .eml files, mail coming back into the inbound Maildir,
+//! the 疎通確認 report with its CSV, stale contacts, and bad input refused with nothing written.
+
+use crate::helpers::TestEnv;
+use crate::helpers::cli::{stderr, stdout};
+
+fn ok(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.run(args, "correct horse battery staple\n");
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn refused(env: &TestEnv, args: &[&str], message: &str) {
+    let out = env.run(args, "");
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(message),
+        "{args:?}: expected {message:?} in {}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_drill_from_a_scenario_file_to_its_report() {
+    let env = TestEnv::new().await;
+    ok(&env, &["migrate"]);
+    for (email, role) in [
+        ("operator@soumu.go.jp", "central-operator"),
+        ("approver@soumu.go.jp", "central-approver"),
+    ] {
+        ok(
+            &env,
+            &[
+                "user", "add", "--org", "990019", "--role", role, "--email", email,
+            ],
+        );
+    }
+    for (org, email) in [
+        ("131016", "joho@city.chiyoda.lg.jp"),
+        ("131016", "backup@city.chiyoda.lg.jp"),
+        ("131024", "joho@city.chuo.lg.jp"),
+    ] {
+        ok(
+            &env,
+            &[
+                "contact",
+                "add",
+                "--org",
+                org,
+                "--email",
+                email,
+                "--kind",
+                if email.starts_with("backup") {
+                    "backup"
+                } else {
+                    "primary"
+                },
+            ],
+        );
+    }
+    let scenario = format!(
+        "{}/data/drills/2026-annual.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+
+    // Bad input first: nothing is drafted.
+    let bad = env.data_dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "title = \"x\"\nbody = \"y\"\nseverity = \"urgent\"\nto = [\"all\"]\n",
+    )
+    .unwrap();
+    refused(
+        &env,
+        &["drills", "create", "--scenario", bad.to_str().unwrap()],
+        "severity",
+    );
+    refused(
+        &env,
+        &[
+            "drills",
+            "create",
+            "--scenario",
+            &scenario,
+            "--to",
+            "pref:99",
+        ],
+        "pref:99",
+    );
+    refused(
+        &env,
+        &["drills", "create", "--scenario", "/nonexistent.toml"],
+        "cannot read",
+    );
+    assert!(ok(&env, &["drills", "list"]).lines().count() <= 2);
+
+    let made = ok(
+        &env,
+        &[
+            "drills",
+            "create",
+            "--scenario",
+            &scenario,
+            "--to",
+            "org:131016",
+            "--to",
+            "org:131024",
+            "--as",
+            "operator@soumu.go.jp",
+        ],
+    );
+    assert!(
+        made.contains("drafted drill 1") && made.contains("2 organisations"),
+        "{made}"
+    );
+    ok(
+        &env,
+        &["alerts", "submit", "1", "--as", "operator@soumu.go.jp"],
+    );
+    ok(
+        &env,
+        &["alerts", "approve", "1", "--as", "approver@soumu.go.jp"],
+    );
+    let queued = ok(&env, &["drills", "report", "1"]);
+    assert!(
+        queued.contains("0 0.0% (D)"),
+        "nothing delivered yet: {queued}"
+    );
+    let sent = ok(&env, &["mail", "send"]);
+    assert!(sent.contains("sent"), "{sent}");
+    let report = ok(&env, &["drills", "report", "1"]);
+    assert!(report.contains("【訓練】"), "{report}");
+    assert!(report.contains("2 100.0% (A)"), "both reached: {report}");
+
+    // A bounce for the backup address and a reply from Chuo come back.
+    let ctx = noroshi::context::AppContext::connect(env.settings())
+        .await
+        .unwrap();
+    let rows = noroshi::delivery::store::for_alert(&ctx.db, 1)
+        .await
+        .unwrap();
+    let backup = rows
+        .iter()
+        .find(|r| r.email.starts_with("backup@"))
+        .unwrap();
+    let chuo = rows
+        .iter()
+        .find(|r| r.email.ends_with("chuo.lg.jp"))
+        .unwrap();
+    let inbound = env.data_dir.path().join("inbound");
+    noroshi::ingest::maildir::ensure(&inbound).unwrap();
+    let dsn = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/inbound/dsn-postfix.eml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("{{RETURN_PATH}}", &ctx.mailer.verp.return_path(backup.id))
+    .replace("{{RCPT}}", &backup.email);
+    std::fs::write(inbound.join("new/1.host"), dsn).unwrap();
+    std::fs::write(
+        inbound.join("new/2.host"),
+        format!(
+            "From: joho@city.chuo.lg.jp\r\nSubject: Re\r\nMessage-ID: <x@chuo>\r\n\r\n対応完了\r\n> 返信用コード: {}\r\n",
+            ctx.mailer.verp.reply_code(1, chuo.organisation_id)
+        ),
+    )
+    .unwrap();
+    std::fs::write(inbound.join("new/3.host"), "garbage\x00").unwrap();
+    let read = ok(&env, &["inbound", "process"]);
+    assert!(read.contains("3 messages read"), "{read}");
+    let listed = ok(&env, &["inbound", "list"]);
+    assert!(
+        listed.contains("bounce") && listed.contains("pending"),
+        "{listed}"
+    );
+
+    let csv = env.data_dir.path().join("sotsu.csv");
+    let report = ok(
+        &env,
+        &[
+            "drills",
+            "report",
+            "NRS-2026-0001",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(report.contains("3 contact rows written"), "{report}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with('\u{feff}') && text.contains("\r\n"));
+    assert!(text.contains("5.1.1"), "{text}");
+    assert!(text.contains("mail_reply"), "{text}");
+    let tokyo = ok(&env, &["drills", "report", "1", "--prefecture", "東京都"]);
+    assert!(tokyo.contains("東京都"), "{tokyo}");
+    refused(
+        &env,
+        &["drills", "report", "1", "--prefecture", "48"],
+        "not a prefecture",
+    );
+
+    // The bounced backup address shows among the contacts to check.
+    let stale = ok(&env, &["contacts", "stale", "--months", "12"]);
+    assert!(
+        stale.contains("backup@city.chiyoda.lg.jp") && stale.contains("bounced 1 times"),
+        "{stale}"
+    );
+    refused(&env, &["contacts", "stale", "--months", "0"], "--months");
+}
