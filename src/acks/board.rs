@@ -1,5 +1,7 @@
 //! The acknowledgement board of one alert: per prefecture, how many addressed organisations have
-//! made their state known (把握率) and how many of those concerned have finished (実施率), each
+//! made their state known (把握率) and, of those that reported, how many finished (実施率, as the
+//! seed documents define it: 「把握した者のうち…」), beside the share of all concerned that
+//! finished (完了率（対象比）), each
 //! graded A (100 %) / B (≥ 80 %) / C (≥ 60 %) / D (< 60 %). Pure arithmetic over counts, so
 //! the portal, the CSV export and the API show the same figures.
 
@@ -118,8 +120,18 @@ impl Tally {
         }
     }
 
-    /// 実施率: 対応完了 ÷ (addressed − 該当なし).
+    /// 実施率, as the seed documents define it: of the organisations that reported (把握), those
+    /// concerned (not 該当なし) that finished: 対応完了 ÷ (known − 該当なし).
     pub fn completion(&self) -> Rate {
+        Rate {
+            numerator: self.done,
+            denominator: self.known() - self.not_applicable,
+        }
+    }
+
+    /// 完了率（対象比）: 対応完了 ÷ (addressed − 該当なし) — organisations that never reported count
+    /// as not finished (what the board called 実施率 before the seed's definition).
+    pub fn completion_of_addressed(&self) -> Rate {
         Rate {
             numerator: self.done,
             denominator: self.addressed - self.not_applicable,
@@ -184,8 +196,16 @@ mod tests {
                 denominator: 6
             }
         );
+        // 実施率: 2 done of the 4 that reported and are concerned; 完了率: of the 5 concerned.
         assert_eq!(
             t.completion(),
+            Rate {
+                numerator: 2,
+                denominator: 4
+            }
+        );
+        assert_eq!(
+            t.completion_of_addressed(),
             Rate {
                 numerator: 2,
                 denominator: 5
@@ -193,7 +213,8 @@ mod tests {
         );
         assert_eq!(t.unknown(), 1);
         assert_eq!(t.grasp().percent(), "83.3%");
-        assert_eq!(t.completion().percent(), "40.0%");
+        assert_eq!(t.completion().percent(), "50.0%");
+        assert_eq!(t.completion_of_addressed().percent(), "40.0%");
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! - every municipality still silent at the escalation time is marked on the board, and its
 //!   prefecture's contacts get one mail naming the board.
 //!
+//! - once the acknowledgement deadline has passed, every organisation that reported 受領 or
+//!   対応中 but not 対応完了 / 該当なし is asked again, every `chase.every_hours` (one a day at
+//!   most), until it does (the seed documents' 「対応がすべて完了するまで」).
+//!
 //! Each follow-up is a `follow_ups` row (its primary key makes it once-only, across processes),
 //! ledger rows of kind reminder / escalation, and an audit entry, all in one transaction.
 //! Drills are followed up like real alerts (a drill exercises the whole chain) and are marked
@@ -38,8 +42,34 @@ pub struct FollowUpReport {
     pub escalated: usize,
     /// Prefectures notified.
     pub prefectures: usize,
+    /// Organisations still at 受領 / 対応中 past the deadline, asked again.
+    pub chased: usize,
     /// Mails queued.
     pub mails: usize,
+}
+
+/// Organisations of an alert at 受領 or 対応中 that were not chased since `since`.
+async fn unfinished(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    since: DateTime<Utc>,
+) -> anyhow::Result<Vec<i64>> {
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            db.get_database_backend(),
+            "SELECT k.organisation_id FROM acknowledgements k \
+             WHERE k.alert_id = $1 AND k.state IN ('received', 'in_progress') \
+             AND NOT EXISTS (SELECT 1 FROM follow_ups f WHERE f.alert_id = k.alert_id \
+               AND f.organisation_id = k.organisation_id AND f.kind LIKE 'chase:%' AND f.at > $2) \
+             ORDER BY k.organisation_id",
+            vec![alert_id.into(), since.into()],
+        ))
+        .await
+        .context("cannot find unfinished organisations")?;
+    rows.iter()
+        .map(|r| r.try_get::<i64>("", "organisation_id"))
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .context("cannot read unfinished organisations")
 }
 
 /// One silent organisation of an alert's audience.
@@ -149,7 +179,8 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
     let due = |hours: u32| hours > 0 && since >= Duration::hours(i64::from(hours));
     let remind = due(policy.reminders.hours(severity));
     let escalate = due(policy.escalation.hours(severity));
-    if !remind && !escalate {
+    let chase = policy.chase.every_hours > 0 && first.ack_deadline.is_some_and(|d| now >= d);
+    if !remind && !escalate && !chase {
         return Ok(report);
     }
     let latest = crate::alerts::store::revisions(db, alert.id)
@@ -236,6 +267,34 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
             .await?;
         }
     }
+    if chase {
+        let since = now - Duration::hours(i64::from(policy.chase.every_hours));
+        let orgs = unfinished(&txn, alert_id, since).await?;
+        if !orgs.is_empty() {
+            let per_org = queue(&txn, alert, revision_id, &orgs, Kind::Chase, now).await?;
+            // One row per organisation and JST day: the key makes it at most one a day, across
+            // processes.
+            let kind = format!(
+                "chase:{}",
+                now.with_timezone(&chrono_tz::Asia::Tokyo)
+                    .format("%Y-%m-%d")
+            );
+            for org in &orgs {
+                let n = per_org.get(org).copied().unwrap_or(0);
+                mark(&txn, alert_id, *org, &kind, revision_id, n, now).await?;
+                report.mails += n;
+            }
+            report.chased = orgs.len();
+            audit::record(
+                &txn,
+                &Actor::System,
+                "ack.chase",
+                &format!("alert:{}", alert.id),
+                serde_json::json!({ "organisations": orgs, "mails": per_org.values().sum::<usize>(), "drill": alert.drill }),
+            )
+            .await?;
+        }
+    }
     txn.commit().await.context("cannot commit the follow-ups")?;
     Ok(report)
 }
@@ -255,6 +314,7 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
         total.reminded += r.reminded;
         total.escalated += r.escalated;
         total.prefectures += r.prefectures;
+        total.chased += r.chased;
         total.mails += r.mails;
     }
     Ok(total)
@@ -269,6 +329,7 @@ pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
             reminded = r.reminded,
             escalated = r.escalated,
             prefectures = r.prefectures,
+            chased = r.chased,
             mails = r.mails,
             "acknowledgement follow-ups queued"
         );

@@ -18,6 +18,8 @@ struct RawPolicy {
     reminders: Deadlines,
     #[serde(default = "Deadlines::default_escalation")]
     escalation: Deadlines,
+    #[serde(default)]
+    chase: Chase,
     #[serde(default, rename = "rule")]
     rules: Vec<RawRule>,
 }
@@ -63,6 +65,22 @@ impl Deadlines {
     }
 }
 
+/// Following up organisations that reported 受領 or 対応中 and not yet 対応完了 / 該当なし once
+/// the acknowledgement deadline has passed (the seed documents: 「対応がすべて完了するまで」).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chase {
+    /// Hours between two such mails to one organisation: at least 24 (at most one a day); 0
+    /// turns it off.
+    pub every_hours: u32,
+}
+
+impl Default for Chase {
+    fn default() -> Self {
+        Self { every_hours: 24 }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
@@ -105,6 +123,8 @@ pub struct DraftPolicy {
     pub reminders: Deadlines,
     /// Hours after publication silent municipalities are escalated to their prefecture.
     pub escalation: Deadlines,
+    /// Organisations stuck at 受領 / 対応中 past the deadline are reminded on this cadence.
+    pub chase: Chase,
     pub rules: Vec<PolicyRule>,
 }
 
@@ -117,6 +137,11 @@ impl DraftPolicy {
 
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
+        if raw.chase.every_hours != 0 && raw.chase.every_hours < 24 {
+            return Err(
+                "chase.every_hours must be 0 (off) or at least 24: an organisation gets at most one such mail a day".into(),
+            );
+        }
         let mut rules = Vec::new();
         for r in raw.rules {
             let rule_err = |e: String| format!("rule `{}`: {e}", r.id);
@@ -173,6 +198,7 @@ impl DraftPolicy {
             deadlines: raw.deadlines,
             reminders: raw.reminders,
             escalation: raw.escalation,
+            chase: raw.chase,
             rules,
         })
     }

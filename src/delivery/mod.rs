@@ -343,8 +343,10 @@ impl Mailer {
         p: &Prepared,
         d: &store::Claimed,
     ) -> anyhow::Result<Option<String>> {
-        if !matches!(d.kind, store::Kind::Alert | store::Kind::Reminder)
-            || p.revision.kind.is_withdrawal()
+        if !matches!(
+            d.kind,
+            store::Kind::Alert | store::Kind::Reminder | store::Kind::Chase
+        ) || p.revision.kind.is_withdrawal()
         {
             return Ok(None);
         }

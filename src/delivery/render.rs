@@ -72,6 +72,7 @@ impl Letter<'_> {
         }
         match self.kind {
             Kind::Reminder => s.push_str("【督促・要報告】"),
+            Kind::Chase => s.push_str("【対応状況の確認】"),
             Kind::Escalation => s.push_str("【管内未報告あり】"),
             Kind::Alert => {}
         }
@@ -113,6 +114,12 @@ impl Letter<'_> {
             ),
             (Kind::Reminder, false) => out.push_str(
                 "[REMINDER] Your organisation has not yet acknowledged this alert. Please read it and report your status as described below.\n\n",
+            ),
+            (Kind::Chase, true) => out.push_str(
+                "【対応状況の確認】貴団体の報告は「受領」または「対応中」のまま、対応期限を過ぎています。\n対応が完了したら「対応完了」を、該当しない場合は「該当なし」を、下記の方法で報告してください。\n\n",
+            ),
+            (Kind::Chase, false) => out.push_str(
+                "[STATUS CHECK] Your organisation reported Received or In progress and the deadline has passed. When you are done, report Done (or Not applicable) as described below.\n\n",
             ),
             (Kind::Escalation, true) => out.push_str(&format!(
                 "【管内未報告】管内の市区町村の一部から、この注意喚起の受領報告がまだありません。\n未報告の団体はダッシュボードで確認できます: {}/board\n各団体への連絡をお願いします。\n\n",

@@ -27,6 +27,9 @@ pub enum Kind {
     Reminder,
     /// To a prefecture: some of its municipalities have not acknowledged.
     Escalation,
+    /// The revision again, to an organisation still at 受領 or 対応中 past the deadline: asked to
+    /// report 対応完了 (or 該当なし) when it is done.
+    Chase,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Self::Alert => "alert",
             Self::Reminder => "reminder",
             Self::Escalation => "escalation",
+            Self::Chase => "chase",
         }
     }
 
@@ -42,6 +46,7 @@ impl Kind {
         match s {
             "reminder" => Self::Reminder,
             "escalation" => Self::Escalation,
+            "chase" => Self::Chase,
             _ => Self::Alert,
         }
     }

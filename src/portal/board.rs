@@ -27,6 +27,8 @@ pub struct Line {
     pub grasp_grade: &'static str,
     pub completion: String,
     pub completion_grade: &'static str,
+    pub done_share: String,
+    pub done_share_grade: &'static str,
 }
 
 pub struct OrgLine {
@@ -50,6 +52,7 @@ struct BoardPage {
     total_grasp_grade: Option<&'static str>,
     total_completion: String,
     total_completion_grade: Option<&'static str>,
+    total_done_share: String,
     lines: Vec<Line>,
     orgs: Vec<OrgLine>,
     /// Drawn by `acks::chart` from numbers and times only.
@@ -71,6 +74,8 @@ pub(super) fn line(name: String, t: &Tally) -> Line {
         grasp_grade: Grade::of(t.grasp()).map_or("", Grade::as_str),
         completion: t.completion().percent(),
         completion_grade: Grade::of(t.completion()).map_or("", Grade::as_str),
+        done_share: t.completion_of_addressed().percent(),
+        done_share_grade: Grade::of(t.completion_of_addressed()).map_or("", Grade::as_str),
     }
 }
 
@@ -153,6 +158,7 @@ async fn show_board(
         total_grasp_grade: Grade::of(total.grasp()).map(Grade::as_str),
         total_completion: total.completion().percent(),
         total_completion_grade: Grade::of(total.completion()).map(Grade::as_str),
+        total_done_share: total.completion_of_addressed().percent(),
         total,
         lines: lines
             .iter()

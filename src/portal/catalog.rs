@@ -712,6 +712,7 @@ pub static EN: &[(&str, &str)] = &[
     ("不達日時", "Bounced at"),
     ("前回", "Previous drill"),
     ("ありません。", "None."),
+    ("完了率（対象比）", "Done of all concerned"),
     // Mail that came back (/admin/inbound).
     ("返送・返信メール", "Returned mail and replies"),
     ("受信フォルダ（Maildir）: {}", "Inbound Maildir: {}"),

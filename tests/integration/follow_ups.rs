@@ -70,6 +70,27 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
             .unwrap();
         }
     };
+    let acknowledge_done = |code: &str| {
+        let org = orgs
+            .iter()
+            .find(|o| o.code.to_string() == code)
+            .unwrap()
+            .id
+            .0;
+        async move {
+            noroshi::acks::acknowledge(
+                db,
+                id,
+                org,
+                AckState::Done,
+                None,
+                &Actor::System,
+                Channel::Portal,
+            )
+            .await
+            .unwrap();
+        }
+    };
     let answered: Vec<String> = orgs
         .iter()
         .filter(|o| o.code.to_string() != "130001")
@@ -153,20 +174,56 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
         Some("escalation")
     );
     assert_eq!(all.len(), sent_first + 53);
+    // Past the deadline (24 h for 緊急), nobody is reminded or escalated again; the 13 that
+    // reported 受領 but not 対応完了 are asked once a day until they do.
+    let chased = follow_up::run(db, policy, start + Duration::hours(48))
+        .await
+        .unwrap();
     assert_eq!(
-        follow_up::run(db, policy, start + Duration::hours(48))
+        chased,
+        FollowUpReport {
+            chased: 13,
+            mails: 13,
+            ..FollowUpReport::default()
+        },
+        "escalated once; the unfinished chased"
+    );
+    assert_eq!(
+        follow_up::run(db, policy, start + Duration::hours(60))
             .await
             .unwrap(),
         FollowUpReport::default(),
-        "escalated once"
+        "at most one a day"
     );
+    // One finishes; the next day the other 12 are asked again.
+    acknowledge_done(answered[0].as_str()).await;
+    let again = follow_up::run(db, policy, start + Duration::hours(73))
+        .await
+        .unwrap();
+    assert_eq!((again.chased, again.mails), (12, 12));
+    drain(&app.ctx, Lane::All).await;
+    let chase_mail = app.smtp.received().last().unwrap().data_str();
+    assert_eq!(
+        header(&chase_mail, "X-Noroshi-Follow-Up").as_deref(),
+        Some("chase")
+    );
+    let parsed = mail_parser::MessageParser::default()
+        .parse(chase_mail.as_bytes())
+        .unwrap();
+    assert!(parsed.subject().unwrap().contains("【対応状況の確認】"));
+    assert!(parsed.body_text(0).unwrap().contains("「対応完了」を"));
 
     // The ledger has them by kind; the audit log names them.
     let rows = noroshi::delivery::store::for_alert(db, id).await.unwrap();
     let kind = |k: &str| rows.iter().filter(|r| r.kind.as_str() == k).count();
     assert_eq!(
-        (kind("alert"), kind("reminder"), kind("escalation")),
-        (63, 52, 1)
+        (
+            kind("alert"),
+            kind("reminder"),
+            kind("escalation"),
+            kind("chase")
+        ),
+        (63, 52, 1, 25)
     );
     assert!(
         rows.iter()
@@ -184,6 +241,7 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
         .unwrap();
     assert!(audited.iter().any(|e| e.action == "ack.remind"));
     assert!(audited.iter().any(|e| e.action == "ack.escalate"));
+    assert!(audited.iter().any(|e| e.action == "ack.chase"));
 
     // The prefecture's board marks the silent municipalities.
     let mut tokyo_staff = Browser::new(&app.address);

@@ -316,8 +316,9 @@ async fn the_board_grades_prefectures_and_exports_what_the_viewer_may_see() {
         .await;
     let page = b.get(&format!("/alerts/{}/board", report.public_id)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    // Tokyo: 把握率 50/63 = 79.4 % (C); 実施率 40/58 = 69.0 % (C). Kanagawa: 0 of 1 (D).
-    assert!(page.body.contains("<td>東京都</td><td>63</td><td>13</td><td>0</td><td>5</td><td>40</td><td>5</td><td>79.4% C</td><td>69.0% C</td>"), "{}", page.body);
+    // Tokyo: 把握率 50/63 = 79.4 % (C); 実施率 (of the 45 that reported and are concerned) 40/45 =
+    // 88.9 % (B); done of all 58 concerned 40/58 = 69.0 % (C). Kanagawa: 0 of 1 (D).
+    assert!(page.body.contains("<td>東京都</td><td>63</td><td>13</td><td>0</td><td>5</td><td>40</td><td>5</td><td>79.4% C</td><td>88.9% B</td><td>69.0% C</td>"), "{}", page.body);
     assert!(
         page.body.contains("<td>神奈川県</td><td>1</td><td>1</td>"),
         "{}",

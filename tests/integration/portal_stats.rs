@@ -82,15 +82,16 @@ async fn statistics_count_real_alerts_per_prefecture_and_never_drills() {
         "{}",
         page.body
     );
-    // 127 pairs (126 Tokyo + 横浜市): 63 known = 49.6 % (D); done 30 of 124 = 24.2 % (D).
+    // 127 pairs (126 Tokyo + 横浜市): 63 known = 49.6 % (D); 実施率 (the seed's: of those that
+    // reported and are concerned) 30 of 60 = 50.0 % (D); done of all concerned 30 of 124 = 24.2 %.
     assert!(
         page.body.contains(
-            "延べ 127 団体 ・ 把握率 <strong>49.6%</strong> D ・ 実施率 <strong>24.2%</strong> D"
+            "延べ 127 団体 ・ 把握率 <strong>49.6%</strong> D ・ 実施率 <strong>50.0%</strong> D ・ 完了率（対象比） 24.2% D"
         ),
         "{}",
         page.body
     );
-    assert!(page.body.contains("<td>東京都</td><td>126</td><td>63</td><td>30</td><td>0</td><td>30</td><td>3</td><td>50.0% D</td><td>24.4% D</td>"), "{}", page.body);
+    assert!(page.body.contains("<td>東京都</td><td>126</td><td>63</td><td>30</td><td>0</td><td>30</td><td>3</td><td>50.0% D</td><td>50.0% D</td><td>24.4% D</td>"), "{}", page.body);
     assert!(page.body.contains("<td>神奈川県</td><td>1</td>"));
 
     let mut tokyo_staff = Browser::new(&app.address);
