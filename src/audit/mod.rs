@@ -29,6 +29,8 @@ pub enum Actor {
     MailLink { link_id: i64 },
     /// A registered contact who answered by replying to an alert mail.
     MailReply { contact_id: i64, email: String },
+    /// Whoever held an organisation's contact-confirmation link from a campaign mail.
+    ConfirmLink { org_code: String },
 }
 
 impl Actor {
@@ -59,6 +61,7 @@ impl fmt::Display for Actor {
             Self::Token { id, prefix } => write!(f, "token:{id}:{prefix}"),
             Self::MailLink { link_id } => write!(f, "mail-link:{link_id}"),
             Self::MailReply { contact_id, email } => write!(f, "mail-reply:{contact_id}:{email}"),
+            Self::ConfirmLink { org_code } => write!(f, "confirm-link:{org_code}"),
         }
     }
 }

@@ -57,6 +57,13 @@ pub enum ContactCommand {
         /// The contact's id (see `noroshi contact list`).
         id: i64,
     },
+    /// Ask every active address of the organisations in `--to` to confirm it (連絡先確認): one
+    /// mail each with a one-click link, valid 60 days.
+    Campaign {
+        /// Audience selectors as for alerts: all, prefectures, pref:13+, org:131016.
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+    },
     /// Addresses not confirmed for `--months`, bouncing or unreachable, and organisations with
     /// no working address (連絡先確認).
     Stale {
@@ -128,6 +135,33 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
             );
         }
         ContactCommand::Stale { months } => super::drills::stale(&ctx, months).await?,
+        ContactCommand::Campaign { to } => {
+            let spec = crate::alerts::audience::AudienceSpec::parse_selectors(&to)?;
+            anyhow::ensure!(
+                !spec.inventory,
+                "--to inventory: a campaign has no products"
+            );
+            let orgs: Vec<_> = crate::alerts::audience::resolve(&ctx.db, &spec, &[], &ctx.rules)
+                .await?
+                .into_iter()
+                .map(|r| r.organisation)
+                .collect();
+            let c = contacts::confirm::start_campaign(
+                &ctx.db,
+                &ctx.mailer.verp,
+                &ctx.settings.app.base_url,
+                &orgs,
+                &Actor::cli(),
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!(
+                "confirmation asked of {} ({}); {} without an address; the hub's notice worker sends them",
+                plural(c.organisations as u64, "organisation", "organisations"),
+                plural(c.mails as u64, "address", "addresses"),
+                plural(c.without_address as u64, "organisation", "organisations"),
+            );
+        }
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Contacts: the mail addresses each organisation receives alerts at (primary, backup, role), each
 //! with a language, a preferred encoding and an active flag. Owns `org_contacts`.
 
+pub mod confirm;
 pub mod store;
 
 use std::fmt;

@@ -52,13 +52,13 @@ pub async fn count_hard_bounce(
     })
 }
 
-/// The organisation confirms an address (連絡先確認): it works again as far as anyone knows.
-pub async fn confirm(
+/// The organisation confirms its active addresses (連絡先確認): they work again as far as
+/// anyone knows. Returns how many.
+pub async fn confirm_all(
     db: &impl ConnectionTrait,
     org: OrgId,
-    id: i64,
     now: chrono::DateTime<Utc>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<u64> {
     Ok(org_contacts::Entity::update_many()
         .col_expr(
             org_contacts::Column::ConfirmedAt,
@@ -72,13 +72,12 @@ pub async fn confirm(
             org_contacts::Column::Unreachable,
             sea_orm::sea_query::Expr::value(false),
         )
-        .filter(org_contacts::Column::Id.eq(id))
         .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .filter(org_contacts::Column::Active.eq(true))
         .exec(db)
         .await
-        .context("cannot confirm the contact")?
-        .rows_affected
-        > 0)
+        .context("cannot confirm the contacts")?
+        .rows_affected)
 }
 
 pub enum InsertError {

@@ -135,6 +135,35 @@ impl Verp {
         )
     }
 
+    /// The one-click link token of a contact-confirmation request to organisation `org_id`,
+    /// issued on `day` (days since 1970-01-01): `<org>-<day>-<check>`.
+    pub fn confirm_token(&self, org_id: i64, day: i64) -> String {
+        format!(
+            "{org_id}-{day}-{}",
+            check(&self.key, &format!("noroshi-confirm|{org_id}|{day}"), 16)
+        )
+    }
+
+    /// The organisation a confirmation token names, if its check holds and it was issued at most
+    /// `valid_days` before `today`; `Err(true)` when it is genuine but expired.
+    pub fn confirm_token_org(&self, token: &str, today: i64, valid_days: i64) -> Result<i64, bool> {
+        let mut parts = token.splitn(3, '-');
+        let (Some(org), Some(day), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(false);
+        };
+        let (Ok(org), Ok(day)) = (org.parse::<i64>(), day.parse::<i64>()) else {
+            return Err(false);
+        };
+        let want = check(&self.key, &format!("noroshi-confirm|{org}|{day}"), 16);
+        if !same(want.as_bytes(), mac.as_bytes()) {
+            return Err(false);
+        }
+        if today - day > valid_days || day > today + 1 {
+            return Err(true);
+        }
+        Ok(org)
+    }
+
     /// Every well-formed reply code in `text` whose check holds, as (alert, organisation).
     pub fn reply_codes_in(&self, text: &str) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
@@ -200,6 +229,19 @@ mod tests {
         assert_eq!(v.reply_codes_in(&text.to_uppercase()), vec![(12, 3456)]);
         let other_org = code.replace("-3456-", "-3457-");
         assert!(v.reply_codes_in(&other_org).is_empty());
+    }
+
+    #[test]
+    fn confirmation_tokens_name_their_organisation_and_expire() {
+        let v = verp();
+        let t = v.confirm_token(42, 20_000);
+        assert_eq!(v.confirm_token_org(&t, 20_010, 60), Ok(42));
+        assert_eq!(v.confirm_token_org(&t, 20_061, 60), Err(true));
+        assert_eq!(
+            v.confirm_token_org(&t.replacen("42-", "43-", 1), 20_010, 60),
+            Err(false)
+        );
+        assert_eq!(v.confirm_token_org("garbage", 20_010, 60), Err(false));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Notices to the hub administrators: mail that belongs to no alert (a privileged account was
-//! reset or disabled). Owns `admin_notices`; a capability queues a notice in the transaction of
+//! Mail that belongs to no alert, one recipient each: notices to the hub administrators (a
+//! privileged account was reset or disabled) and contact-confirmation requests (連絡先確認). Owns `admin_notices`; a capability queues a notice in the transaction of
 //! the change it reports, and the worker sends it. Never reads other capabilities' tables.
 
 pub mod store;

@@ -712,6 +712,60 @@ pub static EN: &[(&str, &str)] = &[
     ("不達日時", "Bounced at"),
     ("前回", "Previous drill"),
     ("ありません。", "None."),
+    // 連絡先確認.
+    ("12か月以上未確認", "Not confirmed for 12 months"),
+    ("12か月以上未確認（{}）", "Not confirmed for 12 months ({})"),
+    (
+        "{} の注意喚起の配信先として、次のアドレスが登録されています。",
+        "These addresses receive alerts for {}.",
+    ),
+    (
+        "{} 件の連絡先を確認済みにしました。ありがとうございました。",
+        "{} addresses confirmed. Thank you.",
+    ),
+    (
+        "{} 団体の {} 件の連絡先に確認を依頼しました（アドレスのない団体 {}）。",
+        "Confirmation asked of {} organisations, {} addresses ({} organisations have no address).",
+    ),
+    (
+        "このページを開いただけでは何も記録されません。正しければ「確認しました」を押してください。変更がある場合は、団体の管理者がポータルの「設定」で更新してください。",
+        "Opening this page records nothing. If the addresses are right, press Confirmed. Changes are made by your organisation's administrator under Settings in the portal.",
+    ),
+    (
+        "この確認用リンクは有効期限が切れています。団体の管理者がポータルの「設定」から確認してください。",
+        "This confirmation link has expired. Your organisation's administrator can confirm under Settings in the portal.",
+    ),
+    ("アドレスなし", "No address"),
+    ("一度も確認されていません", "Never confirmed"),
+    ("不達 {} 回", "Bounced {} times"),
+    (
+        "人事異動の時期（4月）などに、対象の団体のすべての連絡先へ確認を依頼します。各連絡先にワンクリックで確認できるリンクを送ります。",
+        "When staff change (each April), ask every address of these organisations to confirm: each gets a one-click confirmation link.",
+    ),
+    ("全国", "Nationwide"),
+    ("到達状況", "Reachability"),
+    ("前回の確認", "Last confirmed"),
+    (
+        "届かないアドレスしかありません",
+        "Only unreachable addresses",
+    ),
+    ("届かないアドレスのみ", "Only unreachable"),
+    (
+        "届きません（不達が続いています）",
+        "Unreachable (repeated bounces)",
+    ),
+    ("最後の確認: {}", "Last confirmed: {}"),
+    (
+        "有効なアドレスが正しいことを確認したら押してください（連絡先確認）。不達の記録も消えます。",
+        "Press this once you have checked that the active addresses are right (contact confirmation); it also clears their bounce records.",
+    ),
+    ("確認しました", "Confirmed"),
+    ("確認済み（{}）", "Confirmed ({})"),
+    ("連絡先の確認", "Confirm contact addresses"),
+    ("連絡先の確認を依頼する", "Ask for confirmation"),
+    ("連絡先の確認状況", "Contact coverage"),
+    ("連絡先を確認しました", "Addresses confirmed"),
+    ("配信先アドレスがありません", "No address"),
     ("完了率（対象比）", "Done of all concerned"),
     // Mail that came back (/admin/inbound).
     ("返送・返信メール", "Returned mail and replies"),

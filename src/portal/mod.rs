@@ -9,6 +9,7 @@ pub mod alert;
 mod board;
 pub mod cases;
 pub mod catalog;
+mod contacts;
 mod drills;
 pub mod error;
 pub mod i18n;
@@ -123,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     login::configure(cfg);
     inbox::configure(cfg);
     board::configure(cfg);
+    contacts::configure(cfg);
     drills::configure(cfg);
     settings::configure(cfg);
     org::configure(cfg);

@@ -24,6 +24,9 @@ pub struct ContactLine {
     pub language: &'static str,
     pub encoding: &'static str,
     pub active: bool,
+    /// 到達状況: ok, bounced n times, unreachable, unconfirmed.
+    pub health: String,
+    pub attention: bool,
 }
 
 pub struct ProductLine {
@@ -124,6 +127,22 @@ async fn page(
             },
             encoding: c.encoding.as_str(),
             active: c.active,
+            attention: !matches!(c.health(now), contacts::Health::Ok),
+            health: match c.health(now) {
+                contacts::Health::Ok => lang.tr1(
+                    "確認済み（{}）",
+                    c.confirmed_at
+                        .as_ref()
+                        .map(|t| viewer.when(t))
+                        .unwrap_or_default(),
+                ),
+                contacts::Health::Bounced(n) => lang.tr1("不達 {} 回", n),
+                contacts::Health::Unreachable => lang.tr("届きません（不達が続いています）").into(),
+                contacts::Health::Unconfirmed => match &c.confirmed_at {
+                    Some(t) => lang.tr1("12か月以上未確認（{}）", viewer.when(t)),
+                    None => lang.tr("未確認").into(),
+                },
+            },
         })
         .collect();
     let products = inventory::store::list_for_org(&ctx.db, org)

@@ -101,6 +101,14 @@ pub const ROUTES: &[RouteRule] = &[
     // 連絡体制の確認訓練: drafted by central operators (then four eyes as any alert); the
     // 疎通確認 report for central staff and the addressed prefectures.
     r("GET", "/drills", Who::DrillReader),
+    // 連絡先確認: the campaign mail's one-click link (the token is the credential), an
+    // organisation admin's own confirmation, and coverage with the campaign for central staff
+    // and prefecture administrators (each for the organisations they oversee).
+    r("GET", "/contacts/confirm/{token}", Who::SecretUrl),
+    r("POST", "/contacts/confirm/{token}", Who::SecretUrl),
+    r("POST", "/settings/contacts/confirm", Who::OrgAdmin),
+    r("GET", "/contacts/coverage", Who::StatsReader),
+    r("POST", "/contacts/coverage/campaign", Who::StatsReader),
     r("GET", "/drills/new", Who::Drafter),
     r("POST", "/drills/new", Who::Drafter),
     r("GET", "/drills/{id}", Who::BoardReader),

@@ -263,6 +263,8 @@ struct Fixture {
     drill: i64,
     /// A returned message waiting for an operator.
     inbound: i64,
+    /// 千代田区's contact-confirmation link token.
+    confirm_token: String,
     alert: String,
     ack_link: String,
     case: i64,
@@ -442,10 +444,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap()[0]
         .id;
+    let confirm_token = app.ctx.mailer.verp.confirm_token(
+        chiyoda.id.0,
+        noroshi::contacts::confirm::day_of(chrono::Utc::now()),
+    );
     Fixture {
         alert_id,
         drill,
         inbound,
+        confirm_token,
         alert: report.public_id,
         ack_link,
         case: open_case,
@@ -569,7 +576,13 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/admin/users/{id}/reset") => {
             Sample::at(format!("/admin/users/{}/reset", f.target_user)).admin_page()
         }
-        ("GET", "/drills" | "/drills/new" | "/admin/inbound") => Sample::at(path),
+        ("GET", "/drills" | "/drills/new" | "/admin/inbound" | "/contacts/coverage") => {
+            Sample::at(path)
+        }
+        ("GET" | "POST", "/contacts/confirm/{token}") => {
+            Sample::at(format!("/contacts/confirm/{}", f.confirm_token))
+        }
+        ("POST", "/settings/contacts/confirm" | "/contacts/coverage/campaign") => Sample::at(path),
         ("POST", "/drills/new") => {
             Sample::at(path).form(&[("title", ""), ("body", ""), ("to", "all"), ("hours", "24")])
         }

@@ -19,6 +19,7 @@ mod cli;
 mod cli_drills;
 mod cli_ingest;
 mod cli_publish;
+mod contacts_confirm;
 mod corpus;
 mod delivery;
 mod delivery_crash;
