@@ -540,16 +540,20 @@ mod tests {
 
     const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+    /// Every `.ext` file under `dir`, in its sub-folders too.
     fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == ext))
-            .map(|p| {
-                let text = std::fs::read_to_string(&p).unwrap();
-                (p.display().to_string(), text)
-            })
-            .collect();
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(format!("{ROOT}/{dir}"))];
+        while let Some(d) = stack.pop() {
+            for p in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == ext) {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    out.push((p.display().to_string(), text));
+                }
+            }
+        }
         out.sort();
         assert!(!out.is_empty(), "no .{ext} files in {dir}");
         out
