@@ -10,6 +10,7 @@ mod board;
 pub mod cases;
 pub mod catalog;
 mod contacts;
+mod drafts;
 mod drills;
 pub mod error;
 pub mod i18n;
@@ -129,6 +130,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     settings::configure(cfg);
     org::configure(cfg);
     triage::configure(cfg);
+    drafts::configure(cfg);
     admin::configure(cfg);
     admin_inbound::configure(cfg);
     stats::configure(cfg);

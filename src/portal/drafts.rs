@@ -1,0 +1,253 @@
+//! Drafts → submit → approve (never by the author or submitter) → published, with the resolved
+//! audience shown, organisation by organisation, before anything is sent.
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+
+use super::CsrfForm;
+use super::error::{PortalError, render, render_refused};
+use super::i18n::Lang;
+use super::triage::{AdvisoryCard, cards_for_alert};
+use super::viewer::{Nav, Section, Viewer};
+use crate::alerts::publish::{self, PublishError};
+use crate::alerts::{self, AlertStatus};
+use crate::audit::Actor;
+use crate::context::AppContext;
+
+/// Organisations listed on a draft's page (the rest are counted).
+const AUDIENCE_SHOWN: usize = 200;
+
+use super::see_other;
+
+pub struct DraftLine {
+    pub id: i64,
+    pub status: &'static str,
+    pub severity: &'static str,
+    pub severity_key: &'static str,
+    pub tlp: String,
+    pub title: String,
+    pub audience: String,
+    pub organisations: usize,
+    pub origin: String,
+    pub drill: bool,
+}
+
+pub(super) fn status_label(status: AlertStatus, lang: Lang) -> &'static str {
+    lang.tr(status.label_ja())
+}
+
+#[derive(Template)]
+#[template(path = "portal/drafts.html")]
+struct DraftsPage {
+    nav: Nav,
+    drafts: Vec<DraftLine>,
+}
+
+/// A draft's summary line; `organisations` is the size of its resolved audience.
+fn line(a: &alerts::Alert, organisations: usize, lang: Lang) -> DraftLine {
+    let severity = a.severity;
+    let spec = &a.audience;
+    DraftLine {
+        id: a.id.0,
+        status: status_label(a.status, lang),
+        severity: lang.severity(severity),
+        severity_key: severity.as_str(),
+        tlp: a.tlp.as_str().to_owned(),
+        title: a.title.clone(),
+        audience: match lang {
+            Lang::Ja => spec.describe(),
+            Lang::En => spec.describe_en(),
+        },
+        organisations,
+        origin: a.origin.clone(),
+        drill: a.drill,
+    }
+}
+
+#[get("/drafts")]
+async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    viewer.require(Section::Central)?;
+    let mut lines = Vec::new();
+    for status in [AlertStatus::PendingApproval, AlertStatus::Draft] {
+        for a in alerts::store::list_by_status(&ctx.db, status).await? {
+            let organisations = alerts::resolved_audience(&ctx.db, &ctx.rules, &a)
+                .await?
+                .len();
+            lines.push(line(&a, organisations, viewer.lang));
+        }
+    }
+    render(&DraftsPage {
+        nav: viewer.nav(),
+        drafts: lines,
+    })
+}
+
+pub struct AudienceLine {
+    pub code: String,
+    pub name: String,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/draft.html")]
+struct DraftPage {
+    nav: Nav,
+    draft: DraftLine,
+    revision: i32,
+    body: String,
+    ack: String,
+    submitted_by: String,
+    can_submit: bool,
+    can_approve: bool,
+    advisories: Vec<AdvisoryCard>,
+    audience: Vec<AudienceLine>,
+    audience_more: usize,
+    prefectures: usize,
+    municipalities: usize,
+    others: usize,
+    error: Option<String>,
+}
+
+async fn draft_page(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    id: i64,
+    error: Option<String>,
+) -> Result<HttpResponse, PortalError> {
+    let a = alerts::store::get(&ctx.db, alerts::AlertId(id))
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    if let Some(public_id) = a.public_id.as_deref().filter(|_| error.is_none())
+        && a.status != AlertStatus::PendingApproval
+    {
+        // Published (or withdrawn) alerts live on their own page.
+        return Ok(see_other(&format!("/alerts/{public_id}")));
+    }
+    let recipients = alerts::resolved_audience(&ctx.db, &ctx.rules, &a).await?;
+    let count = |k: crate::registry::OrgKind| {
+        recipients
+            .iter()
+            .filter(|r| r.organisation.kind == k)
+            .count()
+    };
+    let role = viewer.session.user.role;
+    let me = Actor::of(&viewer.session.user).to_string();
+    let pending = a.status == AlertStatus::PendingApproval;
+    let submitted_by = a.submitted_by.clone().unwrap_or_default();
+    let refused = error.is_some();
+    render_refused(
+        &DraftPage {
+            nav: viewer.nav(),
+            revision: a.published_revision + 1,
+            body: a.body.clone(),
+            ack: match a.ack_within_hours {
+                Some(h) if a.ack_required => viewer.lang.tr1("{} 時間以内に報告を求める", h),
+                _ => viewer.lang.tr("報告を求めない").into(),
+            },
+            can_submit: a.status == AlertStatus::Draft
+                && matches!(
+                    role,
+                    crate::auth::Role::CentralOperator | crate::auth::Role::Admin
+                ),
+            can_approve: pending
+                && role == crate::auth::Role::CentralApprover
+                && submitted_by != me,
+            submitted_by: super::who(&submitted_by),
+            advisories: cards_for_alert(ctx, a.id.0, None, viewer.lang).await?,
+            prefectures: count(crate::registry::OrgKind::Prefecture),
+            municipalities: count(crate::registry::OrgKind::Municipality),
+            others: count(crate::registry::OrgKind::Central),
+            audience_more: recipients.len().saturating_sub(AUDIENCE_SHOWN),
+            audience: recipients
+                .iter()
+                .take(AUDIENCE_SHOWN)
+                .map(|r| AudienceLine {
+                    code: r.organisation.code.to_string(),
+                    name: r.organisation.full_name(),
+                    why: r
+                        .reasons
+                        .iter()
+                        .map(|w| viewer.lang.tr(w))
+                        .collect::<Vec<_>>()
+                        .join(viewer.lang.tr("・")),
+                })
+                .collect(),
+            draft: line(&a, recipients.len(), viewer.lang),
+            error,
+        },
+        refused,
+    )
+}
+
+#[get("/drafts/{id}")]
+async fn draft(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.require(Section::Central)?;
+    draft_page(&ctx, &viewer, path.into_inner(), None).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ApproveForm {
+    csrf: String,
+    /// The revision the approver saw; with the alert id it makes the idempotency key, so a
+    /// double click publishes once and a later 第2報 is a new publication.
+    revision: i32,
+}
+
+fn publish_error(e: PublishError) -> Result<String, PortalError> {
+    match e {
+        PublishError::NotFound(_) => Err(PortalError::NotFound),
+        PublishError::Forbidden(m) => Err(PortalError::Forbidden(m)),
+        PublishError::Unexpected(e) => Err(PortalError::Unexpected(e)),
+        other => Ok(other.to_string()),
+    }
+}
+
+#[post("/drafts/{id}/submit")]
+async fn submit(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require(Section::Central)?;
+    let id = path.into_inner();
+    match publish::submit(&ctx.db, id, &viewer.session.user).await {
+        Ok(()) => Ok(see_other(&format!("/drafts/{id}"))),
+        Err(e) => {
+            let message = publish_error(e)?;
+            draft_page(&ctx, &viewer, id, Some(message)).await
+        }
+    }
+}
+
+#[post("/drafts/{id}/approve")]
+async fn approve(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    form: web::Form<ApproveForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require(Section::Central)?;
+    let id = path.into_inner();
+    let key = format!("portal:alert:{id}:revision:{}", form.revision);
+    match publish::approve(&ctx.db, &ctx.rules, id, &viewer.session.user, Some(&key)).await {
+        Ok(report) => Ok(see_other(&format!("/alerts/{}", report.public_id))),
+        Err(e) => {
+            let message = publish_error(e)?;
+            draft_page(&ctx, &viewer, id, Some(message)).await
+        }
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(drafts)
+        .service(draft)
+        .service(submit)
+        .service(approve);
+}
