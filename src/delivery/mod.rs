@@ -6,6 +6,7 @@
 
 pub mod dkim;
 pub mod mime;
+pub mod model;
 pub mod render;
 pub mod store;
 pub mod transport;

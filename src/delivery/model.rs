@@ -1,0 +1,156 @@
+//! The ledger's vocabulary: what a delivery carries (`Kind`), where it is (`DeliveryStatus`),
+//! and a ledger row as the admin page, the CLI and the drill report read it (`LedgerRow`). The
+//! stored strings are mapped here and nowhere else.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::db::entities::deliveries;
+
+/// What a delivery carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The revision itself.
+    Alert,
+    /// The revision again, to an organisation that has not acknowledged it in time.
+    Reminder,
+    /// To a prefecture: some of its municipalities have not acknowledged.
+    Escalation,
+    /// The revision again, to an organisation still at 受領 or 対応中 past the deadline: asked to
+    /// report 対応完了 (or 該当なし) when it is done.
+    Chase,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::Reminder => "reminder",
+            Self::Escalation => "escalation",
+            Self::Chase => "chase",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "reminder" => Self::Reminder,
+            "escalation" => Self::Escalation,
+            "chase" => Self::Chase,
+            _ => Self::Alert,
+        }
+    }
+}
+
+/// The state of one delivery row in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryStatus {
+    Queued,
+    Sending,
+    Sent,
+    Deferred,
+    Failed,
+    Bounced,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Queued,
+        Self::Sending,
+        Self::Sent,
+        Self::Deferred,
+        Self::Failed,
+        Self::Bounced,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Deferred => "deferred",
+            Self::Failed => "failed",
+            Self::Bounced => "bounced",
+        }
+    }
+
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("a stored delivery status does not read: {s:?}"))
+    }
+
+    /// What the operator types on the command line (`--status sent`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a delivery status: use {}",
+                    Self::ALL.map(Self::as_str).join(", ")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of the ledger as the admin page and `noroshi deliveries` show it.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub alert_id: i64,
+    pub revision_id: i64,
+    pub organisation_id: i64,
+    pub contact_id: i64,
+    pub email: String,
+    pub kind: Kind,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
+    pub last_reply: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub possible_duplicate: bool,
+    pub bounced_at: Option<DateTime<Utc>>,
+    pub bounce_status: Option<String>,
+    pub bounce_reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl LedgerRow {
+    pub(super) fn from_row(m: deliveries::Model) -> anyhow::Result<Self> {
+        Ok(Self {
+            status: DeliveryStatus::stored(&m.status)
+                .with_context(|| format!("delivery {}", m.id))?,
+            kind: Kind::parse(&m.kind),
+            id: m.id,
+            alert_id: m.alert_id,
+            revision_id: m.revision_id,
+            organisation_id: m.organisation_id,
+            contact_id: m.contact_id,
+            email: m.email,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            lease_owner: m.lease_owner,
+            lease_until: m.lease_until,
+            message_id: m.message_id,
+            last_reply: m.last_reply,
+            last_error: m.last_error,
+            sent_at: m.sent_at,
+            possible_duplicate: m.possible_duplicate,
+            bounced_at: m.bounced_at,
+            bounce_status: m.bounce_status,
+            bounce_reason: m.bounce_reason,
+            updated_at: m.updated_at,
+        })
+    }
+}
