@@ -20,6 +20,7 @@ mod m20261203_000014_trust;
 mod m20261203_000015_quarantine;
 mod m20261203_000016_possible_duplicates;
 mod m20261203_000017_return_channel;
+mod m20261203_000018_alert_owner;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_quarantine::Migration),
             Box::new(m20261203_000016_possible_duplicates::Migration),
             Box::new(m20261203_000017_return_channel::Migration),
+            Box::new(m20261203_000018_alert_owner::Migration),
         ]
     }
 }

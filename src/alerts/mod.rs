@@ -108,6 +108,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
             audience: rule.audience.clone(),
             origin,
             cluster_key: Some(cluster),
+            owner: None,
         },
         now,
     )
@@ -196,6 +197,18 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     policy: &DraftPolicy,
     req: DraftRequest,
     actor: &Actor,
+) -> Result<Alert, DraftError> {
+    create_draft_owned(db, policy, req, actor, None).await
+}
+
+/// [`create_draft`] for an owner: None for the centre, or the prefecture whose staff write,
+/// submit and approve it (the caller checked that the audience stays within that prefecture).
+pub async fn create_draft_owned<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    policy: &DraftPolicy,
+    req: DraftRequest,
+    actor: &Actor,
+    owner: Option<crate::registry::OrgId>,
 ) -> Result<Alert, DraftError> {
     if req.audience.is_empty() {
         return Err(DraftError::Invalid("the audience is empty".into()));
@@ -292,6 +305,7 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
             audience: req.audience.clone(),
             origin: actor.to_string(),
             cluster_key: None,
+            owner: owner.map(|o| o.0),
         },
         Utc::now(),
     )

@@ -151,6 +151,9 @@ pub struct Alert {
     /// How many revisions (第N報) have gone out.
     pub published_revision: i32,
     pub pending_changes: Option<String>,
+    /// None for the centre; the prefecture that wrote it for its own municipalities, whose staff
+    /// submit and approve it.
+    pub owner: Option<crate::registry::OrgId>,
 }
 
 impl Alert {
@@ -178,6 +181,7 @@ impl Alert {
             submitted_at: m.submitted_at,
             published_revision: m.published_revision,
             pending_changes: m.pending_changes,
+            owner: m.owner_organisation_id.map(crate::registry::OrgId),
         })
     }
 

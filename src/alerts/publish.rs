@@ -62,6 +62,64 @@ async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Alert, PublishError>
         .ok_or(PublishError::NotFound(id))
 }
 
+/// Who may edit and submit `alert`: central operators (and the hub administrator) for the
+/// centre's alerts; for a prefecture's own, the staff of that prefecture.
+pub fn may_write(alert: &Alert, user: &User) -> bool {
+    match alert.owner {
+        None => matches!(user.role, Role::CentralOperator | Role::Admin),
+        Some(p) => user.org_id == p,
+    }
+}
+
+/// Whether `user` may approve or withdraw `alert` by role and owner (four eyes is separate).
+pub fn may_approve(alert: &Alert, user: &User) -> bool {
+    match alert.owner {
+        None => user.role == Role::CentralApprover,
+        Some(p) => user.org_id == p && user.role == Role::PrefectureAdmin,
+    }
+}
+
+/// Whether `user` may see `alert` while it is a draft: central staff, or the staff of the
+/// prefecture that owns it.
+pub fn may_see_draft(alert: &Alert, user: &User) -> bool {
+    user.role.is_central() || alert.owner == Some(user.org_id)
+}
+
+fn check_writer(alert: &Alert, user: &User, what: &str) -> Result<(), PublishError> {
+    if may_write(alert, user) {
+        return Ok(());
+    }
+    Err(PublishError::Forbidden(match alert.owner {
+        None => format!(
+            "{what} alerts is for central operators; {} is {}",
+            user.email, user.role
+        ),
+        Some(_) => format!(
+            "{what} this alert is for the staff of the prefecture that wrote it; {} is not",
+            user.email
+        ),
+    }))
+}
+
+/// Who may approve (and withdraw) `alert`: central approvers for the centre's alerts; for a
+/// prefecture's own, that prefecture's administrator. Never the author or submitter (checked
+/// where it applies).
+fn check_approver(alert: &Alert, user: &User, what: &str) -> Result<(), PublishError> {
+    if may_approve(alert, user) {
+        return Ok(());
+    }
+    Err(PublishError::Forbidden(match alert.owner {
+        None => format!(
+            "{what} alerts is for central approvers; {} is {}",
+            user.email, user.role
+        ),
+        Some(_) => format!(
+            "{what} this alert is for the administrator of the prefecture that wrote it; {} is not",
+            user.email
+        ),
+    }))
+}
+
 /// An operator asks for approval.
 #[tracing::instrument(name = "Submit alert", skip_all, fields(alert_id = alert_id))]
 pub async fn submit<C: ConnectionTrait + TransactionTrait>(
@@ -69,14 +127,9 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     alert_id: i64,
     user: &User,
 ) -> Result<(), PublishError> {
-    if !matches!(user.role, Role::CentralOperator | Role::Admin) {
-        return Err(PublishError::Forbidden(format!(
-            "submitting alerts is for central operators; {} is {}",
-            user.email, user.role
-        )));
-    }
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = load(&txn, alert_id).await?;
+    check_writer(&alert, user, "submitting")?;
     need_state(&alert, AlertStatus::Draft)?;
     let actor = Actor::of(user);
     store::set_submitted(&txn, AlertId(alert_id), &actor.to_string(), Utc::now()).await?;
@@ -124,12 +177,6 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     user: &User,
     idempotency_key: Option<&str>,
 ) -> Result<PublishReport, PublishError> {
-    if user.role != Role::CentralApprover {
-        return Err(PublishError::Forbidden(format!(
-            "approving alerts is for central approvers; {} is {}",
-            user.email, user.role
-        )));
-    }
     let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
     if let Some(k) = key
         && k.len() > 128
@@ -146,6 +193,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             return Err(PublishError::KeyReused(k.to_owned()));
         }
         let alert = load(&txn, alert_id).await?;
+        check_approver(&alert, user, "approving")?;
         let organisations = store::audience(&txn, AlertId(alert_id)).await?.len();
         return Ok(PublishReport {
             alert_id,
@@ -158,6 +206,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         });
     }
     let alert = load(&txn, alert_id).await?;
+    check_approver(&alert, user, "approving")?;
     need_state(&alert, AlertStatus::PendingApproval)?;
     let approver = Actor::of(user);
     let author = user_id_of(&alert.origin);
@@ -342,12 +391,6 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     user: &User,
     edit: Edit,
 ) -> Result<(), PublishError> {
-    if !matches!(user.role, Role::CentralOperator | Role::Admin) {
-        return Err(PublishError::Forbidden(format!(
-            "editing alerts is for central operators; {} is {}",
-            user.email, user.role
-        )));
-    }
     let check =
         |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, PublishError> {
             match v.as_deref().map(str::trim) {
@@ -363,6 +406,7 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     let changes = check("summary of changes", &edit.changes, 2000)?;
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = load(&txn, alert_id).await?;
+    check_writer(&alert, user, "editing")?;
     let published = alert.status == AlertStatus::Published;
     if !published && alert.status != AlertStatus::Draft {
         return Err(PublishError::WrongState {
@@ -416,12 +460,6 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     reason: &str,
     idempotency_key: Option<&str>,
 ) -> Result<PublishReport, PublishError> {
-    if user.role != Role::CentralApprover {
-        return Err(PublishError::Forbidden(format!(
-            "withdrawing alerts is for central approvers; {} is {}",
-            user.email, user.role
-        )));
-    }
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(PublishError::Invalid(
@@ -430,6 +468,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let mut alert = load(&txn, alert_id).await?;
+    check_approver(&alert, user, "withdrawing")?;
     // An edit for the next revision (started or submitted, never approved) must not stop an
     // approver from withdrawing what went out: it is discarded, audited, and the withdrawal
     // carries the published text, never the unapproved edit.

@@ -34,6 +34,8 @@ pub struct NewAlert {
     pub audience: AudienceSpec,
     pub origin: String,
     pub cluster_key: Option<i64>,
+    /// The owning prefecture of a prefecture's own alert; None for the centre.
+    pub owner: Option<i64>,
 }
 
 pub async fn insert(
@@ -54,6 +56,7 @@ pub async fn insert(
         audience: Set(serde_json::to_string(&a.audience)?),
         origin: Set(a.origin),
         cluster_key: Set(a.cluster_key),
+        owner_organisation_id: Set(a.owner),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

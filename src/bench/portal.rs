@@ -308,6 +308,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                     audience: AudienceSpec::default(),
                     origin: "bench".into(),
                     cluster_key: None,
+                    owner: None,
                 },
                 at,
             )

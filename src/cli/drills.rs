@@ -79,24 +79,38 @@ pub async fn run(cmd: DrillsCommand, settings: Settings) -> anyhow::Result<()> {
             let checked = Scenario::parse(&text)
                 .and_then(|s| s.check(&to))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))?;
-            let actor = match author {
-                None => Actor::cli(),
+            let (actor, owner) = match author {
+                None => (Actor::cli(), None),
                 Some(email) => {
                     let user = crate::auth::store::find_by_email(&ctx.db, &email)
                         .await?
                         .with_context(|| format!("no user has the address {email}"))?;
+                    let org = crate::registry::store::find_by_id(&ctx.db, user.org_id)
+                        .await?
+                        .context("the user's organisation is missing")?;
+                    // A prefecture's staff draft drills of their own prefecture.
+                    let owner = (org.kind == crate::registry::OrgKind::Prefecture).then_some(org);
                     anyhow::ensure!(
-                        matches!(
-                            user.role,
-                            crate::auth::Role::CentralOperator | crate::auth::Role::Admin
-                        ),
-                        "drafting drills is for central operators; {email} is {}",
+                        owner.is_some()
+                            || matches!(
+                                user.role,
+                                crate::auth::Role::CentralOperator | crate::auth::Role::Admin
+                            ),
+                        "drafting drills is for central operators and prefecture staff; {email} is {}",
                         user.role
                     );
-                    Actor::of(&user)
+                    (Actor::of(&user), owner)
                 }
             };
-            let alert = drills::create(&ctx.db, &ctx.policy, checked, &actor).await?;
+            let alert = drills::create(
+                &ctx.db,
+                &ctx.policy,
+                &ctx.rules,
+                checked,
+                &actor,
+                owner.as_ref(),
+            )
+            .await?;
             let members = crate::alerts::resolved_audience(&ctx.db, &ctx.rules, &alert)
                 .await?
                 .len();

@@ -14,6 +14,7 @@ use crate::alerts::policy::DraftPolicy;
 use crate::alerts::{self, Alert, DraftError, DraftRequest};
 use crate::audit::Actor;
 use crate::domain::{Severity, Tlp};
+use crate::registry::{OrgKind, Organisation};
 
 /// Largest scenario file read.
 pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
@@ -108,15 +109,40 @@ impl Scenario {
 }
 
 /// Drafts the drill (an alert marked drill, with no advisory); it then goes through submit and
-/// approval like any alert.
+/// approval like any alert. `owner` is None for the centre; a prefecture drafting for its own
+/// municipalities owns the drill (its staff submit it, its administrator approves it), and its
+/// audience must stay within the prefecture.
 #[tracing::instrument(name = "Draft drill", skip_all)]
 pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
     policy: &DraftPolicy,
+    rules: &crate::classify::rules::Rules,
     drill: Checked,
     actor: &Actor,
+    owner: Option<&Organisation>,
 ) -> Result<Alert, DraftError> {
-    alerts::create_draft(
+    if let Some(pref) = owner {
+        let Some(p) = pref.prefecture.filter(|_| pref.kind == OrgKind::Prefecture) else {
+            return Err(DraftError::Invalid(
+                "only a prefecture drafts drills of its own".into(),
+            ));
+        };
+        let members = crate::alerts::audience::resolve(db, &drill.audience, &[], rules).await?;
+        if let Some(outside) = members
+            .iter()
+            .find(|m| m.organisation.prefecture != Some(p))
+        {
+            return Err(DraftError::Invalid(format!(
+                "a prefecture's drill reaches only its own organisations: {} is outside {}",
+                outside.organisation.full_name(),
+                p.name()
+            )));
+        }
+        if members.is_empty() {
+            return Err(DraftError::Invalid("the audience is empty".into()));
+        }
+    }
+    alerts::create_draft_owned(
         db,
         policy,
         DraftRequest {
@@ -130,6 +156,7 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
             drill: true,
         },
         actor,
+        owner.map(|o| o.id),
     )
     .await
 }

@@ -117,6 +117,9 @@ async fn draft_page(
     let a = alerts::store::get(&ctx.db, alerts::AlertId(id))
         .await?
         .ok_or(PortalError::NotFound)?;
+    if !publish::may_see_draft(&a, &viewer.session.user) {
+        viewer.require(Section::Central)?;
+    }
     if let Some(public_id) = a.public_id.as_deref().filter(|_| error.is_none())
         && a.status != AlertStatus::PendingApproval
     {
@@ -130,7 +133,6 @@ async fn draft_page(
             .filter(|r| r.organisation.kind == k)
             .count()
     };
-    let role = viewer.session.user.role;
     let me = Actor::of(&viewer.session.user).to_string();
     let pending = a.status == AlertStatus::PendingApproval;
     let submitted_by = a.submitted_by.clone().unwrap_or_default();
@@ -145,12 +147,9 @@ async fn draft_page(
                 _ => viewer.lang.tr("報告を求めない").into(),
             },
             can_submit: a.status == AlertStatus::Draft
-                && matches!(
-                    role,
-                    crate::auth::Role::CentralOperator | crate::auth::Role::Admin
-                ),
+                && publish::may_write(&a, &viewer.session.user),
             can_approve: pending
-                && role == crate::auth::Role::CentralApprover
+                && publish::may_approve(&a, &viewer.session.user)
                 && submitted_by != me,
             submitted_by: super::who(&submitted_by),
             advisories: cards_for_alert(ctx, a.id.0, None, viewer.lang).await?,
@@ -185,7 +184,7 @@ async fn draft(
     viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, PortalError> {
-    viewer.require(Section::Central)?;
+    // Central staff, or the staff of the prefecture that owns the draft (checked on the page).
     draft_page(&ctx, &viewer, path.into_inner(), None).await
 }
 
@@ -214,8 +213,8 @@ async fn submit(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    viewer.require(Section::Central)?;
     let id = path.into_inner();
+    // Who may act is the capability's rule (central staff, or the owning prefecture's).
     match publish::submit(&ctx.db, id, &viewer.session.user).await {
         Ok(()) => Ok(see_other(&format!("/drafts/{id}"))),
         Err(e) => {
@@ -233,8 +232,8 @@ async fn approve(
     form: web::Form<ApproveForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    viewer.require(Section::Central)?;
     let id = path.into_inner();
+    // Who may act is the capability's rule (central staff, or the owning prefecture's).
     let key = format!("portal:alert:{id}:revision:{}", form.revision);
     match publish::approve(&ctx.db, &ctx.rules, id, &viewer.session.user, Some(&key)).await {
         Ok(report) => Ok(see_other(&format!("/alerts/{}", report.public_id))),

@@ -58,10 +58,10 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
     for d in crate::alerts::store::list_drills(&ctx.db).await? {
         let report = if d.has_gone_out() {
             report::build(&ctx.db, &d, scope).await?
-        } else if scope == Scope::All {
+        } else if scope == Scope::All || d.owner == Some(viewer.org.id) {
             None
         } else {
-            // Prefecture staff do not see drafts.
+            // Prefecture staff see their own prefecture's drafts only.
             continue;
         };
         if let Some(r) = &report
@@ -90,10 +90,11 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
         });
     }
     render(&DrillsPage {
-        can_write: matches!(
-            viewer.session.user.role,
-            crate::auth::Role::CentralOperator | crate::auth::Role::Admin
-        ),
+        can_write: viewer.org.kind == OrgKind::Prefecture
+            || matches!(
+                viewer.session.user.role,
+                crate::auth::Role::CentralOperator | crate::auth::Role::Admin
+            ),
         nav: viewer.nav(),
         drills,
     })
@@ -119,13 +120,18 @@ struct NewForm {
     hours: String,
 }
 
-fn require_drafter(viewer: &Viewer) -> Result<(), PortalError> {
+/// Central operators write the centre's drills; a prefecture's staff write drills for their own
+/// prefecture (owned by it: its staff submit, its administrator approves). Returns the owner.
+fn require_drafter(viewer: &Viewer) -> Result<Option<crate::registry::Organisation>, PortalError> {
+    if viewer.org.kind == OrgKind::Prefecture {
+        return Ok(Some(viewer.org.clone()));
+    }
     viewer.require(Section::Central)?;
     if matches!(
         viewer.session.user.role,
         crate::auth::Role::CentralOperator | crate::auth::Role::Admin
     ) {
-        Ok(())
+        Ok(None)
     } else {
         Err(PortalError::Forbidden(
             viewer
@@ -138,12 +144,15 @@ fn require_drafter(viewer: &Viewer) -> Result<(), PortalError> {
 
 #[get("/drills/new")]
 async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    require_drafter(&viewer)?;
+    let owner = require_drafter(&viewer)?;
     render(&NewPage {
         nav: viewer.nav(),
         title: viewer.lang.tr("連絡体制の確認訓練").to_owned(),
         body: String::new(),
-        to: "all".into(),
+        to: match owner.and_then(|o| o.prefecture) {
+            Some(p) => format!("pref:{}+", p.number()),
+            None => "all".into(),
+        },
         hours: "24".into(),
         error: None,
     })
@@ -156,7 +165,7 @@ async fn create(
     form: web::Form<NewForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    require_drafter(&viewer)?;
+    let owner = require_drafter(&viewer)?;
     let refuse = |e: String| {
         render_refused(
             &NewPage {
@@ -200,7 +209,16 @@ async fn create(
         Ok(c) => c,
         Err(e) => return refuse(e),
     };
-    match drills::create(&ctx.db, &ctx.policy, checked, &viewer.actor()).await {
+    match drills::create(
+        &ctx.db,
+        &ctx.policy,
+        &ctx.rules,
+        checked,
+        &viewer.actor(),
+        owner.as_ref(),
+    )
+    .await
+    {
         Ok(alert) => Ok(super::see_other(&format!("/drafts/{}", alert.id))),
         Err(crate::alerts::DraftError::Unexpected(e)) => Err(e.into()),
         Err(e) => refuse(e.to_string()),
@@ -220,7 +238,7 @@ async fn show(
         // Only to a reader of the report (a prefecture it was addressed to).
         let r = visible_report(&ctx, &viewer, d.id.0).await?;
         Ok(super::see_other(&format!("/drills/{}/report", r.alert_id)))
-    } else if scope == Scope::All {
+    } else if scope == Scope::All || d.owner == Some(viewer.org.id) {
         Ok(super::see_other(&format!("/drafts/{}", d.id)))
     } else {
         Err(PortalError::NotFound)

@@ -43,6 +43,9 @@ pub enum Who {
     /// Central staff and the staff of any prefecture (each prefecture sees the drills addressed
     /// to it; the report is `BoardReader`).
     DrillReader,
+    /// Central operators and the hub administrator (the centre's drills), and the staff of any
+    /// prefecture (drills of their own prefecture, owned by it).
+    DrillWriter,
     /// API: any token or session (who am I, which scopes do I hold).
     ApiAny,
     /// API: a token with the `read` scope, or a session.
@@ -109,8 +112,8 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/settings/contacts/confirm", Who::OrgAdmin),
     r("GET", "/contacts/coverage", Who::StatsReader),
     r("POST", "/contacts/coverage/campaign", Who::StatsReader),
-    r("GET", "/drills/new", Who::Drafter),
-    r("POST", "/drills/new", Who::Drafter),
+    r("GET", "/drills/new", Who::DrillWriter),
+    r("POST", "/drills/new", Who::DrillWriter),
     r("GET", "/drills/{id}", Who::BoardReader),
     r("GET", "/drills/{id}/report", Who::BoardReader),
     r("GET", "/drills/{id}/report.csv", Who::BoardReader),
@@ -145,6 +148,9 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/triage/{id}", Who::Central),
     r("POST", "/triage/{id}/draft", Who::Central),
     r("GET", "/drafts", Who::Central),
+    // A prefecture's own draft (a drill for its municipalities) is seen and submitted by that
+    // prefecture's staff and approved by its administrator instead (`alerts::publish::may_*`);
+    // the matrix's sample is the centre's.
     r("GET", "/drafts/{id}", Who::Central),
     r("POST", "/drafts/{id}/submit", Who::Drafter),
     r("POST", "/drafts/{id}/approve", Who::Approver),

@@ -183,6 +183,10 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         Who::HubAdmin => p == P::Admin,
         Who::StatsReader => p.central() || matches!(p, P::Prefecture | P::OtherPrefecture),
         Who::DrillReader => p.central() || matches!(p, P::Prefecture | P::OtherPrefecture),
+        Who::DrillWriter => matches!(
+            p,
+            P::Operator | P::Admin | P::Prefecture | P::OtherPrefecture
+        ),
         Who::ApiAny => p.signed_in() || TOKENS.contains(&p),
         Who::ApiRead => p.signed_in() || p == P::TokenRead,
         Who::ApiOwnAcknowledgement => matches!(p, P::Member | P::OrgAdmin | P::TokenRead),

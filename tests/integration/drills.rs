@@ -329,3 +329,146 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
     assert!(lines.iter().all(|l| l.starts_with("\"13")));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_prefecture_runs_a_drill_for_its_municipalities_with_two_of_its_own_staff() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let orgs = crate::helpers::mail::tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(&app.ctx, "130001", Role::Member, "staff@metro.tokyo.lg.jp").await;
+    user(
+        &app.ctx,
+        "140007",
+        Role::PrefectureAdmin,
+        "sec@pref.kanagawa.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let pw = "correct horse battery staple";
+
+    let mut staff = Browser::new(&app.address);
+    staff.log_in("staff@metro.tokyo.lg.jp", pw).await;
+    let form = staff.get("/drills/new").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body.contains("value=\"pref:13+\""),
+        "its own prefecture by default"
+    );
+    let csrf = form.hidden("csrf");
+    // Beyond its own prefecture: refused, nothing drafted.
+    let refused = post_drill(&mut staff, &csrf, "pref:13+ pref:14").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("神奈川県"), "{}", refused.body);
+    assert!(
+        noroshi::alerts::store::list_drills(&app.ctx.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Within it: a draft owned by 東京都.
+    let made = post_drill(&mut staff, &csrf, "pref:13+").await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let draft_path = made.location.clone().unwrap();
+    let id: i64 = draft_path.trim_start_matches("/drafts/").parse().unwrap();
+    let draft = staff.get(&draft_path).await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.body);
+    let csrf = draft.hidden("csrf");
+    let submitted = staff
+        .post(&format!("{draft_path}/submit"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+
+    // Not the writer, not another prefecture, not the centre's approver: only 東京都's admin.
+    let own = approve_draft(&mut staff, &draft_path, &csrf).await;
+    assert_eq!(
+        own.status,
+        StatusCode::FORBIDDEN,
+        "a member is not the approver"
+    );
+    let mut kanagawa = Browser::new(&app.address);
+    kanagawa.log_in("sec@pref.kanagawa.lg.jp", pw).await;
+    assert_eq!(
+        kanagawa.get(&draft_path).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let err =
+        noroshi::alerts::publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver, None)
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(err, noroshi::alerts::publish::PublishError::Forbidden(_)),
+        "{err}"
+    );
+    let mut member = Browser::new(&app.address);
+    member.log_in("member@city.chiyoda.lg.jp", pw).await;
+    assert_eq!(
+        member.get("/drills/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut admin = Browser::new(&app.address);
+    admin.log_in("sec@metro.tokyo.lg.jp", pw).await;
+    let page = admin.get(&draft_path).await;
+    assert!(
+        page.body.contains("/approve"),
+        "the admin may approve: {}",
+        page.body
+    );
+    let done = approve_draft(&mut admin, &draft_path, &page.hidden("csrf")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    drain(&app.ctx, Lane::All).await;
+    let mails = app.smtp.received();
+    assert_eq!(mails.len(), 63, "東京都 and its 62 municipalities");
+    assert!(mails.iter().all(|t| t.rcpt_to[0].contains("@13")));
+    // The prefecture's staff see its report.
+    let report = admin.get(&format!("/drills/{id}/report")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    let audited = noroshi::audit::recent(&app.ctx.db, Some(&format!("alert:{id}")), 10)
+        .await
+        .unwrap();
+    assert!(
+        audited
+            .iter()
+            .any(|e| e.action == "alert.publish" && e.actor.contains("sec@metro.tokyo.lg.jp"))
+    );
+    app.stop().await;
+}
+
+async fn post_drill(b: &mut Browser, csrf: &str, to: &str) -> crate::helpers::browser::Page {
+    b.post(
+        "/drills/new",
+        &[
+            ("csrf", csrf),
+            ("title", "東京都 連絡体制の確認訓練"),
+            (
+                "body",
+                "都内区市町村の緊急連絡先の確認です。受領を報告してください。",
+            ),
+            ("to", to),
+            ("hours", "24"),
+        ],
+    )
+    .await
+}
+
+async fn approve_draft(b: &mut Browser, draft: &str, csrf: &str) -> crate::helpers::browser::Page {
+    b.post(
+        &format!("{draft}/approve"),
+        &[("csrf", csrf), ("revision", "1")],
+    )
+    .await
+}

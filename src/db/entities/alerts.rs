@@ -32,6 +32,8 @@ pub struct Model {
     pub published_revision: i32,
     /// What the version waiting for approval changes, in the operator's words.
     pub pending_changes: Option<String>,
+    /// NULL for the centre; the prefecture that owns a prefecture's own drill or alert.
+    pub owner_organisation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
