@@ -21,6 +21,7 @@ mod m20261203_000015_quarantine;
 mod m20261203_000016_possible_duplicates;
 mod m20261203_000017_return_channel;
 mod m20261203_000018_alert_owner;
+mod m20261203_000019_drill_start;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_possible_duplicates::Migration),
             Box::new(m20261203_000017_return_channel::Migration),
             Box::new(m20261203_000018_alert_owner::Migration),
+            Box::new(m20261203_000019_drill_start::Migration),
         ]
     }
 }

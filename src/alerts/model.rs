@@ -154,6 +154,8 @@ pub struct Alert {
     /// None for the centre; the prefecture that wrote it for its own municipalities, whose staff
     /// submit and approve it.
     pub owner: Option<crate::registry::OrgId>,
+    /// A scheduled drill's start: the first revision's mail goes out then, not at approval.
+    pub starts_at: Option<DateTime<Utc>>,
 }
 
 impl Alert {
@@ -182,6 +184,7 @@ impl Alert {
             published_revision: m.published_revision,
             pending_changes: m.pending_changes,
             owner: m.owner_organisation_id.map(crate::registry::OrgId),
+            starts_at: m.starts_at,
         })
     }
 

@@ -266,9 +266,14 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         None => next_public_id(txn, now).await?,
     };
     let first = store::first_revision(txn, alert.id).await?;
+    // A scheduled drill's 第1報 goes out at its start, and the deadline counts from there.
+    let send_at = match (&first, alert.starts_at) {
+        (None, Some(start)) if start > now => start,
+        _ => now,
+    };
     let ack_deadline = match (&first, alert.ack_required, alert.ack_within_hours) {
         (Some(f), _, _) => f.ack_deadline,
-        (None, true, Some(h)) => Some(now + Duration::hours(i64::from(h))),
+        (None, true, Some(h)) => Some(send_at + Duration::hours(i64::from(h))),
         _ => None,
     };
     let org_ids: Vec<OrgId> = members.keys().map(|id| OrgId(*id)).collect();
@@ -321,7 +326,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         &recipients,
         priority(severity, alert.drill),
         crate::delivery::store::Kind::Alert,
-        now,
+        send_at,
     )
     .await?;
     let status = if kind.is_withdrawal() {

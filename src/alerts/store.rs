@@ -133,6 +133,24 @@ pub async fn open_draft_for_cluster(
     )
 }
 
+/// Schedules a draft: its first revision is sent at `at`.
+pub async fn set_starts_at(
+    db: &impl ConnectionTrait,
+    id: AlertId,
+    at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    alerts::Entity::update_many()
+        .col_expr(
+            alerts::Column::StartsAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .filter(alerts::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot schedule the alert")?;
+    Ok(())
+}
+
 /// Raises a draft's TLP (the strictest marking of its advisories wins).
 pub async fn set_tlp(
     db: &impl ConnectionTrait,

@@ -40,6 +40,9 @@ pub struct Scenario {
     /// command line's `--to` replaces them.
     #[serde(default)]
     pub to: Vec<String>,
+    /// When the drill's mail goes out, in JST (`2026-12-10 10:00`); none: at approval.
+    #[serde(default)]
+    pub starts_at: Option<String>,
 }
 
 /// A scenario read and checked.
@@ -51,6 +54,26 @@ pub struct Checked {
     pub tlp: Tlp,
     pub answer_within_hours: i32,
     pub audience: AudienceSpec,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Furthest ahead a drill may be scheduled.
+pub const MAX_DAYS_AHEAD: i64 = 90;
+
+/// Reads `2026-12-10 10:00` (JST) or an RFC 3339 time.
+fn start_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::TimeZone;
+    let t = s.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&chrono::Utc));
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M")
+        .map_err(|_| format!("starts_at: `{t}` is not a time: write 2026-12-10 10:00 (JST)"))?;
+    chrono_tz::Asia::Tokyo
+        .from_local_datetime(&naive)
+        .single()
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .ok_or_else(|| format!("starts_at: `{t}` is not a time in JST"))
 }
 
 impl Scenario {
@@ -67,6 +90,15 @@ impl Scenario {
 
     /// Checks every field; `to` (from the command line) replaces the file's audience.
     pub fn check(&self, to: &[String]) -> Result<Checked, String> {
+        self.check_at(to, chrono::Utc::now())
+    }
+
+    /// [`Scenario::check`] as of `now` (a start time must be ahead of it).
+    pub fn check_at(
+        &self,
+        to: &[String],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Checked, String> {
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
             return Err("title: 1–200 characters, without control characters".into());
@@ -97,7 +129,25 @@ impl Scenario {
                 "a drill has no products: choose organisations, not the inventory audience".into(),
             );
         }
+        let starts_at = match self
+            .starts_at
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => {
+                let t = start_time(s)?;
+                if t <= now || t > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
+                    return Err(format!(
+                        "starts_at: {s} must be ahead of now and within {MAX_DAYS_AHEAD} days"
+                    ));
+                }
+                Some(t)
+            }
+        };
         Ok(Checked {
+            starts_at,
             title: title.to_owned(),
             body: body.to_owned(),
             severity,
@@ -142,7 +192,8 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
             return Err(DraftError::Invalid("the audience is empty".into()));
         }
     }
-    alerts::create_draft_owned(
+    let starts_at = drill.starts_at;
+    let alert = alerts::create_draft_owned(
         db,
         policy,
         DraftRequest {
@@ -158,7 +209,14 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
         actor,
         owner.map(|o| o.id),
     )
-    .await
+    .await?;
+    if starts_at.is_some() {
+        alerts::store::set_starts_at(db, alert.id, starts_at).await?;
+        return Ok(alerts::store::get(db, alert.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the drill just drafted is gone"))?);
+    }
+    Ok(alert)
 }
 
 #[cfg(test)]
@@ -193,5 +251,37 @@ mod tests {
         assert!(none.check(&[]).unwrap_err().contains("audience"));
         let inv = s.check(&["inventory".into()]).unwrap_err();
         assert!(inv.contains("inventory"), "{inv}");
+        // A start time: JST, ahead of now, within 90 days.
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let at = |v: &str| Scenario {
+            starts_at: Some(v.into()),
+            ..s.clone()
+        };
+        let c = at("2026-12-10 10:00").check_at(&[], now).unwrap();
+        assert_eq!(
+            c.starts_at.unwrap().to_rfc3339(),
+            "2026-12-10T01:00:00+00:00",
+            "10:00 JST"
+        );
+        assert!(
+            at("2026-12-01 10:00")
+                .check_at(&[], now)
+                .unwrap_err()
+                .contains("ahead")
+        );
+        assert!(
+            at("2027-06-01 10:00")
+                .check_at(&[], now)
+                .unwrap_err()
+                .contains("90 days")
+        );
+        assert!(
+            at("next tuesday")
+                .check_at(&[], now)
+                .unwrap_err()
+                .contains("not a time")
+        );
     }
 }

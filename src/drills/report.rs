@@ -188,7 +188,11 @@ pub async fn build(
     ) else {
         return Ok(None);
     };
-    let built = figures(db, alert.id.0, first.id.0, first.published_at, scope).await?;
+    // A scheduled drill was sent at its start, not at approval.
+    let sent_at = alert
+        .starts_at
+        .map_or(first.published_at, |s| s.max(first.published_at));
+    let built = figures(db, alert.id.0, first.id.0, sent_at, scope).await?;
     // The newest earlier drill to the same audience that went out.
     let mut previous = None;
     for d in alerts::store::list_drills(db).await? {
@@ -214,7 +218,7 @@ pub async fn build(
         alert_id: alert.id.0,
         public_id,
         title: first.title,
-        sent_at: first.published_at,
+        sent_at,
         total: built.total,
         lines: built.lines,
         contacts: built.contacts,

@@ -712,6 +712,10 @@ pub static EN: &[(&str, &str)] = &[
     ("不達日時", "Bounced at"),
     ("前回", "Previous drill"),
     ("ありません。", "None."),
+    (
+        "開始日時（任意、日本時間。例: 2026-12-10 10:00。空欄なら承認と同時に配信）",
+        "Start (optional, Japan time, e.g. 2026-12-10 10:00; empty: sent on approval)",
+    ),
     // 連絡先確認.
     ("12か月以上未確認", "Not confirmed for 12 months"),
     ("12か月以上未確認（{}）", "Not confirmed for 12 months ({})"),

@@ -108,6 +108,7 @@ struct NewPage {
     body: String,
     to: String,
     hours: String,
+    starts: String,
     error: Option<String>,
 }
 
@@ -118,6 +119,9 @@ struct NewForm {
     body: String,
     to: String,
     hours: String,
+    /// Optional start, JST: `2026-12-10 10:00` (a `datetime-local` field sends `2026-12-10T10:00`).
+    #[serde(default)]
+    starts: String,
 }
 
 /// Central operators write the centre's drills; a prefecture's staff write drills for their own
@@ -154,6 +158,7 @@ async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
             None => "all".into(),
         },
         hours: "24".into(),
+        starts: String::new(),
         error: None,
     })
 }
@@ -174,6 +179,7 @@ async fn create(
                 body: form.body.clone(),
                 to: form.to.clone(),
                 hours: form.hours.clone(),
+                starts: form.starts.clone(),
                 error: Some(e),
             },
             true,
@@ -204,6 +210,7 @@ async fn create(
         tlp: None,
         answer_within_hours: Some(hours),
         to: selectors,
+        starts_at: Some(form.starts.replacen('T', " ", 1)),
     };
     let checked = match scenario.check(&[]) {
         Ok(c) => c,

@@ -472,3 +472,76 @@ async fn approve_draft(b: &mut Browser, draft: &str, csrf: &str) -> crate::helpe
     )
     .await
 }
+
+#[tokio::test]
+async fn a_scheduled_drill_goes_out_at_its_start_and_its_deadline_counts_from_there() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let orgs = crate::helpers::mail::tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    let start = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let scenario = noroshi::drills::Scenario {
+        title: "予定された訓練".into(),
+        body: "開始時刻に配信されます。".into(),
+        severity: None,
+        tlp: None,
+        answer_within_hours: Some(24),
+        to: vec!["pref:13+".into()],
+        starts_at: Some(start.to_rfc3339()),
+    };
+    let checked = scenario.check(&[]).unwrap();
+    assert!(checked.starts_at.is_some());
+    let draft = noroshi::drills::create(
+        &app.ctx.db,
+        &app.ctx.policy,
+        &app.ctx.rules,
+        checked,
+        &noroshi::audit::Actor::of(&central.operator),
+        None,
+    )
+    .await
+    .unwrap();
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+        .await
+        .unwrap();
+    noroshi::alerts::publish::approve(
+        &app.ctx.db,
+        &app.ctx.rules,
+        draft.id.0,
+        &central.approver,
+        None,
+    )
+    .await
+    .unwrap();
+    drain(&app.ctx, Lane::All).await;
+    assert_eq!(app.smtp.received().len(), 0, "nothing before the start");
+    let first = noroshi::alerts::store::first_revision(&app.ctx.db, draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let deadline = first.ack_deadline.unwrap();
+    assert!(
+        (deadline - (start + chrono::Duration::hours(24)))
+            .num_seconds()
+            .abs()
+            <= 1,
+        "the deadline counts from the start: {deadline} vs {start}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    drain(&app.ctx, Lane::All).await;
+    assert_eq!(app.smtp.received().len(), 63, "sent at the start");
+    let alert = noroshi::alerts::store::get(&app.ctx.db, draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let r =
+        noroshi::drills::report::build(&app.ctx.db, &alert, noroshi::drills::report::Scope::All)
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(
+        (r.sent_at - start).num_seconds().abs() <= 1,
+        "timed from the start"
+    );
+    app.stop().await;
+}

@@ -34,6 +34,8 @@ pub struct Model {
     pub pending_changes: Option<String>,
     /// NULL for the centre; the prefecture that owns a prefecture's own drill or alert.
     pub owner_organisation_id: Option<i64>,
+    /// A scheduled drill's start: its 第1報 is sent then, not at approval.
+    pub starts_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
