@@ -32,12 +32,8 @@ pub enum MailEncoding {
     Iso2022Jp,
 }
 
-/// The language of the messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Language {
-    Ja,
-    En,
-}
+/// The language of the messages (the hub's one language type).
+pub use crate::domain::Language;
 
 impl ContactKind {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -73,22 +69,6 @@ impl MailEncoding {
         match self {
             Self::Utf8 => "utf-8",
             Self::Iso2022Jp => "iso-2022-jp",
-        }
-    }
-}
-
-impl Language {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "ja" => Ok(Self::Ja),
-            "en" => Ok(Self::En),
-            other => Err(format!("`{other}` is not a language: expected ja or en")),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ja => "ja",
-            Self::En => "en",
         }
     }
 }

@@ -16,34 +16,15 @@ use crate::domain::Severity;
 
 pub const LANG_COOKIE: &str = "noroshi_lang";
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Lang {
-    #[default]
-    Ja,
-    En,
-}
+/// The page's language: the hub's one language type (a contact's mail uses it too).
+pub type Lang = crate::domain::Language;
 
 impl Lang {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ja" => Some(Self::Ja),
-            "en" => Some(Self::En),
-            _ => None,
-        }
-    }
-
     /// The language this browser chose (its cookie), else Japanese.
     pub fn of(req: &actix_web::HttpRequest) -> Self {
         req.cookie(LANG_COOKIE)
-            .and_then(|c| Self::parse(c.value()))
+            .and_then(|c| Self::parse(c.value()).ok())
             .unwrap_or_default()
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ja => "ja",
-            Self::En => "en",
-        }
     }
 
     pub fn ui(self) -> &'static Ui {

@@ -163,7 +163,7 @@ async fn language(
     ctx: web::Data<AppContext>,
     params: web::Query<LangParams>,
 ) -> Result<HttpResponse, PortalError> {
-    let lang = super::i18n::Lang::parse(&params.lang).ok_or_else(|| {
+    let lang = super::i18n::Lang::parse(&params.lang).map_err(|_| {
         PortalError::BadRequest(format!(
             "言語は ja（日本語）か en（English）で指定してください / choose ja or en (`{}`)",
             params.lang
