@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod cache;
 pub mod cases;
@@ -32,6 +33,8 @@ pub mod notices;
 pub mod portal;
 pub mod registry;
 pub mod search;
+/// A recording SMTP server for the tests and the benchmarks (not in release images).
+#[cfg(feature = "bench")]
 pub mod smtp_sink;
 pub mod startup;
 pub mod telemetry;

@@ -96,6 +96,7 @@ pub enum Command {
     Config(ConfigCommand),
     /// Benchmarks that print their figures (build with --release).
     #[command(subcommand)]
+    #[cfg(feature = "bench")]
     Bench(BenchCommand),
     /// The incident-case library (事故事例・取組事例).
     #[command(subcommand)]
@@ -107,6 +108,7 @@ pub enum Command {
     Openapi,
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Parse, normalise and store a generated JVN iPedia-style feed on a throw-away SQLite
@@ -297,65 +299,8 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Deliveries(args) => publish::run_deliveries(args, settings).await,
         Command::Mail(cmd) => publish::run_mail(cmd, settings).await,
         Command::Audit(cmd) => audit(cmd, settings).await,
-        Command::Bench(BenchCommand::Ingest { items }) => {
-            crate::bench::ingest::run(items, settings).await
-        }
-        Command::Bench(BenchCommand::Fanout {
-            recipients,
-            connections,
-            database_url,
-            processes: Some(processes),
-            kill_one_after,
-            ..
-        }) => {
-            crate::bench::takeover::run(
-                recipients,
-                connections,
-                processes,
-                kill_one_after,
-                database_url.as_deref().unwrap_or_default(),
-                &settings,
-            )
-            .await
-        }
-        Command::Bench(BenchCommand::Fanout {
-            recipients,
-            connections,
-            in_process_sink,
-            database_url,
-            processes: None,
-            ..
-        }) => {
-            crate::bench::fanout::run(
-                recipients,
-                connections,
-                in_process_sink,
-                database_url.as_deref(),
-                &settings,
-            )
-            .await
-        }
-        Command::Bench(BenchCommand::Portal {
-            alerts,
-            clients,
-            seconds,
-        }) => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
-        Command::Bench(BenchCommand::Drill {
-            requests,
-            inbound,
-            database_url,
-        }) => crate::bench::drill::run(requests, inbound, database_url.as_deref(), &settings).await,
-        Command::Bench(BenchCommand::Search { cases, queries }) => {
-            crate::bench::search::run(cases, queries)
-        }
-        Command::Bench(BenchCommand::Feeds {
-            alerts,
-            clients,
-            seconds,
-        }) => crate::bench::feeds::run(alerts, clients, seconds, &settings).await,
-        Command::Bench(BenchCommand::Classify { advisories }) => {
-            crate::bench::classify::run(advisories, &settings)
-        }
+        #[cfg(feature = "bench")]
+        Command::Bench(cmd) => run_bench(cmd, settings).await,
         Command::Cases(cmd) => cases::run(cmd, settings).await,
         Command::Reindex => cases::reindex(settings).await,
         Command::Openapi => {
@@ -370,6 +315,66 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
             println!("settings are valid");
             Ok(())
         }
+    }
+}
+
+/// `noroshi bench …` (built with the `bench` feature, on by default; release images leave it out).
+#[cfg(feature = "bench")]
+async fn run_bench(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Ingest { items } => crate::bench::ingest::run(items, settings).await,
+        BenchCommand::Fanout {
+            recipients,
+            connections,
+            database_url,
+            processes: Some(processes),
+            kill_one_after,
+            ..
+        } => {
+            crate::bench::takeover::run(
+                recipients,
+                connections,
+                processes,
+                kill_one_after,
+                database_url.as_deref().unwrap_or_default(),
+                &settings,
+            )
+            .await
+        }
+        BenchCommand::Fanout {
+            recipients,
+            connections,
+            in_process_sink,
+            database_url,
+            processes: None,
+            ..
+        } => {
+            crate::bench::fanout::run(
+                recipients,
+                connections,
+                in_process_sink,
+                database_url.as_deref(),
+                &settings,
+            )
+            .await
+        }
+        BenchCommand::Portal {
+            alerts,
+            clients,
+            seconds,
+        } => crate::bench::portal::run(alerts, clients, seconds, &settings).await,
+        BenchCommand::Drill {
+            requests,
+            inbound,
+            database_url,
+        } => crate::bench::drill::run(requests, inbound, database_url.as_deref(), &settings).await,
+        BenchCommand::Search { cases, queries } => crate::bench::search::run(cases, queries),
+        BenchCommand::Feeds {
+            alerts,
+            clients,
+            seconds,
+        } => crate::bench::feeds::run(alerts, clients, seconds, &settings).await,
+        BenchCommand::Classify { advisories } => crate::bench::classify::run(advisories, &settings),
     }
 }
 
