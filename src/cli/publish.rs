@@ -468,6 +468,12 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
                     r.lease_owner.clone().unwrap_or_default(),
                     r.lease_until.as_ref().map(format_jst).unwrap_or_default()
                 ),
+                DeliveryStatus::Bounced => format!(
+                    "bounced {}: {} {}",
+                    r.bounced_at.as_ref().map(format_jst).unwrap_or_default(),
+                    r.bounce_status.clone().unwrap_or_default(),
+                    r.bounce_reason.clone().unwrap_or_default()
+                ),
                 _ => r.last_error.clone().unwrap_or_default(),
             };
             vec![

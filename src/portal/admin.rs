@@ -174,7 +174,17 @@ async fn ledger(
             },
             status: d.status,
             attempts: d.attempts,
-            reply: d.last_reply.or(d.last_error).unwrap_or_default(),
+            // A bounce that came back later says why the mail did not arrive after all.
+            reply: match d.status {
+                DeliveryStatus::Bounced => format!(
+                    "{} {}",
+                    d.bounce_status.as_deref().unwrap_or_default(),
+                    d.bounce_reason.as_deref().unwrap_or_default()
+                )
+                .trim()
+                .to_owned(),
+                _ => d.last_reply.or(d.last_error).unwrap_or_default(),
+            },
             sent: jst(d.sent_at),
             possible_duplicate: d.possible_duplicate,
         })

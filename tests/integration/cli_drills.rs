@@ -178,6 +178,12 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
     std::fs::write(inbound.join("new/3.host"), "garbage\x00").unwrap();
     let read = ok(&env, &["inbound", "process"]);
     assert!(read.contains("3 messages read"), "{read}");
+    // The ledger names the bounce and why.
+    let ledger = ok(&env, &["deliveries", "--alert", "1"]);
+    assert!(
+        ledger.contains("bounced 1") && ledger.contains("5.1.1 550 5.1.1"),
+        "{ledger}"
+    );
     let listed = ok(&env, &["inbound", "list"]);
     assert!(
         listed.contains("bounce") && listed.contains("pending"),
