@@ -40,12 +40,7 @@ pub async fn run(
     database_url: Option<&str>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    if let Some(url) = database_url {
-        anyhow::ensure!(
-            url.starts_with("postgres://") || url.starts_with("postgresql://"),
-            "--database-url must name a PostgreSQL server: each run creates and drops its own database there"
-        );
-    }
+    super::fanout::check_server_url(database_url)?;
     anyhow::ensure!(
         (1..=10_000).contains(&requests),
         "--requests must be from 1 to 10,000"
@@ -88,7 +83,10 @@ async fn measure(
     let port = app.port().context("the web role has a port")?;
     let server = tokio::spawn(app.run_until_stopped());
     let base = format!("http://127.0.0.1:{port}");
-    let (client, cookie) = log_in(&base).await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let cookie = super::portal::log_in_as(&base, "bench-operator@soumu.go.jp", PASSWORD).await?;
     for (label, path) in [
         ("report page", format!("/drills/{alert_id}/report")),
         ("report CSV", format!("/drills/{alert_id}/report.csv")),
@@ -268,46 +266,4 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
     sea_orm::TransactionSession::commit(txn).await?;
     let delivered: Vec<i64> = rows.iter().map(|r| r.id).collect();
     Ok((alert_id, delivered, reply_orgs))
-}
-
-/// Signs in as the benchmark's central operator; returns the client and its cookie.
-async fn log_in(base: &str) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let form = client.get(format!("{base}/login")).send().await?;
-    let cookies = |r: &reqwest::Response| {
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|c| c.to_str().ok())
-            .filter_map(|c| c.split(';').next())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let login_cookie = cookies(&form);
-    let body = form.text().await?;
-    let marker = "name=\"csrf\" value=\"";
-    let start = body
-        .find(marker)
-        .context("no CSRF field on the login page")?
-        + marker.len();
-    let csrf = &body[start..start + body[start..].find('"').context("CSRF value")?];
-    let done = client
-        .post(format!("{base}/login"))
-        .header("Cookie", login_cookie)
-        .form(&[
-            ("email", "bench-operator@soumu.go.jp"),
-            ("password", PASSWORD),
-            ("csrf", csrf),
-            ("next", "/drills"),
-        ])
-        .send()
-        .await?;
-    anyhow::ensure!(
-        done.status().is_redirection(),
-        "the benchmark user could not sign in: {}",
-        done.status()
-    );
-    Ok((client, cookies(&done)))
 }

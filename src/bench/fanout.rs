@@ -219,6 +219,17 @@ pub(super) async fn drop_database(server: Option<&str>, name: &str) {
     }
 }
 
+/// A benchmark's `--database-url` must name a PostgreSQL server (each run makes its own database).
+pub(super) fn check_server_url(database_url: Option<&str>) -> anyhow::Result<()> {
+    if let Some(url) = database_url {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "--database-url must name a PostgreSQL server (postgres://user@host:port/db): each run creates and drops its own database there"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(
     recipients: usize,
     connections: usize,
@@ -226,12 +237,7 @@ pub async fn run(
     database_url: Option<&str>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    if let Some(url) = database_url {
-        anyhow::ensure!(
-            url.starts_with("postgres://") || url.starts_with("postgresql://"),
-            "--database-url must name a PostgreSQL server (postgres://user@host:port/db): each run creates and drops its own database there"
-        );
-    }
+    check_server_url(database_url)?;
     anyhow::ensure!(
         (1..=200_000).contains(&recipients),
         "--recipients must be from 1 to 200,000"

@@ -51,7 +51,7 @@ pub async fn run(
     let port = app.port().context("the web role has a port")?;
     let server = tokio::spawn(app.run_until_stopped());
     let base = format!("http://127.0.0.1:{port}");
-    let cookie = log_in(&base).await?;
+    let cookie = log_in_as(&base, "bench@city.chiyoda.lg.jp", PASSWORD).await?;
     println!(
         "{wrk_version}; {clients} connections, 2 threads, {seconds} s per page after a 2 s warm-up; \
          the hub serves on the same 2 cores"
@@ -184,7 +184,8 @@ pub(super) fn field(out: &str, name: &str) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-async fn log_in(base: &str) -> anyhow::Result<String> {
+/// Signs in through the login form as `email` with `password`; returns the session cookie.
+pub(super) async fn log_in_as(base: &str, email: &str, password: &str) -> anyhow::Result<String> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -208,8 +209,8 @@ async fn log_in(base: &str) -> anyhow::Result<String> {
         .post(format!("{base}/login"))
         .header("Cookie", login_cookie)
         .form(&[
-            ("email", "bench@city.chiyoda.lg.jp"),
-            ("password", PASSWORD),
+            ("email", email),
+            ("password", password),
             ("csrf", csrf),
             ("next", "/inbox"),
         ])

@@ -12,6 +12,17 @@ pub fn fold(s: &str) -> String {
     }
 }
 
+/// One CSV cell as Excel should read it: always quoted, quotes doubled, and a leading
+/// = + - @ defused with an apostrophe so a spreadsheet never runs it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

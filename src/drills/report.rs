@@ -347,16 +347,6 @@ async fn figures(
     })
 }
 
-/// Quotes a CSV field; a leading = + - @ is defused so a spreadsheet does not run it.
-fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// The report's contacts as CSV Excel opens as it is: UTF-8 with a BOM, CRLF, one row per
 /// contact, times in JST.
 pub fn csv(r: &Report) -> String {
@@ -378,7 +368,13 @@ pub fn csv(r: &Report) -> String {
             jst(&c.first_answer_at),
             c.channel.clone(),
         ];
-        out.push_str(&cells.iter().map(|s| field(s)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &cells
+                .iter()
+                .map(|s| crate::domain::text::csv_cell(s))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     out
@@ -408,7 +404,8 @@ mod tests {
 
     #[test]
     fn csv_cells_cannot_become_formulas() {
-        assert_eq!(field("=1+1"), "\"'=1+1\"");
-        assert_eq!(field("a\"b"), "\"a\"\"b\"");
+        use crate::domain::text::csv_cell;
+        assert_eq!(csv_cell("=1+1"), "\"'=1+1\"");
+        assert_eq!(csv_cell("a\"b"), "\"a\"\"b\"");
     }
 }

@@ -188,16 +188,6 @@ async fn show_board(
     })
 }
 
-fn csv_field(s: &str) -> String {
-    // Quote everything; a leading = + - @ would be a formula in a spreadsheet.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 #[get("/alerts/{public_id}/board.csv")]
 async fn export_board(
     ctx: web::Data<AppContext>,
@@ -211,11 +201,13 @@ async fn export_board(
     for r in &rows {
         out.push_str(&format!(
             "{},{},{},{},{}\r\n",
-            csv_field(&r.code),
-            csv_field(&r.name),
-            csv_field(acks::label_ja(r.state)),
-            csv_field(r.state.map_or("unknown", AckState::as_str)),
-            csv_field(&r.updated_at.as_ref().map(format_jst).unwrap_or_default()),
+            crate::domain::text::csv_cell(&r.code),
+            crate::domain::text::csv_cell(&r.name),
+            crate::domain::text::csv_cell(acks::label_ja(r.state)),
+            crate::domain::text::csv_cell(r.state.map_or("unknown", AckState::as_str)),
+            crate::domain::text::csv_cell(
+                &r.updated_at.as_ref().map(format_jst).unwrap_or_default()
+            ),
         ));
     }
     Ok(HttpResponse::Ok()

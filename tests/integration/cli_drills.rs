@@ -3,31 +3,14 @@
 //! the 疎通確認 report with its CSV, stale contacts, and bad input refused with nothing written.
 
 use crate::helpers::TestEnv;
-use crate::helpers::cli::{stderr, stdout};
+use crate::helpers::cli::refused;
+
+/// The tests' password, for the commands that read one.
+const PASSWORD: &str = "correct horse battery staple
+";
 
 fn ok(env: &TestEnv, args: &[&str]) -> String {
-    let out = env.run(args, "correct horse battery staple\n");
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-fn refused(env: &TestEnv, args: &[&str], message: &str) {
-    let out = env.run(args, "");
-    assert!(
-        !out.status.success(),
-        "{args:?} succeeded: {}",
-        stdout(&out)
-    );
-    assert!(
-        stderr(&out).contains(message),
-        "{args:?}: expected {message:?} in {}",
-        stderr(&out)
-    );
+    crate::helpers::cli::ok(env, args, PASSWORD)
 }
 
 #[tokio::test]

@@ -8,32 +8,7 @@ use noroshi::delivery::store as ledger;
 use noroshi::registry::OrgCode;
 
 use crate::helpers::TestEnv;
-use crate::helpers::cli::{stderr, stdout};
-
-fn ok(env: &TestEnv, args: &[&str], stdin: &str) -> String {
-    let out = env.run(args, stdin);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-fn refused(env: &TestEnv, args: &[&str], message: &str) {
-    let out = env.run(args, "");
-    assert!(
-        !out.status.success(),
-        "{args:?} succeeded: {}",
-        stdout(&out)
-    );
-    assert!(
-        stderr(&out).contains(message),
-        "{args:?}: expected {message:?} in {}",
-        stderr(&out)
-    );
-}
+use crate::helpers::cli::{ok, refused};
 
 #[tokio::test]
 async fn contacts_four_eyes_and_the_ledger_from_the_command_line() {

@@ -70,3 +70,30 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Runs `noroshi ARGS` with `stdin`, fails the test unless it succeeds, returns its stdout.
+pub fn ok(env: &TestEnv, args: &[&str], stdin: &str) -> String {
+    let out = env.run(args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Runs `noroshi ARGS` and fails the test unless it is refused with `message` on stderr.
+pub fn refused(env: &TestEnv, args: &[&str], message: &str) {
+    let out = env.run(args, "");
+    assert!(
+        !out.status.success(),
+        "{args:?} succeeded: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(message),
+        "{args:?}: expected {message:?} in {}",
+        stderr(&out)
+    );
+}
