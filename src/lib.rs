@@ -32,6 +32,7 @@ pub mod keys;
 pub mod notices;
 pub mod portal;
 pub mod registry;
+pub mod reports;
 pub mod search;
 /// A recording SMTP server for the tests and the benchmarks (not in release images).
 #[cfg(feature = "bench")]

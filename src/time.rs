@@ -96,6 +96,21 @@ pub fn format_wareki(t: &DateTime<Utc>) -> String {
     }
 }
 
+/// A 年度 (April–March) as a heading: `2026年度`, or `令和8年度` in the Japanese calendar
+/// (the year that began in April 2019 is 令和元年度, as the ministries write it).
+pub fn fiscal_year_label(fy: i32, style: DateStyle) -> String {
+    if style == DateStyle::Western {
+        return format!("{fy}年度");
+    }
+    match fy {
+        2019 => "令和元年度".into(),
+        y if y > 2019 => format!("令和{}年度", y - 2018),
+        1989 => "平成元年度".into(),
+        y if y > 1989 => format!("平成{}年度", y - 1988),
+        y => format!("{y}年度"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -110,6 +125,14 @@ mod tests {
         assert_eq!(DateStyle::Western.format(&t), "2019-05-01 00:30 JST");
         assert_eq!(DateStyle::parse("wareki"), Some(DateStyle::Wareki));
         assert_eq!(DateStyle::parse("heisei"), None);
+    }
+
+    #[test]
+    fn a_fiscal_year_is_written_in_either_calendar() {
+        assert_eq!(fiscal_year_label(2026, DateStyle::Western), "2026年度");
+        assert_eq!(fiscal_year_label(2026, DateStyle::Wareki), "令和8年度");
+        assert_eq!(fiscal_year_label(2019, DateStyle::Wareki), "令和元年度");
+        assert_eq!(fiscal_year_label(2018, DateStyle::Wareki), "平成30年度");
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod m20261203_000016_possible_duplicates;
 mod m20261203_000017_return_channel;
 mod m20261203_000018_alert_owner;
 mod m20261203_000019_drill_start;
+mod m20261203_000020_incident_reports;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_return_channel::Migration),
             Box::new(m20261203_000018_alert_owner::Migration),
             Box::new(m20261203_000019_drill_start::Migration),
+            Box::new(m20261203_000020_incident_reports::Migration),
         ]
     }
 }

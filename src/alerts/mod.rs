@@ -7,6 +7,7 @@ pub mod access;
 pub mod audience;
 pub mod model;
 pub mod notes;
+pub mod own;
 pub mod policy;
 pub mod publish;
 pub mod render;

@@ -26,7 +26,7 @@ fn reader(who: &Principal) -> Reader {
 #[derive(Serialize, ToSchema)]
 pub struct CaseSummary {
     pub id: i64,
-    /// `incident` or `practice`.
+    /// `incident`, `near_miss` or `practice`.
     pub kind: &'static str,
     pub title: String,
     pub summary: String,
@@ -85,7 +85,7 @@ pub struct CaseSearchParams {
     /// Words to find in title, summary, body and lessons (Japanese or English; at most 200
     /// characters). Empty: every case.
     q: Option<String>,
-    /// `incident` or `practice`.
+    /// `incident`, `near_miss` or `practice`.
     kind: Option<String>,
     /// A category id (`data_leak`).
     category: Option<String>,
@@ -221,6 +221,9 @@ pub struct CaseDetail {
     pub advisory_ids: Vec<String>,
     pub tlp: &'static str,
     pub source: String,
+    /// 公表: the organisation made the incident public, and when.
+    pub publicised: bool,
+    pub publicised_on: Option<NaiveDate>,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Published cases like this one that the caller may read.
@@ -295,6 +298,8 @@ pub async fn show_case(
         advisory_ids: f.advisory_ids.clone(),
         tlp: f.tlp.as_str(),
         source: f.source.clone(),
+        publicised: f.publicised,
+        publicised_on: f.publicised_on,
         published_at: case.published_at,
         updated_at: case.updated_at,
         similar,

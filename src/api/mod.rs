@@ -1,5 +1,6 @@
 //! The JSON API, versioned under `/api/v1`: alerts (list with filters and cursor pagination,
-//! show), acknowledgements, advisories and organisations (central staff), authenticated by an
+//! show), acknowledgements, incident reports (the `report` scope), advisories and organisations
+//! (central staff), authenticated by an
 //! organisation's API token (`Authorization: Bearer nrs_…`, scoped) or a portal session (with
 //! `X-CSRF-Token` on writes). Every error has one shape, `{"code": "...", "message": "..."}`;
 //! malformed JSON, unknown fields and wrong types get 400 naming the field. The OpenAPI 3
@@ -9,6 +10,7 @@ pub mod alerts;
 pub mod cases;
 pub mod directory;
 pub mod principal;
+pub mod reports;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -197,6 +199,10 @@ impl utoipa::Modify for Security {
         cases::search_cases,
         cases::show_case,
         cases::submit_case,
+        reports::list_reports,
+        reports::show_report,
+        reports::file_report,
+        reports::add_report_update,
     ),
     components(schemas(ErrorBody, Code)),
     modifiers(&Security),
@@ -204,6 +210,7 @@ impl utoipa::Modify for Security {
     tags(
         (name = "alerts", description = "注意喚起 and acknowledgements"),
         (name = "cases", description = "事故事例・取組事例: the case library"),
+        (name = "reports", description = "障害・事故等報告: incident reports and their successive 報"),
         (name = "central", description = "For central staff: advisories and organisations"),
         (name = "meta", description = "Who am I, and this document"),
     )
@@ -286,6 +293,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(alerts::configure)
             .configure(directory::configure)
             .configure(cases::configure)
+            .configure(reports::configure)
             .default_service(web::to(no_such_route)),
     );
 }

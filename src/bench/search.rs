@@ -109,6 +109,7 @@ fn generate(n: usize) -> Vec<CaseDoc> {
                 } else {
                     vec!["central".into(), "all".into()]
                 },
+                also: String::new(),
             }
         })
         .collect()

@@ -16,20 +16,22 @@ use serde::{Deserialize, Serialize};
 use crate::classify::model::Category;
 use crate::domain::Tlp;
 
-/// 事故事例 or 取組事例.
+/// 事故事例, ひやり事案 (a near miss: caught before harm) or 取組事例.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Incident,
+    NearMiss,
     Practice,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Self::Incident, Self::Practice];
+    pub const ALL: [Kind; 3] = [Self::Incident, Self::NearMiss, Self::Practice];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Incident => "incident",
+            Self::NearMiss => "near_miss",
             Self::Practice => "practice",
         }
     }
@@ -37,8 +39,14 @@ impl Kind {
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Incident => "事故事例",
+            Self::NearMiss => "ひやり事案",
             Self::Practice => "取組事例",
         }
+    }
+
+    /// The kind a stored or submitted id names.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -70,7 +78,11 @@ impl Vocabulary {
     }
 }
 
-pub const KINDS: Vocabulary = Vocabulary(&[("incident", "事故事例"), ("practice", "取組事例")]);
+pub const KINDS: Vocabulary = Vocabulary(&[
+    ("incident", "事故事例"),
+    ("near_miss", "ひやり事案"),
+    ("practice", "取組事例"),
+]);
 
 /// Why it happened.
 pub const CAUSES: Vocabulary = Vocabulary(&[
@@ -161,7 +173,8 @@ pub const LINKS_MAX: usize = 50;
 #[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseInput {
-    /// `incident` (事故事例) or `practice` (取組事例); the Japanese label is accepted too.
+    /// `incident` (事故事例), `near_miss` (ひやり事案) or `practice` (取組事例); the Japanese
+    /// label is accepted too.
     pub kind: String,
     /// At most 200 characters.
     pub title: String,
@@ -200,6 +213,10 @@ pub struct CaseInput {
     pub tlp: String,
     /// Where a real case was reported (seed library); free text.
     pub source: String,
+    /// 公表: the organisation made the incident public.
+    pub publicised: bool,
+    /// When it was made public, `YYYY-MM-DD` (only with `publicised`).
+    pub publicised_on: Option<String>,
 }
 
 /// A case's fields, checked.
@@ -226,6 +243,10 @@ pub struct CaseFields {
     pub advisory_ids: Vec<String>,
     pub tlp: Tlp,
     pub source: String,
+    #[serde(default)]
+    pub publicised: bool,
+    #[serde(default)]
+    pub publicised_on: Option<NaiveDate>,
 }
 
 /// Every problem of an input, each naming its field.
@@ -233,7 +254,7 @@ pub struct CaseFields {
 #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
 pub struct InvalidCase(pub Vec<(&'static str, String)>);
 
-fn text_field(
+pub(crate) fn text_field(
     errors: &mut Vec<(&'static str, String)>,
     field: &'static str,
     value: &str,
@@ -254,7 +275,7 @@ fn text_field(
     v
 }
 
-fn date_field(
+pub(crate) fn date_field(
     errors: &mut Vec<(&'static str, String)>,
     field: &'static str,
     value: &Option<String>,
@@ -321,8 +342,7 @@ impl CaseInput {
     pub fn validate(&self, today: NaiveDate) -> Result<CaseFields, InvalidCase> {
         let mut e = Vec::new();
         let kind = match KINDS.parse("kind", &self.kind) {
-            Ok("incident") => Some(Kind::Incident),
-            Ok(_) => Some(Kind::Practice),
+            Ok(id) => Kind::parse(id),
             Err(m) => {
                 e.push(("kind", m));
                 None
@@ -383,6 +403,13 @@ impl CaseInput {
         {
             e.push(("reported_on", "報告日が発見日より前です".into()));
         }
+        let publicised_on = date_field(&mut e, "publicised_on", &self.publicised_on, today);
+        if publicised_on.is_some() && !self.publicised {
+            e.push((
+                "publicised_on",
+                "公表日は「公表した」を選んだときだけ入力してください".into(),
+            ));
+        }
         if let Some(n) = self.records_affected
             && !(0..=1_000_000_000).contains(&n)
         {
@@ -429,6 +456,8 @@ impl CaseInput {
                 advisory_ids,
                 tlp,
                 source,
+                publicised: self.publicised,
+                publicised_on,
             }),
             _ => Err(InvalidCase(e)),
         }
@@ -461,6 +490,8 @@ impl CaseFields {
             advisory_ids: self.advisory_ids.clone(),
             tlp: self.tlp.as_str().into(),
             source: self.source.clone(),
+            publicised: self.publicised,
+            publicised_on: date(self.publicised_on),
         }
     }
 

@@ -30,6 +30,7 @@ pub async fn drain_once<C: ConnectionTrait + TransactionTrait>(
     }
     let cases = store::by_ids(&txn, &ids).await?;
     let submitters = store::submitters(&txn, &cases).await?;
+    let synonyms = store::synonyms(&txn).await?;
     let mut docs = Vec::new();
     let mut gone: Vec<u64> = ids
         .iter()
@@ -39,7 +40,9 @@ pub async fn drain_once<C: ConnectionTrait + TransactionTrait>(
     for c in &cases {
         if c.status == Status::Published {
             let s = c.organisation_id.and_then(|o| submitters.get(&o).copied());
-            docs.push(store::doc(c, s));
+            let mut doc = store::doc(c, s);
+            doc.expand(&synonyms);
+            docs.push(doc);
         } else if let Ok(id) = u64::try_from(c.id) {
             gone.push(id);
         }
@@ -121,14 +124,17 @@ async fn docs_after(
     };
     *after = last.id;
     let submitters = store::submitters(db, &batch).await?;
+    let synonyms = store::synonyms(db).await?;
     Ok(Some(
         batch
             .iter()
             .map(|c| {
-                store::doc(
+                let mut doc = store::doc(
                     c,
                     c.organisation_id.and_then(|o| submitters.get(&o).copied()),
-                )
+                );
+                doc.expand(&synonyms);
+                doc
             })
             .collect(),
     ))

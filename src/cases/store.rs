@@ -82,12 +82,10 @@ fn to_case(m: cases::Model) -> anyhow::Result<Case> {
         )
     })?;
     let tlp = Tlp::stored(&m.tlp).with_context(|| format!("case {}", m.id))?;
+    let kind = Kind::parse(&m.kind)
+        .with_context(|| format!("case {}: the stored kind {:?} does not read", m.id, m.kind))?;
     let fields = CaseFields {
-        kind: if m.kind == "practice" {
-            Kind::Practice
-        } else {
-            Kind::Incident
-        },
+        kind,
         title: m.title,
         summary: m.summary,
         body: m.body,
@@ -108,6 +106,8 @@ fn to_case(m: cases::Model) -> anyhow::Result<Case> {
         advisory_ids: read_list(&m.advisory_ids),
         tlp,
         source: m.source,
+        publicised: m.publicised,
+        publicised_on: m.publicised_on,
     };
     Ok(Case {
         id: m.id,
@@ -144,6 +144,8 @@ fn set_fields(a: &mut cases::ActiveModel, f: &CaseFields) {
     a.systems_affected = Set(f.systems_affected.clone());
     a.tlp = Set(f.tlp.as_str().into());
     a.source = Set(f.source.clone());
+    a.publicised = Set(f.publicised);
+    a.publicised_on = Set(f.publicised_on);
 }
 
 async fn log(
@@ -524,3 +526,5 @@ pub async fn count_published(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
 
 mod for_search;
 pub use for_search::*;
+mod synonyms;
+pub use synonyms::*;

@@ -99,12 +99,17 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     // No network is needed: every source is read from its offline sample.
     settings.ingest.offline = true;
     settings.ingest.poll = true;
+    // Every 報 of the demo reports goes to a desk (into the outbox, as all demo mail).
+    if settings.reports.desk.is_empty() {
+        settings.reports.desk = vec!["incident-desk@soumu.demo.example".into()];
+    }
     let roles = settings.app.roles;
     let ctx = AppContext::connect(settings).await?;
     let accounts = create_demo_users(&ctx).await?;
     deliver_sample_mail(&ctx)?;
     let drill = publish_demo_drill(&ctx).await?;
     let library = load_case_library(&ctx).await?;
+    let reports = super::demo_reports::file_demo_reports(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -118,6 +123,9 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         println!("{line}");
     }
     println!("{library}");
+    if let Some(line) = reports {
+        println!("{line}");
+    }
     println!("Open {url}  (stop with ctrl-c)");
     app.run_until_stopped().await?;
     drop(temp);

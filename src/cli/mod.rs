@@ -4,6 +4,7 @@
 mod cases;
 mod classify;
 mod demo;
+mod demo_reports;
 mod drills;
 mod ingest;
 mod org;

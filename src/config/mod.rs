@@ -57,6 +57,8 @@ pub struct Settings {
     pub feeds: FeedSettings,
     /// The case library's search engine.
     pub search: crate::search::SearchSettings,
+    /// Incident reports: timers and the central desk.
+    pub reports: crate::reports::policy::ReportSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -435,6 +437,9 @@ impl Settings {
         self.search
             .check()
             .map_err(|reason| invalid("search.engine", reason))?;
+        self.reports
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }

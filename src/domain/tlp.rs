@@ -19,6 +19,14 @@ pub enum Tlp {
 pub struct TlpError(String);
 
 impl Tlp {
+    pub const ALL: [Tlp; 5] = [
+        Self::Clear,
+        Self::Green,
+        Self::Amber,
+        Self::AmberStrict,
+        Self::Red,
+    ];
+
     /// Accepts `AMBER`, `TLP:AMBER`, `tlp:amber+strict`, and TLP 1.0's `WHITE`.
     pub fn parse(input: &str) -> Result<Self, TlpError> {
         let s = input.trim().to_ascii_uppercase().replace(' ', "");

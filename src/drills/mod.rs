@@ -14,7 +14,7 @@ use crate::alerts::policy::DraftPolicy;
 use crate::alerts::{self, Alert, DraftError, DraftRequest};
 use crate::audit::Actor;
 use crate::domain::{Severity, Tlp};
-use crate::registry::{OrgKind, Organisation};
+use crate::registry::Organisation;
 
 /// Largest scenario file read.
 pub const MAX_SCENARIO_BYTES: usize = 64 * 1024;
@@ -172,25 +172,12 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
     owner: Option<&Organisation>,
 ) -> Result<Alert, DraftError> {
     if let Some(pref) = owner {
-        let Some(p) = pref.prefecture.filter(|_| pref.kind == OrgKind::Prefecture) else {
-            return Err(DraftError::Invalid(
-                "only a prefecture drafts drills of its own".into(),
-            ));
-        };
-        let members = crate::alerts::audience::resolve(db, &drill.audience, &[], rules).await?;
-        if let Some(outside) = members
-            .iter()
-            .find(|m| m.organisation.prefecture != Some(p))
-        {
-            return Err(DraftError::Invalid(format!(
-                "a prefecture's drill reaches only its own organisations: {} is outside {}",
-                outside.organisation.full_name(),
-                p.name()
-            )));
-        }
-        if members.is_empty() {
-            return Err(DraftError::Invalid("the audience is empty".into()));
-        }
+        alerts::own::check_within(db, rules, &drill.audience, pref)
+            .await
+            .map_err(|e| match e {
+                DraftError::Invalid(m) => DraftError::Invalid(m.replace("alert", "drill")),
+                other => other,
+            })?;
     }
     let starts_at = drill.starts_at;
     let alert = alerts::create_draft_owned(

@@ -34,6 +34,45 @@ pub async fn queue(
     Ok(())
 }
 
+/// Queues one mail about an incident report to one address: the report's per-recipient
+/// ledger (who was told of which 報, and whether it went).
+pub async fn queue_for_report(
+    db: &impl ConnectionTrait,
+    to: &EmailAddress,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+    report_id: i64,
+) -> anyhow::Result<()> {
+    admin_notices::ActiveModel {
+        recipient: Set(to.as_str().to_owned()),
+        subject: Set(subject.chars().take(200).collect()),
+        body: Set(body.to_owned()),
+        created_at: Set(now),
+        attempts: Set(0),
+        report_id: Set(Some(report_id)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .context("cannot queue the report mail")?;
+    Ok(())
+}
+
+/// The mails of one report, oldest first.
+pub async fn for_report(
+    db: &impl ConnectionTrait,
+    report_id: i64,
+) -> anyhow::Result<Vec<admin_notices::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    admin_notices::Entity::find()
+        .filter(admin_notices::Column::ReportId.eq(report_id))
+        .order_by_asc(admin_notices::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read the report's mails")
+}
+
 /// Takes the oldest unsent notice nobody holds, in one statement (so two processes never take
 /// the same one), and holds it for a minute.
 pub async fn claim(

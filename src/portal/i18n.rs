@@ -146,6 +146,7 @@ static EN_BY_JA: LazyLock<HashMap<&'static str, &'static str>> =
 pub fn case_label_en(id: &str) -> Option<&'static str> {
     Some(match id {
         "incident" => "Incident",
+        "near_miss" => "Near miss",
         "practice" => "Good practice",
         "human_error" => "Human error",
         "external_contractor" => "Contractor",

@@ -105,6 +105,13 @@ fn vocabularies_looked_up_by_value_have_english() {
                 RelevanceLevel::High,
             ]
             .map(RelevanceLevel::label_ja),
+        )
+        .chain(crate::reports::PHASES.0.iter().map(|(_, l)| *l))
+        .chain(crate::reports::DATA_KINDS.0.iter().map(|(_, l)| *l))
+        .chain(crate::reports::Tri::ALL.map(crate::reports::Tri::label_ja))
+        .chain(
+            [crate::reports::Status::Open, crate::reports::Status::Closed]
+                .map(crate::reports::Status::label_ja),
         );
     for ja in labels {
         assert_ne!(Lang::En.tr(ja), ja, "no English for the label {ja}");

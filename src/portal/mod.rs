@@ -17,6 +17,8 @@ pub mod i18n;
 mod inbox;
 mod login;
 mod org;
+mod own_alert;
+mod reports;
 mod settings;
 pub mod state;
 mod stats;
@@ -134,7 +136,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     admin_inbound::configure(cfg);
     stats::configure(cfg);
+    reports::configure(cfg);
     cases::configure(cfg);
+    own_alert::configure(cfg);
     alert::configure(cfg);
 }
 

@@ -188,6 +188,10 @@ impl CaseIndex {
         doc.add_text(f.summary, &d.summary);
         doc.add_text(f.body, &d.body);
         doc.add_text(f.lessons, &d.lessons);
+        // Synonyms are a second value of the lessons field: searched, never shown or snipped.
+        if !d.also.is_empty() {
+            doc.add_text(f.lessons, &d.also);
+        }
         for k in &d.access {
             doc.add_text(f.access, k);
         }

@@ -19,6 +19,7 @@ fn case(id: u64, title: &str, body: &str, category: &str, open: bool) -> CaseDoc
         } else {
             vec!["central".into(), "org:7".into()]
         },
+        also: String::new(),
     }
 }
 

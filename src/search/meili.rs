@@ -46,6 +46,7 @@ struct Doc {
     summary: String,
     body: String,
     lessons: String,
+    also: String,
     kind: String,
     categories: Vec<String>,
     causes: Vec<String>,
@@ -88,7 +89,7 @@ impl MeiliIndex {
             Self::wait(&client, task).await?;
         }
         let settings = Settings::new()
-            .with_searchable_attributes(["title", "summary", "lessons", "body"])
+            .with_searchable_attributes(["title", "summary", "lessons", "body", "also"])
             .with_filterable_attributes(FACET_ATTRIBUTES.iter().chain(&["access", "id"]))
             .with_sortable_attributes(["date", "id"])
             .with_localized_attributes([LocalizedAttributes {
@@ -98,6 +99,7 @@ impl MeiliIndex {
                     "summary".into(),
                     "body".into(),
                     "lessons".into(),
+                    "also".into(),
                 ],
             }]);
         let task = index
@@ -128,6 +130,7 @@ impl MeiliIndex {
                 summary: fold(&d.summary),
                 body: fold(&d.body),
                 lessons: fold(&d.lessons),
+                also: fold(&d.also),
                 kind: d.kind.clone(),
                 categories: d.categories.clone(),
                 causes: d.causes.clone(),

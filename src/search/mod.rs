@@ -7,6 +7,7 @@
 
 pub mod index;
 pub mod meili;
+pub mod synonyms;
 pub mod tokenize;
 
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseDoc {
     pub id: u64,
-    /// `incident` (事故事例) or `practice` (取組事例).
+    /// `incident` (事故事例), `near_miss` (ひやり事案) or `practice` (取組事例).
     pub kind: String,
     pub title: String,
     pub summary: String,
@@ -35,6 +36,10 @@ pub struct CaseDoc {
     pub date: i64,
     /// The keys that open it ([`crate::cases::access::doc_keys`]).
     pub access: Vec<String>,
+    /// The other words of each synonym group its text mentions ([`synonyms::Synonyms`]):
+    /// indexed, never shown.
+    #[serde(default)]
+    pub also: String,
 }
 
 /// The facets, as path roots: `/category/malware`, `/year/2024` …
@@ -48,6 +53,14 @@ pub const FACET_ROOTS: &[&str] = &[
 ];
 
 impl CaseDoc {
+    /// Adds the synonyms of the words the case uses.
+    pub fn expand(&mut self, synonyms: &synonyms::Synonyms) {
+        self.also = synonyms.expansion(&format!(
+            "{}\n{}\n{}\n{}",
+            self.title, self.summary, self.body, self.lessons
+        ));
+    }
+
     pub fn facet_paths(&self) -> Vec<String> {
         let mut out = vec![format!("/kind/{}", self.kind)];
         out.extend(self.categories.iter().map(|c| format!("/category/{c}")));

@@ -46,6 +46,9 @@ pub enum Who {
     /// Central operators and the hub administrator (the centre's drills), and the staff of any
     /// prefecture (drills of their own prefecture, owned by it).
     DrillWriter,
+    /// The staff of any prefecture: a 注意喚起 of their own to their municipalities (then four
+    /// eyes within the prefecture, `alerts::publish::may_*`).
+    PrefectureStaff,
     /// API: any token or session (who am I, which scopes do I hold).
     ApiAny,
     /// API: a token with the `read` scope, or a session.
@@ -60,6 +63,21 @@ pub enum Who {
     ApiReport,
     /// API: a central staff session (tokens never belong to central bodies).
     ApiCentral,
+    /// Incident reports: every signed-in user reaches the route; the report itself is seen by
+    /// its organisation, its prefecture's staff (not AMBER+STRICT or RED) and central staff,
+    /// and "not found" for anyone else (`reports::access`).
+    ReportReader,
+    /// The reporting organisation's staff (the next 報).
+    ReportWriter,
+    /// The prefecture administrator of the reporting municipality (notes, 確認済, 連携).
+    ReportRelay,
+    /// Central operators and the hub administrator (a case from a closed report).
+    ReportToCase,
+    /// API: a report read with a `report`-scope token or a session, by the report's rule (its
+    /// organisation, its prefecture, central staff; "not found" for anyone else).
+    ApiReportReader,
+    /// API: the next 報, by the reporting organisation (a `report`-scope token or its staff).
+    ApiReportWriter,
 }
 
 /// One route and its rule.
@@ -95,6 +113,8 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/ack/{token}", Who::SecretUrl),
     // Receiving.
     r("GET", "/inbox", Who::SignedIn),
+    r("GET", "/alerts/new", Who::PrefectureStaff),
+    r("POST", "/alerts/new", Who::PrefectureStaff),
     r("GET", "/alerts/{public_id}", Who::SignedIn),
     r("POST", "/alerts/{public_id}/ack", Who::AddressedStaff),
     r("POST", "/alerts/{public_id}/notes", Who::PrefectureAdmin),
@@ -128,10 +148,26 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/cases/new", Who::SignedIn),
     r("POST", "/cases/new", Who::SignedIn),
     r("GET", "/cases/desk", Who::SignedIn),
+    r("GET", "/cases/synonyms", Who::Central),
+    r("POST", "/cases/synonyms", Who::Central),
     r("GET", "/cases/{id}/edit", Who::Central),
     r("POST", "/cases/{id}/edit", Who::Central),
     r("POST", "/cases/{id}/withdraw", Who::Central),
     r("POST", "/cases/{id}/publish", Who::Approver),
+    // 障害・事故等報告: anyone signed in files one for their own organisation and lists what
+    // they may see; a report answers by `reports::access`.
+    r("GET", "/reports", Who::SignedIn),
+    r("GET", "/reports/new", Who::SignedIn),
+    r("POST", "/reports/new", Who::SignedIn),
+    r("GET", "/reports/stats", Who::StatsReader),
+    r("GET", "/reports/stats.csv", Who::StatsReader),
+    r("GET", "/reports/{id}", Who::ReportReader),
+    r("GET", "/reports/{id}/update", Who::ReportWriter),
+    r("POST", "/reports/{id}/update", Who::ReportWriter),
+    r("POST", "/reports/{id}/notes", Who::ReportRelay),
+    r("POST", "/reports/{id}/confirm", Who::ReportRelay),
+    r("POST", "/reports/{id}/forward", Who::ReportRelay),
+    r("POST", "/reports/{id}/case", Who::ReportToCase),
     // Organisation settings.
     r("GET", "/settings", Who::OrgAdmin),
     r("POST", "/settings/contacts", Who::OrgAdmin),
@@ -185,6 +221,10 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/api/v1/cases", Who::ApiRead),
     r("GET", "/api/v1/cases/{id}", Who::ApiRead),
     r("POST", "/api/v1/cases", Who::ApiReport),
+    r("GET", "/api/v1/reports", Who::ApiReport),
+    r("POST", "/api/v1/reports", Who::ApiReport),
+    r("GET", "/api/v1/reports/{id}", Who::ApiReportReader),
+    r("POST", "/api/v1/reports/{id}/updates", Who::ApiReportWriter),
     r("GET", "/api/v1/advisories", Who::ApiCentral),
     r("GET", "/api/v1/advisories/{id}", Who::ApiCentral),
     r("GET", "/api/v1/organisations", Who::ApiCentral),

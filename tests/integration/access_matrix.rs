@@ -193,6 +193,15 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         Who::ApiAcknowledge => matches!(p, P::Member | P::OrgAdmin | P::TokenAck),
         Who::ApiReport => p.signed_in() || p == P::TokenReport,
         Who::ApiCentral => p.central(),
+        Who::ReportReader => p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture),
+        Who::ReportWriter => matches!(p, P::Member | P::OrgAdmin),
+        Who::ReportRelay => p == P::Prefecture,
+        Who::ReportToCase => matches!(p, P::Operator | P::Admin),
+        Who::ApiReportReader => {
+            p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture | P::TokenReport)
+        }
+        Who::ApiReportWriter => matches!(p, P::Member | P::OrgAdmin | P::TokenReport),
+        Who::PrefectureStaff => matches!(p, P::Prefecture | P::OtherPrefecture),
     };
     let instance = match sample.instance {
         Instance::None => true,
@@ -263,6 +272,8 @@ fn denied(status: StatusCode, location: Option<&str>) -> bool {
 
 struct Fixture {
     alert_id: i64,
+    /// An open TLP:AMBER incident report of 千代田区.
+    report: i64,
     /// A published drill addressed to 千代田区.
     drill: i64,
     /// A returned message waiting for an operator.
@@ -452,8 +463,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         chiyoda.id.0,
         noroshi::contacts::confirm::day_of(chrono::Utc::now()),
     );
+    let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
     Fixture {
         alert_id,
+        report: incident,
         drill,
         inbound,
         confirm_token,
@@ -470,6 +483,45 @@ async fn fixture(app: &TestApp) -> Fixture {
         prefecture_token,
         tokens,
     }
+}
+
+/// Files an open 第1報 for the organisation `code`; returns the report's id.
+pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i64 {
+    let org = noroshi::registry::store::find_by_code(
+        &app.ctx.db,
+        noroshi::registry::OrgCode::parse(code).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let fields = noroshi::reports::ReportInput {
+        title: title.into(),
+        summary: "概要".into(),
+        found_at: "2026-12-01 09:00".into(),
+        systems: "基幹系".into(),
+        personal_data: "unknown".into(),
+        leaked: "unknown".into(),
+        phase: "initial".into(),
+        situation: "調査中".into(),
+        tlp: tlp.as_str().into(),
+        ..Default::default()
+    }
+    .validate(chrono::Utc::now())
+    .unwrap();
+    noroshi::reports::store::file(
+        &app.ctx.db,
+        &noroshi::reports::mail::Mailing {
+            settings: &app.ctx.settings.reports,
+            base_url: app.ctx.settings.app.base_url.as_str(),
+        },
+        &org,
+        fields,
+        &Actor::System,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 /// The request the matrix makes for each route.
@@ -524,6 +576,40 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
                 .form(&[("note", "matrix")])
         }
         ("POST", "/cases/{id}/publish") => Sample::at(format!("/cases/{}/publish", f.case)),
+        ("GET" | "POST", "/cases/synonyms") => Sample::at(path).form(&[("text", "ひとつだけ")]),
+        ("GET", "/reports" | "/reports/new" | "/reports/stats" | "/reports/stats.csv") => {
+            Sample::at(path)
+        }
+        ("POST", "/reports/new") => Sample::at(path).form(&[("title", "")]),
+        ("GET", "/reports/{id}") => Sample::at(format!("/reports/{}", f.report)),
+        ("GET", "/reports/{id}/update") => Sample::at(format!("/reports/{}/update", f.report)),
+        ("POST", "/reports/{id}/update") => {
+            Sample::at(format!("/reports/{}/update", f.report)).form(&[("title", "")])
+        }
+        ("POST", "/reports/{id}/notes") => {
+            Sample::at(format!("/reports/{}/notes", f.report)).form(&[("note", "都からの補足")])
+        }
+        ("POST", "/reports/{id}/confirm" | "/reports/{id}/forward") => {
+            Sample::at(path.replace("{id}", &f.report.to_string()))
+        }
+        ("POST", "/reports/{id}/case") => {
+            Sample::at(format!("/reports/{}/case", f.report)).form(&[("kind", "incident")])
+        }
+        ("GET", "/alerts/new") => Sample::at(path),
+        ("POST", "/alerts/new") => Sample::at(path).form(&[
+            ("title", ""),
+            ("body", ""),
+            ("severity", "high"),
+            ("tlp", "GREEN"),
+            ("to", "pref:13+"),
+            ("hours", "24"),
+        ]),
+        ("GET", "/api/v1/reports") => Sample::at(path),
+        ("POST", "/api/v1/reports") => Sample::at(path).json("{}"),
+        ("GET", "/api/v1/reports/{id}") => Sample::at(format!("/api/v1/reports/{}", f.report)),
+        ("POST", "/api/v1/reports/{id}/updates") => {
+            Sample::at(format!("/api/v1/reports/{}/updates", f.report)).json("{}")
+        }
         ("GET", "/settings") => Sample::at(path),
         ("POST", "/settings/contacts") => Sample::at(path).form(&[
             ("email", "matrix@example.lg.jp"),
@@ -776,7 +862,7 @@ async fn every_route_answers_every_caller_as_its_rule_says() {
 }
 
 #[tokio::test]
-async fn every_tlp_level_of_alerts_and_cases_holds_on_every_channel() {
+async fn every_tlp_level_of_alerts_cases_and_reports_holds_on_every_channel() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
     let central = central_users_of(&app).await;
@@ -841,6 +927,17 @@ async fn every_tlp_level_of_alerts_and_cases_holds_on_every_channel() {
     noroshi::cases::outbox::drain(&app.ctx.db, &app.ctx.search)
         .await
         .unwrap();
+    let mut reports = Vec::new();
+    for tlp in Tlp::ALL {
+        let id = file_report(
+            &app,
+            "131016",
+            tlp,
+            &format!("マトリクス報告{}", tlp.as_str()),
+        )
+        .await;
+        reports.push((tlp, id));
+    }
     let mut failures = Vec::new();
     let mut callers = Vec::new();
     for p in SESSIONS {
@@ -946,6 +1043,51 @@ async fn every_tlp_level_of_alerts_and_cases_holds_on_every_channel() {
                 if got != want {
                     failures.push(format!(
                         "{tlp} case {id}, {what} as {:?}: shown {got}, expected {want}",
+                        c.p
+                    ));
+                }
+            }
+        }
+    }
+    for (tlp, id) in &reports {
+        for c in callers.iter_mut() {
+            // A report is its organisation's, its prefecture's (not AMBER+STRICT or RED) and
+            // central staff's.
+            let want = c.p.central()
+                || matches!(c.p, P::Member | P::OrgAdmin)
+                || (c.p == P::Prefecture && tlp.prefecture_may_relay());
+            let page = c.browser.get(&format!("/reports/{id}")).await;
+            let list = c.browser.get("/reports").await;
+            let api = app
+                .client
+                .get(app.url(&format!("/api/v1/reports/{id}")))
+                .header("cookie", c.browser.cookie_header())
+                .send()
+                .await
+                .unwrap()
+                .status();
+            let api_list = app
+                .client
+                .get(app.url("/api/v1/reports"))
+                .header("cookie", c.browser.cookie_header())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            for (what, got) in [
+                ("portal page", page.status == StatusCode::OK),
+                (
+                    "portal list",
+                    list.body.contains(&format!("href=\"/reports/{id}\"")),
+                ),
+                ("API", api == StatusCode::OK),
+                ("API list", api_list.contains(&format!("\"id\":{id},"))),
+            ] {
+                if got != want {
+                    failures.push(format!(
+                        "{tlp} report {id}, {what} as {:?}: shown {got}, expected {want}",
                         c.p
                     ));
                 }

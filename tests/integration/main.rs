@@ -40,5 +40,6 @@ mod portal_settings;
 mod portal_stats;
 mod portal_triage;
 mod registry;
+mod reports;
 mod security;
 mod shutdown;

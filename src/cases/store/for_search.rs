@@ -54,6 +54,7 @@ pub fn doc(case: &Case, submitter: Option<Submitter>) -> CaseDoc {
         year: f.year(),
         date: (day - epoch).num_days(),
         access: crate::cases::access::doc_keys(f.tlp, submitter),
+        also: String::new(),
     }
 }
 

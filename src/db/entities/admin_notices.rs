@@ -15,6 +15,8 @@ pub struct Model {
     pub claimed_until: Option<DateTimeUtc>,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// The incident report this mail tells of (its per-recipient ledger).
+    pub report_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

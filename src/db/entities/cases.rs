@@ -33,6 +33,9 @@ pub struct Model {
     pub systems_affected: String,
     pub tlp: String,
     pub source: String,
+    /// 公表: the organisation made the incident public, and when.
+    pub publicised: bool,
+    pub publicised_on: Option<Date>,
     pub submitted_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

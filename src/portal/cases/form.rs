@@ -203,6 +203,8 @@ pub(super) fn read_form(form: HashMap<String, String>, lang: Lang) -> Submitted 
         advisory_ids: ids("advisory_ids"),
         tlp: get("tlp"),
         source: get("source"),
+        publicised: get("publicised") == "on",
+        publicised_on: opt("publicised_on"),
     };
     Submitted {
         csrf: get("csrf"),

@@ -148,6 +148,7 @@ mod desk;
 mod form;
 mod page;
 mod search;
+mod synonyms;
 
 /// The case `id` if the viewer may read it; otherwise not found.
 pub(super) async fn readable(
@@ -231,6 +232,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form::new_case)
         .service(form::submit_case)
         .service(desk::desk)
+        .service(synonyms::show_synonyms)
+        .service(synonyms::save_synonyms)
         .service(page::show_case)
         .service(form::edit_case)
         .service(form::save_case)

@@ -37,6 +37,10 @@ pub(super) struct CasePage {
     tlp: String,
     tlp_meaning: &'static str,
     source: String,
+    /// 公表済み（date） or 未公表.
+    publicised: String,
+    /// The incident report this case was made from: central staff only.
+    from_report: Option<i64>,
     updated: String,
     history: Vec<HistoryRow>,
     similar: Vec<CaseRow>,
@@ -152,6 +156,22 @@ pub(super) async fn show_case(
         tlp: f.tlp.as_str().into(),
         tlp_meaning: tlp_meaning(f.tlp, viewer.lang),
         source: f.source.clone(),
+        publicised: match (f.publicised, f.publicised_on) {
+            (true, Some(d)) => format!(
+                "{}（{}）",
+                viewer.lang.tr("公表済み"),
+                crate::time::format_date(d, viewer.dates)
+            ),
+            (true, None) => viewer.lang.tr("公表済み").into(),
+            (false, _) => viewer.lang.tr("未公表").into(),
+        },
+        from_report: if central {
+            crate::reports::store::by_case(&ctx.db, case.id)
+                .await?
+                .map(|r| r.id.0)
+        } else {
+            None
+        },
         updated: viewer.when(&case.updated_at),
         history,
         similar,

@@ -1,0 +1,164 @@
+//! The demo's 障害・事故等報告: an open report of 千代田区 with its 第2報 and 東京都's note and
+//! check, a closed one (the centre can make a case of it), and one whose next 報 is overdue (its
+//! reminder goes out on the timer worker's first pass). Made once per data directory.
+
+use chrono::{Duration, Utc};
+
+use crate::audit::Actor;
+use crate::context::AppContext;
+use crate::registry::OrgCode;
+use crate::reports::access::Reader;
+use crate::reports::mail::Mailing;
+use crate::reports::{ReportInput, store};
+
+fn at(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&crate::time::jst_offset())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Files the demo reports; returns a line for the start-up message.
+pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String>> {
+    let central = Reader {
+        org_id: crate::registry::OrgId(0),
+        org_kind: crate::registry::OrgKind::Central,
+        prefecture: None,
+        central: true,
+        role: Some(crate::auth::Role::Admin),
+    };
+    if !store::list(&ctx.db, &central, Default::default())
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let find = |code: &'static str| async move {
+        crate::registry::store::find_by_code(&ctx.db, OrgCode::parse(code)?)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the registry has no {code}"))
+    };
+    let chiyoda = find("131016").await?;
+    let hachioji = find("132012").await?;
+    let okutama = find("133086").await?;
+    let tokyo = find("130001").await?;
+    let mailing = Mailing {
+        settings: &ctx.settings.reports,
+        base_url: ctx.settings.app.base_url.as_str(),
+    };
+    let now = Utc::now();
+    let first = ReportInput {
+        title: "委託先従業員による住民情報の持ち出し".into(),
+        summary: "住民税の入力業務の委託先で、従業員が住民情報を含むデータを私物の USB メモリで持ち出していたことが、委託先からの連絡で判明した。".into(),
+        found_at: at(now - Duration::hours(20)),
+        systems: "住民税システム（委託先の入力端末）".into(),
+        personal_data: "yes".into(),
+        data_kinds: vec!["name".into(), "address".into(), "tax".into()],
+        leaked: "unknown".into(),
+        phase: "investigating".into(),
+        situation: "委託先に事実確認と USB メモリの回収を求めている。".into(),
+        categories: vec!["data_leak".into()],
+        causes: vec!["external_contractor".into()],
+        contractor: "yes".into(),
+        records: Some(1_200),
+        ..Default::default()
+    };
+    let id = store::file(
+        &ctx.db,
+        &mailing,
+        &chiyoda,
+        first.validate(now)?,
+        &Actor::System,
+        now - Duration::hours(18),
+    )
+    .await?;
+    let second = ReportInput {
+        leaked: "no".into(),
+        phase: "planned".into(),
+        situation: "USB メモリを回収し、外部への流出がないことを委託先の調査で確認した。".into(),
+        response_plan: "委託契約に持ち出し禁止と立入検査を明記し、全委託先に点検を求める。".into(),
+        ..first.clone()
+    };
+    let own = Reader::new(&chiyoda, Some(crate::auth::Role::Member));
+    store::add_update(
+        &ctx.db,
+        &mailing,
+        id,
+        &own,
+        second.validate(now)?,
+        &Actor::System,
+        now - Duration::hours(2),
+    )
+    .await?;
+    let pref = Reader::new(&tokyo, Some(crate::auth::Role::PrefectureAdmin));
+    store::add_note(
+        &ctx.db,
+        id,
+        &pref,
+        "都内の他の区市町村にも同じ委託先がないか確認しています。",
+        &Actor::System,
+        now - Duration::hours(1),
+    )
+    .await?;
+    store::confirm(&ctx.db, id, &pref, &Actor::System, now - Duration::hours(1)).await?;
+
+    let closed = ReportInput {
+        title: "メールの誤送信（BCC と TO の取り違え）".into(),
+        summary: "イベント参加者 86 名への案内メールを、宛先を TO に入れたまま送信した。".into(),
+        found_at: at(now - Duration::days(12)),
+        systems: "庁内メールシステム".into(),
+        personal_data: "yes".into(),
+        data_kinds: vec!["email".into()],
+        leaked: "yes".into(),
+        phase: "resolved".into(),
+        situation: "受信者全員にお詫びと削除の依頼をし、全員から削除の連絡を受けた。".into(),
+        response_result: "86 名全員の削除を確認した。".into(),
+        prevention: "外部への一斉送信は配信システムを使い、送信前に宛先を別の職員が確認する。"
+            .into(),
+        categories: vec!["data_leak".into()],
+        causes: vec!["human_error".into()],
+        records: Some(86),
+        publicised: true,
+        publicised_on: Some(
+            (now - Duration::days(10))
+                .with_timezone(&crate::time::jst_offset())
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
+        final_report: true,
+        ..Default::default()
+    };
+    store::file(
+        &ctx.db,
+        &mailing,
+        &hachioji,
+        closed.validate(now)?,
+        &Actor::System,
+        now - Duration::days(11),
+    )
+    .await?;
+
+    let quiet = ReportInput {
+        title: "庁内サーバーで不審な通信を検知".into(),
+        summary: "UTM が庁内のファイルサーバーから海外の IP アドレスへの通信を検知した。".into(),
+        found_at: at(now - Duration::days(5)),
+        systems: "ファイルサーバー".into(),
+        personal_data: "unknown".into(),
+        leaked: "unknown".into(),
+        phase: "initial".into(),
+        situation: "サーバーをネットワークから切り離した。".into(),
+        categories: vec!["unauthorized_access".into()],
+        ..Default::default()
+    };
+    store::file(
+        &ctx.db,
+        &mailing,
+        &okutama,
+        quiet.validate(now)?,
+        &Actor::System,
+        now - Duration::days(4),
+    )
+    .await?;
+    Ok(Some(format!(
+        "Demo incident reports: /reports (千代田区's with two 報 and 東京都's note: /reports/{id}; 八王子市's closed one, ready to become a case; 奥多摩町's overdue one)"
+    )))
+}

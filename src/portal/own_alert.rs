@@ -1,0 +1,125 @@
+//! `/alerts/new`: a prefecture's own 注意喚起 to its municipalities, written by its staff. It
+//! becomes a draft owned by the prefecture and goes through four eyes at `/drafts/{id}` (its
+//! staff submit, its administrator approves, never the writer); an audience beyond the
+//! prefecture is refused ([`crate::alerts::own`]).
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::Opt;
+use super::error::{PortalError, render, render_refused};
+use super::viewer::{Nav, Viewer};
+use crate::alerts::own::{self, OwnAlert};
+use crate::context::AppContext;
+use crate::domain::{Severity, Tlp};
+use crate::registry::OrgKind;
+
+#[derive(Template)]
+#[template(path = "portal/own_alert.html")]
+struct NewPage {
+    nav: Nav,
+    title: String,
+    body: String,
+    to: String,
+    hours: String,
+    severities: Vec<Opt>,
+    tlps: Vec<Opt>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewForm {
+    csrf: String,
+    title: String,
+    body: String,
+    severity: String,
+    tlp: String,
+    to: String,
+    hours: String,
+}
+
+fn require_prefecture(viewer: &Viewer) -> Result<(), PortalError> {
+    if viewer.org.kind == OrgKind::Prefecture && !viewer.session.user.role.is_central() {
+        Ok(())
+    } else {
+        Err(PortalError::Forbidden(
+            viewer
+                .lang
+                .tr("この画面は都道府県の職員が管内の市区町村へ注意喚起を送るためのものです。")
+                .into(),
+        ))
+    }
+}
+
+fn page(viewer: &Viewer, f: Option<&NewForm>, error: Option<String>) -> NewPage {
+    let severity = f.map_or("high", |f| f.severity.as_str());
+    let tlp = f.map_or("GREEN", |f| f.tlp.as_str());
+    NewPage {
+        nav: viewer.nav(),
+        title: f.map(|f| f.title.clone()).unwrap_or_default(),
+        body: f.map(|f| f.body.clone()).unwrap_or_default(),
+        to: f.map(|f| f.to.clone()).unwrap_or_else(|| {
+            viewer
+                .org
+                .prefecture
+                .map(|p| format!("pref:{}+", p.number()))
+                .unwrap_or_default()
+        }),
+        hours: f.map_or_else(|| "72".into(), |f| f.hours.clone()),
+        severities: Opt::list(
+            Severity::ALL
+                .iter()
+                .map(|s| (s.as_str(), viewer.lang.tr(s.label_ja()))),
+            severity,
+        ),
+        tlps: Opt::list(Tlp::ALL.iter().map(|t| (t.as_str(), t.as_str())), tlp),
+        error,
+    }
+}
+
+#[get("/alerts/new")]
+async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    require_prefecture(&viewer)?;
+    render(&page(&viewer, None, None))
+}
+
+#[post("/alerts/new")]
+async fn create(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    form: web::Form<NewForm>,
+) -> Result<HttpResponse, PortalError> {
+    viewer.check_csrf(&form.csrf)?;
+    require_prefecture(&viewer)?;
+    let checked = OwnAlert::parse(
+        &form.title,
+        &form.body,
+        &form.severity,
+        &form.tlp,
+        &form.to,
+        &form.hours,
+    );
+    let alert = match checked {
+        Ok(a) => a,
+        Err(e) => return render_refused(&page(&viewer, Some(&form), Some(e)), true),
+    };
+    match own::create(
+        &ctx.db,
+        &ctx.policy,
+        &ctx.rules,
+        alert,
+        &viewer.actor(),
+        &viewer.org,
+    )
+    .await
+    {
+        Ok(a) => Ok(super::see_other(&format!("/drafts/{}", a.id))),
+        Err(crate::alerts::DraftError::Unexpected(e)) => Err(e.into()),
+        Err(e) => render_refused(&page(&viewer, Some(&form), Some(e.to_string())), true),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(new_form).service(create);
+}

@@ -1,0 +1,173 @@
+//! 障害・事故等報告 in the portal: the list (own; a prefecture its municipalities'; central
+//! staff all), filing a 第1報, a report with its 報, notes and mail, the next 報, the
+//! prefecture's relay (note, 確認済, 連携), central staff's case, and the 年度 statistics.
+//! Every page reads through [`crate::reports::access`]: a report the viewer may not read is
+//! "not found". Works without JavaScript.
+
+mod form;
+mod page;
+mod stats;
+
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::{PortalError, render};
+use super::i18n::Lang;
+use super::viewer::{Nav, Viewer};
+use crate::context::AppContext;
+use crate::reports::access::Reader;
+use crate::reports::store::{self, ListFilter, ReportError};
+use crate::reports::{Status, timers, update_label_en, update_label_ja};
+
+pub fn reader(viewer: &Viewer) -> Reader {
+    Reader::new(&viewer.org, Some(viewer.session.user.role))
+}
+
+/// A store error as the portal shows it: the message in the viewer's language.
+fn refused(e: ReportError, lang: Lang) -> PortalError {
+    match e {
+        ReportError::NotFound => PortalError::NotFound,
+        ReportError::Forbidden(m) => PortalError::Forbidden(lang.tr(&m).to_owned()),
+        ReportError::Conflict(m) => PortalError::BadRequest(lang.tr(&m).to_owned()),
+        ReportError::Invalid(e) => PortalError::BadRequest(e.to_string()),
+        ReportError::Unexpected(e) => PortalError::Unexpected(e),
+    }
+}
+
+pub(super) fn label(seq: i32, final_report: bool, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => update_label_ja(seq, final_report),
+        Lang::En => update_label_en(seq, final_report),
+    }
+}
+
+pub(super) fn status_label(s: Status, lang: Lang) -> &'static str {
+    lang.tr(s.label_ja())
+}
+
+pub struct ReportRow {
+    pub id: i64,
+    pub organisation: String,
+    pub title: String,
+    pub tlp: &'static str,
+    pub phase: &'static str,
+    pub found: String,
+    pub last: String,
+    pub status: &'static str,
+    pub overdue: bool,
+    pub first_late: bool,
+    pub due: String,
+    pub relay: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/reports.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<ReportRow>,
+    open_only: bool,
+    overdue_only: bool,
+    first_hours: u32,
+    next_hours: u32,
+    stats: bool,
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    open: Option<String>,
+    #[serde(default)]
+    overdue: Option<String>,
+}
+
+#[get("/reports")]
+async fn list(
+    ctx: web::Data<AppContext>,
+    viewer: Viewer,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, PortalError> {
+    let r = reader(&viewer);
+    let overdue_only = params.overdue.as_deref() == Some("1");
+    let open_only = params.open.as_deref() == Some("1") || overdue_only;
+    let reports = store::list(
+        &ctx.db,
+        &r,
+        ListFilter {
+            open_only,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let latest = store::latest(&ctx.db, &reports).await?;
+    let policy = &ctx.settings.reports;
+    let now = chrono::Utc::now();
+    let mut rows = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    for rep in reports.iter().take(500) {
+        let Some(u) = latest.get(&rep.id) else {
+            continue;
+        };
+        let t = timers::of(rep, policy, now);
+        if overdue_only && !t.overdue {
+            continue;
+        }
+        if !names.contains_key(&rep.org_id)
+            && let Some(o) = crate::registry::store::find_by_id(&ctx.db, rep.org_id).await?
+        {
+            names.insert(rep.org_id, o.full_name());
+        }
+        rows.push(ReportRow {
+            id: rep.id.0,
+            organisation: names.get(&rep.org_id).cloned().unwrap_or_default(),
+            title: u.fields.title.clone(),
+            tlp: rep.tlp.as_str(),
+            phase: viewer.lang.tr(u.fields.phase_label()),
+            found: viewer.when(&rep.found_at),
+            last: format!(
+                "{}（{}）",
+                label(u.seq, u.fields.final_report, viewer.lang),
+                viewer.when(&u.created_at)
+            ),
+            status: status_label(rep.status, viewer.lang),
+            overdue: t.overdue,
+            first_late: t.first_late,
+            due: t.next_due.map(|d| viewer.when(&d)).unwrap_or_default(),
+            relay: relay_text(rep, viewer.lang),
+        });
+    }
+    render(&ListPage {
+        nav: viewer.nav(),
+        rows,
+        open_only,
+        overdue_only,
+        first_hours: policy.first_report_hours,
+        next_hours: policy.next_report_hours,
+        stats: viewer.session.user.role.is_central()
+            || viewer.org.kind == crate::registry::OrgKind::Prefecture,
+    })
+}
+
+/// 確認済 / 連携済, as the list and the page show them.
+pub(super) fn relay_text(r: &store::Report, lang: Lang) -> String {
+    match (r.confirmed_at, r.forwarded_at) {
+        (_, Some(_)) => lang.tr("都道府県確認・連携済").into(),
+        (Some(_), None) => lang.tr("都道府県確認済").into(),
+        _ => String::new(),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(stats::show)
+        .service(stats::csv)
+        .service(form::new_form)
+        .service(form::file)
+        .service(form::update_form)
+        .service(form::add_update)
+        .service(page::show)
+        .service(page::note)
+        .service(page::confirm)
+        .service(page::forward)
+        .service(page::make_case);
+}

@@ -1,0 +1,96 @@
+//! Who may read a report and who may act on it: the one rule, used by the portal, the API and
+//! the list queries alike.
+//!
+//! - The reporting organisation's staff read and add 報.
+//! - Its prefecture's staff read a municipality's report, and the prefecture administrator adds
+//!   notes, marks it 確認済 and forwards it — except a TLP:AMBER+STRICT or TLP:RED report,
+//!   which stays with the reporter and central staff (as cases and alerts do).
+//! - Central staff read every report; they do not write 報 for other organisations.
+//! - Nobody else: another municipality, another prefecture, anonymous callers get "not found".
+
+use crate::auth::Role;
+use crate::domain::Tlp;
+use crate::registry::{OrgId, OrgKind, Organisation, Prefecture};
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader {
+    pub org_id: OrgId,
+    pub org_kind: OrgKind,
+    pub prefecture: Option<Prefecture>,
+    pub central: bool,
+    /// A user's role; tokens have none.
+    pub role: Option<Role>,
+}
+
+impl Reader {
+    pub fn new(org: &Organisation, role: Option<Role>) -> Self {
+        Self {
+            org_id: org.id,
+            org_kind: org.kind,
+            prefecture: org.prefecture,
+            central: role.is_some_and(Role::is_central),
+            role,
+        }
+    }
+
+    /// The prefecture whose municipalities' reports this reader oversees.
+    pub fn oversees(&self) -> Option<Prefecture> {
+        (self.org_kind == OrgKind::Prefecture && !self.central)
+            .then_some(self.prefecture)
+            .flatten()
+    }
+}
+
+/// Whether a report so marked goes through the prefecture at all (the alerts' rule).
+pub fn prefecture_sees(tlp: Tlp) -> bool {
+    tlp.prefecture_may_relay()
+}
+
+/// Whether the reader is the prefecture that relays this report (a municipality's, not
+/// AMBER+STRICT or RED).
+fn relayed_by(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+    prefecture_sees(tlp)
+        && reporter.kind == OrgKind::Municipality
+        && reader.oversees().is_some()
+        && reader.oversees() == reporter.prefecture
+}
+
+pub fn may_read(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+    reader.central || reader.org_id == reporter.id || relayed_by(reader, reporter, tlp)
+}
+
+/// Adding a 報: the reporting organisation's own staff.
+pub fn may_update(reader: &Reader, reporter: &Organisation) -> bool {
+    reader.org_id == reporter.id
+}
+
+/// Notes, 確認済 and forwarding: the prefecture administrator of the reporter's prefecture.
+pub fn may_relay(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+    reader.role == Some(Role::PrefectureAdmin) && relayed_by(reader, reporter, tlp)
+}
+
+/// Making a case of a report: central operators and the hub administrator (an approver then
+/// publishes it, four eyes as for any case).
+pub fn may_make_case(reader: &Reader) -> bool {
+    matches!(reader.role, Some(Role::CentralOperator | Role::Admin))
+}
+
+/// The organisations whose reports a list shows this reader, as a query narrows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Its own, and (not AMBER+STRICT or RED) its prefecture's municipalities'.
+    Prefecture(OrgId, Prefecture),
+    Own(OrgId),
+}
+
+pub fn scope(reader: &Reader) -> Scope {
+    if reader.central {
+        Scope::All
+    } else if let Some(p) = reader.oversees() {
+        Scope::Prefecture(reader.org_id, p)
+    } else {
+        Scope::Own(reader.org_id)
+    }
+}

@@ -1,0 +1,598 @@
+//! Reports in the database: file one (its 第1報), add 報, the prefecture's notes, 確認済 and
+//! forwarding, the link to a case; each change with its audit entry and its mail in the same
+//! transaction. Owns `incident_reports`, `incident_report_updates`, `incident_report_notes`.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+
+use super::access::{Reader, Scope, may_read, may_relay, may_update, prefecture_sees};
+use super::mail::{self, Mailing};
+use super::{InvalidReport, ReportFields, ReportId, Status};
+use crate::audit::{self, Actor};
+use crate::db::begin_write;
+use crate::db::entities::{incident_report_notes, incident_report_updates, incident_reports};
+use crate::domain::Tlp;
+use crate::registry::{OrgId, OrgKind, Organisation};
+
+/// A report as stored.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub id: ReportId,
+    pub org_id: OrgId,
+    pub tlp: Tlp,
+    pub status: Status,
+    pub found_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub last_update_at: DateTime<Utc>,
+    /// How many 報 it has.
+    pub updates: i32,
+    pub reminded_for: i32,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_by: Option<String>,
+    pub forwarded_at: Option<DateTime<Utc>>,
+    pub forwarded_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub case_id: Option<i64>,
+}
+
+/// One 報.
+#[derive(Clone, Debug)]
+pub struct Update {
+    pub seq: i32,
+    pub fields: ReportFields,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A prefecture's note.
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub org_id: OrgId,
+    pub body: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidReport),
+    /// Not there, or not for this reader (the same answer, so nobody learns a report exists).
+    #[error("no such report")]
+    NotFound,
+    /// The reader sees the report but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The change does not fit the report's state (a 報 on a closed report).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for ReportError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("the report store failed"))
+    }
+}
+
+fn to_report(m: incident_reports::Model) -> anyhow::Result<Report> {
+    Ok(Report {
+        id: ReportId(m.id),
+        org_id: OrgId(m.organisation_id),
+        tlp: Tlp::stored(&m.tlp).with_context(|| format!("report {}", m.id))?,
+        status: Status::parse(&m.status).with_context(|| {
+            format!(
+                "report {}: the stored status {:?} does not read",
+                m.id, m.status
+            )
+        })?,
+        found_at: m.found_at,
+        created_at: m.created_at,
+        last_update_at: m.last_update_at,
+        updates: m.updates,
+        reminded_for: m.reminded_for,
+        confirmed_at: m.confirmed_at,
+        confirmed_by: m.confirmed_by,
+        forwarded_at: m.forwarded_at,
+        forwarded_by: m.forwarded_by,
+        closed_at: m.closed_at,
+        case_id: m.case_id,
+    })
+}
+
+fn to_update(m: incident_report_updates::Model) -> anyhow::Result<Update> {
+    Ok(Update {
+        seq: m.seq,
+        fields: serde_json::from_str(&m.fields)
+            .with_context(|| format!("report update {}: the stored fields do not read", m.id))?,
+        author: m.author,
+        created_at: m.created_at,
+    })
+}
+
+async fn insert_update(
+    txn: &impl ConnectionTrait,
+    id: ReportId,
+    seq: i32,
+    f: &ReportFields,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ReportError> {
+    incident_report_updates::ActiveModel {
+        report_id: Set(id.0),
+        seq: Set(seq),
+        r#final: Set(f.final_report),
+        fields: Set(serde_json::to_string(f).context("cannot write the 報")?),
+        author: Set(actor.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Files a report for `reporter` with its 第1報 (which may already be the 最終報), and mails it.
+pub async fn file<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    mailing: &Mailing<'_>,
+    reporter: &Organisation,
+    fields: ReportFields,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ReportId, ReportError> {
+    let txn = begin_write(db).await?;
+    let status = if fields.final_report {
+        Status::Closed
+    } else {
+        Status::Open
+    };
+    let row = incident_reports::ActiveModel {
+        organisation_id: Set(reporter.id.0),
+        tlp: Set(fields.tlp.as_str().into()),
+        status: Set(status.as_str().into()),
+        found_at: Set(fields.found_at),
+        created_at: Set(now),
+        last_update_at: Set(now),
+        updates: Set(1),
+        reminded_for: Set(0),
+        closed_at: Set(fields.final_report.then_some(now)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let id = ReportId(row.id);
+    insert_update(&txn, id, 1, &fields, actor, now).await?;
+    let mailed = mail::queue_update(&txn, mailing, id, reporter, 1, &fields, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        "report.file",
+        &format!("report:{id}"),
+        serde_json::json!({
+            "organisation": reporter.code.to_string(),
+            "tlp": fields.tlp.as_str(),
+            "final": fields.final_report,
+            "mailed": mailed,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn lock(
+    txn: &impl ConnectionTrait,
+    id: ReportId,
+) -> Result<incident_reports::Model, ReportError> {
+    let mut q = incident_reports::Entity::find_by_id(id.0);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(txn).await?.ok_or(ReportError::NotFound)
+}
+
+async fn reporter_of(db: &impl ConnectionTrait, r: &Report) -> Result<Organisation, ReportError> {
+    crate::registry::store::find_by_id(db, r.org_id)
+        .await?
+        .ok_or_else(|| {
+            ReportError::Unexpected(anyhow::anyhow!("report {}: its organisation is gone", r.id))
+        })
+}
+
+/// Adds the next 報 (a 最終報 closes the report) and mails it. Only the reporting
+/// organisation's staff; never on a closed report.
+pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    mailing: &Mailing<'_>,
+    id: ReportId,
+    reader: &Reader,
+    fields: ReportFields,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<i32, ReportError> {
+    let txn = begin_write(db).await?;
+    let m = lock(&txn, id).await?;
+    let before = to_report(m.clone())?;
+    let reporter = reporter_of(&txn, &before).await?;
+    if !may_read(reader, &reporter, before.tlp) {
+        return Err(ReportError::NotFound);
+    }
+    if !may_update(reader, &reporter) {
+        return Err(ReportError::Forbidden(
+            "報を追加できるのは報告した団体の職員です".into(),
+        ));
+    }
+    if before.status == Status::Closed {
+        return Err(ReportError::Conflict(
+            "この報告は最終報で完了しています。新しい事案は新しい報告として登録してください".into(),
+        ));
+    }
+    let seq = before.updates + 1;
+    insert_update(&txn, id, seq, &fields, actor, now).await?;
+    let mut a = m.into_active_model();
+    a.tlp = Set(fields.tlp.as_str().into());
+    a.found_at = Set(fields.found_at);
+    a.last_update_at = Set(now);
+    a.updates = Set(seq);
+    if fields.final_report {
+        a.status = Set(Status::Closed.as_str().into());
+        a.closed_at = Set(Some(now));
+    }
+    a.update(&txn).await?;
+    let mailed = mail::queue_update(&txn, mailing, id, &reporter, seq, &fields, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        "report.update",
+        &format!("report:{id}"),
+        serde_json::json!({
+            "seq": seq,
+            "tlp": fields.tlp.as_str(),
+            "final": fields.final_report,
+            "mailed": mailed,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(seq)
+}
+
+/// The relay's checks: the report, its reporter, and the reader is its prefecture admin.
+async fn for_relay(
+    txn: &impl ConnectionTrait,
+    id: ReportId,
+    reader: &Reader,
+) -> Result<(incident_reports::Model, Report, Organisation), ReportError> {
+    let m = lock(txn, id).await?;
+    let r = to_report(m.clone())?;
+    let reporter = reporter_of(txn, &r).await?;
+    if !may_read(reader, &reporter, r.tlp) {
+        return Err(ReportError::NotFound);
+    }
+    if !may_relay(reader, &reporter, r.tlp) {
+        return Err(ReportError::Forbidden(
+            "メモ・確認・連携は、報告団体を所管する都道府県の管理者が行います".into(),
+        ));
+    }
+    Ok((m, r, reporter))
+}
+
+pub const NOTE_MAX: usize = 5_000;
+
+/// The prefecture adds a note (seen by the municipality and the centre).
+pub async fn add_note<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: ReportId,
+    reader: &Reader,
+    body: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), ReportError> {
+    let txn = begin_write(db).await?;
+    // Who may before what: a reader who may not relay learns nothing from the note's errors.
+    for_relay(&txn, id, reader).await?;
+    let mut e = Vec::new();
+    let body = crate::cases::text_field(&mut e, "note", body, NOTE_MAX, true);
+    if !e.is_empty() {
+        return Err(InvalidReport(e).into());
+    }
+    incident_report_notes::ActiveModel {
+        report_id: Set(id.0),
+        organisation_id: Set(reader.org_id.0),
+        body: Set(body),
+        author: Set(actor.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "report.note",
+        &format!("report:{id}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The prefecture marks the report 確認済 (once; a second time changes nothing).
+pub async fn confirm<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    id: ReportId,
+    reader: &Reader,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<bool, ReportError> {
+    let txn = begin_write(db).await?;
+    let (m, r, _) = for_relay(&txn, id, reader).await?;
+    if r.confirmed_at.is_some() {
+        return Ok(false);
+    }
+    let mut a = m.into_active_model();
+    a.confirmed_at = Set(Some(now));
+    a.confirmed_by = Set(Some(actor.to_string()));
+    a.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "report.confirm",
+        &format!("report:{id}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The prefecture confirms and forwards the report to the central desk in one action (once).
+pub async fn forward<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    mailing: &Mailing<'_>,
+    id: ReportId,
+    reader: &Reader,
+    prefecture_name: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<bool, ReportError> {
+    let txn = begin_write(db).await?;
+    let (m, r, reporter) = for_relay(&txn, id, reader).await?;
+    if r.forwarded_at.is_some() {
+        return Ok(false);
+    }
+    let notes = notes(&txn, id).await?.len();
+    let mut a = m.into_active_model();
+    if r.confirmed_at.is_none() {
+        a.confirmed_at = Set(Some(now));
+        a.confirmed_by = Set(Some(actor.to_string()));
+    }
+    a.forwarded_at = Set(Some(now));
+    a.forwarded_by = Set(Some(actor.to_string()));
+    a.update(&txn).await?;
+    let mailed =
+        mail::queue_forward(&txn, mailing, &r, &reporter, prefecture_name, notes, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        "report.forward",
+        &format!("report:{id}"),
+        serde_json::json!({ "mailed": mailed }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Records the case made of a report (in the transaction that made it).
+pub async fn set_case(db: &impl ConnectionTrait, id: ReportId, case_id: i64) -> anyhow::Result<()> {
+    incident_reports::ActiveModel {
+        id: Set(id.0),
+        case_id: Set(Some(case_id)),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot link the case")?;
+    Ok(())
+}
+
+pub(super) async fn lock_for_case(
+    txn: &impl ConnectionTrait,
+    id: ReportId,
+) -> Result<Report, ReportError> {
+    Ok(to_report(lock(txn, id).await?)?)
+}
+
+/// Claims the reminder for the 報 after the report's `updates`th: true for exactly one caller
+/// (two hub processes never both remind), false when another did or a new 報 came in.
+pub async fn claim_reminder(
+    db: &impl ConnectionTrait,
+    id: ReportId,
+    updates: i32,
+) -> anyhow::Result<bool> {
+    let done = incident_reports::Entity::update_many()
+        .col_expr(
+            incident_reports::Column::RemindedFor,
+            sea_orm::sea_query::Expr::value(updates),
+        )
+        .filter(incident_reports::Column::Id.eq(id.0))
+        .filter(incident_reports::Column::Updates.eq(updates))
+        .filter(incident_reports::Column::RemindedFor.lt(updates))
+        .filter(incident_reports::Column::Status.eq(Status::Open.as_str()))
+        .exec(db)
+        .await
+        .context("cannot record the reminder")?;
+    Ok(done.rows_affected == 1)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Option<Report>> {
+    incident_reports::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .context("cannot read the report")?
+        .map(to_report)
+        .transpose()
+}
+
+/// The report made into `case_id`, if any (central staff's link back).
+pub async fn by_case(db: &impl ConnectionTrait, case_id: i64) -> anyhow::Result<Option<Report>> {
+    incident_reports::Entity::find()
+        .filter(incident_reports::Column::CaseId.eq(case_id))
+        .one(db)
+        .await
+        .context("cannot read the report")?
+        .map(to_report)
+        .transpose()
+}
+
+/// Every 報 of a report, first to last.
+pub async fn updates(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Vec<Update>> {
+    incident_report_updates::Entity::find()
+        .filter(incident_report_updates::Column::ReportId.eq(id.0))
+        .order_by_asc(incident_report_updates::Column::Seq)
+        .all(db)
+        .await
+        .context("cannot read the report's 報")?
+        .into_iter()
+        .map(to_update)
+        .collect()
+}
+
+/// The latest 報 of each report named.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    reports: &[Report],
+) -> anyhow::Result<std::collections::HashMap<ReportId, Update>> {
+    let mut out = std::collections::HashMap::new();
+    let wanted: std::collections::HashMap<i64, i32> =
+        reports.iter().map(|r| (r.id.0, r.updates)).collect();
+    let ids: Vec<i64> = wanted.keys().copied().collect();
+    for chunk in ids.chunks(500) {
+        for m in incident_report_updates::Entity::find()
+            .filter(incident_report_updates::Column::ReportId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .context("cannot read the reports' 報")?
+        {
+            if wanted.get(&m.report_id) == Some(&m.seq) {
+                let id = ReportId(m.report_id);
+                out.insert(id, to_update(m)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn notes(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Vec<Note>> {
+    Ok(incident_report_notes::Entity::find()
+        .filter(incident_report_notes::Column::ReportId.eq(id.0))
+        .order_by_asc(incident_report_notes::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read the report's notes")?
+        .into_iter()
+        .map(|m| Note {
+            org_id: OrgId(m.organisation_id),
+            body: m.body,
+            author: m.author,
+            created_at: m.created_at,
+        })
+        .collect())
+}
+
+/// Which reports a list shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListFilter {
+    pub open_only: bool,
+    /// Found in this 年度 (April–March, JST).
+    pub fiscal_year: Option<i32>,
+}
+
+/// The reports a reader may see, newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    reader: &Reader,
+    filter: ListFilter,
+) -> anyhow::Result<Vec<Report>> {
+    let mut q = incident_reports::Entity::find().order_by_desc(incident_reports::Column::Id);
+    match super::access::scope(reader) {
+        Scope::All => {}
+        Scope::Own(org) => q = q.filter(incident_reports::Column::OrganisationId.eq(org.0)),
+        Scope::Prefecture(own, p) => {
+            let municipalities: Vec<i64> = crate::registry::store::list(
+                db,
+                crate::registry::store::OrgFilter {
+                    prefecture: Some(p),
+                    kind: Some(OrgKind::Municipality),
+                },
+            )
+            .await?
+            .iter()
+            .map(|o| o.id.0)
+            .collect();
+            let relayed: Vec<&str> = Tlp::ALL
+                .into_iter()
+                .filter(|t| prefecture_sees(*t))
+                .map(Tlp::as_str)
+                .collect();
+            q = q.filter(
+                Condition::any()
+                    .add(incident_reports::Column::OrganisationId.eq(own.0))
+                    .add(
+                        Condition::all()
+                            .add(incident_reports::Column::OrganisationId.is_in(municipalities))
+                            .add(incident_reports::Column::Tlp.is_in(relayed)),
+                    ),
+            );
+        }
+    }
+    if filter.open_only {
+        q = q.filter(incident_reports::Column::Status.eq(Status::Open.as_str()));
+    }
+    if let Some(fy) = filter.fiscal_year {
+        let (from, to) = super::stats::fiscal_bounds(fy);
+        q = q
+            .filter(incident_reports::Column::FoundAt.gte(from))
+            .filter(incident_reports::Column::FoundAt.lt(to));
+    }
+    q.all(db)
+        .await
+        .context("cannot read the reports")?
+        .into_iter()
+        .map(to_report)
+        .collect()
+}
+
+/// Open reports whose next 報 was due before `before` and whose organisation has not been
+/// reminded for it: the timer worker's work.
+pub async fn due_for_reminder(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> anyhow::Result<Vec<Report>> {
+    incident_reports::Entity::find()
+        .filter(incident_reports::Column::Status.eq(Status::Open.as_str()))
+        .filter(incident_reports::Column::LastUpdateAt.lt(before))
+        .filter(
+            sea_orm::sea_query::Expr::col(incident_reports::Column::RemindedFor).lt(
+                sea_orm::sea_query::Expr::col(incident_reports::Column::Updates),
+            ),
+        )
+        .order_by_asc(incident_reports::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .context("cannot read the reports due")?
+        .into_iter()
+        .map(to_report)
+        .collect()
+}
