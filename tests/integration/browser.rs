@@ -155,3 +155,81 @@ async fn hostile_markup_in_an_alert_does_not_execute_in_a_browser_with_javascrip
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_municipality_files_an_incident_report_in_a_browser_without_javascript_and_its_prefecture_confirms_it()
+ {
+    let Some(member) = Chromium::start(false).await else {
+        return;
+    };
+    let Some(prefecture) = Chromium::start(false).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let base = app.address.trim_end_matches('/').to_owned();
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+
+    log_in(&member, &base, "member@city.chiyoda.lg.jp").await;
+    member.click_and_wait("a[href=\"/reports\"]").await;
+    member.click_and_wait("a[href=\"/reports/new\"]").await;
+    member
+        .type_into("#title", "窓口端末でマルウェアを検知")
+        .await;
+    member
+        .type_into(
+            "#summary",
+            "窓口端末のウイルス対策ソフトがマルウェアを検知した。",
+        )
+        .await;
+    member.type_into("#systems", "窓口端末 1 台").await;
+    member.click("input[name=personal_data][value=no]").await;
+    member.click("input[name=leaked][value=unknown]").await;
+    member.click("#phase option[value=initial]").await;
+    member
+        .type_into("#situation", "端末をネットワークから切り離した。")
+        .await;
+    member.click("input[name=category_malware]").await;
+    member
+        .click_and_wait("form[action=\"/reports/new\"] button[type=submit]")
+        .await;
+    let url = member.url().await;
+    let path = url.trim_start_matches(&base).to_owned();
+    assert!(path.starts_with("/reports/"), "on the report: {url}");
+    assert_eq!(member.text("#report-status").await, "対応中");
+
+    log_in(&prefecture, &base, "sec@metro.tokyo.lg.jp").await;
+    prefecture.goto(&format!("{base}/reports")).await;
+    prefecture
+        .click_and_wait(&format!("a[href=\"{path}\"]"))
+        .await;
+    prefecture.type_into("#note", "都でも確認しました").await;
+    prefecture
+        .click_and_wait(&format!(
+            "form[action=\"{path}/notes\"] button[type=submit]"
+        ))
+        .await;
+    prefecture
+        .click_and_wait(&format!(
+            "form[action=\"{path}/confirm\"] button[type=submit]"
+        ))
+        .await;
+    assert_eq!(prefecture.text("#report-relay").await, "都道府県確認済");
+
+    member.goto(&format!("{base}{path}")).await;
+    assert!(member.source().await.contains("都でも確認しました"));
+    member.quit().await;
+    prefecture.quit().await;
+}
