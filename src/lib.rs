@@ -38,6 +38,7 @@ pub mod search;
 #[cfg(feature = "bench")]
 pub mod smtp_sink;
 pub mod startup;
+pub mod surveys;
 pub mod telemetry;
 pub mod time;
 pub mod web;

@@ -238,6 +238,12 @@ fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
     ));
     handles.push(spawn_worker(
         ctx,
+        "survey follow-ups",
+        Duration::from_secs(60),
+        |c| async move { crate::surveys::timers::try_execute_task(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
         "incident report timers",
         Duration::from_secs(60),
         |c| async move { crate::reports::timers::try_execute_task(&c).await },

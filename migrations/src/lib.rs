@@ -23,6 +23,7 @@ mod m20261203_000017_return_channel;
 mod m20261203_000018_alert_owner;
 mod m20261203_000019_drill_start;
 mod m20261203_000020_incident_reports;
+mod m20261203_000021_surveys;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_alert_owner::Migration),
             Box::new(m20261203_000019_drill_start::Migration),
             Box::new(m20261203_000020_incident_reports::Migration),
+            Box::new(m20261203_000021_surveys::Migration),
         ]
     }
 }

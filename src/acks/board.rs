@@ -41,6 +41,22 @@ impl Grade {
         })
     }
 
+    /// The grade of a share given as a number from 0 to 1 (a mean of rates, as surveys score):
+    /// the same bounds, with a tolerance of 10⁻⁹ so a mean that is exactly 80 % in arithmetic is
+    /// not a hair under it in floating point.
+    pub fn of_share(x: f64) -> Self {
+        const EPS: f64 = 1e-9;
+        if x >= 1.0 - EPS {
+            Self::A
+        } else if x >= 0.8 - EPS {
+            Self::B
+        } else if x >= 0.6 - EPS {
+            Self::C
+        } else {
+            Self::D
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::A => "A",

@@ -1,5 +1,5 @@
 //! The JSON API, versioned under `/api/v1`: alerts (list with filters and cursor pagination,
-//! show), acknowledgements, incident reports (the `report` scope), advisories and organisations
+//! show), acknowledgements, incident reports and survey answers (the `report` scope), advisories and organisations
 //! (central staff), authenticated by an
 //! organisation's API token (`Authorization: Bearer nrs_…`, scoped) or a portal session (with
 //! `X-CSRF-Token` on writes). Every error has one shape, `{"code": "...", "message": "..."}`;
@@ -11,6 +11,7 @@ pub mod cases;
 pub mod directory;
 pub mod principal;
 pub mod reports;
+pub mod surveys;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -203,6 +204,8 @@ impl utoipa::Modify for Security {
         reports::show_report,
         reports::file_report,
         reports::add_report_update,
+        surveys::show_answers,
+        surveys::save_answers,
     ),
     components(schemas(ErrorBody, Code)),
     modifiers(&Security),
@@ -211,6 +214,7 @@ impl utoipa::Modify for Security {
         (name = "alerts", description = "注意喚起 and acknowledgements"),
         (name = "cases", description = "事故事例・取組事例: the case library"),
         (name = "reports", description = "障害・事故等報告: incident reports and their successive 報"),
+        (name = "surveys", description = "調査・点検: an organisation's answers to a survey"),
         (name = "central", description = "For central staff: advisories and organisations"),
         (name = "meta", description = "Who am I, and this document"),
     )
@@ -294,6 +298,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(directory::configure)
             .configure(cases::configure)
             .configure(reports::configure)
+            .configure(surveys::configure)
             .default_service(web::to(no_such_route)),
     );
 }

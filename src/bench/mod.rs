@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod ingest;
 pub mod portal;
 pub mod search;
+pub mod surveys;
 pub mod takeover;
 
 use std::time::Duration;

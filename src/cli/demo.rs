@@ -110,6 +110,7 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     let drill = publish_demo_drill(&ctx).await?;
     let library = load_case_library(&ctx).await?;
     let reports = super::demo_reports::file_demo_reports(&ctx).await?;
+    let surveys = super::demo_surveys::publish_demo_surveys(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -123,7 +124,7 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         println!("{line}");
     }
     println!("{library}");
-    if let Some(line) = reports {
+    for line in [reports, surveys].into_iter().flatten() {
         println!("{line}");
     }
     println!("Open {url}  (stop with ctrl-c)");

@@ -5,11 +5,13 @@ mod cases;
 mod classify;
 mod demo;
 mod demo_reports;
+mod demo_surveys;
 mod drills;
 mod ingest;
 mod org;
 pub mod output;
 mod publish;
+mod surveys;
 mod user;
 
 use std::path::PathBuf;
@@ -81,6 +83,9 @@ pub enum Command {
     /// 連絡体制の確認訓練: drills from a scenario, and their 疎通確認 report.
     #[command(subcommand)]
     Drills(drills::DrillsCommand),
+    /// 調査・点検: surveys from a template, their four eyes and their results.
+    #[command(subcommand)]
+    Surveys(surveys::SurveysCommand),
     /// Mail that came back: bounces, auto-replies and replies in the inbound Maildir.
     #[command(subcommand)]
     Inbound(drills::InboundCommand),
@@ -179,6 +184,17 @@ pub enum BenchCommand {
         /// Returned messages to read (half DSNs, half replies).
         #[arg(long, default_value_t = 10_000)]
         inbound: usize,
+        /// A PostgreSQL server (postgres://user@host:port/db): the run creates and drops its own
+        /// database there.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// The results of a 50-item survey answered by all 1,788 local governments: computed, and
+    /// the page and CSV over HTTP, on SQLite or (with --database-url) PostgreSQL.
+    Surveys {
+        /// Runs (and requests per page).
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
         /// A PostgreSQL server (postgres://user@host:port/db): the run creates and drops its own
         /// database there.
         #[arg(long)]
@@ -296,6 +312,7 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Alerts(cmd) => classify::run_alerts(cmd, settings).await,
         Command::Contact(cmd) => publish::run_contact(cmd, settings).await,
         Command::Drills(cmd) => drills::run(cmd, settings).await,
+        Command::Surveys(cmd) => surveys::run(cmd, settings).await,
         Command::Inbound(cmd) => drills::run_inbound(cmd, settings).await,
         Command::Deliveries(args) => publish::run_deliveries(args, settings).await,
         Command::Mail(cmd) => publish::run_mail(cmd, settings).await,
@@ -369,6 +386,10 @@ async fn run_bench(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> 
             inbound,
             database_url,
         } => crate::bench::drill::run(requests, inbound, database_url.as_deref(), &settings).await,
+        BenchCommand::Surveys {
+            requests,
+            database_url,
+        } => crate::bench::surveys::run(requests, database_url.as_deref(), &settings).await,
         BenchCommand::Search { cases, queries } => crate::bench::search::run(cases, queries),
         BenchCommand::Feeds {
             alerts,

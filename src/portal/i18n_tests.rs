@@ -112,7 +112,20 @@ fn vocabularies_looked_up_by_value_have_english() {
         .chain(
             [crate::reports::Status::Open, crate::reports::Status::Closed]
                 .map(crate::reports::Status::label_ja),
-        );
+        )
+        .chain(
+            [
+                crate::surveys::Kind::Emergency,
+                crate::surveys::Kind::SelfAssessment,
+            ]
+            .map(crate::surveys::Kind::label_ja),
+        )
+        .chain(
+            crate::surveys::definition::IMPLEMENTATION
+                .iter()
+                .map(|(_, l)| *l),
+        )
+        .chain(crate::registry::OrgClass::ALL.map(crate::registry::OrgClass::label_ja));
     for ja in labels {
         assert_ne!(Lang::En.tr(ja), ja, "no English for the label {ja}");
         assert!(super::super::catalog::BY_VALUE.contains(&ja), "{ja}");

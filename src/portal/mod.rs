@@ -22,6 +22,7 @@ mod reports;
 mod settings;
 pub mod state;
 mod stats;
+mod surveys;
 mod triage;
 pub mod viewer;
 
@@ -137,6 +138,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin_inbound::configure(cfg);
     stats::configure(cfg);
     reports::configure(cfg);
+    surveys::configure(cfg);
     cases::configure(cfg);
     own_alert::configure(cfg);
     alert::configure(cfg);

@@ -70,6 +70,55 @@ impl fmt::Display for OrgKind {
     }
 }
 
+/// The 20 政令指定都市 (designated cities) by code: the 区分 surveys and statistics report
+/// them under, apart from the other cities.
+pub const DESIGNATED_CITIES: [&str; 20] = [
+    "011002", "041009", "111007", "121002", "141003", "141305", "141500", "151009", "221007",
+    "221309", "231002", "261009", "271004", "271403", "281000", "331007", "341002", "401005",
+    "401307", "431001",
+];
+
+/// The 区分 the seed documents report by: 都道府県 / 政令指定都市 / 市区 / 町村 (and the centre).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgClass {
+    Prefecture,
+    DesignatedCity,
+    City,
+    TownVillage,
+    Central,
+}
+
+impl OrgClass {
+    pub const ALL: [OrgClass; 5] = [
+        Self::Prefecture,
+        Self::DesignatedCity,
+        Self::City,
+        Self::TownVillage,
+        Self::Central,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prefecture => "prefecture",
+            Self::DesignatedCity => "designated_city",
+            Self::City => "city",
+            Self::TownVillage => "town_village",
+            Self::Central => "central",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Prefecture => "都道府県",
+            Self::DesignatedCity => "政令指定都市",
+            Self::City => "市区",
+            Self::TownVillage => "町村",
+            Self::Central => "中央省庁等",
+        }
+    }
+}
+
 /// An organisation as the rest of the hub sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Organisation {
@@ -98,11 +147,76 @@ fn serialize_prefecture<S: serde::Serializer>(
 }
 
 impl Organisation {
+    /// Its 区分: municipalities whose names end in 町 or 村 are 町村; the 20 designated cities
+    /// are marked by code; the other municipalities (cities and Tokyo's special wards) are 市区.
+    pub fn class(&self) -> OrgClass {
+        match self.kind {
+            OrgKind::Prefecture => OrgClass::Prefecture,
+            OrgKind::Central => OrgClass::Central,
+            OrgKind::Municipality
+                if DESIGNATED_CITIES.contains(&self.code.to_string().as_str()) =>
+            {
+                OrgClass::DesignatedCity
+            }
+            OrgKind::Municipality if self.name.ends_with('町') || self.name.ends_with('村') => {
+                OrgClass::TownVillage
+            }
+            OrgKind::Municipality => OrgClass::City,
+        }
+    }
+
     /// The name people use: `東京都千代田区` for a municipality, the own name otherwise.
     pub fn full_name(&self) -> String {
         match (self.kind, self.prefecture) {
             (OrgKind::Municipality, Some(p)) => format!("{}{}", p.name(), self.name),
             _ => self.name.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::*;
+
+    #[test]
+    fn the_twenty_designated_cities_are_the_ones_the_registry_marks() {
+        let names = [
+            "札幌市",
+            "仙台市",
+            "さいたま市",
+            "千葉市",
+            "横浜市",
+            "川崎市",
+            "相模原市",
+            "新潟市",
+            "静岡市",
+            "浜松市",
+            "名古屋市",
+            "京都市",
+            "大阪市",
+            "堺市",
+            "神戸市",
+            "岡山市",
+            "広島市",
+            "北九州市",
+            "福岡市",
+            "熊本市",
+        ];
+        let orgs = seed::seed_orgs().unwrap();
+        let marked: Vec<&str> = orgs
+            .iter()
+            .filter(|o| DESIGNATED_CITIES.contains(&o.code.to_string().as_str()))
+            .map(|o| o.name.as_str())
+            .collect();
+        assert!(
+            orgs.iter()
+                .filter(|o| DESIGNATED_CITIES.contains(&o.code.to_string().as_str()))
+                .all(|o| o.kind == OrgKind::Municipality)
+        );
+        let mut want = names.to_vec();
+        let mut got = marked.clone();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
     }
 }

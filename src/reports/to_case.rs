@@ -13,23 +13,16 @@ use super::store::{self, ReportError};
 use super::{ReportFields, ReportId, Status};
 use crate::audit::{self, Actor};
 use crate::cases::{CaseInput, Kind};
-use crate::registry::{OrgKind, Organisation};
+use crate::registry::Organisation;
 
 fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// The kind of organisation a case may say: 町 and 村 are 町村; other municipalities 市・特別区
-/// (the registry does not yet mark 政令指定都市).
+/// The kind of organisation a case may say: the registry's 区分 (its ids are the case
+/// vocabulary's).
 fn org_kind(o: &Organisation) -> &'static str {
-    match o.kind {
-        OrgKind::Prefecture => "prefecture",
-        OrgKind::Central => "central",
-        OrgKind::Municipality if o.name.ends_with('町') || o.name.ends_with('村') => {
-            "town_village"
-        }
-        OrgKind::Municipality => "city",
-    }
+    o.class().as_str()
 }
 
 /// The case's fields from the report's last 報.

@@ -78,6 +78,19 @@ pub enum Who {
     ApiReportReader,
     /// API: the next 報, by the reporting organisation (a `report`-scope token or its staff).
     ApiReportWriter,
+    /// Surveys: the organisations a published survey is addressed to (and, for reading, its
+    /// writers' side, central staff and prefectures with addressed organisations); "not found"
+    /// for anyone else (`portal::surveys::visible`).
+    SurveyReader,
+    /// An addressed organisation's staff: answering, its own 評価結果 and 改善方針.
+    SurveyRespondent,
+    /// Central operators and the hub administrator, and the staff of any prefecture (surveys of
+    /// its own, for its municipalities).
+    SurveyWriter,
+    /// Central staff (every organisation) and prefecture staff (their own organisations).
+    SurveyResults,
+    /// API: an addressed organisation's `report`-scope token or staff.
+    ApiSurveyRespondent,
 }
 
 /// One route and its rule.
@@ -156,6 +169,23 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/cases/{id}/publish", Who::Approver),
     // 障害・事故等報告: anyone signed in files one for their own organisation and lists what
     // they may see; a report answers by `reports::access`.
+    // 調査・点検.
+    r("GET", "/surveys", Who::SignedIn),
+    r("GET", "/surveys/new", Who::SurveyWriter),
+    r("POST", "/surveys/new", Who::SurveyWriter),
+    r("GET", "/surveys/{id}", Who::SurveyReader),
+    // A prefecture's own survey is submitted by its staff and approved by its administrator
+    // (`surveys::publish::may_*`); the matrix's sample is the centre's.
+    r("POST", "/surveys/{id}/submit", Who::Drafter),
+    r("POST", "/surveys/{id}/approve", Who::Approver),
+    r("POST", "/surveys/{id}/answers", Who::SurveyRespondent),
+    r("GET", "/surveys/{id}/result", Who::SurveyRespondent),
+    r("POST", "/surveys/{id}/plan", Who::SurveyRespondent),
+    r("GET", "/surveys/{id}/results", Who::SurveyResults),
+    r("GET", "/surveys/{id}/results.csv", Who::SurveyResults),
+    r("GET", "/surveys/{id}/results.svg", Who::SurveyResults),
+    r("POST", "/surveys/{id}/prompt", Who::SurveyResults),
+    r("POST", "/surveys/{id}/results/send", Who::Drafter),
     r("GET", "/reports", Who::SignedIn),
     r("GET", "/reports/new", Who::SignedIn),
     r("POST", "/reports/new", Who::SignedIn),
@@ -221,6 +251,16 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/api/v1/cases", Who::ApiRead),
     r("GET", "/api/v1/cases/{id}", Who::ApiRead),
     r("POST", "/api/v1/cases", Who::ApiReport),
+    r(
+        "GET",
+        "/api/v1/surveys/{id}/answers",
+        Who::ApiSurveyRespondent,
+    ),
+    r(
+        "PUT",
+        "/api/v1/surveys/{id}/answers",
+        Who::ApiSurveyRespondent,
+    ),
     r("GET", "/api/v1/reports", Who::ApiReport),
     r("POST", "/api/v1/reports", Who::ApiReport),
     r("GET", "/api/v1/reports/{id}", Who::ApiReportReader),

@@ -202,6 +202,14 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         }
         Who::ApiReportWriter => matches!(p, P::Member | P::OrgAdmin | P::TokenReport),
         Who::PrefectureStaff => matches!(p, P::Prefecture | P::OtherPrefecture),
+        Who::SurveyReader => p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture),
+        Who::SurveyRespondent => matches!(p, P::Member | P::OrgAdmin),
+        Who::SurveyWriter => matches!(
+            p,
+            P::Operator | P::Admin | P::Prefecture | P::OtherPrefecture
+        ),
+        Who::SurveyResults => p.central() || p == P::Prefecture,
+        Who::ApiSurveyRespondent => matches!(p, P::Member | P::OrgAdmin | P::TokenReport),
     };
     let instance = match sample.instance {
         Instance::None => true,
@@ -274,6 +282,8 @@ struct Fixture {
     alert_id: i64,
     /// An open TLP:AMBER incident report of 千代田区.
     report: i64,
+    /// A published survey of the centre addressed to 千代田区.
+    survey: i64,
     /// A published drill addressed to 千代田区.
     drill: i64,
     /// A returned message waiting for an operator.
@@ -464,9 +474,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         noroshi::contacts::confirm::day_of(chrono::Utc::now()),
     );
     let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
+    let survey = publish_survey(app, &central, &["org:131016"]).await;
     Fixture {
         alert_id,
         report: incident,
+        survey,
         drill,
         inbound,
         confirm_token,
@@ -522,6 +534,45 @@ pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i6
     .await
     .unwrap()
     .0
+}
+
+/// Publishes the shipped 緊急点検 to `to` (the centre's: written by the operator, approved by
+/// the approver); returns its id.
+pub async fn publish_survey(
+    app: &TestApp,
+    central: &crate::helpers::mail::Central,
+    to: &[&str],
+) -> i64 {
+    let definition =
+        noroshi::surveys::Definition::parse(noroshi::surveys::definition::TEMPLATES[0].1).unwrap();
+    let id = noroshi::surveys::publish::create(
+        &app.ctx.db,
+        &app.ctx.rules,
+        noroshi::surveys::publish::Draft {
+            definition,
+            audience: to.iter().map(|s| (*s).to_owned()).collect(),
+            deadline: chrono::Utc::now() + chrono::Duration::days(7),
+            previous: None,
+        },
+        &central.operator,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    noroshi::surveys::publish::submit(&app.ctx.db, id, &central.operator)
+        .await
+        .unwrap();
+    noroshi::surveys::publish::approve(
+        &app.ctx.db,
+        &app.ctx.rules,
+        "http://hub",
+        id,
+        &central.approver,
+    )
+    .await
+    .unwrap();
+    id.0
 }
 
 /// The request the matrix makes for each route.
@@ -594,6 +645,22 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         }
         ("POST", "/reports/{id}/case") => {
             Sample::at(format!("/reports/{}/case", f.report)).form(&[("kind", "incident")])
+        }
+        ("GET", "/surveys" | "/surveys/new") => Sample::at(path),
+        ("POST", "/surveys/new") => Sample::at(path).form(&[("to", "all"), ("deadline", "")]),
+        ("GET", "/surveys/{id}" | "/surveys/{id}/result" | "/surveys/{id}/results")
+        | ("GET", "/surveys/{id}/results.csv" | "/surveys/{id}/results.svg")
+        | ("POST", "/surveys/{id}/submit" | "/surveys/{id}/approve" | "/surveys/{id}/prompt")
+        | ("POST", "/surveys/{id}/results/send") => {
+            Sample::at(path.replace("{id}", &f.survey.to_string()))
+        }
+        ("POST", "/surveys/{id}/answers") => {
+            Sample::at(format!("/surveys/{}/answers", f.survey)).form(&[("action", "submit")])
+        }
+        ("POST", "/surveys/{id}/plan") => Sample::at(format!("/surveys/{}/plan", f.survey))
+            .form(&[("plan", ""), ("fiscal_year", "")]),
+        ("GET" | "PUT", "/api/v1/surveys/{id}/answers") => {
+            Sample::at(format!("/api/v1/surveys/{}/answers", f.survey)).json(r#"{"answers":{}}"#)
         }
         ("GET", "/alerts/new") => Sample::at(path),
         ("POST", "/alerts/new") => Sample::at(path).form(&[

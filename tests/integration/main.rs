@@ -43,3 +43,4 @@ mod registry;
 mod reports;
 mod security;
 mod shutdown;
+mod surveys;

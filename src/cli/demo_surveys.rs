@@ -1,0 +1,114 @@
+//! The demo's 調査・点検: the shipped mail-server 重点検査 sent to 東京都 and its municipalities
+//! and answered by most of them (千代田区 is left to the demo's own users), and the 緊急点検 on
+//! outsourcing sent to every local government. Made once per data directory.
+
+use chrono::{Duration, Utc};
+
+use crate::audit::Actor;
+use crate::context::AppContext;
+use crate::surveys::definition::{Answer, Answers, Definition, ItemType, TEMPLATES};
+use crate::surveys::publish::{self, Draft};
+use crate::surveys::store;
+
+async fn staff(ctx: &AppContext, email: &str) -> anyhow::Result<crate::auth::User> {
+    crate::auth::store::find_by_email(&ctx.db, &crate::auth::EmailAddress::parse(email)?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo user {email} is missing"))
+}
+
+/// A plausible answer for the `n`th organisation (the same every run).
+fn answers(def: &Definition, n: u32) -> Answers {
+    let mut out = Answers::new();
+    for (i, item) in def.items().enumerate() {
+        let k = (n * 7 + i as u32 * 3) % 10;
+        let a = match item.kind {
+            ItemType::Count => {
+                let required = 2 + (n + i as u32) % 4;
+                Answer::Count {
+                    done: required - (k % 3).min(required),
+                    required,
+                }
+            }
+            ItemType::Implementation => Answer::Text(
+                match k {
+                    0..=5 => "implemented",
+                    6 => "partial",
+                    7 => "insufficient",
+                    8 => "not_applicable",
+                    _ => "implemented",
+                }
+                .into(),
+            ),
+            ItemType::YesNo => Answer::Text(if k < 7 { "yes" } else { "no" }.into()),
+            ItemType::Date => Answer::Text("2026-06-01".into()),
+            ItemType::Number => Answer::Number(i64::from(k)),
+            ItemType::Text => continue,
+        };
+        out.insert(item.id.clone(), a);
+    }
+    out
+}
+
+/// Publishes and answers the demo surveys; returns a line for the start-up message.
+pub async fn publish_demo_surveys(ctx: &AppContext) -> anyhow::Result<Option<String>> {
+    if !store::all(&ctx.db).await?.is_empty() {
+        return Ok(None);
+    }
+    let operator = staff(ctx, "operator@soumu.demo.example").await?;
+    let approver = staff(ctx, "approver@soumu.demo.example").await?;
+    let base = ctx.settings.app.base_url.as_str();
+    let mut ids = Vec::new();
+    for (template, to, days) in [(TEMPLATES[1].1, "pref:13+", 14), (TEMPLATES[0].1, "all", 7)] {
+        let definition = Definition::parse(template).map_err(anyhow::Error::msg)?;
+        let id = publish::create(
+            &ctx.db,
+            &ctx.rules,
+            Draft {
+                definition,
+                audience: vec![to.into()],
+                deadline: Utc::now() + Duration::days(days),
+                previous: None,
+            },
+            &operator,
+            None,
+            Utc::now(),
+        )
+        .await?;
+        publish::submit(&ctx.db, id, &operator).await?;
+        publish::approve(&ctx.db, &ctx.rules, base, id, &approver).await?;
+        ids.push(id);
+    }
+    // Most of Tokyo answers the 重点検査; 千代田区 is left for the demo users.
+    let s = store::get(&ctx.db, ids[0])
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo survey is gone"))?;
+    let tokyo = crate::registry::store::list(
+        &ctx.db,
+        crate::registry::store::OrgFilter {
+            prefecture: crate::registry::Prefecture::from_number(13),
+            kind: None,
+        },
+    )
+    .await?;
+    let mut n = 0;
+    for (i, o) in tokyo.iter().enumerate() {
+        if o.code.to_string() == "131016" || i % 5 == 4 {
+            continue;
+        }
+        store::save_answers(
+            &ctx.db,
+            &s,
+            o.id,
+            &answers(&s.definition, i as u32),
+            true,
+            &Actor::System,
+            Utc::now(),
+        )
+        .await?;
+        n += 1;
+    }
+    Ok(Some(format!(
+        "Demo surveys: /surveys ({} answered by {n} of 東京都's organisations — results at /surveys/{}/results; the 緊急点検 on outsourcing sent to every local government)",
+        s.title, s.id
+    )))
+}

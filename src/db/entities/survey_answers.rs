@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// An organisation's current answers to a survey (every saved version is in
+/// `survey_answer_versions`), and its 改善方針.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "survey_answers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub survey_id: i64,
+    pub organisation_id: i64,
+    pub answers: String,
+    pub submitted: bool,
+    pub submitted_at: Option<DateTimeUtc>,
+    /// Changed after the deadline.
+    pub late: bool,
+    pub updated_at: DateTimeUtc,
+    pub updated_by: String,
+    pub plan: Option<String>,
+    pub plan_fiscal_year: Option<i32>,
+    pub plan_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,92 @@
+//! 調査・点検: surveys the centre (or a prefecture, for its municipalities) sends through four
+//! eyes — a 緊急点検 after an incident, a yearly 重点検査 / 自己点検 — the answers organisations
+//! give (portal and API, drafts, late edits kept and marked), the seed documents' scoring
+//! ([`score`]), the results for the centre and a prefecture and each organisation's own
+//! 評価結果 with its 改善方針 ([`results`]), and the reminder and escalation ([`timers`]).
+//!
+//! Owns `surveys`, `survey_targets`, `survey_answers`, `survey_answer_versions`; resolves
+//! audiences with [`crate::alerts::audience`] and mails through [`crate::notices`].
+
+pub mod definition;
+pub mod publish;
+pub mod results;
+pub mod score;
+pub mod store;
+pub mod timers;
+
+pub use definition::{Answer, Answers, Category, Definition, Item, ItemType};
+
+use serde::Serialize;
+
+/// Database id of a survey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SurveyId(pub i64);
+
+impl std::fmt::Display for SurveyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// 緊急点検 or 重点検査・自己点検.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Emergency,
+    SelfAssessment,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Emergency => "emergency",
+            Self::SelfAssessment => "self_assessment",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Emergency => "緊急点検",
+            Self::SelfAssessment => "重点検査・自己点検",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Emergency, Self::SelfAssessment]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a survey is in its four eyes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Published,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Published => "published",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Self::Draft => "下書き",
+            Self::Submitted => "承認待ち",
+            Self::Published => "配信済み",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Submitted, Self::Published]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
