@@ -95,6 +95,58 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// What a domain error is, said once by the capability that raises it ([`Classify`]); each edge
+/// maps these kinds, never the individual errors: the API to a status and a [`Code`]
+/// (`From<Failure> for ApiError`), the portal to its error page (`From<Failure> for
+/// PortalError`). The message is the capability's own (Japanese where people see it; the
+/// portal's catalog translates the fixed ones).
+#[derive(Debug)]
+pub enum Failure {
+    /// The input is wrong: 400 `invalid_field`.
+    Invalid(String),
+    /// No such thing, or not one the caller may see: 404.
+    NotFound(String),
+    /// The caller sees it but may not do this: 403.
+    Forbidden(String),
+    /// It does not fit the state it is in: 409.
+    Conflict(String),
+    /// It existed and no longer takes this: 410.
+    Gone(String),
+    Unexpected(anyhow::Error),
+}
+
+/// A domain error that says its [`Failure`] kind.
+pub trait Classify {
+    fn classify(self) -> Failure;
+}
+
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Invalid(m) => Self::bad_request(Code::InvalidField, m),
+            Failure::NotFound(m) => Self::NotFound(m),
+            Failure::Forbidden(m) => Self::Forbidden(m),
+            Failure::Conflict(m) => Self::Conflict(m),
+            Failure::Gone(m) => Self::coded(StatusCode::GONE, Code::Conflict, m),
+            Failure::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// `From<E> for $edge` through [`Classify`] for each domain error listed: one list per edge.
+#[macro_export]
+macro_rules! classified_into {
+    ($edge:ty; $($error:ty),+ $(,)?) => {
+        $(
+            impl From<$error> for $edge {
+                fn from(e: $error) -> Self {
+                    $crate::error::Classify::classify(e).into()
+                }
+            }
+        )+
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
@@ -177,5 +229,46 @@ impl ResponseError for ApiError {
             code: self.code(),
             message: self.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_failure_has_one_status_and_code_in_the_api() {
+        let cases = [
+            (
+                Failure::Invalid("x".into()),
+                StatusCode::BAD_REQUEST,
+                Code::InvalidField,
+            ),
+            (
+                Failure::NotFound("x".into()),
+                StatusCode::NOT_FOUND,
+                Code::NotFound,
+            ),
+            (
+                Failure::Forbidden("x".into()),
+                StatusCode::FORBIDDEN,
+                Code::Forbidden,
+            ),
+            (
+                Failure::Conflict("x".into()),
+                StatusCode::CONFLICT,
+                Code::Conflict,
+            ),
+            (Failure::Gone("x".into()), StatusCode::GONE, Code::Conflict),
+            (
+                Failure::Unexpected(anyhow::anyhow!("x")),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Code::Internal,
+            ),
+        ];
+        for (f, status, code) in cases {
+            let e = ApiError::from(f);
+            assert_eq!((e.status_code(), e.code()), (status, code));
+        }
     }
 }

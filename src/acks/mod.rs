@@ -126,6 +126,20 @@ pub enum AckError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for AckError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::Invalid(m) => Failure::Invalid(m),
+            Self::NotAddressed(id) => {
+                Failure::NotFound(format!("alert {id} is not addressed to your organisation"))
+            }
+            e @ Self::Withdrawn(_) => Failure::Conflict(e.to_string()),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// A checked note: trimmed, at most [`MAX_NOTE_CHARS`], no control characters but newlines and
 /// tabs. Empty is none.
 pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {

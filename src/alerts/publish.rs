@@ -39,6 +39,19 @@ pub enum PublishError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for PublishError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::NotFound(id) => Failure::NotFound(format!("no alert {id}")),
+            Self::Forbidden(m) => Failure::Forbidden(m),
+            Self::Invalid(m) => Failure::Invalid(m),
+            e @ (Self::WrongState { .. } | Self::KeyReused(_)) => Failure::Conflict(e.to_string()),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// The user id in an actor string `user:<id>:<email>`.
 fn user_id_of(actor: &str) -> Option<i64> {
     actor.strip_prefix("user:")?.split(':').next()?.parse().ok()

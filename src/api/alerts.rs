@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::principal::Principal;
 use super::{JsonBody, query};
-use crate::acks::{self, AckError, AckState, Channel};
+use crate::acks::{self, AckState, Channel};
 use crate::auth::tokens::Scope;
 use crate::classify::model::Category;
 use crate::context::AppContext;
@@ -484,15 +484,13 @@ pub async fn set_ack(
         ));
     }
     let JsonBody(req) = body;
-    let invalid =
-        |e: AckError| ApiError::bad_request(crate::error::Code::InvalidField, e.to_string());
     let state = AckState::parse(&req.state).map_err(|e| {
         ApiError::bad_request(crate::error::Code::InvalidField, format!("state: {e}"))
     })?;
     let note = acks::parse_note(req.note.as_deref().unwrap_or_default()).map_err(|e| {
         ApiError::bad_request(crate::error::Code::InvalidField, format!("note: {e}"))
     })?;
-    match acks::acknowledge(
+    acks::acknowledge(
         &ctx.db,
         alert.id.0,
         who.org().id.0,
@@ -501,22 +499,7 @@ pub async fn set_ack(
         &who.actor(),
         Channel::Api,
     )
-    .await
-    {
-        Ok(()) => {}
-        Err(AckError::NotAddressed(id)) => {
-            return Err(ApiError::NotFound(format!(
-                "alert {id} is not addressed to your organisation"
-            )));
-        }
-        Err(AckError::Withdrawn(id)) => {
-            return Err(ApiError::Conflict(format!(
-                "alert {id} was withdrawn; it can no longer be acknowledged"
-            )));
-        }
-        Err(e @ AckError::Invalid(_)) => return Err(invalid(e)),
-        Err(AckError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
-    }
+    .await?;
     ack_detail(&ctx, &who, &alert, &path).await
 }
 

@@ -25,6 +25,15 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 
 use crate::error::{ApiError, Code, ErrorBody};
 
+crate::classified_into!(
+    ApiError;
+    crate::reports::store::ReportError,
+    crate::surveys::publish::SurveyError,
+    crate::cases::store::CaseError,
+    crate::alerts::publish::PublishError,
+    crate::acks::AckError,
+);
+
 /// Largest JSON body the API reads.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest page of a list.

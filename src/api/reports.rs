@@ -21,16 +21,6 @@ fn reader(who: &Principal) -> Reader {
     Reader::new(who.org(), who.role())
 }
 
-fn refused(e: ReportError) -> ApiError {
-    match e {
-        ReportError::Invalid(e) => ApiError::bad_request(Code::InvalidField, e.to_string()),
-        ReportError::NotFound => ApiError::NotFound("no such report".into()),
-        ReportError::Forbidden(m) => ApiError::Forbidden(m),
-        ReportError::Conflict(m) => ApiError::Conflict(m),
-        ReportError::Unexpected(e) => ApiError::Unexpected(e),
-    }
-}
-
 fn mailing(ctx: &AppContext) -> Mailing<'_> {
     Mailing {
         settings: &ctx.settings.reports,
@@ -287,7 +277,10 @@ pub async fn file_report(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Report)?;
     let now = Utc::now();
-    let fields = body.0.validate(now).map_err(|e| refused(e.into()))?;
+    let fields = body
+        .0
+        .validate(now)
+        .map_err(|e| ApiError::from(ReportError::from(e)))?;
     let closed = fields.final_report;
     let id = store::file(
         &ctx.db,
@@ -297,8 +290,7 @@ pub async fn file_report(
         &who.actor(),
         now,
     )
-    .await
-    .map_err(refused)?;
+    .await?;
     Ok(HttpResponse::Created().json(Filed {
         id: id.0,
         seq: 1,
@@ -349,11 +341,13 @@ pub async fn add_report_update(
         ));
     }
     let now = Utc::now();
-    let fields = body.0.validate(now).map_err(|e| refused(e.into()))?;
+    let fields = body
+        .0
+        .validate(now)
+        .map_err(|e| ApiError::from(ReportError::from(e)))?;
     let closed = fields.final_report;
-    let seq = store::add_update(&ctx.db, &mailing(&ctx), id, &me, fields, &who.actor(), now)
-        .await
-        .map_err(refused)?;
+    let seq =
+        store::add_update(&ctx.db, &mailing(&ctx), id, &me, fields, &who.actor(), now).await?;
     Ok(HttpResponse::Created().json(Filed {
         id: id.0,
         seq,

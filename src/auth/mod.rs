@@ -183,6 +183,17 @@ pub enum ManageUserError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for ManageUserError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::NotFound => Failure::NotFound("no such user".into()),
+            Self::Own => Failure::Conflict("自分自身のアカウントはここでは操作できません。".into()),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// The target of a reset or disable, if `manager` may manage them (see [`User::may_manage`]).
 async fn managed(
     db: &impl ConnectionTrait,

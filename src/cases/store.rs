@@ -64,6 +64,18 @@ impl From<sea_orm::DbErr> for CaseError {
     }
 }
 
+impl crate::error::Classify for CaseError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::Invalid(e) => Failure::Invalid(e.to_string()),
+            Self::NotFound => Failure::NotFound("no such case".into()),
+            Self::Refused(m) => Failure::Conflict(m),
+            Self::Other(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 fn json_list(v: &[String]) -> String {
     serde_json::Value::from(v.to_vec()).to_string()
 }

@@ -8,7 +8,6 @@ use askama::Template;
 use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render};
-use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{CsrfForm, ToggleForm};
 use crate::alerts::{AlertId, AlertStatus};
@@ -380,17 +379,6 @@ async fn list_users(
     users_page(&ctx, &viewer, &query.q, None, None).await
 }
 
-fn manage_error(e: auth::ManageUserError, lang: Lang) -> PortalError {
-    match e {
-        auth::ManageUserError::NotFound => PortalError::NotFound,
-        auth::ManageUserError::Own => PortalError::BadRequest(
-            lang.tr("自分自身のアカウントはここでは操作できません。")
-                .into(),
-        ),
-        auth::ManageUserError::Unexpected(e) => PortalError::Unexpected(e),
-    }
-}
-
 #[post("/admin/users/{id}/disabled")]
 async fn toggle_user(
     ctx: web::Data<AppContext>,
@@ -407,8 +395,7 @@ async fn toggle_user(
         UserId(path.into_inner()),
         disabled,
     )
-    .await
-    .map_err(|e| manage_error(e, viewer.lang))?;
+    .await?;
     let notice = if disabled {
         viewer.lang.tr1("{} を停止しました。", &user.email)
     } else {
@@ -432,8 +419,7 @@ async fn reset_user(
         &viewer.session.user,
         UserId(path.into_inner()),
     )
-    .await
-    .map_err(|e| manage_error(e, viewer.lang))?;
+    .await?;
     let secret = (
         viewer.lang.tr1("{} の新しいパスワード", &user.email),
         temporary.expose_secret().to_owned(),

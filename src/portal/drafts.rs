@@ -196,12 +196,13 @@ pub struct ApproveForm {
     revision: i32,
 }
 
+/// What the draft page shows beside the draft (a refusal of the input or of its state), or the
+/// error page (by kind).
 fn publish_error(e: PublishError) -> Result<String, PortalError> {
-    match e {
-        PublishError::NotFound(_) => Err(PortalError::NotFound),
-        PublishError::Forbidden(m) => Err(PortalError::Forbidden(m)),
-        PublishError::Unexpected(e) => Err(PortalError::Unexpected(e)),
-        other => Ok(other.to_string()),
+    use crate::error::{Classify, Failure};
+    match e.classify() {
+        Failure::Invalid(m) | Failure::Conflict(m) => Ok(m),
+        other => Err(other.into()),
     }
 }
 

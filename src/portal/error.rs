@@ -38,6 +38,31 @@ pub enum PortalError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// A domain error's kind as the portal shows it: the error page with its status; a conflict is
+/// a request the portal refuses (400), the way its forms refuse input.
+impl From<crate::error::Failure> for PortalError {
+    fn from(f: crate::error::Failure) -> Self {
+        use crate::error::Failure;
+        match f {
+            Failure::Invalid(m) | Failure::Conflict(m) => Self::BadRequest(m),
+            Failure::NotFound(_) => Self::NotFound,
+            Failure::Forbidden(m) => Self::Forbidden(m),
+            Failure::Gone(m) => Self::Gone(m),
+            Failure::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+crate::classified_into!(
+    PortalError;
+    crate::reports::store::ReportError,
+    crate::surveys::publish::SurveyError,
+    crate::cases::store::CaseError,
+    crate::alerts::publish::PublishError,
+    crate::acks::AckError,
+    crate::auth::ManageUserError,
+);
+
 #[derive(Template)]
 #[template(path = "portal/error.html")]
 struct ErrorPage<'a> {
@@ -60,7 +85,9 @@ impl PortalError {
         };
         let fixed = self.to_string();
         let message = match self {
-            Self::BadRequest(m) | Self::Forbidden(m) | Self::Gone(m) => m.as_str(),
+            // A capability's fixed message is in the catalog; one a handler wrote is already in
+            // the viewer's language and passes through unchanged.
+            Self::BadRequest(m) | Self::Forbidden(m) | Self::Gone(m) => lang.tr(m),
             _ => lang.tr(&fixed),
         };
         let page = ErrorPage {

@@ -81,6 +81,19 @@ impl From<sea_orm::DbErr> for ReportError {
     }
 }
 
+impl crate::error::Classify for ReportError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::Invalid(e) => Failure::Invalid(e.to_string()),
+            Self::NotFound => Failure::NotFound("no such report".into()),
+            Self::Forbidden(m) => Failure::Forbidden(m),
+            Self::Conflict(m) => Failure::Conflict(m),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 fn to_report(m: incident_reports::Model) -> anyhow::Result<Report> {
     Ok(Report {
         id: ReportId(m.id),

@@ -34,6 +34,19 @@ impl From<sea_orm::DbErr> for SurveyError {
     }
 }
 
+impl crate::error::Classify for SurveyError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::Invalid(m) => Failure::Invalid(m),
+            Self::NotFound => Failure::NotFound("no such survey".into()),
+            Self::Forbidden(m) => Failure::Forbidden(m),
+            Self::Conflict(m) => Failure::Conflict(m),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// Who may write and submit it: central operators and the hub administrator for the centre's;
 /// its prefecture's staff for a prefecture's.
 pub fn may_write(s: &Survey, user: &User) -> bool {

@@ -243,9 +243,7 @@ pub(super) async fn submit_case(
     };
     let central = viewer.session.user.role.is_central();
     let org = (!central).then_some(viewer.org.id.0);
-    let id = store::submit(&ctx.db, &fields, org, &viewer.actor())
-        .await
-        .map_err(case_error)?;
+    let id = store::submit(&ctx.db, &fields, org, &viewer.actor()).await?;
     Ok(crate::portal::see_other(&format!("/cases/{id}")))
 }
 
@@ -319,6 +317,6 @@ pub(super) async fn save_case(
             ),
             true,
         ),
-        Err(e) => Err(case_error(e)),
+        Err(e) => Err(e.into()),
     }
 }

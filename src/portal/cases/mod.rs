@@ -217,15 +217,6 @@ pub(super) async fn index_now(ctx: &AppContext) {
     }
 }
 
-pub(super) fn case_error(e: CaseError) -> PortalError {
-    match e {
-        CaseError::Invalid(e) => PortalError::BadRequest(e.to_string()),
-        CaseError::NotFound => PortalError::NotFound,
-        CaseError::Refused(m) => PortalError::BadRequest(m),
-        CaseError::Other(e) => PortalError::Unexpected(e),
-    }
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/cases/{id}`.
     cfg.service(search::search_cases)

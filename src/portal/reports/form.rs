@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::{label, reader, refused};
+use super::{label, reader};
 use crate::cases::CAUSES;
 use crate::classify::model::Category;
 use crate::context::AppContext;
@@ -213,8 +213,7 @@ pub(super) async fn file(
         &viewer.actor(),
         now,
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
 }
 
@@ -319,8 +318,7 @@ pub(super) async fn add_update(
         &viewer.actor(),
         now,
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
 }
 

@@ -17,22 +17,11 @@ use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
 use crate::reports::access::Reader;
-use crate::reports::store::{self, ListFilter, ReportError};
+use crate::reports::store::{self, ListFilter};
 use crate::reports::{Status, timers, update_label_en, update_label_ja};
 
 pub fn reader(viewer: &Viewer) -> Reader {
     Reader::new(&viewer.org, Some(viewer.session.user.role))
-}
-
-/// A store error as the portal shows it: the message in the viewer's language.
-fn refused(e: ReportError, lang: Lang) -> PortalError {
-    match e {
-        ReportError::NotFound => PortalError::NotFound,
-        ReportError::Forbidden(m) => PortalError::Forbidden(lang.tr(&m).to_owned()),
-        ReportError::Conflict(m) => PortalError::BadRequest(lang.tr(&m).to_owned()),
-        ReportError::Invalid(e) => PortalError::BadRequest(e.to_string()),
-        ReportError::Unexpected(e) => PortalError::Unexpected(e),
-    }
 }
 
 pub(super) fn label(seq: i32, final_report: bool, lang: Lang) -> String {

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::form::mailing_of;
-use super::{label, reader, refused, relay_text, status_label};
+use super::{label, reader, relay_text, status_label};
 use crate::cases::{CAUSES, Kind};
 use crate::classify::model::Category;
 use crate::context::AppContext;
@@ -262,8 +262,7 @@ pub(super) async fn note(
         &viewer.actor(),
         chrono::Utc::now(),
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
 }
 
@@ -283,8 +282,7 @@ pub(super) async fn confirm(
         &viewer.actor(),
         chrono::Utc::now(),
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
 }
 
@@ -306,8 +304,7 @@ pub(super) async fn forward(
         &viewer.actor(),
         chrono::Utc::now(),
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
 }
 
@@ -342,7 +339,6 @@ pub(super) async fn make_case(
         kind,
         &viewer.actor(),
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/cases/{case}/edit")))
 }

@@ -13,23 +13,12 @@ use actix_web::{HttpResponse, get, web};
 use askama::Template;
 
 use super::error::{PortalError, render};
-use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
 use crate::registry::OrgKind;
-use crate::surveys::publish::{SurveyError, may_see_draft};
+use crate::surveys::publish::may_see_draft;
 use crate::surveys::store::{self, Survey};
 use crate::surveys::{Status, SurveyId};
-
-/// A store error as the portal shows it.
-fn refused(e: SurveyError, lang: Lang) -> PortalError {
-    match e {
-        SurveyError::NotFound => PortalError::NotFound,
-        SurveyError::Forbidden(m) => PortalError::Forbidden(lang.tr(&m).to_owned()),
-        SurveyError::Invalid(m) | SurveyError::Conflict(m) => PortalError::BadRequest(m),
-        SurveyError::Unexpected(e) => PortalError::Unexpected(e),
-    }
-}
 
 /// Central staff read every survey's results; a prefecture's staff those of surveys addressed
 /// to its organisations (its own organisations only); nobody else.

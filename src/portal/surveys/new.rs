@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{can_write, refused};
+use super::can_write;
 use crate::context::AppContext;
 use crate::portal::error::{PortalError, render, render_refused};
 use crate::portal::viewer::{Nav, Viewer};
@@ -157,6 +157,6 @@ pub(super) async fn create(
         Err(publish::SurveyError::Invalid(e)) => {
             render_refused(&page(&ctx, &viewer, Some(&form), Some(e)).await?, true)
         }
-        Err(e) => Err(refused(e, viewer.lang)),
+        Err(e) => Err(e.into()),
     }
 }

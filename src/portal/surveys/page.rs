@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::{refused, results_scope, visible};
+use super::{results_scope, visible};
 use crate::context::AppContext;
 use crate::portal::CsrfForm;
 use crate::portal::error::{PortalError, render, render_refused};
@@ -182,9 +182,7 @@ pub(super) async fn submit(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    publish::submit(&ctx.db, SurveyId(id), &viewer.session.user)
-        .await
-        .map_err(|e| refused(e, viewer.lang))?;
+    publish::submit(&ctx.db, SurveyId(id), &viewer.session.user).await?;
     Ok(crate::portal::see_other(&format!("/surveys/{id}")))
 }
 
@@ -204,8 +202,7 @@ pub(super) async fn approve(
         SurveyId(id),
         &viewer.session.user,
     )
-    .await
-    .map_err(|e| refused(e, viewer.lang))?;
+    .await?;
     Ok(crate::portal::see_other(&format!("/surveys/{id}")))
 }
 
