@@ -43,3 +43,4 @@ pub mod telemetry;
 pub mod time;
 pub mod web;
 pub mod workers;
+pub mod yearly;

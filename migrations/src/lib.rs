@@ -24,6 +24,7 @@ mod m20261203_000018_alert_owner;
 mod m20261203_000019_drill_start;
 mod m20261203_000020_incident_reports;
 mod m20261203_000021_surveys;
+mod m20261203_000022_yearly_plans;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_drill_start::Migration),
             Box::new(m20261203_000020_incident_reports::Migration),
             Box::new(m20261203_000021_surveys::Migration),
+            Box::new(m20261203_000022_yearly_plans::Migration),
         ]
     }
 }

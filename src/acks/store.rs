@@ -333,6 +333,20 @@ pub async fn period_tallies(
     u64,
     u64,
 )> {
+    tallies_between(db, since, None, prefecture).await
+}
+
+/// [`period_tallies`] for alerts first published from `since` and before `until` (a 年度).
+pub async fn tallies_between(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    prefecture: Option<i16>,
+) -> anyhow::Result<(
+    std::collections::BTreeMap<i16, super::board::Tally>,
+    u64,
+    u64,
+)> {
     let backend = db.get_database_backend();
     let mut sql = String::from(
         "SELECT o.prefecture AS prefecture, k.state AS state, COUNT(*) AS n \
@@ -344,10 +358,19 @@ pub async fn period_tallies(
          WHERE al.status = 'published' AND al.drill = $1 AND al.ack_required = $2 \
            AND r.published_at >= $3 AND o.prefecture IS NOT NULL",
     );
-    let mut values: Vec<sea_orm::Value> = vec![false.into(), true.into(), since.into()];
+    // A far date both databases compare as a time (SQLite compares the stored text, and a
+    // signed year such as chrono's maximum would sort before every real one).
+    let until = until.unwrap_or_else(|| {
+        chrono::TimeZone::with_ymd_and_hms(&Utc, 9999, 12, 31, 0, 0, 0)
+            .single()
+            .unwrap_or(since)
+    });
+    let mut values: Vec<sea_orm::Value> =
+        vec![false.into(), true.into(), since.into(), until.into()];
+    sql.push_str(" AND r.published_at < $4");
     if let Some(p) = prefecture {
         values.push(p.into());
-        sql.push_str(" AND o.prefecture = $4");
+        sql.push_str(" AND o.prefecture = $5");
     }
     sql.push_str(" GROUP BY o.prefecture, k.state");
     let rows = db
@@ -370,8 +393,9 @@ pub async fn period_tallies(
             "SELECT al.drill AS drill, COUNT(*) AS n FROM alerts al \
              JOIN alert_revisions r ON r.alert_id = al.id AND r.number = 1 \
              WHERE al.status = 'published' AND al.ack_required = $1 AND r.published_at >= $2 \
+               AND r.published_at < $3 \
              GROUP BY al.drill",
-            vec![true.into(), since.into()],
+            vec![true.into(), since.into(), until.into()],
         ))
         .await
         .context("cannot count alerts")?;

@@ -1128,6 +1128,73 @@ pub static EN: &[(&str, &str)] = &[
     ("政令指定都市", "Designated cities"),
     ("市区", "Cities and wards"),
     ("町村", "Towns and villages"),
+    // The year in numbers.
+    (
+        "4月1日から翌年3月31日（日本時間）に最初に配信したものを数えます。訓練は実績に含めず、別に示します。",
+        "Counts what was first sent from 1 April to 31 March (JST). Drills are not in the figures; they are shown apart.",
+    ),
+    (
+        "fy: {} は年度ではありません（2000 年度から今年度まで）",
+        "fy: {} is not a fiscal year (2000 to this one)",
+    ),
+    (
+        "plan: 20,000 文字以内で、制御文字を含めずに入力してください",
+        "plan: at most 20,000 characters, without control characters",
+    ),
+    (
+        "table: `{}` は表の名前ではありません",
+        "table: `{}` is not a table",
+    ),
+    ("{} と管内の市区町村 {}", "{} and its {} municipalities"),
+    ("{} 時間", "{} hours"),
+    (
+        "この団体の連絡先にメールで送る",
+        "Mail it to this organisation's contacts",
+    ),
+    (
+        "ブラウザの印刷から PDF に保存できます。",
+        "Print from the browser to save it as PDF.",
+    ),
+    ("団体コード", "Organisation code"),
+    ("団体別の報告カード", "Report cards by organisation"),
+    ("報告カード", "Report card"),
+    ("実施状況", "What was done"),
+    ("対象期間", "Period"),
+    ("対象組織", "Organisations"),
+    ("年度の実績", "The year in numbers"),
+    ("年度報告", "Annual report"),
+    ("年度報告（印刷用）", "Annual report (printable)"),
+    ("応答なし", "No answer"),
+    (
+        "最初の報告までの時間（中央値）",
+        "Time to the first answer (median)",
+    ),
+    ("期間で見る", "By period"),
+    ("次年度の計画", "Plan for the next year"),
+    ("次年度の計画を編集", "Edit the plan for the next year"),
+    ("注意喚起（訓練を除く）", "Alerts (drills apart)"),
+    (
+        "都道府県 47、市区町村 1,741",
+        "47 prefectures, 1,741 municipalities",
+    ),
+    ("延べ対象団体", "Organisations addressed (total)"),
+    (
+        "入手から一斉通知まで（中央値・時間）",
+        "Arrival to sending (median, hours)",
+    ),
+    (
+        "入手から一斉通知まで（90パーセンタイル・時間）",
+        "Arrival to sending (90th percentile, hours)",
+    ),
+    ("訓練の到達率", "Drill reach"),
+    ("訓練の応答率", "Drill answers"),
+    ("うち個人情報あり", "of which with personal data"),
+    ("深刻度別の注意喚起", "Alerts by severity"),
+    ("分類別の注意喚起", "Alerts by category"),
+    (
+        "調査・点検（総合評価、回答/対象）",
+        "Surveys (overall score, answered/addressed)",
+    ),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese
@@ -1221,4 +1288,13 @@ pub static BY_VALUE: &[&str] = &[
     "合計",
     "都道府県",
     "自分自身のアカウントはここでは操作できません。",
+    "延べ対象団体",
+    "入手から一斉通知まで（中央値・時間）",
+    "入手から一斉通知まで（90パーセンタイル・時間）",
+    "訓練の到達率",
+    "訓練の応答率",
+    "うち個人情報あり",
+    "深刻度別の注意喚起",
+    "分類別の注意喚起",
+    "調査・点検（総合評価、回答/対象）",
 ];

@@ -25,6 +25,7 @@ mod stats;
 mod surveys;
 mod triage;
 pub mod viewer;
+mod yearly;
 
 use actix_web::{HttpResponse, get, web};
 
@@ -136,6 +137,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     drafts::configure(cfg);
     admin::configure(cfg);
     admin_inbound::configure(cfg);
+    yearly::configure(cfg);
     stats::configure(cfg);
     reports::configure(cfg);
     surveys::configure(cfg);

@@ -29,6 +29,9 @@ struct StatsPage {
 pub struct StatsQuery {
     #[serde(default)]
     days: Option<i64>,
+    /// A 年度 (2026 = 令和8年度): the year page instead of the last `days`.
+    #[serde(default)]
+    fy: Option<i32>,
 }
 
 #[get("/stats")]
@@ -38,6 +41,9 @@ async fn stats(
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.require(Section::Stats)?;
+    if query.fy.is_some() {
+        return super::yearly::year_page(&ctx, &viewer, query.fy).await;
+    }
     // Central staff see every prefecture; prefecture staff their own.
     let only = if viewer.may(Section::Central) {
         None

@@ -91,6 +91,9 @@ pub enum Who {
     SurveyResults,
     /// API: an addressed organisation's `report`-scope token or staff.
     ApiSurveyRespondent,
+    /// An organisation's 年度 report card: its own staff, its prefecture's staff and central
+    /// staff; "not found" for anyone else.
+    CardReader,
 }
 
 /// One route and its rule.
@@ -134,6 +137,13 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/alerts/{public_id}/board", Who::BoardReader),
     r("GET", "/alerts/{public_id}/board.csv", Who::BoardReader),
     r("GET", "/stats", Who::StatsReader),
+    // The 年度: tables as CSV, the printable 年度報告 and its 次年度の計画 (central staff write the
+    // nation's, a prefecture's administrator its own), and an organisation's report card.
+    r("GET", "/stats/table.csv", Who::StatsReader),
+    r("GET", "/stats/report", Who::StatsReader),
+    r("POST", "/stats/report/plan", Who::StatsReader),
+    r("GET", "/stats/card", Who::CardReader),
+    r("POST", "/stats/card/mail", Who::CardReader),
     // 連絡体制の確認訓練: drafted by central operators (then four eyes as any alert); the
     // 疎通確認 report for central staff and the addressed prefectures.
     r("GET", "/drills", Who::DrillReader),

@@ -210,6 +210,7 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         ),
         Who::SurveyResults => p.central() || p == P::Prefecture,
         Who::ApiSurveyRespondent => matches!(p, P::Member | P::OrgAdmin | P::TokenReport),
+        Who::CardReader => p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture),
     };
     let instance = match sample.instance {
         Instance::None => true,
@@ -662,6 +663,13 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET" | "PUT", "/api/v1/surveys/{id}/answers") => {
             Sample::at(format!("/api/v1/surveys/{}/answers", f.survey)).json(r#"{"answers":{}}"#)
         }
+        ("GET", "/stats/table.csv") => Sample::at("/stats/table.csv?fy=2026&table=severity"),
+        ("GET", "/stats/report") => Sample::at("/stats/report?fy=2026"),
+        ("POST", "/stats/report/plan") => {
+            Sample::at(path).form(&[("fy", "2026"), ("plan", "次年度も訓練を行う")])
+        }
+        ("GET", "/stats/card") => Sample::at("/stats/card?fy=2026&org=131016"),
+        ("POST", "/stats/card/mail") => Sample::at(path).form(&[("fy", "2026"), ("org", "131016")]),
         ("GET", "/alerts/new") => Sample::at(path),
         ("POST", "/alerts/new") => Sample::at(path).form(&[
             ("title", ""),

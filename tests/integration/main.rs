@@ -44,3 +44,4 @@ mod reports;
 mod security;
 mod shutdown;
 mod surveys;
+mod yearly;

@@ -40,3 +40,4 @@ pub mod survey_targets;
 pub mod surveys;
 pub mod users;
 pub mod worker_state;
+pub mod yearly_plans;
