@@ -96,6 +96,40 @@ pub fn format_wareki(t: &DateTime<Utc>) -> String {
     }
 }
 
+/// `2026-12-03 09:30` or `2026-12-03T09:30` (a `datetime-local` field), read in JST.
+pub fn parse_jst_minute(s: &str) -> Option<DateTime<Utc>> {
+    let t = s.trim().replacen('T', " ", 1);
+    let t = t.get(..16).unwrap_or(&t);
+    let naive = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok()?;
+    naive
+        .and_local_timezone(jst_offset())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The 年度 (April–March) a moment falls in, in JST: 2027-03-31 is 2026, 2027-04-01 is 2027.
+pub fn fiscal_year(t: &DateTime<Utc>) -> i32 {
+    use chrono::Datelike;
+    let d = t.with_timezone(&jst_offset()).date_naive();
+    if d.month() >= 4 {
+        d.year()
+    } else {
+        d.year() - 1
+    }
+}
+
+/// 00:00 JST on 1 April of `fy`, and of the next year: a 年度 as a half-open range.
+pub fn fiscal_bounds(fy: i32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 4, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(jst_offset()).single())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    };
+    (start(fy), start(fy + 1))
+}
+
 /// A 年度 (April–March) as a heading: `2026年度`, or `令和8年度` in the Japanese calendar
 /// (the year that began in April 2019 is 令和元年度, as the ministries write it).
 pub fn fiscal_year_label(fy: i32, style: DateStyle) -> String {

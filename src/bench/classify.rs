@@ -33,7 +33,7 @@ pub fn run(n: usize, settings: &Settings) -> anyhow::Result<()> {
         .collect();
     println!(
         "classifying {} generated advisories with rules {}",
-        crate::cli::output::count(n as u64),
+        crate::domain::text::count(n as u64),
         rules.version
     );
     let mut runs = Vec::new();

@@ -146,7 +146,7 @@ async fn measure(
     let secs = t.elapsed().as_secs_f64();
     println!(
         "inbound      {} messages (half DSNs, half replies that acknowledge) read in {secs:.2} s: {:.0} messages/s",
-        crate::cli::output::count(read as u64),
+        crate::domain::text::count(read as u64),
         read as f64 / secs
     );
     ctx.shutdown.cancel();

@@ -256,7 +256,7 @@ pub async fn run(
     println!(
         "fan-out of one alert to {} recipients over all local governments into {}; \
          {connections} connections per mail lane (two lanes); a fresh {} database each run",
-        crate::cli::output::count(recipients as u64),
+        crate::domain::text::count(recipients as u64),
         sink.describe(),
         if database_url.is_some() {
             "PostgreSQL"

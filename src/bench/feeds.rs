@@ -48,9 +48,9 @@ pub async fn run(
     seeded.db.clone().close().await?;
     println!(
         "seeded {} alerts over 1,788 local governments in {:.1} s; {} are addressed to 千代田区",
-        crate::cli::output::count(alerts as u64),
+        crate::domain::text::count(alerts as u64),
         started.elapsed().as_secs_f64(),
-        crate::cli::output::count(inbox as u64),
+        crate::domain::text::count(inbox as u64),
     );
     println!(
         "{wrk_version}; {clients} connections, 2 threads, {seconds} s per run after a 2 s warm-up; \

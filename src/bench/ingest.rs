@@ -87,7 +87,7 @@ pub async fn run(items: usize, settings: Settings) -> anyhow::Result<()> {
     let feed = generate_feed(items);
     println!(
         "generated a JVN iPedia-style feed: {} items, {:.1} MiB",
-        crate::cli::output::count(items as u64),
+        crate::domain::text::count(items as u64),
         feed.len() as f64 / 1_048_576.0
     );
     let input = Input {

@@ -16,5 +16,5 @@ use std::time::Duration;
 /// `12,345/s`
 pub fn rate(n: usize, elapsed: Duration) -> String {
     let per_sec = n as f64 / elapsed.as_secs_f64().max(1e-9);
-    crate::cli::output::count(per_sec.round() as u64) + "/s"
+    crate::domain::text::count(per_sec.round() as u64) + "/s"
 }

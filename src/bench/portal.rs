@@ -43,9 +43,9 @@ pub async fn run(
     let (public_id, inbox_size) = seed(&ctx, alerts).await?;
     println!(
         "seeded {} alerts over 1,788 local governments in {:.1} s; 千代田区's inbox holds {} of them",
-        crate::cli::output::count(alerts as u64),
+        crate::domain::text::count(alerts as u64),
         started.elapsed().as_secs_f64(),
-        crate::cli::output::count(inbox_size as u64),
+        crate::domain::text::count(inbox_size as u64),
     );
     let app = Application::build_with_context(ctx.clone(), ctx.settings.app.roles)?;
     let port = app.port().context("the web role has a port")?;

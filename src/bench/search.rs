@@ -134,7 +134,7 @@ pub fn run(cases: usize, queries: usize) -> anyhow::Result<()> {
     let took = started.elapsed().as_secs_f64();
     println!(
         "indexed {} generated cases in {took:.2} s: {:.0} cases/s (on disk, the rebuild path: one writer, batches of 1,000, one commit)",
-        crate::cli::output::count(cases as u64),
+        crate::domain::text::count(cases as u64),
         cases as f64 / took
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -167,7 +167,7 @@ pub fn run(cases: usize, queries: usize) -> anyhow::Result<()> {
     let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
     println!(
         "{} queries (top 10 with facet counts over kind, category, cause, organisation kind, prefecture, year; access rules applied; a third with a category filter): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms; {:.0} matches per query on average",
-        crate::cli::output::count(queries as u64),
+        crate::domain::text::count(queries as u64),
         p(0.50),
         p(0.95),
         p(0.99),

@@ -47,7 +47,7 @@ pub async fn run(
         "take-over: one alert to {} recipients, {processes} `serve --roles workers` processes on PostgreSQL, \
          {connections} connections per lane, one process killed (SIGKILL) {kill_after} s after approval; \
          lease {} s; the in-process SMTP sink records every recipient",
-        crate::cli::output::count(recipients as u64),
+        crate::domain::text::count(recipients as u64),
         settings.mail.lease_secs,
     );
     for i in 1..=3 {
@@ -63,7 +63,7 @@ pub async fn run(
         println!(
             "run {i}: {} sent in {:.2} s ({}); in flight at the kill {}; sent twice {} (all marked: {}); \
              missing {}; marked possible duplicate {}; last row {:.2} s after the kill",
-            crate::cli::output::count(recipients as u64),
+            crate::domain::text::count(recipients as u64),
             o.send.as_secs_f64(),
             super::rate(recipients, o.send),
             o.in_flight_at_kill,

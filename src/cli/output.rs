@@ -2,24 +2,7 @@
 
 use unicode_width::UnicodeWidthStr;
 
-/// `1788` → `1,788`.
-pub fn count(n: impl Into<u64>) -> String {
-    let digits = n.into().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 entry`, `1,200 entries`.
-pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{} {}", count(n), if n == 1 { one } else { many })
-}
+pub use crate::domain::text::{count, plural};
 
 /// Prints rows under a header, each column padded to its widest cell (full-width characters
 /// count as two columns, so Japanese names line up).

@@ -58,7 +58,7 @@ pub struct Settings {
     /// The case library's search engine.
     pub search: crate::search::SearchSettings,
     /// Incident reports: timers and the central desk.
-    pub reports: crate::reports::policy::ReportSettings,
+    pub reports: reports::ReportSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -532,6 +532,7 @@ impl DatabaseKind {
     }
 }
 
+pub mod reports;
 mod roles;
 pub use roles::ProcessRoles;
 

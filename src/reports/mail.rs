@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::access::prefecture_sees;
-use super::policy::ReportSettings;
 use super::store::Report;
 use super::{DATA_KINDS, ReportFields, ReportId, update_label_ja};
 use crate::auth::EmailAddress;
 use crate::classify::model::Category;
+use crate::config::reports::ReportSettings;
 use crate::domain::Tlp;
 use crate::registry::{OrgId, OrgKind, Organisation};
 

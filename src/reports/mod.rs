@@ -1,8 +1,9 @@
 //! 障害・事故等報告: incidents an organisation reports up, as a report whose successive 報
 //! (第1報, 第2報 … 最終報) are kept as written; its prefecture's notes, 確認済 and forwarding
-//! (the relay); timers against the policy ([`policy`]); the mail each 報 sends to the
-//! prefecture and the central desk ([`mail`], on the notice ledger); statistics by 年度
-//! ([`stats`]); and the case central staff make of a closed report ([`to_case`]).
+//! (the relay); timers against the policy (`[reports]`, [`crate::config::reports`]); the mail
+//! each 報 sends to the prefecture and the central desk ([`mail`], on the notice ledger);
+//! statistics by 年度 ([`stats`]); and the case central staff make of a closed report
+//! ([`to_case`]).
 //!
 //! Owns `incident_reports`, `incident_report_updates` and `incident_report_notes`; writes
 //! notices through [`crate::notices`] and cases through [`crate::cases::store`]. Who may read
@@ -10,13 +11,14 @@
 
 pub mod access;
 pub mod mail;
-pub mod policy;
 pub mod stats;
 pub mod store;
 pub mod timers;
 pub mod to_case;
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::time::parse_jst_minute;
 use serde::{Deserialize, Serialize};
 
 use crate::cases::{CAUSES, Vocabulary, date_field, text_field};
@@ -216,17 +218,6 @@ pub struct ReportFields {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
 pub struct InvalidReport(pub Vec<(&'static str, String)>);
-
-/// `2026-12-03 09:30` or `2026-12-03T09:30` in JST.
-pub fn parse_jst_minute(s: &str) -> Option<DateTime<Utc>> {
-    let t = s.trim().replacen('T', " ", 1);
-    let t = t.get(..16).unwrap_or(&t);
-    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").ok()?;
-    naive
-        .and_local_timezone(crate::time::jst_offset())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
 
 fn tri(e: &mut Vec<(&'static str, String)>, field: &'static str, v: &str, required: bool) -> Tri {
     if v.trim().is_empty() && !required {
@@ -452,16 +443,6 @@ pub fn update_label_en(seq: i32, final_report: bool) -> String {
         "Final report".into()
     } else {
         format!("Report {seq}")
-    }
-}
-
-/// The 年度 (April–March) a moment falls in, in JST: 2027-03-31 is 2026, 2027-04-01 is 2027.
-pub fn fiscal_year(t: &DateTime<Utc>) -> i32 {
-    let d = t.with_timezone(&crate::time::jst_offset()).date_naive();
-    if d.month() >= 4 {
-        d.year()
-    } else {
-        d.year() - 1
     }
 }
 

@@ -5,26 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::access::Reader;
-use super::policy::ReportSettings;
 use super::store::{self, ListFilter};
 use super::{Status, Tri};
 use crate::classify::model::Category;
-
-/// 00:00 JST on 1 April of `fy`, and of the next year.
-pub fn fiscal_bounds(fy: i32) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = |y: i32| {
-        NaiveDate::from_ymd_opt(y, 4, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|t| t.and_local_timezone(crate::time::jst_offset()).single())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    };
-    (start(fy), start(fy + 1))
-}
+use crate::config::reports::ReportSettings;
 
 /// One row of a table: the id, its Japanese label, the count.
 #[derive(Clone, Debug, PartialEq, Eq)]

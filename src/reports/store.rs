@@ -572,7 +572,7 @@ pub async fn list(
         q = q.filter(incident_reports::Column::Status.eq(Status::Open.as_str()));
     }
     if let Some(fy) = filter.fiscal_year {
-        let (from, to) = super::stats::fiscal_bounds(fy);
+        let (from, to) = crate::time::fiscal_bounds(fy);
         q = q
             .filter(incident_reports::Column::FoundAt.gte(from))
             .filter(incident_reports::Column::FoundAt.lt(to));

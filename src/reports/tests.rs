@@ -103,14 +103,14 @@ fn every_problem_of_a_report_is_named_at_once() {
 
 #[test]
 fn the_fiscal_year_turns_at_midnight_on_the_first_of_april_in_japan() {
-    assert_eq!(fiscal_year(&jst(2027, 3, 31, 23, 59)), 2026);
-    assert_eq!(fiscal_year(&jst(2027, 4, 1, 0, 0)), 2027);
+    assert_eq!(crate::time::fiscal_year(&jst(2027, 3, 31, 23, 59)), 2026);
+    assert_eq!(crate::time::fiscal_year(&jst(2027, 4, 1, 0, 0)), 2027);
     // 2027-03-31 15:30 UTC is already 1 April in Japan.
     assert_eq!(
-        fiscal_year(&Utc.with_ymd_and_hms(2027, 3, 31, 15, 30, 0).unwrap()),
+        crate::time::fiscal_year(&Utc.with_ymd_and_hms(2027, 3, 31, 15, 30, 0).unwrap()),
         2027
     );
-    let (from, to) = stats::fiscal_bounds(2026);
+    let (from, to) = crate::time::fiscal_bounds(2026);
     assert_eq!((from, to), (jst(2026, 4, 1, 0, 0), jst(2027, 4, 1, 0, 0)));
 }
 

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Status;
 use super::mail::{self, Mailing};
-use super::policy::ReportSettings;
 use super::store::{self, Report};
+use crate::config::reports::ReportSettings;
 use crate::context::AppContext;
 use crate::workers::Outcome;
 

@@ -71,7 +71,7 @@ pub fn may_see_draft(s: &Survey, user: &User) -> bool {
 
 /// `2026-12-20 17:00` (JST), 1 hour to 180 days ahead of `now`.
 pub fn parse_deadline(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let t = crate::reports::parse_jst_minute(s)
+    let t = crate::time::parse_jst_minute(s)
         .ok_or_else(|| format!("deadline: `{s}` is not 「YYYY-MM-DD HH:MM」 (JST)"))?;
     if t < now + Duration::hours(1) || t > now + Duration::days(180) {
         return Err(format!(

@@ -44,7 +44,7 @@ pub async fn build(
     org: &Organisation,
     fiscal_year: i32,
 ) -> anyhow::Result<Card> {
-    let (from, to) = crate::reports::stats::fiscal_bounds(fiscal_year);
+    let (from, to) = crate::time::fiscal_bounds(fiscal_year);
     let rows = db
         .query_all_raw(crate::db::statement(
             db.get_database_backend(),

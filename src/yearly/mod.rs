@@ -83,7 +83,7 @@ pub async fn build(
     scope: Scope,
     fiscal_year: i32,
 ) -> anyhow::Result<Figures> {
-    let (from, to) = crate::reports::stats::fiscal_bounds(fiscal_year);
+    let (from, to) = crate::time::fiscal_bounds(fiscal_year);
     let pref = match scope {
         Scope::Nation => None,
         Scope::Prefecture(p) => Some(p),
@@ -360,10 +360,10 @@ pub fn csv(t: &Table, now: i32, before: i32) -> String {
 }
 
 pub fn fiscal_year_now() -> i32 {
-    crate::reports::fiscal_year(&Utc::now())
+    crate::time::fiscal_year(&Utc::now())
 }
 
 /// `2026-04-01 00:00 JST – 2027-03-31` for a heading.
 pub fn period(fiscal_year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
-    crate::reports::stats::fiscal_bounds(fiscal_year)
+    crate::time::fiscal_bounds(fiscal_year)
 }

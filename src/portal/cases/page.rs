@@ -146,8 +146,8 @@ pub(super) async fn show_case(
         records: f
             .records_affected
             .map(|n| match viewer.lang {
-                Lang::Ja => format!("{} 件", crate::cli::output::count(n.max(0) as u64)),
-                Lang::En => crate::cli::output::count(n.max(0) as u64),
+                Lang::Ja => format!("{} 件", crate::domain::text::count(n.max(0) as u64)),
+                Lang::En => crate::domain::text::count(n.max(0) as u64),
             })
             .unwrap_or_else(|| "—".into()),
         systems: f.systems_affected.clone(),

@@ -90,7 +90,7 @@ fn view(
 ) -> UpdateView {
     let lang = viewer.lang;
     let count = |n: Option<i64>| {
-        n.map(|n| crate::cli::output::count(n.max(0) as u64))
+        n.map(|n| crate::domain::text::count(n.max(0) as u64))
             .unwrap_or_else(|| "—".into())
     };
     let rows = vec![

@@ -37,7 +37,7 @@ fn require_reader(viewer: &Viewer) -> Result<(), PortalError> {
 }
 
 fn fiscal_year(params: &StatsParams, viewer: &Viewer) -> Result<i32, PortalError> {
-    let now = crate::reports::fiscal_year(&chrono::Utc::now());
+    let now = crate::time::fiscal_year(&chrono::Utc::now());
     match params.fy {
         None => Ok(now),
         Some(y) if (2000..=now + 1).contains(&y) => Ok(y),
@@ -102,7 +102,7 @@ pub(super) async fn show(
     let this = stats::build(&ctx.db, &r, fy, policy, now).await?;
     let before = stats::build(&ctx.db, &r, fy - 1, policy, now).await?;
     let label = |y| crate::time::fiscal_year_label(y, viewer.dates);
-    let latest = crate::reports::fiscal_year(&now);
+    let latest = crate::time::fiscal_year(&now);
     render(&StatsPage {
         fy,
         heading: label(fy),

@@ -151,7 +151,7 @@ pub(super) async fn plan(
     viewer.check_csrf(&form.csrf)?;
     let s = addressed(&ctx, &viewer, path.into_inner()).await?;
     let now = chrono::Utc::now();
-    let this_fy = crate::reports::fiscal_year(&now);
+    let this_fy = crate::time::fiscal_year(&now);
     let text = form.plan.replace("\r\n", "\n").trim().to_owned();
     let fy = form.fiscal_year.trim().parse::<i32>().ok();
     let error = if text.is_empty() || text.chars().count() > 5_000 {

@@ -113,7 +113,7 @@ async fn load(
         .filter(|t| !t.is_empty())
     {
         None => None,
-        Some(t) => Some(crate::reports::parse_jst_minute(t).ok_or_else(|| {
+        Some(t) => Some(crate::time::parse_jst_minute(t).ok_or_else(|| {
             PortalError::BadRequest(viewer.lang.tr1(
                 "as_of: `{}` は「YYYY-MM-DD HH:MM」（日本時間）ではありません",
                 t,

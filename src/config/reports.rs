@@ -1,5 +1,4 @@
-//! The timer policy for incident reports (`[reports]` in the settings) and the central desk's
-//! addresses. The seed documents say 「直ちに」 and set no hours, so the defaults are ours:
+//! `[reports]`: the timer policy for incident reports and the central desk's addresses. The seed documents say 「直ちに」 and set no hours, so the defaults are ours:
 //! a 第1報 within 24 hours of discovery, and while a report is open a further 報 at least every
 //! 72 hours — close to the personal-information regulator's own rhythm (a prompt first report
 //! within days, the full one later), tight enough that a prefecture never waits a week in
