@@ -1,7 +1,8 @@
 //! The application context: everything a handler or a worker needs (settings, the database,
 //! the mailer, the search index, the HTTP client, shared caches), cheap to clone. It sits at the
 //! bottom of the house: every capability and edge may take it, and it names no edge's own state
-//! (the portal keeps its page caches in its own `app_data`, `portal::state::PortalState`).
+//! (the portal keeps its page caches — inbox pages among them — in its own `app_data`,
+//! `portal::state::PortalState`, and the feeds their rendered documents in theirs).
 //! `startup` builds it and imports everything; nothing imports `startup`.
 
 use std::sync::Arc;
@@ -37,12 +38,8 @@ pub struct AppContext {
     pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
     pub shutdown: CancellationToken,
-    /// Rendered feeds by ETag.
-    pub feed_cache: Arc<crate::feeds::RenderCache>,
     /// The case library's search index (embedded or Meilisearch).
     pub search: crate::search::SearchIndex,
-    /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
-    pub inbox_cache: Arc<crate::acks::inbox_cache::InboxCache>,
     /// Bounds password checks and login attempts per client address (per process).
     pub login_gate: Arc<crate::auth::session::LoginGate>,
 }
@@ -75,15 +72,9 @@ impl AppContext {
         let http = crate::ingest::fetch::client(&settings.app.base_url, false)?;
         let http_private = crate::ingest::fetch::client(&settings.app.base_url, true)?;
         let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
-        let feed_cache = Arc::new(crate::feeds::RenderCache::new(
-            settings.feeds.render_cache_entries,
-        ));
         let search =
             crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
         Ok(Self {
-            inbox_cache: Arc::new(crate::acks::inbox_cache::InboxCache::new(
-                crate::acks::inbox_cache::PAGES,
-            )),
             search,
             mailer,
             login_gate: Arc::new(crate::auth::session::LoginGate::new(&settings.auth)),
@@ -97,7 +88,6 @@ impl AppContext {
             http_private,
             instance: instance_name().into(),
             shutdown: CancellationToken::new(),
-            feed_cache,
         })
     }
 }

@@ -147,6 +147,10 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
     let metrics = web::Data::new(Arc::clone(&ctx.metrics));
     // The portal's own page caches, shared by every HTTP worker thread.
     let portal = web::Data::new(crate::portal::state::PortalState::new());
+    // The feeds' rendered documents by ETag, likewise theirs alone.
+    let feeds = web::Data::new(crate::feeds::RenderCache::new(
+        settings.feeds.render_cache_entries,
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(crate::portal::error::in_browsers_language))
@@ -157,6 +161,7 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
             .app_data(data.clone())
             .app_data(metrics.clone())
             .app_data(portal.clone())
+            .app_data(feeds.clone())
             .configure(crate::health::configure)
             // Before the portal: `/alerts/{id}.cap.xml` would otherwise be read as an alert id.
             .configure(crate::feeds::http::configure)

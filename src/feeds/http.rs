@@ -11,6 +11,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::RenderCache;
 use super::render::{self, FeedMeta};
 use super::store::{self, FeedFilter, FeedScope, Fingerprint};
 use crate::api::principal::{self, Principal};
@@ -189,6 +190,7 @@ impl Validators<'_> {
 
 async fn serve_feed(
     ctx: &AppContext,
+    cache: &RenderCache,
     req: &HttpRequest,
     scope: FeedScope,
     format: Format,
@@ -198,11 +200,11 @@ async fn serve_feed(
     let filter = params.filter()?;
     let epoch = store::epoch(&ctx.db).await?;
     let key = format!("{}|{}", scope.key(), filter.key());
-    let print = match ctx.feed_cache.fingerprint(&key, epoch) {
+    let print = match cache.fingerprint(&key, epoch) {
         Some(p) => p,
         None => {
             let p = store::fingerprint(&ctx.db, scope, &filter).await?;
-            ctx.feed_cache.put_fingerprint(key, epoch, p.clone());
+            cache.put_fingerprint(key, epoch, p.clone());
             p
         }
     };
@@ -215,7 +217,7 @@ async fn serve_feed(
     if let Some(unchanged) = validators.unchanged(req) {
         return Ok(unchanged);
     }
-    let body = match ctx.feed_cache.get(&tag) {
+    let body = match cache.get(&tag) {
         Some(b) => b,
         None => {
             let entries = store::entries(&ctx.db, scope, &filter).await?;
@@ -228,7 +230,7 @@ async fn serve_feed(
                 Format::Atom => render::atom(&meta, &entries)?,
                 Format::Json => render::json(&meta, &entries)?,
             });
-            ctx.feed_cache.put(tag.clone(), bytes.clone());
+            cache.put(tag.clone(), bytes.clone());
             bytes
         }
     };
@@ -246,6 +248,7 @@ fn base(ctx: &AppContext) -> String {
 #[get("/feeds/public.{format}")]
 async fn public_feed(
     ctx: web::Data<AppContext>,
+    cache: web::Data<RenderCache>,
     req: HttpRequest,
     format: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -267,7 +270,7 @@ async fn public_feed(
         updated: None,
         base_url: base,
     };
-    serve_feed(&ctx, &req, FeedScope::Public, format, &params, meta).await
+    serve_feed(&ctx, &cache, &req, FeedScope::Public, format, &params, meta).await
 }
 
 /// The organisation a feed token stands for; a token without the read scope opens nothing.
@@ -288,6 +291,7 @@ async fn feed_principal(ctx: &AppContext, token: &str) -> Result<Principal, ApiE
 #[get("/feeds/{token}/alerts.{format}")]
 async fn organisation_feed(
     ctx: web::Data<AppContext>,
+    cache: web::Data<RenderCache>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -307,6 +311,7 @@ async fn organisation_feed(
     };
     serve_feed(
         &ctx,
+        &cache,
         &req,
         FeedScope::Organisation(org.id.0),
         format,
@@ -319,6 +324,7 @@ async fn organisation_feed(
 #[get("/feeds/{token}/prefecture.{format}")]
 async fn prefecture_feed(
     ctx: web::Data<AppContext>,
+    cache: web::Data<RenderCache>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -346,6 +352,7 @@ async fn prefecture_feed(
     };
     serve_feed(
         &ctx,
+        &cache,
         &req,
         FeedScope::Prefecture(org.id.0),
         format,

@@ -57,6 +57,7 @@ pub struct InboxParams {
 #[get("/inbox")]
 async fn show_inbox(
     ctx: web::Data<AppContext>,
+    portal: web::Data<super::state::PortalState>,
     viewer: Viewer,
     params: web::Query<InboxParams>,
 ) -> Result<HttpResponse, PortalError> {
@@ -81,8 +82,8 @@ async fn show_inbox(
     let lang = viewer.lang;
     let page = params.page.unwrap_or(1).clamp(1, 100_000);
     // One more than a page tells whether there is a next one.
-    let found = ctx
-        .inbox_cache
+    let found = portal
+        .inbox
         .page(
             &ctx.db,
             viewer.org.id.0,

@@ -29,6 +29,8 @@ pub struct PortalState {
     pub related_cases: RelatedCache,
     /// Published revisions by alert, kept until the alert publishes another (they never change).
     pub alert_revisions: RevisionCache,
+    /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
+    pub inbox: crate::acks::inbox_cache::InboxCache,
 }
 
 impl PortalState {
@@ -36,6 +38,7 @@ impl PortalState {
         Self {
             related_cases: crate::cache::EpochMap::new(RELATED_ENTRIES),
             alert_revisions: crate::cache::EpochMap::new(REVISION_ALERTS),
+            inbox: crate::acks::inbox_cache::InboxCache::new(crate::acks::inbox_cache::PAGES),
         }
     }
 }
