@@ -9,7 +9,7 @@
 pub mod alerts;
 pub mod cases;
 pub mod directory;
-pub mod principal;
+pub use crate::web::principal;
 pub mod reports;
 pub mod surveys;
 
@@ -61,24 +61,7 @@ pub fn bad_cursor() -> ApiError {
     )
 }
 
-/// The query string as `T`, or a 400 naming what was wrong.
-pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
-    let raw = req.query_string();
-    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.inner().to_string();
-        let code = if inner.starts_with("unknown field") {
-            Code::UnknownParameter
-        } else {
-            Code::InvalidParameter
-        };
-        match path.as_str() {
-            "." | "?" | "" => ApiError::bad_request(code, format!("query string: {inner}")),
-            field => ApiError::bad_request(code, format!("{field}: {inner}")),
-        }
-    })
-}
+pub use crate::web::extract::query;
 
 /// A JSON request body: `Content-Type: application/json`, at most [`MAX_BODY_BYTES`], read
 /// with the path of any bad field in the message.

@@ -14,13 +14,13 @@ use sha2::{Digest, Sha256};
 use super::RenderCache;
 use super::render::{self, FeedMeta};
 use super::store::{self, FeedFilter, FeedScope, Fingerprint};
-use crate::api::principal::{self, Principal};
 use crate::auth::tokens::Scope;
 use crate::classify::model::Category;
 use crate::context::AppContext;
 use crate::domain::Severity;
 use crate::error::ApiError;
 use crate::registry::OrgKind;
+use crate::web::principal::{self, Principal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -253,7 +253,7 @@ async fn public_feed(
     format: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let format = Format::parse(&format)?;
-    let params: FeedParams = crate::api::query(&req)?;
+    let params: FeedParams = crate::web::extract::query(&req)?;
     let base = base(&ctx);
     let meta = FeedMeta {
         title: "Noroshi 注意喚起（公開: TLP:CLEAR）".into(),
@@ -297,7 +297,7 @@ async fn organisation_feed(
 ) -> Result<HttpResponse, ApiError> {
     let (token, format) = path.into_inner();
     let format = Format::parse(&format)?;
-    let params: FeedParams = crate::api::query(&req)?;
+    let params: FeedParams = crate::web::extract::query(&req)?;
     let p = feed_principal(&ctx, &token).await?;
     let org = p.org();
     let base = base(&ctx);
@@ -330,7 +330,7 @@ async fn prefecture_feed(
 ) -> Result<HttpResponse, ApiError> {
     let (token, format) = path.into_inner();
     let format = Format::parse(&format)?;
-    let params: FeedParams = crate::api::query(&req)?;
+    let params: FeedParams = crate::web::extract::query(&req)?;
     let p = feed_principal(&ctx, &token).await?;
     let org = p.org();
     if org.kind != OrgKind::Prefecture {
@@ -380,7 +380,7 @@ async fn cap_alert(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let public_id = path.into_inner();
-    let params: CapParams = crate::api::query(&req)?;
+    let params: CapParams = crate::web::extract::query(&req)?;
     let not_found = || ApiError::NotFound(format!("no alert {public_id}"));
     let caller = principal::identify(&ctx, &req, params.token.as_deref()).await?;
     let alert = crate::alerts::store::by_public_id(&ctx.db, &public_id)

@@ -1,7 +1,11 @@
 //! What every HTTP answer of the hub shares, whichever edge (portal, API, feeds, health) made it:
-//! browser hardening headers and `HEAD` wherever `GET` works. Owns no route and no table.
+//! browser hardening headers and `HEAD` wherever `GET` works; who is calling ([`principal`], a
+//! token or a session) and reading a query string ([`extract`]) for the API and the feeds alike.
+//! Owns no route and no table.
 
 pub mod access;
+pub mod extract;
+pub mod principal;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
