@@ -12,20 +12,13 @@ use super::{JsonBody, page_limit, query};
 use crate::auth::tokens::Scope;
 use crate::context::AppContext;
 use crate::error::{ApiError, Code, ErrorBody};
-use crate::reports::access::{Reader, may_read};
+use crate::reports::access::Reader;
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self, ListFilter, ReportError};
 use crate::reports::{ReportFields, ReportId, ReportInput, Status, timers};
 
 fn reader(who: &Principal) -> Reader {
     Reader::new(who.org(), who.role())
-}
-
-fn mailing(ctx: &AppContext) -> Mailing<'_> {
-    Mailing {
-        settings: &ctx.settings.reports,
-        base_url: ctx.settings.app.base_url.as_str(),
-    }
 }
 
 fn portal_url(ctx: &AppContext, id: ReportId) -> String {
@@ -210,15 +203,7 @@ pub async fn show_report(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Report)?;
     let not_found = || ApiError::NotFound("no such report".into());
-    let r = store::get(&ctx.db, ReportId(path.into_inner()))
-        .await?
-        .ok_or_else(not_found)?;
-    let org = crate::registry::store::find_by_id(&ctx.db, r.org_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if !may_read(&reader(&who), &org, r.tlp) {
-        return Err(not_found());
-    }
+    let (r, _) = store::readable(&ctx.db, ReportId(path.into_inner()), &reader(&who)).await?;
     let updates = store::updates(&ctx.db, r.id).await?;
     let last = updates.last().ok_or_else(not_found)?;
     let summary = summary(&ctx, &r, &last.fields).await?;
@@ -284,7 +269,7 @@ pub async fn file_report(
     let closed = fields.final_report;
     let id = store::file(
         &ctx.db,
-        &mailing(&ctx),
+        &Mailing::of(&ctx.settings),
         who.org(),
         fields,
         &who.actor(),
@@ -326,28 +311,24 @@ pub async fn add_report_update(
     let id = ReportId(path.into_inner());
     // Who may before what: a caller who may not see the report learns nothing from its body's
     // errors.
-    let not_found = || ApiError::NotFound("no such report".into());
-    let r = store::get(&ctx.db, id).await?.ok_or_else(not_found)?;
-    let org = crate::registry::store::find_by_id(&ctx.db, r.org_id)
-        .await?
-        .ok_or_else(not_found)?;
     let me = reader(&who);
-    if !may_read(&me, &org, r.tlp) {
-        return Err(not_found());
-    }
-    if !crate::reports::access::may_update(&me, &org) {
-        return Err(ApiError::Forbidden(
-            "only the reporting organisation adds 報 to its report".into(),
-        ));
-    }
+    store::writable(&ctx.db, id, &me).await?;
     let now = Utc::now();
     let fields = body
         .0
         .validate(now)
         .map_err(|e| ApiError::from(ReportError::from(e)))?;
     let closed = fields.final_report;
-    let seq =
-        store::add_update(&ctx.db, &mailing(&ctx), id, &me, fields, &who.actor(), now).await?;
+    let seq = store::add_update(
+        &ctx.db,
+        &Mailing::of(&ctx.settings),
+        id,
+        &me,
+        fields,
+        &who.actor(),
+        now,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(Filed {
         id: id.0,
         seq,

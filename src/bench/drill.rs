@@ -24,16 +24,6 @@ use crate::startup::Application;
 
 const PASSWORD: &str = "benchmark password 1";
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
-fn percentile(mut v: Vec<Duration>, p: usize) -> Duration {
-    v.sort_unstable();
-    v[(v.len() * p).div_ceil(100).saturating_sub(1)]
-}
-
 pub async fn run(
     requests: usize,
     inbound: usize,
@@ -91,26 +81,12 @@ async fn measure(
         ("report page", format!("/drills/{alert_id}/report")),
         ("report CSV", format!("/drills/{alert_id}/report.csv")),
     ] {
-        let mut times = Vec::with_capacity(requests);
-        let mut bytes = 0;
-        for i in 0..requests + 3 {
-            let t = Instant::now();
-            let r = client
-                .get(format!("{base}{path}"))
-                .header("Cookie", &cookie)
-                .send()
-                .await?;
-            anyhow::ensure!(r.status().is_success(), "{path} answered {}", r.status());
-            bytes = r.bytes().await?.len();
-            // The first three warm the caches and the connection.
-            if i >= 3 {
-                times.push(t.elapsed());
-            }
-        }
+        let (times, bytes) =
+            super::time_gets(&client, &format!("{base}{path}"), &cookie, requests).await?;
         println!(
             "{label:<12} {path}: median {:.1} ms, p90 {:.1} ms over {requests} requests ({} KiB)",
-            median(times.clone()).as_secs_f64() * 1000.0,
-            percentile(times, 90).as_secs_f64() * 1000.0,
+            super::median(times.clone()).as_secs_f64() * 1000.0,
+            super::percentile(times, 90).as_secs_f64() * 1000.0,
             bytes / 1024
         );
     }

@@ -18,3 +18,39 @@ pub fn rate(n: usize, elapsed: Duration) -> String {
     let per_sec = n as f64 / elapsed.as_secs_f64().max(1e-9);
     crate::domain::text::count(per_sec.round() as u64) + "/s"
 }
+
+/// The middle of the durations.
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The `p`th percentile, nearest rank.
+pub fn percentile(mut v: Vec<Duration>, p: usize) -> Duration {
+    v.sort_unstable();
+    v.get((v.len() * p).div_ceil(100).saturating_sub(1))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// GETs `url` with `cookie` `requests` times, one at a time, after three that warm the caches
+/// and the connection; returns each time and the size of the last answer.
+pub async fn time_gets(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    requests: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut times = Vec::with_capacity(requests);
+    let mut bytes = 0;
+    for i in 0..requests + 3 {
+        let t = std::time::Instant::now();
+        let r = client.get(url).header("Cookie", cookie).send().await?;
+        anyhow::ensure!(r.status().is_success(), "{url} answered {}", r.status());
+        bytes = r.bytes().await?.len();
+        if i >= 3 {
+            times.push(t.elapsed());
+        }
+    }
+    Ok((times, bytes))
+}

@@ -23,11 +23,6 @@ use crate::surveys::store;
 
 const PASSWORD: &str = "benchmark password 1";
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
 fn definition() -> Definition {
     Definition {
         title: "ベンチマーク重点検査（50 項目）".into(),
@@ -171,7 +166,7 @@ async fn measure(requests: usize, settings: Settings) -> anyhow::Result<()> {
         println!(
             "compute      results::build (nation, 47 prefectures, 区分, {} organisations): median {:.1} ms over {requests} runs; 総合評価 {} ({})",
             r.organisations.len(),
-            median(times).as_secs_f64() * 1000.0,
+            super::median(times).as_secs_f64() * 1000.0,
             crate::surveys::score::percent(r.total.score.overall),
             r.total.score.grade().map_or("—", |g| g.as_str())
         );
@@ -188,24 +183,11 @@ async fn measure(requests: usize, settings: Settings) -> anyhow::Result<()> {
         ("results page", format!("/surveys/{id}/results")),
         ("results CSV", format!("/surveys/{id}/results.csv")),
     ] {
-        let mut times = Vec::with_capacity(requests);
-        let mut bytes = 0;
-        for i in 0..requests + 3 {
-            let t = Instant::now();
-            let r = client
-                .get(format!("{base}{path}"))
-                .header("Cookie", &cookie)
-                .send()
-                .await?;
-            anyhow::ensure!(r.status().is_success(), "{path} answered {}", r.status());
-            bytes = r.bytes().await?.len();
-            if i >= 3 {
-                times.push(t.elapsed());
-            }
-        }
+        let (times, bytes) =
+            super::time_gets(&client, &format!("{base}{path}"), &cookie, requests).await?;
         println!(
             "{label:<12} {path}: median {:.1} ms over {requests} requests ({} KiB)",
-            median(times).as_secs_f64() * 1000.0,
+            super::median(times).as_secs_f64() * 1000.0,
             bytes / 1024
         );
     }

@@ -41,10 +41,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     let hachioji = find("132012").await?;
     let okutama = find("133086").await?;
     let tokyo = find("130001").await?;
-    let mailing = Mailing {
-        settings: &ctx.settings.reports,
-        base_url: ctx.settings.app.base_url.as_str(),
-    };
+    let mailing = Mailing::of(&ctx.settings);
     let now = Utc::now();
     let first = ReportInput {
         title: "委託先従業員による住民情報の持ち出し".into(),

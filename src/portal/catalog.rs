@@ -940,10 +940,6 @@ pub static EN: &[(&str, &str)] = &[
         "kind: `{}` is not a kind of case",
     ),
     (
-        "報告の統計は中央省庁等と都道府県の職員が見られます。",
-        "Report statistics are for central and prefecture staff.",
-    ),
-    (
         "fy: {} は年度ではありません（2000 年度から来年度まで）",
         "fy: {} is not a fiscal year (2000 to next year)",
     ),
@@ -1297,4 +1293,6 @@ pub static BY_VALUE: &[&str] = &[
     "深刻度別の注意喚起",
     "分類別の注意喚起",
     "調査・点検（総合評価、回答/対象）",
+    "報を追加できるのは報告した団体の職員です",
+    "この報告は最終報で完了しています。新しい事案は新しい報告として登録してください",
 ];

@@ -83,8 +83,8 @@ async fn figures(
     fy: i32,
 ) -> Result<(Figures, Figures), PortalError> {
     Ok((
-        yearly::build(&ctx.db, scope, fy).await?,
-        yearly::build(&ctx.db, scope, fy - 1).await?,
+        yearly::build(&ctx.db, scope, fy, &ctx.settings.reports).await?,
+        yearly::build(&ctx.db, scope, fy - 1, &ctx.settings.reports).await?,
     ))
 }
 
@@ -163,11 +163,6 @@ struct ReportPage {
     can_edit: bool,
 }
 
-/// The organisation whose report this is: the viewer's central body or prefecture.
-fn writer_of(viewer: &Viewer) -> crate::registry::OrgId {
-    viewer.org.id
-}
-
 #[get("/stats/report")]
 async fn report(
     ctx: web::Data<AppContext>,
@@ -194,7 +189,7 @@ async fn report(
             viewer.lang.tr2("{} と管内の市区町村 {}", p.name(), n)
         }
     };
-    let plan = crate::yearly::store::plan(&ctx.db, fy, writer_of(&viewer)).await?;
+    let plan = crate::yearly::store::plan(&ctx.db, fy, viewer.org.id).await?;
     let label = |y| crate::time::fiscal_year_label(y, viewer.dates);
     let day = |t: &chrono::DateTime<chrono::Utc>| match viewer.dates {
         crate::time::DateStyle::Wareki => crate::time::format_wareki(t),
@@ -250,14 +245,8 @@ async fn save_plan(
                 .into(),
         ));
     }
-    crate::yearly::store::save_plan(
-        &ctx.db,
-        fy,
-        writer_of(&viewer),
-        text.trim(),
-        &viewer.actor(),
-    )
-    .await?;
+    crate::yearly::store::save_plan(&ctx.db, fy, viewer.org.id, text.trim(), &viewer.actor())
+        .await?;
     Ok(super::see_other(&format!("/stats/report?fy={fy}")))
 }
 

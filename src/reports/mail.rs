@@ -27,7 +27,15 @@ pub struct Mailing<'a> {
     pub base_url: &'a str,
 }
 
-impl Mailing<'_> {
+impl<'a> Mailing<'a> {
+    /// The hub's own: its `[reports]` settings and its address.
+    pub fn of(settings: &'a crate::config::Settings) -> Self {
+        Self {
+            settings: &settings.reports,
+            base_url: settings.app.base_url.as_str(),
+        }
+    }
+
     fn link(&self, id: ReportId) -> String {
         format!("{}/reports/{id}", self.base_url.trim_end_matches('/'))
     }

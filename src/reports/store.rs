@@ -219,6 +219,47 @@ async fn reporter_of(db: &impl ConnectionTrait, r: &Report) -> Result<Organisati
         })
 }
 
+/// The report and its organisation, if `reader` may read it; "not found" otherwise (the same
+/// answer as for a report that does not exist, so nobody learns that one does).
+pub async fn readable(
+    db: &impl ConnectionTrait,
+    id: ReportId,
+    reader: &Reader,
+) -> Result<(Report, Organisation), ReportError> {
+    let r = get(db, id).await?.ok_or(ReportError::NotFound)?;
+    let reporter = reporter_of(db, &r).await?;
+    if !may_read(reader, &reporter, r.tlp) {
+        return Err(ReportError::NotFound);
+    }
+    Ok((r, reporter))
+}
+
+/// [`readable`], and open to a next 報 from `reader`: the reporting organisation's staff, and
+/// never once the 最終報 closed it.
+pub async fn writable(
+    db: &impl ConnectionTrait,
+    id: ReportId,
+    reader: &Reader,
+) -> Result<(Report, Organisation), ReportError> {
+    let (r, reporter) = readable(db, id, reader).await?;
+    check_writable(reader, &r, &reporter)?;
+    Ok((r, reporter))
+}
+
+fn check_writable(reader: &Reader, r: &Report, reporter: &Organisation) -> Result<(), ReportError> {
+    if !may_update(reader, reporter) {
+        return Err(ReportError::Forbidden(
+            "報を追加できるのは報告した団体の職員です".into(),
+        ));
+    }
+    if r.status == Status::Closed {
+        return Err(ReportError::Conflict(
+            "この報告は最終報で完了しています。新しい事案は新しい報告として登録してください".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Adds the next 報 (a 最終報 closes the report) and mails it. Only the reporting
 /// organisation's staff; never on a closed report.
 pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
@@ -237,16 +278,7 @@ pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
     if !may_read(reader, &reporter, before.tlp) {
         return Err(ReportError::NotFound);
     }
-    if !may_update(reader, &reporter) {
-        return Err(ReportError::Forbidden(
-            "報を追加できるのは報告した団体の職員です".into(),
-        ));
-    }
-    if before.status == Status::Closed {
-        return Err(ReportError::Conflict(
-            "この報告は最終報で完了しています。新しい事案は新しい報告として登録してください".into(),
-        ));
-    }
+    check_writable(reader, &before, &reporter)?;
     let seq = before.updates + 1;
     insert_update(&txn, id, seq, &fields, actor, now).await?;
     let mut a = m.into_active_model();

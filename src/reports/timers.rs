@@ -43,10 +43,7 @@ pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     if due.is_empty() {
         return Ok(Outcome::Idle);
     }
-    let mailing = Mailing {
-        settings: policy,
-        base_url: ctx.settings.app.base_url.as_str(),
-    };
+    let mailing = Mailing::of(&ctx.settings);
     for r in due {
         let txn = crate::db::begin_write(&ctx.db).await?;
         if !store::claim_reminder(&txn, r.id, r.updates).await? {

@@ -78,10 +78,13 @@ fn nearest_rank(sorted: &[f64], p: usize) -> Option<f64> {
     sorted.get(i).copied()
 }
 
+/// The figures of one 年度; `reports` is the configured `[reports]` policy (the report counts
+/// use its timers).
 pub async fn build(
     db: &impl ConnectionTrait,
     scope: Scope,
     fiscal_year: i32,
+    reports: &crate::config::reports::ReportSettings,
 ) -> anyhow::Result<Figures> {
     let (from, to) = crate::time::fiscal_bounds(fiscal_year);
     let pref = match scope {
@@ -150,9 +153,7 @@ pub async fn build(
         }
     }
     let reader = store::reader_for(db, scope).await?;
-    let rs =
-        crate::reports::stats::build(db, &reader, fiscal_year, &Default::default(), Utc::now())
-            .await?;
+    let rs = crate::reports::stats::build(db, &reader, fiscal_year, reports, Utc::now()).await?;
     f.reports = rs.total;
     f.reports_personal = rs.personal_data;
     let survey_scope = match scope {

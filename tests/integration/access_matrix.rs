@@ -523,10 +523,7 @@ pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i6
     .unwrap();
     noroshi::reports::store::file(
         &app.ctx.db,
-        &noroshi::reports::mail::Mailing {
-            settings: &app.ctx.settings.reports,
-            base_url: app.ctx.settings.app.base_url.as_str(),
-        },
+        &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
         &org,
         fields,
         &Actor::System,

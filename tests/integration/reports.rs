@@ -35,17 +35,8 @@ async fn org(app: &TestApp, code: &str) -> Organisation {
         .unwrap()
 }
 
-/// Sends every queued notice; returns how many went.
 async fn send_notices(app: &TestApp) -> usize {
-    let mut n = 0;
-    while noroshi::notices::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {
-        n += 1;
-    }
-    n
+    crate::helpers::mail::send_notices(&app.ctx).await
 }
 
 struct Mail {
@@ -538,10 +529,7 @@ async fn file(app: &TestApp, code: &str, i: ReportInput, at: chrono::DateTime<Ut
     let fields = i.validate(at).unwrap();
     noroshi::reports::store::file(
         &app.ctx.db,
-        &Mailing {
-            settings: &app.ctx.settings.reports,
-            base_url: app.ctx.settings.app.base_url.as_str(),
-        },
+        &Mailing::of(&app.ctx.settings),
         &reporter,
         fields,
         &Actor::System,

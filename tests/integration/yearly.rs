@@ -7,7 +7,6 @@ use chrono::TimeZone;
 use noroshi::auth::Role;
 use noroshi::contacts::MailEncoding;
 use noroshi::domain::Tlp;
-use noroshi::workers::Outcome;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 
@@ -102,12 +101,22 @@ async fn the_year_turns_on_the_first_of_april_and_its_tables_read_as_csv() {
     )
     .await;
 
-    let y2025 = noroshi::yearly::build(&app.ctx.db, noroshi::yearly::Scope::Nation, 2025)
-        .await
-        .unwrap();
-    let y2026 = noroshi::yearly::build(&app.ctx.db, noroshi::yearly::Scope::Nation, 2026)
-        .await
-        .unwrap();
+    let y2025 = noroshi::yearly::build(
+        &app.ctx.db,
+        noroshi::yearly::Scope::Nation,
+        2025,
+        &app.ctx.settings.reports,
+    )
+    .await
+    .unwrap();
+    let y2026 = noroshi::yearly::build(
+        &app.ctx.db,
+        noroshi::yearly::Scope::Nation,
+        2026,
+        &app.ctx.settings.reports,
+    )
+    .await
+    .unwrap();
     assert_eq!((y2025.alerts, y2026.alerts), (1, 2));
     assert_eq!(
         (y2025.drills, y2026.drills),
@@ -248,11 +257,7 @@ async fn the_year_turns_on_the_first_of_april_and_its_tables_read_as_csv() {
         )
         .await;
     assert_eq!(mailed.status, StatusCode::SEE_OTHER);
-    while noroshi::notices::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    crate::helpers::mail::send_notices(&app.ctx).await;
     let got = app.smtp.received();
     assert_eq!(got.len(), before + 1);
     assert_eq!(got.last().unwrap().rcpt_to, vec!["c0@131016.example.lg.jp"]);

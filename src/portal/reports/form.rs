@@ -18,7 +18,7 @@ use crate::portal::i18n::Lang;
 use crate::portal::viewer::{Nav, Viewer};
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self};
-use crate::reports::{DATA_KINDS, PHASES, ReportId, ReportInput, Status, Tri};
+use crate::reports::{DATA_KINDS, PHASES, ReportId, ReportInput, Tri};
 
 #[derive(Template)]
 #[template(path = "portal/report_form.html")]
@@ -175,13 +175,6 @@ pub(super) async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError
     render(&page(&viewer, None, heading, input, Vec::new(), None))
 }
 
-fn mailing(ctx: &AppContext) -> Mailing<'_> {
-    Mailing {
-        settings: &ctx.settings.reports,
-        base_url: ctx.settings.app.base_url.as_str(),
-    }
-}
-
 #[post("/reports/new")]
 pub(super) async fn file(
     ctx: web::Data<AppContext>,
@@ -207,7 +200,7 @@ pub(super) async fn file(
     };
     let id = store::file(
         &ctx.db,
-        &mailing(&ctx),
+        &Mailing::of(&ctx.settings),
         &viewer.org,
         fields,
         &viewer.actor(),
@@ -223,32 +216,7 @@ async fn open_for_update(
     viewer: &Viewer,
     id: i64,
 ) -> Result<(store::Report, store::Update), PortalError> {
-    let r = reader(viewer);
-    let rep = store::get(&ctx.db, ReportId(id))
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    let org = crate::registry::store::find_by_id(&ctx.db, rep.org_id)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    if !crate::reports::access::may_read(&r, &org, rep.tlp) {
-        return Err(PortalError::NotFound);
-    }
-    if !crate::reports::access::may_update(&r, &org) {
-        return Err(PortalError::Forbidden(
-            viewer
-                .lang
-                .tr("報を追加できるのは報告した団体の職員です")
-                .into(),
-        ));
-    }
-    if rep.status == Status::Closed {
-        return Err(PortalError::BadRequest(
-            viewer
-                .lang
-                .tr("この報告は最終報で完了しています。新しい事案は新しい報告として登録してください")
-                .into(),
-        ));
-    }
+    let (rep, _) = store::writable(&ctx.db, ReportId(id), &reader(viewer)).await?;
     let last = store::updates(&ctx.db, rep.id)
         .await?
         .pop()
@@ -311,7 +279,7 @@ pub(super) async fn add_update(
     };
     store::add_update(
         &ctx.db,
-        &mailing(&ctx),
+        &Mailing::of(&ctx.settings),
         rep.id,
         &reader(&viewer),
         fields,
@@ -320,8 +288,4 @@ pub(super) async fn add_update(
     )
     .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
-}
-
-pub(super) fn mailing_of(ctx: &AppContext) -> Mailing<'_> {
-    mailing(ctx)
 }

@@ -132,8 +132,7 @@ async fn list(
         overdue_only,
         first_hours: policy.first_report_hours,
         next_hours: policy.next_report_hours,
-        stats: viewer.session.user.role.is_central()
-            || viewer.org.kind == crate::registry::OrgKind::Prefecture,
+        stats: viewer.may(super::viewer::Section::Stats),
     })
 }
 

@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::mailing_of;
 use super::{label, reader, relay_text, status_label};
 use crate::cases::{CAUSES, Kind};
 use crate::classify::model::Category;
@@ -17,7 +16,7 @@ use crate::portal::error::{PortalError, render};
 use crate::portal::i18n::Lang;
 use crate::portal::viewer::{Nav, Viewer};
 use crate::portal::who;
-use crate::reports::access::{may_make_case, may_read, may_relay, may_update};
+use crate::reports::access::{may_make_case, may_relay, may_update};
 use crate::reports::store::{self, Report};
 use crate::reports::{DATA_KINDS, ReportFields, ReportId, Status, timers};
 
@@ -161,16 +160,7 @@ async fn readable(
     viewer: &Viewer,
     id: i64,
 ) -> Result<(Report, crate::registry::Organisation), PortalError> {
-    let rep = store::get(&ctx.db, ReportId(id))
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    let org = crate::registry::store::find_by_id(&ctx.db, rep.org_id)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    if !may_read(&reader(viewer), &org, rep.tlp) {
-        return Err(PortalError::NotFound);
-    }
-    Ok((rep, org))
+    Ok(store::readable(&ctx.db, ReportId(id), &reader(viewer)).await?)
 }
 
 #[get("/reports/{id}")]
@@ -297,7 +287,7 @@ pub(super) async fn forward(
     let id = path.into_inner();
     store::forward(
         &ctx.db,
-        &mailing_of(&ctx),
+        &crate::reports::mail::Mailing::of(&ctx.settings),
         ReportId(id),
         &reader(&viewer),
         &viewer.org.name,

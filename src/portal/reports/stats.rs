@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::context::AppContext;
 use crate::portal::error::{PortalError, render};
-use crate::portal::viewer::{Nav, Viewer};
+use crate::portal::viewer::{Nav, Section, Viewer};
 use crate::reports::stats::{self, Stats};
 
 use super::reader;
@@ -20,20 +20,10 @@ pub(super) struct StatsParams {
     fy: Option<i32>,
 }
 
-/// Central staff and prefecture staff; a municipality's staff see their own list only.
+/// Central staff and prefecture administrators, as every statistics page
+/// (`Section::Stats`, the route table's `StatsReader`).
 fn require_reader(viewer: &Viewer) -> Result<(), PortalError> {
-    if viewer.session.user.role.is_central()
-        || viewer.org.kind == crate::registry::OrgKind::Prefecture
-    {
-        Ok(())
-    } else {
-        Err(PortalError::Forbidden(
-            viewer
-                .lang
-                .tr("報告の統計は中央省庁等と都道府県の職員が見られます。")
-                .into(),
-        ))
-    }
+    viewer.require(Section::Stats)
 }
 
 fn fiscal_year(params: &StatsParams, viewer: &Viewer) -> Result<i32, PortalError> {

@@ -68,6 +68,20 @@ pub async fn user(ctx: &AppContext, code: &str, role: Role, email: &str) -> User
     .0
 }
 
+/// Sends every queued notice (reports, surveys, admin notices) through the notice worker;
+/// returns how many went.
+pub async fn send_notices(ctx: &AppContext) -> usize {
+    let mut n = 0;
+    while noroshi::notices::worker::try_execute_task(ctx)
+        .await
+        .unwrap()
+        == noroshi::workers::Outcome::Worked
+    {
+        n += 1;
+    }
+    n
+}
+
 /// Tokyo and its 62 municipalities.
 pub async fn tokyo(ctx: &AppContext) -> Vec<Organisation> {
     let orgs = noroshi::registry::store::list(
