@@ -34,6 +34,8 @@ pub struct AppContext {
     pub http_private: reqwest::Client,
     /// Turns ledger rows into mail (relay or .eml outbox, DKIM).
     pub mailer: Arc<crate::delivery::Mailer>,
+    /// The alerts' mail: revisions being sent, their templates and acknowledgement links.
+    pub alert_mail: Arc<crate::alerts::mail::AlertMail>,
     /// This process, as named in leases it holds.
     pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
@@ -74,9 +76,11 @@ impl AppContext {
         let mailer = Arc::new(crate::delivery::Mailer::from_settings(&settings)?);
         let search =
             crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
+        let alert_mail = Arc::new(crate::alerts::mail::AlertMail::from_settings(&settings)?);
         Ok(Self {
             search,
             mailer,
+            alert_mail,
             login_gate: Arc::new(crate::auth::session::LoginGate::new(&settings.auth)),
             settings: Arc::new(settings),
             db,
@@ -97,4 +101,28 @@ fn instance_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "noroshi".into());
     let nonce: u32 = rand::random();
     format!("{host}:{}:{nonce:08x}", std::process::id())
+}
+
+impl AppContext {
+    /// What the polling job needs (handles, cheap to clone).
+    pub fn poller(&self) -> crate::ingest::worker::Poller {
+        crate::ingest::worker::Poller {
+            settings: Arc::clone(&self.settings),
+            db: self.db.clone(),
+            instance: Arc::clone(&self.instance),
+            catalogue: Arc::clone(&self.catalogue),
+            http: self.http.clone(),
+            http_private: self.http_private.clone(),
+            metrics: Arc::clone(&self.metrics),
+        }
+    }
+
+    /// What reading the inbound Maildir needs.
+    pub fn inbox(&self) -> crate::inbound::Inbox<'_> {
+        crate::inbound::Inbox {
+            db: self.db.clone(),
+            verp: &self.mailer.verp,
+            hard_bounce_limit: self.settings.mail.hard_bounce_limit,
+        }
+    }
 }

@@ -115,6 +115,25 @@ pub enum Failure {
     Unexpected(anyhow::Error),
 }
 
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Unexpected(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(m)
+            | Self::NotFound(m)
+            | Self::Forbidden(m)
+            | Self::Conflict(m)
+            | Self::Gone(m) => f.write_str(m),
+            Self::Unexpected(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
 /// A domain error that says its [`Failure`] kind.
 pub trait Classify {
     fn classify(self) -> Failure;

@@ -1,8 +1,9 @@
 //! Noroshi (狼煙): the advisory distribution hub for Japanese local governments (自治体CEPTOAR).
 //!
 //! One folder per capability; `startup` builds the application from `config` and hands every
-//! handler and worker one `context::AppContext`. The README's Layout and Security model
-//! sections say how the parts fit and who may use what (`web::access`).
+//! handler one `context::AppContext`; `jobs` hands each worker step only what it uses, so no
+//! capability imports the context. The README's Layout and Security model sections say how the
+//! parts fit and who may use what (`web::access`); `tests/integration/layers.rs` keeps the layers.
 
 pub mod acks;
 pub mod alerts;
@@ -28,6 +29,7 @@ pub mod health;
 pub mod inbound;
 pub mod ingest;
 pub mod inventory;
+pub mod jobs;
 pub mod keys;
 pub mod notices;
 pub mod portal;

@@ -16,7 +16,6 @@ use tracing_actix_web::TracingLogger;
 use crate::config::{ProcessRoles, Settings};
 use crate::context::AppContext;
 use crate::telemetry::record_http_request;
-use crate::workers::{Pace, run_until_stopped};
 
 /// A running hub: its HTTP server (if this process has the `web` role) and its workers (if it
 /// has the `workers` role).
@@ -46,7 +45,7 @@ impl Application {
             (None, None)
         };
         let workers = if roles.workers {
-            spawn_workers(&ctx)
+            crate::jobs::spawn_all(&ctx)
         } else {
             Vec::new()
         };
@@ -176,106 +175,4 @@ fn http_server(listener: TcpListener, ctx: AppContext) -> anyhow::Result<Server>
         server = server.workers(n);
     }
     Ok(server.run())
-}
-
-/// A worker that calls `step` with its own handle on the context until the process stops,
-/// resting `idle` whenever a step finds nothing to do.
-fn spawn_worker<F, Fut>(
-    ctx: &AppContext,
-    name: &'static str,
-    idle: std::time::Duration,
-    step: F,
-) -> JoinHandle<()>
-where
-    F: Fn(AppContext) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<crate::workers::Outcome>> + Send + 'static,
-{
-    let c = ctx.clone();
-    let pace = Pace {
-        idle,
-        ..Pace::default()
-    };
-    tokio::spawn(run_until_stopped(
-        name,
-        ctx.shutdown.clone(),
-        pace,
-        move || step(c.clone()),
-    ))
-}
-
-/// The background workers of this process. Each capability adds its own here.
-fn spawn_workers(ctx: &AppContext) -> Vec<JoinHandle<()>> {
-    use std::time::Duration;
-    let mut handles = Vec::new();
-    if ctx.settings.ingest.poll {
-        for _ in 0..ctx.settings.ingest.pollers {
-            handles.push(spawn_worker(
-                ctx,
-                "ingest poller",
-                Duration::from_secs(5),
-                |c| async move { crate::ingest::worker::try_execute_task(&c).await },
-            ));
-        }
-    }
-    handles.push(spawn_worker(
-        ctx,
-        "classifier",
-        Duration::from_secs(2),
-        |c| async move { crate::classify::worker::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "acknowledgement follow-ups",
-        Duration::from_secs(60),
-        |c| async move { crate::acks::follow_up::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "audit checkpoints",
-        Duration::from_secs(600),
-        |c| async move { crate::audit::anchor::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "admin notices",
-        Duration::from_secs(5),
-        |c| async move { crate::notices::worker::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "survey follow-ups",
-        Duration::from_secs(60),
-        |c| async move { crate::surveys::timers::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "incident report timers",
-        Duration::from_secs(60),
-        |c| async move { crate::reports::timers::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "inbound mail",
-        Duration::from_secs(5),
-        |c| async move { crate::inbound::try_execute_task(&c).await },
-    ));
-    handles.push(spawn_worker(
-        ctx,
-        "search outbox",
-        Duration::from_secs(2),
-        |c| async move { crate::cases::outbox::try_execute_task(&c).await },
-    ));
-    for lane in [
-        crate::delivery::worker::Lane::Urgent,
-        crate::delivery::worker::Lane::All,
-    ] {
-        handles.push(spawn_worker(
-            ctx,
-            lane.name(),
-            Duration::from_millis(250),
-            move |c| async move { crate::delivery::worker::try_execute_task(&c, lane).await },
-        ));
-    }
-    tracing::info!(mail = %ctx.mailer.describe(), dkim = ctx.mailer.signs(), "mail delivery lanes started");
-    handles
 }

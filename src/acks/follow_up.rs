@@ -23,7 +23,6 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use crate::alerts::policy::DraftPolicy;
 use crate::alerts::{Alert, AlertStatus};
 use crate::audit::{self, Actor};
-use crate::context::AppContext;
 use crate::db::begin_write;
 use crate::db::entities::follow_ups;
 use crate::delivery::store::Kind;
@@ -322,8 +321,11 @@ pub async fn run<C: ConnectionTrait + TransactionTrait>(
 
 /// The worker's step: one pass; idle afterwards (the loop's pace sets how often it looks).
 #[tracing::instrument(name = "Follow up acknowledgements", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
-    let r = run(&ctx.db, &ctx.policy, Utc::now()).await?;
+pub async fn try_execute_task(
+    db: &sea_orm::DatabaseConnection,
+    policy: &DraftPolicy,
+) -> anyhow::Result<Outcome> {
+    let r = run(db, policy, Utc::now()).await?;
     if r != FollowUpReport::default() {
         tracing::info!(
             reminded = r.reminded,

@@ -6,7 +6,6 @@ pub mod board;
 pub mod chart;
 pub mod follow_up;
 pub mod inbox_cache;
-pub mod links;
 pub mod store;
 
 use chrono::Utc;
@@ -16,7 +15,7 @@ use crate::audit::Actor;
 use crate::db::begin_write;
 
 /// The longest note kept with a state.
-pub const MAX_NOTE_CHARS: usize = 2_000;
+pub const MAX_NOTE_CHARS: usize = crate::domain::text::NOTE_MAX_CHARS;
 
 /// What an organisation reports about an alert. No row at all is 未確認.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -143,24 +142,7 @@ impl crate::error::Classify for AckError {
 /// A checked note: trimmed, at most [`MAX_NOTE_CHARS`], no control characters but newlines and
 /// tabs. Empty is none.
 pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {
-    let note = note.trim().replace("\r\n", "\n");
-    if note.is_empty() {
-        return Ok(None);
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AckError::Invalid(format!(
-            "the note is longer than {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    if note
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(AckError::Invalid(
-            "the note contains control characters".into(),
-        ));
-    }
-    Ok(Some(note))
+    crate::domain::text::note(note).map_err(AckError::Invalid)
 }
 
 /// Records `state` for `org_id` on the published alert `alert_id`: the current state, an event
@@ -181,7 +163,7 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
         .filter(|a| a.public_id.is_some())
         .ok_or_else(|| AckError::NotAddressed(alert_id.to_string()))?;
     let public_id = alert.public_id.clone().unwrap_or_default();
-    if !store::is_addressed(&txn, alert_id, org_id).await? {
+    if !crate::alerts::store::is_addressed(&txn, alert_id, org_id).await? {
         return Err(AckError::NotAddressed(public_id));
     }
     if alert.is_withdrawn() {

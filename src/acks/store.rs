@@ -8,19 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::{AckState, Channel};
 use crate::audit::Actor;
-use crate::db::entities::{ack_events, acknowledgements, alert_audience};
-
-pub async fn is_addressed(
-    db: &impl ConnectionTrait,
-    alert_id: i64,
-    org_id: i64,
-) -> anyhow::Result<bool> {
-    Ok(alert_audience::Entity::find_by_id((alert_id, org_id))
-        .one(db)
-        .await
-        .context("cannot read the alert's audience")?
-        .is_some())
-}
+use crate::db::entities::{ack_events, acknowledgements};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn set(

@@ -31,7 +31,7 @@ pub async fn org_may_view(
     org: &Organisation,
     alert_id: i64,
 ) -> anyhow::Result<bool> {
-    if crate::acks::store::is_addressed(db, alert_id, org.id.0).await? {
+    if crate::alerts::store::is_addressed(db, alert_id, org.id.0).await? {
         return Ok(true);
     }
     if org.kind != OrgKind::Prefecture {

@@ -5,6 +5,8 @@
 
 pub mod access;
 pub mod audience;
+pub mod links;
+pub mod mail;
 pub mod model;
 pub mod notes;
 pub mod own;

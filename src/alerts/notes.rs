@@ -8,10 +8,10 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 
-use crate::acks::{AckError, parse_note};
 use crate::audit::{self, Actor};
 use crate::db::begin_write;
 use crate::db::entities::alert_notes;
+use crate::error::Failure;
 
 pub struct Note {
     pub organisation_id: i64,
@@ -28,8 +28,10 @@ pub async fn add<C: ConnectionTrait + TransactionTrait>(
     prefecture_org: i64,
     body: &str,
     actor: &Actor,
-) -> Result<(), AckError> {
-    let body = parse_note(body)?.ok_or_else(|| AckError::Invalid("the note is empty".into()))?;
+) -> Result<(), Failure> {
+    let body = crate::domain::text::note(body)
+        .map_err(Failure::Invalid)?
+        .ok_or_else(|| Failure::Invalid("the note is empty".into()))?;
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
     alert_notes::ActiveModel {
         alert_id: Set(alert_id),

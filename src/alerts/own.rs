@@ -76,10 +76,10 @@ impl OwnAlert {
         }
         let severity = Severity::parse(severity)
             .map_err(|m| e.push(format!("severity: {m}")))
-            .unwrap_or(Severity::Info);
+            .ok();
         let tlp = Tlp::parse(tlp)
             .map_err(|m| e.push(format!("tlp: {m}")))
-            .unwrap_or(Tlp::Red);
+            .ok();
         let hours = match hours.trim().parse::<u32>() {
             Ok(h) if (1..=720).contains(&h) => h,
             _ => {
@@ -111,8 +111,8 @@ impl OwnAlert {
                 None
             }
         };
-        match audience {
-            Some(audience) if e.is_empty() => Ok(Self {
+        match (audience, severity, tlp) {
+            (Some(audience), Some(severity), Some(tlp)) if e.is_empty() => Ok(Self {
                 title: title.to_owned(),
                 body: body.to_owned(),
                 severity,

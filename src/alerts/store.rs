@@ -590,3 +590,16 @@ pub async fn by_public_id_for(
         .map(|WithAddressed(alert, addressed)| anyhow::Ok((Alert::from_row(alert)?, addressed)))
         .transpose()
 }
+
+/// Whether `alert_id` is addressed to `org_id`.
+pub async fn is_addressed(
+    db: &impl ConnectionTrait,
+    alert_id: i64,
+    org_id: i64,
+) -> anyhow::Result<bool> {
+    Ok(alert_audience::Entity::find_by_id((alert_id, org_id))
+        .one(db)
+        .await
+        .context("cannot read the alert's audience")?
+        .is_some())
+}

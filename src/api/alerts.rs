@@ -302,7 +302,7 @@ async fn visible_to(
 }
 
 async fn ack_of(ctx: &AppContext, alert_id: i64, org: i64) -> Result<Option<AckOut>, ApiError> {
-    if !crate::acks::store::is_addressed(&ctx.db, alert_id, org).await? {
+    if !crate::alerts::store::is_addressed(&ctx.db, alert_id, org).await? {
         return Ok(None);
     }
     let current = crate::acks::store::current(&ctx.db, alert_id, org).await?;

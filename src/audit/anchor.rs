@@ -124,7 +124,7 @@ impl Anchor {
             format!("{}: the last line is not a checkpoint", self.file.display())
         })?;
         let expected = self.mac(c.seq, &c.hash, &c.at);
-        if !crate::auth::session::same_secret(&expected, &c.mac) {
+        if !crate::keys::same_secret(&expected, &c.mac) {
             anyhow::bail!(
                 "{}: the last checkpoint's signature does not verify (written without the key?)",
                 self.file.display()
@@ -188,13 +188,14 @@ pub async fn verify_anchored(
 /// The worker's step: writes a checkpoint when one is due; `Idle` otherwise.
 #[tracing::instrument(name = "Checkpoint the audit log", skip_all)]
 pub async fn try_execute_task(
-    ctx: &crate::context::AppContext,
+    db: &sea_orm::DatabaseConnection,
+    data_dir: &std::path::Path,
 ) -> anyhow::Result<crate::workers::Outcome> {
-    let anchor = Anchor::open(&ctx.settings.app.data_dir)?;
+    let anchor = Anchor::open(data_dir)?;
     if !anchor.due(Utc::now())? {
         return Ok(crate::workers::Outcome::Idle);
     }
-    Ok(match anchor.write(&ctx.db).await? {
+    Ok(match anchor.write(db).await? {
         Some(_) => crate::workers::Outcome::Worked,
         None => crate::workers::Outcome::Idle,
     })

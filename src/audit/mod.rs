@@ -42,14 +42,6 @@ impl Actor {
             .unwrap_or_else(|_| "unknown".into());
         Self::Cli { os_user }
     }
-
-    /// A signed-in portal user (or one named with `--as` at the command line).
-    pub fn of(user: &crate::auth::User) -> Self {
-        Self::User {
-            id: user.id.0,
-            email: user.email.to_string(),
-        }
-    }
 }
 
 impl fmt::Display for Actor {

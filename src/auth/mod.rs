@@ -1,14 +1,13 @@
 //! Users, roles and passwords. Owns the `users` table; asks the registry for organisations and
 //! never touches other capabilities' tables.
 
-mod email;
 pub mod password;
 mod role;
 pub mod session;
 pub mod store;
 pub mod tokens;
 
-pub use email::{EmailAddress, EmailError};
+pub use crate::domain::{EmailAddress, EmailError};
 pub use role::{ALL_ROLES, Role, RoleError};
 
 use std::fmt;
@@ -321,4 +320,15 @@ pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
         },
         temporary,
     ))
+}
+
+/// How a user appears in the audit log (the audit log knows no users; users know it).
+impl crate::audit::Actor {
+    /// A signed-in portal user (or one named with `--as` at the command line).
+    pub fn of(user: &User) -> Self {
+        Self::User {
+            id: user.id.0,
+            email: user.email.to_string(),
+        }
+    }
 }

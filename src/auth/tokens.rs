@@ -15,7 +15,7 @@ use crate::db::entities::api_tokens;
 use crate::registry::OrgId;
 
 /// Every token starts with this, so a leaked one is recognisable (and greppable).
-pub const TOKEN_PREFIX: &str = "nrs_";
+pub use crate::keys::TOKEN_PREFIX;
 /// At most this many live tokens per organisation.
 pub const MAX_LIVE_TOKENS: u64 = 20;
 /// Longest lifetime a token may be given.

@@ -113,7 +113,7 @@ async fn measure(
     let t = Instant::now();
     let mut read = 0;
     loop {
-        let done = crate::inbound::process_maildir(&ctx, &maildir, 1000).await?;
+        let done = crate::inbound::process_maildir(&ctx.inbox(), &maildir, 1000).await?;
         if done.is_empty() {
             break;
         }

@@ -143,9 +143,10 @@ async fn docs_after(
 /// The outbox worker's step: one batch into the index.
 #[tracing::instrument(name = "Drain the search outbox", skip_all)]
 pub async fn try_execute_task(
-    ctx: &crate::context::AppContext,
+    db: &sea_orm::DatabaseConnection,
+    search: &crate::search::SearchIndex,
 ) -> anyhow::Result<crate::workers::Outcome> {
-    Ok(if drain_once(&ctx.db, &ctx.search).await? == 0 {
+    Ok(if drain_once(db, search).await? == 0 {
         crate::workers::Outcome::Idle
     } else {
         crate::workers::Outcome::Worked

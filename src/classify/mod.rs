@@ -8,6 +8,5 @@ pub mod engine;
 pub mod model;
 pub mod rules;
 pub mod store;
-pub mod worker;
 
 pub use engine::classify;

@@ -27,7 +27,7 @@ pub async fn run_classify(all: bool, settings: Settings) -> anyhow::Result<()> {
     }
     let (mut classified, mut changed, mut drafts) = (0usize, Vec::new(), Vec::new());
     loop {
-        let report = crate::classify::worker::step(&ctx).await?;
+        let report = crate::jobs::classify::step(&ctx).await?;
         if report.classified == 0 {
             break;
         }
@@ -193,8 +193,8 @@ pub enum AlertsCommand {
         drill: bool,
         /// The central operator writing it (recorded as its author for the four-eyes rule);
         /// default: the operating-system user.
-        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
-        author: Option<crate::auth::EmailAddress>,
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
+        author: Option<crate::domain::EmailAddress>,
     },
 }
 

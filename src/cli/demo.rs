@@ -253,7 +253,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
     publish::submit(&ctx.db, clear.id.0, &operator).await?;
     let clear = publish::approve(&ctx.db, &ctx.rules, clear.id.0, &approver, None).await?;
     // Send now (to the outbox or the relay), so what comes back is about mail that went out.
-    while crate::delivery::worker::try_execute_task(ctx, crate::delivery::worker::Lane::All).await?
+    while crate::jobs::mail::try_execute_task(ctx, crate::delivery::worker::Lane::All).await?
         == crate::workers::Outcome::Worked
     {}
     let returned = return_demo_mail(ctx, report.alert_id).await?;
@@ -272,7 +272,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
 /// Maildir: two bounces, replies from a dozen organisations, an out-of-office note and a
 /// question for the operator. Read at once, so the drill's report shows them.
 async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize> {
-    let dir = crate::inbound::maildir(ctx);
+    let dir = crate::inbound::maildir(&ctx.settings);
     crate::ingest::maildir::ensure(&dir)?;
     let rows = crate::delivery::store::for_alert(&ctx.db, drill).await?;
     let verp = &ctx.mailer.verp;
@@ -323,7 +323,7 @@ async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize>
             ),
         )?;
     }
-    crate::inbound::process_maildir(ctx, &dir, 100).await?;
+    crate::inbound::process_maildir(&ctx.inbox(), &dir, 100).await?;
     Ok(n)
 }
 

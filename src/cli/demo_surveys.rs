@@ -11,7 +11,7 @@ use crate::surveys::publish::{self, Draft};
 use crate::surveys::store;
 
 async fn staff(ctx: &AppContext, email: &str) -> anyhow::Result<crate::auth::User> {
-    crate::auth::store::find_by_email(&ctx.db, &crate::auth::EmailAddress::parse(email)?)
+    crate::auth::store::find_by_email(&ctx.db, &crate::domain::EmailAddress::parse(email)?)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo user {email} is missing"))
 }

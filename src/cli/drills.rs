@@ -26,8 +26,8 @@ pub enum DrillsCommand {
         #[arg(long = "to")]
         to: Vec<String>,
         /// The central operator drafting it (default: the command line).
-        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
-        author: Option<crate::auth::EmailAddress>,
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
+        author: Option<crate::domain::EmailAddress>,
     },
     /// Every drill and how it went.
     List,
@@ -245,10 +245,10 @@ pub async fn run_inbound(cmd: InboundCommand, settings: Settings) -> anyhow::Res
     let ctx = AppContext::connect(settings).await?;
     match cmd {
         InboundCommand::Process { maildir } => {
-            let dir = maildir.unwrap_or_else(|| crate::inbound::maildir(&ctx));
+            let dir = maildir.unwrap_or_else(|| crate::inbound::maildir(&ctx.settings));
             let mut total = 0;
             loop {
-                let done = crate::inbound::process_maildir(&ctx, &dir, 500).await?;
+                let done = crate::inbound::process_maildir(&ctx.inbox(), &dir, 500).await?;
                 if done.is_empty() {
                     break;
                 }

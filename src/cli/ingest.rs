@@ -212,7 +212,7 @@ pub async fn run_ingest(cmd: IngestCommand, settings: Settings) -> anyhow::Resul
             }
             let due = store::make_due(&ctx.db, key.as_deref(), chrono::Utc::now()).await?;
             println!("polling {}…", plural(due, "source", "sources"));
-            while crate::ingest::worker::try_execute_task(&ctx).await? == Outcome::Worked {}
+            while crate::jobs::poll_source(&ctx).await? == Outcome::Worked {}
             print_sources(&ctx).await
         }
     }

@@ -528,7 +528,7 @@ pub async fn run_mail(cmd: MailCommand, settings: Settings) -> anyhow::Result<()
         MailCommand::Send => {
             println!("sending to {}", ctx.mailer.describe());
             let mut batches = 0;
-            while delivery::worker::try_execute_task(&ctx, delivery::worker::Lane::All).await?
+            while crate::jobs::mail::try_execute_task(&ctx, delivery::worker::Lane::All).await?
                 == Outcome::Worked
             {
                 batches += 1;

@@ -29,20 +29,20 @@ pub enum SurveysCommand {
         #[arg(long)]
         previous: Option<i64>,
         /// Who writes it: a central operator, or a prefecture's staff (for its municipalities).
-        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
-        author: crate::auth::EmailAddress,
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
+        author: crate::domain::EmailAddress,
     },
     /// Hand a draft to an approver.
     Submit {
         id: i64,
-        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
-        user: crate::auth::EmailAddress,
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
+        user: crate::domain::EmailAddress,
     },
     /// Publish a submitted survey (someone other than its writer and submitter).
     Approve {
         id: i64,
-        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::auth::EmailAddress::parse)]
-        user: crate::auth::EmailAddress,
+        #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
+        user: crate::domain::EmailAddress,
     },
     /// Every survey with its 把握率.
     List,
@@ -57,7 +57,7 @@ pub enum SurveysCommand {
 
 async fn user(
     ctx: &AppContext,
-    email: &crate::auth::EmailAddress,
+    email: &crate::domain::EmailAddress,
 ) -> anyhow::Result<crate::auth::User> {
     crate::auth::store::find_by_email(&ctx.db, email)
         .await?

@@ -56,7 +56,7 @@ pub struct Settings {
     /// Feeds out (RSS, Atom, JSON Feed, CAP).
     pub feeds: FeedSettings,
     /// The case library's search engine.
-    pub search: crate::search::SearchSettings,
+    pub search: search::SearchSettings,
     /// Incident reports: timers and the central desk.
     pub reports: reports::ReportSettings,
 }
@@ -467,10 +467,10 @@ impl Settings {
         if self.mail.lease_secs == 0 {
             return Err(invalid("mail.lease_secs", "must be at least 1"));
         }
-        crate::delivery::mime::Mailbox::parse(&self.mail.from)
+        crate::domain::mail::Mailbox::parse(&self.mail.from)
             .map_err(|e| invalid("mail.from", e))?;
         if let Some(b) = &self.mail.bounce_address {
-            crate::delivery::verp::BounceAddress::parse(b)
+            crate::domain::mail::BounceAddress::parse(b)
                 .map_err(|e| invalid("mail.bounce_address", e))?;
         }
         if self.mail.hard_bounce_limit == 0 {
@@ -480,7 +480,7 @@ impl Settings {
             return Err(invalid("mail.inquiries", "must be at most 500 characters"));
         }
         if let Some(url) = &self.mail.smtp_url {
-            crate::delivery::transport::RelayUrl::parse(url.expose_secret())
+            crate::domain::mail::RelayUrl::parse(url.expose_secret())
                 .map_err(|e| invalid("mail.smtp_url", e))?;
         }
         if self.ingest.pollers == 0 || self.ingest.pollers > 32 {
@@ -534,6 +534,7 @@ impl DatabaseKind {
 
 pub mod reports;
 mod roles;
+pub mod search;
 pub use roles::ProcessRoles;
 
 #[cfg(test)]

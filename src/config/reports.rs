@@ -40,7 +40,7 @@ impl ReportSettings {
             }
         }
         for a in &self.desk {
-            crate::auth::EmailAddress::parse(a)
+            crate::domain::EmailAddress::parse(a)
                 .map_err(|e| ("reports.desk", format!("`{a}` is not a mail address: {e}")))?;
         }
         Ok(())

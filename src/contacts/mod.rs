@@ -4,14 +4,12 @@
 pub mod confirm;
 pub mod store;
 
-use std::fmt;
-
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use serde::Serialize;
 
 use crate::audit::{self, Actor};
-use crate::auth::EmailAddress;
 use crate::db::begin_write;
+use crate::domain::EmailAddress;
 use crate::registry::{self, OrgCode, OrgId};
 
 /// What an address is for.
@@ -24,16 +22,29 @@ pub enum ContactKind {
     Role,
 }
 
-/// How a message to this address is encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum MailEncoding {
-    Utf8,
-    /// For old mail systems that only read ISO-2022-JP.
-    Iso2022Jp,
-}
+/// How a message to this address is encoded (mail vocabulary, in `domain`).
+pub use crate::domain::mail::MailEncoding;
 
 /// The language of the messages (the hub's one language type).
 pub use crate::domain::Language;
+
+impl crate::delivery::store::Recipient for Contact {
+    fn organisation_id(&self) -> i64 {
+        self.org_id.0
+    }
+    fn contact_id(&self) -> i64 {
+        self.id
+    }
+    fn email(&self) -> &str {
+        self.email.as_str()
+    }
+    fn encoding(&self) -> MailEncoding {
+        self.encoding
+    }
+    fn language(&self) -> Language {
+        self.language
+    }
+}
 
 impl ContactKind {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -52,30 +63,6 @@ impl ContactKind {
             Self::Backup => "backup",
             Self::Role => "role",
         }
-    }
-}
-
-impl MailEncoding {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Ok(Self::Utf8),
-            "iso-2022-jp" | "jis" => Ok(Self::Iso2022Jp),
-            other => Err(format!(
-                "`{other}` is not a mail encoding: expected utf-8 or iso-2022-jp"
-            )),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Utf8 => "utf-8",
-            Self::Iso2022Jp => "iso-2022-jp",
-        }
-    }
-}
-
-impl fmt::Display for MailEncoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -7,9 +7,9 @@ use sea_orm::{
 };
 
 use super::{Contact, ContactKind, Language, MailEncoding};
-use crate::auth::EmailAddress;
 use crate::db::entities::org_contacts;
 use crate::db::is_unique_violation;
+use crate::domain::EmailAddress;
 use crate::registry::OrgId;
 
 fn to_domain(m: org_contacts::Model) -> anyhow::Result<Contact> {

@@ -5,45 +5,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::contacts::MailEncoding;
+use crate::domain::mail::MailEncoding;
 
-/// A display name and an address.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mailbox {
-    pub name: Option<String>,
-    pub address: String,
-}
+pub use crate::domain::mail::Mailbox;
 
 impl Mailbox {
-    /// `Name <address>` or `address`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (name, address) = match (s.rfind('<'), s.ends_with('>')) {
-            (Some(open), true) => (
-                Some(s[..open].trim().trim_matches('"').to_owned()).filter(|n| !n.is_empty()),
-                &s[open + 1..s.len() - 1],
-            ),
-            _ => (None, s),
-        };
-        let address = crate::auth::EmailAddress::parse(address)
-            .map_err(|e| e.to_string())?
-            .to_string();
-        if name
-            .as_deref()
-            .is_some_and(|n| n.chars().any(char::is_control))
-        {
-            return Err("the display name has control characters".into());
-        }
-        Ok(Self { name, address })
-    }
-
-    pub fn domain(&self) -> &str {
-        self.address
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .unwrap_or("localhost")
-    }
-
     fn header_value(&self, encoding: MailEncoding) -> String {
         match &self.name {
             Some(n) => {

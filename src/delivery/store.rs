@@ -13,18 +13,27 @@ use sea_orm::{
 };
 
 pub use super::model::{DeliveryStatus, Kind, LedgerRow};
-use crate::contacts::Contact;
 use crate::db::entities::deliveries;
 
 /// Rows per multi-row insert.
 const CHUNK: usize = 500;
 
-/// Writes one queued delivery per contact; returns how many.
-pub async fn enqueue(
+/// Whom a ledger row is for: an address of an organisation, with how it reads mail. The ledger
+/// knows no contact records; `contacts` implements this for its own.
+pub trait Recipient {
+    fn organisation_id(&self) -> i64;
+    fn contact_id(&self) -> i64;
+    fn email(&self) -> &str;
+    fn encoding(&self) -> crate::domain::mail::MailEncoding;
+    fn language(&self) -> crate::domain::Language;
+}
+
+/// Writes one queued delivery per recipient; returns how many.
+pub async fn enqueue<R: Recipient>(
     db: &impl ConnectionTrait,
     alert_id: i64,
     revision_id: i64,
-    contacts: &[Contact],
+    contacts: &[R],
     priority: i16,
     kind: Kind,
     now: DateTime<Utc>,
@@ -33,11 +42,11 @@ pub async fn enqueue(
         deliveries::Entity::insert_many(chunk.iter().map(|c| deliveries::ActiveModel {
             alert_id: Set(alert_id),
             revision_id: Set(revision_id),
-            organisation_id: Set(c.org_id.0),
-            contact_id: Set(c.id),
-            email: Set(c.email.to_string()),
-            encoding: Set(c.encoding.as_str().to_owned()),
-            language: Set(c.language.as_str().to_owned()),
+            organisation_id: Set(c.organisation_id()),
+            contact_id: Set(c.contact_id()),
+            email: Set(c.email().to_owned()),
+            encoding: Set(c.encoding().as_str().to_owned()),
+            language: Set(c.language().as_str().to_owned()),
             priority: Set(priority),
             status: Set(DeliveryStatus::Queued.as_str().into()),
             attempts: Set(0),

@@ -21,7 +21,7 @@ use lettre::transport::smtp::client::{
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
 
@@ -30,59 +30,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// A whole transaction, message included.
 const DATA_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How a relay wants TLS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsMode {
-    None,
-    StartTls,
-    Implicit,
-}
-
-/// A parsed `mail.smtp_url`.
-#[derive(Clone, Debug)]
-pub struct RelayUrl {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    pub user: Option<String>,
-    pub password: Option<SecretString>,
-}
-
-impl RelayUrl {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
-        let (default_port, mut tls) = match url.scheme() {
-            "smtp" => (25, TlsMode::None),
-            "smtps" => (465, TlsMode::Implicit),
-            other => return Err(format!("the scheme must be smtp or smtps, not {other}")),
-        };
-        for (k, v) in url.query_pairs() {
-            match (k.as_ref(), v.as_ref()) {
-                ("tls", "starttls") => tls = TlsMode::StartTls,
-                ("tls", "none") => tls = TlsMode::None,
-                (k, v) => {
-                    return Err(format!(
-                        "unknown option {k}={v}: only tls=starttls or tls=none"
-                    ));
-                }
-            }
-        }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or("it has no host")?
-            .to_owned();
-        let user = Some(url.username().to_owned()).filter(|u| !u.is_empty());
-        let password = url.password().map(|p| SecretString::from(p.to_owned()));
-        Ok(Self {
-            host,
-            port: url.port().unwrap_or(default_port),
-            tls,
-            user,
-            password,
-        })
-    }
-}
+pub use crate::domain::mail::{RelayUrl, TlsMode};
 
 /// What happened to one message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,36 +23,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `local@domain` of the bounce address, split once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BounceAddress {
-    pub local: String,
-    pub domain: String,
-}
-
-impl BounceAddress {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (local, domain) = s
-            .rsplit_once('@')
-            .ok_or_else(|| format!("`{s}` is not an address (local@domain)"))?;
-        let ok = |p: &str| {
-            !p.is_empty()
-                && p.len() <= 64
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        if !ok(local) || !ok(domain) || !domain.contains('.') {
-            return Err(format!(
-                "`{s}` must be a plain ASCII address without `+` (the hub adds one per delivery)"
-            ));
-        }
-        Ok(Self {
-            local: local.to_owned(),
-            domain: domain.to_owned(),
-        })
-    }
-}
+pub use crate::domain::mail::BounceAddress;
 
 /// Makes and checks the tokens under one key (the acknowledgement link key, shared by every hub
 /// process that sends mail).

@@ -1,15 +1,18 @@
 //! Vocabulary every capability shares: TLP markings, CVE identifiers, CVSS vectors, CPE names,
-//! severity levels, the two languages and text folding. Types and pure functions only, no I/O.
+//! severity levels, the two languages, e-mail addresses and the mail vocabulary, and text folding. Types and pure functions only, no I/O.
 
 pub mod cpe;
 mod cve;
 pub mod cvss;
+mod email;
 mod language;
+pub mod mail;
 mod severity;
 pub mod text;
 mod tlp;
 
 pub use cve::{CveError, CveId, cves_in_text};
+pub use email::{EmailAddress, EmailError};
 pub use language::Language;
 pub use severity::{Severity, SeverityError};
 pub use tlp::{Tlp, TlpError};

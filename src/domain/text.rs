@@ -42,6 +42,30 @@ pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
+/// The longest note (an acknowledgement's 備考, a prefecture's 補足), in characters.
+pub const NOTE_MAX_CHARS: usize = 2_000;
+
+/// A checked note: trimmed, CRLF made LF, at most [`NOTE_MAX_CHARS`], no control characters but
+/// newlines and tabs. Empty is none; the error says what was wrong.
+pub fn note(note: &str) -> Result<Option<String>, String> {
+    let note = note.trim().replace("\r\n", "\n");
+    if note.is_empty() {
+        return Ok(None);
+    }
+    if note.chars().count() > NOTE_MAX_CHARS {
+        return Err(format!(
+            "the note is longer than {NOTE_MAX_CHARS} characters"
+        ));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err("the note contains control characters".into());
+    }
+    Ok(Some(note))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

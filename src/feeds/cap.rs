@@ -110,7 +110,7 @@ pub fn render(base_url: &str, alert: &Alert, revisions: &[Revision]) -> anyhow::
             &format!(
                 "TLP:{} {}",
                 tlp.as_str(),
-                crate::delivery::render::tlp_rule(tlp, crate::contacts::Language::Ja)
+                crate::alerts::mail::render::tlp_rule(tlp, crate::contacts::Language::Ja)
             ),
         );
     }

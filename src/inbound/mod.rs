@@ -24,7 +24,6 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use self::read::Kind;
 use crate::acks::{self, AckError, Channel};
 use crate::audit::{self, Actor};
-use crate::context::AppContext;
 use crate::db::begin_write;
 use crate::delivery::verp::Verp;
 use crate::registry::OrgId;
@@ -402,12 +401,20 @@ pub async fn dismiss<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// The Maildir the settings name (`mail.inbound_maildir`, else `<data_dir>/inbound`).
-pub fn maildir(ctx: &AppContext) -> PathBuf {
-    ctx.settings
+pub fn maildir(settings: &crate::config::Settings) -> PathBuf {
+    settings
         .mail
         .inbound_maildir
         .clone()
-        .unwrap_or_else(|| ctx.settings.app.data_dir.join("inbound"))
+        .unwrap_or_else(|| settings.app.data_dir.join("inbound"))
+}
+
+/// What reading the inbound Maildir uses: the database, the VERP keys (to check bounce
+/// addresses and reply codes) and when repeated bounces make a contact unreachable.
+pub struct Inbox<'a> {
+    pub db: sea_orm::DatabaseConnection,
+    pub verp: &'a Verp,
+    pub hard_bounce_limit: u32,
 }
 
 /// Messages processed in one write transaction: one commit (one fsync) for the batch instead of
@@ -424,7 +431,7 @@ const STALE_CLAIM: std::time::Duration = std::time::Duration::from_secs(600);
 /// processes reading the same Maildir exactly one gets it. A batch's effects commit together;
 /// if the batch fails, its messages go back to `new/` and nothing of it is kept.
 pub async fn process_maildir(
-    ctx: &AppContext,
+    ctx: &Inbox<'_>,
     dir: &Path,
     limit: usize,
 ) -> anyhow::Result<Vec<Processed>> {
@@ -433,8 +440,8 @@ pub async fn process_maildir(
     std::fs::create_dir_all(&claimed_dir)?;
     release_stale(dir, &claimed_dir)?;
     let inputs = Inputs {
-        verp: &ctx.mailer.verp,
-        hard_bounce_limit: ctx.settings.mail.hard_bounce_limit,
+        verp: ctx.verp,
+        hard_bounce_limit: ctx.hard_bounce_limit,
     };
     let mut out = Vec::new();
     let waiting = crate::ingest::maildir::pending(dir, limit)?;
@@ -475,7 +482,7 @@ pub async fn process_maildir(
 }
 
 async fn process_batch(
-    ctx: &AppContext,
+    ctx: &Inbox<'_>,
     inputs: &Inputs<'_>,
     claimed: &[(String, PathBuf)],
 ) -> anyhow::Result<Vec<Processed>> {
@@ -515,8 +522,11 @@ fn release_stale(dir: &Path, claimed_dir: &Path) -> std::io::Result<()> {
 
 /// The worker's step: one batch from the inbound Maildir.
 #[tracing::instrument(name = "Process inbound mail", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Worked> {
-    let dir = maildir(ctx);
+pub async fn try_execute_task(
+    ctx: &Inbox<'_>,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<Worked> {
+    let dir = maildir(settings);
     let done = process_maildir(ctx, &dir, BATCH).await?;
     Ok(if done.is_empty() {
         Worked::Idle

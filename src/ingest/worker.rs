@@ -12,7 +12,6 @@ use super::fetch::{self, FetchError, FetchOutcome, Fetched};
 use super::parse::Format;
 use super::store::{self, Claim, PollResult, StoreCounts};
 use super::{ingest_document, maildir};
-use crate::context::AppContext;
 use crate::workers::Outcome;
 
 /// How long a claim holds before another process may take the source over.
@@ -20,9 +19,22 @@ const LEASE: Duration = Duration::from_secs(15 * 60);
 /// Messages read from a Maildir in one poll.
 const MAILDIR_BATCH: usize = 100;
 
+/// What polling uses: the hub's shared pieces, cloned (each is a handle) by the job that runs it.
+#[derive(Clone)]
+pub struct Poller {
+    pub settings: std::sync::Arc<crate::config::Settings>,
+    pub db: sea_orm::DatabaseConnection,
+    pub instance: std::sync::Arc<str>,
+    pub catalogue: std::sync::Arc<super::catalogue::Catalogue>,
+    pub http: reqwest::Client,
+    /// For sources on private addresses (an internal Maildir relay, a LAN mirror).
+    pub http_private: reqwest::Client,
+    pub metrics: std::sync::Arc<crate::telemetry::Metrics>,
+}
+
 /// One unit of work: poll one due source, or report `Idle`.
 #[tracing::instrument(name = "Poll a source", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
+pub async fn try_execute_task(ctx: &Poller) -> anyhow::Result<Outcome> {
     let now = Utc::now();
     let lease_until = now + chrono::Duration::from_std(LEASE)?;
     let Some(claim) = store::claim_due_source(&ctx.db, &ctx.instance, now, lease_until).await?
@@ -79,7 +91,7 @@ pub fn backoff(failures: i32) -> Duration {
 }
 
 /// The guarded client, or the one that may reach private addresses for a source that says so.
-fn client_for<'a>(ctx: &'a AppContext, def: &SourceDef) -> &'a reqwest::Client {
+fn client_for<'a>(ctx: &'a Poller, def: &SourceDef) -> &'a reqwest::Client {
     if def.allow_private_network {
         &ctx.http_private
     } else {
@@ -87,7 +99,7 @@ fn client_for<'a>(ctx: &'a AppContext, def: &SourceDef) -> &'a reqwest::Client {
     }
 }
 
-async fn poll(ctx: &AppContext, def: &SourceDef, claim: &Claim) -> (PollResult, Option<Duration>) {
+async fn poll(ctx: &Poller, def: &SourceDef, claim: &Claim) -> (PollResult, Option<Duration>) {
     match def.poll_location(ctx.settings.ingest.offline) {
         Location::Url(url) => {
             if let Err(e) = fetch::check_target(&url, def.allow_private_network) {
@@ -138,7 +150,7 @@ fn failed(e: FetchError) -> PollResult {
 
 /// Ingests a fetched document, then any documents it points at (ROLIE), up to the source's limit.
 async fn ingest_fetched(
-    ctx: &AppContext,
+    ctx: &Poller,
     def: &SourceDef,
     format: Format,
     doc: &Fetched,
@@ -265,7 +277,7 @@ fn resolve(origin: &str, link: &str) -> Result<Location, String> {
     Ok(Location::File(dir.join(relative)))
 }
 
-async fn poll_maildir(ctx: &AppContext, def: &SourceDef, dir: &std::path::Path) -> PollResult {
+async fn poll_maildir(ctx: &Poller, def: &SourceDef, dir: &std::path::Path) -> PollResult {
     let waiting = maildir::ensure(dir).and_then(|()| maildir::pending(dir, MAILDIR_BATCH));
     let waiting = match waiting {
         Ok(w) => w,

@@ -4,8 +4,8 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
-use crate::auth::EmailAddress;
 use crate::db::entities::admin_notices;
+use crate::domain::EmailAddress;
 
 /// Attempts before a notice is given up (its last error stays for the admin page).
 pub const MAX_ATTEMPTS: i32 = 8;

@@ -3,19 +3,21 @@
 use chrono::Utc;
 
 use super::store;
-use crate::context::AppContext;
+use crate::delivery::Mailer;
 use crate::delivery::transport::SendOutcome;
 use crate::workers::Outcome;
 
 /// Sends the oldest queued notice; `Idle` when there is none.
 #[tracing::instrument(name = "Send an admin notice", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
-    let Some(notice) = store::claim(&ctx.db, Utc::now()).await? else {
+pub async fn try_execute_task(
+    db: &sea_orm::DatabaseConnection,
+    mailer: &Mailer,
+) -> anyhow::Result<Outcome> {
+    let Some(notice) = store::claim(db, Utc::now()).await? else {
         return Ok(Outcome::Idle);
     };
-    let to = crate::auth::EmailAddress::parse(&notice.recipient)?;
-    let outcome = ctx
-        .mailer
+    let to = crate::domain::EmailAddress::parse(&notice.recipient)?;
+    let outcome = mailer
         .send_notice(notice.id, &to, &notice.subject, &notice.body)
         .await;
     let (sent, error) = match outcome {
@@ -26,6 +28,6 @@ pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
     if let Some(e) = &error {
         tracing::warn!(notice = notice.id, error = %e, "an admin notice was not sent");
     }
-    store::record(&ctx.db, notice.id, sent, error).await?;
+    store::record(db, notice.id, sent, error).await?;
     Ok(Outcome::Worked)
 }

@@ -54,7 +54,7 @@ async fn page(
         nav: viewer.nav(),
         totals: crate::inbound::store::totals(&ctx.db).await?,
         messages,
-        maildir: crate::inbound::maildir(ctx).display().to_string(),
+        maildir: crate::inbound::maildir(&ctx.settings).display().to_string(),
         notice,
     })
 }

@@ -206,7 +206,7 @@ async fn show_alert(
         severity_label: viewer.lang.severity(latest.severity),
         severity: latest.severity.as_str(),
         tlp: tlp.as_str().to_owned(),
-        tlp_meaning: crate::delivery::render::tlp_rule(tlp, viewer.lang.mail_language()),
+        tlp_meaning: crate::alerts::mail::render::tlp_rule(tlp, viewer.lang.mail_language()),
         drill: latest.drill,
         withdrawn,
         published: viewer.when(&latest.published_at),
@@ -382,7 +382,7 @@ async fn add_note(
     match crate::alerts::notes::add(&ctx.db, alert.id.0, viewer.org.id.0, &form.note, &actor).await
     {
         Ok(()) => {}
-        Err(AckError::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
+        Err(crate::error::Failure::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
         Err(e) => {
             return Err(PortalError::BadRequest(
                 viewer.lang.tr1("補足を登録できません: {}", e),

@@ -14,9 +14,9 @@ use sea_orm::ConnectionTrait;
 use super::access::prefecture_sees;
 use super::store::Report;
 use super::{DATA_KINDS, ReportFields, ReportId, update_label_ja};
-use crate::auth::EmailAddress;
 use crate::classify::model::Category;
 use crate::config::reports::ReportSettings;
+use crate::domain::EmailAddress;
 use crate::domain::Tlp;
 use crate::registry::{OrgId, OrgKind, Organisation};
 

@@ -8,7 +8,6 @@ use super::Status;
 use super::mail::{self, Mailing};
 use super::store::{self, Report};
 use crate::config::reports::ReportSettings;
-use crate::context::AppContext;
 use crate::workers::Outcome;
 
 /// Where a report stands against the policy.
@@ -35,17 +34,20 @@ pub fn of(r: &Report, policy: &ReportSettings, now: DateTime<Utc>) -> Timers {
 
 /// Reminds the organisations of up to 50 overdue reports, once each per timer.
 #[tracing::instrument(name = "Remind overdue incident reports", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
-    let policy = &ctx.settings.reports;
+pub async fn try_execute_task(
+    db: &sea_orm::DatabaseConnection,
+    settings: &crate::config::Settings,
+) -> anyhow::Result<Outcome> {
+    let policy = &settings.reports;
     let now = Utc::now();
     let before = now - Duration::hours(i64::from(policy.next_report_hours));
-    let due = store::due_for_reminder(&ctx.db, before, 50).await?;
+    let due = store::due_for_reminder(db, before, 50).await?;
     if due.is_empty() {
         return Ok(Outcome::Idle);
     }
-    let mailing = Mailing::of(&ctx.settings);
+    let mailing = Mailing::of(settings);
     for r in due {
-        let txn = crate::db::begin_write(&ctx.db).await?;
+        let txn = crate::db::begin_write(db).await?;
         if !store::claim_reminder(&txn, r.id, r.updates).await? {
             continue;
         }

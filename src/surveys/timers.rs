@@ -7,29 +7,26 @@ use chrono::{Duration, Utc};
 
 use super::Status;
 use super::store::{self, FollowUp};
-use crate::context::AppContext;
 use crate::registry::{OrgId, OrgKind};
 use crate::workers::Outcome;
 
 #[tracing::instrument(name = "Follow up surveys", skip_all)]
-pub async fn try_execute_task(ctx: &AppContext) -> anyhow::Result<Outcome> {
-    try_execute_task_at(ctx, Utc::now()).await
+pub async fn try_execute_task(
+    db: &sea_orm::DatabaseConnection,
+    base_url: &url::Url,
+) -> anyhow::Result<Outcome> {
+    try_execute_task_at(db, base_url, Utc::now()).await
 }
 
 /// The step as of `now` (the worker passes the clock; tests pass the hour they look at).
 pub async fn try_execute_task_at(
-    ctx: &AppContext,
+    db: &sea_orm::DatabaseConnection,
+    base_url: &url::Url,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let base = ctx
-        .settings
-        .app
-        .base_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
+    let base = base_url.as_str().trim_end_matches('/').to_owned();
     let mut worked = false;
-    for s in store::all(&ctx.db).await? {
+    for s in store::all(db).await? {
         if s.status != Status::Published {
             continue;
         }
@@ -40,8 +37,8 @@ pub async fn try_execute_task_at(
         if !due_reminder && !due_escalation {
             continue;
         }
-        let targets = store::targets(&ctx.db, s.id).await?;
-        let answered: std::collections::BTreeSet<OrgId> = store::answers(&ctx.db, s.id)
+        let targets = store::targets(db, s.id).await?;
+        let answered: std::collections::BTreeSet<OrgId> = store::answers(db, s.id)
             .await?
             .into_iter()
             .filter(|a| a.submitted)
@@ -51,7 +48,7 @@ pub async fn try_execute_task_at(
             .into_iter()
             .filter(|o| !answered.contains(o))
             .collect();
-        let txn = crate::db::begin_write(&ctx.db).await?;
+        let txn = crate::db::begin_write(db).await?;
         if due_reminder {
             if !store::claim(&txn, s.id, FollowUp::RemindedAt, now).await? {
                 continue;

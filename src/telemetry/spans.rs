@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 
-use crate::auth::tokens::TOKEN_PREFIX;
+use crate::keys::TOKEN_PREFIX;
 
 pub struct RedactedRootSpan;
 

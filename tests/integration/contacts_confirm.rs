@@ -78,11 +78,7 @@ async fn a_prefecture_asks_its_municipalities_to_confirm_and_they_do_in_one_clic
         "{}",
         started.body
     );
-    while noroshi::notices::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    while noroshi::jobs::send_notice(&app.ctx).await.unwrap() == Outcome::Worked {}
     let mails = app.smtp.received();
     assert_eq!(mails.len(), 62, "one request per address");
     let chiyoda_mail = mails

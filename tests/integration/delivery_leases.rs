@@ -9,7 +9,8 @@ use chrono::Utc;
 use noroshi::auth::Role;
 use noroshi::contacts::MailEncoding;
 use noroshi::delivery::store as ledger;
-use noroshi::delivery::worker::{Lane, try_execute_task};
+use noroshi::delivery::worker::Lane;
+use noroshi::jobs::mail::try_execute_task;
 use noroshi::smtp_sink::SinkPolicy;
 use reqwest::StatusCode;
 

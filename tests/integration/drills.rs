@@ -91,7 +91,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let dir = noroshi::inbound::maildir(&app.ctx);
+    let dir = noroshi::inbound::maildir(&app.ctx.settings);
     noroshi::ingest::maildir::ensure(&dir).unwrap();
     let mut bounced = Vec::new();
     for &o in &all_bounced {
@@ -146,7 +146,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
         );
         std::fs::write(dir.join("new").join(format!("reply{n}.host")), reply).unwrap();
     }
-    let processed = noroshi::inbound::process_maildir(&app.ctx, &dir, 10_000)
+    let processed = noroshi::inbound::process_maildir(&app.ctx.inbox(), &dir, 10_000)
         .await
         .unwrap();
     assert_eq!(processed.len(), 330);

@@ -33,13 +33,13 @@ fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn drop_in(app: &TestApp, name: &str, bytes: &[u8]) {
-    let dir = inbound::maildir(&app.ctx);
+    let dir = inbound::maildir(&app.ctx.settings);
     noroshi::ingest::maildir::ensure(&dir).unwrap();
     std::fs::write(dir.join("new").join(name), bytes).unwrap();
 }
 
 async fn run(app: &TestApp) -> Vec<inbound::Processed> {
-    inbound::process_maildir(&app.ctx, &inbound::maildir(&app.ctx), 1000)
+    inbound::process_maildir(&app.ctx.inbox(), &inbound::maildir(&app.ctx.settings), 1000)
         .await
         .unwrap()
 }
@@ -177,7 +177,7 @@ async fn bounces_of_every_shape_find_their_ledger_row_and_count_against_the_cont
         .unwrap()
         .replace("ndr-77@", "ndr-78@");
     drop_in(&app, "forged.host", text.as_bytes());
-    let dir = inbound::maildir(&app.ctx);
+    let dir = inbound::maildir(&app.ctx.settings);
     let done = run(&app).await;
     assert_eq!(done[0].outcome, Outcome::Pending, "{:?}", done[0]);
     assert_eq!(done[0].delivery_id, None);

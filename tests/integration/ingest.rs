@@ -31,11 +31,7 @@ async fn app_with_source(format: &str, url: &str, extra: &str) -> TestApp {
 
 /// Runs the poller until it has nothing due.
 async fn poll(ctx: &AppContext) {
-    while noroshi::ingest::worker::try_execute_task(ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    while noroshi::jobs::poll_source(ctx).await.unwrap() == Outcome::Worked {}
 }
 
 async fn make_due(ctx: &AppContext) {
@@ -599,8 +595,8 @@ async fn only_one_hub_process_polls_a_source_at_a_time() {
         .unwrap();
     assert_ne!(app.ctx.instance, other.instance);
     let (a, b) = tokio::join!(
-        noroshi::ingest::worker::try_execute_task(&app.ctx),
-        noroshi::ingest::worker::try_execute_task(&other)
+        noroshi::jobs::poll_source(&app.ctx),
+        noroshi::jobs::poll_source(&other)
     );
     let outcomes = [a.unwrap(), b.unwrap()];
     assert_eq!(

@@ -32,6 +32,7 @@ mod harness;
 mod health;
 mod inbound;
 mod ingest;
+mod layers;
 mod portal;
 mod portal_access;
 mod portal_admin;

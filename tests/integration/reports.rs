@@ -800,15 +800,11 @@ async fn an_overdue_report_reminds_its_organisation_once_and_shows_as_overdue() 
     send_notices(&app).await;
     let before = app.smtp.received().len();
     assert_eq!(
-        noroshi::reports::timers::try_execute_task(&app.ctx)
-            .await
-            .unwrap(),
+        noroshi::jobs::report_timers(&app.ctx).await.unwrap(),
         Outcome::Worked
     );
     assert_eq!(
-        noroshi::reports::timers::try_execute_task(&app.ctx)
-            .await
-            .unwrap(),
+        noroshi::jobs::report_timers(&app.ctx).await.unwrap(),
         Outcome::Idle,
         "once per timer"
     );
@@ -856,9 +852,7 @@ async fn an_overdue_report_reminds_its_organisation_once_and_shows_as_overdue() 
     .await
     .unwrap();
     assert_eq!(
-        noroshi::reports::timers::try_execute_task(&app.ctx)
-            .await
-            .unwrap(),
+        noroshi::jobs::report_timers(&app.ctx).await.unwrap(),
         Outcome::Idle
     );
     assert!(

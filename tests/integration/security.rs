@@ -170,11 +170,7 @@ async fn a_reset_password_must_be_changed_at_the_next_login_and_hub_admins_are_t
     let audited = noroshi::audit::recent(&app.ctx.db, None, 50).await.unwrap();
     assert!(audited.iter().any(|e| e.action == "user.password_reset"
         && e.target == format!("user:{}", central.operator.id)));
-    while noroshi::notices::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    while noroshi::jobs::send_notice(&app.ctx).await.unwrap() == Outcome::Worked {}
     let mails = app.smtp.received();
     let notice = mails
         .iter()
@@ -785,11 +781,7 @@ async fn a_notice_with_a_forged_from_is_held_not_ingested() {
     for (i, m) in [unsigned, own_header, failed].iter().enumerate() {
         std::fs::write(dir.join(format!("new/17632800{i:02}.{i}.host")), m).unwrap();
     }
-    while noroshi::ingest::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    while noroshi::jobs::poll_source(&app.ctx).await.unwrap() == Outcome::Worked {}
     let count = noroshi::ingest::store::list(
         &app.ctx.db,
         &noroshi::ingest::store::AdvisoryFilter {

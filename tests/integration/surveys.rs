@@ -22,11 +22,7 @@ const PW: &str = "correct horse battery staple";
 
 /// Sends what is queued; returns the mail that arrived since `seen` (and moves it on).
 async fn send_notices(app: &crate::helpers::TestApp, seen: &mut usize) -> Vec<(String, String)> {
-    while noroshi::notices::worker::try_execute_task(&app.ctx)
-        .await
-        .unwrap()
-        == Outcome::Worked
-    {}
+    while noroshi::jobs::send_notice(&app.ctx).await.unwrap() == Outcome::Worked {}
     let all = app.smtp.received();
     let from = *seen;
     *seen = all.len();
@@ -398,7 +394,13 @@ async fn a_late_answer_is_kept_and_marked_late_and_the_follow_ups_go_once() {
 
     // 48 hours before the deadline: one reminder, to those that have not submitted.
     let before = s.deadline - Duration::hours(47);
-    let step = |at| noroshi::surveys::timers::try_execute_task_at(&app.ctx, at);
+    let step = |at| {
+        noroshi::surveys::timers::try_execute_task_at(
+            &app.ctx.db,
+            &app.ctx.settings.app.base_url,
+            at,
+        )
+    };
     assert_eq!(
         step(s.deadline - Duration::hours(72)).await.unwrap(),
         Outcome::Idle

@@ -17,10 +17,10 @@ pub async fn ingest_sample(ctx: &AppContext, key: &str, file: &str) {
         .unwrap();
 }
 
-pub async fn classify_all(ctx: &AppContext) -> noroshi::classify::worker::StepReport {
-    let mut total = noroshi::classify::worker::StepReport::default();
+pub async fn classify_all(ctx: &AppContext) -> noroshi::jobs::classify::StepReport {
+    let mut total = noroshi::jobs::classify::StepReport::default();
     loop {
-        let r = noroshi::classify::worker::step(ctx).await.unwrap();
+        let r = noroshi::jobs::classify::step(ctx).await.unwrap();
         if r.classified == 0 {
             return total;
         }

@@ -12,8 +12,9 @@ use noroshi::audit::Actor;
 use noroshi::auth::{self, AddUser, EmailAddress, Role, User};
 use noroshi::contacts::{Contact, ContactKind, Language, MailEncoding};
 use noroshi::context::AppContext;
-use noroshi::delivery::worker::{Lane, try_execute_task};
+use noroshi::delivery::worker::Lane;
 use noroshi::domain::{Severity, Tlp};
+use noroshi::jobs::mail::try_execute_task;
 use noroshi::registry::store::OrgFilter;
 use noroshi::registry::{OrgCode, Organisation, Prefecture};
 use noroshi::workers::Outcome;
@@ -72,11 +73,7 @@ pub async fn user(ctx: &AppContext, code: &str, role: Role, email: &str) -> User
 /// returns how many went.
 pub async fn send_notices(ctx: &AppContext) -> usize {
     let mut n = 0;
-    while noroshi::notices::worker::try_execute_task(ctx)
-        .await
-        .unwrap()
-        == noroshi::workers::Outcome::Worked
-    {
+    while noroshi::jobs::send_notice(ctx).await.unwrap() == noroshi::workers::Outcome::Worked {
         n += 1;
     }
     n

@@ -1,12 +1,12 @@
-//! The classification worker: first marks advisories whose CVE newly appeared in CISA KEV for
+//! The classification job (it spans two capabilities, so it lives above both): first marks advisories whose CVE newly appeared in CISA KEV for
 //! reclassification, then classifies a batch of pending advisories and applies the draft policy,
 //! all in one transaction per batch.
 
 use chrono::{DateTime, Utc};
 
-use super::model::AdvisoryView;
-use super::{engine, store};
 use crate::alerts::{self, PolicyOutcome};
+use crate::classify::model::AdvisoryView;
+use crate::classify::{engine, store};
 use crate::context::AppContext;
 use crate::db::begin_write;
 use crate::workers::Outcome;

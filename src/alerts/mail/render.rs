@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::alerts::Revision;
-use crate::contacts::Language;
 use crate::delivery::store::Kind;
+use crate::domain::Language;
 use crate::domain::{Severity, Tlp};
 use crate::ingest::html::escape;
 use crate::time::format_jst;
