@@ -31,6 +31,7 @@ pub mod ingest;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;
+pub mod magazine;
 pub mod notices;
 pub mod portal;
 pub mod registry;

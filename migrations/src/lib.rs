@@ -25,6 +25,7 @@ mod m20261203_000019_drill_start;
 mod m20261203_000020_incident_reports;
 mod m20261203_000021_surveys;
 mod m20261203_000022_yearly_plans;
+mod m20261203_000023_magazine_subscribers;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_incident_reports::Migration),
             Box::new(m20261203_000021_surveys::Migration),
             Box::new(m20261203_000022_yearly_plans::Migration),
+            Box::new(m20261203_000023_magazine_subscribers::Migration),
         ]
     }
 }

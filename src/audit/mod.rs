@@ -31,6 +31,9 @@ pub enum Actor {
     MailReply { contact_id: i64, email: String },
     /// Whoever held an organisation's contact-confirmation link from a campaign mail.
     ConfirmLink { org_code: String },
+    /// Whoever held a メールマガジン link (confirmation or unsubscribe) of a recipient
+    /// (`s<subscriber>` or `c<contact>`).
+    MagazineLink { recipient: String },
 }
 
 impl Actor {
@@ -54,6 +57,7 @@ impl fmt::Display for Actor {
             Self::MailLink { link_id } => write!(f, "mail-link:{link_id}"),
             Self::MailReply { contact_id, email } => write!(f, "mail-reply:{contact_id}:{email}"),
             Self::ConfirmLink { org_code } => write!(f, "confirm-link:{org_code}"),
+            Self::MagazineLink { recipient } => write!(f, "magazine-link:{recipient}"),
         }
     }
 }

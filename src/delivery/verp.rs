@@ -106,6 +106,25 @@ impl Verp {
         )
     }
 
+    /// The token of a メールマガジン unsubscribe link for `key` (`s<subscriber>` or
+    /// `c<contact>`): `<key>-<check>`. It never expires: an old copy's link still works.
+    pub fn unsubscribe_token(&self, key: &str) -> String {
+        format!(
+            "{key}-{}",
+            check(&self.key, &format!("noroshi-unsubscribe|{key}"), 16)
+        )
+    }
+
+    /// The key an unsubscribe token names, if its check holds.
+    pub fn unsubscribe_key(&self, token: &str) -> Option<String> {
+        let (key, mac) = token.trim().rsplit_once('-')?;
+        if key.is_empty() || key.len() > 24 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let want = check(&self.key, &format!("noroshi-unsubscribe|{key}"), 16);
+        same(want.as_bytes(), mac.as_bytes()).then(|| key.to_owned())
+    }
+
     /// The one-click link token of a contact-confirmation request to organisation `org_id`,
     /// issued on `day` (days since 1970-01-01): `<org>-<day>-<check>`.
     pub fn confirm_token(&self, org_id: i64, day: i64) -> String {
@@ -162,6 +181,23 @@ mod tests {
             b"0123456789abcdef0123456789abcdef",
             BounceAddress::parse("bounce@noroshi.example").unwrap(),
         )
+    }
+
+    #[test]
+    fn unsubscribe_tokens_name_their_recipient_and_refuse_any_change() {
+        let v = verp();
+        let t = v.unsubscribe_token("s42");
+        assert_eq!(v.unsubscribe_key(&t).as_deref(), Some("s42"));
+        assert_ne!(t, v.unsubscribe_token("s43"));
+        assert_eq!(v.unsubscribe_key(&t.replace("s42", "s43")), None);
+        assert_eq!(v.unsubscribe_key(&format!("{t}x")), None);
+        assert_eq!(v.unsubscribe_key("s42"), None);
+        assert_eq!(v.unsubscribe_key("../etc-passwd"), None);
+        let other = Verp::new(
+            b"another key another key another k",
+            BounceAddress::parse("bounce@noroshi.example").unwrap(),
+        );
+        assert_eq!(other.unsubscribe_key(&t), None);
     }
 
     #[test]

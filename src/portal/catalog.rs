@@ -1191,6 +1191,42 @@ pub static EN: &[(&str, &str)] = &[
         "調査・点検（総合評価、回答/対象）",
         "Surveys (overall score, answered/addressed)",
     ),
+    ("メールマガジンの購読", "Subscribe to the newsletter"),
+    (
+        "自治体CEPTOARメールマガジンは、注意喚起の要点、事故事例・取組事例、JPCERT/CC の情報を定期的にお届けします。団体の連絡先アドレスには既定で届きます。職員の方は、所属団体のメールドメインのアドレスで購読できます。",
+        "The local-government CEPTOAR newsletter brings the gist of the alerts, incident and practice cases, and JPCERT/CC's items at regular intervals. Your organisation's contact addresses receive it by default; staff can subscribe with an address at their organisation's mail domain.",
+    ),
+    ("購読するメールアドレス", "Address to subscribe"),
+    ("確認メールを送る", "Send the confirmation mail"),
+    (
+        "確認メールを送りました。メールのリンクを開いて購読を確定してください（48時間有効）。",
+        "A confirmation mail is on its way. Open its link to complete the subscription (valid for 48 hours).",
+    ),
+    ("購読を申し込めません: {}", "Cannot subscribe: {}"),
+    (
+        "メールマガジン購読の確認",
+        "Confirm your newsletter subscription",
+    ),
+    ("購読を確定する", "Confirm the subscription"),
+    (
+        "このページを開いただけでは何も登録されません。",
+        "Opening this page records nothing.",
+    ),
+    ("購読は確定しています。", "The subscription is confirmed."),
+    (
+        "メールマガジンの配信停止",
+        "Unsubscribe from the newsletter",
+    ),
+    ("配信を停止する", "Unsubscribe"),
+    (
+        "このアドレスへの配信は停止しています。",
+        "This address no longer receives the newsletter.",
+    ),
+    (
+        "このページを開いただけでは何も変わりません。",
+        "Opening this page changes nothing.",
+    ),
+    ("宛先アドレス", "Address"),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese

@@ -16,6 +16,7 @@ pub mod error;
 pub mod i18n;
 mod inbox;
 mod login;
+mod magazine;
 mod org;
 mod own_alert;
 mod reports;
@@ -127,6 +128,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(index);
     ack_link::configure(cfg);
     login::configure(cfg);
+    magazine::configure(cfg);
     inbox::configure(cfg);
     board::configure(cfg);
     contacts::configure(cfg);

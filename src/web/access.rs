@@ -150,6 +150,15 @@ pub const ROUTES: &[RouteRule] = &[
     // 連絡先確認: the campaign mail's one-click link (the token is the credential), an
     // organisation admin's own confirmation, and coverage with the campaign for central staff
     // and prefecture administrators (each for the organisations they oversee).
+    // メールマガジン: subscribing is open to anyone (it only mails a confirmation link to the
+    // address, which must be at a registered organisation's domain); the confirmation and
+    // unsubscribe links' tokens are the credentials (RFC 8058 one-click, no session).
+    r("GET", "/magazine/subscribe", Who::Anyone),
+    r("POST", "/magazine/subscribe", Who::Anyone),
+    r("GET", "/magazine/confirm/{token}", Who::SecretUrl),
+    r("POST", "/magazine/confirm/{token}", Who::SecretUrl),
+    r("GET", "/magazine/unsubscribe/{token}", Who::SecretUrl),
+    r("POST", "/magazine/unsubscribe/{token}", Who::SecretUrl),
     r("GET", "/contacts/confirm/{token}", Who::SecretUrl),
     r("POST", "/contacts/confirm/{token}", Who::SecretUrl),
     r("POST", "/settings/contacts/confirm", Who::OrgAdmin),

@@ -291,6 +291,10 @@ struct Fixture {
     inbound: i64,
     /// 千代田区's contact-confirmation link token.
     confirm_token: String,
+    /// A pending メールマガジン subscription's confirmation token.
+    magazine_confirm: String,
+    /// The unsubscribe token of 千代田区's contact address.
+    magazine_unsubscribe: String,
     alert: String,
     ack_link: String,
     case: i64,
@@ -474,6 +478,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         chiyoda.id.0,
         noroshi::contacts::confirm::day_of(chrono::Utc::now()),
     );
+    let (magazine_confirm, magazine_unsubscribe) = magazine_tokens(app, contact.id).await;
     let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
     let survey = publish_survey(app, &central, &["org:131016"]).await;
     Fixture {
@@ -483,6 +488,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         drill,
         inbound,
         confirm_token,
+        magazine_confirm,
+        magazine_unsubscribe,
         alert: report.public_id,
         ack_link,
         case: open_case,
@@ -740,6 +747,18 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         }
         ("GET", "/drills" | "/drills/new" | "/admin/inbound" | "/contacts/coverage") => {
             Sample::at(path)
+        }
+        ("GET", "/magazine/subscribe") => Sample::at(path),
+        ("POST", "/magazine/subscribe") => Sample::at(path).form(&[
+            ("email", "someone@example.com"),
+            ("language", "ja"),
+            ("encoding", "utf-8"),
+        ]),
+        ("GET" | "POST", "/magazine/confirm/{token}") => {
+            Sample::at(format!("/magazine/confirm/{}", f.magazine_confirm))
+        }
+        ("GET" | "POST", "/magazine/unsubscribe/{token}") => {
+            Sample::at(format!("/magazine/unsubscribe/{}", f.magazine_unsubscribe))
         }
         ("GET" | "POST", "/contacts/confirm/{token}") => {
             Sample::at(format!("/contacts/confirm/{}", f.confirm_token))
@@ -1190,4 +1209,39 @@ async fn central_users_of(app: &TestApp) -> crate::helpers::mail::Central {
         approver: find("approver@soumu.go.jp").await,
         approver2: find("approver2@soumu.go.jp").await,
     }
+}
+
+/// A pending subscription of a 千代田区 address (its confirmation token read from the queued
+/// mail) and the unsubscribe token of the contact address `contact`.
+async fn magazine_tokens(app: &TestApp, contact: i64) -> (String, String) {
+    let c = noroshi::contacts::store::get(&app.ctx.db, contact)
+        .await
+        .unwrap()
+        .unwrap();
+    let staff = format!("staff.matrix@{}", c.email.domain());
+    noroshi::magazine::subscribers::request(
+        &app.ctx.db,
+        &app.ctx.mailer.verp,
+        &app.ctx.settings.app.base_url,
+        &staff,
+        "ja",
+        "utf-8",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let body = crate::helpers::mail::queued_notice_to(&app.ctx, &staff).await;
+    let token = body
+        .split("/magazine/confirm/")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the confirmation mail carries its link")
+        .to_owned();
+    (
+        token,
+        app.ctx
+            .mailer
+            .verp
+            .unsubscribe_token(&format!("c{contact}")),
+    )
 }

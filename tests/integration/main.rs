@@ -33,6 +33,7 @@ mod health;
 mod inbound;
 mod ingest;
 mod layers;
+mod magazine;
 mod portal;
 mod portal_access;
 mod portal_admin;

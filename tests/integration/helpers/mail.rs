@@ -79,6 +79,20 @@ pub async fn send_notices(ctx: &AppContext) -> usize {
     n
 }
 
+/// The body of the newest notice (a one-recipient mail: confirmations, reports) queued to
+/// `email`, before it is sent.
+pub async fn queued_notice_to(ctx: &AppContext, email: &str) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    noroshi::db::entities::admin_notices::Entity::find()
+        .filter(noroshi::db::entities::admin_notices::Column::Recipient.eq(email))
+        .order_by_desc(noroshi::db::entities::admin_notices::Column::Id)
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("a notice is queued to {email}"))
+        .body
+}
+
 /// Tokyo and its 62 municipalities.
 pub async fn tokyo(ctx: &AppContext) -> Vec<Organisation> {
     let orgs = noroshi::registry::store::list(

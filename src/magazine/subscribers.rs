@@ -1,0 +1,488 @@
+//! Who receives the メールマガジン. Every active address of every organisation does, by default,
+//! unless it opted out (its own unsubscribe link); staff subscribe themselves at an address of a
+//! registered organisation's mail domain, and only after opening the confirmation link mailed
+//! there (double opt-in: nobody can subscribe someone else). Unsubscribing is one POST to the
+//! link every copy carries (RFC 8058), needs no session, and answers the same the second time.
+//!
+//! Owns `magazine_subscribers` and `magazine_optouts`.
+
+use anyhow::Context;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionSession, TransactionTrait,
+};
+
+use crate::audit::{self, Actor};
+use crate::db::begin_write;
+use crate::db::entities::{magazine_optouts, magazine_subscribers, org_contacts as contacts};
+use crate::delivery::verp::Verp;
+use crate::domain::mail::MailEncoding;
+use crate::domain::{EmailAddress, Language};
+use crate::error::Failure;
+
+/// How long a confirmation link works.
+pub const CONFIRM_HOURS: i64 = 48;
+/// A second request for the same address within this many minutes sends no second mail.
+pub const RESEND_MINUTES: i64 = 10;
+
+/// A self-subscription's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Asked for; the confirmation link has not been opened.
+    Pending,
+    Active,
+    Unsubscribed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    fn parse(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "active" => Self::Active,
+            "unsubscribed" => Self::Unsubscribed,
+            other => anyhow::bail!("a magazine subscriber has the unknown status `{other}`"),
+        })
+    }
+}
+
+/// A staff member who subscribed (or asked to).
+#[derive(Clone, Debug)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: EmailAddress,
+    /// The registered organisation whose mail domain the address is at.
+    pub organisation_id: i64,
+    pub language: Language,
+    pub encoding: MailEncoding,
+    pub status: Status,
+}
+
+fn to_subscriber(m: magazine_subscribers::Model) -> anyhow::Result<Subscriber> {
+    Ok(Subscriber {
+        id: m.id,
+        email: EmailAddress::parse(&m.email)
+            .with_context(|| format!("magazine subscriber {} has a bad address", m.id))?,
+        organisation_id: m.organisation_id,
+        language: Language::parse(&m.language)
+            .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
+        encoding: MailEncoding::parse(&m.encoding)
+            .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
+        status: Status::parse(&m.status)?,
+    })
+}
+
+/// What a subscription request did (the page says the same for every case but the refusals, so
+/// nobody learns from it whether an address is subscribed: the mail tells its owner).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Requested {
+    /// A confirmation mail is queued to the address.
+    ConfirmationSent,
+    /// The address is subscribed already: a mail saying so (with its unsubscribe link) is queued.
+    AlreadyActive,
+    /// A mail went to the address minutes ago; nothing more is sent.
+    RecentlySent,
+}
+
+/// The registered organisation an address may subscribe for: one whose active contact addresses
+/// are at the address's domain, or at a domain the address's domain is under
+/// (`soumu.city.chiyoda.lg.jp` under `city.chiyoda.lg.jp`). Ties go to the lowest id.
+pub async fn organisation_for(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> anyhow::Result<Option<i64>> {
+    let domain = email.domain().to_ascii_lowercase();
+    let rows = contacts::Entity::find()
+        .filter(contacts::Column::Active.eq(true))
+        .all(db)
+        .await
+        .context("cannot read the contact addresses")?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| {
+            c.email.rsplit_once('@').is_some_and(|(_, d)| {
+                let d = d.to_ascii_lowercase();
+                domain == d || domain.ends_with(&format!(".{d}"))
+            })
+        })
+        .map(|c| c.organisation_id)
+        .min())
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The one-click unsubscribe link of a subscriber or of an organisation's contact address.
+pub fn unsubscribe_url(base_url: &url::Url, verp: &Verp, who: Recipient) -> String {
+    format!(
+        "{}/magazine/unsubscribe/{}",
+        base_url.as_str().trim_end_matches('/'),
+        verp.unsubscribe_token(&who.key())
+    )
+}
+
+/// Whose copy an unsubscribe link belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// A self-subscribed staff member.
+    Subscriber(i64),
+    /// An organisation's contact address (subscribed by default).
+    Contact(i64),
+}
+
+impl Recipient {
+    fn key(self) -> String {
+        match self {
+            Self::Subscriber(id) => format!("s{id}"),
+            Self::Contact(id) => format!("c{id}"),
+        }
+    }
+
+    /// The recipient a token names, when its check holds.
+    pub fn of_token(verp: &Verp, token: &str) -> Option<Self> {
+        let key = verp.unsubscribe_key(token)?;
+        let (kind, id) = key.split_at(1);
+        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
+        match kind {
+            "s" => Some(Self::Subscriber(id)),
+            "c" => Some(Self::Contact(id)),
+            _ => None,
+        }
+    }
+}
+
+/// Asks to subscribe `email`: refused unless it is at a registered organisation's mail domain;
+/// otherwise a confirmation mail (link valid [`CONFIRM_HOURS`]) is queued, at most one per
+/// [`RESEND_MINUTES`]. Changes nothing else until the link is opened.
+#[allow(clippy::too_many_arguments)]
+pub async fn request<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    verp: &Verp,
+    base_url: &url::Url,
+    email: &str,
+    language: &str,
+    encoding: &str,
+    now: DateTime<Utc>,
+) -> Result<Requested, Failure> {
+    let email = EmailAddress::parse(email).map_err(|e| Failure::Invalid(format!("email: {e}")))?;
+    let language =
+        Language::parse(language).map_err(|e| Failure::Invalid(format!("language: {e}")))?;
+    let encoding =
+        MailEncoding::parse(encoding).map_err(|e| Failure::Invalid(format!("encoding: {e}")))?;
+    let Some(org) = organisation_for(db, &email).await? else {
+        return Err(Failure::Invalid(format!(
+            "email: {} is not at the mail domain of a registered organisation; subscribe with your organisation's address",
+            email.domain()
+        )));
+    };
+    let base = base_url.as_str().trim_end_matches('/');
+    let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    let existing = magazine_subscribers::Entity::find()
+        .filter(magazine_subscribers::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if let Some(e) = &existing
+        && e.last_mailed_at > now - Duration::minutes(RESEND_MINUTES)
+    {
+        return Ok(Requested::RecentlySent);
+    }
+    let outcome = match existing {
+        Some(e) if e.status == Status::Active.as_str() => {
+            let mut m: magazine_subscribers::ActiveModel = e.clone().into();
+            m.last_mailed_at = Set(now);
+            m.update(&txn).await.map_err(anyhow::Error::from)?;
+            let unsubscribe = unsubscribe_url(base_url, verp, Recipient::Subscriber(e.id));
+            crate::notices::store::queue(
+                &txn,
+                &email,
+                "【自治体CEPTOAR】メールマガジンは購読中です",
+                &format!(
+                    "このアドレスは自治体CEPTOARメールマガジンを既に購読しています。\n\
+                     購読をやめる場合は次のリンクを開いてください。\n{unsubscribe}\n\n\
+                     Noroshi（自治体CEPTOAR）\n"
+                ),
+                now,
+            )
+            .await?;
+            Requested::AlreadyActive
+        }
+        existing => {
+            let mut bytes = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            let token = URL_SAFE_NO_PAD.encode(bytes);
+            let expires = now + Duration::hours(CONFIRM_HOURS);
+            let mut m = match existing {
+                Some(e) => e.into(),
+                None => magazine_subscribers::ActiveModel {
+                    email: Set(email.as_str().to_owned()),
+                    created_at: Set(now),
+                    confirmed_at: Set(None),
+                    unsubscribed_at: Set(None),
+                    ..Default::default()
+                },
+            };
+            m.organisation_id = Set(org);
+            m.language = Set(language.as_str().to_owned());
+            m.encoding = Set(encoding.as_str().to_owned());
+            m.status = Set(Status::Pending.as_str().to_owned());
+            m.confirm_hash = Set(Some(token_hash(&token)));
+            m.confirm_expires_at = Set(Some(expires));
+            m.last_mailed_at = Set(now);
+            m.save(&txn).await.map_err(anyhow::Error::from)?;
+            crate::notices::store::queue(
+                &txn,
+                &email,
+                "【自治体CEPTOAR】メールマガジン購読の確認",
+                &format!(
+                    "自治体CEPTOARメールマガジンの購読申込みを受け付けました。\n\
+                     次のリンクを開き、「購読を確定する」を押すと購読が始まります（{} まで有効）。\n\
+                     {base}/magazine/confirm/{token}\n\n\
+                     お心当たりがない場合は、このメールを破棄してください。何も登録されません。\n\n\
+                     Noroshi（自治体CEPTOAR）\n",
+                    crate::time::format_jst(&expires)
+                ),
+                now,
+            )
+            .await?;
+            Requested::ConfirmationSent
+        }
+    };
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(outcome)
+}
+
+/// What a confirmation link is.
+#[derive(Debug)]
+pub enum Confirmation {
+    /// Pending: the button confirms it.
+    Pending(Subscriber),
+    /// Opened before; the subscription is active.
+    Done(Subscriber),
+}
+
+async fn by_confirm_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<magazine_subscribers::Model, Failure> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(Failure::NotFound("no such confirmation link".into()));
+    }
+    let Some(m) = magazine_subscribers::Entity::find()
+        .filter(magazine_subscribers::Column::ConfirmHash.eq(token_hash(token)))
+        .one(db)
+        .await
+        .map_err(anyhow::Error::from)?
+    else {
+        return Err(Failure::NotFound("no such confirmation link".into()));
+    };
+    if m.status == Status::Pending.as_str() && m.confirm_expires_at.is_none_or(|t| t <= now) {
+        return Err(Failure::Gone(format!(
+            "this confirmation link expired ({CONFIRM_HOURS} hours after it was sent); subscribe again"
+        )));
+    }
+    Ok(m)
+}
+
+/// Reads a confirmation link (opening it changes nothing).
+pub async fn confirmation(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Confirmation, Failure> {
+    let m = by_confirm_token(db, token, now).await?;
+    let done = m.status != Status::Pending.as_str();
+    let s = to_subscriber(m)?;
+    Ok(if done {
+        Confirmation::Done(s)
+    } else {
+        Confirmation::Pending(s)
+    })
+}
+
+/// Confirms a subscription (the button on the link's page); audited. Confirming twice is
+/// harmless.
+pub async fn confirm<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Subscriber, Failure> {
+    let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    let m = by_confirm_token(&txn, token, now).await?;
+    if m.status == Status::Pending.as_str() {
+        let id = m.id;
+        let mut a: magazine_subscribers::ActiveModel = m.clone().into();
+        a.status = Set(Status::Active.as_str().to_owned());
+        a.confirmed_at = Set(Some(now));
+        a.unsubscribed_at = Set(None);
+        a.update(&txn).await.map_err(anyhow::Error::from)?;
+        audit::record(
+            &txn,
+            &Actor::MagazineLink {
+                recipient: format!("s{id}"),
+            },
+            "magazine.subscribe",
+            &format!("magazine_subscriber:{id}"),
+            serde_json::json!({ "email": m.email, "organisation_id": m.organisation_id }),
+        )
+        .await?;
+    }
+    let s = magazine_subscribers::Entity::find_by_id(m.id)
+        .one(&txn)
+        .await
+        .map_err(anyhow::Error::from)?
+        .context("the subscriber vanished")?;
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(to_subscriber(s)?)
+}
+
+/// What an unsubscribe link stands for, for its page.
+#[derive(Debug)]
+pub struct Unsubscription {
+    pub recipient: Recipient,
+    /// The address (shown so its owner knows which copy the link came with).
+    pub email: String,
+    /// Unsubscribed already.
+    pub done: bool,
+}
+
+/// Reads an unsubscribe link: whose it is and whether it was used (changes nothing).
+pub async fn unsubscription(
+    db: &impl ConnectionTrait,
+    verp: &Verp,
+    token: &str,
+) -> Result<Unsubscription, Failure> {
+    let not_found = || Failure::NotFound("no such unsubscribe link".into());
+    let recipient = Recipient::of_token(verp, token).ok_or_else(not_found)?;
+    Ok(match recipient {
+        Recipient::Subscriber(id) => {
+            let m = magazine_subscribers::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(not_found)?;
+            Unsubscription {
+                recipient,
+                done: m.status == Status::Unsubscribed.as_str(),
+                email: m.email,
+            }
+        }
+        Recipient::Contact(id) => {
+            let c = contacts::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(not_found)?;
+            let out = magazine_optouts::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map_err(anyhow::Error::from)?;
+            Unsubscription {
+                recipient,
+                done: out.is_some(),
+                email: c.email,
+            }
+        }
+    })
+}
+
+/// Unsubscribes the link's recipient (RFC 8058 one-click: a POST, no session). Idempotent: a
+/// second POST finds it done and changes nothing; the first is audited.
+pub async fn unsubscribe<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    verp: &Verp,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Unsubscription, Failure> {
+    let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    let u = unsubscription(&txn, verp, token).await?;
+    if !u.done {
+        match u.recipient {
+            Recipient::Subscriber(id) => {
+                magazine_subscribers::Entity::update_many()
+                    .col_expr(
+                        magazine_subscribers::Column::Status,
+                        sea_orm::sea_query::Expr::value(Status::Unsubscribed.as_str()),
+                    )
+                    .col_expr(
+                        magazine_subscribers::Column::UnsubscribedAt,
+                        sea_orm::sea_query::Expr::value(now),
+                    )
+                    .col_expr(
+                        magazine_subscribers::Column::ConfirmHash,
+                        sea_orm::sea_query::Expr::value(Option::<String>::None),
+                    )
+                    .filter(magazine_subscribers::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+            }
+            Recipient::Contact(id) => {
+                magazine_optouts::Entity::insert(magazine_optouts::ActiveModel {
+                    contact_id: Set(id),
+                    created_at: Set(now),
+                })
+                .on_conflict_do_nothing_on([magazine_optouts::Column::ContactId])
+                .exec_without_returning(&txn)
+                .await
+                .map_err(anyhow::Error::from)?;
+            }
+        }
+        audit::record(
+            &txn,
+            &Actor::MagazineLink {
+                recipient: u.recipient.key(),
+            },
+            "magazine.unsubscribe",
+            &format!("magazine_recipient:{}", u.recipient.key()),
+            serde_json::json!({ "email": u.email }),
+        )
+        .await?;
+    }
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(Unsubscription { done: true, ..u })
+}
+
+/// Counts for the magazine's page: organisation addresses receiving it, those that opted out,
+/// and self-subscribed staff by state.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub contacts: u64,
+    pub contacts_opted_out: u64,
+    pub staff_active: u64,
+    pub staff_pending: u64,
+}
+
+pub async fn counts(db: &impl ConnectionTrait) -> anyhow::Result<Counts> {
+    use sea_orm::PaginatorTrait;
+    let opted_out = magazine_optouts::Entity::find().count(db).await?;
+    let active_contacts = contacts::Entity::find()
+        .filter(contacts::Column::Active.eq(true))
+        .count(db)
+        .await?;
+    let staff = |s: Status| {
+        magazine_subscribers::Entity::find()
+            .filter(magazine_subscribers::Column::Status.eq(s.as_str()))
+            .count(db)
+    };
+    Ok(Counts {
+        contacts: active_contacts.saturating_sub(opted_out),
+        contacts_opted_out: opted_out,
+        staff_active: staff(Status::Active).await?,
+        staff_pending: staff(Status::Pending).await?,
+    })
+}
