@@ -15,8 +15,18 @@ use sea_orm::{
 pub use super::model::{DeliveryStatus, Kind, LedgerRow};
 use crate::db::entities::deliveries;
 
-/// Rows per multi-row insert.
+/// Rows per statement when a statement names rows by id.
 const CHUNK: usize = 500;
+
+/// Rows per multi-row insert of the ledger (about 20 values a row): as many as one statement's
+/// bind parameters allow — PostgreSQL takes 65,535, SQLite 32,766 — so queuing 10,000
+/// recipients is 4 to 7 statements, not 20.
+fn insert_chunk(db: &impl ConnectionTrait) -> usize {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => 3_000,
+        _ => 1_500,
+    }
+}
 
 /// Whom a ledger row is for: an address of an organisation, with how it reads mail. The ledger
 /// knows no contact records; `contacts` implements this for its own.
@@ -38,7 +48,7 @@ pub async fn enqueue<R: Recipient>(
     kind: Kind,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    for chunk in contacts.chunks(CHUNK) {
+    for chunk in contacts.chunks(insert_chunk(db)) {
         deliveries::Entity::insert_many(chunk.iter().map(|c| deliveries::ActiveModel {
             alert_id: Set(alert_id),
             revision_id: Set(revision_id),

@@ -142,6 +142,78 @@ async fn transaction(
     rest.await.map_err(|e| (false, e))
 }
 
+/// One step of a stream of messages on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The relay accepted the envelope and DATA: the content goes with the next step.
+    Accepted,
+    /// Finished: refused, or sent whole.
+    Done(SendOutcome),
+    /// The connection broke while the previous message's content was answered, before this
+    /// message's envelope was: none of it reached the relay, so it may go at once on a new
+    /// connection.
+    NotSent,
+}
+
+/// MAIL, RCPT and DATA in one write (the relay announced PIPELINING), then their replies.
+async fn envelope(
+    c: &mut Connection,
+    from: &Address,
+    to: &Address,
+) -> Result<(), (bool, lettre::transport::smtp::Error)> {
+    let group = format!(
+        "{}{}{Data}",
+        Mail::new(Some(from.clone()), vec![]),
+        Rcpt::new(to.clone(), vec![])
+    );
+    let mail_reply = match c.inner.command(group).await {
+        // No reply at all: the connection is gone and nothing was accepted.
+        Err(e) if !e.is_permanent() && !e.is_transient() => return Err((true, e)),
+        other => other,
+    };
+    envelope_replies(c, Some(mail_reply)).await
+}
+
+/// The replies to MAIL, RCPT and DATA, read in order whatever came before so the session stays
+/// in step (`mail_reply` when the MAIL reply was read already). A relay that took DATA after
+/// refusing the envelope gets an empty message, which it must refuse.
+async fn envelope_replies(
+    c: &mut Connection,
+    mail_reply: Option<Result<Response, lettre::transport::smtp::Error>>,
+) -> Result<(), (bool, lettre::transport::smtp::Error)> {
+    let mail_reply = match mail_reply {
+        Some(r) => r,
+        None => match c.inner.read_response().await {
+            Err(e) if !e.is_permanent() && !e.is_transient() => return Err((false, e)),
+            other => other,
+        },
+    };
+    let rcpt_reply = c.inner.read_response().await;
+    let data_reply = c.inner.read_response().await;
+    let first_error = mail_reply.err().or(rcpt_reply.err()).map(|e| (false, e));
+    match (first_error, data_reply) {
+        (None, Ok(_)) => Ok(()),
+        (Some(e), Ok(_)) => {
+            let _ = c.inner.message(b"").await;
+            Err(e)
+        }
+        (Some(e), Err(_)) => Err(e),
+        (None, Err(e)) => Err((false, e)),
+    }
+}
+
+/// SMTP transparency (RFC 5321 4.5.2): a line that starts with a dot gets another.
+fn dot_stuff(text: &str, out: &mut String) {
+    let mut at_line_start = true;
+    for ch in text.chars() {
+        if at_line_start && ch == '.' {
+            out.push('.');
+        }
+        out.push(ch);
+        at_line_start = ch == '\n';
+    }
+}
+
 /// A negative reply as the relay gave it: "451 4.7.1 greylisted, try again later".
 fn reply_text(e: &lettre::transport::smtp::Error) -> String {
     let shown = e.to_string();
@@ -353,6 +425,171 @@ impl Relay {
         }
     }
 
+    /// Sends the next message of a stream of messages on one connection, one round trip each
+    /// (RFC 2920 allows a message's content as the first "command" of a group): the content of
+    /// `pending` — the previous message, whose DATA the relay accepted — with its final dot goes
+    /// in the same write as this message's MAIL, RCPT and DATA. Returns the outcome of `pending`
+    /// (when there was one) and this message's step: accepted (its content waits for the next
+    /// call or [`Relay::finish`]) or already done (refused, or sent without pipelining).
+    ///
+    /// Without PIPELINING, or for a message that is not valid UTF-8 (never the hub's own mail),
+    /// it falls back to one message at a time.
+    pub async fn step(
+        &self,
+        c: &mut Connection,
+        pending: Option<&[u8]>,
+        from: &Address,
+        to: &str,
+        message: &[u8],
+    ) -> (Option<SendOutcome>, Step) {
+        let text = std::str::from_utf8(message).ok();
+        if !c.pipelining || text.is_none() {
+            let before = match pending {
+                Some(p) => Some(self.finish(c, p).await),
+                None => None,
+            };
+            if c.is_broken() {
+                return (
+                    before,
+                    Step::Done(SendOutcome::Transient("the connection broke".into())),
+                );
+            }
+            return (before, Step::Done(self.send(c, from, to, message).await));
+        }
+        let Ok(to) = to.parse::<Address>() else {
+            let before = match pending {
+                Some(p) => Some(self.finish(c, p).await),
+                None => None,
+            };
+            return (
+                before,
+                Step::Done(SendOutcome::Permanent(format!(
+                    "{to} is not a deliverable address"
+                ))),
+            );
+        };
+        let Some(previous) = pending else {
+            // The first message of the stream: the envelope alone, with the same retry of a
+            // stale pooled connection as a single send.
+            let mut r = tokio::time::timeout(COMMAND_TIMEOUT, envelope(c, from, &to)).await;
+            let stale = matches!(&r, Ok(Err((true, e))) if !e.is_permanent() && !e.is_transient());
+            if stale && c.reused {
+                match self.connect().await {
+                    Ok(fresh) => {
+                        *c = fresh;
+                        r = tokio::time::timeout(COMMAND_TIMEOUT, envelope(c, from, &to)).await;
+                    }
+                    Err(e) => {
+                        c.broken = true;
+                        return (None, Step::Done(SendOutcome::Transient(e)));
+                    }
+                }
+            }
+            c.reused = true;
+            return (None, self.after_envelope(c, r).await);
+        };
+        let Ok(previous_text) = std::str::from_utf8(previous) else {
+            let before = self.finish(c, previous).await;
+            return (
+                Some(before),
+                Step::Done(self.send(c, from, to.as_ref(), message).await),
+            );
+        };
+        let mut group = String::with_capacity(previous.len() + 200);
+        dot_stuff(previous_text, &mut group);
+        group.push_str("\r\n.\r\n");
+        group.push_str(&format!(
+            "{}{}{Data}",
+            Mail::new(Some(from.clone()), vec![]),
+            Rcpt::new(to.clone(), vec![])
+        ));
+        let before = match tokio::time::timeout(DATA_TIMEOUT, c.inner.command(group)).await {
+            Ok(Ok(r)) => SendOutcome::Sent(describe_response(&r)),
+            Ok(Err(e)) if e.is_permanent() => SendOutcome::Permanent(reply_text(&e)),
+            Ok(Err(e)) if e.is_transient() => SendOutcome::Transient(reply_text(&e)),
+            Ok(Err(e)) => {
+                c.broken = true;
+                let failed = format!("connection to {} failed: {e}", self.describe());
+                return (Some(SendOutcome::Transient(failed)), Step::NotSent);
+            }
+            Err(_) => {
+                c.broken = true;
+                let late = format!(
+                    "{} did not answer within {}s",
+                    self.describe(),
+                    DATA_TIMEOUT.as_secs()
+                );
+                return (Some(SendOutcome::Transient(late)), Step::NotSent);
+            }
+        };
+        // The previous message is settled whatever its reply; the session stays in step because
+        // the three replies to this envelope are read next, in order.
+        let r = tokio::time::timeout(COMMAND_TIMEOUT, envelope_replies(c, None)).await;
+        (Some(before), self.after_envelope(c, r).await)
+    }
+
+    /// Sends the content of the message whose DATA was accepted and reads the final reply.
+    pub async fn finish(&self, c: &mut Connection, message: &[u8]) -> SendOutcome {
+        match tokio::time::timeout(DATA_TIMEOUT, c.inner.message(message)).await {
+            Ok(Ok(r)) => SendOutcome::Sent(describe_response(&r)),
+            Ok(Err(e)) if e.is_permanent() => SendOutcome::Permanent(reply_text(&e)),
+            Ok(Err(e)) if e.is_transient() => SendOutcome::Transient(reply_text(&e)),
+            Ok(Err(e)) => {
+                c.broken = true;
+                SendOutcome::Transient(format!("connection to {} failed: {e}", self.describe()))
+            }
+            Err(_) => {
+                c.broken = true;
+                SendOutcome::Transient(format!(
+                    "{} did not answer within {}s",
+                    self.describe(),
+                    DATA_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+
+    /// What the replies to an envelope mean for its message: accepted (content pending), or a
+    /// refusal (the session reset with RSET), or a broken connection.
+    async fn after_envelope(
+        &self,
+        c: &mut Connection,
+        r: Result<Result<(), (bool, lettre::transport::smtp::Error)>, tokio::time::error::Elapsed>,
+    ) -> Step {
+        match r {
+            Ok(Ok(())) => Step::Accepted,
+            Ok(Err((_, e))) if e.is_permanent() || e.is_transient() => {
+                if tokio::time::timeout(COMMAND_TIMEOUT, c.inner.command(Rset))
+                    .await
+                    .map(|r| r.is_err())
+                    .unwrap_or(true)
+                {
+                    c.broken = true;
+                }
+                Step::Done(if e.is_permanent() {
+                    SendOutcome::Permanent(reply_text(&e))
+                } else {
+                    SendOutcome::Transient(reply_text(&e))
+                })
+            }
+            Ok(Err((_, e))) => {
+                c.broken = true;
+                Step::Done(SendOutcome::Transient(format!(
+                    "connection to {} failed: {e}",
+                    self.describe()
+                )))
+            }
+            Err(_) => {
+                c.broken = true;
+                Step::Done(SendOutcome::Transient(format!(
+                    "{} did not answer within {}s",
+                    self.describe(),
+                    COMMAND_TIMEOUT.as_secs()
+                )))
+            }
+        }
+    }
+
     /// Closes idle connections (at shutdown).
     pub async fn close_idle(&self) {
         let idle: Vec<Connection> = self
@@ -387,6 +624,16 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_sent_with_the_next_envelope_is_dot_stuffed_like_lettres() {
+        let body = ".htaccess\r\nline\r\n..two\r\n.\r\nend.\r\n";
+        let mut ours = String::new();
+        dot_stuff(body, &mut ours);
+        assert_eq!(ours, "..htaccess\r\nline\r\n...two\r\n..\r\nend.\r\n");
+        // The end of data can never appear inside a stuffed body.
+        assert!(!format!("\r\n{ours}").contains("\r\n.\r\n"));
+    }
 
     #[test]
     fn relay_urls_parse_with_their_tls_mode() {

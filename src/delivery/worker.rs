@@ -11,7 +11,7 @@ use chrono::Utc;
 use rand::Rng;
 
 use super::store::{self, Claimed};
-use super::transport::SendOutcome;
+use super::transport::{SendOutcome, Step};
 use super::{Mailer, Sink};
 
 /// A priority lane.
@@ -96,7 +96,10 @@ pub async fn send_all(
         tasks.spawn(async move {
             let mut out: Vec<(usize, SendOutcome)> = Vec::new();
             let mut conn = None;
-            loop {
+            // The message whose DATA the relay accepted; its content goes with the next
+            // message's envelope (one round trip a message) or, at the end, alone.
+            let mut pending: Option<usize> = None;
+            'next: loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some((d, composed)) = jobs.get(i) else {
                     break;
@@ -109,40 +112,73 @@ pub async fn send_all(
                 mailer.limiter.acquire().await;
                 let outcome = match &mailer.sink {
                     Sink::Outbox(o) => o.write(&composed.file_name, &composed.bytes).await,
-                    Sink::Relay(relay) => {
-                        if conn.is_none() {
-                            match relay.checkout().await {
-                                Ok(c) => conn = Some(c),
-                                Err(e) => {
-                                    if let Ok(mut r) = down.lock() {
-                                        *r = Some(e.clone());
+                    Sink::Relay(relay) => 'relay: {
+                        // A second try only when the first never reached the relay.
+                        for _ in 0..2 {
+                            if conn.is_none() {
+                                match relay.checkout().await {
+                                    Ok(c) => conn = Some(c),
+                                    Err(e) => {
+                                        if let Ok(mut r) = down.lock() {
+                                            *r = Some(e.clone());
+                                        }
+                                        is_down.store(true, Ordering::Relaxed);
+                                        break 'relay SendOutcome::Transient(e);
                                     }
-                                    is_down.store(true, Ordering::Relaxed);
-                                    out.push((i, SendOutcome::Transient(e)));
-                                    continue;
                                 }
                             }
-                        }
-                        match conn.as_mut() {
-                            Some(c) => {
-                                let from = mailer
-                                    .verp
-                                    .return_path(d.id)
-                                    .parse::<lettre::Address>()
-                                    .unwrap_or_else(|_| mailer.envelope_from.clone());
-                                let o = relay.send(c, &from, &d.email, &composed.bytes).await;
-                                if c.is_broken() {
-                                    conn = None;
-                                }
-                                o
+                            let Some(c) = conn.as_mut() else {
+                                break 'relay SendOutcome::Transient("no connection".into());
+                            };
+                            let from = mailer
+                                .verp
+                                .return_path(d.id)
+                                .parse::<lettre::Address>()
+                                .unwrap_or_else(|_| mailer.envelope_from.clone());
+                            let previous = pending.take();
+                            let (before, step) = relay
+                                .step(
+                                    c,
+                                    previous.map(|p| jobs[p].1.bytes.as_slice()),
+                                    &from,
+                                    &d.email,
+                                    &composed.bytes,
+                                )
+                                .await;
+                            if let (Some(p), Some(o)) = (previous, before) {
+                                out.push((p, o));
                             }
-                            None => SendOutcome::Transient("no connection".into()),
+                            if c.is_broken() {
+                                conn = None;
+                            }
+                            match step {
+                                Step::Accepted if conn.is_some() => {
+                                    pending = Some(i);
+                                    continue 'next;
+                                }
+                                Step::Accepted => {
+                                    break 'relay SendOutcome::Transient(
+                                        "the connection broke before the message".into(),
+                                    );
+                                }
+                                Step::Done(o) => break 'relay o,
+                                Step::NotSent => {}
+                            }
                         }
+                        SendOutcome::Transient(
+                            "the connection broke twice before the message".into(),
+                        )
                     }
                 };
                 out.push((i, outcome));
             }
-            if let (Some(c), Sink::Relay(relay)) = (conn, &mailer.sink) {
+            if let (Some(p), Some(c), Sink::Relay(relay)) = (pending, conn.as_mut(), &mailer.sink) {
+                let o = relay.finish(c, &jobs[p].1.bytes).await;
+                out.push((p, o));
+            }
+            if let (Some(c), Sink::Relay(relay)) = (conn, &mailer.sink)
+                && !c.is_broken()
+            {
                 relay.checkin(c);
             }
             out
