@@ -26,6 +26,7 @@ mod m20261203_000020_incident_reports;
 mod m20261203_000021_surveys;
 mod m20261203_000022_yearly_plans;
 mod m20261203_000023_magazine_subscribers;
+mod m20261203_000024_magazine_issues;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_surveys::Migration),
             Box::new(m20261203_000022_yearly_plans::Migration),
             Box::new(m20261203_000023_magazine_subscribers::Migration),
+            Box::new(m20261203_000024_magazine_issues::Migration),
         ]
     }
 }

@@ -112,3 +112,48 @@ pub async fn publish_demo_surveys(ctx: &AppContext) -> anyhow::Result<Option<Str
         s.title, s.id
     )))
 }
+
+/// The demo's メールマガジン: an issue of the past week (the demo's cases and whatever alerts
+/// went out), composed by the operator, published by the approver. Made once per data directory.
+pub async fn publish_demo_magazine(ctx: &AppContext) -> anyhow::Result<Option<String>> {
+    use crate::magazine::issue;
+    if !issue::list(&ctx.db, true, 1).await?.is_empty() {
+        return Ok(None);
+    }
+    let operator = staff(ctx, "operator@soumu.demo.example").await?;
+    let approver = staff(ctx, "approver@soumu.demo.example").await?;
+    let now = Utc::now();
+    let failed = |e: crate::error::Failure| anyhow::anyhow!("{e}");
+    let draft = issue::compose(
+        &ctx.db,
+        &operator,
+        now - Duration::days(7),
+        now + Duration::minutes(1),
+        now,
+    )
+    .await
+    .map_err(failed)?;
+    issue::edit(
+        &ctx.db,
+        &operator,
+        draft.id,
+        &draft.title,
+        "今週の注意喚起と、新しく公開した事故事例・取組事例をお届けします。各団体の対応状況の報告をお願いします。",
+        &[],
+        now,
+    )
+    .await
+    .map_err(failed)?;
+    issue::submit(&ctx.db, &operator, draft.id, now)
+        .await
+        .map_err(failed)?;
+    let p = issue::approve(&ctx.db, &approver, draft.id, now)
+        .await
+        .map_err(failed)?;
+    Ok(Some(format!(
+        "メールマガジン: No. {} with {} items at /magazine/issues/{} (subscribe at /magazine/subscribe)",
+        p.issue.number.unwrap_or_default(),
+        p.issue.items.len(),
+        p.issue.number.unwrap_or_default()
+    )))
+}

@@ -8,6 +8,7 @@ mod demo_reports;
 mod demo_surveys;
 mod drills;
 mod ingest;
+mod magazine;
 mod org;
 pub mod output;
 mod publish;
@@ -86,6 +87,9 @@ pub enum Command {
     /// 調査・点検: surveys from a template, their four eyes and their results.
     #[command(subcommand)]
     Surveys(surveys::SurveysCommand),
+    /// メールマガジン: compose a week's issue, its four eyes, the issues and their readers.
+    #[command(subcommand)]
+    Magazine(magazine::MagazineCommand),
     /// Mail that came back: bounces, auto-replies and replies in the inbound Maildir.
     #[command(subcommand)]
     Inbound(drills::InboundCommand),
@@ -313,6 +317,7 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Contact(cmd) => publish::run_contact(cmd, settings).await,
         Command::Drills(cmd) => drills::run(cmd, settings).await,
         Command::Surveys(cmd) => surveys::run(cmd, settings).await,
+        Command::Magazine(cmd) => magazine::run(cmd, settings).await,
         Command::Inbound(cmd) => drills::run_inbound(cmd, settings).await,
         Command::Deliveries(args) => publish::run_deliveries(args, settings).await,
         Command::Mail(cmd) => publish::run_mail(cmd, settings).await,

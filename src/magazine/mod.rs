@@ -3,4 +3,5 @@
 //! ([`subscribers`]): every organisation's contact addresses by default, plus staff who
 //! subscribe themselves with double opt-in, and one-click unsubscribe (RFC 8058) for both.
 
+pub mod issue;
 pub mod subscribers;

@@ -1227,6 +1227,44 @@ pub static EN: &[(&str, &str)] = &[
         "Opening this page changes nothing.",
     ),
     ("宛先アドレス", "Address"),
+    ("メールマガジン", "Newsletter"),
+    (
+        "メールマガジンの号は中央の担当者が作ります。",
+        "Newsletter issues are composed by central operators.",
+    ),
+    ("保存しました。", "Saved."),
+    (
+        "除く項目は番号で書きます: {}",
+        "Name the items to leave out by number: {}",
+    ),
+    ("作成中の号", "Issues in preparation"),
+    ("停止 {}", "{} opted out"),
+    ("号", "Issue"),
+    ("団体の連絡先 {}", "organisation contacts: {}"),
+    ("対象の週（例: 2026-W49）", "Week (e.g. 2026-W49)"),
+    ("新しい号を作る", "Compose a new issue"),
+    ("発行済みの号", "Published issues"),
+    ("確認待ち {}", "{} awaiting confirmation"),
+    ("第{}号", "No. {}"),
+    ("購読職員 {}", "staff subscribers: {}"),
+    ("配信先", "Readers"),
+    ("承認して発行する", "Approve and publish"),
+    ("承認を依頼する", "Submit for approval"),
+    ("編集者から（はじめに）", "From the editor (introduction)"),
+    (
+        "除く項目の番号（例: 2, 5）",
+        "Numbers of items to leave out (e.g. 2, 5)",
+    ),
+    (
+        "ほかに {} 件は、ログインすると読めます（宛先の団体のみ）。",
+        "{} more items can be read after logging in (by the organisations addressed only).",
+    ),
+    (
+        "ほかに {} 件は、宛先の団体だけが読めます。",
+        "{} more items can be read only by the organisations addressed.",
+    ),
+    ("発行済み", "Published"),
+    ("JPCERT/CC", "JPCERT/CC"),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese
@@ -1234,6 +1272,10 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    "発行済み",
+    "注意喚起",
+    "事例",
+    "JPCERT/CC",
     "下書き",
     "承認待ち",
     "配信済み",

@@ -153,6 +153,18 @@ pub const ROUTES: &[RouteRule] = &[
     // メールマガジン: subscribing is open to anyone (it only mails a confirmation link to the
     // address, which must be at a registered organisation's domain); the confirmation and
     // unsubscribe links' tokens are the credentials (RFC 8058 one-click, no session).
+    // The archive, each issue (its items by the reader's rule: CLEAR to anyone, GREEN to every
+    // signed-in reader, AMBER to the organisations the alert may be seen by, all to central
+    // staff) and its Atom feed (TLP:CLEAR only); issues are composed, edited and submitted by
+    // central operators and published by a central approver (four eyes in the capability).
+    r("GET", "/magazine", Who::Anyone),
+    r("GET", "/magazine/feed.atom", Who::Anyone),
+    r("GET", "/magazine/issues/{number}", Who::Anyone),
+    r("POST", "/magazine/new", Who::Drafter),
+    r("GET", "/magazine/drafts/{id}", Who::Central),
+    r("POST", "/magazine/drafts/{id}", Who::Drafter),
+    r("POST", "/magazine/drafts/{id}/submit", Who::Drafter),
+    r("POST", "/magazine/drafts/{id}/approve", Who::Approver),
     r("GET", "/magazine/subscribe", Who::Anyone),
     r("POST", "/magazine/subscribe", Who::Anyone),
     r("GET", "/magazine/confirm/{token}", Who::SecretUrl),

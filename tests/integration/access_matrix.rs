@@ -295,6 +295,9 @@ struct Fixture {
     magazine_confirm: String,
     /// The unsubscribe token of 千代田区's contact address.
     magazine_unsubscribe: String,
+    /// A published magazine issue's number, and a draft's id.
+    magazine_number: i32,
+    magazine_draft: i64,
     alert: String,
     ack_link: String,
     case: i64,
@@ -479,6 +482,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         noroshi::contacts::confirm::day_of(chrono::Utc::now()),
     );
     let (magazine_confirm, magazine_unsubscribe) = magazine_tokens(app, contact.id).await;
+    let (magazine_number, magazine_draft) = magazine_issues(app).await;
     let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
     let survey = publish_survey(app, &central, &["org:131016"]).await;
     Fixture {
@@ -490,6 +494,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         confirm_token,
         magazine_confirm,
         magazine_unsubscribe,
+        magazine_number,
+        magazine_draft,
         alert: report.public_id,
         ack_link,
         case: open_case,
@@ -748,7 +754,24 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET", "/drills" | "/drills/new" | "/admin/inbound" | "/contacts/coverage") => {
             Sample::at(path)
         }
-        ("GET", "/magazine/subscribe") => Sample::at(path),
+        ("GET", "/magazine" | "/magazine/feed.atom" | "/magazine/subscribe") => Sample::at(path),
+        ("GET", "/magazine/issues/{number}") => {
+            Sample::at(format!("/magazine/issues/{}", f.magazine_number))
+        }
+        ("POST", "/magazine/new") => Sample::at(path).form(&[("week", "2026-W40")]),
+        ("GET", "/magazine/drafts/{id}") => {
+            Sample::at(format!("/magazine/drafts/{}", f.magazine_draft))
+        }
+        ("POST", "/magazine/drafts/{id}") => {
+            Sample::at(format!("/magazine/drafts/{}", f.magazine_draft)).form(&[
+                ("title", "マトリクス号"),
+                ("intro", ""),
+                ("drop", ""),
+            ])
+        }
+        ("POST", "/magazine/drafts/{id}/submit" | "/magazine/drafts/{id}/approve") => {
+            Sample::at(path.replace("{id}", &f.magazine_draft.to_string()))
+        }
         ("POST", "/magazine/subscribe") => Sample::at(path).form(&[
             ("email", "someone@example.com"),
             ("language", "ja"),
@@ -1244,4 +1267,26 @@ async fn magazine_tokens(app: &TestApp, contact: i64) -> (String, String) {
             .verp
             .unsubscribe_token(&format!("c{contact}")),
     )
+}
+
+/// A published issue (composed and submitted by the operator, published by the approver) and
+/// another draft.
+async fn magazine_issues(app: &TestApp) -> (i32, i64) {
+    use noroshi::magazine::issue;
+    let central = central_users_of(app).await;
+    let now = chrono::Utc::now();
+    let (from, to) = (now - chrono::Duration::days(7), now);
+    let first = issue::compose(&app.ctx.db, &central.operator, from, to, now)
+        .await
+        .unwrap();
+    issue::submit(&app.ctx.db, &central.operator, first.id, now)
+        .await
+        .unwrap();
+    let published = issue::approve(&app.ctx.db, &central.approver, first.id, now)
+        .await
+        .unwrap();
+    let draft = issue::compose(&app.ctx.db, &central.operator, from, to, now)
+        .await
+        .unwrap();
+    (published.issue.number.unwrap(), draft.id)
 }

@@ -205,3 +205,90 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
     );
     refused(&env, &["contacts", "stale", "--months", "0"], "--months");
 }
+
+#[tokio::test]
+async fn a_magazine_issue_from_the_command_line_through_four_eyes() {
+    let env = TestEnv::new().await;
+    ok(&env, &["migrate"]);
+    for (email, role) in [
+        ("operator@soumu.go.jp", "central-operator"),
+        ("approver@soumu.go.jp", "central-approver"),
+    ] {
+        ok(
+            &env,
+            &[
+                "user", "add", "--org", "990019", "--role", role, "--email", email,
+            ],
+        );
+    }
+    // Bad input is refused with the reason, and nothing is drafted.
+    refused(
+        &env,
+        &[
+            "magazine",
+            "compose",
+            "--week",
+            "2026-49",
+            "--as",
+            "operator@soumu.go.jp",
+        ],
+        "is not an ISO week",
+    );
+    refused(
+        &env,
+        &[
+            "magazine",
+            "compose",
+            "--week",
+            "2026-W49",
+            "--as",
+            "approver@soumu.go.jp",
+        ],
+        "for central operators",
+    );
+    assert!(!ok(&env, &["magazine", "list"]).contains("draft"));
+    let made = ok(
+        &env,
+        &[
+            "magazine",
+            "compose",
+            "--week",
+            "2026-W49",
+            "--as",
+            "operator@soumu.go.jp",
+        ],
+    );
+    assert!(
+        made.contains("drafted magazine issue 1 for 2026-W49"),
+        "{made}"
+    );
+    refused(
+        &env,
+        &["magazine", "approve", "1", "--as", "approver@soumu.go.jp"],
+        "submit it first",
+    );
+    ok(
+        &env,
+        &["magazine", "submit", "1", "--as", "operator@soumu.go.jp"],
+    );
+    refused(
+        &env,
+        &["magazine", "approve", "1", "--as", "operator@soumu.go.jp"],
+        "for central approvers",
+    );
+    let published = ok(
+        &env,
+        &["magazine", "approve", "1", "--as", "approver@soumu.go.jp"],
+    );
+    assert!(published.contains("as No. 1"), "{published}");
+    let again = ok(
+        &env,
+        &["magazine", "approve", "1", "--as", "approver@soumu.go.jp"],
+    );
+    assert!(again.contains("published already") && again.contains("nothing changed"));
+    let list = ok(&env, &["magazine", "list"]);
+    assert!(
+        list.contains("published") && list.contains("2026-W49"),
+        "{list}"
+    );
+}

@@ -313,3 +313,200 @@ async fn a_confirmation_link_expires_after_48_hours_and_a_new_request_sends_one_
     let text = queued_notice_to(&app.ctx, &staff).await;
     assert!(text.contains("既に購読しています") && text.contains("/magazine/unsubscribe/"));
 }
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::test]
+async fn an_issue_is_composed_from_the_week_published_by_another_person_and_each_reader_sees_what_tlp_allows()
+ {
+    use crate::helpers::browser::Browser;
+    use crate::helpers::mail::{Draft, central_users, publish_alert, user};
+    use noroshi::auth::Role;
+    use noroshi::domain::Tlp;
+
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    user(&app.ctx, "131024", Role::Member, "member@city.chuo.lg.jp").await;
+    let alert = |title: &'static str, to: &'static [&'static str], tlp: Tlp, drill: bool| Draft {
+        title,
+        to,
+        tlp,
+        drill,
+        ..Draft::default()
+    };
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert(
+            "千代田区だけのAMBER注意喚起",
+            &["org:131016"],
+            Tlp::Amber,
+            false,
+        ),
+    )
+    .await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert(
+            "東京都全体へのCLEAR注意喚起",
+            &["pref:13+"],
+            Tlp::Clear,
+            false,
+        ),
+    )
+    .await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert(
+            "コミュニティ内のGREEN注意喚起",
+            &["pref:13+"],
+            Tlp::Green,
+            false,
+        ),
+    )
+    .await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert("訓練の注意喚起", &["pref:13+"], Tlp::Clear, true),
+    )
+    .await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert("REDの注意喚起", &["org:131016"], Tlp::Red, false),
+    )
+    .await;
+
+    // The operator composes this week's issue in the portal.
+    let mut operator = Browser::new(&app.address);
+    operator.log_in("operator@soumu.go.jp", PASSWORD).await;
+    let archive = operator.get("/magazine").await;
+    assert_eq!(archive.status, StatusCode::OK);
+    let csrf = archive.hidden("csrf");
+    let week = noroshi::magazine::issue::week_of(Utc::now());
+    let bad = operator
+        .post("/magazine/new", &[("csrf", &csrf), ("week", "next week")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("is not an ISO week"), "{}", bad.body);
+    let made = operator
+        .post("/magazine/new", &[("csrf", &csrf), ("week", &week)])
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let draft_path = made.location.clone().unwrap();
+    let draft = operator.get(&draft_path).await;
+    for title in [
+        "千代田区だけのAMBER注意喚起",
+        "東京都全体へのCLEAR注意喚起",
+        "コミュニティ内のGREEN注意喚起",
+    ] {
+        assert!(draft.body.contains(title), "{title}: {}", draft.body);
+    }
+    assert!(!draft.body.contains("訓練の注意喚起"), "drills never");
+    assert!(!draft.body.contains("REDの注意喚起"), "TLP:RED never");
+    let edited = operator
+        .post(
+            &draft_path,
+            &[
+                ("csrf", &csrf),
+                ("title", "自治体CEPTOARメールマガジン 今週号"),
+                ("intro", "今週は三件の注意喚起をお届けします。"),
+                ("drop", ""),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let submitted = operator
+        .post(&format!("{draft_path}/submit"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    // The operator who composed and submitted it cannot publish it.
+    let refused = operator
+        .post(&format!("{draft_path}/approve"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let mut approver = Browser::new(&app.address);
+    approver.log_in("approver@soumu.go.jp", PASSWORD).await;
+    let page = approver.get(&draft_path).await;
+    let approver_csrf = page.hidden("csrf");
+    for _ in 0..2 {
+        let published = approver
+            .post(
+                &format!("{draft_path}/approve"),
+                &[("csrf", &approver_csrf)],
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::SEE_OTHER);
+        assert_eq!(published.location.as_deref(), Some("/magazine/issues/1"));
+    }
+    assert_eq!(
+        audits(db, "magazine.publish").await.len(),
+        1,
+        "approving again changes nothing"
+    );
+
+    // Each reader sees what the TLP allows.
+    let anonymous = app.get("/magazine/issues/1").await;
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    let text = anonymous.text().await.unwrap();
+    assert!(text.contains("東京都全体へのCLEAR注意喚起") && text.contains("今週は三件"));
+    assert!(
+        !text.contains("AMBER注意喚起") && !text.contains("GREEN注意喚起"),
+        "{text}"
+    );
+    assert!(text.contains("ほかに 2 件は、ログインすると読めます"));
+    let mut chiyoda = Browser::new(&app.address);
+    chiyoda.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let theirs = chiyoda.get("/magazine/issues/1").await.body;
+    assert!(theirs.contains("千代田区だけのAMBER注意喚起") && theirs.contains("GREEN注意喚起"));
+    let mut chuo = Browser::new(&app.address);
+    chuo.log_in("member@city.chuo.lg.jp", PASSWORD).await;
+    let not_theirs = chuo.get("/magazine/issues/1").await.body;
+    assert!(!not_theirs.contains("AMBER注意喚起") && not_theirs.contains("GREEN注意喚起"));
+    assert!(not_theirs.contains("ほかに 1 件は、宛先の団体だけが読めます"));
+    let all = approver.get("/magazine/issues/1").await.body;
+    assert!(all.contains("千代田区だけのAMBER注意喚起"));
+
+    // The archive and its Atom feed are public and carry TLP:CLEAR only.
+    let feed = app.get("/magazine/feed.atom").await;
+    assert!(
+        feed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let parsed = feed_rs::parser::parse(feed.bytes().await.unwrap().as_ref()).expect("valid Atom");
+    assert_eq!(parsed.entries.len(), 1);
+    let content = parsed.entries[0]
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap();
+    assert!(content.contains("東京都全体へのCLEAR注意喚起") && !content.contains("AMBER"));
+    assert!(
+        app.get("/magazine")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("/magazine/issues/1")
+    );
+    // A draft is not an issue anyone can read by number.
+    assert_eq!(
+        app.get("/magazine/issues/2").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -25,6 +25,7 @@ pub mod inbound_messages;
 pub mod incident_report_notes;
 pub mod incident_report_updates;
 pub mod incident_reports;
+pub mod magazine_issues;
 pub mod magazine_optouts;
 pub mod magazine_subscribers;
 pub mod org_contacts;
