@@ -27,6 +27,7 @@ mod m20261203_000021_surveys;
 mod m20261203_000022_yearly_plans;
 mod m20261203_000023_magazine_subscribers;
 mod m20261203_000024_magazine_issues;
+mod m20261203_000025_ledger_without_alert;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000022_yearly_plans::Migration),
             Box::new(m20261203_000023_magazine_subscribers::Migration),
             Box::new(m20261203_000024_magazine_issues::Migration),
+            Box::new(m20261203_000025_ledger_without_alert::Migration),
         ]
     }
 }

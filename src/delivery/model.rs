@@ -19,6 +19,8 @@ pub enum Kind {
     /// The revision again, to an organisation still at 受領 or 対応中 past the deadline: asked to
     /// report 対応完了 (or 該当なし) when it is done.
     Chase,
+    /// A メールマガジン issue's copy (a row of no alert).
+    Magazine,
 }
 
 impl Kind {
@@ -28,6 +30,7 @@ impl Kind {
             Self::Reminder => "reminder",
             Self::Escalation => "escalation",
             Self::Chase => "chase",
+            Self::Magazine => "magazine",
         }
     }
 
@@ -36,6 +39,7 @@ impl Kind {
             "reminder" => Self::Reminder,
             "escalation" => Self::Escalation,
             "chase" => Self::Chase,
+            "magazine" => Self::Magazine,
             _ => Self::Alert,
         }
     }
@@ -133,10 +137,16 @@ impl LedgerRow {
                 .with_context(|| format!("delivery {}", m.id))?,
             kind: Kind::parse(&m.kind),
             id: m.id,
-            alert_id: m.alert_id,
-            revision_id: m.revision_id,
+            alert_id: m
+                .alert_id
+                .with_context(|| format!("delivery {} is not of an alert", m.id))?,
+            revision_id: m
+                .revision_id
+                .with_context(|| format!("delivery {} is not of a revision", m.id))?,
             organisation_id: m.organisation_id,
-            contact_id: m.contact_id,
+            contact_id: m
+                .contact_id
+                .with_context(|| format!("delivery {} is not to a contact address", m.id))?,
             email: m.email,
             attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,

@@ -50,10 +50,10 @@ pub async fn enqueue<R: Recipient>(
 ) -> anyhow::Result<usize> {
     for chunk in contacts.chunks(insert_chunk(db)) {
         deliveries::Entity::insert_many(chunk.iter().map(|c| deliveries::ActiveModel {
-            alert_id: Set(alert_id),
-            revision_id: Set(revision_id),
+            alert_id: Set(Some(alert_id)),
+            revision_id: Set(Some(revision_id)),
             organisation_id: Set(c.organisation_id()),
-            contact_id: Set(c.contact_id()),
+            contact_id: Set(Some(c.contact_id())),
             email: Set(c.email().to_owned()),
             encoding: Set(c.encoding().as_str().to_owned()),
             language: Set(c.language().as_str().to_owned()),
@@ -83,10 +83,16 @@ pub async fn enqueue<R: Recipient>(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
-    pub alert_id: i64,
-    pub revision_id: i64,
+    /// The alert and revision an alert's copy is of (none for a メールマガジン copy).
+    pub alert_id: Option<i64>,
+    pub revision_id: Option<i64>,
     pub organisation_id: i64,
-    pub contact_id: i64,
+    /// The contact address (none for a self-subscribed staff member).
+    pub contact_id: Option<i64>,
+    /// The メールマガジン issue a magazine copy is of.
+    pub magazine_issue_id: Option<i64>,
+    /// The self-subscribed staff member a magazine copy goes to.
+    pub subscriber_id: Option<i64>,
     pub email: String,
     pub encoding: String,
     pub language: String,
@@ -120,7 +126,7 @@ pub async fn claim(
            WHERE ((status IN ('queued', 'deferred') AND next_attempt_at <= $4) \
               OR (status = 'sending' AND lease_until < $5)) AND priority <= $6 \
            ORDER BY priority, id LIMIT {limit} {lock}) \
-         RETURNING id, alert_id, revision_id, organisation_id, contact_id, email, encoding, language, priority, attempts, kind"
+         RETURNING id, alert_id, revision_id, organisation_id, contact_id, magazine_issue_id, subscriber_id, email, encoding, language, priority, attempts, kind"
     );
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -146,6 +152,8 @@ pub async fn claim(
                 revision_id: r.try_get("", "revision_id")?,
                 organisation_id: r.try_get("", "organisation_id")?,
                 contact_id: r.try_get("", "contact_id")?,
+                magazine_issue_id: r.try_get("", "magazine_issue_id")?,
+                subscriber_id: r.try_get("", "subscriber_id")?,
                 email: r.try_get("", "email")?,
                 encoding: r.try_get("", "encoding")?,
                 language: r.try_get("", "language")?,
@@ -182,9 +190,11 @@ pub async fn queued_variants(
             Ok(Claimed {
                 id: r.try_get("", "id")?,
                 alert_id: r.try_get("", "alert_id")?,
-                revision_id,
+                revision_id: Some(revision_id),
                 organisation_id: r.try_get("", "organisation_id")?,
                 contact_id: r.try_get("", "contact_id")?,
+                magazine_issue_id: None,
+                subscriber_id: None,
                 email: r.try_get("", "email")?,
                 encoding: r.try_get("", "encoding")?,
                 language: r.try_get("", "language")?,
@@ -347,9 +357,13 @@ pub async fn for_alert(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Resu
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bounced {
     pub delivery_id: i64,
-    pub alert_id: i64,
+    /// None for a メールマガジン copy.
+    pub alert_id: Option<i64>,
     pub organisation_id: i64,
-    pub contact_id: i64,
+    /// None for a self-subscribed staff member's copy.
+    pub contact_id: Option<i64>,
+    /// The メールマガジン issue a magazine copy is of.
+    pub magazine_issue_id: Option<i64>,
     pub email: String,
     /// False when the row had already been marked bounced (the same bounce twice).
     pub first: bool,
@@ -372,7 +386,7 @@ pub async fn mark_bounced(
             "UPDATE deliveries SET status = 'bounced', bounced_at = $1, bounce_status = $2, \
              bounce_reason = $3, lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE id = $4 AND status <> 'bounced' \
-             RETURNING alert_id, organisation_id, contact_id, email",
+             RETURNING alert_id, organisation_id, contact_id, magazine_issue_id, email",
             vec![
                 now.into(),
                 status.map(str::to_owned).into(),
@@ -388,6 +402,7 @@ pub async fn mark_bounced(
             alert_id: r.try_get("", "alert_id")?,
             organisation_id: r.try_get("", "organisation_id")?,
             contact_id: r.try_get("", "contact_id")?,
+            magazine_issue_id: r.try_get("", "magazine_issue_id")?,
             email: r.try_get("", "email")?,
             first: true,
         }));
@@ -402,6 +417,7 @@ pub async fn mark_bounced(
             alert_id: row.alert_id,
             organisation_id: row.organisation_id,
             contact_id: row.contact_id,
+            magazine_issue_id: row.magazine_issue_id,
             email: row.email,
             first: false,
         }))

@@ -105,16 +105,17 @@ pub struct Inputs<'a> {
 /// Bounces recorded in one transaction, audited together: one entry per alert naming every
 /// delivery, rather than one per message.
 #[derive(Default)]
-struct BounceAudit(std::collections::BTreeMap<i64, Vec<serde_json::Value>>);
+/// Bounces by what they were copies of (`alert:7`, `magazine_issue:2`).
+struct BounceAudit(std::collections::BTreeMap<String, Vec<serde_json::Value>>);
 
 impl BounceAudit {
     async fn record<C: ConnectionTrait + TransactionTrait>(self, db: &C) -> anyhow::Result<()> {
-        for (alert, deliveries) in self.0 {
+        for (target, deliveries) in self.0 {
             audit::record(
                 db,
                 &Actor::System,
                 "delivery.bounced",
-                &format!("alert:{alert}"),
+                &target,
                 serde_json::json!({ "deliveries": deliveries }),
             )
             .await?;
@@ -248,27 +249,28 @@ async fn bounce<C: ConnectionTrait + TransactionTrait>(
         ));
     };
     let mut unreachable = false;
-    if b.permanent && row.first {
-        unreachable = crate::contacts::store::count_hard_bounce(
-            db,
-            row.contact_id,
-            inputs.hard_bounce_limit,
-            now,
-        )
-        .await?;
+    // A self-subscribed staff member's copy has no contact address to count against.
+    if b.permanent
+        && row.first
+        && let Some(contact) = row.contact_id
+    {
+        unreachable =
+            crate::contacts::store::count_hard_bounce(db, contact, inputs.hard_bounce_limit, now)
+                .await?;
     }
     if row.first {
-        audits
-            .0
-            .entry(row.alert_id)
-            .or_default()
-            .push(serde_json::json!({
-                "delivery": delivery,
-                "contact": row.contact_id,
-                "status": b.status,
-                "permanent": b.permanent,
-                "unreachable": unreachable,
-            }));
+        let target = match (row.alert_id, row.magazine_issue_id) {
+            (Some(alert), _) => format!("alert:{alert}"),
+            (None, Some(issue)) => format!("magazine_issue:{issue}"),
+            (None, None) => format!("delivery:{delivery}"),
+        };
+        audits.0.entry(target).or_default().push(serde_json::json!({
+            "delivery": delivery,
+            "contact": row.contact_id,
+            "status": b.status,
+            "permanent": b.permanent,
+            "unreachable": unreachable,
+        }));
     }
     let mut p = Processed::new(
         "bounce",
@@ -286,7 +288,7 @@ async fn bounce<C: ConnectionTrait + TransactionTrait>(
         ),
     );
     p.delivery_id = Some(delivery);
-    p.alert_id = Some(row.alert_id);
+    p.alert_id = row.alert_id;
     p.organisation_id = Some(row.organisation_id);
     Ok(p)
 }

@@ -46,7 +46,7 @@ pub async fn try_execute_task(ctx: &AppContext, lane: Lane) -> anyhow::Result<Ou
         return Ok(Outcome::Idle);
     }
     let claimed_in = started.elapsed();
-    let mut revisions: Vec<i64> = claimed.iter().map(|c| c.revision_id).collect();
+    let mut revisions: Vec<i64> = claimed.iter().filter_map(|c| c.revision_id).collect();
     revisions.sort_unstable();
     revisions.dedup();
     crate::alerts::mail::warm_ahead(&ctx.alert_mail, &ctx.mailer, &ctx.db, &revisions);
@@ -124,7 +124,11 @@ async fn send_claimed(ctx: &AppContext, claimed: Vec<Claimed>) -> anyhow::Result
                 None => results.push((
                     d.id,
                     Result_::Failed {
-                        error: format!("revision {} no longer exists", d.revision_id),
+                        error: match d.revision_id {
+                            Some(r) => format!("revision {r} no longer exists"),
+                            // Rows of no alert (メールマガジン copies) are not sent yet.
+                            None => format!("delivery {} is not of an alert revision", d.id),
+                        },
                     },
                 )),
             }

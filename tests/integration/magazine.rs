@@ -510,3 +510,82 @@ async fn an_issue_is_composed_from_the_week_published_by_another_person_and_each
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_ledger_keeps_every_row_through_the_migration_that_lets_a_copy_belong_to_no_alert() {
+    use crate::helpers::mail::{Draft, central_users, drain, publish_alert};
+    use migrations::{Migrator, MigratorTrait};
+    use noroshi::db::entities::deliveries;
+    use noroshi::delivery::store as ledger;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    let central = central_users(&app.ctx).await;
+    let (alert, _) = publish_alert(&app.ctx, &central, Draft::default()).await;
+    let before = ledger::for_alert(db, alert).await.unwrap();
+    assert_eq!(before.len(), 63);
+
+    // Back to the ledger of alerts only, and forward again (SQLite rebuilds the table).
+    Migrator::down(db, Some(1)).await.unwrap();
+    Migrator::up(db, None).await.unwrap();
+    let after = ledger::for_alert(db, alert).await.unwrap();
+    let key = |r: &noroshi::delivery::store::LedgerRow| {
+        (
+            r.id,
+            r.revision_id,
+            r.contact_id,
+            r.email.clone(),
+            r.status,
+            r.kind,
+        )
+    };
+    assert_eq!(
+        before.iter().map(key).collect::<Vec<_>>(),
+        after.iter().map(key).collect::<Vec<_>>()
+    );
+
+    // A copy of no alert, to no contact address: the ledger takes it.
+    let now = Utc::now();
+    let row = deliveries::ActiveModel {
+        alert_id: Set(None),
+        revision_id: Set(None),
+        organisation_id: Set(orgs[0].id.0),
+        contact_id: Set(None),
+        magazine_issue_id: Set(Some(1)),
+        subscriber_id: Set(Some(1)),
+        email: Set("staff@13101.example.lg.jp".into()),
+        encoding: Set("utf-8".into()),
+        language: Set("ja".into()),
+        priority: Set(9),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        kind: Set("magazine".into()),
+        possible_duplicate: Set(false),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    // The alert's copies still go; the lane settles the other row with the reason and sends
+    // nothing for it (this version sends alerts' copies only).
+    drain(&app.ctx, noroshi::delivery::worker::Lane::All).await;
+    assert_eq!(app.smtp.received().len(), 63);
+    let settled = deliveries::Entity::find_by_id(row.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(settled.status, "failed");
+    assert!(
+        settled
+            .last_error
+            .unwrap()
+            .contains("is not of an alert revision")
+    );
+}

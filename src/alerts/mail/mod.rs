@@ -207,14 +207,18 @@ impl AlertMail {
         Ok(links.get(&d.organisation_id).cloned())
     }
 
-    /// The bytes of one claimed delivery, and its Message-ID. `None` when its revision is gone.
+    /// The bytes of one claimed delivery of an alert, and its Message-ID. `None` when its
+    /// revision is gone (or the row is not an alert's copy).
     pub async fn compose(
         &self,
         mailer: &Mailer,
         db: &impl ConnectionTrait,
         d: &Claimed,
     ) -> anyhow::Result<Option<Composed>> {
-        let Some(p) = self.prepared(db, d.revision_id).await? else {
+        let (Some(revision_id), Some(contact_id)) = (d.revision_id, d.contact_id) else {
+            return Ok(None);
+        };
+        let Some(p) = self.prepared(db, revision_id).await? else {
             return Ok(None);
         };
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
@@ -231,7 +235,7 @@ impl AlertMail {
         let number = p.revision.number;
         let (message_id, last) = match d.kind {
             Kind::Alert => (
-                Self::message_id(mailer, &p.public_id, number, d.contact_id),
+                Self::message_id(mailer, &p.public_id, number, contact_id),
                 number - 1,
             ),
             // A follow-up threads under the revision it is about.
@@ -240,7 +244,7 @@ impl AlertMail {
                     "{}.r{number}.{}.c{}@{}",
                     p.public_id,
                     kind.as_str(),
-                    d.contact_id,
+                    contact_id,
                     mailer.domain()
                 ),
                 number,
@@ -248,7 +252,7 @@ impl AlertMail {
         };
         // Later messages thread to the first message this contact got, and name every earlier one.
         let references: Vec<String> = (1..=last)
-            .map(|n| Self::message_id(mailer, &p.public_id, n, d.contact_id))
+            .map(|n| Self::message_id(mailer, &p.public_id, n, contact_id))
             .collect();
         let recipient = mime::recipient_headers(
             &d.email,
@@ -259,12 +263,12 @@ impl AlertMail {
         let bytes = template.built.to_bytes(&template.dkim, &recipient);
         Ok(Some(Composed {
             file_name: match d.kind {
-                Kind::Alert => format!("{}.r{number}.c{}", p.public_id, d.contact_id),
+                Kind::Alert => format!("{}.r{number}.c{}", p.public_id, contact_id),
                 kind => format!(
                     "{}.r{number}.{}.c{}",
                     p.public_id,
                     kind.as_str(),
-                    d.contact_id
+                    contact_id
                 ),
             },
             message_id,
@@ -296,7 +300,10 @@ pub async fn warm_templates(
     let mut work: Vec<Work> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for d in claimed {
-        let Some(p) = alerts.prepared(db, d.revision_id).await? else {
+        let Some(revision_id) = d.revision_id else {
+            continue;
+        };
+        let Some(p) = alerts.prepared(db, revision_id).await? else {
             continue;
         };
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
@@ -309,7 +316,7 @@ pub async fn warm_templates(
             token.as_ref().map(|_| d.organisation_id),
         );
         let built = p.templates.lock().is_ok_and(|t| t.contains_key(&key));
-        if built || !seen.insert((d.revision_id, key)) {
+        if built || !seen.insert((revision_id, key)) {
             continue;
         }
         work.push((

@@ -74,7 +74,8 @@ impl Letter<'_> {
             Kind::Reminder => s.push_str("【督促・要報告】"),
             Kind::Chase => s.push_str("【対応状況の確認】"),
             Kind::Escalation => s.push_str("【管内未報告あり】"),
-            Kind::Alert => {}
+            // A magazine copy is never an alert's letter (`AlertMail::compose` takes alerts' rows).
+            Kind::Alert | Kind::Magazine => {}
         }
         s.push_str("[Noroshi]");
         if r.kind.is_withdrawal() {
@@ -129,7 +130,7 @@ impl Letter<'_> {
                 "[ESCALATION] Some municipalities of your prefecture have not acknowledged this alert.\nSee which on the board: {}/board\n\n",
                 self.portal_url()
             )),
-            (Kind::Alert, _) => {}
+            (Kind::Alert | Kind::Magazine, _) => {}
         }
         let label = if r.kind.is_withdrawal() {
             if ja {

@@ -5,10 +5,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub alert_id: i64,
-    pub revision_id: i64,
+    /// The alert and revision a copy is of; none for a メールマガジン copy.
+    pub alert_id: Option<i64>,
+    pub revision_id: Option<i64>,
     pub organisation_id: i64,
-    pub contact_id: i64,
+    /// The contact address; none for a self-subscribed staff member's copy.
+    pub contact_id: Option<i64>,
     pub email: String,
     pub encoding: String,
     pub language: String,
@@ -37,6 +39,10 @@ pub struct Model {
     /// The enhanced status code of the bounce (`5.1.1`), or the SMTP code when it gave none.
     pub bounce_status: Option<String>,
     pub bounce_reason: Option<String>,
+    /// The メールマガジン issue a copy is of.
+    pub magazine_issue_id: Option<i64>,
+    /// The self-subscribed staff member a magazine copy goes to.
+    pub subscriber_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
