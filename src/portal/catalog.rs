@@ -1264,7 +1264,6 @@ pub static EN: &[(&str, &str)] = &[
         "{} more items can be read only by the organisations addressed.",
     ),
     ("発行済み", "Published"),
-    ("JPCERT/CC", "JPCERT/CC"),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese
@@ -1275,7 +1274,6 @@ pub static BY_VALUE: &[&str] = &[
     "発行済み",
     "注意喚起",
     "事例",
-    "JPCERT/CC",
     "下書き",
     "承認待ち",
     "配信済み",

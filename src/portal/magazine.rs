@@ -242,7 +242,11 @@ fn item_views(items: &[Item], lang: Lang, viewer: Option<&Viewer>) -> Vec<ItemVi
     items
         .iter()
         .map(|i| ItemView {
-            kind: lang.tr(i.kind.label()),
+            // A name, the same in both languages.
+            kind: match i.kind {
+                issue::ItemKind::Jpcert => i.kind.label(),
+                _ => lang.tr(i.kind.label()),
+            },
             title: i.title.clone(),
             summary: i.summary.clone(),
             link: i.link.clone(),

@@ -193,6 +193,14 @@ async fn every_page_of_every_role_is_english_after_the_switch() {
         ),
         ("/cases/desk", &["Review and publication"]),
         (&format!("/alerts/{a}"), &["Acknowledgement"]),
+        (
+            "/magazine",
+            &["Newsletter", "Compose a new issue", "Published issues"],
+        ),
+        (
+            "/magazine/subscribe",
+            &["Subscribe to the newsletter", "Send the confirmation mail"],
+        ),
     ] {
         let page = admin.get(path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
