@@ -36,6 +36,8 @@ pub struct AppContext {
     pub mailer: Arc<crate::delivery::Mailer>,
     /// The alerts' mail: revisions being sent, their templates and acknowledgement links.
     pub alert_mail: Arc<crate::alerts::mail::AlertMail>,
+    /// The メールマガジン's mail: issues being sent, audience classes, signed bodies.
+    pub magazine_mail: Arc<crate::magazine::mail::MagazineMail>,
     /// This process, as named in leases it holds.
     pub instance: Arc<str>,
     /// Cancelled when the hub stops; workers finish their unit and return.
@@ -81,6 +83,7 @@ impl AppContext {
             search,
             mailer,
             alert_mail,
+            magazine_mail: Arc::default(),
             login_gate: Arc::new(crate::auth::session::LoginGate::new(&settings.auth)),
             settings: Arc::new(settings),
             db,

@@ -81,7 +81,10 @@ pub async fn run(cmd: MagazineCommand, settings: Settings) -> anyhow::Result<()>
                 .map_err(failed)?;
             let n = p.issue.number.unwrap_or_default();
             if p.newly {
-                println!("published magazine issue {id} as No. {n}");
+                println!(
+                    "published magazine issue {id} as No. {n}; {} copies queued (noroshi mail send, or the running hub, sends them)",
+                    p.copies
+                );
             } else {
                 println!("magazine issue {id} was published already as No. {n}; nothing changed");
             }

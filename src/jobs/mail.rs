@@ -119,15 +119,22 @@ async fn send_claimed(ctx: &AppContext, claimed: Vec<Claimed>) -> anyhow::Result
         let mut results: Vec<(i64, Result_)> = Vec::with_capacity(part.len());
         let mut jobs = Vec::with_capacity(part.len());
         for d in part {
-            match ctx.alert_mail.compose(&mailer, &ctx.db, &d).await? {
+            let composed = if d.magazine_issue_id.is_some() {
+                ctx.magazine_mail.compose(&mailer, &ctx.db, &d).await?
+            } else {
+                ctx.alert_mail.compose(&mailer, &ctx.db, &d).await?
+            };
+            match composed {
                 Some(c) => jobs.push((d, c)),
                 None => results.push((
                     d.id,
                     Result_::Failed {
-                        error: match d.revision_id {
-                            Some(r) => format!("revision {r} no longer exists"),
-                            // Rows of no alert (メールマガジン copies) are not sent yet.
-                            None => format!("delivery {} is not of an alert revision", d.id),
+                        error: match (d.revision_id, d.magazine_issue_id) {
+                            (Some(r), _) => format!("revision {r} no longer exists"),
+                            (None, Some(i)) => {
+                                format!("magazine issue {i} is not published or no longer exists")
+                            }
+                            (None, None) => format!("delivery {} is of nothing to send", d.id),
                         },
                     },
                 )),

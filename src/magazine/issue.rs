@@ -462,6 +462,8 @@ pub struct Published {
     pub issue: Issue,
     /// False when it was published already: nothing changed and nothing is sent again.
     pub newly: bool,
+    /// Copies queued by this approval (0 when it was published already).
+    pub copies: u64,
 }
 
 /// Publishes a submitted issue: a central approver who neither composed nor submitted it. The
@@ -484,6 +486,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         return Ok(Published {
             issue: to_issue(m)?,
             newly: false,
+            copies: 0,
         });
     }
     if m.status != Status::Submitted.as_str() {
@@ -514,18 +517,21 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     a.published_at = Set(Some(now));
     a.updated_at = Set(now);
     let m = a.update(&txn).await.map_err(anyhow::Error::from)?;
+    // The copies are queued in the same transaction: published means on its way to everyone.
+    let copies = super::send::queue(&txn, id, now).await?;
     audit::record(
         &txn,
         &Actor::of(user),
         "magazine.publish",
         &format!("magazine_issue:{id}"),
-        serde_json::json!({ "number": number }),
+        serde_json::json!({ "number": number, "copies": copies }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::from)?;
     Ok(Published {
         issue: to_issue(m)?,
         newly: true,
+        copies,
     })
 }
 

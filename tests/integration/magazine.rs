@@ -572,8 +572,8 @@ async fn the_ledger_keeps_every_row_through_the_migration_that_lets_a_copy_belon
     .insert(db)
     .await
     .unwrap();
-    // The alert's copies still go; the lane settles the other row with the reason and sends
-    // nothing for it (this version sends alerts' copies only).
+    // The alert's copies still go; a copy of an issue that does not exist is settled with the
+    // reason and nothing is sent for it.
     drain(&app.ctx, noroshi::delivery::worker::Lane::All).await;
     assert_eq!(app.smtp.received().len(), 63);
     let settled = deliveries::Entity::find_by_id(row.id)
@@ -586,6 +586,251 @@ async fn the_ledger_keeps_every_row_through_the_migration_that_lets_a_copy_belon
         settled
             .last_error
             .unwrap()
-            .contains("is not of an alert revision")
+            .contains("magazine issue 1 is not published or no longer exists")
     );
+}
+
+/// The magazine copies the SMTP server received: (recipient, raw message, decoded text).
+fn magazine_copies(app: &crate::helpers::TestApp) -> Vec<(String, String, String)> {
+    app.smtp
+        .received()
+        .into_iter()
+        .filter_map(|t| {
+            let raw = String::from_utf8_lossy(&t.data).into_owned();
+            crate::helpers::mail::header(&raw, "X-Noroshi-Magazine")?;
+            let text = mail_parser::MessageParser::default()
+                .parse(&t.data)
+                .and_then(|m| m.body_text(0).map(|b| b.into_owned()))
+                .unwrap_or_default();
+            Some((t.rcpt_to[0].clone(), raw, text))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_issue_goes_to_every_reader_with_only_the_items_its_organisation_may_see() {
+    use crate::helpers::mail::{Draft, central_users, drain, header, publish_alert};
+    use noroshi::delivery::worker::Lane;
+    use noroshi::domain::Tlp;
+    use noroshi::magazine::issue;
+
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let orgs = tokyo(&app.ctx).await;
+    let pick = |code: &str| {
+        orgs.iter()
+            .find(|o| o.code.to_string() == code)
+            .unwrap()
+            .clone()
+    };
+    let (chiyoda, chuo, minato) = (pick("131016"), pick("131024"), pick("131032"));
+    // 中央区 reads ISO-2022-JP.
+    let contacts = add_contacts(&app.ctx, &[chiyoda.clone(), chuo, minato.clone()], 1, |i| {
+        if i == 1 {
+            MailEncoding::Iso2022Jp
+        } else {
+            MailEncoding::Utf8
+        }
+    })
+    .await;
+    let central = central_users(&app.ctx).await;
+    let alert = |title: &'static str, to: &'static [&'static str], tlp: Tlp| Draft {
+        title,
+        to,
+        tlp,
+        ..Draft::default()
+    };
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert("千代田区だけのAMBER注意喚起", &["org:131016"], Tlp::Amber),
+    )
+    .await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        alert("東京都全体へのCLEAR注意喚起", &["pref:13+"], Tlp::Clear),
+    )
+    .await;
+    drain(&app.ctx, Lane::All).await;
+
+    // 港区: its contact address opted out, one of its staff subscribed.
+    let verp = &app.ctx.mailer.verp;
+    subscribers::unsubscribe(
+        db,
+        verp,
+        &verp.unsubscribe_token(&format!("c{}", contacts[2].id)),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let staff = format!("suzuki@soumu.{}.example.lg.jp", minato.code);
+    subscribers::request(
+        db,
+        verp,
+        &app.ctx.settings.app.base_url,
+        &staff,
+        "ja",
+        "utf-8",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let token = link_in(
+        &queued_notice_to(&app.ctx, &staff).await,
+        "/magazine/confirm/",
+    );
+    subscribers::confirm(db, &token, Utc::now()).await.unwrap();
+
+    let now = Utc::now();
+    let draft = issue::compose(
+        db,
+        &central.operator,
+        now - Duration::days(7),
+        now + Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    issue::submit(db, &central.operator, draft.id, now)
+        .await
+        .unwrap();
+    let published = issue::approve(db, &central.approver, draft.id, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        published.copies, 3,
+        "千代田区's and 中央区's addresses, 港区's subscriber"
+    );
+    assert_eq!(
+        issue::approve(db, &central.approver, draft.id, now)
+            .await
+            .unwrap()
+            .copies,
+        0
+    );
+    drain(&app.ctx, Lane::All).await;
+
+    let copies = magazine_copies(&app);
+    let mut to: Vec<&str> = copies.iter().map(|(r, _, _)| r.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        vec![
+            contacts[0].email.as_str(),
+            contacts[1].email.as_str(),
+            staff.as_str()
+        ]
+    );
+    for (rcpt, raw, text) in &copies {
+        assert!(
+            text.contains("東京都全体へのCLEAR注意喚起"),
+            "{rcpt}: {text}"
+        );
+        // The AMBER alert is only in the copy of the organisation it was addressed to.
+        assert_eq!(
+            text.contains("千代田区だけのAMBER注意喚起"),
+            rcpt == contacts[0].email.as_str(),
+            "{rcpt}: {text}"
+        );
+        assert_eq!(
+            header(raw, "List-Unsubscribe-Post").as_deref(),
+            Some("List-Unsubscribe=One-Click")
+        );
+        assert!(
+            header(raw, "List-Unsubscribe")
+                .unwrap()
+                .contains("/magazine/unsubscribe/")
+        );
+    }
+    // 中央区's copy is ISO-2022-JP and reads back.
+    let (_, raw, text) = copies
+        .iter()
+        .find(|(r, _, _)| r == contacts[1].email.as_str())
+        .unwrap();
+    assert!(
+        header(raw, "Content-Type")
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("iso-2022-jp")
+    );
+    assert!(
+        text.contains("自治体CEPTOARメールマガジン") && text.contains("第1号"),
+        "{text}"
+    );
+    // The link in the subscriber's copy unsubscribes them, without a session.
+    let (_, raw, _) = copies.iter().find(|(r, _, _)| *r == staff).unwrap();
+    let link = header(raw, "List-Unsubscribe").unwrap();
+    let url = link.trim().trim_start_matches('<').trim_end_matches('>');
+    let path = &url[url.find("/magazine/").unwrap()..];
+    let done = reqwest::Client::new()
+        .post(app.url(path))
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let row = magazine_subscribers::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "unsubscribed");
+}
+
+#[tokio::test]
+async fn an_urgent_alert_approved_while_an_issue_goes_out_overtakes_the_rest_of_it() {
+    use crate::helpers::mail::{Draft, central_users, drain, header, publish_alert};
+    use noroshi::delivery::worker::Lane;
+    use noroshi::magazine::issue;
+
+    // One message a unit, so the order of units is the order on the wire.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.mail.connections = 1;
+        s.mail.pipeline_depth = 1;
+    })
+    .await;
+    let db = &app.ctx.db;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs[..20], 1, |_| MailEncoding::Utf8).await;
+    let central = central_users(&app.ctx).await;
+    let now = Utc::now();
+    let draft = issue::compose(db, &central.operator, now - Duration::days(7), now, now)
+        .await
+        .unwrap();
+    issue::submit(db, &central.operator, draft.id, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        issue::approve(db, &central.approver, draft.id, now)
+            .await
+            .unwrap()
+            .copies,
+        20
+    );
+    for _ in 0..5 {
+        noroshi::jobs::mail::try_execute_task(&app.ctx, Lane::All)
+            .await
+            .unwrap();
+    }
+    assert_eq!(magazine_copies(&app).len(), 5);
+    // An urgent alert to the same 20 organisations, approved mid-send.
+    publish_alert(&app.ctx, &central, Draft::default()).await;
+    drain(&app.ctx, Lane::All).await;
+    let order: Vec<bool> = app
+        .smtp
+        .received()
+        .iter()
+        .map(|t| header(&String::from_utf8_lossy(&t.data), "X-Noroshi-Magazine").is_some())
+        .collect();
+    assert_eq!(order.len(), 40);
+    assert!(
+        order[..5].iter().all(|m| *m),
+        "the first five copies went before the alert"
+    );
+    assert!(
+        order[5..25].iter().all(|m| !m),
+        "then every copy of the alert: {order:?}"
+    );
+    assert!(order[25..].iter().all(|m| *m), "then the rest of the issue");
 }
