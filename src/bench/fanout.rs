@@ -31,7 +31,7 @@ const POSTFIX_SINK: &str = "/usr/sbin/smtp-sink";
 const POSTFIX_SOURCE: &str = "/usr/sbin/smtp-source";
 
 /// Where the benchmark's mail goes.
-enum Sink {
+pub(super) enum Sink {
     Postfix {
         child: tokio::process::Child,
         port: u16,
@@ -42,7 +42,7 @@ enum Sink {
 }
 
 impl Sink {
-    async fn start(in_process: bool) -> anyhow::Result<Self> {
+    pub(super) async fn start(in_process: bool) -> anyhow::Result<Self> {
         if !in_process && Path::new(POSTFIX_SINK).exists() {
             let port = free_port()?;
             let dir = tempfile::tempdir()?;
@@ -84,14 +84,14 @@ impl Sink {
         Ok(Self::InProcess(SmtpSink::start_on(addr, false).await?))
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Self::Postfix { port, .. } => format!("postfix smtp-sink on 127.0.0.1:{port}"),
             Self::InProcess(s) => format!("the in-process SMTP sink on {}", s.addr()),
         }
     }
 
-    fn port(&self) -> u16 {
+    pub(super) fn port(&self) -> u16 {
         match self {
             Self::Postfix { port, .. } => *port,
             Self::InProcess(s) => s.port(),
@@ -99,7 +99,7 @@ impl Sink {
     }
 
     /// Messages the sink has accepted so far.
-    async fn accepted(&self) -> anyhow::Result<u64> {
+    pub(super) async fn accepted(&self) -> anyhow::Result<u64> {
         match self {
             Self::Postfix { log, .. } => {
                 // smtp-sink -c rewrites "sess=N quit=N mesg=N" after each message.
@@ -115,7 +115,7 @@ impl Sink {
         }
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         if let Self::Postfix { mut child, .. } = self {
             let _ = child.kill().await;
         }
@@ -128,7 +128,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// The shipped test keys, for when no DKIM key is configured.
-fn dkim_keys(settings: &Settings) -> (PathBuf, Option<PathBuf>) {
+pub(super) fn dkim_keys(settings: &Settings) -> (PathBuf, Option<PathBuf>) {
     match &settings.mail.dkim_rsa_key {
         Some(rsa) => (rsa.clone(), settings.mail.dkim_ed25519_key.clone()),
         None => (

@@ -6,6 +6,7 @@ pub mod drill;
 pub mod fanout;
 pub mod feeds;
 pub mod ingest;
+pub mod magazine;
 pub mod portal;
 pub mod search;
 pub mod surveys;

@@ -193,6 +193,16 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// One メールマガジン issue to N self-subscribed readers, DKIM-signed, into postfix's
+    /// smtp-sink: approval to the last ledger row, ledger rows/s, resident memory.
+    Magazine {
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        /// A PostgreSQL server (postgres://user@host:port/db): the run creates and drops its own
+        /// database there.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// The results of a 50-item survey answered by all 1,788 local governments: computed, and
     /// the page and CSV over HTTP, on SQLite or (with --database-url) PostgreSQL.
     Surveys {
@@ -395,6 +405,10 @@ async fn run_bench(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> 
             requests,
             database_url,
         } => crate::bench::surveys::run(requests, database_url.as_deref(), &settings).await,
+        BenchCommand::Magazine {
+            subscribers,
+            database_url,
+        } => crate::bench::magazine::run(subscribers, database_url.as_deref(), &settings).await,
         BenchCommand::Search { cases, queries } => crate::bench::search::run(cases, queries),
         BenchCommand::Feeds {
             alerts,
