@@ -438,27 +438,7 @@ pub(super) async fn prepare(
         })?;
     }
     sea_orm::TransactionSession::commit(txn).await?;
-    let user = |email: &str, role: Role| AddUser {
-        org: OrgCode::parse("990019").unwrap_or_else(|_| unreachable!("a shipped central code")),
-        role,
-        email: EmailAddress::parse(email).unwrap_or_else(|_| unreachable!("a literal address")),
-        display_name: None,
-        password: SecretString::from("bench password, not a secret"),
-    };
-    let (operator, _) = auth::add_user(
-        &ctx.db,
-        &ctx.settings.auth,
-        user("operator@bench.go.jp", Role::CentralOperator),
-        &Actor::System,
-    )
-    .await?;
-    let (approver, _) = auth::add_user(
-        &ctx.db,
-        &ctx.settings.auth,
-        user("approver@bench.go.jp", Role::CentralApprover),
-        &Actor::System,
-    )
-    .await?;
+    let (operator, approver) = central_pair(ctx).await?;
     let draft = alerts::create_draft(
         &ctx.db,
         &ctx.policy,
@@ -484,4 +464,32 @@ pub(super) async fn prepare(
     .await?;
     publish::submit(&ctx.db, draft.id.0, &operator).await?;
     Ok((draft.id.0, approver))
+}
+
+/// The operator and the approver every benchmark publishes with (central, four eyes).
+pub(super) async fn central_pair(
+    ctx: &AppContext,
+) -> anyhow::Result<(crate::auth::User, crate::auth::User)> {
+    let user = |email: &str, role: Role| AddUser {
+        org: OrgCode::parse("990019").unwrap_or_else(|_| unreachable!("a shipped central code")),
+        role,
+        email: EmailAddress::parse(email).unwrap_or_else(|_| unreachable!("a literal address")),
+        display_name: None,
+        password: SecretString::from("bench password, not a secret"),
+    };
+    let (operator, _) = auth::add_user(
+        &ctx.db,
+        &ctx.settings.auth,
+        user("operator@bench.go.jp", Role::CentralOperator),
+        &Actor::System,
+    )
+    .await?;
+    let (approver, _) = auth::add_user(
+        &ctx.db,
+        &ctx.settings.auth,
+        user("approver@bench.go.jp", Role::CentralApprover),
+        &Actor::System,
+    )
+    .await?;
+    Ok((operator, approver))
 }

@@ -11,14 +11,10 @@ use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 
 use super::fanout::{Sink, check_server_url, dkim_keys, drop_database, fresh_database};
-use crate::audit::Actor;
-use crate::auth::{self, AddUser, Role};
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::delivery::worker::Lane;
-use crate::domain::EmailAddress;
 use crate::jobs::mail::try_execute_task;
-use crate::registry::OrgCode;
 use crate::workers::Outcome;
 
 /// This process's resident set, in MiB (Linux).
@@ -121,27 +117,7 @@ async fn one_run(s: Settings, subscribers: usize, sink: &Sink) -> anyhow::Result
     let seeded = Instant::now();
     seed_subscribers(&ctx.db, subscribers).await?;
     println!("readers written in {:.1} s", seeded.elapsed().as_secs_f64());
-    let user = |email: &str, role: Role| AddUser {
-        org: OrgCode::parse("990019").unwrap_or_else(|_| unreachable!("a shipped central code")),
-        role,
-        email: EmailAddress::parse(email).unwrap_or_else(|_| unreachable!("a literal address")),
-        display_name: None,
-        password: SecretString::from("bench password, not a secret"),
-    };
-    let (operator, _) = auth::add_user(
-        &ctx.db,
-        &ctx.settings.auth,
-        user("operator@bench.go.jp", Role::CentralOperator),
-        &Actor::System,
-    )
-    .await?;
-    let (approver, _) = auth::add_user(
-        &ctx.db,
-        &ctx.settings.auth,
-        user("approver@bench.go.jp", Role::CentralApprover),
-        &Actor::System,
-    )
-    .await?;
+    let (operator, approver) = super::fanout::central_pair(&ctx).await?;
     let failed = |e: crate::error::Failure| anyhow::anyhow!("{e}");
     let now = Utc::now();
     let draft = crate::magazine::issue::compose(

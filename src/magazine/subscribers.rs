@@ -469,19 +469,27 @@ pub struct Counts {
 
 pub async fn counts(db: &impl ConnectionTrait) -> anyhow::Result<Counts> {
     use sea_orm::PaginatorTrait;
-    let opted_out = magazine_optouts::Entity::find().count(db).await?;
-    let active_contacts = contacts::Entity::find()
-        .filter(contacts::Column::Active.eq(true))
-        .count(db)
-        .await?;
+    // The same readers publication queues (`send::queue`): active, reachable, not opted out.
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT \
+               (SELECT COUNT(*) FROM org_contacts c WHERE c.active AND NOT c.unreachable \
+                  AND NOT EXISTS (SELECT 1 FROM magazine_optouts o WHERE o.contact_id = c.id)) AS receiving, \
+               (SELECT COUNT(*) FROM magazine_optouts) AS opted_out",
+        ))
+        .await
+        .context("cannot count the magazine's readers")?
+        .context("no count")?;
     let staff = |s: Status| {
         magazine_subscribers::Entity::find()
             .filter(magazine_subscribers::Column::Status.eq(s.as_str()))
             .count(db)
     };
     Ok(Counts {
-        contacts: active_contacts.saturating_sub(opted_out),
-        contacts_opted_out: opted_out,
+        contacts: u64::try_from(row.try_get::<i64>("", "receiving")?).unwrap_or(0),
+        contacts_opted_out: u64::try_from(row.try_get::<i64>("", "opted_out")?).unwrap_or(0),
         staff_active: staff(Status::Active).await?,
         staff_pending: staff(Status::Pending).await?,
     })
