@@ -28,6 +28,7 @@ mod m20261203_000022_yearly_plans;
 mod m20261203_000023_magazine_subscribers;
 mod m20261203_000024_magazine_issues;
 mod m20261203_000025_ledger_without_alert;
+mod m20261203_000026_claim_indexes;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000023_magazine_subscribers::Migration),
             Box::new(m20261203_000024_magazine_issues::Migration),
             Box::new(m20261203_000025_ledger_without_alert::Migration),
+            Box::new(m20261203_000026_claim_indexes::Migration),
         ]
     }
 }

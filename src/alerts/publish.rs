@@ -233,6 +233,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     let report =
         publish_revision(&txn, rules, &alert, &approver, key, RevisionKind::Publish).await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
+    crate::delivery::store::after_bulk_queue(db, report.deliveries as u64).await;
     Ok(report)
 }
 
@@ -523,6 +524,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
+    crate::delivery::store::after_bulk_queue(db, report.deliveries as u64).await;
     Ok(report)
 }
 

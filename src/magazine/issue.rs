@@ -528,6 +528,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::from)?;
+    crate::delivery::store::after_bulk_queue(db, copies).await;
     Ok(Published {
         issue: to_issue(m)?,
         newly: true,
