@@ -136,3 +136,88 @@ async fn a_delivery_whose_lease_ran_out_is_taken_over_counted_and_marked() {
     );
     assert!(page.body.contains("二重に届いた可能性"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn a_lane_claims_the_next_batch_while_it_sends_but_never_sends_two_unrecorded() {
+    let app = spawn_app_with(|s| {
+        s.mail.connections = 1;
+        s.mail.pipeline_depth = 3;
+    })
+    .await;
+    app.smtp.set_policy(Slow(Duration::from_millis(60)));
+    let central = central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs[..12], 1, |_| MailEncoding::Utf8).await;
+    let (alert_id, _) = publish_alert(&app.ctx, &central, Draft::default()).await;
+    let ctx = app.ctx.clone();
+    let sending = tokio::spawn(async move { try_execute_task(&ctx, Lane::All).await });
+    let (mut most_held, mut most_unrecorded) = (0, 0);
+    while !sending.is_finished() {
+        let rows = ledger::for_alert(&app.ctx.db, alert_id).await.unwrap();
+        let held = rows
+            .iter()
+            .filter(|r| r.status == ledger::DeliveryStatus::Sending)
+            .count();
+        let recorded = rows
+            .iter()
+            .filter(|r| r.status == ledger::DeliveryStatus::Sent)
+            .count();
+        // Read after the ledger: the sink can only have gained since.
+        let on_the_wire = app.smtp.received().len();
+        most_held = most_held.max(held);
+        most_unrecorded = most_unrecorded.max(on_the_wire.saturating_sub(recorded));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sending.await.unwrap().unwrap();
+    let rows = ledger::for_alert(&app.ctx.db, alert_id).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.status == ledger::DeliveryStatus::Sent && r.attempts == 1),
+        "one unit sent the whole queue, batch after batch: {rows:?}"
+    );
+    assert_eq!(app.smtp.received().len(), 12);
+    assert_eq!(
+        most_held, 6,
+        "the batch on the wire and the one claimed ahead, never more"
+    );
+    assert!(
+        (1..=3).contains(&most_unrecorded),
+        "sent but not yet recorded: at most one batch ({most_unrecorded})"
+    );
+}
+
+#[tokio::test]
+async fn rows_given_back_are_queued_for_anyone_at_once_and_keep_their_attempts() {
+    let app = spawn_app_with(|_| {}).await;
+    let central = central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs[..4], 1, |_| MailEncoding::Utf8).await;
+    let (alert_id, _) = publish_alert(&app.ctx, &central, Draft::default()).await;
+    let now = Utc::now();
+    let lease = now + chrono::Duration::seconds(60);
+    let mine = ledger::claim(&app.ctx.db, "this-process", i16::MAX, 10, now, lease)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 4);
+    let ids: Vec<i64> = mine.iter().map(|c| c.id).collect();
+    // Another owner's rows are not this process's to give back.
+    assert_eq!(
+        ledger::release(&app.ctx.db, "another-process", &ids)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        ledger::release(&app.ctx.db, "this-process", &ids)
+            .await
+            .unwrap(),
+        4
+    );
+    let theirs = ledger::claim(&app.ctx.db, "another-process", i16::MAX, 10, now, lease)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 4, "claimable at once, not after the lease");
+    assert!(theirs.iter().all(|c| c.attempts == 0));
+    let rows = ledger::for_alert(&app.ctx.db, alert_id).await.unwrap();
+    assert!(rows.iter().all(|r| !r.possible_duplicate), "{rows:?}");
+}

@@ -784,7 +784,8 @@ async fn an_urgent_alert_approved_while_an_issue_goes_out_overtakes_the_rest_of_
     use noroshi::delivery::worker::Lane;
     use noroshi::magazine::issue;
 
-    // One message a unit, so the order of units is the order on the wire.
+    // One message a batch and one batch at a time, so the order of batches is the order on
+    // the wire.
     let app = crate::helpers::spawn_app_with(|s| {
         s.mail.connections = 1;
         s.mail.pipeline_depth = 1;
@@ -809,7 +810,7 @@ async fn an_urgent_alert_approved_while_an_issue_goes_out_overtakes_the_rest_of_
         20
     );
     for _ in 0..5 {
-        noroshi::jobs::mail::try_execute_task(&app.ctx, Lane::All)
+        noroshi::jobs::mail::send_batches(&app.ctx, Lane::All, 1)
             .await
             .unwrap();
     }
