@@ -144,7 +144,7 @@ pub async fn claim(
 ) -> anyhow::Result<Vec<Claimed>> {
     let backend = db.get_database_backend();
     // PostgreSQL chooses the indexes by its statistics (see `after_bulk_queue`); SQLite, with
-    // none, sorted every queued row through `idx_deliveries_due`, so it is told.
+    // none, sorted every queued row through the status index it had, so it is told.
     let (lock, waiting_index, leased_index) = if backend == DbBackend::Postgres {
         ("FOR UPDATE SKIP LOCKED", "", "")
     } else {
