@@ -275,8 +275,8 @@ pub struct MailSettings {
     pub connections: usize,
     /// Most messages per second to the relay (0 = no limit); enforced where mail is sent.
     pub rate_per_second: u32,
-    /// Most messages claimed per unit of work (a unit claims `connections × pipeline_depth`,
-    /// what it can send soon, up to this).
+    /// Most messages claimed per batch (a lane claims `connections × pipeline_depth`, what it
+    /// can send soon, up to this; it claims the next batch while one is on the wire).
     pub batch: usize,
     /// Messages each connection sends before their outcomes are written to the ledger: what a
     /// process can have sent but not yet recorded (and so send twice if it dies) is at most

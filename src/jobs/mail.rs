@@ -17,8 +17,9 @@ use crate::workers::Outcome;
 
 /// How many rows to claim at once: what the connections can send soon
 /// (`connections × pipeline_depth`), never more than `mail.batch`, and never more than can be
-/// sent within half a lease at the configured rate. What a process holds is what another must
-/// take over (and mark as possibly sent twice) if it dies, so it is kept to what is in flight.
+/// sent within half a lease at the configured rate. What a lane holds — this batch and the one
+/// claimed ahead — is what another process must take over (and mark as possibly sent twice) if
+/// this one dies, so it is kept to what is in flight.
 fn batch_size(ctx: &AppContext) -> usize {
     let m = &ctx.settings.mail;
     let in_flight = (m.connections.max(1) * m.pipeline_depth.max(1)).min(m.batch.max(1));
