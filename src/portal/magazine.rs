@@ -30,7 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(confirm_page)
         .service(confirm)
         .service(unsubscribe_page)
-        .service(unsubscribe);
+        .service(unsubscribe)
+        // Last: it would take every other one-segment GET under /magazine otherwise.
+        .service(short_link);
 }
 
 #[derive(Template)]
@@ -402,6 +404,23 @@ async fn show_issue(
         items: item_views(&items, lang, viewer.as_ref()),
         signed_in: viewer.is_some(),
     })
+}
+
+/// `/magazine/{n}`, the short form of an issue's address (as mails and people write it), goes
+/// permanently to `/magazine/issues/{n}`; anything but an issue number is not found.
+#[get("/magazine/{number}")]
+async fn short_link(number: web::Path<String>) -> Result<HttpResponse, PortalError> {
+    let n: i32 = number
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(PortalError::NotFound)?;
+    Ok(HttpResponse::PermanentRedirect()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/magazine/issues/{n}"),
+        ))
+        .finish())
 }
 
 /// The public archive as Atom: each issue with its TLP:CLEAR items (the feed has no reader).

@@ -160,6 +160,8 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/magazine", Who::Anyone),
     r("GET", "/magazine/feed.atom", Who::Anyone),
     r("GET", "/magazine/issues/{number}", Who::Anyone),
+    // The short address of an issue: a redirect to the one above, which applies the TLP.
+    r("GET", "/magazine/{number}", Who::Anyone),
     r("POST", "/magazine/new", Who::Drafter),
     r("GET", "/magazine/drafts/{id}", Who::Central),
     r("POST", "/magazine/drafts/{id}", Who::Drafter),

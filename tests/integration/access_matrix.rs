@@ -758,6 +758,7 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET", "/magazine/issues/{number}") => {
             Sample::at(format!("/magazine/issues/{}", f.magazine_number))
         }
+        ("GET", "/magazine/{number}") => Sample::at(format!("/magazine/{}", f.magazine_number)),
         ("POST", "/magazine/new") => Sample::at(path).form(&[("week", "2026-W40")]),
         ("GET", "/magazine/drafts/{id}") => {
             Sample::at(format!("/magazine/drafts/{}", f.magazine_draft))

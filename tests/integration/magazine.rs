@@ -458,6 +458,24 @@ async fn an_issue_is_composed_from_the_week_published_by_another_person_and_each
         "approving again changes nothing"
     );
 
+    // The short address goes to the issue; anything but an issue number is not found, and the
+    // other pages under /magazine keep their own addresses.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let short = plain.get(app.url("/magazine/1")).send().await.unwrap();
+    assert_eq!(short.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(short.headers()["location"], "/magazine/issues/1");
+    for path in ["/magazine/0", "/magazine/abc", "/magazine/-1"] {
+        let r = plain.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in ["/magazine/subscribe", "/magazine/feed.atom"] {
+        let r = plain.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+
     // Each reader sees what the TLP allows.
     let anonymous = app.get("/magazine/issues/1").await;
     assert_eq!(anonymous.status(), StatusCode::OK);
