@@ -1,7 +1,6 @@
 //! `noroshi magazine …`: メールマガジン issues from the command line — compose a week's issue,
 //! hand it to an approver, publish it, list the issues and the readers.
 
-use anyhow::Context;
 use chrono::Utc;
 use clap::Subcommand;
 
@@ -38,15 +37,6 @@ pub enum MagazineCommand {
     List,
 }
 
-async fn user(
-    ctx: &AppContext,
-    email: &crate::domain::EmailAddress,
-) -> anyhow::Result<crate::auth::User> {
-    crate::auth::store::find_by_email(&ctx.db, email)
-        .await?
-        .with_context(|| format!("no user has the address {email}"))
-}
-
 pub async fn run(cmd: MagazineCommand, settings: Settings) -> anyhow::Result<()> {
     let ctx = AppContext::connect(settings).await?;
     let failed = |e: crate::error::Failure| anyhow::anyhow!("{e}");
@@ -54,7 +44,7 @@ pub async fn run(cmd: MagazineCommand, settings: Settings) -> anyhow::Result<()>
         MagazineCommand::Compose { week, user: email } => {
             let (from, to) =
                 issue::parse_week(&week).map_err(|e| anyhow::anyhow!("--week: {e}"))?;
-            let u = user(&ctx, &email).await?;
+            let u = super::acting_user(&ctx, &email).await?;
             let i = issue::compose(&ctx.db, &u, from, to, Utc::now())
                 .await
                 .map_err(failed)?;
@@ -66,7 +56,7 @@ pub async fn run(cmd: MagazineCommand, settings: Settings) -> anyhow::Result<()>
             );
         }
         MagazineCommand::Submit { id, user: email } => {
-            let u = user(&ctx, &email).await?;
+            let u = super::acting_user(&ctx, &email).await?;
             issue::submit(&ctx.db, &u, id, Utc::now())
                 .await
                 .map_err(failed)?;
@@ -75,7 +65,7 @@ pub async fn run(cmd: MagazineCommand, settings: Settings) -> anyhow::Result<()>
             );
         }
         MagazineCommand::Approve { id, user: email } => {
-            let u = user(&ctx, &email).await?;
+            let u = super::acting_user(&ctx, &email).await?;
             let p = issue::approve(&ctx.db, &u, id, Utc::now())
                 .await
                 .map_err(failed)?;

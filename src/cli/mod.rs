@@ -18,6 +18,7 @@ mod user;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{ProcessRoles, Settings};
@@ -273,6 +274,18 @@ pub enum ConfigCommand {
 }
 
 /// Runs the parsed command line.
+/// The portal user a command acts for (`--as EMAIL`): one that exists and is not disabled.
+async fn acting_user(
+    ctx: &AppContext,
+    email: &crate::domain::EmailAddress,
+) -> anyhow::Result<crate::auth::User> {
+    let user = crate::auth::store::find_by_email(&ctx.db, email)
+        .await?
+        .with_context(|| format!("no user has the address {email}"))?;
+    anyhow::ensure!(!user.disabled, "{email} is disabled");
+    Ok(user)
+}
+
 pub async fn run(cli: Cli) -> ExitCode {
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,

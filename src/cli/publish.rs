@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use super::output::{count, plural, table};
 use crate::alerts::publish::{self, Edit, PublishReport};
 use crate::audit::Actor;
-use crate::auth::{EmailAddress, User};
+use crate::auth::EmailAddress;
 use crate::config::Settings;
 use crate::contacts::{self, ContactKind, Language, MailEncoding};
 use crate::context::AppContext;
@@ -166,15 +166,6 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
     Ok(())
 }
 
-/// The portal user the command acts for.
-async fn acting_user(ctx: &AppContext, email: &EmailAddress) -> anyhow::Result<User> {
-    let user = crate::auth::store::find_by_email(&ctx.db, email)
-        .await?
-        .with_context(|| format!("no user has the address {email}"))?;
-    anyhow::ensure!(!user.disabled, "{email} is disabled");
-    Ok(user)
-}
-
 #[derive(Debug, Args)]
 pub struct ActAs {
     /// The portal user doing this (a central operator or approver).
@@ -278,7 +269,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
     let ctx = AppContext::connect(settings).await?;
     match cmd {
         PublishCommand::Submit { id, who } => {
-            let user = acting_user(&ctx, &who.user).await?;
+            let user = super::acting_user(&ctx, &who.user).await?;
             publish::submit(&ctx.db, id, &user).await?;
             println!(
                 "alert {id} is waiting for approval by a central approver other than {}",
@@ -290,7 +281,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
             who,
             idempotency_key,
         } => {
-            let user = acting_user(&ctx, &who.user).await?;
+            let user = super::acting_user(&ctx, &who.user).await?;
             let report =
                 publish::approve(&ctx.db, &ctx.rules, id, &user, idempotency_key.as_deref())
                     .await?;
@@ -305,7 +296,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
             tlp,
             changes,
         } => {
-            let user = acting_user(&ctx, &who.user).await?;
+            let user = super::acting_user(&ctx, &who.user).await?;
             publish::revise(
                 &ctx.db,
                 id,
@@ -327,7 +318,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
             reason,
             idempotency_key,
         } => {
-            let user = acting_user(&ctx, &who.user).await?;
+            let user = super::acting_user(&ctx, &who.user).await?;
             let report = publish::withdraw(
                 &ctx.db,
                 &ctx.rules,

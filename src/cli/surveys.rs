@@ -55,15 +55,6 @@ pub enum SurveysCommand {
     },
 }
 
-async fn user(
-    ctx: &AppContext,
-    email: &crate::domain::EmailAddress,
-) -> anyhow::Result<crate::auth::User> {
-    crate::auth::store::find_by_email(&ctx.db, email)
-        .await?
-        .with_context(|| format!("no user has the address {email}"))
-}
-
 pub async fn run(cmd: SurveysCommand, settings: Settings) -> anyhow::Result<()> {
     let ctx = AppContext::connect(settings).await?;
     match cmd {
@@ -80,7 +71,7 @@ pub async fn run(cmd: SurveysCommand, settings: Settings) -> anyhow::Result<()> 
                 Definition::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let now = chrono::Utc::now();
             let deadline = publish::parse_deadline(&deadline, now).map_err(anyhow::Error::msg)?;
-            let writer = user(&ctx, &author).await?;
+            let writer = super::acting_user(&ctx, &author).await?;
             let org = crate::registry::store::find_by_id(&ctx.db, writer.org_id)
                 .await?
                 .context("the user's organisation is missing")?;
@@ -105,12 +96,12 @@ pub async fn run(cmd: SurveysCommand, settings: Settings) -> anyhow::Result<()> 
             );
         }
         SurveysCommand::Submit { id, user: email } => {
-            let u = user(&ctx, &email).await?;
+            let u = super::acting_user(&ctx, &email).await?;
             publish::submit(&ctx.db, SurveyId(id), &u).await?;
             println!("survey {id} submitted: an approver publishes it");
         }
         SurveysCommand::Approve { id, user: email } => {
-            let u = user(&ctx, &email).await?;
+            let u = super::acting_user(&ctx, &email).await?;
             let n = publish::approve(
                 &ctx.db,
                 &ctx.rules,

@@ -213,6 +213,7 @@ async fn a_magazine_issue_from_the_command_line_through_four_eyes() {
     for (email, role) in [
         ("operator@soumu.go.jp", "central-operator"),
         ("approver@soumu.go.jp", "central-approver"),
+        ("former@soumu.go.jp", "central-approver"),
     ] {
         ok(
             &env,
@@ -221,6 +222,21 @@ async fn a_magazine_issue_from_the_command_line_through_four_eyes() {
             ],
         );
     }
+    // A disabled account cannot act from the command line either.
+    let url = env.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}/noroshi.db?mode=rwc",
+            env.data_dir.path().display()
+        )
+    });
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "UPDATE users SET disabled = TRUE WHERE email = 'former@soumu.go.jp'",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
     // Bad input is refused with the reason, and nothing is drafted.
     refused(
         &env,
@@ -275,6 +291,11 @@ async fn a_magazine_issue_from_the_command_line_through_four_eyes() {
         &env,
         &["magazine", "approve", "1", "--as", "operator@soumu.go.jp"],
         "for central approvers",
+    );
+    refused(
+        &env,
+        &["magazine", "approve", "1", "--as", "former@soumu.go.jp"],
+        "former@soumu.go.jp is disabled",
     );
     let published = ok(
         &env,
