@@ -301,9 +301,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
             let actor = match author {
                 None => Actor::cli(),
                 Some(email) => {
-                    let user = crate::auth::store::find_by_email(&ctx.db, &email)
-                        .await?
-                        .with_context(|| format!("no user has the address {email}"))?;
+                    let user = super::acting_user(&ctx, &email).await?;
                     anyhow::ensure!(
                         matches!(
                             user.role,

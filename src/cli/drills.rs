@@ -82,9 +82,7 @@ pub async fn run(cmd: DrillsCommand, settings: Settings) -> anyhow::Result<()> {
             let (actor, owner) = match author {
                 None => (Actor::cli(), None),
                 Some(email) => {
-                    let user = crate::auth::store::find_by_email(&ctx.db, &email)
-                        .await?
-                        .with_context(|| format!("no user has the address {email}"))?;
+                    let user = super::acting_user(&ctx, &email).await?;
                     let org = crate::registry::store::find_by_id(&ctx.db, user.org_id)
                         .await?
                         .context("the user's organisation is missing")?;
