@@ -366,16 +366,7 @@ async fn one_run(settings: Settings, recipients: usize) -> anyhow::Result<Run> {
         "queued {} of {recipients}",
         report.deliveries
     );
-    let lane = |lane: Lane| {
-        let ctx = ctx.clone();
-        async move {
-            while try_execute_task(&ctx, lane).await? == Outcome::Worked {}
-            anyhow::Ok(())
-        }
-    };
-    let (urgent, all) = tokio::join!(lane(Lane::Urgent), lane(Lane::All));
-    urgent?;
-    all?;
+    drain_lanes(&ctx).await?;
     let total = started.elapsed();
     let totals = crate::delivery::store::status_totals(&ctx.db).await?;
     let sent = totals
@@ -492,4 +483,14 @@ pub(super) async fn central_pair(
     )
     .await?;
     Ok((operator, approver))
+}
+
+/// Runs both mail lanes of `ctx` side by side until neither has anything left to send.
+pub(super) async fn drain_lanes(ctx: &AppContext) -> anyhow::Result<()> {
+    let lane = |lane: Lane| async move {
+        while try_execute_task(ctx, lane).await? == Outcome::Worked {}
+        anyhow::Ok(())
+    };
+    let (urgent, all) = tokio::join!(lane(Lane::Urgent), lane(Lane::All));
+    urgent.and(all)
 }

@@ -13,9 +13,6 @@ use secrecy::SecretString;
 use super::fanout::{Sink, check_server_url, dkim_keys, drop_database, fresh_database};
 use crate::config::Settings;
 use crate::context::AppContext;
-use crate::delivery::worker::Lane;
-use crate::jobs::mail::try_execute_task;
-use crate::workers::Outcome;
 
 /// This process's resident set, in MiB (Linux).
 fn rss_mib() -> f64 {
@@ -168,16 +165,7 @@ async fn one_run(s: Settings, subscribers: usize, sink: &Sink) -> anyhow::Result
         "queued {} of {subscribers}",
         published.copies
     );
-    let lane = |lane: Lane| {
-        let ctx = ctx.clone();
-        async move {
-            while try_execute_task(&ctx, lane).await? == Outcome::Worked {}
-            anyhow::Ok(())
-        }
-    };
-    let (urgent, all) = tokio::join!(lane(Lane::Urgent), lane(Lane::All));
-    urgent?;
-    all?;
+    super::fanout::drain_lanes(&ctx).await?;
     let total = started.elapsed();
     stop.cancel();
     let _ = sampler.await;

@@ -44,22 +44,25 @@ pub async fn enqueue<R: Recipient>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let backend = db.get_database_backend();
-    let sql = if backend == DbBackend::Postgres {
-        "INSERT INTO deliveries (alert_id, revision_id, organisation_id, contact_id, email, encoding, \
-           language, priority, status, attempts, next_attempt_at, created_at, updated_at, kind, \
-           possible_duplicate) \
-         SELECT $1, $2, CAST(r.v->>0 AS BIGINT), CAST(r.v->>1 AS BIGINT), r.v->>2, r.v->>3, r.v->>4, \
-           $3, 'queued', 0, $4, $5, $5, $6, FALSE \
-         FROM json_array_elements(CAST($7 AS JSON)) WITH ORDINALITY AS r(v, n) ORDER BY r.n"
+    // The same statement on both: only how a JSON array is unpacked differs.
+    let (fields, rows) = if backend == DbBackend::Postgres {
+        (
+            "CAST(r.v->>0 AS BIGINT), CAST(r.v->>1 AS BIGINT), r.v->>2, r.v->>3, r.v->>4",
+            "json_array_elements(CAST($7 AS JSON)) WITH ORDINALITY AS r(v, n) ORDER BY r.n",
+        )
     } else {
+        (
+            "json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), \
+             json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]')",
+            "json_each($7) AS r ORDER BY r.key",
+        )
+    };
+    let sql = format!(
         "INSERT INTO deliveries (alert_id, revision_id, organisation_id, contact_id, email, encoding, \
            language, priority, status, attempts, next_attempt_at, created_at, updated_at, kind, \
            possible_duplicate) \
-         SELECT $1, $2, json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), \
-           json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), \
-           $3, 'queued', 0, $4, $5, $5, $6, FALSE \
-         FROM json_each($7) AS r ORDER BY r.key"
-    };
+         SELECT $1, $2, {fields}, $3, 'queued', 0, $4, $5, $5, $6, FALSE FROM {rows}"
+    );
     for chunk in contacts.chunks(INSERT_CHUNK) {
         let rows: Vec<(i64, i64, &str, &str, &str)> = chunk
             .iter()
@@ -76,7 +79,7 @@ pub async fn enqueue<R: Recipient>(
         let rows = serde_json::to_string(&rows).context("cannot write the recipients")?;
         db.execute_raw(crate::db::statement(
             backend,
-            sql,
+            &sql,
             vec![
                 alert_id.into(),
                 revision_id.into(),
