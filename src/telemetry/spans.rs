@@ -33,14 +33,27 @@ impl RootSpanBuilder for RedactedRootSpan {
     }
 }
 
+/// The paths whose next segment is a capability: whoever holds the URL may act (acknowledge,
+/// confirm a subscription or a contact address, unsubscribe). Every `SecretUrl` route of
+/// `web::access` is under one of these or carries an API token (a test there keeps it so).
+pub const CAPABILITY_PATHS: &[&str] = &[
+    "/ack/",
+    "/magazine/confirm/",
+    "/magazine/unsubscribe/",
+    "/contacts/confirm/",
+];
+
 /// `…/feeds/nrs_abc…/alerts.rss?token=nrs_…` → `…/feeds/nrs_[redacted]/alerts.rss?token=nrs_[redacted]`;
-/// acknowledgement links too, also where a `next=` carries one URL-encoded
+/// capability links ([`CAPABILITY_PATHS`]) too, also where a `next=` carries one URL-encoded
 /// (`/ack/[redacted]`, `next=%2Fack%2F[redacted]`): a log reader could otherwise set any
-/// organisation's acknowledgement state until the link expires.
+/// organisation's acknowledgement state, confirm someone's subscription or unsubscribe them.
 pub fn redact(target: &str) -> String {
-    let mut out = target.to_owned();
-    for marker in [TOKEN_PREFIX, "/ack/", "%2Fack%2F", "%2fack%2f"] {
-        out = redact_after(&out, marker);
+    let mut out = redact_after(target, TOKEN_PREFIX);
+    for path in CAPABILITY_PATHS {
+        out = redact_after(&out, path);
+        for slash in ["%2F", "%2f"] {
+            out = redact_after(&out, &path.replace('/', slash));
+        }
     }
     out
 }
@@ -87,6 +100,22 @@ mod tests {
         assert_eq!(
             redact("/preferences/lang?lang=en&next=%2Fack%2FZm9vYmFy-_x"),
             "/preferences/lang?lang=en&next=%2Fack%2F[redacted]"
+        );
+    }
+
+    #[test]
+    fn magazine_and_contact_links_never_reach_the_log() {
+        assert_eq!(
+            redact("/magazine/unsubscribe/c2-uqs3vaucw2kyj7hZ"),
+            "/magazine/unsubscribe/[redacted]"
+        );
+        assert_eq!(
+            redact("/contacts/confirm/675-20427-aaaaaaaaaaaaaaaa?lang=en"),
+            "/contacts/confirm/[redacted]?lang=en"
+        );
+        assert_eq!(
+            redact("/preferences/lang?next=%2fmagazine%2fconfirm%2fAbC_9"),
+            "/preferences/lang?next=%2fmagazine%2fconfirm%2f[redacted]"
         );
     }
 }

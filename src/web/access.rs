@@ -311,3 +311,35 @@ pub fn rule(method: &str, path: &str) -> Option<Who> {
         .find(|r| r.method == method && r.path == path)
         .map(|r| r.who)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL that is its own credential must never reach a log line whole.
+    #[test]
+    fn every_secret_url_is_cut_out_of_the_request_log() {
+        let secret = "SeCrEt9-tok_en";
+        for route in ROUTES.iter().filter(|r| r.who == Who::SecretUrl) {
+            let token = if route.path.starts_with("/feeds/") {
+                format!("{}{secret}", crate::keys::TOKEN_PREFIX)
+            } else {
+                secret.to_owned()
+            };
+            let path = route
+                .path
+                .replace("{token}", &token)
+                .replace("{format}", "rss");
+            let encoded = format!("/preferences/lang?next={}", path.replace('/', "%2F"));
+            for target in [path, encoded] {
+                let logged = crate::telemetry::spans::redact(&target);
+                assert!(
+                    !logged.contains("SeCrEt9"),
+                    "{} {}: {target} is logged as {logged}",
+                    route.method,
+                    route.path
+                );
+            }
+        }
+    }
+}
