@@ -118,6 +118,10 @@ pub struct ServerSettings {
     /// machine (a scraper beside the hub); anything else gets 404.
     #[serde(serialize_with = "serialize_hidden")]
     pub metrics_token: Option<SecretString>,
+    /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` entries
+    /// are believed: the client is the last hop before them, read from the right. A request
+    /// from anywhere else is its own client. Default: a proxy on this machine.
+    pub trusted_proxies: Vec<ProxyNet>,
 }
 
 impl Default for ServerSettings {
@@ -128,6 +132,7 @@ impl Default for ServerSettings {
             http_workers: None,
             shutdown_timeout_secs: 30,
             metrics_token: None,
+            trusted_proxies: proxies::loopback(),
         }
     }
 }
@@ -532,8 +537,10 @@ impl DatabaseKind {
     }
 }
 
+mod proxies;
 pub mod reports;
 mod roles;
+pub use proxies::ProxyNet;
 pub mod search;
 pub use roles::ProcessRoles;
 

@@ -46,8 +46,9 @@ async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
 }
 
 /// Whether this request may read `/metrics`: the configured bearer token, or — with none
-/// configured — a connection from this machine. Counters by route and source health are not
-/// for whoever reaches the port.
+/// configured — a connection straight from this machine, not through a proxy (a proxy on the
+/// same host connects from loopback too, but adds a forwarding header). Counters by route and
+/// source health are not for whoever reaches the port.
 fn may_read_metrics(ctx: &AppContext, req: &actix_web::HttpRequest) -> bool {
     use secrecy::ExposeSecret;
     match &ctx.settings.server.metrics_token {
@@ -59,7 +60,7 @@ fn may_read_metrics(ctx: &AppContext, req: &actix_web::HttpRequest) -> bool {
             .is_some_and(|sent| {
                 crate::auth::session::same_secret(sent.trim(), token.expose_secret())
             }),
-        None => req.peer_addr().is_some_and(|p| p.ip().is_loopback()),
+        None => crate::web::client::direct_from_this_machine(req),
     }
 }
 

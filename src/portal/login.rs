@@ -100,7 +100,7 @@ async fn log_in(
                 .into(),
         ));
     }
-    let from = client_address(&req);
+    let from = crate::web::client::address(&req, &ctx.settings.server.trusted_proxies);
     let password = SecretString::from(form.password.clone());
     let result = session::login(
         &ctx.db,
@@ -156,21 +156,6 @@ async fn log_in(
                 Some(message),
             )
         }
-    }
-}
-
-/// The client's address, for the attempt limit and the audit log. `Forwarded` and
-/// `X-Forwarded-For` can be written by anyone, so they count only when the connection comes
-/// from this machine (a reverse proxy in front of the hub); otherwise the peer's own address.
-fn client_address(req: &HttpRequest) -> String {
-    match req.peer_addr() {
-        Some(peer) if peer.ip().is_loopback() => req
-            .connection_info()
-            .realip_remote_addr()
-            .unwrap_or("unknown")
-            .to_owned(),
-        Some(peer) => peer.ip().to_string(),
-        None => "unknown".to_owned(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Owns no route and no table.
 
 pub mod access;
+pub mod client;
 pub mod extract;
 pub mod principal;
 

@@ -46,4 +46,5 @@ mod reports;
 mod security;
 mod shutdown;
 mod surveys;
+mod trust;
 mod yearly;
