@@ -29,6 +29,7 @@ mod m20261203_000023_magazine_subscribers;
 mod m20261203_000024_magazine_issues;
 mod m20261203_000025_ledger_without_alert;
 mod m20261203_000026_claim_indexes;
+mod m20261206_000027_case_origin;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000024_magazine_issues::Migration),
             Box::new(m20261203_000025_ledger_without_alert::Migration),
             Box::new(m20261203_000026_claim_indexes::Migration),
+            Box::new(m20261206_000027_case_origin::Migration),
         ]
     }
 }

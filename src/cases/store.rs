@@ -32,6 +32,16 @@ pub struct Case {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The incident report the case was made from, with that report's marking.
+    pub origin: Option<Origin>,
+}
+
+/// Where a case made from an incident report came from. The case starts at the report's TLP;
+/// a looser marking takes an explicit, audited decision ([`edit`]'s `tlp_reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub report_id: i64,
+    pub tlp: Tlp,
 }
 
 /// One change in a case's history.
@@ -96,6 +106,14 @@ fn to_case(m: cases::Model) -> anyhow::Result<Case> {
     let tlp = Tlp::stored(&m.tlp).with_context(|| format!("case {}", m.id))?;
     let kind = Kind::parse(&m.kind)
         .with_context(|| format!("case {}: the stored kind {:?} does not read", m.id, m.kind))?;
+    let origin = match (m.source_report_id, m.source_tlp.as_deref()) {
+        (Some(report_id), Some(t)) => Some(Origin {
+            report_id,
+            tlp: Tlp::stored(t).with_context(|| format!("case {}: its report's TLP", m.id))?,
+        }),
+        (None, None) => None,
+        _ => anyhow::bail!("case {}: a source report without its TLP", m.id),
+    };
     let fields = CaseFields {
         kind,
         title: m.title,
@@ -131,6 +149,7 @@ fn to_case(m: cases::Model) -> anyhow::Result<Case> {
         created_at: m.created_at,
         updated_at: m.updated_at,
         published_at: m.published_at,
+        origin,
     })
 }
 
@@ -197,7 +216,33 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     organisation_id: Option<i64>,
     actor: &Actor,
 ) -> Result<i64, CaseError> {
-    insert(db, fields, organisation_id, actor, Status::Submitted).await
+    insert(db, fields, organisation_id, None, actor, Status::Submitted).await
+}
+
+/// Stores a case made from an incident report (受付): the report is its origin, and the case
+/// may not be looser than the report's TLP unless an editor says why ([`edit`]).
+pub async fn submit_from_report<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    fields: &CaseFields,
+    organisation_id: i64,
+    origin: Origin,
+    actor: &Actor,
+) -> Result<i64, CaseError> {
+    if fields.tlp < origin.tlp {
+        return Err(CaseError::Refused(format!(
+            "報告 #{} は TLP:{} です。事例はそれより緩い区分では作れません",
+            origin.report_id, origin.tlp
+        )));
+    }
+    insert(
+        db,
+        fields,
+        Some(organisation_id),
+        Some(origin),
+        actor,
+        Status::Submitted,
+    )
+    .await
 }
 
 /// Stores a case published at once (the seed library, loaded by the hub itself or an operator
@@ -207,13 +252,14 @@ pub async fn create_published<C: ConnectionTrait + TransactionTrait>(
     fields: &CaseFields,
     actor: &Actor,
 ) -> Result<i64, CaseError> {
-    insert(db, fields, None, actor, Status::Published).await
+    insert(db, fields, None, None, actor, Status::Published).await
 }
 
 async fn insert<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     fields: &CaseFields,
     organisation_id: Option<i64>,
+    origin: Option<Origin>,
     actor: &Actor,
     status: Status,
 ) -> Result<i64, CaseError> {
@@ -228,6 +274,8 @@ async fn insert<C: ConnectionTrait + TransactionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set(published.then_some(now)),
+        source_report_id: Set(origin.map(|o| o.report_id)),
+        source_tlp: Set(origin.map(|o| o.tlp.as_str().to_owned())),
         ..Default::default()
     };
     set_fields(&mut a, fields);
@@ -257,14 +305,20 @@ async fn load_for_update(txn: &impl ConnectionTrait, id: i64) -> Result<cases::M
 /// Central staff edit a case. Before publication this is the review (anonymising, tidying):
 /// the case becomes 審査中. A published case is revised: its revision number goes up, and the
 /// note saying what changed is required. Withdrawn cases are not edited.
+///
+/// A case made from a report is never made looser than the report's TLP, and never looser
+/// than it is now below that, without `tlp_reason`: the editor's reason, kept in the audit log
+/// (`case.tlp_lowered`) and the case's history.
 pub async fn edit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: i64,
     fields: &CaseFields,
     note: Option<&str>,
+    tlp_reason: Option<&str>,
     actor: &Actor,
 ) -> Result<Status, CaseError> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
+    let tlp_reason = tlp_reason.map(str::trim).filter(|n| !n.is_empty());
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let m = load_for_update(&txn, id).await?;
@@ -286,6 +340,26 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
             return Err(CaseError::Refused("取り下げた事例は編集できません".into()));
         }
     };
+    let lowered = before
+        .origin
+        .filter(|o| fields.tlp < o.tlp && fields.tlp < before.fields.tlp);
+    if let Some(o) = lowered {
+        match tlp_reason {
+            None => {
+                return Err(CaseError::Refused(format!(
+                    "この事例は報告 #{} (TLP:{}) から作られました。TLP:{} に緩めるには、その理由を記入してください",
+                    o.report_id, o.tlp, fields.tlp
+                )));
+            }
+            Some(r) if r.chars().count() > super::SHORT_MAX => {
+                return Err(CaseError::Refused(format!(
+                    "TLP を緩める理由は {} 文字以内にしてください",
+                    super::SHORT_MAX
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     if let Some(n) = note
         && n.chars().count() > super::SHORT_MAX
     {
@@ -309,6 +383,23 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
         serde_json::json!({ "revision": revision, "tlp": fields.tlp.as_str() }),
     )
     .await?;
+    if let (Some(o), Some(reason)) = (lowered, tlp_reason) {
+        log(&txn, &case, "tlp_lowered", Some(reason), actor, now).await?;
+        audit::record(
+            &txn,
+            actor,
+            "case.tlp_lowered",
+            &format!("case:{id}"),
+            serde_json::json!({
+                "report": o.report_id,
+                "report_tlp": o.tlp.as_str(),
+                "from": before.fields.tlp.as_str(),
+                "to": fields.tlp.as_str(),
+                "reason": reason,
+            }),
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(status)
 }

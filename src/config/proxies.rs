@@ -42,7 +42,9 @@ impl ProxyNet {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -103,7 +105,9 @@ mod tests {
         let n = ProxyNet::parse("10.0.0.0/8").unwrap_or(loopback()[0]);
         assert!(n.contains(&"10.200.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
         assert!(!n.contains(&"11.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
-        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let mapped: IpAddr = "::ffff:10.1.2.3"
+            .parse()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         assert!(n.contains(&mapped));
         assert!(ProxyNet::parse("0.0.0.0/0").is_ok());
         assert!(ProxyNet::parse("10.0.0.0/33").is_err());

@@ -790,6 +790,15 @@ pub static EN: &[(&str, &str)] = &[
     ),
     // Incident reports, search synonyms, a prefecture's own alert.
     ("元の障害・事故等報告", "Incident report it was made from"),
+    (
+        "この事例は、元の報告より広く共有される区分になっています。公開の前に、履歴にある理由を確認してください。",
+        "This case is marked for wider sharing than the report it came from. Before publishing, read the reason in its history.",
+    ),
+    (
+        "この事例は障害・事故等報告 #{} (TLP:{}) から作られました。これより広く共有する区分にするときは、理由を記入してください（監査ログに残ります）。",
+        "This case was made from incident report #{} (TLP:{}). To share it more widely than that, give the reason (it is kept in the audit log).",
+    ),
+    ("TLP を緩める理由", "Why the TLP is made looser"),
     ("団体が公表した", "The organisation made it public"),
     ("公表日", "Made public on"),
     ("検索の同義語", "Search synonyms"),

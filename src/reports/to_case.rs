@@ -31,6 +31,7 @@ pub fn case_input(
     f: &ReportFields,
     kind: Kind,
     filed: chrono::DateTime<Utc>,
+    tlp: crate::domain::Tlp,
 ) -> CaseInput {
     let jst = |t: chrono::DateTime<Utc>| {
         t.with_timezone(&crate::time::jst_offset())
@@ -74,8 +75,8 @@ pub fn case_input(
         systems_affected: cut(&f.systems, crate::cases::SHORT_MAX),
         alert_ids: Vec::new(),
         advisory_ids: Vec::new(),
-        // A case is for sharing: GREEN unless the editor decides otherwise before publication.
-        tlp: "GREEN".into(),
+        // The report's marking: an editor may share it more widely only with a reason, audited.
+        tlp: tlp.as_str().into(),
         source: String::new(),
         publicised: f.publicised,
         publicised_on: f.publicised_on.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -119,10 +120,14 @@ pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
         .await?
         .pop()
         .ok_or(ReportError::NotFound)?;
-    let fields = case_input(&reporter, &last.fields, kind, r.created_at)
+    let fields = case_input(&reporter, &last.fields, kind, r.created_at, r.tlp)
         .validate(crate::time::today_jst())
         .map_err(|e| ReportError::Conflict(format!("事例の項目が整いません: {e}")))?;
-    let case = crate::cases::store::submit(&txn, &fields, Some(reporter.id.0), actor)
+    let origin = crate::cases::store::Origin {
+        report_id: id.0,
+        tlp: r.tlp,
+    };
+    let case = crate::cases::store::submit_from_report(&txn, &fields, reporter.id.0, origin, actor)
         .await
         .map_err(|e| match e {
             crate::cases::store::CaseError::Other(e) => ReportError::Unexpected(e),

@@ -111,9 +111,15 @@ mod tests {
         assert_eq!(client_of(ip("::1"), &h, &trusted), ip("198.51.100.9"));
         // A peer we do not trust is the client, whatever it claims.
         let h = headers(&["192.0.2.1"]);
-        assert_eq!(client_of(ip("198.51.100.20"), &h, &trusted), ip("198.51.100.20"));
+        assert_eq!(
+            client_of(ip("198.51.100.20"), &h, &trusted),
+            ip("198.51.100.20")
+        );
         // No header: the proxy itself.
-        assert_eq!(client_of(ip("127.0.0.1"), &headers(&[]), &trusted), ip("127.0.0.1"));
+        assert_eq!(
+            client_of(ip("127.0.0.1"), &headers(&[]), &trusted),
+            ip("127.0.0.1")
+        );
         // Garbage after a real hop cannot hide it.
         let h = headers(&["198.51.100.9, not-an-address"]);
         assert_eq!(client_of(ip("127.0.0.1"), &h, &trusted), ip("127.0.0.1"));

@@ -774,6 +774,7 @@ async fn reindex_after_deleting_the_index_folder_gives_identical_results() {
         first.id,
         &changed,
         Some("教訓を追記"),
+        None,
         &Actor::System,
     )
     .await

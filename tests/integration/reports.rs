@@ -636,6 +636,7 @@ async fn a_case_made_from_a_report_that_names_its_town_cannot_be_published_until
         case_id,
         &fields,
         None,
+        None,
         &Actor::of(&central.operator),
     )
     .await

@@ -54,7 +54,11 @@ async fn a_client_behind_the_proxy_cannot_rotate_its_address_past_the_login_limi
         .collect();
     assert_eq!(failed.len(), 3);
     for e in failed {
-        assert!(e.detail.contains("\"from\":\"198.51.100.9\""), "{}", e.detail);
+        assert!(
+            e.detail.contains("\"from\":\"198.51.100.9\""),
+            "{}",
+            e.detail
+        );
     }
 }
 
@@ -78,4 +82,175 @@ async fn metrics_through_a_proxy_need_the_token() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{name}");
     }
+}
+
+async fn org(app: &crate::helpers::TestApp, code: &str) -> noroshi::registry::Organisation {
+    noroshi::registry::store::find_by_code(
+        &app.ctx.db,
+        noroshi::registry::OrgCode::parse(code).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+/// A closed report as 千代田区 would file it, marked `tlp`.
+async fn closed_report(app: &crate::helpers::TestApp, tlp: &str) -> noroshi::reports::ReportId {
+    let reporter = org(app, "131016").await;
+    let input = noroshi::reports::ReportInput {
+        title: "幹部端末の侵害".into(),
+        summary: "端末に侵入の痕跡があった。".into(),
+        found_at: "2026-11-30 10:00".into(),
+        systems: "庁内端末".into(),
+        personal_data: "no".into(),
+        leaked: "no".into(),
+        phase: "resolved".into(),
+        situation: "端末を隔離した。".into(),
+        categories: vec!["unauthorized_access".into()],
+        causes: vec!["external_attack".into()],
+        response_result: "端末を初期化".into(),
+        prevention: "多要素認証を導入".into(),
+        final_report: true,
+        tlp: tlp.into(),
+        ..Default::default()
+    };
+    let at = chrono::Utc::now();
+    noroshi::reports::store::file(
+        &app.ctx.db,
+        &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
+        &reporter,
+        input.validate(at).unwrap(),
+        &noroshi::audit::Actor::System,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+/// N-L3: a case made from a RED report starts RED; making it looser takes a reason, which the
+/// audit log keeps, and the edit and case pages say where it came from.
+#[tokio::test]
+async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_audited_reason() {
+    use crate::helpers::mail::central_users;
+    use noroshi::domain::Tlp;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "141003",
+        Role::Member,
+        "member@city.yokohama.lg.jp",
+    )
+    .await;
+    let report = closed_report(&app, "RED").await;
+    let mut operator = Browser::new(&app.address);
+    operator.log_in("operator@soumu.go.jp", PASSWORD).await;
+    let csrf = operator
+        .get(&format!("/reports/{report}"))
+        .await
+        .hidden("csrf");
+    let made = operator
+        .post(
+            &format!("/reports/{report}/case"),
+            &[("csrf", &csrf), ("kind", "incident")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let case_id: i64 = made
+        .location
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .trim_end_matches("/edit")
+        .parse()
+        .unwrap();
+    let case = noroshi::cases::store::get(&app.ctx.db, case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        case.fields.tlp,
+        Tlp::Red,
+        "the case starts at the report's TLP"
+    );
+
+    // The edit page names the report and its marking; GREEN without a reason is refused.
+    let edit = operator.get(&format!("/cases/{case_id}/edit")).await;
+    assert!(edit.body.contains("id=\"case-origin\""), "{}", edit.body);
+    assert!(
+        edit.body.contains(&format!("#{report} (TLP:RED)")),
+        "{}",
+        edit.body
+    );
+    let mut fields = case.fields.to_input();
+    fields.tlp = "GREEN".into();
+    let lowered = noroshi::cases::store::edit(
+        &app.ctx.db,
+        case_id,
+        &fields.validate(noroshi::time::today_jst()).unwrap(),
+        None,
+        None,
+        &noroshi::audit::Actor::of(&central.operator),
+    )
+    .await;
+    assert!(lowered.is_err(), "no reason, no looser TLP");
+    let still = noroshi::cases::store::get(&app.ctx.db, case_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.fields.tlp, Tlp::Red, "a refused edit changes nothing");
+
+    // Published as RED, another municipality does not see it.
+    noroshi::cases::store::publish(
+        &app.ctx.db,
+        case_id,
+        &noroshi::audit::Actor::of(&central.approver),
+    )
+    .await
+    .unwrap();
+    let mut other = Browser::new(&app.address);
+    other.log_in("member@city.yokohama.lg.jp", PASSWORD).await;
+    assert_eq!(
+        other.get(&format!("/cases/{case_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // With a reason, the editor may share it: audited, and the case page says so.
+    noroshi::cases::store::edit(
+        &app.ctx.db,
+        case_id,
+        &fields.validate(noroshi::time::today_jst()).unwrap(),
+        Some("匿名化のうえ共有"),
+        Some("匿名化済みで、他団体の再発防止に役立つため"),
+        &noroshi::audit::Actor::of(&central.operator),
+    )
+    .await
+    .unwrap();
+    let audited = noroshi::audit::recent(&app.ctx.db, Some(&format!("case:{case_id}")), 20)
+        .await
+        .unwrap();
+    let entry = audited
+        .iter()
+        .find(|e| e.action == "case.tlp_lowered")
+        .expect("the looser TLP is audited");
+    assert!(
+        entry.detail.contains("\"report_tlp\":\"RED\""),
+        "{}",
+        entry.detail
+    );
+    assert!(
+        entry.detail.contains("他団体の再発防止"),
+        "{}",
+        entry.detail
+    );
+    let page = operator.get(&format!("/cases/{case_id}")).await;
+    assert!(
+        page.body.contains("id=\"case-tlp-lowered\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"case-report-tlp\""),
+        "{}",
+        page.body
+    );
 }

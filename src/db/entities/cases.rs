@@ -40,6 +40,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
+    /// The incident report the case was made from, and that report's TLP: the case starts there
+    /// and is made looser only by an audited decision.
+    pub source_report_id: Option<i64>,
+    pub source_tlp: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

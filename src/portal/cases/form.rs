@@ -24,6 +24,9 @@ pub(super) struct CaseFormPage {
     records: String,
     note: String,
     central: bool,
+    /// The incident report the case was made from and its TLP (editing only).
+    origin: Option<(i64, &'static str)>,
+    tlp_reason: String,
 }
 
 pub(super) fn form_page(
@@ -34,6 +37,22 @@ pub(super) fn form_page(
     errors: Vec<String>,
     note: String,
     records: Option<String>,
+) -> CaseFormPage {
+    form_page_from(viewer, id, published, input, errors, note, records, None)
+}
+
+/// The form, for a case made from an incident report (`origin`): the report and its TLP are
+/// shown, with the reason a looser marking needs.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn form_page_from(
+    viewer: &Viewer,
+    id: Option<i64>,
+    published: bool,
+    input: CaseInput,
+    errors: Vec<String>,
+    note: String,
+    records: Option<String>,
+    origin: Option<(crate::cases::store::Origin, String)>,
 ) -> CaseFormPage {
     let lang = viewer.lang;
     // A vocabulary's choices with their labels in the viewer's language.
@@ -78,6 +97,8 @@ pub(super) fn form_page(
         records,
         note,
         central: viewer.may(Section::Central),
+        origin: origin.as_ref().map(|(o, _)| (o.report_id, o.tlp.as_str())),
+        tlp_reason: origin.map(|(_, r)| r).unwrap_or_default(),
         input,
         nav: viewer.nav(),
     }
@@ -118,6 +139,7 @@ pub(super) struct Submitted {
     csrf: String,
     input: CaseInput,
     note: String,
+    tlp_reason: String,
     records_text: String,
     errors: Vec<String>,
 }
@@ -210,6 +232,7 @@ pub(super) fn read_form(form: HashMap<String, String>, lang: Lang) -> Submitted 
         csrf: get("csrf"),
         input,
         note: get("note"),
+        tlp_reason: get("tlp_reason"),
         records_text,
         errors,
     }
@@ -260,7 +283,7 @@ pub(super) async fn edit_case(
             viewer.lang.tr("取り下げた事例は編集できません").into(),
         ));
     }
-    render(&form_page(
+    render(&form_page_from(
         &viewer,
         Some(case.id),
         case.status == Status::Published,
@@ -268,6 +291,7 @@ pub(super) async fn edit_case(
         Vec::new(),
         String::new(),
         None,
+        case.origin.map(|o| (o, String::new())),
     ))
 }
 
@@ -285,38 +309,41 @@ pub(super) async fn save_case(
     let published = case.status == Status::Published;
     let (fields, errors) = sub.checked();
     let result = match &fields {
-        Some(f) => store::edit(&ctx.db, case.id, f, Some(&sub.note), &viewer.actor()).await,
+        Some(f) => {
+            store::edit(
+                &ctx.db,
+                case.id,
+                f,
+                Some(&sub.note),
+                Some(&sub.tlp_reason),
+                &viewer.actor(),
+            )
+            .await
+        }
         None => Ok(case.status),
+    };
+    let refused = |errors: Vec<String>| {
+        render_refused(
+            &form_page_from(
+                &viewer,
+                Some(case.id),
+                published,
+                sub.input.clone(),
+                errors,
+                sub.note.clone(),
+                Some(sub.records_text.clone()),
+                case.origin.map(|o| (o, sub.tlp_reason.clone())),
+            ),
+            true,
+        )
     };
     match result {
         Ok(_) if fields.is_some() => {
             index_now(&ctx).await;
             Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
         }
-        Ok(_) => render_refused(
-            &form_page(
-                &viewer,
-                Some(case.id),
-                published,
-                sub.input,
-                errors,
-                sub.note,
-                Some(sub.records_text),
-            ),
-            true,
-        ),
-        Err(CaseError::Refused(m)) => render_refused(
-            &form_page(
-                &viewer,
-                Some(case.id),
-                published,
-                sub.input,
-                vec![m],
-                sub.note,
-                Some(sub.records_text),
-            ),
-            true,
-        ),
+        Ok(_) => refused(errors),
+        Err(CaseError::Refused(m)) => refused(vec![m]),
         Err(e) => Err(e.into()),
     }
 }

@@ -39,8 +39,10 @@ pub(super) struct CasePage {
     source: String,
     /// 公表済み（date） or 未公表.
     publicised: String,
-    /// The incident report this case was made from: central staff only.
-    from_report: Option<i64>,
+    /// The incident report this case was made from and its TLP: central staff only.
+    from_report: Option<(i64, &'static str)>,
+    /// The case is shared more widely than the report it came from (an audited decision).
+    looser_than_report: bool,
     updated: String,
     history: Vec<HistoryRow>,
     similar: Vec<CaseRow>,
@@ -57,6 +59,7 @@ pub(super) fn action_label(a: &str, lang: Lang) -> &'static str {
             "publish" => "Published",
             "revise" => "Revised",
             "withdraw" => "Withdrawn",
+            "tlp_lowered" => "TLP made looser than the report's",
             _ => "Changed",
         };
     }
@@ -66,6 +69,7 @@ pub(super) fn action_label(a: &str, lang: Lang) -> &'static str {
         "publish" => "公開",
         "revise" => "改訂",
         "withdraw" => "取下げ",
+        "tlp_lowered" => "TLP を元の報告より緩めた",
         _ => "変更",
     }
 }
@@ -165,13 +169,11 @@ pub(super) async fn show_case(
             (true, None) => viewer.lang.tr("公表済み").into(),
             (false, _) => viewer.lang.tr("未公表").into(),
         },
-        from_report: if central {
-            crate::reports::store::by_case(&ctx.db, case.id)
-                .await?
-                .map(|r| r.id.0)
-        } else {
-            None
-        },
+        from_report: case
+            .origin
+            .filter(|_| central)
+            .map(|o| (o.report_id, o.tlp.as_str())),
+        looser_than_report: central && case.origin.is_some_and(|o| case.fields.tlp < o.tlp),
         updated: viewer.when(&case.updated_at),
         history,
         similar,
