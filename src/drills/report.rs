@@ -20,9 +20,33 @@ use crate::registry::{OrgId, Prefecture};
 pub enum Scope {
     /// Central staff: every addressed organisation.
     All,
-    /// A prefecture's staff: the prefecture and its municipalities.
+    /// A prefecture's staff: the prefecture and its municipalities — only the prefecture's own
+    /// line for a drill marked AMBER+STRICT or RED that another desk wrote (those stay with the
+    /// addressed organisation: `Tlp::prefecture_may_relay`).
     Prefecture(OrgId),
 }
+
+impl Scope {
+    /// The scope `drill` is seen in: a prefecture that may not relay the drill's marking sees
+    /// only its own organisation.
+    async fn for_drill(self, db: &impl ConnectionTrait, drill: &Alert) -> anyhow::Result<Narrowed> {
+        let Scope::Prefecture(own) = self else {
+            return Ok(Narrowed(self, true));
+        };
+        if drill.owner == Some(own) {
+            return Ok(Narrowed(self, true));
+        }
+        let tlp = alerts::store::revisions(db, drill.id)
+            .await?
+            .last()
+            .map_or(drill.tlp, |r| r.tlp);
+        Ok(Narrowed(self, tlp.prefecture_may_relay()))
+    }
+}
+
+/// A scope, and whether it reaches the municipalities under it.
+#[derive(Clone, Copy)]
+struct Narrowed(Scope, bool);
 
 /// One address the drill went to.
 #[derive(Clone, Debug)]
@@ -192,7 +216,14 @@ pub async fn build(
     let sent_at = alert
         .starts_at
         .map_or(first.published_at, |s| s.max(first.published_at));
-    let built = figures(db, alert.id.0, first.id.0, sent_at, scope).await?;
+    let built = figures(
+        db,
+        alert.id.0,
+        first.id.0,
+        sent_at,
+        scope.for_drill(db, alert).await?,
+    )
+    .await?;
     // The newest earlier drill to the same audience that went out.
     let mut previous = None;
     for d in alerts::store::list_drills(db).await? {
@@ -203,7 +234,14 @@ pub async fn build(
             d.public_id.clone(),
             alerts::store::first_revision(db, d.id).await?,
         ) {
-            let b = figures(db, d.id.0, f.id.0, f.published_at, scope).await?;
+            let b = figures(
+                db,
+                d.id.0,
+                f.id.0,
+                f.published_at,
+                scope.for_drill(db, &d).await?,
+            )
+            .await?;
             previous = Some(Previous {
                 alert_id: d.id.0,
                 public_id: pid,
@@ -232,11 +270,15 @@ async fn figures(
     alert_id: i64,
     revision_id: i64,
     sent_at: DateTime<Utc>,
-    scope: Scope,
+    scope: Narrowed,
 ) -> anyhow::Result<Built> {
     let mut orgs = crate::acks::store::board(db, alert_id).await?;
-    if let Scope::Prefecture(own) = scope {
-        orgs.retain(|r| r.org_id == own.0 || r.parent_id == Some(own.0));
+    match scope {
+        Narrowed(Scope::All, _) => {}
+        Narrowed(Scope::Prefecture(own), true) => {
+            orgs.retain(|r| r.org_id == own.0 || r.parent_id == Some(own.0));
+        }
+        Narrowed(Scope::Prefecture(own), false) => orgs.retain(|r| r.org_id == own.0),
     }
     let answers = crate::acks::store::first_answers(db, alert_id).await?;
     let rows: Vec<_> = crate::delivery::store::for_alert(db, alert_id)

@@ -799,6 +799,10 @@ pub static EN: &[(&str, &str)] = &[
         "This case was made from incident report #{} (TLP:{}). To share it more widely than that, give the reason (it is kept in the audit log).",
     ),
     ("TLP を緩める理由", "Why the TLP is made looser"),
+    (
+        "ほかに {} 件は、団体のみが読める区分（TLP:AMBER+STRICT・RED）のため表示していません。",
+        "{} more are marked for the organisation only (TLP:AMBER+STRICT, RED) and are not shown.",
+    ),
     ("団体が公表した", "The organisation made it public"),
     ("公表日", "Made public on"),
     ("検索の同義語", "Search synonyms"),

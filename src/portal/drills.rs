@@ -72,7 +72,10 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
         drills.push(DrillLine {
             id: d.id.0,
             public_id: d.public_id.clone().unwrap_or_default(),
-            title: d.title.clone(),
+            // What went out (第1報), never an edit waiting for approval.
+            title: report
+                .as_ref()
+                .map_or_else(|| d.title.clone(), |r| r.title.clone()),
             status: viewer.lang.tr(d.status.label_ja()),
             sent: report
                 .as_ref()

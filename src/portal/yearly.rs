@@ -266,6 +266,7 @@ struct CardPage {
     drills: Vec<(String, String, String)>,
     reports: u64,
     surveys: Vec<(String, String)>,
+    withheld: u64,
 }
 
 /// The organisation named (default: the viewer's own), if the viewer may see its card: its own
@@ -296,6 +297,16 @@ async fn card_org(
     }
 }
 
+/// The organisation's own staff and central staff read its whole card; its prefecture's staff
+/// what a prefecture may be told.
+fn card_reader(viewer: &Viewer, org: &Organisation) -> crate::yearly::card::CardReader {
+    if org.id == viewer.org.id || viewer.session.user.role.is_central() {
+        crate::yearly::card::CardReader::Own
+    } else {
+        crate::yearly::card::CardReader::Prefecture
+    }
+}
+
 #[get("/stats/card")]
 async fn card(
     ctx: web::Data<AppContext>,
@@ -304,7 +315,7 @@ async fn card(
 ) -> Result<HttpResponse, PortalError> {
     let org = card_org(&ctx, &viewer, q.org.as_deref()).await?;
     let fy = fiscal_year(q.fy, &viewer)?;
-    let c = crate::yearly::card::build(&ctx.db, &org, fy).await?;
+    let c = crate::yearly::card::build(&ctx.db, &org, fy, card_reader(&viewer, &org)).await?;
     let hours = |h: Option<f64>| {
         h.map_or_else(
             || "—".to_owned(),
@@ -334,6 +345,7 @@ async fn card(
             })
             .collect(),
         reports: c.reports,
+        withheld: c.withheld,
         surveys: c
             .surveys
             .iter()
@@ -360,7 +372,9 @@ async fn mail_card(
     viewer.check_csrf(&form.csrf)?;
     let org = card_org(&ctx, &viewer, Some(&form.org)).await?;
     let fy = fiscal_year(Some(form.fy), &viewer)?;
-    let c = crate::yearly::card::build(&ctx.db, &org, fy).await?;
+    // The mail goes to the organisation's own contacts: its own card.
+    let c =
+        crate::yearly::card::build(&ctx.db, &org, fy, crate::yearly::card::CardReader::Own).await?;
     let now = chrono::Utc::now();
     let txn = crate::db::begin_write(&ctx.db)
         .await

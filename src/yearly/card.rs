@@ -18,6 +18,16 @@ pub struct DrillLine {
     pub answered_hours: Option<f64>,
 }
 
+/// Who reads a card: the organisation itself (and central staff, and its own contacts by mail),
+/// or its prefecture's staff, who see only what a prefecture may be told about one of its
+/// municipalities (`Tlp::prefecture_may_relay`): AMBER+STRICT and RED alerts, drills and
+/// reports are left out and counted as withheld.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardReader {
+    Own,
+    Prefecture,
+}
+
 #[derive(Clone, Debug)]
 pub struct Card {
     pub fiscal_year: i32,
@@ -30,6 +40,8 @@ pub struct Card {
     pub reports: u64,
     /// (title, 総合評価) of the surveys of the 年度 it was asked.
     pub surveys: Vec<(String, Option<f64>)>,
+    /// Alerts, drills and reports this reader may not be told of.
+    pub withheld: u64,
 }
 
 impl Card {
@@ -39,20 +51,24 @@ impl Card {
     }
 }
 
+/// The card of `org` for `fiscal_year` as `reader` may see it. Titles are those that went out
+/// (the latest published revision), never an edit waiting for approval.
 pub async fn build(
     db: &impl ConnectionTrait,
     org: &Organisation,
     fiscal_year: i32,
+    reader: CardReader,
 ) -> anyhow::Result<Card> {
     let (from, to) = crate::time::fiscal_bounds(fiscal_year);
     let rows = db
         .query_all_raw(crate::db::statement(
             db.get_database_backend(),
-            "SELECT al.drill AS drill, al.ack_required AS ack, al.public_id AS public_id, al.title AS title, \
-                    r.published_at AS published_at, k.state AS state, k.first_known_at AS known \
+            "SELECT al.drill AS drill, al.ack_required AS ack, al.public_id AS public_id, lr.title AS title, \
+                    lr.tlp AS tlp, r.published_at AS published_at, k.state AS state, k.first_known_at AS known \
              FROM alert_audience a \
              JOIN alerts al ON al.id = a.alert_id \
              JOIN alert_revisions r ON r.alert_id = al.id AND r.number = 1 \
+             JOIN alert_revisions lr ON lr.alert_id = al.id AND lr.number = al.published_revision \
              LEFT JOIN acknowledgements k ON k.alert_id = al.id AND k.organisation_id = a.organisation_id \
              WHERE a.organisation_id = $1 AND r.published_at >= $2 AND r.published_at < $3 \
              ORDER BY r.published_at",
@@ -69,9 +85,15 @@ pub async fn build(
         drills: Vec::new(),
         reports: 0,
         surveys: Vec::new(),
+        withheld: 0,
     };
     let mut answers = Vec::new();
     for r in rows {
+        let tlp = crate::domain::Tlp::stored(&r.try_get::<String>("", "tlp")?)?;
+        if reader == CardReader::Prefecture && !tlp.prefecture_may_relay() {
+            card.withheld += 1;
+            continue;
+        }
         let drill: bool = r.try_get("", "drill")?;
         let published: DateTime<Utc> = r.try_get("", "published_at")?;
         let known: Option<DateTime<Utc>> = r.try_get("", "known")?;
@@ -101,10 +123,10 @@ pub async fn build(
         .get(answers.len().saturating_sub(1) / 2)
         .copied()
         .filter(|_| !answers.is_empty());
-    let reader = crate::reports::access::Reader::new(org, None);
-    card.reports = crate::reports::store::list(
+    let own = crate::reports::access::Reader::new(org, None);
+    for r in crate::reports::store::list(
         db,
-        &reader,
+        &own,
         crate::reports::store::ListFilter {
             fiscal_year: Some(fiscal_year),
             ..Default::default()
@@ -113,7 +135,13 @@ pub async fn build(
     .await?
     .iter()
     .filter(|r| r.org_id == org.id)
-    .count() as u64;
+    {
+        if reader == CardReader::Prefecture && !r.tlp.prefecture_may_relay() {
+            card.withheld += 1;
+        } else {
+            card.reports += 1;
+        }
+    }
     for id in crate::surveys::store::addressed_to(db, org.id).await? {
         let Some(s) = crate::surveys::store::get(db, id).await? else {
             continue;
@@ -154,6 +182,12 @@ pub fn text(card: &Card) -> String {
         ));
     }
     out.push_str(&format!("\n障害・事故等報告: {} 件\n", card.reports));
+    if card.withheld > 0 {
+        out.push_str(&format!(
+            "（ほかに {} 件は、団体のみが読める区分のため表示していません。）\n",
+            card.withheld
+        ));
+    }
     if !card.surveys.is_empty() {
         out.push_str("\n調査・点検\n");
         for (t, s) in &card.surveys {

@@ -254,3 +254,108 @@ async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_aud
         page.body
     );
 }
+
+/// N-L2: what a prefecture reads about one of its municipalities — the report card, the drill
+/// list and the 疎通確認 report — holds the TLP rule and never shows an unapproved edit.
+#[tokio::test]
+async fn a_prefecture_reads_no_red_drill_or_report_and_no_unapproved_title_of_its_municipality() {
+    use crate::helpers::mail::{Draft, central_users, publish_alert};
+    use noroshi::domain::Tlp;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    closed_report(&app, "RED").await;
+    closed_report(&app, "GREEN").await;
+    let (red_drill, red) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            title: "【赤】幹部の緊急連絡網の訓練",
+            tlp: Tlp::Red,
+            drill: true,
+            ..Draft::default()
+        },
+    )
+    .await;
+    let (green_drill, _) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            title: "通常の連絡訓練",
+            tlp: Tlp::Green,
+            drill: true,
+            ..Draft::default()
+        },
+    )
+    .await;
+    noroshi::alerts::publish::revise(
+        &app.ctx.db,
+        green_drill,
+        &central.operator,
+        noroshi::alerts::publish::Edit {
+            title: Some("【未承認の第2報】".into()),
+            changes: Some("件名".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let mut tokyo = Browser::new(&app.address);
+    tokyo.log_in("sec@metro.tokyo.lg.jp", PASSWORD).await;
+    let card = tokyo.get("/stats/card?org=131016").await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(!card.body.contains("【赤】"), "{}", card.body);
+    assert!(!card.body.contains("未承認"), "{}", card.body);
+    assert!(card.body.contains("通常の連絡訓練"), "{}", card.body);
+    assert!(card.body.contains("id=\"card-withheld\""), "{}", card.body);
+    let reports = card.body.split("障害・事故等報告</th><td>").nth(1).unwrap();
+    assert!(
+        reports.starts_with("1<"),
+        "one GREEN report counted: {reports}"
+    );
+    let drills = tokyo.get("/drills").await;
+    assert!(!drills.body.contains("【赤】"), "{}", drills.body);
+    assert!(!drills.body.contains(&red.public_id), "{}", drills.body);
+    assert!(!drills.body.contains("未承認"), "{}", drills.body);
+    for path in [
+        format!("/drills/{red_drill}/report"),
+        format!("/drills/{red_drill}/report.csv"),
+    ] {
+        assert_eq!(
+            tokyo.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        tokyo
+            .get(&format!("/drills/{green_drill}/report"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The organisation itself reads its whole card.
+    let mut own = Browser::new(&app.address);
+    own.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let card = own.get("/stats/card").await;
+    assert!(card.body.contains("【赤】"), "{}", card.body);
+    assert!(!card.body.contains("未承認"), "{}", card.body);
+    assert!(!card.body.contains("id=\"card-withheld\""), "{}", card.body);
+}
