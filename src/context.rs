@@ -120,6 +120,14 @@ impl AppContext {
         }
     }
 
+    /// What a contact-confirmation link is made of.
+    pub fn contact_links(&self) -> crate::contacts::Links<'_> {
+        crate::contacts::Links {
+            verp: &self.mailer.verp,
+            base_url: &self.settings.app.base_url,
+        }
+    }
+
     /// What reading the inbound Maildir needs.
     pub fn inbox(&self) -> crate::inbound::Inbox<'_> {
         crate::inbound::Inbox {

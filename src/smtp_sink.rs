@@ -139,6 +139,13 @@ impl SmtpSink {
             .unwrap_or_default()
     }
 
+    /// Forgets what arrived so far (a test's next step counts from here).
+    pub fn clear(&self) {
+        if let Ok(mut r) = self.shared.received.lock() {
+            r.clear();
+        }
+    }
+
     /// Waits until at least `n` transactions have arrived, or `timeout` passes; returns them.
     pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Transaction> {
         let deadline = tokio::time::Instant::now() + timeout;

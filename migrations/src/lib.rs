@@ -30,6 +30,11 @@ mod m20261203_000024_magazine_issues;
 mod m20261203_000025_ledger_without_alert;
 mod m20261203_000026_claim_indexes;
 mod m20261206_000027_case_origin;
+mod m20261206_000028_notice_priority;
+mod m20261206_000029_once_keys;
+mod m20261206_000030_organisation_domains;
+mod m20261206_000031_contact_verification;
+mod m20261206_000032_subscriber_vouching;
 
 pub struct Migrator;
 
@@ -64,6 +69,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000025_ledger_without_alert::Migration),
             Box::new(m20261203_000026_claim_indexes::Migration),
             Box::new(m20261206_000027_case_origin::Migration),
+            Box::new(m20261206_000028_notice_priority::Migration),
+            Box::new(m20261206_000029_once_keys::Migration),
+            Box::new(m20261206_000030_organisation_domains::Migration),
+            Box::new(m20261206_000031_contact_verification::Migration),
+            Box::new(m20261206_000032_subscriber_vouching::Migration),
         ]
     }
 }

@@ -137,13 +137,15 @@ async fn mark(
 async fn queue(
     db: &impl ConnectionTrait,
     alert: &Alert,
-    revision_id: i64,
+    revision: &crate::alerts::Revision,
     orgs: &[i64],
     kind: Kind,
     now: DateTime<Utc>,
 ) -> anyhow::Result<BTreeMap<i64, usize>> {
     let ids: Vec<OrgId> = orgs.iter().map(|o| OrgId(*o)).collect();
-    let contacts = crate::contacts::store::active_for(db, &ids).await?;
+    // The revision's marking decides: an address not yet verified gets TLP:CLEAR only.
+    let contacts = crate::contacts::store::receiving(db, &ids, revision.tlp).await?;
+    let revision_id = revision.id.0;
     crate::delivery::store::enqueue(
         db,
         alert.id.0,
@@ -197,7 +199,7 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
             .map(|s| s.org)
             .collect();
         if !orgs.is_empty() {
-            let per_org = queue(&txn, alert, revision_id, &orgs, Kind::Reminder, now).await?;
+            let per_org = queue(&txn, alert, &latest, &orgs, Kind::Reminder, now).await?;
             for org in &orgs {
                 let n = per_org.get(org).copied().unwrap_or(0);
                 mark(&txn, alert_id, *org, "reminder", revision_id, n, now).await?;
@@ -235,15 +237,7 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
             .filter(|p| relayed && !already.contains(p))
             .collect();
         if !prefectures.is_empty() {
-            let per_org = queue(
-                &txn,
-                alert,
-                revision_id,
-                &prefectures,
-                Kind::Escalation,
-                now,
-            )
-            .await?;
+            let per_org = queue(&txn, alert, &latest, &prefectures, Kind::Escalation, now).await?;
             for p in &prefectures {
                 let n = per_org.get(p).copied().unwrap_or(0);
                 mark(&txn, alert_id, *p, "escalation", revision_id, n, now).await?;
@@ -270,7 +264,7 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         let since = now - Duration::hours(i64::from(policy.chase.every_hours));
         let orgs = unfinished(&txn, alert_id, since).await?;
         if !orgs.is_empty() {
-            let per_org = queue(&txn, alert, revision_id, &orgs, Kind::Chase, now).await?;
+            let per_org = queue(&txn, alert, &latest, &orgs, Kind::Chase, now).await?;
             // One row per organisation and JST day: the key makes it at most one a day, across
             // processes.
             let kind = format!(

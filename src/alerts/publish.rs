@@ -291,7 +291,8 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         _ => None,
     };
     let org_ids: Vec<OrgId> = members.keys().map(|id| OrgId(*id)).collect();
-    let recipients = contacts::store::active_for(txn, &org_ids).await?;
+    // An address not yet verified receives TLP:CLEAR only (`Contact::may_receive`).
+    let recipients = contacts::store::receiving(txn, &org_ids, alert.tlp).await?;
     let with_contacts: std::collections::HashSet<i64> =
         recipients.iter().map(|c| c.org_id.0).collect();
     let title = if kind.is_withdrawal() {

@@ -248,7 +248,15 @@ async fn notify_admins(
         crate::time::format_jst(&now),
     );
     for admin in store::active_admins(db).await? {
-        crate::notices::store::queue(db, &admin.email, &subject, &body, now).await?;
+        crate::notices::store::queue(
+            db,
+            crate::notices::store::NoticeKind::Security,
+            &admin.email,
+            &subject,
+            &body,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -156,6 +156,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
                 kind,
                 Language::Ja,
                 MailEncoding::Utf8,
+                Some(crate::contacts::Verified::Admin),
             )
             .await
             .map_err(|_| anyhow::anyhow!("cannot write contact {email}"))?;

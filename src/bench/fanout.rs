@@ -421,6 +421,7 @@ pub(super) async fn prepare(
             ContactKind::Primary,
             Language::Ja,
             encoding,
+            Some(crate::contacts::Verified::Admin),
         )
         .await
         .map_err(|e| match e {

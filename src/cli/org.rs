@@ -30,6 +30,32 @@ pub enum OrgCommand {
         #[arg(value_parser = OrgCode::parse)]
         code: OrgCode,
     },
+    /// The mail domains an organisation holds: an address at one of them is its own (a contact
+    /// there needs no confirmation, a メールマガジン reader there may be vouched for by it).
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Register a domain for an organisation (never a carrier's or web-mail's).
+    Add {
+        #[arg(value_parser = OrgCode::parse)]
+        code: OrgCode,
+        /// `city.chiyoda.lg.jp`; addresses under it count too.
+        domain: String,
+    },
+    /// Remove a domain by its id (`org domain list`).
+    Remove {
+        #[arg(value_parser = OrgCode::parse)]
+        code: OrgCode,
+        id: i64,
+    },
+    /// The organisation's domains.
+    List {
+        #[arg(value_parser = OrgCode::parse)]
+        code: OrgCode,
+    },
 }
 
 pub async fn run(cmd: OrgCommand, mut settings: Settings) -> anyhow::Result<()> {
@@ -93,6 +119,7 @@ pub async fn run(cmd: OrgCommand, mut settings: Settings) -> anyhow::Result<()> 
             println!("{summary}");
             Ok(())
         }
+        OrgCommand::Domain(cmd) => domain(&ctx, cmd).await,
         OrgCommand::Show { code } => {
             let org = store::find_by_code(&ctx.db, code)
                 .await?
@@ -117,4 +144,50 @@ pub async fn run(cmd: OrgCommand, mut settings: Settings) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+async fn domain(ctx: &AppContext, cmd: DomainCommand) -> anyhow::Result<()> {
+    let code = match &cmd {
+        DomainCommand::Add { code, .. }
+        | DomainCommand::Remove { code, .. }
+        | DomainCommand::List { code } => *code,
+    };
+    let org = store::find_by_code(&ctx.db, code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organisation has the code {code}"))?;
+    let actor = crate::audit::Actor::cli();
+    match cmd {
+        DomainCommand::Add { domain, .. } => {
+            let (held, verified) =
+                crate::contacts::domains::add(&ctx.db, &org, &domain, &actor, chrono::Utc::now())
+                    .await?;
+            println!(
+                "{} now holds {} (domain {}); {} verified",
+                org.full_name(),
+                held.domain,
+                held.id,
+                plural(verified, "contact address", "contact addresses")
+            );
+        }
+        DomainCommand::Remove { id, .. } => {
+            let held = crate::contacts::domains::remove(&ctx.db, &org, id, &actor).await?;
+            println!("{} no longer holds {}", org.full_name(), held.domain);
+        }
+        DomainCommand::List { .. } => {
+            let rows = crate::registry::domains::of(&ctx.db, org.id)
+                .await?
+                .into_iter()
+                .map(|d| {
+                    vec![
+                        d.id.to_string(),
+                        d.domain.to_string(),
+                        crate::time::format_jst(&d.created_at),
+                        d.created_by,
+                    ]
+                })
+                .collect();
+            table(&["id", "domain", "registered", "by"], rows);
+        }
+    }
+    Ok(())
 }

@@ -63,6 +63,10 @@ pub enum ContactCommand {
         /// Audience selectors as for alerts: all, prefectures, pref:13+, org:131016.
         #[arg(long = "to", required = true)]
         to: Vec<String>,
+        /// Every active address (the April round), not only the organisations with a gap and
+        /// the addresses not yet verified.
+        #[arg(long)]
+        everyone: bool,
     },
     /// Addresses not confirmed for `--months`, bouncing or unreachable, and organisations with
     /// no working address (連絡先確認).
@@ -89,9 +93,22 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
             language,
             encoding,
         } => {
-            let c =
-                contacts::add_contact(&ctx.db, org, email, kind, language, encoding, &Actor::cli())
-                    .await?;
+            // At the command line on the hub's machine: the operator vouches for the address.
+            let by = contacts::Adder {
+                actor: Actor::cli(),
+                trusted: true,
+            };
+            let c = contacts::add_contact(
+                &ctx.db,
+                &ctx.contact_links(),
+                org,
+                email,
+                kind,
+                language,
+                encoding,
+                &by,
+            )
+            .await?;
             println!(
                 "added contact {}: {} ({}, {}, {})",
                 c.id,
@@ -135,7 +152,7 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
             );
         }
         ContactCommand::Stale { months } => super::drills::stale(&ctx, months).await?,
-        ContactCommand::Campaign { to } => {
+        ContactCommand::Campaign { to, everyone } => {
             let spec = crate::alerts::audience::AudienceSpec::parse_selectors(&to)?;
             anyhow::ensure!(
                 !spec.inventory,
@@ -146,15 +163,29 @@ pub async fn run_contact(cmd: ContactCommand, settings: Settings) -> anyhow::Res
                 .into_iter()
                 .map(|r| r.organisation)
                 .collect();
-            let c = contacts::confirm::start_campaign(
+            let reach = if everyone {
+                contacts::confirm::Reach::Everyone
+            } else {
+                contacts::confirm::Reach::Gaps
+            };
+            let scope = format!("cli:{}", to.join(","));
+            let c = match contacts::confirm::start_campaign(
                 &ctx.db,
-                &ctx.mailer.verp,
-                &ctx.settings.app.base_url,
+                &ctx.contact_links(),
                 &orgs,
+                &scope,
+                reach,
                 &Actor::cli(),
                 chrono::Utc::now(),
             )
-            .await?;
+            .await?
+            {
+                contacts::confirm::Started::Queued(c) => c,
+                contacts::confirm::Started::AlreadyToday => anyhow::bail!(
+                    "a campaign to {} was started today already; nothing was sent",
+                    to.join(" ")
+                ),
+            };
             println!(
                 "confirmation asked of {} ({}); {} without an address; the hub's notice worker sends them",
                 plural(c.organisations as u64, "organisation", "organisations"),

@@ -2,6 +2,7 @@
 //! with a language, a preferred encoding and an active flag. Owns `org_contacts`.
 
 pub mod confirm;
+pub mod domains;
 pub mod store;
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
@@ -80,6 +81,55 @@ pub struct Contact {
     pub hard_bounces: i32,
     pub unreachable: bool,
     pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the address may receive more than TLP:CLEAR; `None` until it is verified.
+    pub verified: Option<Verified>,
+}
+
+/// Why an address may receive an organisation's restricted mail (TLP:GREEN and above): the
+/// organisation holds its domain, a hub administrator added it, or its owner confirmed it from
+/// the address itself. An address at any other domain — a duty officer's mobile, a web-mail
+/// account — may be a contact, but gets TLP:CLEAR only until it is confirmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verified {
+    /// At a domain the organisation holds (`registry::domains`).
+    Domain,
+    /// Added by a hub administrator, or at the command line on the hub's machine.
+    Admin,
+    /// Its owner pressed the button of the link mailed to it.
+    Address,
+    /// Added before addresses were verified (migration 000031).
+    Legacy,
+}
+
+impl Verified {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Domain => "domain",
+            Self::Admin => "admin",
+            Self::Address => "address",
+            Self::Legacy => "legacy",
+        }
+    }
+
+    /// A stored value; anything else is an error, never a silent default.
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "domain" => Self::Domain,
+            "admin" => Self::Admin,
+            "address" => Self::Address,
+            "legacy" => Self::Legacy,
+            other => anyhow::bail!("a contact has the unknown verification `{other}`"),
+        })
+    }
+}
+
+impl Contact {
+    /// Whether mail marked `tlp` may go to this address: TLP:CLEAR to any active address,
+    /// anything more only to a verified one.
+    pub fn may_receive(&self, tlp: crate::domain::Tlp) -> bool {
+        tlp == crate::domain::Tlp::Clear || self.verified.is_some()
+    }
 }
 
 /// How well an address is known to work.
@@ -124,33 +174,71 @@ pub enum ContactError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Adds an address to an organisation, with its audit entry.
+/// Who adds an address, which decides whether it is verified at once.
+#[derive(Clone, Debug)]
+pub struct Adder {
+    pub actor: Actor,
+    /// A hub administrator, or an operator at the command line on the hub's machine: their
+    /// word verifies the address.
+    pub trusted: bool,
+}
+
+/// Where a confirmation link points (the hub's base URL and the key its tokens are checked
+/// with).
+pub struct Links<'a> {
+    pub verp: &'a crate::delivery::verp::Verp,
+    pub base_url: &'a url::Url,
+}
+
+/// Adds an address to an organisation, with its audit entry. It is verified at once when
+/// `by` is trusted or the organisation holds its domain; otherwise its owner is mailed a link
+/// to confirm it, and until then it receives TLP:CLEAR mail only.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_contact<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    links: &Links<'_>,
     org: OrgCode,
     email: EmailAddress,
     kind: ContactKind,
     language: Language,
     encoding: MailEncoding,
-    actor: &Actor,
+    by: &Adder,
 ) -> Result<Contact, ContactError> {
     let found = registry::store::find_by_code(db, org)
         .await?
         .ok_or(ContactError::UnknownOrganisation(org))?;
+    let now = chrono::Utc::now();
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
-    let contact = match store::insert(&txn, found.id, &email, kind, language, encoding).await {
-        Ok(c) => c,
-        Err(store::InsertError::Duplicate) => {
-            return Err(ContactError::Duplicate(found.full_name(), email));
-        }
-        Err(store::InsertError::Unexpected(e)) => return Err(e.into()),
+    let verified = if by.trusted {
+        Some(Verified::Admin)
+    } else if registry::domains::holds(&txn, found.id, &email).await? {
+        Some(Verified::Domain)
+    } else {
+        None
     };
+    let contact =
+        match store::insert(&txn, found.id, &email, kind, language, encoding, verified).await {
+            Ok(c) => c,
+            Err(store::InsertError::Duplicate) => {
+                return Err(ContactError::Duplicate(found.full_name(), email));
+            }
+            Err(store::InsertError::Unexpected(e)) => return Err(e.into()),
+        };
+    if verified.is_none() {
+        confirm::ask_owner(&txn, links, &found, &contact, now).await?;
+    }
     audit::record(
         &txn,
-        actor,
+        &by.actor,
         "contact.add",
         &format!("organisation:{}", found.code),
-        serde_json::json!({ "contact": contact.id, "email": email.as_str(), "kind": kind.as_str(), "encoding": encoding.as_str() }),
+        serde_json::json!({
+            "contact": contact.id,
+            "email": email.as_str(),
+            "kind": kind.as_str(),
+            "encoding": encoding.as_str(),
+            "verified": verified.map(Verified::as_str),
+        }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;

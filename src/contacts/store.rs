@@ -25,6 +25,12 @@ fn to_domain(m: org_contacts::Model) -> anyhow::Result<Contact> {
         hard_bounces: m.hard_bounces,
         unreachable: m.unreachable,
         confirmed_at: m.confirmed_at,
+        verified: m
+            .verified_by
+            .as_deref()
+            .map(super::Verified::stored)
+            .transpose()
+            .with_context(|| format!("contact {}", m.id))?,
     })
 }
 
@@ -80,11 +86,98 @@ pub async fn confirm_all(
         .rows_affected)
 }
 
+/// The owner of address `id` (of `org`) confirmed it from the address: it works (its bounces are
+/// forgotten) and, if it was not yet, it is verified. Returns the address as it is now.
+pub async fn confirm_one(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: i64,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<Option<Contact>> {
+    let Some(m) = org_contacts::Entity::find_by_id(id)
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .one(db)
+        .await
+        .context("cannot read the contact")?
+    else {
+        return Ok(None);
+    };
+    let mut a: org_contacts::ActiveModel = m.clone().into();
+    a.confirmed_at = Set(Some(now));
+    a.hard_bounces = Set(0);
+    a.unreachable = Set(false);
+    if m.verified_by.is_none() {
+        a.verified_by = Set(Some(super::Verified::Address.as_str().to_owned()));
+        a.verified_at = Set(Some(now));
+    }
+    Ok(Some(to_domain(
+        a.update(db).await.context("cannot confirm the contact")?,
+    )?))
+}
+
+/// Marks the not yet verified addresses of `org` at or under `domain` verified by domain
+/// (a hub administrator registered it); returns how many.
+pub async fn verify_by_domain(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    domain: &crate::domain::MailDomain,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let mut n = 0;
+    for m in org_contacts::Entity::find()
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .filter(org_contacts::Column::VerifiedBy.is_null())
+        .all(db)
+        .await
+        .context("cannot read contacts")?
+    {
+        let at = m.email.rsplit_once('@').map_or("", |(_, d)| d);
+        if !domain.covers(at) {
+            continue;
+        }
+        let mut a: org_contacts::ActiveModel = m.into();
+        a.verified_by = Set(Some(super::Verified::Domain.as_str().to_owned()));
+        a.verified_at = Set(Some(now));
+        a.update(db).await.context("cannot verify the contact")?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The addresses of `org` verified only by `domain` (removed from the organisation) go back to
+/// unverified; returns how many.
+pub async fn unverify_domain(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    domain: &crate::domain::MailDomain,
+) -> anyhow::Result<u64> {
+    let mut n = 0;
+    for m in org_contacts::Entity::find()
+        .filter(org_contacts::Column::OrganisationId.eq(org.0))
+        .filter(org_contacts::Column::VerifiedBy.eq(super::Verified::Domain.as_str()))
+        .all(db)
+        .await
+        .context("cannot read contacts")?
+    {
+        let at = m.email.rsplit_once('@').map_or("", |(_, d)| d);
+        if !domain.covers(at) {
+            continue;
+        }
+        let mut a: org_contacts::ActiveModel = m.into();
+        a.verified_by = Set(None);
+        a.verified_at = Set(None);
+        a.update(db).await.context("cannot update the contact")?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 pub enum InsertError {
     Duplicate,
     Unexpected(anyhow::Error),
 }
 
+/// Writes a new active address; `verified` says why it may receive restricted mail, if it may.
 pub async fn insert(
     db: &impl ConnectionTrait,
     org: OrgId,
@@ -92,15 +185,19 @@ pub async fn insert(
     kind: ContactKind,
     language: Language,
     encoding: MailEncoding,
+    verified: Option<super::Verified>,
 ) -> Result<Contact, InsertError> {
+    let now = Utc::now();
     let row = org_contacts::ActiveModel {
+        verified_by: Set(verified.map(|v| v.as_str().to_owned())),
+        verified_at: Set(verified.map(|_| now)),
         organisation_id: Set(org.0),
         email: Set(email.as_str().to_owned()),
         kind: Set(kind.as_str().to_owned()),
         language: Set(language.as_str().to_owned()),
         encoding: Set(encoding.as_str().to_owned()),
         active: Set(true),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     };
     match row.insert(db).await {
@@ -158,6 +255,20 @@ pub async fn active_for(db: &impl ConnectionTrait, orgs: &[OrgId]) -> anyhow::Re
         }
     }
     Ok(out)
+}
+
+/// The active addresses of these organisations that may receive mail marked `tlp`
+/// ([`Contact::may_receive`]): anything above TLP:CLEAR only to verified addresses.
+pub async fn receiving(
+    db: &impl ConnectionTrait,
+    orgs: &[OrgId],
+    tlp: crate::domain::Tlp,
+) -> anyhow::Result<Vec<Contact>> {
+    Ok(active_for(db, orgs)
+        .await?
+        .into_iter()
+        .filter(|c| c.may_receive(tlp))
+        .collect())
 }
 
 pub async fn set_active(

@@ -163,9 +163,12 @@ async fn compose(ctx: &AppContext, claimed: Vec<Claimed>, batch: &mut Batch) -> 
     revisions.dedup();
     crate::alerts::mail::warm_ahead(&ctx.alert_mail, mailer, &ctx.db, &revisions);
     crate::alerts::mail::warm_templates(&ctx.alert_mail, mailer, &ctx.db, &claimed).await?;
+    let vouched = ctx.magazine_mail.vouched(&ctx.db, &claimed).await?;
     for d in claimed {
         let composed = if d.magazine_issue_id.is_some() {
-            ctx.magazine_mail.compose(mailer, &ctx.db, &d).await?
+            ctx.magazine_mail
+                .compose(mailer, &ctx.db, &d, vouched.contains(&d.id))
+                .await?
         } else {
             ctx.alert_mail.compose(mailer, &ctx.db, &d).await?
         };

@@ -143,24 +143,27 @@ impl MagazineMail {
         Ok(Some(i))
     }
 
+    /// The items a reader sees: an organisation's class when `org` vouched for the reader,
+    /// the public class (TLP:CLEAR) otherwise (cached under organisation 0).
     async fn class(
         &self,
         db: &impl ConnectionTrait,
         issue: &Issue,
-        org: i64,
+        org: Option<i64>,
     ) -> anyhow::Result<Class> {
-        if let Some(c) = self
-            .classes
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&(issue.id, org)).cloned())
-        {
+        let key = (issue.id, org.unwrap_or(0));
+        if let Some(c) = self.classes.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(c);
         }
-        let organisation = crate::registry::store::find_by_id(db, OrgId(org))
-            .await?
-            .with_context(|| format!("organisation {org} of a magazine copy is gone"))?;
-        let visible = issue::visible_items(db, issue, &Reader::Organisation(&organisation)).await?;
+        let visible = match org {
+            Some(org) => {
+                let organisation = crate::registry::store::find_by_id(db, OrgId(org))
+                    .await?
+                    .with_context(|| format!("organisation {org} of a magazine copy is gone"))?;
+                issue::visible_items(db, issue, &Reader::Organisation(&organisation)).await?
+            }
+            None => issue::visible_items(db, issue, &Reader::Public).await?,
+        };
         let class: Class = Arc::new(
             issue
                 .items
@@ -170,7 +173,7 @@ impl MagazineMail {
                 .map(|(n, _)| n)
                 .collect(),
         );
-        remember(&self.classes, (issue.id, org), &class);
+        remember(&self.classes, key, &class);
         Ok(class)
     }
 
@@ -244,13 +247,53 @@ impl MagazineMail {
         Ok(t)
     }
 
-    /// The bytes of one claimed magazine copy. `None` when the row is not one, or its issue is
-    /// gone or unpublished.
+    /// The magazine copies of `claimed` whose readers their organisation vouches for as they
+    /// stand now (not when the issue was queued): contact addresses that are verified, and
+    /// active subscribers a portal user or an administrator of the organisation vouched for.
+    /// Every other reader gets the public class (TLP:CLEAR items only).
+    pub async fn vouched(
+        &self,
+        db: &impl ConnectionTrait,
+        claimed: &[Claimed],
+    ) -> anyhow::Result<std::collections::HashSet<i64>> {
+        let copies: Vec<&Claimed> = claimed
+            .iter()
+            .filter(|d| d.magazine_issue_id.is_some())
+            .collect();
+        let contacts: Vec<i64> = copies.iter().filter_map(|d| d.contact_id).collect();
+        let subscribers: Vec<i64> = copies
+            .iter()
+            .filter(|d| d.contact_id.is_none())
+            .filter_map(|d| d.subscriber_id)
+            .collect();
+        let verified: std::collections::HashSet<i64> =
+            crate::contacts::store::by_ids(db, &contacts)
+                .await?
+                .into_iter()
+                .filter(|c| c.verified.is_some())
+                .map(|c| c.id)
+                .collect();
+        let staff = subscribers::vouched_among(db, &subscribers).await?;
+        Ok(copies
+            .iter()
+            .filter(|d| match (d.contact_id, d.subscriber_id) {
+                (Some(c), _) => verified.contains(&c),
+                (None, Some(s)) => staff.get(&s) == Some(&d.organisation_id),
+                (None, None) => false,
+            })
+            .map(|d| d.id)
+            .collect())
+    }
+
+    /// The bytes of one claimed magazine copy; `vouched` says whether its reader gets its
+    /// organisation's items (see [`Self::vouched`]) or TLP:CLEAR ones only. `None` when the row
+    /// is not one, or its issue is gone or unpublished.
     pub async fn compose(
         &self,
         mailer: &Mailer,
         db: &impl ConnectionTrait,
         d: &Claimed,
+        vouched: bool,
     ) -> anyhow::Result<Option<Composed>> {
         let Some(issue_id) = d.magazine_issue_id else {
             return Ok(None);
@@ -263,7 +306,9 @@ impl MagazineMail {
             (None, Some(s)) => Recipient::Subscriber(s),
             (None, None) => return Ok(None),
         };
-        let class = self.class(db, &issue, d.organisation_id).await?;
+        let class = self
+            .class(db, &issue, vouched.then_some(d.organisation_id))
+            .await?;
         let language = Language::parse(&d.language).unwrap_or(Language::Ja);
         let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
         let template = self.body(mailer, &issue, &class, language, encoding)?;

@@ -1,8 +1,15 @@
 //! Who receives the メールマガジン. Every active address of every organisation does, by default,
 //! unless it opted out (its own unsubscribe link); staff subscribe themselves at an address of a
-//! registered organisation's mail domain, and only after opening the confirmation link mailed
-//! there (double opt-in: nobody can subscribe someone else). Unsubscribing is one POST to the
-//! link every copy carries (RFC 8058), needs no session, and answers the same the second time.
+//! domain an organisation holds (`registry::domains`, kept by the hub administrators), and only
+//! after opening the confirmation link mailed there (double opt-in: nobody can subscribe someone
+//! else). Unsubscribing is one POST to the link every copy carries (RFC 8058), needs no session,
+//! and answers the same the second time.
+//!
+//! **Who reads what is decided by a relation someone vouched for, never by a mail domain.** A
+//! self-subscribed reader gets the organisation's items (GREEN, and the AMBER ones it may see)
+//! only when the organisation vouched for them: they subscribed while signed in to the portal,
+//! at their own account's address, or an administrator of the organisation approved them. Anyone
+//! else — whoever owns an address at the domain — gets TLP:CLEAR items only.
 //!
 //! Owns `magazine_subscribers` and `magazine_optouts`.
 
@@ -26,8 +33,11 @@ use crate::error::Failure;
 
 /// How long a confirmation link works.
 pub const CONFIRM_HOURS: i64 = 48;
-/// A second request for the same address within this many minutes sends no second mail.
+/// A second request for the same address within this many minutes sends no second mail (the
+/// address as [`limit_key`] counts it: `a+1@x` and `A+2@X` are one address).
 pub const RESEND_MINUTES: i64 = 10;
+/// At most this many subscriptions of one domain wait for their confirmation at a time.
+pub const PENDING_PER_DOMAIN: u64 = 50;
 
 /// A self-subscription's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +77,8 @@ pub struct Subscriber {
     pub language: Language,
     pub encoding: MailEncoding,
     pub status: Status,
+    /// Who vouched that the reader is the organisation's own; `None`: TLP:CLEAR items only.
+    pub vouched_by: Option<String>,
 }
 
 fn to_subscriber(m: magazine_subscribers::Model) -> anyhow::Result<Subscriber> {
@@ -80,11 +92,13 @@ fn to_subscriber(m: magazine_subscribers::Model) -> anyhow::Result<Subscriber> {
         encoding: MailEncoding::parse(&m.encoding)
             .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
         status: Status::parse(&m.status)?,
+        vouched_by: m.vouched_by,
     })
 }
 
-/// What a subscription request did (the page says the same for every case but the refusals, so
-/// nobody learns from it whether an address is subscribed: the mail tells its owner).
+/// What a subscription request did. The page says the same for every case but a malformed
+/// address, so nobody learns from it whether an address is subscribed, or at a domain an
+/// organisation holds: the mail tells its owner.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Requested {
     /// A confirmation mail is queued to the address.
@@ -93,31 +107,48 @@ pub enum Requested {
     AlreadyActive,
     /// A mail went to the address minutes ago; nothing more is sent.
     RecentlySent,
+    /// The address is at no domain an organisation holds (or its domain has too many
+    /// subscriptions waiting): nothing is sent or stored.
+    NotSent,
 }
 
-/// The registered organisation an address may subscribe for: one whose active contact addresses
-/// are at the address's domain, or at a domain the address's domain is under
-/// (`soumu.city.chiyoda.lg.jp` under `city.chiyoda.lg.jp`). Ties go to the lowest id.
-pub async fn organisation_for(
-    db: &impl ConnectionTrait,
-    email: &EmailAddress,
-) -> anyhow::Result<Option<i64>> {
-    let domain = email.domain().to_ascii_lowercase();
-    let rows = contacts::Entity::find()
-        .filter(contacts::Column::Active.eq(true))
-        .all(db)
+/// Who asks to subscribe.
+#[derive(Clone, Debug)]
+pub enum Requester {
+    /// Anyone, on the public form.
+    Public,
+    /// A signed-in portal user of `org`: at the account's own address, the organisation vouches
+    /// for the reader (`actor` is recorded as who vouched).
+    User {
+        org: crate::registry::OrgId,
+        email: EmailAddress,
+        actor: String,
+    },
+}
+
+/// The address as limits count it: lower case, without a `+tag` (`Taro+x@City.lg.jp` →
+/// `taro@city.lg.jp`), so sub-addressing cannot multiply the mails one mailbox gets.
+pub fn limit_key(email: &EmailAddress) -> String {
+    let lower = email.as_str().to_ascii_lowercase();
+    match lower.split_once('@') {
+        Some((local, domain)) => {
+            let local = local.split('+').next().unwrap_or(local);
+            format!("{local}@{domain}")
+        }
+        None => lower,
+    }
+}
+
+/// Subscriptions never confirmed are forgotten once their link has expired.
+async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> anyhow::Result<()> {
+    magazine_subscribers::Entity::delete_many()
+        .filter(magazine_subscribers::Column::Status.eq(Status::Pending.as_str()))
+        .filter(magazine_subscribers::Column::ConfirmedAt.is_null())
+        .filter(magazine_subscribers::Column::ConfirmExpiresAt.lt(now))
+        .exec(db)
         .await
-        .context("cannot read the contact addresses")?;
-    Ok(rows
-        .into_iter()
-        .filter(|c| {
-            c.email.rsplit_once('@').is_some_and(|(_, d)| {
-                let d = d.to_ascii_lowercase();
-                domain == d || domain.ends_with(&format!(".{d}"))
-            })
-        })
-        .map(|c| c.organisation_id)
-        .min())
+        .context("cannot forget expired subscriptions")?;
+    Ok(())
 }
 
 fn token_hash(token: &str) -> String {
@@ -164,9 +195,11 @@ impl Recipient {
     }
 }
 
-/// Asks to subscribe `email`: refused unless it is at a registered organisation's mail domain;
-/// otherwise a confirmation mail (link valid [`CONFIRM_HOURS`]) is queued, at most one per
-/// [`RESEND_MINUTES`]. Changes nothing else until the link is opened.
+/// Asks to subscribe `email`: nothing happens unless the address is at a domain an
+/// organisation holds, or is a signed-in user's own; otherwise a confirmation mail (link valid
+/// [`CONFIRM_HOURS`]) is queued, at most one per [`RESEND_MINUTES`] per address as
+/// [`limit_key`] counts it, and at most [`PENDING_PER_DOMAIN`] waiting per domain. Changes
+/// nothing else until the link is opened.
 #[allow(clippy::too_many_arguments)]
 pub async fn request<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -175,30 +208,64 @@ pub async fn request<C: ConnectionTrait + TransactionTrait>(
     email: &str,
     language: &str,
     encoding: &str,
+    who: &Requester,
     now: DateTime<Utc>,
 ) -> Result<Requested, Failure> {
     let email = EmailAddress::parse(email).map_err(|e| Failure::Invalid(format!("email: {e}")))?;
-    let language =
-        Language::parse(language).map_err(|e| Failure::Invalid(format!("language: {e}")))?;
-    let encoding =
-        MailEncoding::parse(encoding).map_err(|e| Failure::Invalid(format!("encoding: {e}")))?;
-    let Some(org) = organisation_for(db, &email).await? else {
-        return Err(Failure::Invalid(format!(
-            "email: {} is not at the mail domain of a registered organisation; subscribe with your organisation's address",
-            email.domain()
-        )));
+    // Left out: Japanese in UTF-8, as the form proposes.
+    let language = match language.trim() {
+        "" => Language::Ja,
+        l => Language::parse(l).map_err(|e| Failure::Invalid(format!("language: {e}")))?,
     };
+    let encoding = match encoding.trim() {
+        "" => MailEncoding::Utf8,
+        e => MailEncoding::parse(e).map_err(|e| Failure::Invalid(format!("encoding: {e}")))?,
+    };
+    let (org, vouched_by) = match who {
+        Requester::User {
+            org,
+            email: own,
+            actor,
+        } if own.as_str().eq_ignore_ascii_case(email.as_str()) => (Some(*org), Some(actor.clone())),
+        _ => (crate::registry::domains::owner_of(db, &email).await?, None),
+    };
+    let Some(org) = org else {
+        return Ok(Requested::NotSent);
+    };
+    let key = limit_key(&email);
     let base = base_url.as_str().trim_end_matches('/');
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    purge_expired(&txn, now).await?;
+    let recent = magazine_subscribers::Entity::find()
+        .filter(magazine_subscribers::Column::LimitKey.eq(&key))
+        .filter(
+            magazine_subscribers::Column::LastMailedAt.gt(now - Duration::minutes(RESEND_MINUTES)),
+        )
+        .one(&txn)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if recent.is_some() {
+        return Ok(Requested::RecentlySent);
+    }
     let existing = magazine_subscribers::Entity::find()
         .filter(magazine_subscribers::Column::Email.eq(email.as_str()))
         .one(&txn)
         .await
         .map_err(anyhow::Error::from)?;
-    if let Some(e) = &existing
-        && e.last_mailed_at > now - Duration::minutes(RESEND_MINUTES)
-    {
-        return Ok(Requested::RecentlySent);
+    if existing.is_none() {
+        use sea_orm::PaginatorTrait;
+        let waiting = magazine_subscribers::Entity::find()
+            .filter(magazine_subscribers::Column::Status.eq(Status::Pending.as_str()))
+            .filter(
+                magazine_subscribers::Column::LimitKey
+                    .like(format!("%@{}", email.domain().to_ascii_lowercase())),
+            )
+            .count(&txn)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if waiting >= PENDING_PER_DOMAIN {
+            return Ok(Requested::NotSent);
+        }
     }
     let outcome = match existing {
         Some(e) if e.status == Status::Active.as_str() => {
@@ -208,6 +275,7 @@ pub async fn request<C: ConnectionTrait + TransactionTrait>(
             let unsubscribe = unsubscribe_url(base_url, verp, Recipient::Subscriber(e.id));
             crate::notices::store::queue(
                 &txn,
+                crate::notices::store::NoticeKind::Subscription,
                 &email,
                 "【自治体CEPTOAR】メールマガジンは購読中です",
                 &format!(
@@ -235,16 +303,20 @@ pub async fn request<C: ConnectionTrait + TransactionTrait>(
                     ..Default::default()
                 },
             };
-            m.organisation_id = Set(org);
+            m.organisation_id = Set(org.0);
             m.language = Set(language.as_str().to_owned());
             m.encoding = Set(encoding.as_str().to_owned());
             m.status = Set(Status::Pending.as_str().to_owned());
             m.confirm_hash = Set(Some(token_hash(&token)));
             m.confirm_expires_at = Set(Some(expires));
             m.last_mailed_at = Set(now);
+            m.limit_key = Set(key);
+            m.vouched_by = Set(vouched_by.clone());
+            m.vouched_at = Set(vouched_by.as_ref().map(|_| now));
             m.save(&txn).await.map_err(anyhow::Error::from)?;
             crate::notices::store::queue(
                 &txn,
+                crate::notices::store::NoticeKind::Subscription,
                 &email,
                 "【自治体CEPTOAR】メールマガジン購読の確認",
                 &format!(
@@ -263,6 +335,87 @@ pub async fn request<C: ConnectionTrait + TransactionTrait>(
     };
     txn.commit().await.map_err(anyhow::Error::from)?;
     Ok(outcome)
+}
+
+/// Of the subscribers `ids`, the active ones an organisation vouched for, with that
+/// organisation (one query; the mail lanes ask it per batch, so a revoked reader stops getting
+/// restricted items from the next batch on).
+pub async fn vouched_among(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for m in magazine_subscribers::Entity::find()
+            .filter(magazine_subscribers::Column::Id.is_in(chunk.iter().copied()))
+            .filter(magazine_subscribers::Column::Status.eq(Status::Active.as_str()))
+            .filter(magazine_subscribers::Column::VouchedAt.is_not_null())
+            .all(db)
+            .await
+            .context("cannot read the subscribers")?
+        {
+            out.insert(m.id, m.organisation_id);
+        }
+    }
+    Ok(out)
+}
+
+/// The self-subscribed readers of `org` (confirmed or waiting), for its administrators: who
+/// reads what the organisation may share, and who waits for their approval.
+pub async fn of_organisation(
+    db: &impl ConnectionTrait,
+    org: crate::registry::OrgId,
+) -> anyhow::Result<Vec<Subscriber>> {
+    use sea_orm::QueryOrder;
+    magazine_subscribers::Entity::find()
+        .filter(magazine_subscribers::Column::OrganisationId.eq(org.0))
+        .filter(magazine_subscribers::Column::Status.eq(Status::Active.as_str()))
+        .order_by_asc(magazine_subscribers::Column::Email)
+        .all(db)
+        .await
+        .context("cannot read the subscribers")?
+        .into_iter()
+        .map(to_subscriber)
+        .collect()
+}
+
+/// An administrator of `org` vouches for (or, `vouch == false`, stops vouching for) one of its
+/// active self-subscribed readers; audited. Not found for anyone else's reader.
+pub async fn set_vouched<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    org: crate::registry::OrgId,
+    id: i64,
+    vouch: bool,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Subscriber, Failure> {
+    let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    let m = magazine_subscribers::Entity::find_by_id(id)
+        .filter(magazine_subscribers::Column::OrganisationId.eq(org.0))
+        .filter(magazine_subscribers::Column::Status.eq(Status::Active.as_str()))
+        .one(&txn)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| Failure::NotFound("no such subscriber".into()))?;
+    let email = m.email.clone();
+    let mut a: magazine_subscribers::ActiveModel = m.into();
+    a.vouched_by = Set(vouch.then(|| actor.to_string()));
+    a.vouched_at = Set(vouch.then_some(now));
+    let m = a.update(&txn).await.map_err(anyhow::Error::from)?;
+    audit::record(
+        &txn,
+        actor,
+        if vouch {
+            "magazine.vouch"
+        } else {
+            "magazine.unvouch"
+        },
+        &format!("magazine_subscriber:{id}"),
+        serde_json::json!({ "email": email, "organisation_id": org.0 }),
+    )
+    .await?;
+    txn.commit().await.map_err(anyhow::Error::from)?;
+    Ok(to_subscriber(m)?)
 }
 
 /// What a confirmation link is.

@@ -5,5 +5,6 @@
 //! `admin_notices`; a capability queues a notice in the transaction of the change it reports,
 //! and the worker sends it. Never reads other capabilities' tables.
 
+pub mod once;
 pub mod store;
 pub mod worker;

@@ -12,9 +12,49 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a worker holds a notice it is sending.
 const CLAIM_SECS: i64 = 60;
 
+/// What a notice is, which decides its place in the queue: a flood of one kind (anyone can ask
+/// for subscription confirmations) never delays the kinds above it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// To hub administrators: a privileged account was created, reset or disabled.
+    Security,
+    /// An incident report's 報, notes and reminders.
+    Report,
+    /// 連絡先確認: a request to confirm an organisation's addresses.
+    Contact,
+    /// Survey requests and reminders, report cards.
+    Survey,
+    /// メールマガジン subscription confirmations (asked for on a public form).
+    Subscription,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Security => "security",
+            Self::Report => "report",
+            Self::Contact => "contact",
+            Self::Survey => "survey",
+            Self::Subscription => "subscription",
+        }
+    }
+
+    /// Lower goes first.
+    pub fn priority(self) -> i16 {
+        match self {
+            Self::Security => 0,
+            Self::Report => 1,
+            Self::Contact => 2,
+            Self::Survey => 3,
+            Self::Subscription => 4,
+        }
+    }
+}
+
 /// Queues one notice to one address.
 pub async fn queue(
     db: &impl ConnectionTrait,
+    kind: NoticeKind,
     to: &EmailAddress,
     subject: &str,
     body: &str,
@@ -26,6 +66,8 @@ pub async fn queue(
         body: Set(body.to_owned()),
         created_at: Set(now),
         attempts: Set(0),
+        kind: Set(kind.as_str().to_owned()),
+        priority: Set(kind.priority()),
         ..Default::default()
     }
     .insert(db)
@@ -51,6 +93,8 @@ pub async fn queue_for_report(
         created_at: Set(now),
         attempts: Set(0),
         report_id: Set(Some(report_id)),
+        kind: Set(NoticeKind::Report.as_str().to_owned()),
+        priority: Set(NoticeKind::Report.priority()),
         ..Default::default()
     }
     .insert(db)
@@ -73,8 +117,8 @@ pub async fn for_report(
         .context("cannot read the report's mails")
 }
 
-/// Takes the oldest unsent notice nobody holds, in one statement (so two processes never take
-/// the same one), and holds it for a minute.
+/// Takes the most urgent unsent notice nobody holds (by kind, then the oldest), in one statement
+/// (so two processes never take the same one), and holds it for a minute.
 pub async fn claim(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -86,7 +130,7 @@ pub async fn claim(
              WHERE id = (SELECT id FROM admin_notices \
                          WHERE sent_at IS NULL AND attempts < $3 \
                            AND (claimed_until IS NULL OR claimed_until < $2) \
-                         ORDER BY id LIMIT 1) \
+                         ORDER BY priority, id LIMIT 1) \
                AND (claimed_until IS NULL OR claimed_until < $2) \
              RETURNING id",
             vec![

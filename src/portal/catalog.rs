@@ -724,16 +724,8 @@ pub static EN: &[(&str, &str)] = &[
         "These addresses receive alerts for {}.",
     ),
     (
-        "{} 件の連絡先を確認済みにしました。ありがとうございました。",
-        "{} addresses confirmed. Thank you.",
-    ),
-    (
         "{} 団体の {} 件の連絡先に確認を依頼しました（アドレスのない団体 {}）。",
         "Confirmation asked of {} organisations, {} addresses ({} organisations have no address).",
-    ),
-    (
-        "このページを開いただけでは何も記録されません。正しければ「確認しました」を押してください。変更がある場合は、団体の管理者がポータルの「設定」で更新してください。",
-        "Opening this page records nothing. If the addresses are right, press Confirmed. Changes are made by your organisation's administrator under Settings in the portal.",
     ),
     (
         "この確認用リンクは有効期限が切れています。団体の管理者がポータルの「設定」から確認してください。",
@@ -742,10 +734,6 @@ pub static EN: &[(&str, &str)] = &[
     ("アドレスなし", "No address"),
     ("一度も確認されていません", "Never confirmed"),
     ("不達 {} 回", "Bounced {} times"),
-    (
-        "人事異動の時期（4月）などに、対象の団体のすべての連絡先へ確認を依頼します。各連絡先にワンクリックで確認できるリンクを送ります。",
-        "When staff change (each April), ask every address of these organisations to confirm: each gets a one-click confirmation link.",
-    ),
     ("全国", "Nationwide"),
     ("到達状況", "Reachability"),
     ("前回の確認", "Last confirmed"),
@@ -1211,10 +1199,6 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("購読するメールアドレス", "Address to subscribe"),
     ("確認メールを送る", "Send the confirmation mail"),
-    (
-        "確認メールを送りました。メールのリンクを開いて購読を確定してください（48時間有効）。",
-        "A confirmation mail is on its way. Open its link to complete the subscription (valid for 48 hours).",
-    ),
     ("購読を申し込めません: {}", "Cannot subscribe: {}"),
     (
         "メールマガジン購読の確認",
@@ -1277,6 +1261,147 @@ pub static EN: &[(&str, &str)] = &[
         "{} more items can be read only by the organisations addressed.",
     ),
     ("発行済み", "Published"),
+    (
+        "同じ範囲への依頼は 1 日 1 回までです。送ってよければ、次のボタンを押してください。",
+        "A scope can be asked once a day. If this is right, press the button.",
+    ),
+    ("送信する", "Send"),
+    ("やめる", "Cancel"),
+    (
+        "このページを開いただけでは何も記録されません。このアドレスで受け取ることが正しければ「確認しました」を押してください。変更がある場合は、団体の管理者がポータルの「設定」で更新してください。",
+        "Opening this page records nothing. If this address should receive the alerts, press “Confirmed”. For changes, the organisation's administrator updates the portal's Settings.",
+    ),
+    (
+        "各連絡先に、そのアドレスだけをワンクリックで確認できるリンクを送ります。送る前に、送り先の件数を確認する画面が出ます。",
+        "Each address gets a one-click link that confirms that address only. Before anything is sent, a page shows how many will be asked.",
+    ),
+    ("送り先", "Who is asked"),
+    (
+        "確認が必要な団体と、未確認のアドレスだけ",
+        "Only organisations with a gap, and addresses not yet confirmed",
+    ),
+    (
+        "すべての連絡先（人事異動の時期、4月などに）",
+        "Every address (when staff change, in April for example)",
+    ),
+    (
+        "このアドレスを確認済みにしました。ありがとうございました。",
+        "This address is confirmed. Thank you.",
+    ),
+    (
+        "{} 団体の {} 件のアドレスに確認依頼のメールを送ります（アドレスのない団体 {}）。",
+        "A request will be mailed to the addresses of {} organisations, {} in all ({} organisations have no address).",
+    ),
+    (
+        "この範囲の確認依頼は本日すでに送っています。同じ日に二度は送りません。",
+        "This scope was asked today already; it is not asked twice a day.",
+    ),
+    (
+        "{} を連絡先に追加しました。団体のドメインではないため、このアドレスに確認のメールを送りました。確認されるまで、公開（TLP:CLEAR）の情報だけが届きます。",
+        "{} was added. It is not at the organisation's domain, so a confirmation was mailed to it; until it is confirmed it receives only public (TLP:CLEAR) information.",
+    ),
+    (
+        "{} のドメイン {} の登録を外しました。",
+        "{}: the domain {} is no longer registered.",
+    ),
+    (
+        "{} のドメインに {} を登録しました（確認済みになったアドレス {} 件）。",
+        "Registered for {}: {} ({} addresses are now verified).",
+    ),
+    (
+        "{} の承認を取り消しました。公開（TLP:CLEAR）の項目だけが届きます。",
+        "{} is no longer vouched for: it receives public (TLP:CLEAR) items only.",
+    ),
+    (
+        "{} を団体の職員として承認しました。団体向けの項目も届きます。",
+        "{} is vouched for as your staff: it receives your organisation's items too.",
+    ),
+    (
+        "このドメインのアドレスはそのまま使えます。ほかのドメイン（携帯電話やフリーメールなど）のアドレスは、そのアドレスで確認されるまで公開（TLP:CLEAR）の情報だけを受け取ります。ドメインの登録はシステム管理者に依頼してください。",
+        "Addresses at these domains work at once. An address at any other domain (a mobile phone, web mail) receives only public (TLP:CLEAR) information until it is confirmed from that address. Ask the hub administrator to register a domain.",
+    ),
+    ("しばらくお待ちください", "Please wait a moment"),
+    (
+        "送信が多すぎます。しばらく待ってから、もう一度お試しください。",
+        "Too many requests. Wait a while, then try again.",
+    ),
+    ("ドメイン", "Domain"),
+    (
+        "ドメインを登録できません: {}",
+        "The domain cannot be registered: {}",
+    ),
+    ("メールマガジンの購読者", "Newsletter readers"),
+    (
+        "ログイン中のアドレス {} で購読すると、所属団体の職員として扱われます。",
+        "Subscribing with your own address {} makes you a reader of your organisation's items.",
+    ),
+    ("候補はありません。", "No suggestions."),
+    (
+        "候補（確認済みの連絡先のドメイン）",
+        "Suggestions (domains of verified contact addresses)",
+    ),
+    (
+        "団体のアドレスであれば、確認メールを送りました。メールのリンクを開いて購読を確定してください（48時間有効）。届かない場合は、団体の管理者にお問い合わせください。",
+        "If the address is an organisation's, a confirmation mail was sent. Open its link to confirm the subscription (valid 48 hours). If none arrives, ask your organisation's administrator.",
+    ),
+    (
+        "団体のドメインで自ら購読した職員です。承認した方には、団体向けの項目（TLP:GREEN・AMBER）も届きます。承認していない方には公開（TLP:CLEAR）の項目だけが届きます。",
+        "Staff who subscribed at your organisation's domain. Those you vouch for receive your organisation's items (TLP:GREEN, AMBER) too; the others receive public (TLP:CLEAR) items only.",
+    ),
+    ("団体のメールドメイン", "The organisation's mail domains"),
+    (
+        "団体の職員向けの項目（TLP:GREEN・AMBER）は、ポータルにログインして自分のアドレスで購読した方と、団体の管理者が承認した方に届きます。それ以外の方には公開（TLP:CLEAR）の項目だけが届きます。",
+        "Items for staff (TLP:GREEN, AMBER) reach those who subscribed with their own address while signed in to the portal, and those their organisation's administrator vouched for. Everyone else receives public (TLP:CLEAR) items only.",
+    ),
+    (
+        "団体コード `{}` の団体はありません。",
+        "No organisation has the code `{}`.",
+    ),
+    ("承認", "Vouched"),
+    ("承認を取り消す", "Stop vouching"),
+    ("承認済み", "Vouched for"),
+    ("携帯・フリーメール", "mobile / web mail"),
+    (
+        "未承認（公開の項目のみ）",
+        "Not vouched for (public items only)",
+    ),
+    (
+        "未確認（公開の情報のみ届きます）",
+        "Not confirmed (receives public information only)",
+    ),
+    ("本人確認", "Confirmed by its owner"),
+    ("登録", "Registered"),
+    (
+        "登録されたドメインはありません。",
+        "No domain is registered.",
+    ),
+    ("登録されていません", "none registered"),
+    (
+        "登録したドメインのアドレスは、その団体のものとして扱われます（連絡先の確認が不要になり、メールマガジンでは団体が職員を承認できます）。携帯電話会社やフリーメールのドメインは登録できません。",
+        "An address at a registered domain is the organisation's own (a contact there needs no confirmation; the organisation can vouch for newsletter readers there). Mobile carriers' and web-mail domains cannot be registered.",
+    ),
+    ("登録する", "Register"),
+    ("登録を外す", "Remove"),
+    ("登録済み", "Registered domains"),
+    (
+        "確認のメールは送れません（確認済みのアドレスか、本日すでに送っています）。",
+        "No confirmation mail was sent (the address is confirmed, or one was sent today).",
+    ),
+    (
+        "確認のメールを送りました。",
+        "A confirmation mail was sent.",
+    ),
+    ("確認メールを再送", "Send the confirmation again"),
+    ("確認済み", "Confirmed"),
+    ("職員として承認する", "Vouch for as staff"),
+    (
+        "自ら購読した職員はいません。",
+        "No staff subscribed themselves.",
+    ),
+    (
+        "この団体の報告カードは、本日すでにメールで送っています。送れるのは 1 日 1 回です。",
+        "This organisation's report card was mailed today already; it can be mailed once a day.",
+    ),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese

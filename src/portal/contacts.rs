@@ -22,22 +22,25 @@ struct ConfirmPage {
     lang: Lang,
     token: String,
     org_name: String,
-    addresses: Vec<(String, String)>,
+    email: String,
+    /// When the address was last confirmed.
+    last: String,
     done: Option<String>,
 }
 
-async fn org_of_token(
+/// The address a confirmation token names (`c<contact>-<day>-<check>`), with its organisation.
+async fn contact_of_token(
     ctx: &AppContext,
     token: &str,
     lang: Lang,
-) -> Result<Organisation, PortalError> {
+) -> Result<(Organisation, crate::contacts::Contact), PortalError> {
     if token.len() > 80 {
         return Err(PortalError::NotFound);
     }
-    let org = ctx
+    let id = ctx
         .mailer
         .verp
-        .confirm_token_org(token, day_of(Utc::now()), VALID_DAYS)
+        .contact_token_of(token, day_of(Utc::now()), VALID_DAYS)
         .map_err(|expired| {
             if expired {
                 PortalError::Gone(
@@ -48,36 +51,33 @@ async fn org_of_token(
                 PortalError::NotFound
             }
         })?;
-    crate::registry::store::find_by_id(&ctx.db, crate::registry::OrgId(org))
+    let contact = crate::contacts::store::get(&ctx.db, id)
         .await?
-        .ok_or(PortalError::NotFound)
+        .filter(|c| c.active)
+        .ok_or(PortalError::NotFound)?;
+    let org = crate::registry::store::find_by_id(&ctx.db, contact.org_id)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    Ok((org, contact))
 }
 
-async fn confirm_page(
-    ctx: &AppContext,
+fn confirm_page(
     token: &str,
     org: &Organisation,
+    contact: &crate::contacts::Contact,
     lang: Lang,
     done: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let addresses = crate::contacts::store::active_for(&ctx.db, &[org.id])
-        .await?
-        .into_iter()
-        .map(|c| {
-            (
-                c.email.to_string(),
-                c.confirmed_at
-                    .as_ref()
-                    .map(crate::time::format_jst)
-                    .unwrap_or_else(|| lang.tr("未確認").to_owned()),
-            )
-        })
-        .collect();
     let mut response = render(&ConfirmPage {
         lang,
         token: token.to_owned(),
         org_name: org.full_name(),
-        addresses,
+        email: contact.email.to_string(),
+        last: contact
+            .confirmed_at
+            .as_ref()
+            .map(crate::time::format_jst)
+            .unwrap_or_else(|| lang.tr("未確認").to_owned()),
         done,
     })?;
     // The address is a credential: never leak it to another site.
@@ -95,8 +95,8 @@ async fn show_confirm(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let lang = Lang::of(&req);
-    let org = org_of_token(&ctx, &token, lang).await?;
-    confirm_page(&ctx, &token, &org, lang, None).await
+    let (org, contact) = contact_of_token(&ctx, &token, lang).await?;
+    confirm_page(&token, &org, &contact, lang, None)
 }
 
 #[post("/contacts/confirm/{token}")]
@@ -106,22 +106,23 @@ async fn do_confirm(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let lang = Lang::of(&req);
-    let org = org_of_token(&ctx, &token, lang).await?;
+    let (org, contact) = contact_of_token(&ctx, &token, lang).await?;
     let actor = crate::audit::Actor::ConfirmLink {
         org_code: org.code.to_string(),
     };
-    let n = confirm::confirm(&ctx.db, &org, &actor, Utc::now()).await?;
+    let confirmed = confirm::confirm_address(&ctx.db, &org, contact.id, &actor, Utc::now())
+        .await?
+        .ok_or(PortalError::NotFound)?;
     confirm_page(
-        &ctx,
         &token,
         &org,
+        &confirmed,
         lang,
-        Some(lang.tr1(
-            "{} 件の連絡先を確認済みにしました。ありがとうございました。",
-            n,
-        )),
+        Some(
+            lang.tr("このアドレスを確認済みにしました。ありがとうございました。")
+                .to_owned(),
+        ),
     )
-    .await
 }
 
 /// An organisation admin confirms the organisation's addresses from the settings page.
@@ -217,29 +218,79 @@ async fn coverage(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResp
     coverage_page(&ctx, &viewer, None).await
 }
 
+#[derive(serde::Deserialize)]
+struct CampaignForm {
+    csrf: String,
+    /// `gaps` (default) or `everyone`.
+    #[serde(default)]
+    reach: String,
+    /// Present on the second step: the sender saw what will go out.
+    #[serde(default)]
+    confirmed: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/contact_campaign.html")]
+struct CampaignPage {
+    nav: Nav,
+    scope: String,
+    reach: &'static str,
+    plan: String,
+}
+
 /// Central staff (every local government) or a prefecture administrator (its own) send the
-/// confirmation requests.
+/// confirmation requests: the first POST shows what would go out, the second (with
+/// `confirmed`) sends it; once a day per scope.
 #[post("/contacts/coverage/campaign")]
 async fn campaign(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    form: web::Form<CsrfForm>,
+    form: web::Form<CampaignForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    let (_, orgs) = overseen(&ctx, &viewer).await?;
-    let c = confirm::start_campaign(
+    let (scope_name, orgs) = overseen(&ctx, &viewer).await?;
+    let (reach, reach_id) = match form.reach.as_str() {
+        "everyone" => (confirm::Reach::Everyone, "everyone"),
+        _ => (confirm::Reach::Gaps, "gaps"),
+    };
+    let now = Utc::now();
+    if form.confirmed != "yes" {
+        let plan = confirm::plan_campaign(&ctx.db, &orgs, reach, now).await?;
+        return render(&CampaignPage {
+            nav: viewer.nav(),
+            scope: scope_name,
+            reach: reach_id,
+            plan: viewer.lang.trn(
+                "{} 団体の {} 件のアドレスに確認依頼のメールを送ります（アドレスのない団体 {}）。",
+                &[&plan.organisations, &plan.mails, &plan.without_address],
+            ),
+        });
+    }
+    let scope = if viewer.session.user.role.is_central() {
+        "all".to_owned()
+    } else {
+        format!("org:{}", viewer.org.code)
+    };
+    let notice = match confirm::start_campaign(
         &ctx.db,
-        &ctx.mailer.verp,
-        &ctx.settings.app.base_url,
+        &ctx.contact_links(),
         &orgs,
+        &scope,
+        reach,
         &viewer.actor(),
-        Utc::now(),
+        now,
     )
-    .await?;
-    let notice = viewer.lang.trn(
-        "{} 団体の {} 件の連絡先に確認を依頼しました（アドレスのない団体 {}）。",
-        &[&c.organisations, &c.mails, &c.without_address],
-    );
+    .await?
+    {
+        confirm::Started::Queued(c) => viewer.lang.trn(
+            "{} 団体の {} 件の連絡先に確認を依頼しました（アドレスのない団体 {}）。",
+            &[&c.organisations, &c.mails, &c.without_address],
+        ),
+        confirm::Started::AlreadyToday => viewer
+            .lang
+            .tr("この範囲の確認依頼は本日すでに送っています。同じ日に二度は送りません。")
+            .to_owned(),
+    };
     coverage_page(&ctx, &viewer, Some(notice)).await
 }
 

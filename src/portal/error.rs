@@ -34,6 +34,10 @@ pub enum PortalError {
     /// Something that existed and no longer works (an expired link).
     #[error("{0}")]
     Gone(String),
+    /// A form posted too often (a public form from one address or by everybody together, a
+    /// once-a-day button): the message says which, in the viewer's language.
+    #[error("{message}")]
+    TooManyRequests { retry_after: u64, message: String },
     #[error("システムエラーが発生しました。時間をおいて再度お試しください。")]
     Unexpected(#[from] anyhow::Error),
 }
@@ -61,6 +65,7 @@ crate::classified_into!(
     crate::alerts::publish::PublishError,
     crate::acks::AckError,
     crate::auth::ManageUserError,
+    crate::contacts::domains::DomainError,
 );
 
 #[derive(Template)]
@@ -81,13 +86,17 @@ impl PortalError {
             Self::Forbidden(_) => lang.tr("権限がありません"),
             Self::NotFound => lang.tr("見つかりません"),
             Self::Gone(_) => lang.tr("有効期限が切れています"),
+            Self::TooManyRequests { .. } => lang.tr("しばらくお待ちください"),
             _ => lang.tr("エラー"),
         };
         let fixed = self.to_string();
         let message = match self {
             // A capability's fixed message is in the catalog; one a handler wrote is already in
             // the viewer's language and passes through unchanged.
-            Self::BadRequest(m) | Self::Forbidden(m) | Self::Gone(m) => lang.tr(m),
+            Self::BadRequest(m)
+            | Self::Forbidden(m)
+            | Self::Gone(m)
+            | Self::TooManyRequests { message: m, .. } => lang.tr(m),
             _ => lang.tr(&fixed),
         };
         let page = ErrorPage {
@@ -95,7 +104,11 @@ impl PortalError {
             heading,
             message,
         };
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        response
             .content_type("text/html; charset=utf-8")
             .body(page.render().unwrap_or_else(|_| heading.to_owned()))
     }
@@ -136,6 +149,7 @@ impl ResponseError for PortalError {
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Gone(_) => StatusCode::GONE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -3,8 +3,10 @@
 //! and the unsubscribe link every copy carries. None needs a session: the links' tokens are the
 //! credentials, and opening a link (GET) changes nothing — only its button (POST) does, and the
 //! unsubscribe POST is RFC 8058's one-click (`List-Unsubscribe=One-Click`), answered the same
-//! however often it comes. The subscribe form needs no form token either: all it can do is mail
-//! a confirmation link to the address typed, at most once per 10 minutes.
+//! however often it comes. The subscribe form carries a form token (a cookie and a hidden field,
+//! as the login form does; a signed-in user's session token instead) and is limited per client
+//! address and for everybody together (`PortalState::subscribe_limit`); it answers the same
+//! words whether the address was accepted or not.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
@@ -12,9 +14,10 @@ use chrono::Utc;
 
 use super::error::{PortalError, render, render_refused};
 use super::i18n::Lang;
+use super::viewer::FORM_CSRF_COOKIE;
 use crate::context::AppContext;
 use crate::error::Failure;
-use crate::magazine::subscribers::{self, Confirmation, Requested};
+use crate::magazine::subscribers::{self, Confirmation, Requested, Requester};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(archive)
@@ -39,7 +42,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "portal/magazine_subscribe.html")]
 struct SubscribePage {
     lang: Lang,
+    csrf: String,
     email: String,
+    /// The signed-in user's own address: subscribing it makes them a vouched reader.
+    own: Option<String>,
     language: String,
     encoding: String,
     done: Option<String>,
@@ -49,6 +55,8 @@ struct SubscribePage {
 #[derive(serde::Deserialize, Default)]
 pub struct SubscribeForm {
     #[serde(default)]
+    csrf: String,
+    #[serde(default)]
     email: String,
     #[serde(default)]
     language: String,
@@ -56,27 +64,97 @@ pub struct SubscribeForm {
     encoding: String,
 }
 
+/// The page with a fresh form token (the signed-in user's session token, else a new one in its
+/// own cookie).
+fn subscribe_page(
+    ctx: &AppContext,
+    viewer: Option<&Viewer>,
+    mut page: SubscribePage,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PortalError> {
+    let fresh = viewer.is_none().then(crate::auth::session::random_token);
+    page.csrf = match (viewer, &fresh) {
+        (Some(v), _) => v.session.csrf.clone(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => String::new(),
+    };
+    page.own = viewer.map(|v| v.session.user.email.to_string());
+    let mut response = render(&page)?;
+    *response.status_mut() = status;
+    if let Some(t) = fresh {
+        response
+            .add_cookie(&super::viewer::cookie(ctx, FORM_CSRF_COOKIE, t))
+            .map_err(|e| PortalError::Unexpected(anyhow::anyhow!("cookie: {e}")))?;
+    }
+    Ok(response)
+}
+
 #[get("/magazine/subscribe")]
-async fn subscribe_form(req: HttpRequest) -> Result<HttpResponse, PortalError> {
+async fn subscribe_form(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    viewer: Option<Viewer>,
+) -> Result<HttpResponse, PortalError> {
     let lang = Lang::of(&req);
-    render(&SubscribePage {
-        lang,
-        email: String::new(),
-        language: lang.as_str().to_owned(),
-        encoding: "utf-8".into(),
-        done: None,
-        error: None,
-    })
+    subscribe_page(
+        &ctx,
+        viewer.as_ref(),
+        SubscribePage {
+            lang,
+            csrf: String::new(),
+            email: viewer
+                .as_ref()
+                .map(|v| v.session.user.email.to_string())
+                .unwrap_or_default(),
+            own: None,
+            language: lang.as_str().to_owned(),
+            encoding: "utf-8".into(),
+            done: None,
+            error: None,
+        },
+        actix_web::http::StatusCode::OK,
+    )
 }
 
 #[post("/magazine/subscribe")]
 async fn subscribe(
     req: HttpRequest,
     ctx: web::Data<AppContext>,
+    portal: web::Data<super::state::PortalState>,
+    viewer: Option<Viewer>,
     form: web::Form<SubscribeForm>,
 ) -> Result<HttpResponse, PortalError> {
     let lang = Lang::of(&req);
     let f = form.into_inner();
+    match &viewer {
+        Some(v) => v.check_csrf(&f.csrf)?,
+        None => {
+            let expected = req
+                .cookie(FORM_CSRF_COOKIE)
+                .map(|c| c.value().to_owned())
+                .unwrap_or_default();
+            if expected.is_empty() || !crate::auth::session::same_secret(&f.csrf, &expected) {
+                return Err(PortalError::Csrf);
+            }
+        }
+    }
+    let client = crate::web::client::address(&req, &ctx.settings.server.trusted_proxies);
+    if let Err(wait) = portal.subscribe_limit.admit(&client) {
+        return Err(PortalError::TooManyRequests {
+            retry_after: wait.as_secs().max(1),
+            message: lang
+                .tr("送信が多すぎます。しばらく待ってから、もう一度お試しください。")
+                .to_owned(),
+        });
+    }
+    let who = match &viewer {
+        Some(v) => Requester::User {
+            org: v.org.id,
+            email: v.session.user.email.clone(),
+            actor: v.actor().to_string(),
+        },
+        None => Requester::Public,
+    };
     let result = subscribers::request(
         &ctx.db,
         &ctx.mailer.verp,
@@ -84,14 +162,21 @@ async fn subscribe(
         &f.email,
         &f.language,
         &f.encoding,
+        &who,
         Utc::now(),
     )
     .await;
     let (done, error) = match result {
-        // The same words for all three: the mail tells the address's owner which it was.
-        Ok(Requested::ConfirmationSent | Requested::AlreadyActive | Requested::RecentlySent) => (
+        // The same words for every outcome: the mail (if any) tells the address's owner which
+        // it was, so the page tells nobody whether an address is subscribed or accepted.
+        Ok(
+            Requested::ConfirmationSent
+            | Requested::AlreadyActive
+            | Requested::RecentlySent
+            | Requested::NotSent,
+        ) => (
             Some(
-                lang.tr("確認メールを送りました。メールのリンクを開いて購読を確定してください（48時間有効）。")
+                lang.tr("団体のアドレスであれば、確認メールを送りました。メールのリンクを開いて購読を確定してください（48時間有効）。届かない場合は、団体の管理者にお問い合わせください。")
                     .to_owned(),
             ),
             None,
@@ -100,16 +185,24 @@ async fn subscribe(
         Err(e) => return Err(e.into()),
     };
     let refused = error.is_some();
-    render_refused(
-        &SubscribePage {
+    subscribe_page(
+        &ctx,
+        viewer.as_ref(),
+        SubscribePage {
             lang,
+            csrf: String::new(),
             email: if refused { f.email } else { String::new() },
+            own: None,
             language: f.language,
             encoding: f.encoding,
             done,
             error,
         },
-        refused,
+        if refused {
+            actix_web::http::StatusCode::BAD_REQUEST
+        } else {
+            actix_web::http::StatusCode::OK
+        },
     )
 }
 

@@ -4,6 +4,7 @@
 
 mod ack_link;
 mod admin;
+mod admin_domains;
 mod admin_inbound;
 pub mod alert;
 mod board;
@@ -138,6 +139,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     triage::configure(cfg);
     drafts::configure(cfg);
     admin::configure(cfg);
+    admin_domains::configure(cfg);
     admin_inbound::configure(cfg);
     yearly::configure(cfg);
     stats::configure(cfg);

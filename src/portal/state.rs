@@ -31,6 +31,25 @@ pub struct PortalState {
     pub alert_revisions: RevisionCache,
     /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
     pub inbox: crate::acks::inbox_cache::InboxCache,
+    /// Posts of the public subscription form: per client address and for everybody.
+    pub subscribe_limit: crate::web::limit::Limiter,
+}
+
+/// The public subscription form: 5 at once and 5 an hour from one address; 30 at once and
+/// 120 an hour from everybody together (a municipality's staff subscribing after an
+/// announcement fit; a flood does not).
+pub fn subscribe_limiter() -> crate::web::limit::Limiter {
+    use crate::web::limit::{Limiter, Rate};
+    Limiter::new(
+        Rate {
+            burst: 5.0,
+            per_minute: 5.0 / 60.0,
+        },
+        Rate {
+            burst: 30.0,
+            per_minute: 2.0,
+        },
+    )
 }
 
 impl PortalState {
@@ -39,6 +58,7 @@ impl PortalState {
             related_cases: crate::cache::EpochMap::new(RELATED_ENTRIES),
             alert_revisions: crate::cache::EpochMap::new(REVISION_ALERTS),
             inbox: crate::acks::inbox_cache::InboxCache::new(crate::acks::inbox_cache::PAGES),
+            subscribe_limit: subscribe_limiter(),
         }
     }
 }

@@ -18,6 +18,9 @@ pub use crate::auth::session::SESSION_COOKIE;
 /// The browser's date preference (`western` or `wareki`); not a secret, no server state.
 pub const DATES_COOKIE: &str = "noroshi_dates";
 pub const LOGIN_CSRF_COOKIE: &str = "noroshi_login_csrf";
+/// The form token of public forms other than the login (a cookie and a hidden field that must
+/// match), so another site cannot make its visitors' browsers post them.
+pub const FORM_CSRF_COOKIE: &str = "noroshi_form_csrf";
 
 /// A signed-in user and their organisation.
 pub struct Viewer {
@@ -66,6 +69,10 @@ impl Nav {
 
     pub fn tr2(&self, ja: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
         self.lang.tr2(ja, a, b)
+    }
+
+    pub fn trn(&self, ja: &str, args: &[&dyn std::fmt::Display]) -> String {
+        self.lang.trn(ja, args)
     }
 }
 

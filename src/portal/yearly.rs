@@ -379,6 +379,18 @@ async fn mail_card(
     let txn = crate::db::begin_write(&ctx.db)
         .await
         .map_err(anyhow::Error::from)?;
+    // Once a day per organisation, whichever 年度: the button cannot mail an organisation's
+    // contacts over and over.
+    let key = crate::notices::once::daily(&format!("yearly.card_mail:{}", org.code), now);
+    if !crate::notices::once::claim(&txn, &key, now).await? {
+        return Err(PortalError::TooManyRequests {
+            retry_after: seconds_to_jst_midnight(now),
+            message: viewer
+                .lang
+                .tr("この団体の報告カードは、本日すでにメールで送っています。送れるのは 1 日 1 回です。")
+                .to_owned(),
+        });
+    }
     let subject = format!("【{}年度 報告カード】{}", fy, org.full_name());
     let n = crate::surveys::publish::queue_to(
         &txn,
@@ -403,6 +415,19 @@ async fn mail_card(
         "/stats/card?fy={fy}&org={}",
         org.code
     )))
+}
+
+/// Seconds until the next day begins in JST (when a once-a-day button works again).
+fn seconds_to_jst_midnight(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let jst = now.with_timezone(&crate::time::jst_offset());
+    let next = jst
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc() - chrono::Duration::hours(9));
+    next.map_or(3600, |t| {
+        u64::try_from((t - now).num_seconds().max(1)).unwrap_or(3600)
+    })
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -2,6 +2,7 @@
 //! codes, kinds and hierarchy. Owns the `organisations` table; knows nothing of users or alerts.
 
 mod code;
+pub mod domains;
 mod prefecture;
 pub mod seed;
 pub mod store;

@@ -74,7 +74,8 @@ async fn desk(
     )
     .await?;
     let ids: Vec<OrgId> = central.iter().map(|o| o.id).collect();
-    Ok(crate::contacts::store::active_for(db, &ids)
+    // Reports are never TLP:CLEAR mail to an address nobody verified.
+    Ok(crate::contacts::store::receiving(db, &ids, Tlp::Red)
         .await?
         .into_iter()
         .map(|c| c.email)
@@ -96,7 +97,7 @@ async fn prefecture(
     if !prefecture_sees(tlp) {
         return Ok(Vec::new());
     }
-    Ok(crate::contacts::store::active_for(db, &[parent])
+    Ok(crate::contacts::store::receiving(db, &[parent], tlp)
         .await?
         .into_iter()
         .map(|c| c.email)
@@ -259,7 +260,7 @@ pub async fn queue_reminder(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let (id, tlp, next_seq) = (r.id, r.tlp, r.updates + 1);
-    let to: Vec<EmailAddress> = crate::contacts::store::active_for(db, &[reporter.id])
+    let to: Vec<EmailAddress> = crate::contacts::store::receiving(db, &[reporter.id], tlp)
         .await?
         .into_iter()
         .map(|c| c.email)

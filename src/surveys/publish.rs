@@ -250,7 +250,8 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     Ok(orgs.len())
 }
 
-/// Queues one notice per active contact of `orgs`; returns how many.
+/// Queues one notice per active contact of `orgs` that may receive what is shared among local
+/// governments (TLP:GREEN: survey requests, report cards — verified addresses); returns how many.
 pub async fn queue_to(
     db: &impl ConnectionTrait,
     orgs: &[crate::registry::OrgId],
@@ -258,9 +259,17 @@ pub async fn queue_to(
     body: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    let contacts = crate::contacts::store::active_for(db, orgs).await?;
+    let contacts = crate::contacts::store::receiving(db, orgs, crate::domain::Tlp::Green).await?;
     for c in &contacts {
-        crate::notices::store::queue(db, &c.email, subject, body, now).await?;
+        crate::notices::store::queue(
+            db,
+            crate::notices::store::NoticeKind::Survey,
+            &c.email,
+            subject,
+            body,
+            now,
+        )
+        .await?;
     }
     Ok(contacts.len())
 }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod client;
 pub mod extract;
+pub mod limit;
 pub mod principal;
 
 use actix_web::body::MessageBody;

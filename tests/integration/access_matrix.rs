@@ -289,8 +289,11 @@ struct Fixture {
     drill: i64,
     /// A returned message waiting for an operator.
     inbound: i64,
-    /// 千代田区's contact-confirmation link token.
+    /// The contact-confirmation link token of 千代田区's address.
     confirm_token: String,
+    /// An active, self-subscribed メールマガジン reader at 千代田区's domain, and the domain.
+    reader: i64,
+    domain: i64,
     /// A pending メールマガジン subscription's confirmation token.
     magazine_confirm: String,
     /// The unsubscribe token of 千代田区's contact address.
@@ -345,6 +348,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         noroshi::contacts::ContactKind::Primary,
         noroshi::contacts::Language::Ja,
         noroshi::contacts::MailEncoding::Utf8,
+        Some(noroshi::contacts::Verified::Admin),
     )
     .await
     .unwrap_or_else(|_| panic!("the contact is written"));
@@ -477,11 +481,12 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap()[0]
         .id;
-    let confirm_token = app.ctx.mailer.verp.confirm_token(
-        chiyoda.id.0,
+    let confirm_token = app.ctx.mailer.verp.contact_token(
+        contact.id,
         noroshi::contacts::confirm::day_of(chrono::Utc::now()),
     );
     let (magazine_confirm, magazine_unsubscribe) = magazine_tokens(app, contact.id).await;
+    let (reader, domain) = magazine_reader(app, &chiyoda).await;
     let (magazine_number, magazine_draft) = magazine_issues(app).await;
     let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
     let survey = publish_survey(app, &central, &["org:131016"]).await;
@@ -492,6 +497,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         drill,
         inbound,
         confirm_token,
+        reader,
+        domain,
         magazine_confirm,
         magazine_unsubscribe,
         magazine_number,
@@ -707,6 +714,21 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
                 .form(&[("active", "true")])
                 .row()
         }
+        ("POST", "/settings/contacts/{id}/ask") => {
+            Sample::at(format!("/settings/contacts/{}/ask", f.contact)).row()
+        }
+        ("POST", "/settings/magazine/{id}/vouch") => {
+            Sample::at(format!("/settings/magazine/{}/vouch", f.reader))
+                .form(&[("vouch", "yes")])
+                .row()
+        }
+        ("GET", "/admin/domains") => Sample::at(path),
+        ("POST", "/admin/domains") => {
+            Sample::at(path).form(&[("org", "131016"), ("domain", "matrix.example.lg.jp")])
+        }
+        ("POST", "/admin/domains/{id}/remove") => {
+            Sample::at(format!("/admin/domains/{}/remove", f.domain)).admin_page()
+        }
         ("POST", "/settings/inventory") => {
             Sample::at(path).form(&[("vendor", "Cybozu"), ("product", "Garoon")])
         }
@@ -907,8 +929,15 @@ async fn call(
         _ => {
             let mut form: Vec<(&str, &str)> =
                 s.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            // The public subscription form carries its own token (a cookie and a hidden field)
+            // for callers without a session.
+            let page_csrf = if route == "/magazine/subscribe" {
+                c.browser.get("/magazine/subscribe").await.hidden("csrf")
+            } else {
+                c.csrf.clone()
+            };
             if !route.starts_with("/ack/") {
-                form.push(("csrf", &c.csrf));
+                form.push(("csrf", &page_csrf));
             }
             let form: Vec<(&str, &str)> = form.into_iter().collect();
             c.browser.post(&s.path, &form).await
@@ -1243,6 +1272,19 @@ async fn magazine_tokens(app: &TestApp, contact: i64) -> (String, String) {
         .unwrap()
         .unwrap();
     let staff = format!("staff.matrix@{}", c.email.domain());
+    let chiyoda = noroshi::registry::store::find_by_id(&app.ctx.db, c.org_id)
+        .await
+        .unwrap()
+        .unwrap();
+    noroshi::contacts::domains::add(
+        &app.ctx.db,
+        &chiyoda,
+        c.email.domain(),
+        &noroshi::audit::Actor::System,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     noroshi::magazine::subscribers::request(
         &app.ctx.db,
         &app.ctx.mailer.verp,
@@ -1250,6 +1292,7 @@ async fn magazine_tokens(app: &TestApp, contact: i64) -> (String, String) {
         &staff,
         "ja",
         "utf-8",
+        &noroshi::magazine::subscribers::Requester::Public,
         chrono::Utc::now(),
     )
     .await
@@ -1268,6 +1311,40 @@ async fn magazine_tokens(app: &TestApp, contact: i64) -> (String, String) {
             .verp
             .unsubscribe_token(&format!("c{contact}")),
     )
+}
+
+/// An active reader who subscribed at 千代田区's domain (registered by `magazine_tokens`), and
+/// the domain's id.
+async fn magazine_reader(app: &TestApp, chiyoda: &noroshi::registry::Organisation) -> (i64, i64) {
+    use noroshi::magazine::subscribers;
+    let domain = noroshi::registry::domains::of(&app.ctx.db, chiyoda.id)
+        .await
+        .unwrap()[0]
+        .clone();
+    let staff = format!("reader.matrix@{}", domain.domain);
+    subscribers::request(
+        &app.ctx.db,
+        &app.ctx.mailer.verp,
+        &app.ctx.settings.app.base_url,
+        &staff,
+        "ja",
+        "utf-8",
+        &subscribers::Requester::Public,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let body = crate::helpers::mail::queued_notice_to(&app.ctx, &staff).await;
+    let token = body
+        .split("/magazine/confirm/")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let s = subscribers::confirm(&app.ctx.db, &token, chrono::Utc::now())
+        .await
+        .unwrap();
+    (s.id, domain.id)
 }
 
 /// A published issue (composed and submitted by the operator, published by the approver) and

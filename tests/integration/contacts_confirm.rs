@@ -67,8 +67,27 @@ async fn a_prefecture_asks_its_municipalities_to_confirm_and_they_do_in_one_clic
     );
 
     let csrf = page.hidden("csrf");
-    let started = tokyo_admin
+    // The first press shows what would go out and sends nothing.
+    let plan = tokyo_admin
         .post("/contacts/coverage/campaign", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(plan.status, StatusCode::OK);
+    assert!(
+        plan.body.contains(
+            "62 団体の 62 件のアドレスに確認依頼のメールを送ります（アドレスのない団体 1）"
+        ),
+        "{}",
+        plan.body
+    );
+    assert_eq!(
+        noroshi::jobs::send_notice(&app.ctx).await.unwrap(),
+        Outcome::Idle
+    );
+    let started = tokyo_admin
+        .post(
+            "/contacts/coverage/campaign",
+            &[("csrf", &csrf), ("reach", "gaps"), ("confirmed", "yes")],
+        )
         .await;
     assert_eq!(started.status, StatusCode::OK);
     assert!(
@@ -166,17 +185,27 @@ async fn a_prefecture_asks_its_municipalities_to_confirm_and_they_do_in_one_clic
         after.body
     );
 
-    // A forged token is not found; an expired one is gone.
+    // A forged token is not found; an expired one is gone, and so is an organisation-wide
+    // link of the earlier kind (it would confirm every address at once).
     let day = noroshi::contacts::confirm::day_of(chrono::Utc::now());
-    let bad = format!(
-        "/contacts/confirm/{}-{}-aaaaaaaaaaaaaaaa",
-        chiyoda.id.0, day
-    );
+    let chiyoda_contact = noroshi::contacts::store::list_for_org(db, chiyoda.id)
+        .await
+        .unwrap()[0]
+        .id;
+    let bad = format!("/contacts/confirm/c{chiyoda_contact}-{day}-aaaaaaaaaaaaaaaa");
     assert_eq!(anyone.get(&bad).await.status, StatusCode::NOT_FOUND);
     assert_eq!(anyone.post(&bad, &[]).await.status, StatusCode::NOT_FOUND);
-    let old = app.ctx.mailer.verp.confirm_token(chiyoda.id.0, day - 61);
+    let old = app.ctx.mailer.verp.contact_token(chiyoda_contact, day - 61);
     assert_eq!(
         anyone.get(&format!("/contacts/confirm/{old}")).await.status,
+        StatusCode::GONE
+    );
+    let org_wide = app.ctx.mailer.verp.confirm_token(chiyoda.id.0, day);
+    assert_eq!(
+        anyone
+            .post(&format!("/contacts/confirm/{org_wide}"), &[])
+            .await
+            .status,
         StatusCode::GONE
     );
     app.stop().await;

@@ -359,3 +359,530 @@ async fn a_prefecture_reads_no_red_drill_or_report_and_no_unapproved_title_of_it
     assert!(!card.body.contains("未承認"), "{}", card.body);
     assert!(!card.body.contains("id=\"card-withheld\""), "{}", card.body);
 }
+
+/// The addresses of the magazine copies received by the sink, with their text.
+fn magazine_copies(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+    app.smtp
+        .received()
+        .into_iter()
+        .filter(|t| t.data_str().contains("X-Noroshi-Magazine"))
+        .map(|t| {
+            let text = mail_parser::MessageParser::default()
+                .parse(&t.data)
+                .and_then(|m| m.body_text(0).map(|b| b.into_owned()))
+                .unwrap_or_default();
+            (t.rcpt_to[0].clone(), text)
+        })
+        .collect()
+}
+
+/// Composes, submits and publishes this week's issue; returns how many copies were queued.
+async fn publish_issue(
+    app: &crate::helpers::TestApp,
+    central: &crate::helpers::mail::Central,
+) -> u64 {
+    use noroshi::magazine::issue;
+    let now = chrono::Utc::now();
+    let draft = issue::compose(
+        &app.ctx.db,
+        &central.operator,
+        now - chrono::Duration::days(7),
+        now + chrono::Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    issue::submit(&app.ctx.db, &central.operator, draft.id, now)
+        .await
+        .unwrap();
+    issue::approve(&app.ctx.db, &central.approver, draft.id, now)
+        .await
+        .unwrap()
+        .copies
+}
+
+fn link_in(text: &str, path: &str) -> String {
+    text.split(path)
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {path} in {text}"))
+        .to_owned()
+}
+
+/// N-H1: a mail domain never makes anyone an organisation's reader. A municipality's duty
+/// officer's carrier address is a contact, but neither it (until its owner confirms it) nor any
+/// other holder of an address there receives the municipality's AMBER items; a staff member at
+/// the municipality's own domain gets them only once the municipality vouches for them.
+#[tokio::test]
+async fn an_outsider_at_a_contacts_carrier_domain_never_receives_the_organisations_amber_items() {
+    use crate::helpers::mail::{Draft, central_users, drain, publish_alert, send_notices};
+    use noroshi::delivery::worker::Lane;
+    use noroshi::domain::Tlp;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let chiyoda = org(&app, "131016").await;
+    crate::helpers::mail::register_domains(&app.ctx, std::slice::from_ref(&chiyoda)).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::OrgAdmin,
+        "admin@131016.example.lg.jp",
+    )
+    .await;
+    let mut admin = Browser::new(&app.address);
+    admin.log_in("admin@131016.example.lg.jp", PASSWORD).await;
+    let csrf = admin.get("/settings").await.hidden("csrf");
+    for (email, kind) in [
+        ("joho@131016.example.lg.jp", "primary"),
+        ("chiyoda.keitai@docomo.ne.jp", "backup"),
+    ] {
+        let added = admin
+            .post(
+                "/settings/contacts",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("email", email),
+                    ("kind", kind),
+                    ("language", "ja"),
+                    ("encoding", "utf-8"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    }
+    let contacts = noroshi::contacts::store::list_for_org(&app.ctx.db, chiyoda.id)
+        .await
+        .unwrap();
+    let keitai = contacts
+        .iter()
+        .find(|c| c.email.as_str() == "chiyoda.keitai@docomo.ne.jp")
+        .unwrap();
+    assert!(
+        keitai.verified.is_none(),
+        "a carrier address is not verified"
+    );
+    assert!(
+        contacts
+            .iter()
+            .find(|c| c.email.as_str() == "joho@131016.example.lg.jp")
+            .unwrap()
+            .verified
+            .is_some(),
+        "an address at the organisation's domain is"
+    );
+    let ask = crate::helpers::mail::queued_notice_to(&app.ctx, keitai.email.as_str()).await;
+    let confirm_token = link_in(&ask, "/contacts/confirm/");
+
+    // Anyone at docomo.ne.jp asks to subscribe: the same answer as an accepted address, and
+    // nothing stored or mailed.
+    let outsider = "outsider.anyone@docomo.ne.jp";
+    let staff = "kato@131016.example.lg.jp";
+    for email in [outsider, staff] {
+        let mut b = Browser::new(&app.address);
+        let form_csrf = b.get("/magazine/subscribe").await.hidden("csrf");
+        let page = b
+            .post(
+                "/magazine/subscribe",
+                &[
+                    ("csrf", form_csrf.as_str()),
+                    ("email", email),
+                    ("language", "ja"),
+                    ("encoding", "utf-8"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{email}: {}", page.body);
+        assert!(
+            page.body.contains("確認メールを送りました"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("docomo"), "the page names no domain");
+    }
+    let rows = noroshi::magazine::subscribers::counts(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.staff_pending, 1,
+        "only the staff member's request is kept"
+    );
+    let token = link_in(
+        &crate::helpers::mail::queued_notice_to(&app.ctx, staff).await,
+        "/magazine/confirm/",
+    );
+    noroshi::magazine::subscribers::confirm(&app.ctx.db, &token, chrono::Utc::now())
+        .await
+        .unwrap();
+
+    // 千代田区's AMBER and AMBER+STRICT items, and a CLEAR one for everybody.
+    for (title, tlp) in [
+        ("【千代田区限定】庁内VPN装置の未公開脆弱性", Tlp::Amber),
+        ("【千代田区内限り】幹部端末の侵害調査", Tlp::AmberStrict),
+        ("公開の注意喚起", Tlp::Clear),
+    ] {
+        publish_alert(
+            &app.ctx,
+            &central,
+            Draft {
+                to: &["org:131016"],
+                title,
+                tlp,
+                ..Draft::default()
+            },
+        )
+        .await;
+    }
+    drain(&app.ctx, Lane::All).await;
+    // The alerts themselves: the unverified carrier address got the CLEAR one only.
+    let to_keitai: Vec<String> = app
+        .smtp
+        .received()
+        .into_iter()
+        .filter(|t| t.rcpt_to[0] == keitai.email.as_str())
+        .map(|t| t.data_str())
+        .collect();
+    assert_eq!(to_keitai.len(), 1, "{to_keitai:?}");
+    assert!(!to_keitai.iter().any(|m| m.contains("TLP:AMBER")));
+
+    publish_issue(&app, &central).await;
+    drain(&app.ctx, Lane::All).await;
+    let copies = magazine_copies(&app);
+    assert!(
+        !copies.iter().any(|(to, _)| to == outsider),
+        "the outsider gets nothing"
+    );
+    for (to, text) in &copies {
+        let own = to == "joho@131016.example.lg.jp";
+        assert!(text.contains("公開の注意喚起"), "{to}: {text}");
+        assert_eq!(text.contains("庁内VPN装置"), own, "{to}: {text}");
+        assert_eq!(text.contains("幹部端末"), own, "{to}: {text}");
+    }
+    assert!(copies.iter().any(|(to, _)| to == staff));
+    assert!(copies.iter().any(|(to, _)| to == keitai.email.as_str()));
+
+    // The organisation vouches for its staff member, and the duty officer confirms the carrier
+    // address from it: from the next issue on, both read the organisation's items.
+    let settings = admin.get("/settings").await;
+    assert!(settings.body.contains(staff), "{}", settings.body);
+    let id = noroshi::magazine::subscribers::of_organisation(&app.ctx.db, chiyoda.id)
+        .await
+        .unwrap()[0]
+        .id;
+    let vouched = admin
+        .post(
+            &format!("/settings/magazine/{id}/vouch"),
+            &[("csrf", csrf.as_str()), ("vouch", "yes")],
+        )
+        .await;
+    assert_eq!(vouched.status, StatusCode::OK, "{}", vouched.body);
+    let confirmed = reqwest::Client::new()
+        .post(app.url(&format!("/contacts/confirm/{confirm_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    send_notices(&app.ctx).await;
+    app.smtp.clear();
+    publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            title: "【千代田区限定】第二のAMBER",
+            tlp: Tlp::Amber,
+            ..Draft::default()
+        },
+    )
+    .await;
+    drain(&app.ctx, Lane::All).await;
+    publish_issue(&app, &central).await;
+    drain(&app.ctx, Lane::All).await;
+    let copies = magazine_copies(&app);
+    for who in [staff, keitai.email.as_str()] {
+        let (_, text) = copies.iter().find(|(to, _)| to == who).unwrap();
+        assert!(text.contains("第二のAMBER"), "{who}: {text}");
+    }
+    assert!(!copies.iter().any(|(to, _)| to == outsider));
+}
+
+/// N-L7 and I-3: a campaign goes out once a day per scope and only after its confirmation
+/// step; a report card is mailed once a day per organisation; one address's link confirms that
+/// address only.
+#[tokio::test]
+async fn mail_buttons_send_once_a_day_and_one_link_confirms_one_address() {
+    use crate::helpers::mail::{add_contacts, send_notices, tokyo};
+    let app = spawn_app().await;
+    let orgs = tokyo(&app.ctx).await;
+    let contacts = add_contacts(&app.ctx, &orgs, 2, |_| {
+        noroshi::contacts::MailEncoding::Utf8
+    })
+    .await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let mut tokyo_admin = Browser::new(&app.address);
+    tokyo_admin.log_in("sec@metro.tokyo.lg.jp", PASSWORD).await;
+    let csrf = tokyo_admin.get("/contacts/coverage").await.hidden("csrf");
+    let mut pages = Vec::new();
+    for _ in 0..5 {
+        pages.push(
+            tokyo_admin
+                .post(
+                    "/contacts/coverage/campaign",
+                    &[("csrf", &csrf), ("reach", "everyone"), ("confirmed", "yes")],
+                )
+                .await,
+        );
+    }
+    assert!(
+        pages[0].body.contains("63 団体の 126 件"),
+        "{}",
+        pages[0].body
+    );
+    for p in &pages[1..] {
+        assert!(p.body.contains("本日すでに送っています"), "{}", p.body);
+    }
+    assert_eq!(send_notices(&app.ctx).await, 126, "one campaign, not five");
+
+    // Each address's own link confirms it, not its organisation's other address.
+    let chiyoda: Vec<_> = contacts
+        .iter()
+        .filter(|c| c.email.as_str().contains("@131016."))
+        .collect();
+    let mail = app
+        .smtp
+        .received()
+        .into_iter()
+        .find(|t| t.rcpt_to[0] == chiyoda[0].email.as_str())
+        .unwrap();
+    let text = mail_parser::MessageParser::default()
+        .parse(&mail.data)
+        .unwrap()
+        .body_text(0)
+        .unwrap()
+        .into_owned();
+    let token = link_in(&text, "/contacts/confirm/");
+    let done = reqwest::Client::new()
+        .post(app.url(&format!("/contacts/confirm/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let now: Vec<_> =
+        noroshi::contacts::store::by_ids(&app.ctx.db, &[chiyoda[0].id, chiyoda[1].id])
+            .await
+            .unwrap();
+    let confirmed = |id: i64| {
+        now.iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .confirmed_at
+            .is_some()
+    };
+    assert!(confirmed(chiyoda[0].id));
+    assert!(
+        !confirmed(chiyoda[1].id),
+        "the other address is not vouched for"
+    );
+
+    // The report card: once a day per organisation, whichever 年度.
+    let mut member = Browser::new(&app.address);
+    member.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+    let csrf = member.get("/stats/card").await.hidden("csrf");
+    let mut statuses = Vec::new();
+    for fy in ["2026", "2025", "2007", "2026"] {
+        let r = member
+            .post(
+                "/stats/card/mail",
+                &[("csrf", csrf.as_str()), ("fy", fy), ("org", "131016")],
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::SEE_OTHER,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    app.smtp.clear();
+    assert_eq!(
+        send_notices(&app.ctx).await,
+        2,
+        "one card to each of the two addresses"
+    );
+}
+
+/// N-M2: the public subscription form is limited per client and for everybody, one mailbox
+/// gets one confirmation whatever `+tag` it is written with, and a flood of confirmations never
+/// delays an incident report's mail.
+#[tokio::test]
+async fn a_subscription_flood_is_cut_short_and_never_delays_an_incident_report() {
+    use noroshi::notices::store::NoticeKind;
+    let app = spawn_app().await;
+    let chiyoda = org(&app, "131016").await;
+    crate::helpers::mail::register_domains(&app.ctx, std::slice::from_ref(&chiyoda)).await;
+    let post = |email: String, client: &'static str| {
+        let app = &app;
+        async move {
+            let mut b = Browser::new(&app.address);
+            let csrf = b.get("/magazine/subscribe").await.hidden("csrf");
+            reqwest::Client::new()
+                .post(app.url("/magazine/subscribe"))
+                .header("cookie", b.cookie_header())
+                // As our same-host proxy would pass the client on.
+                .header("x-forwarded-for", client)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("email", email.as_str()),
+                    ("language", "ja"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // One client: its burst, then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    for n in 0..7 {
+        statuses.push(post(format!("flood{n}@131016.example.lg.jp"), "198.51.100.7").await);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
+    // Many clients: the global bucket stops them too (30 at once).
+    let mut admitted = 0;
+    for n in 0..40 {
+        let client: &'static str = Box::leak(format!("203.0.113.{n}").into_boxed_str());
+        if post(format!("many{n}@131016.example.lg.jp"), client).await == StatusCode::OK {
+            admitted += 1;
+        }
+    }
+    assert!(admitted <= 30 - 5 + 1, "{admitted} admitted");
+
+    // One mailbox, written three ways: one confirmation.
+    let app2 = spawn_app().await;
+    crate::helpers::mail::register_domains(&app2.ctx, std::slice::from_ref(&chiyoda)).await;
+    for (email, client) in [
+        ("victim@131016.example.lg.jp", "192.0.2.1"),
+        ("victim+1@131016.example.lg.jp", "192.0.2.2"),
+        ("Victim+3@131016.EXAMPLE.lg.jp", "192.0.2.3"),
+    ] {
+        let mut b = Browser::new(&app2.address);
+        let csrf = b.get("/magazine/subscribe").await.hidden("csrf");
+        let r = reqwest::Client::new()
+            .post(app2.url("/magazine/subscribe"))
+            .header("cookie", b.cookie_header())
+            .header("x-forwarded-for", client)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("language", "ja"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let notices = noroshi::notices::store::recent(&app2.ctx.db, 100)
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1, "one mailbox, one mail");
+
+    // The notice queue by kind: an incident report's mail goes before every confirmation.
+    let now = chrono::Utc::now();
+    let to = |s: &str| noroshi::domain::EmailAddress::parse(s).unwrap();
+    for n in 0..50 {
+        noroshi::notices::store::queue(
+            &app2.ctx.db,
+            NoticeKind::Subscription,
+            &to(&format!("s{n}@131016.example.lg.jp")),
+            "確認",
+            "本文",
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    noroshi::notices::store::queue_for_report(
+        &app2.ctx.db,
+        &to("desk@soumu.go.jp"),
+        "[TLP:AMBER] 障害・事故等報告 #1",
+        "本文",
+        now,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        noroshi::jobs::send_notice(&app2.ctx).await.unwrap(),
+        noroshi::workers::Outcome::Worked
+    );
+    assert_eq!(
+        app2.smtp.received()[0].rcpt_to,
+        vec!["desk@soumu.go.jp".to_owned()],
+        "the report's mail overtakes 51 confirmations"
+    );
+}
+
+/// N-M2: unconfirmed subscriptions are forgotten once their link has expired.
+#[tokio::test]
+async fn an_unconfirmed_subscription_is_forgotten_after_its_link_expires() {
+    use noroshi::magazine::subscribers;
+    let app = spawn_app().await;
+    let chiyoda = org(&app, "131016").await;
+    crate::helpers::mail::register_domains(&app.ctx, std::slice::from_ref(&chiyoda)).await;
+    let request = |email: &'static str, at| {
+        let app = &app;
+        async move {
+            subscribers::request(
+                &app.ctx.db,
+                &app.ctx.mailer.verp,
+                &app.ctx.settings.app.base_url,
+                email,
+                "ja",
+                "utf-8",
+                &subscribers::Requester::Public,
+                at,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let old = chrono::Utc::now() - chrono::Duration::hours(subscribers::CONFIRM_HOURS + 1);
+    request("old@131016.example.lg.jp", old).await;
+    assert_eq!(
+        subscribers::counts(&app.ctx.db)
+            .await
+            .unwrap()
+            .staff_pending,
+        1
+    );
+    request("new@131016.example.lg.jp", chrono::Utc::now()).await;
+    assert_eq!(
+        subscribers::counts(&app.ctx.db)
+            .await
+            .unwrap()
+            .staff_pending,
+        1,
+        "the expired one is gone"
+    );
+}

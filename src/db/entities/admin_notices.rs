@@ -17,6 +17,10 @@ pub struct Model {
     pub last_error: Option<String>,
     /// The incident report this mail tells of (its per-recipient ledger).
     pub report_id: Option<i64>,
+    /// security, report, contact, survey or subscription (`notices::store::NoticeKind`).
+    pub kind: String,
+    /// Lower goes first: the kind's priority.
+    pub priority: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

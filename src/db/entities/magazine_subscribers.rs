@@ -8,7 +8,7 @@ pub struct Model {
     pub id: i64,
     #[sea_orm(unique)]
     pub email: String,
-    /// The registered organisation whose mail domain the address is at.
+    /// The organisation that holds the address's domain, or whose signed-in user subscribed.
     pub organisation_id: i64,
     /// ja or en.
     pub language: String,
@@ -24,6 +24,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
     pub unsubscribed_at: Option<DateTimeUtc>,
+    /// Who vouched that the reader is the organisation's own (`user:<id>:<email>`): the reader
+    /// is then sent the organisation's items, otherwise TLP:CLEAR ones only.
+    pub vouched_by: Option<String>,
+    pub vouched_at: Option<DateTimeUtc>,
+    /// The address as limits count it: lower case, without a `+tag`.
+    pub limit_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

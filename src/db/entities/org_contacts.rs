@@ -22,6 +22,10 @@ pub struct Model {
     pub unreachable: bool,
     /// When the organisation last confirmed the address (連絡先確認).
     pub confirmed_at: Option<DateTimeUtc>,
+    /// Why the address may receive more than TLP:CLEAR: domain, admin, address or legacy
+    /// (`contacts::Verified`); none until then.
+    pub verified_by: Option<String>,
+    pub verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

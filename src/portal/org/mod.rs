@@ -27,6 +27,17 @@ pub struct ContactLine {
     /// 到達状況: ok, bounced n times, unreachable, unconfirmed.
     pub health: String,
     pub attention: bool,
+    /// Verified: may receive more than TLP:CLEAR. Otherwise its owner was asked to confirm it.
+    pub verified: bool,
+    /// At a mobile carrier's or a web-mail domain (said beside the address).
+    pub personal: bool,
+}
+
+/// A self-subscribed メールマガジン reader of the organisation.
+pub struct SubscriberLine {
+    pub id: i64,
+    pub email: String,
+    pub vouched: bool,
 }
 
 pub struct ProductLine {
@@ -78,6 +89,9 @@ pub(super) struct SettingsPage {
     tokens: Vec<TokenLine>,
     roles: Vec<Opt>,
     scopes: Vec<Opt>,
+    /// The mail domains the organisation holds (kept by the hub administrators).
+    domains: Vec<String>,
+    subscribers: Vec<SubscriberLine>,
 }
 
 pub(super) fn contact_kind_label(k: ContactKind, lang: Lang) -> &'static str {
@@ -127,6 +141,8 @@ pub(super) async fn page(
             },
             encoding: c.encoding.as_str(),
             active: c.active,
+            verified: c.verified.is_some(),
+            personal: crate::domain::is_personal_provider(c.email.domain()),
             attention: !matches!(c.health(now), contacts::Health::Ok),
             health: match c.health(now) {
                 contacts::Health::Ok => lang.tr1(
@@ -189,6 +205,20 @@ pub(super) async fn page(
             prefix: t.prefix,
         })
         .collect();
+    let domains = crate::registry::domains::of(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|d| d.domain.to_string())
+        .collect();
+    let subscribers = crate::magazine::subscribers::of_organisation(&ctx.db, org)
+        .await?
+        .into_iter()
+        .map(|s| SubscriberLine {
+            id: s.id,
+            email: s.email.to_string(),
+            vouched: s.vouched_by.is_some(),
+        })
+        .collect();
     let (notice, error, shown) = match outcome {
         None => (None, None, None),
         Some(Outcome::Notice(n)) => (Some(n), None, None),
@@ -207,6 +237,8 @@ pub(super) async fn page(
             products,
             users,
             tokens,
+            domains,
+            subscribers,
             roles: grantable(viewer)
                 .into_iter()
                 .map(|r| Opt {
@@ -247,12 +279,15 @@ pub(super) fn guard(viewer: &Viewer, csrf: &str) -> Result<Actor, PortalError> {
 mod addresses;
 mod api_tokens;
 mod products;
+mod readers;
 mod users;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show)
         .service(addresses::add_contact)
         .service(addresses::toggle_contact)
+        .service(addresses::ask_again)
+        .service(readers::vouch)
         .service(products::add_product)
         .service(products::remove_product)
         .service(users::add_user)

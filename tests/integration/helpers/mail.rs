@@ -133,6 +133,8 @@ pub async fn add_contacts(
                 kind,
                 Language::Ja,
                 encoding(out.len()),
+                // Test organisations' addresses, written as a hub administrator would.
+                Some(noroshi::contacts::Verified::Admin),
             )
             .await
             .unwrap_or_else(|_| panic!("contact {email} is written"));
@@ -141,6 +143,22 @@ pub async fn add_contacts(
     }
     txn.commit().await.unwrap();
     out
+}
+
+/// Registers each organisation's test mail domain (`{code}.example.lg.jp`, where
+/// [`add_contacts`] puts its addresses), as a hub administrator would.
+pub async fn register_domains(ctx: &AppContext, orgs: &[Organisation]) {
+    for org in orgs {
+        noroshi::contacts::domains::add(
+            &ctx.db,
+            org,
+            &format!("{}.example.lg.jp", org.code),
+            &Actor::System,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
 }
 
 /// What to publish.
