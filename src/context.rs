@@ -134,6 +134,7 @@ impl AppContext {
             db: self.db.clone(),
             verp: &self.mailer.verp,
             hard_bounce_limit: self.settings.mail.hard_bounce_limit,
+            authserv_id: self.settings.mail.authserv_id.clone(),
         }
     }
 }

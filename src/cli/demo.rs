@@ -99,6 +99,11 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     // No network is needed: every source is read from its offline sample.
     settings.ingest.offline = true;
     settings.ingest.poll = true;
+    // The demo's own "MTA" (the mail it puts into the inbound Maildir) vouches for senders
+    // under this authserv-id, so its replies acknowledge as a real site's would.
+    if settings.mail.authserv_id.is_none() {
+        settings.mail.authserv_id = Some(DEMO_AUTHSERV_ID.into());
+    }
     // Every 報 of the demo reports goes to a desk (into the outbox, as all demo mail).
     if settings.reports.desk.is_empty() {
         settings.reports.desk = vec!["incident-desk@soumu.demo.example".into()];
@@ -299,16 +304,36 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
     )))
 }
 
+/// The authserv-id of the demo's mail: what its "MTA" writes on the mail it returns.
+const DEMO_AUTHSERV_ID: &str = "mx.demo.example";
+
 /// What comes back from the demo drill, as the site's MTA would deliver it into the inbound
-/// Maildir: two bounces, replies from a dozen organisations, an out-of-office note and a
-/// question for the operator. Read at once, so the drill's report shows them.
+/// Maildir (with its `Authentication-Results` on top, the sender's DMARC passed): two bounces,
+/// replies from a dozen organisations, an out-of-office note and a question for the operator.
+/// Read at once, so the drill's report shows them.
 async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize> {
     let dir = crate::inbound::maildir(&ctx.settings);
     crate::ingest::maildir::ensure(&dir)?;
     let rows = crate::delivery::store::for_alert(&ctx.db, drill).await?;
     let verp = &ctx.mailer.verp;
+    let authserv = ctx
+        .settings
+        .mail
+        .authserv_id
+        .clone()
+        .unwrap_or_else(|| DEMO_AUTHSERV_ID.into());
     let mut n = 0;
     let mut put = |name: String, text: String| -> anyhow::Result<()> {
+        let domain = text
+            .lines()
+            .find_map(|l| l.strip_prefix("From: "))
+            .and_then(|f| f.split_whitespace().next())
+            .and_then(|a| a.rsplit_once('@'))
+            .map(|(_, d)| d.to_owned())
+            .unwrap_or_default();
+        let text = format!(
+            "Authentication-Results: {authserv}; dmarc=pass header.from={domain}\r\n{text}"
+        );
         std::fs::write(dir.join("new").join(name), text)?;
         n += 1;
         Ok(())

@@ -320,6 +320,11 @@ pub struct MailSettings {
     pub inbound_maildir: Option<PathBuf>,
     /// Permanent bounces after which a contact counts as unreachable (until confirmed again).
     pub hard_bounce_limit: u32,
+    /// The authserv-id our MTA writes its `Authentication-Results` under (OpenDKIM and
+    /// OpenDMARC's `AuthservID`). A reply acknowledges an alert only when that header, on top,
+    /// says DMARC or aligned DKIM passed for the sender's domain. Unset: no reply acknowledges
+    /// by itself; each waits for an operator.
+    pub authserv_id: Option<String>,
     /// The 問合せ先 footer of every alert mail (who to call about it).
     pub inquiries: String,
 }
@@ -346,6 +351,7 @@ impl Default for MailSettings {
             bounce_address: None,
             inbound_maildir: None,
             hard_bounce_limit: 3,
+            authserv_id: None,
             inquiries: "自治体CEPTOAR 事務局（デモ）ceptoar-desk@noroshi.example 電話 03-0000-0000（平日 9:30〜18:15）".into(),
         }
     }

@@ -1,6 +1,7 @@
 //! Vocabulary every capability shares: TLP markings, CVE identifiers, CVSS vectors, CPE names,
 //! severity levels, the two languages, e-mail addresses and the mail vocabulary, and text folding. Types and pure functions only, no I/O.
 
+pub mod auth_results;
 pub mod cpe;
 mod cve;
 pub mod cvss;
@@ -8,6 +9,7 @@ mod email;
 mod language;
 pub mod mail;
 mod mail_domain;
+pub mod mime_guard;
 mod severity;
 pub mod text;
 mod tlp;

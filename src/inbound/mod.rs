@@ -7,11 +7,18 @@
 //! - records an **auto-reply** (不在通知) and never counts it as an answer;
 //! - records a **reply** whose first own line says 受領 / 対応中 / 対応完了 / 該当なし as that
 //!   acknowledgement (channel `mail_reply`), only when it quotes the reply code of one alert and
-//!   organisation and comes from one of that organisation's registered addresses; a reply from
-//!   anyone else, or quoting another organisation's code, is refused and audited;
+//!   organisation, comes from one of that organisation's verified addresses, and our own MTA
+//!   vouches for its sender (`Authentication-Results` under `mail.authserv_id`: DMARC or aligned
+//!   DKIM pass); a reply from anyone else, or quoting another organisation's code, is refused
+//!   and audited; one our MTA did not vouch for waits for an operator;
 //! - leaves everything else waiting at `/admin/inbound` for an operator.
 //!
 //! The same message delivered twice (same Message-ID) is one row and one effect.
+//!
+//! **Hostile mail.** Anyone can mail the hub, so a message is read — size and structure checked
+//! on the raw bytes first (`domain::mime_guard`), then parsed on a blocking thread within a time
+//! budget — before any transaction opens; the write lock is held only for the database
+//! effects of what was read.
 
 pub mod read;
 pub mod store;
@@ -100,6 +107,52 @@ impl Processed {
 pub struct Inputs<'a> {
     pub verp: &'a Verp,
     pub hard_bounce_limit: u32,
+    /// Our MTA's authserv-id (`mail.authserv_id`); `None`: no reply acknowledges by itself.
+    pub authserv_id: Option<&'a str>,
+}
+
+/// How long one message may take to parse before it is put aside unread.
+pub const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// One message as read, before anything is written: the message, or why it could not be read
+/// (with the digest of its bytes, so it is kept once).
+pub enum Read {
+    Message(Box<read::Inbound>, Vec<u8>),
+    Unreadable { digest: String, why: String },
+}
+
+fn digest_of(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Reads one message without touching the database: its size and MIME structure checked on the
+/// raw bytes, then parsed on a blocking thread within [`PARSE_BUDGET`].
+pub async fn read_bounded(bytes: Vec<u8>) -> Read {
+    if let Err(why) = crate::domain::mime_guard::check(&bytes, crate::domain::mime_guard::RETURNED)
+    {
+        return Read::Unreadable {
+            digest: digest_of(&bytes),
+            why,
+        };
+    }
+    let digest = digest_of(&bytes);
+    let parse = tokio::task::spawn_blocking(move || {
+        let r = read::read(&bytes);
+        (r, bytes)
+    });
+    match tokio::time::timeout(PARSE_BUDGET, parse).await {
+        Ok(Ok((Ok(m), bytes))) => Read::Message(Box::new(m), bytes),
+        Ok(Ok((Err(why), _))) => Read::Unreadable { digest, why },
+        Ok(Err(e)) => Read::Unreadable {
+            digest,
+            why: format!("reading it failed: {e}"),
+        },
+        Err(_) => Read::Unreadable {
+            digest,
+            why: format!("it could not be read within {} s", PARSE_BUDGET.as_secs()),
+        },
+    }
 }
 
 /// Bounces recorded in one transaction, audited together: one entry per alert naming every
@@ -124,8 +177,8 @@ impl BounceAudit {
     }
 }
 
-/// Reads one message and does what it says, in one transaction. `file` names it in the Maildir
-/// (kept on the row).
+/// Reads one message (outside any transaction) and does what it says, in one transaction.
+/// `file` names it in the Maildir (kept on the row).
 pub async fn process<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     inputs: &Inputs<'_>,
@@ -133,27 +186,34 @@ pub async fn process<C: ConnectionTrait + TransactionTrait>(
     file: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Processed> {
+    let read = read_bounded(bytes.to_vec()).await;
     let txn = begin_write(db).await?;
     let mut audits = BounceAudit::default();
-    let p = process_one(&txn, inputs, bytes, file, now, &mut audits).await?;
+    let p = apply(&txn, inputs, read, file, now, &mut audits).await?;
     audits.record(&txn).await?;
     txn.commit().await?;
     Ok(p)
 }
 
-async fn process_one<C: ConnectionTrait + TransactionTrait>(
+/// Does what one read message says (in the caller's transaction).
+async fn apply<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     inputs: &Inputs<'_>,
-    bytes: &[u8],
+    read: Read,
     file: &str,
     now: DateTime<Utc>,
     audits: &mut BounceAudit,
 ) -> anyhow::Result<Processed> {
-    let message = match read::read(bytes) {
-        Ok(m) => m,
-        Err(why) => {
-            use sha2::{Digest, Sha256};
-            let digest = hex::encode(Sha256::digest(bytes));
+    let (message, raw) = match read {
+        Read::Message(m, raw) => (*m, raw),
+        Read::Unreadable { digest, why } => {
+            if store::seen(db, &digest).await? {
+                return Ok(Processed::new(
+                    "unknown",
+                    Outcome::Duplicate,
+                    "the same message was processed before",
+                ));
+            }
             let p = Processed::new("unknown", Outcome::Pending, format!("unreadable: {why}"));
             let row = store::NewInbound {
                 digest,
@@ -195,7 +255,7 @@ async fn process_one<C: ConnectionTrait + TransactionTrait>(
             }
             p
         }
-        Kind::Reply { state } => reply(db, inputs, &message, *state).await?,
+        Kind::Reply { state } => reply(db, inputs, &message, &raw, *state).await?,
     };
     store::save(db, &row, &p, now).await
 }
@@ -297,6 +357,7 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     inputs: &Inputs<'_>,
     message: &read::Inbound,
+    raw: &[u8],
     state: Option<acks::AckState>,
 ) -> anyhow::Result<Processed> {
     let codes = inputs.verp.reply_codes_in(&message.text);
@@ -320,9 +381,11 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
             ));
         }
     };
+    // Only a verified address speaks for its organisation.
     let contacts = crate::contacts::store::active_for(db, &[OrgId(org)]).await?;
     let contact = contacts
         .iter()
+        .filter(|c| c.verified.is_some())
         .find(|c| c.email.as_str().eq_ignore_ascii_case(&message.from));
     let mut p = Processed::new("reply", Outcome::Recorded, String::new());
     p.alert_id = Some(alert);
@@ -362,6 +425,20 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
         );
         return Ok(p);
     };
+    // A From: line is what anyone can write: our own MTA must have checked the sender.
+    let vouched = match inputs.authserv_id {
+        Some(id) => crate::domain::auth_results::check(raw, id, &message.from),
+        None => Err("mail.authserv_id is not set, so no reply acknowledges by itself".to_owned()),
+    };
+    if let Err(why) = vouched {
+        p.outcome = Outcome::Pending;
+        p.detail = format!(
+            "a reply from {} saying {}, but our mail server did not vouch for the sender: {why}",
+            contact.email,
+            state.label_ja()
+        );
+        return Ok(p);
+    }
     let actor = Actor::MailReply {
         contact_id: contact.id,
         email: contact.email.to_string(),
@@ -417,6 +494,7 @@ pub struct Inbox<'a> {
     pub db: sea_orm::DatabaseConnection,
     pub verp: &'a Verp,
     pub hard_bounce_limit: u32,
+    pub authserv_id: Option<String>,
 }
 
 /// Messages processed in one write transaction: one commit (one fsync) for the batch instead of
@@ -444,6 +522,7 @@ pub async fn process_maildir(
     let inputs = Inputs {
         verp: ctx.verp,
         hard_bounce_limit: ctx.hard_bounce_limit,
+        authserv_id: ctx.authserv_id.as_deref(),
     };
     let mut out = Vec::new();
     let waiting = crate::ingest::maildir::pending(dir, limit)?;
@@ -483,22 +562,31 @@ pub async fn process_maildir(
     Ok(out)
 }
 
+/// Reads a batch's messages (no transaction open), then records what they say in one short
+/// transaction.
 async fn process_batch(
     ctx: &Inbox<'_>,
     inputs: &Inputs<'_>,
     claimed: &[(String, PathBuf)],
 ) -> anyhow::Result<Vec<Processed>> {
+    let limit = crate::domain::mime_guard::RETURNED.max_bytes as u64;
+    let mut read = Vec::with_capacity(claimed.len());
+    for (_, path) in claimed {
+        let r = match std::fs::metadata(path) {
+            // Never read into memory: the name and size are enough to keep it once.
+            Ok(m) if m.len() > limit => Read::Unreadable {
+                digest: digest_of(format!("{}:{}", path.display(), m.len()).as_bytes()),
+                why: format!("the message is {} bytes; at most {limit} are read", m.len()),
+            },
+            _ => read_bounded(std::fs::read(path)?).await,
+        };
+        read.push(r);
+    }
     let txn = begin_write(&ctx.db).await?;
     let mut audits = BounceAudit::default();
     let mut done = Vec::with_capacity(claimed.len());
-    for (file, path) in claimed {
-        let bytes = match std::fs::metadata(path) {
-            Ok(m) if m.len() > read::MAX_BYTES as u64 => {
-                format!("Subject: (too large: {} bytes)\r\n\r\n", m.len()).into_bytes()
-            }
-            _ => std::fs::read(path)?,
-        };
-        done.push(process_one(&txn, inputs, &bytes, file, Utc::now(), &mut audits).await?);
+    for ((file, _), r) in claimed.iter().zip(read) {
+        done.push(apply(&txn, inputs, r, file, Utc::now(), &mut audits).await?);
     }
     audits.record(&txn).await?;
     txn.commit().await?;

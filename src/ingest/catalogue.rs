@@ -119,7 +119,7 @@ pub struct SourceDef {
     pub allow_private_network: bool,
     /// For mail: the authserv-id our own MTA writes in `Authentication-Results`; a message is
     /// ingested only when that header says DKIM (aligned) or DMARC passed
-    /// (`ingest::auth_results`). `None` only when the entry says
+    /// (`domain::auth_results`). `None` only when the entry says
     /// `require_authentication = false`.
     pub authserv_id: Option<String>,
     pub note: Option<String>,

@@ -4,7 +4,6 @@
 //! document. Owns `sources`, `raw_documents`, `advisories` and their side tables; never touches
 //! alerts or deliveries.
 
-pub mod auth_results;
 pub mod catalogue;
 pub mod dates;
 pub mod fetch;
@@ -44,7 +43,7 @@ pub enum IngestError {
     Parse(#[from] ParseError),
     #[error("the sender {from} is not among the allowed senders of source `{source_key}`")]
     SenderNotAllowed { from: String, source_key: String },
-    /// Our mail server did not vouch for the sender (see `auth_results`): held for an operator.
+    /// Our mail server did not vouch for the sender (see `domain::auth_results`): held for an operator.
     #[error("held: the mail from {from} is not authenticated: {reason}")]
     NotAuthenticated { from: String, reason: String },
     #[error(transparent)]
@@ -74,13 +73,19 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
         if doc.bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Empty.into());
         }
-        let (adv, attachments) = parse::mail::parse_with_attachments(&doc.bytes)?;
-        let from = adv
-            .extra
-            .get("from")
-            .and_then(|f| f.as_str())
-            .unwrap_or("")
-            .to_owned();
+        // Who sent it and whether our MTA vouched for them, from the header section alone:
+        // the body of a message nobody vouched for is never parsed (review 3 N-M1).
+        crate::domain::mime_guard::check(&doc.bytes, crate::domain::mime_guard::NOTICE)
+            .map_err(|why| IngestError::Parse(ParseError::Malformed(why)))?;
+        let from = mail_parser::MessageParser::default()
+            .parse_headers(&doc.bytes)
+            .and_then(|m| {
+                m.from()
+                    .and_then(|f| f.first())
+                    .and_then(|a| a.address())
+                    .map(|a| a.trim().to_ascii_lowercase())
+            })
+            .unwrap_or_default();
         if !source.accepts_sender(&from) {
             return Err(IngestError::SenderNotAllowed {
                 from,
@@ -88,10 +93,11 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
             });
         }
         if let Some(id) = &source.authserv_id
-            && let Err(reason) = auth_results::check(&doc.bytes, id, &from)
+            && let Err(reason) = crate::domain::auth_results::check(&doc.bytes, id, &from)
         {
             return Err(IngestError::NotAuthenticated { from, reason });
         }
+        let (adv, attachments) = parse::mail::parse_with_attachments(&doc.bytes)?;
         (
             Parsed {
                 items: vec![adv],

@@ -469,6 +469,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         &noroshi::inbound::Inputs {
             verp: &app.ctx.mailer.verp,
             hard_bounce_limit: 3,
+            authserv_id: None,
         },
         b"From: someone@example.lg.jp\r\nSubject: question\r\nMessage-ID: <q@example.lg.jp>\r\n\r\nWhat is this?\r\n",
         "matrix.host",

@@ -152,9 +152,12 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
     std::fs::write(inbound.join("new/1.host"), dsn).unwrap();
     std::fs::write(
         inbound.join("new/2.host"),
-        format!(
-            "From: joho@city.chuo.lg.jp\r\nSubject: Re\r\nMessage-ID: <x@chuo>\r\n\r\n対応完了\r\n> 返信用コード: {}\r\n",
-            ctx.mailer.verp.reply_code(1, chuo.organisation_id)
+        crate::helpers::mail::vouched(
+            format!(
+                "From: joho@city.chuo.lg.jp\r\nSubject: Re\r\nMessage-ID: <x@chuo>\r\n\r\n対応完了\r\n> 返信用コード: {}\r\n",
+                ctx.mailer.verp.reply_code(1, chuo.organisation_id)
+            )
+            .as_bytes(),
         ),
     )
     .unwrap();

@@ -144,7 +144,11 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
             code(o),
             app.ctx.mailer.verp.reply_code(alert_id, orgs[o].id.0)
         );
-        std::fs::write(dir.join("new").join(format!("reply{n}.host")), reply).unwrap();
+        std::fs::write(
+            dir.join("new").join(format!("reply{n}.host")),
+            crate::helpers::mail::vouched(reply.as_bytes()),
+        )
+        .unwrap();
     }
     let processed = noroshi::inbound::process_maildir(&app.ctx.inbox(), &dir, 10_000)
         .await

@@ -32,10 +32,16 @@ fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
     bytes
 }
 
+/// Delivers a message into the inbound Maildir as our MTA would: with its verdict on the sender
+/// on top (`helpers::mail::vouched`).
 fn drop_in(app: &TestApp, name: &str, bytes: &[u8]) {
     let dir = inbound::maildir(&app.ctx.settings);
     noroshi::ingest::maildir::ensure(&dir).unwrap();
-    std::fs::write(dir.join("new").join(name), bytes).unwrap();
+    std::fs::write(
+        dir.join("new").join(name),
+        crate::helpers::mail::vouched(bytes),
+    )
+    .unwrap();
 }
 
 async fn run(app: &TestApp) -> Vec<inbound::Processed> {

@@ -886,3 +886,171 @@ async fn an_unconfirmed_subscription_is_forgotten_after_its_link_expires() {
         "the expired one is gone"
     );
 }
+
+/// N-M1: hostile MIME in the return channel never holds the database: three of the reviewer's
+/// 1.9 MB messages (and three cut under the size limit) are read while staff log in, and every
+/// login answers within a second; the messages wait, unread, for an operator.
+#[tokio::test]
+async fn hostile_mail_in_the_return_channel_never_stops_logins() {
+    let app = spawn_app().await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let dir = noroshi::inbound::maildir(&app.ctx.settings);
+    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    for (parts, name) in [(28_522, "big"), (3_700, "small")] {
+        let m = noroshi::domain::mime_guard::hostile(parts);
+        for n in 0..3 {
+            // Three different messages (the same bytes twice would be one message).
+            let mut one = format!("X-Attempt: {n}\r\n").into_bytes();
+            one.extend_from_slice(&m);
+            std::fs::write(dir.join("new").join(format!("{name}{n}.host")), &one).unwrap();
+        }
+    }
+    let inbox = app.ctx.clone();
+    let worker = tokio::spawn(async move {
+        let t = std::time::Instant::now();
+        let done = noroshi::inbound::process_maildir(
+            &inbox.inbox(),
+            &noroshi::inbound::maildir(&inbox.settings),
+            100,
+        )
+        .await
+        .unwrap();
+        (t.elapsed(), done)
+    });
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..5 {
+        let mut b = Browser::new(&app.address);
+        let t = std::time::Instant::now();
+        let page = b.log_in("member@city.chiyoda.lg.jp", PASSWORD).await;
+        slowest = slowest.max(t.elapsed());
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let (took, done) = worker.await.unwrap();
+    assert!(
+        slowest < std::time::Duration::from_secs(1),
+        "a login took {slowest:?}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "the worker took {took:?}"
+    );
+    assert_eq!(done.len(), 6);
+    for p in &done {
+        assert_eq!(p.outcome, noroshi::inbound::Outcome::Pending, "{p:?}");
+        assert!(p.detail.starts_with("unreadable:"), "{p:?}");
+    }
+    assert!(done.iter().any(|p| p.detail.contains("bytes")));
+    assert!(
+        done.iter()
+            .any(|p| p.detail.contains("MIME parts") || p.detail.contains("multipart"))
+    );
+}
+
+/// N-M1: the same shape sent to the NCO mailbox is refused from its header section, before its
+/// body is parsed.
+#[tokio::test]
+async fn a_hostile_notice_is_refused_before_its_body_is_parsed() {
+    let app = spawn_app().await;
+    let def = app.ctx.catalogue.get("nco-mail").unwrap().clone();
+    let doc = noroshi::ingest::fetch::Fetched {
+        bytes: noroshi::domain::mime_guard::hostile(28_522),
+        content_type: None,
+        etag: None,
+        last_modified: None,
+        origin: "nco-mail/new/hostile".into(),
+    };
+    let t = std::time::Instant::now();
+    let refused = noroshi::ingest::ingest_document(&app.ctx.db, &def, def.format, &doc).await;
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        t.elapsed()
+    );
+    let e = refused.unwrap_err().to_string();
+    assert!(e.contains("multipart") || e.contains("MIME parts"), "{e}");
+}
+
+/// N-L1: a reply acknowledges only when our own mail server vouched for its sender; one with the
+/// organisation's address in `From:` and anyone else's verdict waits for an operator.
+#[tokio::test]
+async fn a_reply_acknowledges_only_when_our_mail_server_vouched_for_its_sender() {
+    use crate::helpers::mail::{Draft, add_contacts, central_users, drain, publish_alert};
+    use noroshi::delivery::worker::Lane;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let chiyoda = org(&app, "131016").await;
+    let contacts = add_contacts(&app.ctx, std::slice::from_ref(&chiyoda), 1, |_| {
+        noroshi::contacts::MailEncoding::Utf8
+    })
+    .await;
+    let (alert, _) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            ..Draft::default()
+        },
+    )
+    .await;
+    drain(&app.ctx, Lane::All).await;
+    let code = app.ctx.mailer.verp.reply_code(alert, chiyoda.id.0);
+    let from = contacts[0].email.as_str();
+    let reply = |n: u32, verdict: &str| {
+        format!(
+            "{verdict}From: {from}\r\nTo: noreply@noroshi.example\r\nSubject: Re\r\nMessage-ID: <r{n}@x>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n対応完了\r\n> 返信用コード: {code}\r\n"
+        )
+    };
+    let dir = noroshi::inbound::maildir(&app.ctx.settings);
+    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    let forged = [
+        reply(1, "Authentication-Results: mx.attacker; dmarc=fail\r\n"),
+        reply(
+            2,
+            "Authentication-Results: mx.attacker; dmarc=pass header.from=131016.example.lg.jp\r\n",
+        ),
+        reply(
+            3,
+            &format!(
+                "Authentication-Results: {}; dmarc=fail header.from=131016.example.lg.jp\r\n",
+                crate::helpers::mail::AUTHSERV_ID
+            ),
+        ),
+        reply(4, ""),
+    ];
+    for (n, m) in forged.iter().enumerate() {
+        std::fs::write(dir.join("new").join(format!("{n}.forged")), m).unwrap();
+    }
+    let done = noroshi::inbound::process_maildir(&app.ctx.inbox(), &dir, 100)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 4);
+    for p in &done {
+        assert_eq!(p.outcome, noroshi::inbound::Outcome::Pending, "{p:?}");
+        assert!(p.detail.contains("did not vouch"), "{p:?}");
+    }
+    let state = noroshi::acks::store::current(&app.ctx.db, alert, chiyoda.id.0)
+        .await
+        .unwrap();
+    assert!(state.is_none(), "nothing acknowledged: {state:?}");
+    // What our MTA vouched for acknowledges.
+    std::fs::write(
+        dir.join("new").join("9.real"),
+        crate::helpers::mail::vouched(reply(9, "").as_bytes()),
+    )
+    .unwrap();
+    let done = noroshi::inbound::process_maildir(&app.ctx.inbox(), &dir, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        done[0].outcome,
+        noroshi::inbound::Outcome::Recorded,
+        "{:?}",
+        done[0]
+    );
+}

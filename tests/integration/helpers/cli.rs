@@ -31,7 +31,8 @@ impl TestEnv {
             .env("NOROSHI__AUTH__ARGON2_MEMORY_KIB", "64")
             .env("NOROSHI__AUTH__ARGON2_ITERATIONS", "1")
             .env("NOROSHI__LOG__FORMAT", "human")
-            .env("NOROSHI__INGEST__POLL", "false");
+            .env("NOROSHI__INGEST__POLL", "false")
+            .env("NOROSHI__MAIL__AUTHSERV_ID", super::mail::AUTHSERV_ID);
         match &self.database_url {
             Some(url) => cmd.env("NOROSHI__DATABASE__URL", url),
             None => cmd.env_remove("NOROSHI__DATABASE__URL"),

@@ -1,5 +1,5 @@
-//! Whether an inbound notice was authenticated by our own mail server. NISC/NCO notices are
-//! trusted only when the first `Authentication-Results` header (RFC 8601) — the one our MTA
+//! Whether an inbound message was authenticated by our own mail server: NISC/NCO notices, and
+//! replies that acknowledge an alert. Such a message is trusted only when the first `Authentication-Results` header (RFC 8601) — the one our MTA
 //! adds on top, under its own authserv-id — says `dmarc=pass` for the sender's domain, or
 //! `dkim=pass` with a signing domain aligned with it. A `From:` alone is what anyone can
 //! write; an `Authentication-Results` lower down, or under another authserv-id, is what the
@@ -14,8 +14,9 @@ struct Result_ {
     props: Vec<(String, String)>,
 }
 
-/// The header section of a raw message, unfolded, as `(name, value)` pairs in order.
-fn headers(raw: &[u8]) -> Vec<(String, String)> {
+/// The header section of a raw message, unfolded, as `(name, value)` pairs in order. Reads only
+/// the header section: cheap on a message of any body.
+pub fn headers(raw: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(raw);
     let end = text
         .find("\r\n\r\n")
