@@ -35,6 +35,7 @@ mod m20261206_000029_once_keys;
 mod m20261206_000030_organisation_domains;
 mod m20261206_000031_contact_verification;
 mod m20261206_000032_subscriber_vouching;
+mod m20261206_000033_account_vouching;
 
 pub struct Migrator;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_organisation_domains::Migration),
             Box::new(m20261206_000031_contact_verification::Migration),
             Box::new(m20261206_000032_subscriber_vouching::Migration),
+            Box::new(m20261206_000033_account_vouching::Migration),
         ]
     }
 }

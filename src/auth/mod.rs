@@ -41,6 +41,11 @@ pub struct User {
     /// Someone else chose the current password (an initial or reset password): every page
     /// leads to the password change until the user has chosen their own.
     pub must_change_password: bool,
+    /// Who created the account in the portal (none: the command line or the hub itself).
+    pub created_by: Option<UserId>,
+    /// A privileged account made in the portal, disabled until a hub administrator other than
+    /// its creator enables it.
+    pub awaiting_enable: bool,
 }
 
 impl User {
@@ -80,7 +85,9 @@ pub enum AddUserError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// Creates a user after every check has passed, with its audit entry in the same transaction.
+/// Creates a user after every check has passed, with its audit entry in the same transaction:
+/// at the command line on the hub's machine, or by the hub itself (the demo). A privileged
+/// account made so is enabled at once, and the hub administrators are told.
 #[tracing::instrument(name = "Add user", skip_all, fields(org = %req.org, role = %req.role))]
 pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -88,18 +95,79 @@ pub async fn add_user<C: ConnectionTrait + TransactionTrait>(
     req: AddUser,
     actor: &Actor,
 ) -> Result<(User, Organisation), AddUserError> {
-    insert_user(db, settings, req, actor, false).await
+    insert_user(db, settings, req, actor, None).await
 }
 
-/// Like [`add_user`], for a password an administrator chose or was shown (the portal's initial
-/// password): the new user must change it at the first login.
+/// Like [`add_user`], in the portal by `creator`, with a password the creator was shown: the
+/// new user must change it at the first login. An account that can approve (a central
+/// approver, a prefecture administrator, a hub administrator) stays disabled until a hub
+/// administrator other than its creator enables it; the hub administrators are mailed.
 pub async fn add_user_with_temporary_password<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     settings: &AuthSettings,
     req: AddUser,
-    actor: &Actor,
+    creator: &User,
 ) -> Result<(User, Organisation), AddUserError> {
-    insert_user(db, settings, req, actor, true).await
+    insert_user(db, settings, req, &Actor::of(creator), Some(creator)).await
+}
+
+/// The user id in an actor string `user:<id>:<email>` (how authors and submitters are kept).
+pub fn user_id_of(actor: &str) -> Option<UserId> {
+    actor
+        .strip_prefix("user:")?
+        .split(':')
+        .next()?
+        .parse()
+        .ok()
+        .map(UserId)
+}
+
+/// Whether `approver` is a second person for what `others` (actor strings of the writer and
+/// the submitter) did: never one of them (four eyes), and never tied to one of them by the
+/// creation of an account — the creator of an account was shown its first password, so an
+/// approver does not approve what an account it created wrote, nor what the account that
+/// created it wrote. `Err` says why, in Japanese.
+pub async fn independent(
+    db: &impl ConnectionTrait,
+    approver: &User,
+    others: &[&str],
+) -> anyhow::Result<Result<(), String>> {
+    for actor in others {
+        let Some(id) = user_id_of(actor) else {
+            continue;
+        };
+        if id == approver.id {
+            return Ok(Err(format!(
+                "four eyes: {} wrote or submitted this and cannot also approve it",
+                approver.email
+            )));
+        }
+        let Some(other) = store::find_by_id(db, id).await? else {
+            continue;
+        };
+        if other.created_by == Some(approver.id) {
+            return Ok(Err(format!(
+                "four eyes: {} created the account of {}, who wrote or submitted this; another approver approves it",
+                approver.email, other.email
+            )));
+        }
+        if approver.created_by == Some(other.id) {
+            return Ok(Err(format!(
+                "four eyes: {}'s account was created by {}, who wrote or submitted this; another approver approves it",
+                approver.email, other.email
+            )));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Roles that can approve what others wrote (alerts, drills, surveys, cases, メールマガジン issues):
+/// a second eye. Such an account made in the portal needs a hub administrator to enable it.
+pub fn approves(role: Role) -> bool {
+    matches!(
+        role,
+        Role::CentralApprover | Role::PrefectureAdmin | Role::Admin
+    )
 }
 
 async fn insert_user<C: ConnectionTrait + TransactionTrait>(
@@ -107,8 +175,10 @@ async fn insert_user<C: ConnectionTrait + TransactionTrait>(
     settings: &AuthSettings,
     req: AddUser,
     actor: &Actor,
-    must_change_password: bool,
+    creator: Option<&User>,
 ) -> Result<(User, Organisation), AddUserError> {
+    let must_change_password = creator.is_some();
+    let awaiting_enable = creator.is_some() && approves(req.role);
     let org = registry::store::find_by_code(db, req.org)
         .await?
         .ok_or(AddUserError::UnknownOrganisation(req.org))?;
@@ -135,6 +205,8 @@ async fn insert_user<C: ConnectionTrait + TransactionTrait>(
             role: req.role,
             password_hash,
             must_change_password,
+            created_by: creator.map(|c| c.id),
+            awaiting_enable,
         },
     )
     .await
@@ -151,9 +223,21 @@ async fn insert_user<C: ConnectionTrait + TransactionTrait>(
             "email": user.email.as_str(),
             "role": user.role.as_str(),
             "organisation": org.code.to_string(),
+            "awaiting_enable": awaiting_enable,
         }),
     )
     .await?;
+    if privileged(user.role) {
+        let (ja, en) = if awaiting_enable {
+            (
+                "作成（システム管理者の有効化待ち）",
+                "creation (waiting for a hub administrator to enable it)",
+            )
+        } else {
+            ("作成", "creation")
+        };
+        notify_admins(&txn, &actor.to_string(), &user, ja, en).await?;
+    }
     txn.commit().await.map_err(anyhow::Error::new)?;
     Ok((user, org))
 }
@@ -178,6 +262,10 @@ pub enum ManageUserError {
     NotFound,
     #[error("you cannot do this to your own account")]
     Own,
+    #[error("a privileged account is enabled by a hub administrator")]
+    AwaitsHubAdmin,
+    #[error("the account was created by you: another hub administrator enables it")]
+    OwnCreation,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -188,6 +276,13 @@ impl crate::error::Classify for ManageUserError {
         match self {
             Self::NotFound => Failure::NotFound("no such user".into()),
             Self::Own => Failure::Conflict("自分自身のアカウントはここでは操作できません。".into()),
+            Self::AwaitsHubAdmin => Failure::Forbidden(
+                "このアカウントは承認できる役割のため、システム管理者が有効にします。".into(),
+            ),
+            Self::OwnCreation => Failure::Forbidden(
+                "自分で作成したアカウントは有効にできません。別のシステム管理者が有効にします。"
+                    .into(),
+            ),
             Self::Unexpected(e) => Failure::Unexpected(e),
         }
     }
@@ -218,7 +313,7 @@ fn privileged(role: Role) -> bool {
 /// transaction of the change.
 async fn notify_admins(
     db: &impl ConnectionTrait,
-    manager: &User,
+    by: &str,
     target: &User,
     what_ja: &str,
     what_en: &str,
@@ -236,15 +331,13 @@ async fn notify_admins(
          A privileged account was changed. If you did not expect this, check at once.\n\n\
          操作 / action: {what_ja} / {what_en}\n\
          対象 / account: {} ({}, user:{})\n\
-         実行者 / by: {} ({}, user:{})\n\
+         実行者 / by: {by}\n\
          日時 / at: {}\n\n\
+         有効化待ちのアカウントは /admin/users で確認してください / accounts waiting to be enabled: /admin/users\n\
          監査ログ / audit log: /admin/audit\n",
         target.email,
         target.role,
         target.id,
-        manager.email,
-        manager.role,
-        manager.id,
         crate::time::format_jst(&now),
     );
     for admin in store::active_admins(db).await? {
@@ -271,10 +364,34 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<User, ManageUserError> {
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let user = managed(&txn, manager, target).await?;
+    if !disabled && user.awaiting_enable {
+        if manager.role != Role::Admin {
+            return Err(ManageUserError::AwaitsHubAdmin);
+        }
+        if user.created_by == Some(manager.id) {
+            return Err(ManageUserError::OwnCreation);
+        }
+        store::set_awaiting_enable(&txn, target, false).await?;
+        audit::record(
+            &txn,
+            &Actor::of(manager),
+            "user.enable_privileged",
+            &format!("user:{target}"),
+            serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str(), "created_by": user.created_by.map(|u| u.0) }),
+        )
+        .await?;
+    }
     store::set_disabled(&txn, target, disabled).await?;
     if disabled {
         session::end_all(&txn, target).await?;
-        notify_admins(&txn, manager, &user, "停止", "disable").await?;
+        notify_admins(
+            &txn,
+            &Actor::of(manager).to_string(),
+            &user,
+            "停止",
+            "disable",
+        )
+        .await?;
     }
     audit::record(
         &txn,
@@ -290,6 +407,38 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;
     Ok(User { disabled, ..user })
+}
+
+/// Enables an account at the command line on the hub's machine (with the database's
+/// credentials: the operator there is trusted as a hub administrator is); audited.
+pub async fn enable_at_console<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    email: &EmailAddress,
+) -> anyhow::Result<User> {
+    let txn = begin_write(db).await?;
+    let user = store::find_by_email(&txn, email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user has the address {email}"))?;
+    store::set_awaiting_enable(&txn, user.id, false).await?;
+    store::set_disabled(&txn, user.id, false).await?;
+    audit::record(
+        &txn,
+        &Actor::cli(),
+        if user.awaiting_enable {
+            "user.enable_privileged"
+        } else {
+            "user.enable"
+        },
+        &format!("user:{}", user.id),
+        serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str() }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(User {
+        disabled: false,
+        awaiting_enable: false,
+        ..user
+    })
 }
 
 /// Gives a user whom `manager` may manage a new random password, shown once to the manager;
@@ -311,7 +460,14 @@ pub async fn reset_password<C: ConnectionTrait + TransactionTrait>(
     store::set_must_change_password(&txn, target, true).await?;
     store::set_login_state(&txn, target, 0, None).await?;
     session::end_all(&txn, target).await?;
-    notify_admins(&txn, manager, &user, "パスワード再発行", "password reset").await?;
+    notify_admins(
+        &txn,
+        &Actor::of(manager).to_string(),
+        &user,
+        "パスワード再発行",
+        "password reset",
+    )
+    .await?;
     audit::record(
         &txn,
         &Actor::of(manager),

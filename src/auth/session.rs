@@ -312,7 +312,8 @@ pub async fn find_with_org(
             "SELECT s.id AS s_id, s.csrf_token AS s_csrf, s.expires_at AS s_expires_at, \
                     u.id AS u_id, u.email AS u_email, u.display_name AS u_display_name, \
                     u.role AS u_role, u.disabled AS u_disabled, \
-                    u.must_change_password AS u_must_change, \
+                    u.must_change_password AS u_must_change, u.created_by AS u_created_by, \
+                    u.awaiting_enable AS u_awaiting, \
                     o.id AS o_id, o.code AS o_code, o.kind AS o_kind, o.name AS o_name, \
                     o.kana AS o_kana, o.prefecture AS o_prefecture, o.parent_id AS o_parent_id, \
                     o.created_at AS o_created_at, o.updated_at AS o_updated_at \
@@ -329,15 +330,17 @@ pub async fn find_with_org(
     };
     let org = organisations::Model::from_query_result(&row, "o_")
         .context("cannot read the session's organisation")?;
-    let user = store::user_from(
-        row.try_get("", "u_id")?,
-        org.id,
-        &row.try_get::<String>("", "u_email")?,
-        row.try_get("", "u_display_name")?,
-        &row.try_get::<String>("", "u_role")?,
-        row.try_get("", "u_disabled")?,
-        row.try_get("", "u_must_change")?,
-    )?;
+    let user = store::user_from(store::Columns {
+        id: row.try_get("", "u_id")?,
+        organisation_id: org.id,
+        email: &row.try_get::<String>("", "u_email")?,
+        display_name: row.try_get("", "u_display_name")?,
+        role: &row.try_get::<String>("", "u_role")?,
+        disabled: row.try_get("", "u_disabled")?,
+        must_change_password: row.try_get("", "u_must_change")?,
+        created_by: row.try_get("", "u_created_by")?,
+        awaiting_enable: row.try_get("", "u_awaiting")?,
+    })?;
     if user.disabled {
         return Ok(None);
     }

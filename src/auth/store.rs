@@ -13,36 +13,45 @@ use crate::db::is_unique_violation;
 use crate::registry::OrgId;
 
 fn to_domain(m: users::Model) -> anyhow::Result<User> {
-    user_from(
-        m.id,
-        m.organisation_id,
-        &m.email,
-        m.display_name,
-        &m.role,
-        m.disabled,
-        m.must_change_password,
-    )
+    user_from(Columns {
+        id: m.id,
+        organisation_id: m.organisation_id,
+        email: &m.email,
+        display_name: m.display_name,
+        role: &m.role,
+        disabled: m.disabled,
+        must_change_password: m.must_change_password,
+        created_by: m.created_by,
+        awaiting_enable: m.awaiting_enable,
+    })
 }
 
-/// A user from its stored columns (for queries that join users with other tables).
-pub(crate) fn user_from(
-    id: i64,
-    organisation_id: i64,
-    email: &str,
-    display_name: String,
-    role: &str,
-    disabled: bool,
-    must_change_password: bool,
-) -> anyhow::Result<User> {
+/// A user's stored columns (for queries that join users with other tables).
+pub(crate) struct Columns<'a> {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub email: &'a str,
+    pub display_name: String,
+    pub role: &'a str,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created_by: Option<i64>,
+    pub awaiting_enable: bool,
+}
+
+/// A user from its stored columns.
+pub(crate) fn user_from(c: Columns<'_>) -> anyhow::Result<User> {
     Ok(User {
-        id: UserId(id),
-        org_id: OrgId(organisation_id),
-        email: EmailAddress::parse(email)
-            .with_context(|| format!("user {id} has an invalid stored address"))?,
-        display_name,
-        role: Role::parse(role)?,
-        disabled,
-        must_change_password,
+        id: UserId(c.id),
+        org_id: OrgId(c.organisation_id),
+        email: EmailAddress::parse(c.email)
+            .with_context(|| format!("user {} has an invalid stored address", c.id))?,
+        display_name: c.display_name,
+        role: Role::parse(c.role)?,
+        disabled: c.disabled,
+        must_change_password: c.must_change_password,
+        created_by: c.created_by.map(UserId),
+        awaiting_enable: c.awaiting_enable,
     })
 }
 
@@ -56,6 +65,10 @@ pub struct NewUser {
     /// Set when someone other than the user chose the password (an initial password shown to
     /// an administrator): the user must change it at the next login.
     pub must_change_password: bool,
+    /// Who created it in the portal.
+    pub created_by: Option<UserId>,
+    /// Disabled until a hub administrator enables it (a privileged account made in the portal).
+    pub awaiting_enable: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +88,9 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ins
         role: Set(new.role.as_str().to_owned()),
         password_hash: Set(new.password_hash),
         must_change_password: Set(new.must_change_password),
-        disabled: Set(false),
+        disabled: Set(new.awaiting_enable),
+        created_by: Set(new.created_by.map(|u| u.0)),
+        awaiting_enable: Set(new.awaiting_enable),
         failed_logins: Set(0),
         locked_until: Set(None),
         password_changed_at: Set(now),
@@ -131,6 +146,24 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: UserId) -> anyhow::Result
         .context("cannot read the user")?
         .map(to_domain)
         .transpose()
+}
+
+/// Whether the account still waits for a hub administrator to enable it.
+pub async fn set_awaiting_enable(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    awaiting: bool,
+) -> anyhow::Result<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::AwaitingEnable,
+            sea_orm::sea_query::Expr::value(awaiting),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot update the user")?;
+    Ok(())
 }
 
 /// What the login check needs besides the user: the hash and the lockout counters.

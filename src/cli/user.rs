@@ -42,6 +42,12 @@ pub enum UserCommand {
         #[arg(long, value_parser = OrgCode::parse)]
         org: OrgCode,
     },
+    /// Enable a privileged account created in the portal (it waits for a hub administrator; on
+    /// a hub with one administrator, who created it, this is the second person's way in).
+    Enable {
+        #[arg(value_parser = EmailAddress::parse)]
+        email: EmailAddress,
+    },
 }
 
 pub async fn run(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
@@ -75,6 +81,12 @@ pub async fn run(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        UserCommand::Enable { email } => {
+            let ctx = AppContext::connect(settings).await?;
+            let user = auth::enable_at_console(&ctx.db, &email).await?;
+            println!("enabled {} ({})", user.email, user.role);
+            Ok(())
+        }
         UserCommand::List { org } => {
             let ctx = AppContext::connect(settings).await?;
             let found = crate::registry::store::find_by_code(&ctx.db, org)
@@ -89,7 +101,14 @@ pub async fn run(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
                         u.email.to_string(),
                         u.display_name,
                         u.role.to_string(),
-                        if u.disabled { "disabled" } else { "active" }.to_owned(),
+                        if u.awaiting_enable {
+                            "waiting for a hub administrator"
+                        } else if u.disabled {
+                            "disabled"
+                        } else {
+                            "active"
+                        }
+                        .to_owned(),
                     ]
                 })
                 .collect();

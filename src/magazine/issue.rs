@@ -501,6 +501,13 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             "four eyes: the approver must be someone other than who composed or submitted the issue".into(),
         ));
     }
+    let others = [
+        m.created_by.as_str(),
+        m.submitted_by.as_deref().unwrap_or(""),
+    ];
+    if let Err(why) = crate::auth::independent(&txn, user, &others).await? {
+        return Err(Failure::Forbidden(why));
+    }
     let number = magazine_issues::Entity::find()
         .filter(magazine_issues::Column::Number.is_not_null())
         .order_by_desc(magazine_issues::Column::Number)

@@ -316,6 +316,10 @@ pub struct UserLine {
     pub role: &'static str,
     pub disabled: bool,
     pub is_me: bool,
+    /// A privileged account waiting for a hub administrator; `by_me`: this viewer created it
+    /// and may not enable it.
+    pub awaiting: bool,
+    pub by_me: bool,
 }
 
 #[derive(Template)]
@@ -358,6 +362,8 @@ async fn users_page(
             name: u.display_name,
             role: viewer.lang.role(u.role),
             disabled: u.disabled,
+            awaiting: u.awaiting_enable,
+            by_me: u.created_by == Some(viewer.session.user.id),
         })
         .collect();
     render(&UsersPage {

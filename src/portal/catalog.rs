@@ -1402,6 +1402,24 @@ pub static EN: &[(&str, &str)] = &[
         "この団体の報告カードは、本日すでにメールで送っています。送れるのは 1 日 1 回です。",
         "This organisation's report card was mailed today already; it can be mailed once a day.",
     ),
+    (
+        "{} を追加しました。承認できる役割のため、システム管理者が有効にするまでログインできません（システム管理者にはメールで知らせました）。",
+        "{} was added. Its role can approve, so it cannot sign in until a hub administrator enables it (the hub administrators were mailed).",
+    ),
+    ("有効化待ち", "Waiting to be enabled"),
+    ("確認して有効にする", "Check and enable"),
+    (
+        "自分で作成したアカウントです。別のシステム管理者が有効にします。",
+        "You created this account: another hub administrator enables it.",
+    ),
+    (
+        "このアカウントは承認できる役割のため、システム管理者が有効にします。",
+        "This account's role can approve: a hub administrator enables it.",
+    ),
+    (
+        "自分で作成したアカウントは有効にできません。別のシステム管理者が有効にします。",
+        "You cannot enable an account you created: another hub administrator enables it.",
+    ),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese
@@ -1409,6 +1427,9 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    // auth::ManageUserError's messages, shown through the error page.
+    "このアカウントは承認できる役割のため、システム管理者が有効にします。",
+    "自分で作成したアカウントは有効にできません。別のシステム管理者が有効にします。",
     "発行済み",
     "注意喚起",
     "事例",

@@ -210,6 +210,13 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
             "four eyes: the writer or submitter cannot publish it; another person does".into(),
         ));
     }
+    let others = [
+        s.created_by.as_str(),
+        s.submitted_by.as_deref().unwrap_or(""),
+    ];
+    if let Err(why) = crate::auth::independent(db, user, &others).await? {
+        return Err(SurveyError::Forbidden(why));
+    }
     if s.status != Status::Submitted {
         return Err(SurveyError::Conflict(format!(
             "only a submitted survey is published; this one is {}",

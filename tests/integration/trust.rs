@@ -1054,3 +1054,199 @@ async fn a_reply_acknowledges_only_when_our_mail_server_vouched_for_its_sender()
         done[0]
     );
 }
+
+/// Creates a user on the settings page as `b`; returns the page and the initial password shown.
+async fn create_user(b: &mut Browser, csrf: &str, email: &str, role: &str) -> (String, String) {
+    let page = b
+        .post(
+            "/settings/users",
+            &[("csrf", csrf), ("email", email), ("role", role)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let start = page.body.find("<code id=\"secret\">").unwrap() + 18;
+    let end = page.body[start..].find("</code>").unwrap() + start;
+    (page.body.clone(), page.body[start..end].to_owned())
+}
+
+/// Writes a prefecture's own alert (to its municipalities) as `b`, submits it; returns its
+/// draft path.
+async fn own_alert(b: &mut Browser, title: &str) -> String {
+    let csrf = b.get("/alerts/new").await.hidden("csrf");
+    let made = b
+        .post(
+            "/alerts/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", title),
+                ("body", "次のページでパスワードを再設定してください。"),
+                ("severity", "critical"),
+                ("tlp", "GREEN"),
+                ("to", "pref:13+"),
+                ("hours", "24"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let draft = made.location.unwrap();
+    let csrf = b.get(&draft).await.hidden("csrf");
+    let submitted = b.post(&format!("{draft}/submit"), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    draft
+}
+
+/// N-M3: one prefecture administrator cannot be both eyes. The second administrator they
+/// create cannot sign in until a hub administrator (not its creator) enables it — every hub
+/// administrator is mailed — and even then it does not approve its creator's alert; nor does an
+/// administrator approve what an account they created (and were shown the password of) wrote.
+#[tokio::test]
+async fn a_prefecture_administrators_second_account_cannot_approve_their_alert() {
+    use crate::helpers::mail::send_notices;
+    let app = spawn_app().await;
+    let admin = user(&app.ctx, "990019", Role::Admin, "admin@soumu.go.jp").await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec2@metro.tokyo.lg.jp",
+    )
+    .await;
+    let mut sec = Browser::new(&app.address);
+    sec.log_in("sec@metro.tokyo.lg.jp", PASSWORD).await;
+    let csrf = sec.get("/settings").await.hidden("csrf");
+    let (page, sock_password) = create_user(
+        &mut sec,
+        &csrf,
+        "sock@metro.tokyo.lg.jp",
+        "prefecture_admin",
+    )
+    .await;
+    assert!(page.contains("システム管理者が有効にするまで"), "{page}");
+    let (_, staff_password) =
+        create_user(&mut sec, &csrf, "puppet@metro.tokyo.lg.jp", "member").await;
+
+    // The new administrator cannot sign in; the hub administrators were told.
+    let mut sock = Browser::new(&app.address);
+    let refused = sock.log_in("sock@metro.tokyo.lg.jp", &sock_password).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    send_notices(&app.ctx).await;
+    let told = app.smtp.received().iter().any(|t| {
+        t.rcpt_to == [admin.email.to_string()]
+            && mail_parser::MessageParser::default()
+                .parse(t.data.as_slice())
+                .and_then(|m| m.body_text(0).map(|b| b.contains("sock@metro.tokyo.lg.jp")))
+                .unwrap_or(false)
+    });
+    assert!(told, "every hub administrator is mailed");
+    // Its creator cannot enable it (only a hub administrator can).
+    let sock_id = noroshi::auth::store::find_by_email(
+        &app.ctx.db,
+        &noroshi::auth::EmailAddress::parse("sock@metro.tokyo.lg.jp").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .id;
+    let by_creator = sec
+        .post(
+            &format!("/settings/users/{sock_id}/disabled"),
+            &[("csrf", csrf.as_str()), ("active", "true")],
+        )
+        .await;
+    assert_eq!(
+        by_creator.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        by_creator.body
+    );
+
+    // The creator writes a 緊急 alert; a hub administrator enables the second account, which
+    // still may not approve it.
+    let draft = own_alert(
+        &mut sec,
+        "【東京都】至急: VPN パスワードを次のページで再設定してください",
+    )
+    .await;
+    let mut hub = Browser::new(&app.address);
+    hub.log_in("admin@soumu.go.jp", PASSWORD).await;
+    let hub_csrf = hub.get("/admin/users").await.hidden("csrf");
+    let enabled = hub
+        .post(
+            &format!("/admin/users/{sock_id}/disabled"),
+            &[("csrf", hub_csrf.as_str()), ("active", "true")],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.body);
+    let mut sock = Browser::new(&app.address);
+    sock.log_in("sock@metro.tokyo.lg.jp", &sock_password).await;
+    let form = sock.get("/settings/password").await;
+    sock.post(
+        "/settings/password",
+        &[
+            ("csrf", form.hidden("csrf").as_str()),
+            ("current", sock_password.as_str()),
+            ("new", "the sock's own passphrase"),
+            ("repeat", "the sock's own passphrase"),
+        ],
+    )
+    .await;
+    let csrf2 = sock.get(&draft).await.hidden("csrf");
+    let approved = sock
+        .post(
+            &format!("{draft}/approve"),
+            &[("csrf", &csrf2), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::FORBIDDEN, "{}", approved.body);
+    assert!(approved.body.contains("created"), "{}", approved.body);
+
+    // The creator, signed in as the member account it made, writes; the creator may not
+    // approve that either. Another administrator may.
+    let mut puppet = Browser::new(&app.address);
+    puppet
+        .log_in("puppet@metro.tokyo.lg.jp", &staff_password)
+        .await;
+    let form = puppet.get("/settings/password").await;
+    puppet
+        .post(
+            "/settings/password",
+            &[
+                ("csrf", form.hidden("csrf").as_str()),
+                ("current", staff_password.as_str()),
+                ("new", "the puppet's own passphrase"),
+                ("repeat", "the puppet's own passphrase"),
+            ],
+        )
+        .await;
+    let second = own_alert(&mut puppet, "【東京都】偽の注意喚起").await;
+    let csrf = sec.get(&second).await.hidden("csrf");
+    let refused = sec
+        .post(
+            &format!("{second}/approve"),
+            &[("csrf", &csrf), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let mut other = Browser::new(&app.address);
+    other.log_in("sec2@metro.tokyo.lg.jp", PASSWORD).await;
+    let csrf = other.get(&second).await.hidden("csrf");
+    let ok = other
+        .post(
+            &format!("{second}/approve"),
+            &[("csrf", &csrf), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}

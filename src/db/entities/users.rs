@@ -18,6 +18,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub must_change_password: bool,
+    /// Who created the account in the portal (none for the command line and the hub itself).
+    pub created_by: Option<i64>,
+    /// A privileged account created in the portal: disabled until a hub administrator other
+    /// than its creator enables it.
+    pub awaiting_enable: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

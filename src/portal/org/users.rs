@@ -18,7 +18,7 @@ pub(super) async fn add_user(
     viewer: Viewer,
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, PortalError> {
-    let actor = guard(&viewer, &form.csrf)?;
+    guard(&viewer, &form.csrf)?;
     let role = Role::parse(&form.role)
         .ok()
         .filter(|r| grantable(&viewer).contains(r));
@@ -51,12 +51,19 @@ pub(super) async fn add_user(
         &ctx.db,
         &ctx.settings.auth,
         req,
-        &actor,
+        &viewer.session.user,
     )
     .await
     {
         Ok((user, _)) => Outcome::Secret(
-            viewer.lang.tr1("{} を追加しました。", &user.email),
+            if user.awaiting_enable {
+                viewer.lang.tr1(
+                    "{} を追加しました。承認できる役割のため、システム管理者が有効にするまでログインできません（システム管理者にはメールで知らせました）。",
+                    &user.email,
+                )
+            } else {
+                viewer.lang.tr1("{} を追加しました。", &user.email)
+            },
             Shown {
                 what: viewer.lang.tr1("{} の初期パスワード", &user.email),
                 secret: temporary.expose_secret().to_owned(),
@@ -106,6 +113,9 @@ pub(super) async fn toggle_user(
                 .tr("自分自身のアカウントは停止できません。")
                 .into(),
         ),
+        Err(e @ (auth::ManageUserError::AwaitsHubAdmin | auth::ManageUserError::OwnCreation)) => {
+            return Err(crate::error::Classify::classify(e).into());
+        }
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
@@ -140,6 +150,9 @@ pub(super) async fn reset_user(
                     .tr("自分のパスワードは「パスワード変更」から変更してください。")
                     .into(),
             ),
+            Err(
+                e @ (auth::ManageUserError::AwaitsHubAdmin | auth::ManageUserError::OwnCreation),
+            ) => return Err(crate::error::Classify::classify(e).into()),
         };
     page(&ctx, &viewer, Some(outcome)).await
 }
