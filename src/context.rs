@@ -46,6 +46,8 @@ pub struct AppContext {
     pub search: crate::search::SearchIndex,
     /// Bounds password checks and login attempts per client address (per process).
     pub login_gate: Arc<crate::auth::session::LoginGate>,
+    /// Seals the second factors' secrets (key outside the database).
+    pub second_factor: Arc<crate::auth::second_factor::Sealer>,
 }
 
 impl AppContext {
@@ -79,7 +81,16 @@ impl AppContext {
         let search =
             crate::search::SearchIndex::open(&settings.search, &settings.app.data_dir).await?;
         let alert_mail = Arc::new(crate::alerts::mail::AlertMail::from_settings(&settings)?);
+        let key_file = settings
+            .auth
+            .second_factor_key
+            .clone()
+            .unwrap_or_else(|| settings.app.data_dir.join("keys").join("second-factor.key"));
+        let second_factor = Arc::new(crate::auth::second_factor::Sealer::new(
+            &crate::keys::load_or_create(&key_file, "second factors")?,
+        )?);
         Ok(Self {
+            second_factor,
             search,
             mailer,
             alert_mail,

@@ -23,6 +23,8 @@ pub enum Code {
     Csrf,
     /// A session whose password an administrator set: change it first.
     PasswordChangeRequired,
+    /// A session still waiting for its second factor, or whose user must set one up first.
+    SecondFactorRequired,
     NotFound,
     Conflict,
     Unavailable,
@@ -40,13 +42,14 @@ pub enum Code {
 
 impl Code {
     /// Every code, for the test that holds the OpenAPI document to this table.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 20] = [
         Self::Unauthenticated,
         Self::InvalidToken,
         Self::BadAuthorization,
         Self::Forbidden,
         Self::Csrf,
         Self::PasswordChangeRequired,
+        Self::SecondFactorRequired,
         Self::NotFound,
         Self::Conflict,
         Self::Unavailable,
@@ -71,6 +74,7 @@ impl Code {
             Self::Forbidden => "forbidden",
             Self::Csrf => "csrf",
             Self::PasswordChangeRequired => "password_change_required",
+            Self::SecondFactorRequired => "second_factor_required",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::Unavailable => "unavailable",

@@ -36,6 +36,7 @@ mod m20261206_000030_organisation_domains;
 mod m20261206_000031_contact_verification;
 mod m20261206_000032_subscriber_vouching;
 mod m20261206_000033_account_vouching;
+mod m20261206_000034_second_factor;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000031_contact_verification::Migration),
             Box::new(m20261206_000032_subscriber_vouching::Migration),
             Box::new(m20261206_000033_account_vouching::Migration),
+            Box::new(m20261206_000034_second_factor::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod password;
 mod role;
+pub mod second_factor;
 pub mod session;
 pub mod store;
 pub mod tokens;
@@ -46,6 +47,8 @@ pub struct User {
     /// A privileged account made in the portal, disabled until a hub administrator other than
     /// its creator enables it.
     pub awaiting_enable: bool,
+    /// The user signs in with a second factor (TOTP) as well.
+    pub second_factor: bool,
 }
 
 impl User {
@@ -305,13 +308,13 @@ async fn managed(
 
 /// A privileged account (central staff, the hub administrator, a prefecture administrator):
 /// resets and disables of these are mailed to the hub administrators.
-fn privileged(role: Role) -> bool {
+pub(crate) fn privileged(role: Role) -> bool {
     role.is_central() || role == Role::PrefectureAdmin
 }
 
 /// Queues a mail to the hub administrators about a change to a privileged account, in the
 /// transaction of the change.
-async fn notify_admins(
+pub(crate) async fn notify_admins(
     db: &impl ConnectionTrait,
     by: &str,
     target: &User,

@@ -62,9 +62,11 @@ pub struct Session {
     pub user: User,
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+    /// The password was right, the second factor is still to come: only its page opens.
+    pub second_factor_pending: bool,
 }
 
-fn lock_duration(failed: i32) -> Duration {
+pub(crate) fn lock_duration(failed: i32) -> Duration {
     let doublings = u32::try_from(failed - LOCK_AFTER).unwrap_or(0).min(6);
     Duration::seconds((FIRST_LOCK_SECS << doublings).min(3_600))
 }
@@ -204,6 +206,8 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
         .await
         .context("cannot open a session")?;
     store::set_login_state(&txn, user.id, 0, None).await?;
+    // With a second factor, the session opens only its page until the code is given.
+    let pending = user.second_factor;
     let row = sessions::Entity::insert(sessions::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(user.id.0),
@@ -211,6 +215,7 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
         created_at: Set(now),
         expires_at: Set(expires_at),
         last_seen_at: Set(now),
+        second_factor_pending: Set(pending),
         ..Default::default()
     })
     .exec(&txn)
@@ -234,6 +239,7 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
             user,
             csrf,
             expires_at,
+            second_factor_pending: pending,
         },
     ))
 }
@@ -292,6 +298,7 @@ pub async fn find(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<Opti
         user,
         csrf: row.csrf_token,
         expires_at: row.expires_at,
+        second_factor_pending: row.second_factor_pending,
     }))
 }
 
@@ -314,6 +321,8 @@ pub async fn find_with_org(
                     u.role AS u_role, u.disabled AS u_disabled, \
                     u.must_change_password AS u_must_change, u.created_by AS u_created_by, \
                     u.awaiting_enable AS u_awaiting, \
+                    CASE WHEN u.totp_enabled_at IS NULL THEN FALSE ELSE TRUE END AS u_second_factor, \
+                    s.second_factor_pending AS s_pending, \
                     o.id AS o_id, o.code AS o_code, o.kind AS o_kind, o.name AS o_name, \
                     o.kana AS o_kana, o.prefecture AS o_prefecture, o.parent_id AS o_parent_id, \
                     o.created_at AS o_created_at, o.updated_at AS o_updated_at \
@@ -340,6 +349,7 @@ pub async fn find_with_org(
         must_change_password: row.try_get("", "u_must_change")?,
         created_by: row.try_get("", "u_created_by")?,
         awaiting_enable: row.try_get("", "u_awaiting")?,
+        second_factor: row.try_get("", "u_second_factor")?,
     })?;
     if user.disabled {
         return Ok(None);
@@ -350,6 +360,7 @@ pub async fn find_with_org(
             user,
             csrf: row.try_get("", "s_csrf")?,
             expires_at: row.try_get("", "s_expires_at")?,
+            second_factor_pending: row.try_get("", "s_pending")?,
         },
         crate::registry::store::to_domain(org)?,
     )))
@@ -429,6 +440,29 @@ pub async fn end_all(db: &impl ConnectionTrait, user: UserId) -> anyhow::Result<
         .exec(db)
         .await
         .context("cannot end the user's sessions")?;
+    Ok(())
+}
+
+/// The session's second factor was given: every page opens.
+pub async fn pass_second_factor(db: &impl ConnectionTrait, session: i64) -> anyhow::Result<()> {
+    sessions::Entity::update_many()
+        .col_expr(
+            sessions::Column::SecondFactorPending,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(sessions::Column::Id.eq(session))
+        .exec(db)
+        .await
+        .context("cannot update the session")?;
+    Ok(())
+}
+
+/// Ends one session.
+pub async fn end(db: &impl ConnectionTrait, session: i64) -> anyhow::Result<()> {
+    sessions::Entity::delete_by_id(session)
+        .exec(db)
+        .await
+        .context("cannot end the session")?;
     Ok(())
 }
 

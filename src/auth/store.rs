@@ -23,6 +23,7 @@ fn to_domain(m: users::Model) -> anyhow::Result<User> {
         must_change_password: m.must_change_password,
         created_by: m.created_by,
         awaiting_enable: m.awaiting_enable,
+        second_factor: m.totp_enabled_at.is_some(),
     })
 }
 
@@ -37,6 +38,7 @@ pub(crate) struct Columns<'a> {
     pub must_change_password: bool,
     pub created_by: Option<i64>,
     pub awaiting_enable: bool,
+    pub second_factor: bool,
 }
 
 /// A user from its stored columns.
@@ -52,6 +54,7 @@ pub(crate) fn user_from(c: Columns<'_>) -> anyhow::Result<User> {
         must_change_password: c.must_change_password,
         created_by: c.created_by.map(UserId),
         awaiting_enable: c.awaiting_enable,
+        second_factor: c.second_factor,
     })
 }
 
@@ -367,4 +370,129 @@ pub async fn count_by_org(
         .await
         .context("cannot count users")?;
     Ok(rows.into_iter().collect())
+}
+
+/// The user's second-factor columns: the sealed secret, when it was enabled, the last step.
+pub struct SecondFactorRecord {
+    pub sealed: Option<String>,
+    pub enabled_at: Option<chrono::DateTime<Utc>>,
+    pub last_step: Option<i64>,
+    pub locked_until: Option<chrono::DateTime<Utc>>,
+}
+
+pub async fn second_factor(
+    db: &impl ConnectionTrait,
+    id: UserId,
+) -> anyhow::Result<Option<SecondFactorRecord>> {
+    Ok(users::Entity::find_by_id(id.0)
+        .one(db)
+        .await
+        .context("cannot read the user")?
+        .map(|m| SecondFactorRecord {
+            sealed: m.totp_secret,
+            enabled_at: m.totp_enabled_at,
+            last_step: m.totp_last_step,
+            locked_until: m.locked_until,
+        }))
+}
+
+/// Stores a sealed secret and whether it is enabled (`None`: enrolling, or reset when
+/// `sealed` is `None` too).
+pub async fn set_second_factor(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    sealed: Option<String>,
+    enabled_at: Option<chrono::DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::TotpSecret,
+            sea_orm::sea_query::Expr::value(sealed),
+        )
+        .col_expr(
+            users::Column::TotpEnabledAt,
+            sea_orm::sea_query::Expr::value(enabled_at),
+        )
+        .col_expr(
+            users::Column::TotpLastStep,
+            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot store the second factor")?;
+    Ok(())
+}
+
+/// Takes time step `step` for the user's code: true when it is later than the last one taken
+/// (one statement, so a code is accepted once even by two processes).
+pub async fn take_step(db: &impl ConnectionTrait, id: UserId, step: i64) -> anyhow::Result<bool> {
+    let done = db
+        .execute_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE users SET totp_last_step = $2 WHERE id = $1 \
+             AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            vec![id.0.into(), step.into()],
+        ))
+        .await
+        .context("cannot record the code")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces the user's recovery codes with these hashes.
+pub async fn replace_recovery_codes(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    hashes: &[String],
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use crate::db::entities::user_recovery_codes as codes;
+    codes::Entity::delete_many()
+        .filter(codes::Column::UserId.eq(id.0))
+        .exec(db)
+        .await
+        .context("cannot remove the recovery codes")?;
+    for h in hashes {
+        codes::ActiveModel {
+            user_id: Set(id.0),
+            code_hash: Set(h.clone()),
+            created_at: Set(now),
+            used_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .context("cannot store a recovery code")?;
+    }
+    Ok(())
+}
+
+/// Uses an unused recovery code of the user with this hash: true when there was one.
+pub async fn use_recovery_code(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = db
+        .execute_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE user_recovery_codes SET used_at = $3 \
+             WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            vec![id.0.into(), hash.into(), now.into()],
+        ))
+        .await
+        .context("cannot use the recovery code")?;
+    Ok(done.rows_affected() >= 1)
+}
+
+/// Recovery codes the user has left.
+pub async fn recovery_codes_left(db: &impl ConnectionTrait, id: UserId) -> anyhow::Result<u64> {
+    use crate::db::entities::user_recovery_codes as codes;
+    codes::Entity::find()
+        .filter(codes::Column::UserId.eq(id.0))
+        .filter(codes::Column::UsedAt.is_null())
+        .count(db)
+        .await
+        .context("cannot count the recovery codes")
 }

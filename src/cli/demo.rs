@@ -99,6 +99,10 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     // No network is needed: every source is read from its offline sample.
     settings.ingest.offline = true;
     settings.ingest.poll = true;
+    // Demo accounts sign in with their password alone (a real hub asks approvers and
+    // administrators for a second factor: auth.require_second_factor); anyone may still set
+    // one up at /settings/totp to see how it works.
+    settings.auth.require_second_factor = false;
     // The demo's own "MTA" (the mail it puts into the inbound Maildir) vouches for senders
     // under this authserv-id, so its replies acknowledge as a real site's would.
     if settings.mail.authserv_id.is_none() {

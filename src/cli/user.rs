@@ -48,6 +48,13 @@ pub enum UserCommand {
         #[arg(value_parser = EmailAddress::parse)]
         email: EmailAddress,
     },
+    /// Reset a user's second factor (a lost phone, no recovery code left): the user sets it up
+    /// again at the next sign-in. Audited; the hub administrators are mailed for a privileged
+    /// account.
+    TotpReset {
+        #[arg(value_parser = EmailAddress::parse)]
+        email: EmailAddress,
+    },
 }
 
 pub async fn run(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
@@ -85,6 +92,18 @@ pub async fn run(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             let ctx = AppContext::connect(settings).await?;
             let user = auth::enable_at_console(&ctx.db, &email).await?;
             println!("enabled {} ({})", user.email, user.role);
+            Ok(())
+        }
+        UserCommand::TotpReset { email } => {
+            let ctx = AppContext::connect(settings).await?;
+            let user = auth::store::find_by_email(&ctx.db, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user has the address {email}"))?;
+            auth::second_factor::reset(&ctx.db, &user, &Actor::cli()).await?;
+            println!(
+                "the second factor of {} is reset: it is set up again at the next sign-in",
+                user.email
+            );
             Ok(())
         }
         UserCommand::List { org } => {

@@ -206,6 +206,13 @@ pub struct AuthSettings {
     /// Login attempts accepted per client address per minute (0: no limit); more answer 429
     /// with `Retry-After`.
     pub login_attempts_per_minute: usize,
+    /// Central approvers, hub, prefecture and organisation administrators sign in with a
+    /// second factor (TOTP) as well; they set it up at their first sign-in. On by default;
+    /// `noroshi demo` turns it off.
+    pub require_second_factor: bool,
+    /// Key file the second factors' secrets are sealed with (64 hex characters; created when
+    /// missing). Unset: `<data_dir>/keys/second-factor.key`. Every hub process must share it.
+    pub second_factor_key: Option<PathBuf>,
 }
 
 impl Default for AuthSettings {
@@ -217,6 +224,8 @@ impl Default for AuthSettings {
             min_password_length: 12,
             password_checks: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             login_attempts_per_minute: 20,
+            require_second_factor: true,
+            second_factor_key: None,
         }
     }
 }

@@ -320,6 +320,8 @@ pub struct UserLine {
     /// and may not enable it.
     pub awaiting: bool,
     pub by_me: bool,
+    /// Signs in with a second factor (its reset is offered).
+    pub second_factor: bool,
 }
 
 #[derive(Template)]
@@ -364,6 +366,7 @@ async fn users_page(
             disabled: u.disabled,
             awaiting: u.awaiting_enable,
             by_me: u.created_by == Some(viewer.session.user.id),
+            second_factor: u.second_factor,
         })
         .collect();
     render(&UsersPage {

@@ -1420,6 +1420,67 @@ pub static EN: &[(&str, &str)] = &[
         "自分で作成したアカウントは有効にできません。別のシステム管理者が有効にします。",
         "You cannot enable an account you created: another hub administrator enables it.",
     ),
+    (
+        "アプリに表示された 6 桁のコードを入力して「設定する」を押します。",
+        "Enter the 6-digit code the app shows and press “Set up”.",
+    ),
+    (
+        "スマートフォンの認証アプリ（Google Authenticator、Microsoft Authenticator など）で、次の QR コードを読み取ります。読み取れないときは、下の文字列を入力します。",
+        "Scan this QR code with an authenticator app on your phone (Google Authenticator, Microsoft Authenticator and the like). If it cannot be scanned, type the text below.",
+    ),
+    (
+        "スマートフォンをなくしたときに、確認コードの代わりに 1 回ずつ使えます。印刷するか安全な場所に控えてください。この画面を閉じると二度と表示されません。",
+        "If you lose your phone, each of these works once instead of a code. Print them or keep them somewhere safe: they are not shown again once you leave this page.",
+    ),
+    ("ログアウト", "Log out"),
+    ("二要素認証", "Second factor"),
+    (
+        "二要素認証は設定済みです（残りの回復コード {} 個）。スマートフォンを替えるときは、団体の管理者かシステム管理者にリセットを依頼してください。",
+        "The second factor is set up ({} recovery codes left). When you change phones, ask your organisation's administrator or the hub administrator to reset it.",
+    ),
+    ("二要素認証をリセット", "Reset the second factor"),
+    (
+        "二要素認証を設定しました。次回からは、パスワードのあとに確認コードを入力します。",
+        "The second factor is set up. From now on you enter a code after your password.",
+    ),
+    ("回復コード", "Recovery codes"),
+    ("手入力用の文字列", "Text to type"),
+    (
+        "承認や管理を行う役割のため、続けるには二要素認証の設定が必要です。",
+        "Your role approves or administers: set up a second factor to go on.",
+    ),
+    ("確認する", "Confirm"),
+    ("確認コード", "Code"),
+    (
+        "確認コードが正しくありません。表示された新しいコードを登録し直してください。",
+        "The code is not right. Add the new entry shown to your app again.",
+    ),
+    (
+        "確認コードが正しくないか、すでに使われています。次のコードで試してください。",
+        "The code is not right, or was used already. Try the next one.",
+    ),
+    ("確認コードが長すぎます。", "The code is too long."),
+    (
+        "確認コードの誤りが続いたため、しばらくログインできません。",
+        "Too many wrong codes: you cannot sign in for a while.",
+    ),
+    (
+        "確認コード（または回復コード）",
+        "Code (or a recovery code)",
+    ),
+    ("設定する", "Set up"),
+    (
+        "認証アプリに表示されている 6 桁のコードを入力してください。スマートフォンが手元にないときは、回復コードを 1 つ入力できます（使ったコードは二度と使えません）。",
+        "Enter the 6-digit code your authenticator app shows. Without your phone, enter one recovery code (each works once).",
+    ),
+    (
+        "二要素認証は設定済みです。",
+        "The second factor is set up already.",
+    ),
+    (
+        "設定をはじめからやり直してください。",
+        "Start the set-up again.",
+    ),
 ];
 
 /// Catalog entries looked up with a value that comes from elsewhere (a vocabulary's Japanese
@@ -1427,6 +1488,9 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    // auth::second_factor::SecondFactorError's messages, shown through the error page.
+    "二要素認証は設定済みです。",
+    "設定をはじめからやり直してください。",
     // auth::ManageUserError's messages, shown through the error page.
     "このアカウントは承認できる役割のため、システム管理者が有効にします。",
     "自分で作成したアカウントは有効にできません。別のシステム管理者が有効にします。",

@@ -20,6 +20,12 @@ pub enum PortalError {
     /// Signed in with a password someone else set: only the password change opens.
     #[error("パスワードを変更してください")]
     PasswordChangeRequired,
+    /// The password was right; the second factor's code is still to come.
+    #[error("確認コードを入力してください")]
+    SecondFactorPending,
+    /// The user's role signs in with a second factor, not set up yet: only its set-up opens.
+    #[error("二要素認証を設定してください")]
+    SecondFactorSetUp,
     #[error("{0}")]
     BadRequest(String),
     #[error(
@@ -66,6 +72,7 @@ crate::classified_into!(
     crate::acks::AckError,
     crate::auth::ManageUserError,
     crate::contacts::domains::DomainError,
+    crate::auth::second_factor::SecondFactorError,
 );
 
 #[derive(Template)]
@@ -128,7 +135,10 @@ pub async fn in_browsers_language(
                 .filter(|e| {
                     !matches!(
                         e,
-                        PortalError::LoginRequired { .. } | PortalError::PasswordChangeRequired
+                        PortalError::LoginRequired { .. }
+                            | PortalError::PasswordChangeRequired
+                            | PortalError::SecondFactorPending
+                            | PortalError::SecondFactorSetUp
                     )
                 })
                 .map(|e| e.page(lang)),
@@ -144,7 +154,10 @@ pub async fn in_browsers_language(
 impl ResponseError for PortalError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::LoginRequired { .. } | Self::PasswordChangeRequired => StatusCode::SEE_OTHER,
+            Self::LoginRequired { .. }
+            | Self::PasswordChangeRequired
+            | Self::SecondFactorPending
+            | Self::SecondFactorSetUp => StatusCode::SEE_OTHER,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -167,6 +180,16 @@ impl ResponseError for PortalError {
         if let Self::PasswordChangeRequired = self {
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/settings/password"))
+                .finish();
+        }
+        if let Self::SecondFactorPending = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/login/totp"))
+                .finish();
+        }
+        if let Self::SecondFactorSetUp = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/settings/totp"))
                 .finish();
         }
         if let Self::Unexpected(e) = self {

@@ -112,11 +112,23 @@ async fn log_in(
     )
     .await;
     match result {
-        Ok((token, _)) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, local_path(&form.next)))
-            .cookie(cookie(&ctx, SESSION_COOKIE, token))
-            .cookie(removal(LOGIN_CSRF_COOKIE))
-            .finish()),
+        Ok((token, session)) => {
+            // With a second factor, its code's page comes next.
+            let to = if session.second_factor_pending {
+                format!(
+                    "/login/totp?next={}",
+                    url::form_urlencoded::byte_serialize(local_path(&form.next).as_bytes())
+                        .collect::<String>()
+                )
+            } else {
+                local_path(&form.next)
+            };
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to))
+                .cookie(cookie(&ctx, SESSION_COOKIE, token))
+                .cookie(removal(LOGIN_CSRF_COOKIE))
+                .finish())
+        }
         Err(LoginError::Unexpected(e)) => Err(PortalError::Unexpected(e)),
         Err(e @ (LoginError::RateLimited(_) | LoginError::Busy(_))) => {
             let lang = super::i18n::Lang::of(&req);

@@ -21,6 +21,7 @@ mod magazine;
 mod org;
 mod own_alert;
 mod reports;
+mod second_factor;
 mod settings;
 pub mod state;
 mod stats;
@@ -140,6 +141,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     drafts::configure(cfg);
     admin::configure(cfg);
     admin_domains::configure(cfg);
+    second_factor::configure(cfg);
     admin_inbound::configure(cfg);
     yearly::configure(cfg);
     stats::configure(cfg);

@@ -217,8 +217,11 @@ impl FromRequest for Viewer {
             .and_then(|c| crate::time::DateStyle::parse(c.value()))
             .unwrap_or_default();
         let lang = super::i18n::Lang::of(req);
-        // With a password someone else set, only the password change and logout open.
-        let may_skip_change = matches!(req.path(), "/settings/password" | "/logout");
+        // With a password someone else set, only the password change and logout open; a
+        // session waiting for its second factor opens only the code's page, and a user who
+        // must set one up only its set-up (and the password change).
+        let path = req.path().to_owned();
+        let may_skip_change = matches!(path.as_str(), "/settings/password" | "/logout");
         let next = req
             .uri()
             .path_and_query()
@@ -230,8 +233,17 @@ impl FromRequest for Viewer {
             let (session, org) = session::find_with_org(&ctx.db, &token)
                 .await?
                 .ok_or_else(login)?;
-            if session.user.must_change_password && !may_skip_change {
+            if session.second_factor_pending {
+                if !matches!(path.as_str(), "/login/totp" | "/logout") {
+                    return Err(PortalError::SecondFactorPending);
+                }
+            } else if session.user.must_change_password && !may_skip_change {
                 return Err(PortalError::PasswordChangeRequired);
+            } else if crate::auth::second_factor::must_enrol(&ctx.settings.auth, &session.user)
+                && !may_skip_change
+                && path != "/settings/totp"
+            {
+                return Err(PortalError::SecondFactorSetUp);
             }
             Ok(Viewer {
                 session,

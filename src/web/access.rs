@@ -124,6 +124,12 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/preferences/lang", Who::Anyone),
     r("GET", "/settings/password", Who::SignedIn),
     r("POST", "/settings/password", Who::SignedIn),
+    // The second factor: its code after the password, its set-up, its reset by an
+    // administrator who may manage the user.
+    r("GET", "/login/totp", Who::SignedIn),
+    r("POST", "/login/totp", Who::SignedIn),
+    r("GET", "/settings/totp", Who::SignedIn),
+    r("POST", "/settings/totp", Who::SignedIn),
     // Acknowledgement links from mail.
     r("GET", "/ack/{token}", Who::SecretUrl),
     r("POST", "/ack/{token}", Who::SecretUrl),
@@ -237,6 +243,11 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/settings/contacts/{id}/active", Who::OrgAdmin),
     r("POST", "/settings/contacts/{id}/ask", Who::OrgAdmin),
     r("POST", "/settings/magazine/{id}/vouch", Who::OrgAdmin),
+    r(
+        "POST",
+        "/settings/users/{id}/second-factor-reset",
+        Who::OrgAdmin,
+    ),
     r("POST", "/settings/inventory", Who::OrgAdmin),
     r("POST", "/settings/inventory/{id}/remove", Who::OrgAdmin),
     r("POST", "/settings/users", Who::OrgAdmin),
@@ -264,6 +275,11 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/admin/users/{id}/reset", Who::HubAdmin),
     r("GET", "/admin/organisations", Who::HubAdmin),
     r("GET", "/admin/audit", Who::HubAdmin),
+    r(
+        "POST",
+        "/admin/users/{id}/second-factor-reset",
+        Who::HubAdmin,
+    ),
     r("GET", "/admin/domains", Who::HubAdmin),
     r("POST", "/admin/domains", Who::HubAdmin),
     r("POST", "/admin/domains/{id}/remove", Who::HubAdmin),

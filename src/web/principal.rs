@@ -171,6 +171,15 @@ pub async fn identify(
             "this session's password was set by an administrator: change it at /settings/password first",
         ));
     }
+    if session.second_factor_pending
+        || crate::auth::second_factor::must_enrol(&ctx.settings.auth, &session.user)
+    {
+        return Err(ApiError::coded(
+            actix_web::http::StatusCode::FORBIDDEN,
+            crate::error::Code::SecondFactorRequired,
+            "this session has not given its second factor: enter the code at /login/totp (or set one up at /settings/totp) first",
+        ));
+    }
     // A browser sends the cookie on any request a page makes; a state-changing one must also
     // prove it was written by our own page.
     if ![Method::GET, Method::HEAD].contains(req.method()) {

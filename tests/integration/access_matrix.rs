@@ -606,6 +606,21 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET", "/preferences/dates") => Sample::at("/preferences/dates?style=wareki&next=/"),
         ("GET", "/preferences/lang") => Sample::at("/preferences/lang?lang=ja&next=/"),
         ("GET", "/settings/password") => Sample::at(path),
+        // A session that has given its second factor (or has none) is sent on from the code's
+        // page; the set-up page opens for every signed-in user.
+        ("GET" | "POST", "/login/totp") => Sample::at(path).form(&[("code", "000000")]),
+        ("GET", "/settings/totp") => Sample::at(path),
+        ("POST", "/settings/totp") => Sample::at(path).form(&[("code", "000000")]),
+        ("POST", "/settings/users/{id}/second-factor-reset") => Sample::at(format!(
+            "/settings/users/{}/second-factor-reset",
+            f.target_user
+        ))
+        .row(),
+        ("POST", "/admin/users/{id}/second-factor-reset") => Sample::at(format!(
+            "/admin/users/{}/second-factor-reset",
+            f.target_user
+        ))
+        .admin_page(),
         ("POST", "/settings/password") => Sample::at(path).form(&[
             ("current", "not the current password"),
             ("new", "a new passphrase here"),

@@ -233,3 +233,69 @@ async fn a_municipality_files_an_incident_report_in_a_browser_without_javascript
     member.quit().await;
     prefecture.quit().await;
 }
+
+/// An approver signs in, in a real browser without JavaScript, on a hub that asks approvers
+/// for a second factor: the draft's approval leads to the set-up instead; once the code from
+/// an authenticator app (computed here from the secret the page shows) is entered, the approve
+/// button publishes the alert.
+#[tokio::test]
+async fn an_approver_sets_up_the_second_factor_in_a_browser_before_approving() {
+    let Some(browser) = Chromium::start(false).await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app_with(|s| s.auth.require_second_factor = true).await;
+    let base = app.address.trim_end_matches('/').to_owned();
+    let central = central_users(&app.ctx).await;
+    let draft = noroshi::alerts::create_draft(
+        &app.ctx.db,
+        &app.ctx.policy,
+        noroshi::alerts::DraftRequest {
+            advisory_ids: vec![],
+            title: Some("ブラウザでの二要素の確認".into()),
+            body: Some("本文".into()),
+            severity: Some(noroshi::domain::Severity::High),
+            tlp: Some(noroshi::domain::Tlp::Green),
+            audience: noroshi::alerts::audience::AudienceSpec::parse_selectors(&["org:131016"])
+                .unwrap(),
+            ack_within_hours: None,
+            drill: false,
+        },
+        &noroshi::audit::Actor::of(&central.operator),
+    )
+    .await
+    .unwrap();
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+        .await
+        .unwrap();
+
+    browser.goto(&format!("{base}/login")).await;
+    browser.type_into("#email", "approver@soumu.go.jp").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click_and_wait("button[type=submit]").await;
+    assert!(
+        browser.url().await.ends_with("/settings/totp"),
+        "{}",
+        browser.url().await
+    );
+    // The draft (and its approve button) is out of reach until the set-up is done.
+    browser.goto(&format!("{base}/drafts/{}", draft.id.0)).await;
+    assert!(browser.url().await.ends_with("/settings/totp"));
+    assert!(browser.source().await.contains("id=\"setup-required\""));
+    assert_eq!(browser.count("svg").await, 1, "the QR code is drawn");
+    let secret = browser.text("#totp-secret").await;
+    let code = noroshi::auth::second_factor::code_at(&secret, chrono::Utc::now()).unwrap();
+    browser.type_into("#code", &code).await;
+    browser.click_and_wait("#setup-submit").await;
+    assert_eq!(browser.count("#recovery-codes li").await, 10);
+
+    browser.goto(&format!("{base}/drafts/{}", draft.id.0)).await;
+    browser
+        .click_and_wait("form[action$=\"/approve\"] button[type=submit]")
+        .await;
+    assert!(
+        browser.url().await.contains("/alerts/NRS-"),
+        "published: {}",
+        browser.url().await
+    );
+    browser.quit().await;
+}

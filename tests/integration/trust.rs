@@ -1250,3 +1250,203 @@ async fn a_prefecture_administrators_second_account_cannot_approve_their_alert()
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
+
+/// A second factor for those who approve: an approver without one cannot approve (every page
+/// leads to its set-up); with one, the password alone opens only the code's page; a code works
+/// once; a recovery code works once; an administrator's reset makes them set it up again.
+#[tokio::test]
+async fn an_approver_without_a_second_factor_cannot_approve() {
+    use crate::helpers::mail::central_users;
+    use noroshi::auth::second_factor::code_at;
+    let app = spawn_app_with(|s| s.auth.require_second_factor = true).await;
+    let central = central_users(&app.ctx).await;
+    user(&app.ctx, "990019", Role::Admin, "hub@soumu.go.jp").await;
+    let draft = noroshi::alerts::create_draft(
+        &app.ctx.db,
+        &app.ctx.policy,
+        noroshi::alerts::DraftRequest {
+            advisory_ids: vec![],
+            title: Some("二要素の確認".into()),
+            body: Some("本文".into()),
+            severity: Some(noroshi::domain::Severity::High),
+            tlp: Some(noroshi::domain::Tlp::Green),
+            audience: noroshi::alerts::audience::AudienceSpec::parse_selectors(&["org:131016"])
+                .unwrap(),
+            ack_within_hours: None,
+            drill: false,
+        },
+        &noroshi::audit::Actor::of(&central.operator),
+    )
+    .await
+    .unwrap();
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+        .await
+        .unwrap();
+    let path = format!("/drafts/{}", draft.id.0);
+
+    // The operator (who does not approve) works with the password alone.
+    let mut op = Browser::new(&app.address);
+    op.log_in("operator@soumu.go.jp", PASSWORD).await;
+    assert_eq!(op.get("/drafts").await.status, StatusCode::OK);
+
+    // The approver: every page leads to the set-up, approving included.
+    let mut ap = Browser::new(&app.address);
+    let csrf = {
+        let login = ap.log_in("approver@soumu.go.jp", PASSWORD).await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER);
+        let page = ap.get(&path).await;
+        assert_eq!(page.location.as_deref(), Some("/settings/totp"));
+        ap.get("/settings/password").await.hidden("csrf")
+    };
+    let refused = ap
+        .post(
+            &format!("{path}/approve"),
+            &[("csrf", &csrf), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(refused.location.as_deref(), Some("/settings/totp"));
+    let api = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", ap.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
+    assert!(api.text().await.unwrap().contains("second_factor_required"));
+    let state = noroshi::alerts::store::get(&app.ctx.db, draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.status, noroshi::alerts::AlertStatus::PendingApproval);
+
+    // Set-up: the secret is shown (and as a QR code); the first code enables it.
+    let setup = ap.get("/settings/totp").await;
+    assert!(setup.body.contains("<svg"), "{}", setup.body);
+    assert!(setup.body.contains("<code id=\"totp-secret\">"));
+    let wrong = ap
+        .post("/settings/totp", &[("csrf", &csrf), ("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    let secret = between(&wrong.body, "<code id=\"totp-secret\">", "</code>");
+    let now = chrono::Utc::now();
+    let done = ap
+        .post(
+            "/settings/totp",
+            &[("csrf", &csrf), ("code", &code_at(&secret, now).unwrap())],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let recovery: Vec<String> = done
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split("</code>").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let approved = ap
+        .post(
+            &format!("{path}/approve"),
+            &[("csrf", &csrf), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert!(approved.location.unwrap().starts_with("/alerts/NRS-"));
+
+    // Next time: the password opens only the code's page.
+    let mut again = Browser::new(&app.address);
+    let login = again.log_in("approver@soumu.go.jp", PASSWORD).await;
+    assert!(login.location.unwrap().starts_with("/login/totp"));
+    assert_eq!(
+        again.get("/drafts").await.location.as_deref(),
+        Some("/login/totp")
+    );
+    let code_page = again.get("/login/totp").await;
+    let csrf2 = code_page.hidden("csrf");
+    // The code used at the set-up does not work twice.
+    let reused = again
+        .post(
+            "/login/totp",
+            &[("csrf", &csrf2), ("code", &code_at(&secret, now).unwrap())],
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::BAD_REQUEST, "{}", reused.body);
+    let next_step = now + chrono::Duration::seconds(30);
+    let ok = again
+        .post(
+            "/login/totp",
+            &[
+                ("csrf", &csrf2),
+                ("code", &code_at(&secret, next_step).unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(again.get("/drafts").await.status, StatusCode::OK);
+
+    // A recovery code works once.
+    for (n, expect) in [(0, StatusCode::SEE_OTHER), (1, StatusCode::BAD_REQUEST)] {
+        let mut b = Browser::new(&app.address);
+        b.log_in("approver@soumu.go.jp", PASSWORD).await;
+        let c = b.get("/login/totp").await.hidden("csrf");
+        let r = b
+            .post("/login/totp", &[("csrf", &c), ("code", &recovery[0])])
+            .await;
+        assert_eq!(r.status, expect, "attempt {n}: {}", r.body);
+    }
+
+    // The hub administrator resets it: audited, sessions ended, set up again next time.
+    let approver = noroshi::auth::store::find_by_email(
+        &app.ctx.db,
+        &noroshi::auth::EmailAddress::parse("approver@soumu.go.jp").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut hub = Browser::new(&app.address);
+    hub.log_in("hub@soumu.go.jp", PASSWORD).await;
+    // The hub administrator sets up their own first.
+    let setup = hub.get("/settings/totp").await;
+    let hub_secret = between(&setup.body, "<code id=\"totp-secret\">", "</code>");
+    let hub_csrf = setup.hidden("csrf");
+    hub.post(
+        "/settings/totp",
+        &[
+            ("csrf", &hub_csrf),
+            ("code", &code_at(&hub_secret, chrono::Utc::now()).unwrap()),
+        ],
+    )
+    .await;
+    let reset = hub
+        .post(
+            &format!("/admin/users/{}/second-factor-reset", approver.id),
+            &[("csrf", &hub_csrf)],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER, "{}", reset.body);
+    assert_eq!(
+        again.get("/drafts").await.location.as_deref(),
+        Some("/login?next=%2Fdrafts")
+    );
+    let audited = noroshi::audit::recent(&app.ctx.db, Some(&format!("user:{}", approver.id)), 20)
+        .await
+        .unwrap();
+    assert!(
+        audited
+            .iter()
+            .any(|e| e.action == "user.second_factor_reset")
+    );
+    let mut fresh = Browser::new(&app.address);
+    fresh.log_in("approver@soumu.go.jp", PASSWORD).await;
+    assert_eq!(
+        fresh.get("/drafts").await.location.as_deref(),
+        Some("/settings/totp")
+    );
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {text}"))
+        + start.len();
+    text[at..at + text[at..].find(end).unwrap()].to_owned()
+}

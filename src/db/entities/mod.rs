@@ -43,6 +43,7 @@ pub mod survey_answer_versions;
 pub mod survey_answers;
 pub mod survey_targets;
 pub mod surveys;
+pub mod user_recovery_codes;
 pub mod users;
 pub mod worker_state;
 pub mod yearly_plans;

@@ -23,6 +23,12 @@ pub struct Model {
     /// A privileged account created in the portal: disabled until a hub administrator other
     /// than its creator enables it.
     pub awaiting_enable: bool,
+    /// The TOTP secret, sealed under the second-factor key (`auth::second_factor`); set while
+    /// enrolling too, before `totp_enabled_at`.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    /// The last time step a code was accepted for: a code works once.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -54,6 +54,11 @@ pub struct UserLine {
     pub role: &'static str,
     pub disabled: bool,
     pub is_me: bool,
+    /// The viewer may manage this user (`User::may_manage`): only then are its buttons shown.
+    pub manageable: bool,
+    /// Waiting for a hub administrator to enable it.
+    pub awaiting: bool,
+    pub second_factor: bool,
 }
 
 pub struct TokenLine {
@@ -177,6 +182,9 @@ pub(super) async fn page(
         .map(|u| UserLine {
             id: u.id.0,
             is_me: u.id == viewer.session.user.id,
+            manageable: viewer.session.user.may_manage(&u),
+            awaiting: u.awaiting_enable,
+            second_factor: u.second_factor,
             email: u.email.to_string(),
             name: u.display_name,
             role: lang.role(u.role),

@@ -71,6 +71,8 @@ pub fn test_settings(data_dir: &Path, database_url: Option<String>) -> Settings 
     s.auth.argon2_parallelism = 1;
     // Tests log in many times from one address; the attempt limit has a test of its own.
     s.auth.login_attempts_per_minute = 0;
+    // The second factor has tests of its own, which turn it on.
+    s.auth.require_second_factor = false;
     // Tests drive every worker step by step: no background workers (nothing polls the real
     // internet, nothing races a test for the database).
     s.app.roles = noroshi::config::ProcessRoles {

@@ -32,7 +32,8 @@ impl TestEnv {
             .env("NOROSHI__AUTH__ARGON2_ITERATIONS", "1")
             .env("NOROSHI__LOG__FORMAT", "human")
             .env("NOROSHI__INGEST__POLL", "false")
-            .env("NOROSHI__MAIL__AUTHSERV_ID", super::mail::AUTHSERV_ID);
+            .env("NOROSHI__MAIL__AUTHSERV_ID", super::mail::AUTHSERV_ID)
+            .env("NOROSHI__AUTH__REQUIRE_SECOND_FACTOR", "false");
         match &self.database_url {
             Some(url) => cmd.env("NOROSHI__DATABASE__URL", url),
             None => cmd.env_remove("NOROSHI__DATABASE__URL"),
