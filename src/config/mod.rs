@@ -279,8 +279,9 @@ impl Default for ClassifySettings {
 #[serde(default, deny_unknown_fields)]
 pub struct MailSettings {
     /// `smtp://host:25` (plain), `smtp://host:587?tls=starttls`, `smtps://host:465`, with
-    /// `user:password@` when the relay wants it. Unset: messages are written as .eml files under
-    /// the data directory. May hold a password, so it is a secret.
+    /// `user:password@` when the relay wants it — then only with TLS (a password is never sent
+    /// in clear). Unset: messages are written as .eml files under the data directory. May hold
+    /// a password, so it is a secret.
     #[serde(serialize_with = "serialize_database_url")]
     pub smtp_url: Option<SecretString>,
     /// The sender, `Name <address>`; its domain names Message-IDs and is the DKIM domain.

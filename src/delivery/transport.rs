@@ -665,6 +665,15 @@ mod tests {
         );
         assert!(RelayUrl::parse("http://relay.example").is_err());
         assert!(RelayUrl::parse("smtp://relay.example?tls=maybe").is_err());
+        // A password never crosses the wire in clear (review 3: L12).
+        for clear in [
+            "smtp://relayuser:S3cretPassw0rd@127.0.0.1:2526",
+            "smtp://relayuser@relay.example:587",
+            "smtp://relayuser:x@relay.example?tls=none",
+        ] {
+            let e = RelayUrl::parse(clear).err().unwrap_or_default();
+            assert!(e.contains("only over TLS"), "{clear}: {e}");
+        }
     }
 
     #[tokio::test]

@@ -151,6 +151,14 @@ impl RelayUrl {
             .to_owned();
         let user = Some(url.username().to_owned()).filter(|u| !u.is_empty());
         let password = url.password().map(|p| SecretString::from(p.to_owned()));
+        // AUTH PLAIN and LOGIN are the password in base64: never over a connection anyone on
+        // the path can read.
+        if (user.is_some() || password.is_some()) && tls == TlsMode::None {
+            return Err(
+                "a relay's user and password are sent only over TLS: use smtps://… or add ?tls=starttls"
+                    .into(),
+            );
+        }
         Ok(Self {
             host,
             port: url.port().unwrap_or(default_port),
