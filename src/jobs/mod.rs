@@ -105,7 +105,7 @@ pub fn spawn_all(ctx: &AppContext) -> Vec<JoinHandle<()>> {
     handles.push(spawn_worker(
         ctx,
         "audit checkpoints",
-        Duration::from_secs(600),
+        Duration::from_secs(30),
         |c| async move { checkpoint_audit(&c).await },
     ));
     handles.push(spawn_worker(
