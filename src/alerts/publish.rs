@@ -405,19 +405,29 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     user: &User,
     edit: Edit,
 ) -> Result<(), PublishError> {
-    let check =
-        |name: &str, v: &Option<String>, max: usize| -> Result<Option<String>, PublishError> {
-            match v.as_deref().map(str::trim) {
-                None => Ok(None),
-                Some(t) if t.is_empty() || t.chars().count() > max => Err(PublishError::Invalid(
-                    format!("the {name} must be 1–{max} characters"),
-                )),
-                Some(t) => Ok(Some(t.to_owned())),
-            }
-        };
-    let title = check("title", &edit.title, 300)?;
-    let body = check("body", &edit.body, 100_000)?;
-    let changes = check("summary of changes", &edit.changes, 2000)?;
+    // One line (title, summary of changes) holds no control character at all; the body no
+    // control character but line ends and tabs (a CR or an ESC in a mail header or a terminal
+    // is how text turns into something else).
+    let check = |name: &str,
+                 v: &Option<String>,
+                 max: usize,
+                 multiline: bool|
+     -> Result<Option<String>, PublishError> {
+        let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+        match v.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some(t) if t.is_empty() || t.chars().count() > max => Err(PublishError::Invalid(
+                format!("the {name} must be 1–{max} characters"),
+            )),
+            Some(t) if t.chars().any(|c| c.is_control() && !allowed(c)) => Err(
+                PublishError::Invalid(format!("the {name} must not hold control characters")),
+            ),
+            Some(t) => Ok(Some(t.to_owned())),
+        }
+    };
+    let title = check("title", &edit.title, 300, false)?;
+    let body = check("body", &edit.body, 100_000, true)?;
+    let changes = check("summary of changes", &edit.changes, 2000, false)?;
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
     let alert = load(&txn, alert_id).await?;
     check_writer(&alert, user, "editing")?;
@@ -533,6 +543,42 @@ mod tests {
         assert_eq!(priority(Severity::High, false), 0);
         assert_eq!(priority(Severity::Medium, false), 1);
         assert_eq!(priority(Severity::Critical, true), 2);
+    }
+
+    #[tokio::test]
+    async fn a_revision_with_control_characters_is_refused_before_anything_is_read() {
+        // Refused by the check alone: no database is reached (the connection is never used).
+        let db = sea_orm::DatabaseConnection::default();
+        let user = crate::auth::User {
+            id: crate::auth::UserId(1),
+            org_id: crate::registry::OrgId(1),
+            email: crate::domain::EmailAddress::parse("op@soumu.go.jp")
+                .unwrap_or_else(|_| unreachable!()),
+            display_name: String::new(),
+            role: Role::CentralOperator,
+            disabled: false,
+            must_change_password: false,
+            created_by: None,
+            awaiting_enable: false,
+            second_factor: false,
+        };
+        for title in ["件名\r\nBcc: x@evil.example", "件名\u{1b}[31m"] {
+            let e = revise(
+                &db,
+                1,
+                &user,
+                Edit {
+                    title: Some(title.into()),
+                    changes: Some("件名".into()),
+                    ..Default::default()
+                },
+            )
+            .await;
+            assert!(
+                matches!(&e, Err(PublishError::Invalid(m)) if m.contains("control")),
+                "{title:?}: {e:?}"
+            );
+        }
     }
 
     #[test]

@@ -517,7 +517,12 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         .and_then(|m| m.number)
         .unwrap_or(0)
         + 1;
+    // The items were gathered at composition: what happened to their alerts since counts.
+    let before: Vec<Item> = serde_json::from_str(&m.items)
+        .with_context(|| format!("magazine issue {id}: its items do not read"))?;
+    let (items, withheld) = current_items(&txn, before).await?;
     let mut a: magazine_issues::ActiveModel = m.into();
+    a.items = Set(serde_json::to_string(&items).map_err(anyhow::Error::from)?);
     a.status = Set(Status::Published.as_str().into());
     a.number = Set(Some(number));
     a.approved_by = Set(Some(me));
@@ -531,7 +536,7 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         &Actor::of(user),
         "magazine.publish",
         &format!("magazine_issue:{id}"),
-        serde_json::json!({ "number": number, "copies": copies }),
+        serde_json::json!({ "number": number, "copies": copies, "items_changed_since_composed": withheld }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::from)?;
@@ -541,6 +546,46 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         newly: true,
         copies,
     })
+}
+
+/// The items as they stand at publication: an alert withdrawn since the issue was composed is
+/// left out, and one whose later revision is marked stricter takes that marking (never a
+/// looser one; RED leaves the issue). Returns the items and how many changed.
+async fn current_items(
+    db: &impl ConnectionTrait,
+    items: Vec<Item>,
+) -> anyhow::Result<(Vec<Item>, usize)> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut changed = 0;
+    for mut item in items {
+        if let Some(alert_id) = item.alert_id {
+            let Some(alert) =
+                crate::alerts::store::get(db, crate::alerts::AlertId(alert_id)).await?
+            else {
+                changed += 1;
+                continue;
+            };
+            if alert.status == crate::alerts::AlertStatus::Withdrawn {
+                changed += 1;
+                continue;
+            }
+            let latest = crate::alerts::store::revisions(db, alert.id)
+                .await?
+                .into_iter()
+                .max_by_key(|r| r.number);
+            if let Some(r) = latest
+                && r.tlp > item.tlp
+            {
+                changed += 1;
+                if r.tlp == Tlp::Red {
+                    continue;
+                }
+                item.tlp = r.tlp;
+            }
+        }
+        out.push(item);
+    }
+    Ok((out, changed))
 }
 
 /// Who reads an issue.

@@ -1077,10 +1077,6 @@ pub static EN: &[(&str, &str)] = &[
         "相対比較（団体数 A/B/C/D）",
         "Comparison (organisations by grade A/B/C/D)",
     ),
-    (
-        "督促は 24 時間に一度までです。",
-        "Reminders go at most once in 24 hours.",
-    ),
     ("総合評価", "Overall score"),
     ("自団体の回答", "Our answers"),
     ("評価", "Grade"),
@@ -1480,6 +1476,10 @@ pub static EN: &[(&str, &str)] = &[
     (
         "設定をはじめからやり直してください。",
         "Start the set-up again.",
+    ),
+    (
+        "督促は 1 日に一度までです。",
+        "A reminder can be sent once a day.",
     ),
 ];
 

@@ -25,7 +25,8 @@ pub struct CountedAlert {
 }
 
 /// Alerts first published from `from` and before `to`; for a prefecture, those addressed to
-/// any of its organisations.
+/// the prefecture itself, and those addressed to its municipalities under a marking a
+/// prefecture may be told of (`Tlp::prefecture_may_relay`: not AMBER+STRICT or RED).
 pub async fn alerts_between(
     db: &impl ConnectionTrait,
     from: DateTime<Utc>,
@@ -43,10 +44,18 @@ pub async fn alerts_between(
     let mut values: Vec<sea_orm::Value> = vec![from.into(), to.into()];
     if let Some(p) = prefecture {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
-               WHERE a.alert_id = al.id AND o.prefecture = $3)",
+            " AND (EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+                     WHERE a.alert_id = al.id AND o.prefecture = $3 AND o.kind = $4) \
+                OR (EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+                     WHERE a.alert_id = al.id AND o.prefecture = $3) \
+                    AND (SELECT lr.tlp FROM alert_revisions lr WHERE lr.alert_id = al.id \
+                         ORDER BY lr.number DESC LIMIT 1) IN ($5, $6, $7)))",
         );
         values.push(i16::from(p.number()).into());
+        values.push(OrgKind::Prefecture.as_str().into());
+        for t in crate::domain::Tlp::RELAYED_TO_PREFECTURES {
+            values.push(t.into());
+        }
     }
     sql.push_str(" ORDER BY al.id");
     let rows = db

@@ -1450,3 +1450,72 @@ fn between(text: &str, start: &str, end: &str) -> String {
         + start.len();
     text[at..at + text[at..].find(end).unwrap()].to_owned()
 }
+
+/// I-5: an issue's items are what their alerts are at publication: one withdrawn since the
+/// issue was composed is left out, one whose 第2報 is marked stricter carries that marking.
+#[tokio::test]
+async fn an_issue_publishes_what_its_alerts_are_at_publication_not_at_composition() {
+    use crate::helpers::mail::{Draft, central_users, publish_alert, publish_revision};
+    use noroshi::domain::Tlp;
+    use noroshi::magazine::issue;
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    let alert = |title| Draft {
+        to: &["pref:13+"],
+        title,
+        tlp: Tlp::Clear,
+        ..Draft::default()
+    };
+    let (gone, _) = publish_alert(&app.ctx, &central, alert("取り下げられる注意喚起")).await;
+    let (tightened, _) = publish_alert(&app.ctx, &central, alert("あとで限定される注意喚起")).await;
+    let now = chrono::Utc::now();
+    let draft = issue::compose(
+        &app.ctx.db,
+        &central.operator,
+        now - chrono::Duration::days(7),
+        now + chrono::Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    issue::submit(&app.ctx.db, &central.operator, draft.id, now)
+        .await
+        .unwrap();
+    noroshi::alerts::publish::withdraw(
+        &app.ctx.db,
+        &app.ctx.rules,
+        gone,
+        &central.approver,
+        "誤り",
+        None,
+    )
+    .await
+    .unwrap();
+    publish_revision(
+        &app.ctx,
+        &central,
+        tightened,
+        noroshi::alerts::publish::Edit {
+            tlp: Some(Tlp::AmberStrict),
+            changes: Some("配布範囲を限定".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let published = issue::approve(&app.ctx.db, &central.approver, draft.id, now)
+        .await
+        .unwrap();
+    let items = &published.issue.items;
+    assert!(
+        !items.iter().any(|i| i.title.contains("取り下げられる")),
+        "{items:?}"
+    );
+    let t = items
+        .iter()
+        .find(|i| i.title.contains("あとで限定される"))
+        .unwrap();
+    assert_eq!(t.tlp, Tlp::AmberStrict);
+    let feed = app.get("/magazine/feed.atom").await.text().await.unwrap();
+    assert!(!feed.contains("あとで限定される"), "{feed}");
+    assert!(!feed.contains("取り下げられる"), "{feed}");
+}

@@ -233,8 +233,9 @@ pub(super) async fn chart_svg(
         .body(grade_chart(&r)))
 }
 
-/// Mails the organisations in the viewer's scope that have not submitted (at most once a day
-/// per survey and prompter).
+/// Mails the organisations in the viewer's scope that have not submitted (at most once a day —
+/// a JST day — per survey and prompting organisation, kept by a key written with the mail, not
+/// read back from the audit log).
 #[post("/surveys/{id}/prompt")]
 pub(super) async fn prompt(
     ctx: web::Data<AppContext>,
@@ -246,17 +247,6 @@ pub(super) async fn prompt(
     let id = path.into_inner();
     let (s, _, r) = load(&ctx, &viewer, id, &AsOf { as_of: None }).await?;
     let target = format!("survey:{id}");
-    let since = chrono::Utc::now() - chrono::Duration::hours(24);
-    let recent = crate::audit::recent(&ctx.db, Some(&target), 200).await?;
-    let by_me = viewer.actor().to_string();
-    if recent
-        .iter()
-        .any(|e| e.action == "survey.prompt" && e.actor == by_me && e.at > since)
-    {
-        return Err(PortalError::BadRequest(
-            viewer.lang.tr("督促は 24 時間に一度までです。").into(),
-        ));
-    }
     let silent: Vec<_> = r
         .organisations
         .iter()
@@ -267,6 +257,12 @@ pub(super) async fn prompt(
     let txn = crate::db::begin_write(&ctx.db)
         .await
         .map_err(anyhow::Error::from)?;
+    let key = crate::notices::once::daily(&format!("survey.prompt:{id}:{}", viewer.org.code), now);
+    if !crate::notices::once::claim(&txn, &key, now).await? {
+        return Err(PortalError::BadRequest(
+            viewer.lang.tr("督促は 1 日に一度までです。").into(),
+        ));
+    }
     let subject = format!(
         "【督促】{}（回答期限 {}）",
         s.title,
