@@ -612,11 +612,14 @@ pub async fn visible_items(
             (Reader::Central, _) => true,
             (_, Tlp::Clear) => true,
             (Reader::Public, _) => false,
-            (Reader::Organisation(_), Tlp::Green) => true,
-            (Reader::Organisation(org), Tlp::Amber | Tlp::AmberStrict) => match item.alert_id {
-                Some(alert) => crate::alerts::access::org_may_view(db, org, alert).await?,
-                None => false,
-            },
+            // An alert above CLEAR reaches the organisations that may see it (`alerts::access`,
+            // the portal's and the feeds' rule); a GREEN case every local government.
+            (Reader::Organisation(org), Tlp::Green | Tlp::Amber | Tlp::AmberStrict) => {
+                match item.alert_id {
+                    Some(alert) => crate::alerts::access::org_may_view(db, org, alert).await?,
+                    None => item.tlp == Tlp::Green,
+                }
+            }
         };
         if ok {
             out.push(item.clone());

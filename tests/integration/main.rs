@@ -46,5 +46,6 @@ mod reports;
 mod security;
 mod shutdown;
 mod surveys;
+mod tlp_content;
 mod trust;
 mod yearly;
