@@ -30,6 +30,7 @@ mod feeds;
 mod follow_ups;
 mod harness;
 mod health;
+mod house_rules;
 mod inbound;
 mod ingest;
 mod layers;
