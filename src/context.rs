@@ -59,7 +59,7 @@ impl AppContext {
         let db = crate::db::connect(&settings).await?;
         if settings.database.migrate_on_start {
             crate::db::migrate(&db).await?;
-            crate::registry::store::seed(&db).await?;
+            crate::registry::seed(&db).await?;
         } else {
             let pending = crate::db::pending_migrations(&db).await?;
             if !pending.is_empty() {

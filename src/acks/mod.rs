@@ -1,5 +1,5 @@
 //! Acknowledgements: per alert × organisation, 未確認 → 受領 → 対応中 → 対応完了 / 該当なし, with
-//! who, when, a note and the whole history. Owns `acknowledgements` and `ack_events`; reads
+//! who, when, a note and the whole history. Owns `acknowledgements`, `ack_events` and `follow_ups`; reads
 //! alerts and their audience but never changes them.
 
 pub mod board;

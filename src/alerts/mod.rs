@@ -1,5 +1,5 @@
 //! Alerts (注意喚起): drafts made from advisories, by hand or by the draft policy, with their
-//! audience, TLP, acknowledgement deadline and drill flag. Owns `alerts` and `alert_advisories`;
+//! audience, TLP, acknowledgement deadline and drill flag. Owns `alerts`, `alert_revisions`, `alert_audience`, `alert_advisories` and `ack_links`;
 //! reads advisories, classifications, organisations and inventories through their stores.
 //! Publishing (four eyes, fan-out) builds on this.
 

@@ -12,7 +12,7 @@ use super::{JsonBody, query};
 use crate::auth::tokens::Scope;
 use crate::cases::access::Reader;
 use crate::cases::reading;
-use crate::cases::store::{self, Case};
+use crate::cases::store::Case;
 use crate::cases::{CaseInput, Status, describe_org, facet_label};
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
@@ -342,7 +342,7 @@ pub async fn submit_case(
         .validate(crate::time::today_jst())
         .map_err(|e| ApiError::bad_request(crate::error::Code::InvalidField, e.to_string()))?;
     let org = (!who.is_central()).then_some(who.org().id.0);
-    let id = store::submit(&ctx.db, &fields, org, &who.actor()).await?;
+    let id = crate::cases::act::submit(&ctx.db, &fields, org, &who.actor()).await?;
     Ok(HttpResponse::Created().json(Submitted {
         id,
         status: Status::Submitted.as_str(),

@@ -267,7 +267,7 @@ pub async fn file_report(
         .validate(now)
         .map_err(|e| ApiError::from(ReportError::from(e)))?;
     let closed = fields.final_report;
-    let id = store::file(
+    let id = crate::reports::act::file(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         who.org(),
@@ -319,7 +319,7 @@ pub async fn add_report_update(
         .validate(now)
         .map_err(|e| ApiError::from(ReportError::from(e)))?;
     let closed = fields.final_report;
-    let seq = store::add_update(
+    let seq = crate::reports::act::add_update(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         id,

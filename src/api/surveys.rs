@@ -125,7 +125,7 @@ pub async fn save_answers(
     let submit = already || body.0.submit;
     definition::check(&s.definition, &body.0.answers, submit)
         .map_err(|e| ApiError::bad_request(Code::InvalidField, e.join("; ")))?;
-    store::save_answers(
+    crate::surveys::act::save_answers(
         &ctx.db,
         &s,
         who.org().id,

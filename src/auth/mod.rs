@@ -1,4 +1,4 @@
-//! Users, roles and passwords. Owns the `users` table; asks the registry for organisations and
+//! Users, roles and passwords. Owns the `users`, `sessions`, `api_tokens` and `user_recovery_codes` tables; asks the registry for organisations and
 //! never touches other capabilities' tables.
 
 pub mod password;

@@ -145,7 +145,16 @@ async fn measure(requests: usize, settings: Settings) -> anyhow::Result<()> {
                 },
             );
         }
-        store::save_answers(&ctx.db, &survey, o.id, &a, true, &Actor::System, Utc::now()).await?;
+        crate::surveys::act::save_answers(
+            &ctx.db,
+            &survey,
+            o.id,
+            &a,
+            true,
+            &Actor::System,
+            Utc::now(),
+        )
+        .await?;
     }
     println!(
         "{backend}: a 50-item survey addressed to {addressed} organisations and answered by {} in {:.1} s",

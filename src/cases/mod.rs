@@ -3,8 +3,10 @@
 //! edited and anonymised by central staff, published by an approver and revised with their history
 //! kept ([`store`]); every change leaves a row in the search outbox in the same transaction
 //! ([`outbox`]), so the search index ([`crate::search`]) can always be rebuilt and never misses one.
+//! Owns `cases`, `case_revisions`, `search_outbox` and `search_synonyms`.
 
 pub mod access;
+pub mod act;
 pub mod outbox;
 pub mod reading;
 pub mod seed;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 
-use super::{CaseFields, CaseInput, store};
+use super::{CaseFields, CaseInput};
 use crate::audit::Actor;
 
 /// The library compiled into the binary.
@@ -57,7 +57,7 @@ pub async fn load<C: ConnectionTrait + TransactionTrait>(
     actor: &Actor,
 ) -> anyhow::Result<usize> {
     for c in cases {
-        store::create_published(db, c, actor)
+        crate::cases::act::create_published(db, c, actor)
             .await
             .map_err(|e| anyhow::anyhow!("cannot store the case 「{}」: {e}", c.title))?;
     }

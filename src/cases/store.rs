@@ -1,20 +1,18 @@
-//! Cases in the database: submit, edit (anonymise), publish, revise, withdraw, with a history
-//! row, an audit entry and a search-outbox row written in the same transaction as each change.
-//! Owns `cases`, `case_revisions` and writes `search_outbox`.
+//! Cases in the database: rows in and rows out (the case, its history, the search outbox row
+//! each change leaves). The actions that change them, audited, are [`super::act`].
 
 use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::access::Submitter;
 use super::{CaseFields, InvalidCase, Kind, Status};
-use crate::audit::{self, Actor};
-use crate::db::begin_write;
+use crate::audit::Actor;
 use crate::db::entities::{case_revisions, cases, organisations, search_outbox};
 use crate::domain::Tlp;
 use crate::search::CaseDoc;
@@ -96,7 +94,7 @@ fn read_list(s: &str) -> Vec<String> {
 
 /// A stored case, back as the type. Only valid markings and states are ever written; one that
 /// does not read is an error (a hand edit or a bug), never quietly RED or withdrawn.
-fn to_case(m: cases::Model) -> anyhow::Result<Case> {
+pub(super) fn to_case(m: cases::Model) -> anyhow::Result<Case> {
     let status = Status::parse(&m.status).with_context(|| {
         format!(
             "case {}: the stored status {:?} does not read",
@@ -153,7 +151,7 @@ fn to_case(m: cases::Model) -> anyhow::Result<Case> {
     })
 }
 
-fn set_fields(a: &mut cases::ActiveModel, f: &CaseFields) {
+pub(super) fn set_fields(a: &mut cases::ActiveModel, f: &CaseFields) {
     a.kind = Set(f.kind.as_str().into());
     a.title = Set(f.title.clone());
     a.summary = Set(f.summary.clone());
@@ -179,7 +177,7 @@ fn set_fields(a: &mut cases::ActiveModel, f: &CaseFields) {
     a.publicised_on = Set(f.publicised_on);
 }
 
-async fn log(
+pub(super) async fn log(
     txn: &impl ConnectionTrait,
     case: &Case,
     action: &str,
@@ -209,308 +207,14 @@ async fn log(
     Ok(())
 }
 
-/// Stores a new case from an organisation (or central staff): status 受付.
-pub async fn submit<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    fields: &CaseFields,
-    organisation_id: Option<i64>,
-    actor: &Actor,
-) -> Result<i64, CaseError> {
-    insert(db, fields, organisation_id, None, actor, Status::Submitted).await
-}
-
-/// Stores a case made from an incident report (受付): the report is its origin, and the case
-/// may not be looser than the report's TLP unless an editor says why ([`edit`]).
-pub async fn submit_from_report<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    fields: &CaseFields,
-    organisation_id: i64,
-    origin: Origin,
-    actor: &Actor,
-) -> Result<i64, CaseError> {
-    if fields.tlp < origin.tlp {
-        return Err(CaseError::Refused(format!(
-            "報告 #{} は TLP:{} です。事例はそれより緩い区分では作れません",
-            origin.report_id, origin.tlp
-        )));
-    }
-    insert(
-        db,
-        fields,
-        Some(organisation_id),
-        Some(origin),
-        actor,
-        Status::Submitted,
-    )
-    .await
-}
-
-/// Stores a case published at once (the seed library, loaded by the hub itself or an operator
-/// at the command line).
-pub async fn create_published<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    fields: &CaseFields,
-    actor: &Actor,
-) -> Result<i64, CaseError> {
-    insert(db, fields, None, None, actor, Status::Published).await
-}
-
-async fn insert<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    fields: &CaseFields,
-    organisation_id: Option<i64>,
-    origin: Option<Origin>,
-    actor: &Actor,
-    status: Status,
-) -> Result<i64, CaseError> {
-    let now = Utc::now();
-    let published = status == Status::Published;
-    let txn = begin_write(db).await?;
-    let mut a = cases::ActiveModel {
-        status: Set(status.as_str().into()),
-        revision: Set(i32::from(published)),
-        organisation_id: Set(organisation_id),
-        submitted_by: Set(actor.to_string()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        published_at: Set(published.then_some(now)),
-        source_report_id: Set(origin.map(|o| o.report_id)),
-        source_tlp: Set(origin.map(|o| o.tlp.as_str().to_owned())),
-        ..Default::default()
-    };
-    set_fields(&mut a, fields);
-    let m = a.insert(&txn).await?;
-    let case = to_case(m)?;
-    let action = if published { "publish" } else { "submit" };
-    log(&txn, &case, action, None, actor, now).await?;
-    audit::record(
-        &txn,
-        actor,
-        &format!("case.{action}"),
-        &format!("case:{}", case.id),
-        serde_json::json!({ "kind": fields.kind.as_str(), "tlp": fields.tlp.as_str() }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(case.id)
-}
-
-async fn load_for_update(txn: &impl ConnectionTrait, id: i64) -> Result<cases::Model, CaseError> {
+pub(super) async fn load_for_update(
+    txn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<cases::Model, CaseError> {
     cases::Entity::find_by_id(id)
         .one(txn)
         .await?
         .ok_or(CaseError::NotFound)
-}
-
-/// Central staff edit a case. Before publication this is the review (anonymising, tidying):
-/// the case becomes 審査中. A published case is revised: its revision number goes up, and the
-/// note saying what changed is required. Withdrawn cases are not edited.
-///
-/// A case made from a report is never made looser than the report's TLP, and never looser
-/// than it is now below that, without `tlp_reason`: the editor's reason, kept in the audit log
-/// (`case.tlp_lowered`) and the case's history.
-pub async fn edit<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    id: i64,
-    fields: &CaseFields,
-    note: Option<&str>,
-    tlp_reason: Option<&str>,
-    actor: &Actor,
-) -> Result<Status, CaseError> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    let tlp_reason = tlp_reason.map(str::trim).filter(|n| !n.is_empty());
-    let now = Utc::now();
-    let txn = begin_write(db).await?;
-    let m = load_for_update(&txn, id).await?;
-    let before = to_case(m.clone())?;
-    let (status, revision, action) = match before.status {
-        Status::Submitted | Status::Reviewing => (Status::Reviewing, before.revision, "edit"),
-        Status::Published => {
-            if note.is_none() {
-                return Err(CaseError::Refused(
-                    "公開済みの事例を改訂するときは、変更内容を記入してください".into(),
-                ));
-            }
-            if before.organisation_id.is_some() && !fields.named {
-                refuse_named(&txn, before.organisation_id, fields).await?;
-            }
-            (Status::Published, before.revision + 1, "revise")
-        }
-        Status::Withdrawn => {
-            return Err(CaseError::Refused("取り下げた事例は編集できません".into()));
-        }
-    };
-    let lowered = before
-        .origin
-        .filter(|o| fields.tlp < o.tlp && fields.tlp < before.fields.tlp);
-    if let Some(o) = lowered {
-        match tlp_reason {
-            None => {
-                return Err(CaseError::Refused(format!(
-                    "この事例は報告 #{} (TLP:{}) から作られました。TLP:{} に緩めるには、その理由を記入してください",
-                    o.report_id, o.tlp, fields.tlp
-                )));
-            }
-            Some(r) if r.chars().count() > super::SHORT_MAX => {
-                return Err(CaseError::Refused(format!(
-                    "TLP を緩める理由は {} 文字以内にしてください",
-                    super::SHORT_MAX
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(n) = note
-        && n.chars().count() > super::SHORT_MAX
-    {
-        return Err(CaseError::Refused(format!(
-            "変更内容は {} 文字以内にしてください",
-            super::SHORT_MAX
-        )));
-    }
-    let mut a = m.into_active_model();
-    set_fields(&mut a, fields);
-    a.status = Set(status.as_str().into());
-    a.revision = Set(revision);
-    a.updated_at = Set(now);
-    let case = to_case(a.update(&txn).await?)?;
-    log(&txn, &case, action, note, actor, now).await?;
-    audit::record(
-        &txn,
-        actor,
-        &format!("case.{action}"),
-        &format!("case:{id}"),
-        serde_json::json!({ "revision": revision, "tlp": fields.tlp.as_str() }),
-    )
-    .await?;
-    if let (Some(o), Some(reason)) = (lowered, tlp_reason) {
-        log(&txn, &case, "tlp_lowered", Some(reason), actor, now).await?;
-        audit::record(
-            &txn,
-            actor,
-            "case.tlp_lowered",
-            &format!("case:{id}"),
-            serde_json::json!({
-                "report": o.report_id,
-                "report_tlp": o.tlp.as_str(),
-                "from": before.fields.tlp.as_str(),
-                "to": fields.tlp.as_str(),
-                "reason": reason,
-            }),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(status)
-}
-
-/// A case that does not name its organisation must not carry the organisation's name.
-async fn refuse_named(
-    db: &impl ConnectionTrait,
-    organisation_id: Option<i64>,
-    fields: &CaseFields,
-) -> Result<(), CaseError> {
-    let Some(org_id) = organisation_id else {
-        return Ok(());
-    };
-    let Some(org) = organisations::Entity::find_by_id(org_id).one(db).await? else {
-        return Ok(());
-    };
-    let texts = [
-        &fields.title,
-        &fields.summary,
-        &fields.body,
-        &fields.measures,
-        &fields.lessons,
-        &fields.systems_affected,
-    ];
-    if org.name.chars().count() >= 2 && texts.iter().any(|t| t.contains(&org.name)) {
-        return Err(CaseError::Refused(format!(
-            "団体名「{}」が本文に残っています。団体が公表に同意していない事例は匿名化してから公開してください",
-            org.name
-        )));
-    }
-    Ok(())
-}
-
-/// An approver publishes a case under review. Not the person who submitted it (four eyes), and
-/// not while it still names an organisation that has not agreed to be named.
-pub async fn publish<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    id: i64,
-    actor: &Actor,
-) -> Result<(), CaseError> {
-    let now = Utc::now();
-    let txn = begin_write(db).await?;
-    let m = load_for_update(&txn, id).await?;
-    let before = to_case(m.clone())?;
-    if !matches!(before.status, Status::Submitted | Status::Reviewing) {
-        return Err(CaseError::Refused(format!(
-            "この事例は「{}」です。公開できるのは受付・審査中の事例です",
-            before.status.label_ja()
-        )));
-    }
-    if before.submitted_by == actor.to_string() {
-        return Err(CaseError::Refused(
-            "自分で登録した事例は公開できません。別の承認者が公開します".into(),
-        ));
-    }
-    if !before.fields.named {
-        refuse_named(&txn, before.organisation_id, &before.fields).await?;
-    }
-    let mut a = m.into_active_model();
-    a.status = Set(Status::Published.as_str().into());
-    a.revision = Set(1);
-    a.updated_at = Set(now);
-    a.published_at = Set(Some(now));
-    let case = to_case(a.update(&txn).await?)?;
-    log(&txn, &case, "publish", None, actor, now).await?;
-    audit::record(
-        &txn,
-        actor,
-        "case.publish",
-        &format!("case:{id}"),
-        serde_json::json!({ "tlp": case.fields.tlp.as_str() }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Central staff withdraw a case (published or not): it leaves the library and the index.
-pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    id: i64,
-    note: &str,
-    actor: &Actor,
-) -> Result<(), CaseError> {
-    let note = note.trim();
-    if note.is_empty() || note.chars().count() > super::SHORT_MAX {
-        return Err(CaseError::Refused(
-            "取り下げの理由を 1,000 文字以内で記入してください".into(),
-        ));
-    }
-    let now = Utc::now();
-    let txn = begin_write(db).await?;
-    let m = load_for_update(&txn, id).await?;
-    if m.status == Status::Withdrawn.as_str() {
-        return Err(CaseError::Refused("すでに取り下げられています".into()));
-    }
-    let mut a = m.into_active_model();
-    a.status = Set(Status::Withdrawn.as_str().into());
-    a.updated_at = Set(now);
-    let case = to_case(a.update(&txn).await?)?;
-    log(&txn, &case, "withdraw", Some(note), actor, now).await?;
-    audit::record(
-        &txn,
-        actor,
-        "case.withdraw",
-        &format!("case:{id}"),
-        serde_json::json!({ "note": note }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Case>> {

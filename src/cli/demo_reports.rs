@@ -59,7 +59,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         records: Some(1_200),
         ..Default::default()
     };
-    let id = store::file(
+    let id = crate::reports::act::file(
         &ctx.db,
         &mailing,
         &chiyoda,
@@ -76,7 +76,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         ..first.clone()
     };
     let own = Reader::new(&chiyoda, Some(crate::auth::Role::Member));
-    store::add_update(
+    crate::reports::act::add_update(
         &ctx.db,
         &mailing,
         id,
@@ -87,7 +87,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     )
     .await?;
     let pref = Reader::new(&tokyo, Some(crate::auth::Role::PrefectureAdmin));
-    store::add_note(
+    crate::reports::act::add_note(
         &ctx.db,
         id,
         &pref,
@@ -96,7 +96,8 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         now - Duration::hours(1),
     )
     .await?;
-    store::confirm(&ctx.db, id, &pref, &Actor::System, now - Duration::hours(1)).await?;
+    crate::reports::act::confirm(&ctx.db, id, &pref, &Actor::System, now - Duration::hours(1))
+        .await?;
 
     let closed = ReportInput {
         title: "メールの誤送信（BCC と TO の取り違え）".into(),
@@ -124,7 +125,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         final_report: true,
         ..Default::default()
     };
-    store::file(
+    crate::reports::act::file(
         &ctx.db,
         &mailing,
         &hachioji,
@@ -146,7 +147,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         categories: vec!["unauthorized_access".into()],
         ..Default::default()
     };
-    store::file(
+    crate::reports::act::file(
         &ctx.db,
         &mailing,
         &okutama,

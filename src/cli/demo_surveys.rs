@@ -95,7 +95,7 @@ pub async fn publish_demo_surveys(ctx: &AppContext) -> anyhow::Result<Option<Str
         if o.code.to_string() == "131016" || i % 5 == 4 {
             continue;
         }
-        store::save_answers(
+        crate::surveys::act::save_answers(
             &ctx.db,
             &s,
             o.id,

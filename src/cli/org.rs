@@ -64,7 +64,7 @@ pub async fn run(cmd: OrgCommand, mut settings: Settings) -> anyhow::Result<()> 
         settings.database.migrate_on_start = false;
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
-        let report = store::seed(&db).await?;
+        let report = crate::registry::seed(&db).await?;
         println!(
             "registry seeded: {} inserted, {} updated, {} unchanged",
             count(report.inserted as u64),

@@ -34,6 +34,43 @@ pub trait Recipient {
 }
 
 /// Writes one queued delivery per recipient; returns how many.
+/// Queues ledger rows straight from a query, for a send too large to hold in memory (a
+/// メールマガジン issue to a million readers): one `INSERT … SELECT`. `select` yields, in this
+/// order, `organisation_id, contact_id, magazine_issue_id, subscriber_id, email, encoding,
+/// language`, with its parameters `$1 … $n` in `params`; the ledger writes the rest (status,
+/// attempts, times, `kind`, `priority`). Returns how many rows were queued.
+pub async fn enqueue_select(
+    db: &impl ConnectionTrait,
+    select: &str,
+    mut params: Vec<sea_orm::Value>,
+    kind: Kind,
+    priority: i16,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let n = params.len();
+    let (p, t, k) = (n + 1, n + 2, n + 3);
+    let sql = format!(
+        "INSERT INTO deliveries (organisation_id, contact_id, magazine_issue_id, subscriber_id, \
+           email, encoding, language, alert_id, revision_id, priority, status, attempts, \
+           next_attempt_at, created_at, updated_at, kind, possible_duplicate) \
+         SELECT q.*, NULL, NULL, ${p}, '{queued}', 0, ${t}, ${t}, ${t}, ${k}, FALSE \
+         FROM ({select}) q",
+        queued = DeliveryStatus::Queued.as_str(),
+    );
+    params.push(priority.into());
+    params.push(now.into());
+    params.push(kind.as_str().into());
+    Ok(db
+        .execute_raw(crate::db::statement(
+            db.get_database_backend(),
+            &sql,
+            params,
+        ))
+        .await
+        .context("cannot queue the deliveries")?
+        .rows_affected())
+}
+
 pub async fn enqueue<R: Recipient>(
     db: &impl ConnectionTrait,
     alert_id: i64,

@@ -13,7 +13,8 @@
 //!   and audited; one our MTA did not vouch for waits for an operator;
 //! - leaves everything else waiting at `/admin/inbound` for an operator.
 //!
-//! The same message delivered twice (same Message-ID) is one row and one effect.
+//! The same message delivered twice (same Message-ID) is one row and one effect. Owns
+//! `inbound_messages`.
 //!
 //! **Hostile mail.** Anyone can mail the hub, so a message is read — size and structure checked
 //! on the raw bytes first (`domain::mime_guard`), then parsed on a blocking thread within a time

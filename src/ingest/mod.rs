@@ -1,7 +1,7 @@
 //! Ingest: reads every upstream source (JPCERT/CC, JVN, JVN iPedia, MyJVN, CISA KEV, CSAF,
 //! vendor feeds, NISC/NCO mail, manual entry), normalises each item into one advisory,
 //! deduplicates it, records revisions, clusters advisories that share CVE ids, and keeps every raw
-//! document. Owns `sources`, `raw_documents`, `advisories` and their side tables; never touches
+//! document. Owns `sources`, `raw_documents`, `advisories` and their side tables (`quarantined_items` among them); never touches
 //! alerts or deliveries.
 
 pub mod catalogue;

@@ -13,46 +13,35 @@ use sea_orm::ConnectionTrait;
 /// Lower goes first: alerts are 0–1, drills 2, the hub's digests 3.
 pub const MAGAZINE_PRIORITY: i16 = 5;
 
-/// Queues issue `issue_id`'s copies; returns how many. The ledger is `delivery`'s table; this
-/// writes it in the one statement per reader kind that a bulk send needs.
+/// Queues issue `issue_id`'s copies; returns how many. The ledger is `delivery`'s table: this
+/// hands it the two queries that name the readers, and it writes the rows.
 pub async fn queue(
     db: &impl ConnectionTrait,
     issue_id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
-    let backend = db.get_database_backend();
-    let columns = "alert_id, revision_id, organisation_id, contact_id, magazine_issue_id, subscriber_id, \
-                   email, encoding, language, priority, status, attempts, next_attempt_at, created_at, \
-                   updated_at, kind, possible_duplicate";
-    let contacts = format!(
-        "INSERT INTO deliveries ({columns}) \
-         SELECT NULL, NULL, c.organisation_id, c.id, $1, NULL, c.email, c.encoding, c.language, $2, \
-                'queued', 0, $3, $3, $3, 'magazine', FALSE \
+    let contacts = "SELECT c.organisation_id, c.id, $1, CAST(NULL AS BIGINT), c.email, c.encoding, c.language \
          FROM org_contacts c \
          WHERE c.active AND NOT c.unreachable \
            AND NOT EXISTS (SELECT 1 FROM magazine_optouts o WHERE o.contact_id = c.id) \
-         ORDER BY c.id"
-    );
-    let staff = format!(
-        "INSERT INTO deliveries ({columns}) \
-         SELECT NULL, NULL, s.organisation_id, NULL, $1, s.id, s.email, s.encoding, s.language, $2, \
-                'queued', 0, $3, $3, $3, 'magazine', FALSE \
+         ORDER BY c.id";
+    let staff = "SELECT s.organisation_id, CAST(NULL AS BIGINT), $1, s.id, s.email, s.encoding, s.language \
          FROM magazine_subscribers s \
          WHERE s.status = 'active' \
            AND NOT EXISTS (SELECT 1 FROM org_contacts c WHERE c.active AND c.email = s.email) \
-         ORDER BY s.id"
-    );
+         ORDER BY s.id";
     let mut n = 0;
-    for sql in [contacts, staff] {
-        n += db
-            .execute_raw(crate::db::statement(
-                backend,
-                &sql,
-                vec![issue_id.into(), MAGAZINE_PRIORITY.into(), now.into()],
-            ))
-            .await
-            .context("cannot queue the magazine's copies")?
-            .rows_affected();
+    for select in [contacts, staff] {
+        n += crate::delivery::store::enqueue_select(
+            db,
+            select,
+            vec![issue_id.into()],
+            crate::delivery::model::Kind::Magazine,
+            MAGAZINE_PRIORITY,
+            now,
+        )
+        .await
+        .context("cannot queue the magazine's copies")?;
     }
     Ok(n)
 }

@@ -1488,6 +1488,8 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    // yearly::PlanError's message.
+    "plan: 20,000 文字以内で、制御文字を含めずに入力してください",
     // auth::second_factor::SecondFactorError's messages, shown through the error page.
     "二要素認証は設定済みです。",
     "設定をはじめからやり直してください。",

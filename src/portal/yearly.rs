@@ -232,21 +232,12 @@ async fn save_plan(
     viewer.check_csrf(&form.csrf)?;
     scope_of(&viewer)?;
     let fy = fiscal_year(Some(form.fy), &viewer)?;
-    let text = form.plan.replace("\r\n", "\n");
-    if text.chars().count() > crate::yearly::store::PLAN_MAX
-        || text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(PortalError::BadRequest(
-            viewer
-                .lang
-                .tr("plan: 20,000 文字以内で、制御文字を含めずに入力してください")
-                .into(),
-        ));
-    }
-    crate::yearly::store::save_plan(&ctx.db, fy, viewer.org.id, text.trim(), &viewer.actor())
-        .await?;
+    crate::yearly::save_plan(&ctx.db, fy, viewer.org.id, &form.plan, &viewer.actor())
+        .await
+        .map_err(|e| match crate::error::Classify::classify(e) {
+            crate::error::Failure::Invalid(m) => PortalError::BadRequest(viewer.lang.tr(&m).into()),
+            f => f.into(),
+        })?;
     Ok(super::see_other(&format!("/stats/report?fy={fy}")))
 }
 

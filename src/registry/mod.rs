@@ -1,5 +1,5 @@
 //! The organisation registry: the 1,788 local governments and Noroshi's central bodies, their
-//! codes, kinds and hierarchy. Owns the `organisations` table; knows nothing of users or alerts.
+//! codes, kinds and hierarchy. Owns the `organisations` and `organisation_domains` tables; knows nothing of users or alerts.
 
 mod code;
 pub mod domains;
@@ -13,6 +13,22 @@ pub use prefecture::{Prefecture, PrefectureError};
 use std::fmt;
 
 use serde::Serialize;
+
+/// Makes the registry hold every organisation of the seed, with its current name and kana, in
+/// one transaction. Idempotent: a second run reports everything unchanged. Organisations added by
+/// hand are kept.
+#[tracing::instrument(name = "Seed the organisation registry", skip_all)]
+pub async fn seed<C: sea_orm::TransactionTrait + sea_orm::ConnectionTrait>(
+    db: &C,
+) -> anyhow::Result<store::SeedReport> {
+    use anyhow::Context;
+    let txn = crate::db::begin_write(db).await?;
+    let report = store::seed_rows(&txn).await?;
+    sea_orm::TransactionSession::commit(txn)
+        .await
+        .context("cannot commit the seed")?;
+    Ok(report)
+}
 
 /// Database id of an organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -7,12 +7,10 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
 };
 
 use super::seed::{SeedOrg, seed_orgs};
 use super::{OrgCode, OrgId, OrgKind, Organisation, Prefecture};
-use crate::db::begin_write;
 use crate::db::entities::organisations as orgs;
 
 pub(crate) fn to_domain(m: orgs::Model) -> anyhow::Result<Organisation> {
@@ -105,12 +103,11 @@ pub struct SeedReport {
 
 /// Makes the registry hold every organisation of the seed, with its current name and kana.
 /// Idempotent: a second run reports everything unchanged. Organisations added by hand are kept.
-#[tracing::instrument(name = "Seed the organisation registry", skip_all)]
-pub async fn seed<C: TransactionTrait + ConnectionTrait>(db: &C) -> anyhow::Result<SeedReport> {
+/// Writes within the caller's transaction ([`super::seed`] opens it).
+pub async fn seed_rows<C: ConnectionTrait>(txn: &C) -> anyhow::Result<SeedReport> {
     let wanted = seed_orgs()?;
-    let txn = begin_write(db).await?;
     let existing: HashMap<String, orgs::Model> = orgs::Entity::find()
-        .all(&txn)
+        .all(txn)
         .await
         .context("cannot read organisations")?
         .into_iter()
@@ -157,14 +154,14 @@ pub async fn seed<C: TransactionTrait + ConnectionTrait>(db: &C) -> anyhow::Resu
                         ])
                         .to_owned(),
                 )
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await
                 .context("cannot write organisations")?;
         }
         if group == OrgKind::Prefecture {
             ids = orgs::Entity::find()
                 .filter(orgs::Column::Kind.eq(OrgKind::Prefecture.as_str()))
-                .all(&txn)
+                .all(txn)
                 .await
                 .context("cannot read prefectures")?
                 .into_iter()
@@ -172,7 +169,7 @@ pub async fn seed<C: TransactionTrait + ConnectionTrait>(db: &C) -> anyhow::Resu
                 .collect();
         }
     }
-    txn.commit().await.context("cannot commit the seed")?;
+
     Ok(report)
 }
 

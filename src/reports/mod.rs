@@ -10,6 +10,7 @@
 //! and act is decided in [`access`], once, for the portal, the API and the mail.
 
 pub mod access;
+pub mod act;
 pub mod mail;
 pub mod stats;
 pub mod store;

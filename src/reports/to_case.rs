@@ -127,7 +127,7 @@ pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
         report_id: id.0,
         tlp: r.tlp,
     };
-    let case = crate::cases::store::submit_from_report(&txn, &fields, reporter.id.0, origin, actor)
+    let case = crate::cases::act::submit_from_report(&txn, &fields, reporter.id.0, origin, actor)
         .await
         .map_err(|e| match e {
             crate::cases::store::CaseError::Other(e) => ReportError::Unexpected(e),

@@ -7,6 +7,7 @@
 //! Owns `surveys`, `survey_targets`, `survey_answers`, `survey_answer_versions`; resolves
 //! audiences with [`crate::alerts::audience`] and mails through [`crate::notices`].
 
+pub mod act;
 pub mod definition;
 pub mod publish;
 pub mod results;

@@ -134,7 +134,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             )));
         }
     }
-    Ok(store::create(
+    Ok(crate::surveys::act::create(
         db,
         NewSurvey {
             definition: &draft.definition,

@@ -1,18 +1,15 @@
-//! Surveys in the database: drafts and their four eyes, the organisations addressed, answers
-//! (every save kept as a version; a save after the deadline marked late) and 改善方針. Each
-//! change with its audit entry in the same transaction.
+//! Surveys in the database: rows in and rows out — drafts and their state, the organisations
+//! addressed, answers with their versions and 改善方針. The audited writes are [`super::act`].
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::definition::{Answers, Definition};
 use super::{Kind, Status, SurveyId};
-use crate::audit::{self, Actor};
-use crate::db::begin_write;
+use crate::audit::Actor;
 use crate::db::entities::{survey_answer_versions, survey_answers, survey_targets, surveys};
 use crate::registry::OrgId;
 
@@ -52,7 +49,7 @@ pub struct AnswerRow {
     pub plan_fiscal_year: Option<i32>,
 }
 
-fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
+pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
     Ok(Survey {
         id: SurveyId(m.id),
         kind: Kind::parse(&m.kind)
@@ -78,7 +75,7 @@ fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
     })
 }
 
-fn to_answer(m: survey_answers::Model) -> anyhow::Result<AnswerRow> {
+pub(super) fn to_answer(m: survey_answers::Model) -> anyhow::Result<AnswerRow> {
     Ok(AnswerRow {
         org: OrgId(m.organisation_id),
         answers: serde_json::from_str(&m.answers)
@@ -100,42 +97,6 @@ pub struct NewSurvey<'a> {
     pub deadline: DateTime<Utc>,
     pub owner: Option<OrgId>,
     pub previous: Option<SurveyId>,
-}
-
-/// Stores a draft.
-pub async fn create<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    new: NewSurvey<'_>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> anyhow::Result<SurveyId> {
-    let txn = begin_write(db).await.context("cannot open a transaction")?;
-    let row = surveys::ActiveModel {
-        kind: Set(new.definition.kind.clone()),
-        status: Set(Status::Draft.as_str().into()),
-        title: Set(new.definition.title.trim().to_owned()),
-        definition: Set(serde_json::to_string(new.definition)?),
-        audience: Set(serde_json::to_string(new.audience)?),
-        deadline: Set(new.deadline),
-        owner_organisation_id: Set(new.owner.map(|o| o.0)),
-        previous_id: Set(new.previous.map(|p| p.0)),
-        created_by: Set(actor.to_string()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .context("cannot store the survey")?;
-    audit::record(
-        &txn,
-        actor,
-        "survey.create",
-        &format!("survey:{}", row.id),
-        serde_json::json!({ "title": row.title, "items": new.definition.items().count() }),
-    )
-    .await?;
-    txn.commit().await.context("cannot store the survey")?;
-    Ok(SurveyId(row.id))
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: SurveyId) -> anyhow::Result<Option<Survey>> {
@@ -296,120 +257,6 @@ pub async fn answers_as_of(
             ))
         })
         .collect()
-}
-
-/// Saves an organisation's answers (a draft, or submitted), keeping the version; after the
-/// deadline the save is marked late. Returns whether it was late.
-pub async fn save_answers<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    survey: &Survey,
-    org: OrgId,
-    answers: &Answers,
-    submit: bool,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let late = now > survey.deadline;
-    let json = serde_json::to_string(answers)?;
-    let txn = begin_write(db).await.context("cannot open a transaction")?;
-    let current = survey_answers::Entity::find()
-        .filter(survey_answers::Column::SurveyId.eq(survey.id.0))
-        .filter(survey_answers::Column::OrganisationId.eq(org.0))
-        .one(&txn)
-        .await?;
-    match current {
-        Some(m) => {
-            let was_submitted = m.submitted;
-            let first_submit = m.submitted_at;
-            let was_late = m.late;
-            let mut a = m.into_active_model();
-            a.answers = Set(json.clone());
-            a.submitted = Set(submit || was_submitted);
-            a.submitted_at = Set(if submit { Some(now) } else { first_submit });
-            a.late = Set(was_late || late);
-            a.updated_at = Set(now);
-            a.updated_by = Set(actor.to_string());
-            a.update(&txn).await?;
-        }
-        None => {
-            survey_answers::ActiveModel {
-                survey_id: Set(survey.id.0),
-                organisation_id: Set(org.0),
-                answers: Set(json.clone()),
-                submitted: Set(submit),
-                submitted_at: Set(submit.then_some(now)),
-                late: Set(late),
-                updated_at: Set(now),
-                updated_by: Set(actor.to_string()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
-    survey_answer_versions::ActiveModel {
-        survey_id: Set(survey.id.0),
-        organisation_id: Set(org.0),
-        answers: Set(json),
-        submitted: Set(submit),
-        late: Set(late),
-        saved_by: Set(actor.to_string()),
-        saved_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        if submit {
-            "survey.submit_answers"
-        } else {
-            "survey.save_answers"
-        },
-        &format!("survey:{}", survey.id),
-        serde_json::json!({ "organisation": org.0, "late": late }),
-    )
-    .await?;
-    txn.commit().await.context("cannot store the answers")?;
-    Ok(late)
-}
-
-/// The organisation's 改善方針 and 対応完了予定 年度 (after it submitted).
-pub async fn save_plan<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    survey: SurveyId,
-    org: OrgId,
-    plan: &str,
-    fiscal_year: i32,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let txn = begin_write(db).await.context("cannot open a transaction")?;
-    let Some(m) = survey_answers::Entity::find()
-        .filter(survey_answers::Column::SurveyId.eq(survey.0))
-        .filter(survey_answers::Column::OrganisationId.eq(org.0))
-        .filter(survey_answers::Column::Submitted.eq(true))
-        .one(&txn)
-        .await?
-    else {
-        return Ok(false);
-    };
-    let mut a = m.into_active_model();
-    a.plan = Set(Some(plan.to_owned()));
-    a.plan_fiscal_year = Set(Some(fiscal_year));
-    a.plan_at = Set(Some(now));
-    a.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        "survey.plan",
-        &format!("survey:{survey}"),
-        serde_json::json!({ "organisation": org.0, "fiscal_year": fiscal_year }),
-    )
-    .await?;
-    txn.commit().await.context("cannot store the plan")?;
-    Ok(true)
 }
 
 /// Claims one of a survey's once-only follow-ups (`reminded_at`, `escalated_at`,

@@ -3,7 +3,7 @@
 //! 一斉通知, drills (never in the real figures), incident reports and surveys — for the nation
 //! or one prefecture; the tables as CSV; the 年度報告's editable 次年度の計画; and one
 //! organisation's report card. A read model over the stores of alerts, acks, drills, reports and
-//! surveys; owns only `yearly_plans`.
+//! surveys; Owns only `yearly_plans`.
 
 pub mod card;
 pub mod store;
@@ -367,4 +367,69 @@ pub fn fiscal_year_now() -> i32 {
 /// `2026-04-01 00:00 JST – 2027-03-31` for a heading.
 pub fn period(fiscal_year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
     crate::time::fiscal_bounds(fiscal_year)
+}
+
+/// Why a 次年度の計画 was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("plan: 20,000 文字以内で、制御文字を含めずに入力してください")]
+    Invalid,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl crate::error::Classify for PlanError {
+    fn classify(self) -> crate::error::Failure {
+        match self {
+            e @ Self::Invalid => crate::error::Failure::Invalid(e.to_string()),
+            Self::Unexpected(e) => crate::error::Failure::Unexpected(e),
+        }
+    }
+}
+
+/// Writes the 年度報告's 次年度の計画 of `organisation` (the nation's is the centre's), replacing
+/// the last: at most [`store::PLAN_MAX`] characters, no control characters but line ends and
+/// tabs; audited.
+pub async fn save_plan<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    fiscal_year: i32,
+    organisation: crate::registry::OrgId,
+    text: &str,
+    actor: &crate::audit::Actor,
+) -> Result<(), PlanError> {
+    use anyhow::Context;
+    let text = text.replace("\r\n", "\n");
+    let text = text.trim();
+    if text.chars().count() > store::PLAN_MAX
+        || text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(PlanError::Invalid);
+    }
+    let now = chrono::Utc::now();
+    let txn = crate::db::begin_write(db)
+        .await
+        .context("cannot open a transaction")?;
+    store::replace_plan(
+        &txn,
+        fiscal_year,
+        organisation,
+        text,
+        &actor.to_string(),
+        now,
+    )
+    .await?;
+    crate::audit::record(
+        &txn,
+        actor,
+        "yearly.plan",
+        &format!("yearly:{fiscal_year}:{}", organisation.0),
+        serde_json::json!({ "chars": text.chars().count() }),
+    )
+    .await?;
+    sea_orm::TransactionSession::commit(txn)
+        .await
+        .context("cannot store the plan")?;
+    Ok(())
 }

@@ -148,44 +148,31 @@ pub async fn plan(
 
 pub const PLAN_MAX: usize = 20_000;
 
-/// Writes the plan text (replacing the last), with its audit entry.
-pub async fn save_plan<C: ConnectionTrait + sea_orm::TransactionTrait>(
-    db: &C,
+/// Replaces the plan text (in the caller's transaction).
+pub async fn replace_plan(
+    db: &impl ConnectionTrait,
     fiscal_year: i32,
     organisation: OrgId,
     text: &str,
-    actor: &crate::audit::Actor,
+    by: &str,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let txn = crate::db::begin_write(db)
-        .await
-        .context("cannot open a transaction")?;
     yearly_plans::Entity::delete_many()
         .filter(yearly_plans::Column::FiscalYear.eq(fiscal_year))
         .filter(yearly_plans::Column::OrganisationId.eq(organisation.0))
-        .exec(&txn)
+        .exec(db)
         .await
         .context("cannot replace the plan")?;
     yearly_plans::ActiveModel {
         fiscal_year: Set(fiscal_year),
         organisation_id: Set(organisation.0),
         text: Set(text.to_owned()),
-        updated_by: Set(actor.to_string()),
-        updated_at: Set(Utc::now()),
+        updated_by: Set(by.to_owned()),
+        updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .context("cannot store the plan")?;
-    crate::audit::record(
-        &txn,
-        actor,
-        "yearly.plan",
-        &format!("yearly:{fiscal_year}:{}", organisation.0),
-        serde_json::json!({ "chars": text.chars().count() }),
-    )
-    .await?;
-    sea_orm::TransactionSession::commit(txn)
-        .await
-        .context("cannot store the plan")?;
     Ok(())
 }

@@ -402,14 +402,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         .validate(noroshi::time::today_jst())
         .unwrap()
     };
-    let open_case = noroshi::cases::store::create_published(
+    let open_case = noroshi::cases::act::create_published(
         &app.ctx.db,
         &case("公開事例", "CLEAR"),
         &Actor::System,
     )
     .await
     .unwrap();
-    let withdrawable_case = noroshi::cases::store::create_published(
+    let withdrawable_case = noroshi::cases::act::create_published(
         &app.ctx.db,
         &case("取下げ用", "CLEAR"),
         &Actor::System,
@@ -542,7 +542,7 @@ pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i6
     }
     .validate(chrono::Utc::now())
     .unwrap();
-    noroshi::reports::store::file(
+    noroshi::reports::act::file(
         &app.ctx.db,
         &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
         &org,
@@ -1070,10 +1070,10 @@ async fn every_tlp_level_of_alerts_cases_and_reports_holds_on_every_channel() {
         .unwrap()
         .unwrap();
         let id =
-            noroshi::cases::store::submit(&app.ctx.db, &fields, Some(chiyoda.id.0), &Actor::System)
+            noroshi::cases::act::submit(&app.ctx.db, &fields, Some(chiyoda.id.0), &Actor::System)
                 .await
                 .unwrap();
-        noroshi::cases::store::publish(
+        noroshi::cases::act::publish(
             &app.ctx.db,
             id,
             &Actor::Cli {

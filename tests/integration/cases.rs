@@ -464,14 +464,17 @@ async fn an_amber_case_is_invisible_without_access_on_every_path() {
     }
     .validate(noroshi::time::today_jst())
     .unwrap();
-    let id = store::submit(&app.ctx.db, &amber, Some(yokohama_org.id.0), &Actor::System)
-        .await
-        .unwrap();
+    let id =
+        noroshi::cases::act::submit(&app.ctx.db, &amber, Some(yokohama_org.id.0), &Actor::System)
+            .await
+            .unwrap();
     let approver = Actor::User {
         id: 2,
         email: "approver@soumu.go.jp".into(),
     };
-    store::publish(&app.ctx.db, id, &approver).await.unwrap();
+    noroshi::cases::act::publish(&app.ctx.db, id, &approver)
+        .await
+        .unwrap();
     outbox::drain(&app.ctx.db, &app.ctx.search).await.unwrap();
 
     // Straight at the engine: the reader's keys decide results and facet counts.
@@ -769,7 +772,7 @@ async fn reindex_after_deleting_the_index_folder_gives_identical_results() {
         .unwrap();
     let mut changed = first.fields.clone();
     changed.lessons.push_str("改訂で追記した教訓。");
-    store::edit(
+    noroshi::cases::act::edit(
         &ctx.db,
         first.id,
         &changed,

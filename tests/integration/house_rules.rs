@@ -42,7 +42,8 @@ fn sources() -> Vec<(String, String)> {
 }
 
 fn is_store(path: &str) -> bool {
-    path.split('/').any(|part| part == "store.rs" || part == "store")
+    path.split('/')
+        .any(|part| part == "store.rs" || part == "store")
 }
 
 /// Rule 1: the store files that open a write transaction or write the audit log.
@@ -59,7 +60,10 @@ fn stores_that_act(files: &[(String, String)]) -> Vec<String> {
 fn a_store_is_rows_in_and_rows_out() {
     let files = sources();
     let found = stores_that_act(&files);
-    assert!(found.is_empty(), "stores that act (move the action beside the store): {found:?}");
+    assert!(
+        found.is_empty(),
+        "stores that act (move the action beside the store): {found:?}"
+    );
     // The check can fail.
     let planted = vec![(
         "cases/store.rs".to_owned(),
@@ -104,7 +108,12 @@ fn owners(files: &[(String, String)]) -> BTreeMap<String, String> {
             .map(|l| l.trim_start_matches("//!"))
             .collect::<Vec<_>>()
             .join(" ");
-        let folder = rel.split('/').next().unwrap().trim_end_matches(".rs").to_owned();
+        let folder = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
         for part in doc.split("Owns ").skip(1) {
             let sentence = part.split(['.', ';']).next().unwrap_or("");
             for table in sentence.split('`').skip(1).step_by(2) {
@@ -230,7 +239,10 @@ fn no_source_file_is_over_600_lines_but_the_catalog() {
     let sizes: Vec<(String, usize)> = sources()
         .into_iter()
         .map(|(p, _)| {
-            let n = std::fs::read_to_string(src.join(&p)).unwrap().lines().count();
+            let n = std::fs::read_to_string(src.join(&p))
+                .unwrap()
+                .lines()
+                .count();
             (p, n)
         })
         .collect();

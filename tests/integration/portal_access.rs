@@ -55,7 +55,7 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
         .validate(noroshi::time::today_jst())
         .unwrap()
     };
-    let open_case = noroshi::cases::store::create_published(
+    let open_case = noroshi::cases::act::create_published(
         &app.ctx.db,
         &case("公開事例", "CLEAR"),
         &Actor::System,
@@ -67,7 +67,7 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
             .await
             .unwrap()
             .unwrap();
-    let amber_case = noroshi::cases::store::submit(
+    let amber_case = noroshi::cases::act::submit(
         &app.ctx.db,
         &case("限定事例", "AMBER"),
         Some(yokohama.id.0),
@@ -75,7 +75,7 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
     )
     .await
     .unwrap();
-    noroshi::cases::store::publish(
+    noroshi::cases::act::publish(
         &app.ctx.db,
         amber_case,
         &Actor::Cli {

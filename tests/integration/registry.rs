@@ -72,7 +72,7 @@ async fn prefecture_13_is_tokyo_with_its_23_special_wards_and_39_other_municipal
 #[tokio::test]
 async fn seeding_again_changes_nothing() {
     let app = spawn_app().await;
-    let report = store::seed(&app.ctx.db).await.unwrap();
+    let report = noroshi::registry::seed(&app.ctx.db).await.unwrap();
     assert_eq!(
         (report.inserted, report.updated, report.unchanged),
         (0, 0, 1791)
@@ -87,7 +87,7 @@ async fn seeding_repairs_an_organisation_whose_name_was_changed() {
         .execute_unprepared("UPDATE organisations SET name = 'X' WHERE code = '131016'")
         .await
         .unwrap();
-    let report = store::seed(&app.ctx.db).await.unwrap();
+    let report = noroshi::registry::seed(&app.ctx.db).await.unwrap();
     assert_eq!((report.inserted, report.updated), (0, 1));
     let chiyoda = store::find_by_code(&app.ctx.db, OrgCode::parse("131016").unwrap())
         .await

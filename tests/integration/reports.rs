@@ -527,7 +527,7 @@ fn input(title: &str, found_at: &str) -> ReportInput {
 async fn file(app: &TestApp, code: &str, i: ReportInput, at: chrono::DateTime<Utc>) -> ReportId {
     let reporter = org(app, code).await;
     let fields = i.validate(at).unwrap();
-    noroshi::reports::store::file(
+    noroshi::reports::act::file(
         &app.ctx.db,
         &Mailing::of(&app.ctx.settings),
         &reporter,
@@ -620,7 +620,7 @@ async fn a_case_made_from_a_report_that_names_its_town_cannot_be_published_until
     assert_eq!(case.fields.lessons, "外部宛先の確認機能を導入");
 
     // The text still names 千代田区, which did not agree: an approver cannot publish it.
-    let err = noroshi::cases::store::publish(&app.ctx.db, case_id, &Actor::of(&central.approver))
+    let err = noroshi::cases::act::publish(&app.ctx.db, case_id, &Actor::of(&central.approver))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("千代田区"), "{err}");
@@ -631,7 +631,7 @@ async fn a_case_made_from_a_report_that_names_its_town_cannot_be_published_until
         .body
         .replace("千代田区の", "")
         .replace("千代田区として", "");
-    noroshi::cases::store::edit(
+    noroshi::cases::act::edit(
         &app.ctx.db,
         case_id,
         &fields,
@@ -641,7 +641,7 @@ async fn a_case_made_from_a_report_that_names_its_town_cannot_be_published_until
     )
     .await
     .unwrap();
-    noroshi::cases::store::publish(&app.ctx.db, case_id, &Actor::of(&central.approver))
+    noroshi::cases::act::publish(&app.ctx.db, case_id, &Actor::of(&central.approver))
         .await
         .unwrap();
 
@@ -833,7 +833,7 @@ async fn an_overdue_report_reminds_its_organisation_once_and_shows_as_overdue() 
     assert!(t.overdue && t.first_late);
     let reader =
         noroshi::reports::access::Reader::new(&org(&app, "131016").await, Some(Role::Member));
-    noroshi::reports::store::add_update(
+    noroshi::reports::act::add_update(
         &app.ctx.db,
         &Mailing {
             settings: &app.ctx.settings.reports,
@@ -891,7 +891,7 @@ async fn a_search_for_one_word_finds_cases_written_with_its_synonym_until_the_li
         ),
         ("宛先の誤り", "通知を別の保護者へ誤送付した。"),
     ] {
-        noroshi::cases::store::create_published(&app.ctx.db, &case(t, b), &Actor::System)
+        noroshi::cases::act::create_published(&app.ctx.db, &case(t, b), &Actor::System)
             .await
             .unwrap();
     }

@@ -379,7 +379,7 @@ async fn a_late_answer_is_kept_and_marked_late_and_the_follow_ups_go_once() {
     .collect();
     let actor = noroshi::audit::Actor::System;
     assert!(
-        !store::save_answers(
+        !noroshi::surveys::act::save_answers(
             &app.ctx.db,
             &s,
             chiyoda.id,
@@ -436,9 +436,17 @@ async fn a_late_answer_is_kept_and_marked_late_and_the_follow_ups_go_once() {
         .find(|o| o.code.to_string() == "131032")
         .unwrap();
     assert!(
-        store::save_answers(&app.ctx.db, &s, minato.id, &answers, true, &actor, after)
-            .await
-            .unwrap()
+        noroshi::surveys::act::save_answers(
+            &app.ctx.db,
+            &s,
+            minato.id,
+            &answers,
+            true,
+            &actor,
+            after
+        )
+        .await
+        .unwrap()
     );
     let r = noroshi::surveys::results::build(
         &app.ctx.db,
@@ -495,7 +503,7 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
     .collect();
     let full: Answers = half.keys().map(|k| (k.clone(), count(2, 2))).collect();
     let actor = noroshi::audit::Actor::System;
-    store::save_answers(
+    noroshi::surveys::act::save_answers(
         &app.ctx.db,
         &s1,
         chiyoda.id,
@@ -534,7 +542,7 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
     .await
     .unwrap();
     let s2 = store::get(&app.ctx.db, second).await.unwrap().unwrap();
-    store::save_answers(
+    noroshi::surveys::act::save_answers(
         &app.ctx.db,
         &s2,
         chiyoda.id,

@@ -171,7 +171,7 @@ async fn build(app: &TestApp) -> World {
         }
         .validate(chrono::Utc::now())
         .unwrap();
-        let id = noroshi::reports::store::file(
+        let id = noroshi::reports::act::file(
             &app.ctx.db,
             &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
             &chiyoda,
@@ -196,7 +196,7 @@ async fn build(app: &TestApp) -> World {
         }
         .validate(noroshi::time::today_jst())
         .unwrap();
-        let id = noroshi::cases::store::submit(
+        let id = noroshi::cases::act::submit(
             &app.ctx.db,
             &case,
             Some(chiyoda.id.0),
@@ -204,7 +204,7 @@ async fn build(app: &TestApp) -> World {
         )
         .await
         .unwrap();
-        noroshi::cases::store::publish(
+        noroshi::cases::act::publish(
             &app.ctx.db,
             id,
             &noroshi::audit::Actor::of(&central.approver),

@@ -115,7 +115,7 @@ async fn closed_report(app: &crate::helpers::TestApp, tlp: &str) -> noroshi::rep
         ..Default::default()
     };
     let at = chrono::Utc::now();
-    noroshi::reports::store::file(
+    noroshi::reports::act::file(
         &app.ctx.db,
         &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
         &reporter,
@@ -183,7 +183,7 @@ async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_aud
     );
     let mut fields = case.fields.to_input();
     fields.tlp = "GREEN".into();
-    let lowered = noroshi::cases::store::edit(
+    let lowered = noroshi::cases::act::edit(
         &app.ctx.db,
         case_id,
         &fields.validate(noroshi::time::today_jst()).unwrap(),
@@ -200,7 +200,7 @@ async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_aud
     assert_eq!(still.fields.tlp, Tlp::Red, "a refused edit changes nothing");
 
     // Published as RED, another municipality does not see it.
-    noroshi::cases::store::publish(
+    noroshi::cases::act::publish(
         &app.ctx.db,
         case_id,
         &noroshi::audit::Actor::of(&central.approver),
@@ -215,7 +215,7 @@ async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_aud
     );
 
     // With a reason, the editor may share it: audited, and the case page says so.
-    noroshi::cases::store::edit(
+    noroshi::cases::act::edit(
         &app.ctx.db,
         case_id,
         &fields.validate(noroshi::time::today_jst()).unwrap(),

@@ -20,7 +20,7 @@ pub(super) async fn publish_case(
         ));
     }
     let case = readable(&ctx, &viewer, &path).await?;
-    store::publish(&ctx.db, case.id, &viewer.actor()).await?;
+    crate::cases::act::publish(&ctx.db, case.id, &viewer.actor()).await?;
     index_now(&ctx).await;
     Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
 }
@@ -42,7 +42,7 @@ pub(super) async fn withdraw_case(
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::Central)?;
     let case = readable(&ctx, &viewer, &path).await?;
-    store::withdraw(&ctx.db, case.id, &form.note, &viewer.actor()).await?;
+    crate::cases::act::withdraw(&ctx.db, case.id, &form.note, &viewer.actor()).await?;
     index_now(&ctx).await;
     Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
 }

@@ -266,7 +266,7 @@ pub(super) async fn submit_case(
     };
     let central = viewer.session.user.role.is_central();
     let org = (!central).then_some(viewer.org.id.0);
-    let id = store::submit(&ctx.db, &fields, org, &viewer.actor()).await?;
+    let id = crate::cases::act::submit(&ctx.db, &fields, org, &viewer.actor()).await?;
     Ok(crate::portal::see_other(&format!("/cases/{id}")))
 }
 
@@ -310,7 +310,7 @@ pub(super) async fn save_case(
     let (fields, errors) = sub.checked();
     let result = match &fields {
         Some(f) => {
-            store::edit(
+            crate::cases::act::edit(
                 &ctx.db,
                 case.id,
                 f,

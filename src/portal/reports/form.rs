@@ -198,7 +198,7 @@ pub(super) async fn file(
             );
         }
     };
-    let id = store::file(
+    let id = crate::reports::act::file(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         &viewer.org,
@@ -277,7 +277,7 @@ pub(super) async fn add_update(
             );
         }
     };
-    store::add_update(
+    crate::reports::act::add_update(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         rep.id,

@@ -244,7 +244,7 @@ pub(super) async fn note(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    store::add_note(
+    crate::reports::act::add_note(
         &ctx.db,
         ReportId(id),
         &reader(&viewer),
@@ -265,7 +265,7 @@ pub(super) async fn confirm(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    store::confirm(
+    crate::reports::act::confirm(
         &ctx.db,
         ReportId(id),
         &reader(&viewer),
@@ -285,7 +285,7 @@ pub(super) async fn forward(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    store::forward(
+    crate::reports::act::forward(
         &ctx.db,
         &crate::reports::mail::Mailing::of(&ctx.settings),
         ReportId(id),

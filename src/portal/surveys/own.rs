@@ -180,7 +180,7 @@ pub(super) async fn plan(
         .await?;
         return crate::portal::error::render_refused(&p, true);
     }
-    let saved = store::save_plan(
+    let saved = crate::surveys::act::save_plan(
         &ctx.db,
         s.id,
         viewer.org.id,

@@ -239,7 +239,7 @@ pub(super) async fn answer(
             return render_refused(&page(&ctx, &viewer, &s, typed, errors).await?, true);
         }
     };
-    store::save_answers(
+    crate::surveys::act::save_answers(
         &ctx.db,
         &s,
         viewer.org.id,
