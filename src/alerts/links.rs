@@ -140,10 +140,18 @@ async fn links_of(
         .context("cannot read acknowledgement links")
 }
 
+/// A valid link: whose and for which alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckLink {
+    pub id: i64,
+    pub alert: crate::alerts::AlertId,
+    pub organisation: crate::registry::OrgId,
+}
+
 /// What a presented token opens.
 #[derive(Debug)]
 pub enum Lookup {
-    Valid(ack_links::Model),
+    Valid(AckLink),
     Expired,
     Unknown,
 }
@@ -172,7 +180,11 @@ pub async fn lookup(
     Ok(if link.expires_at <= now {
         Lookup::Expired
     } else {
-        Lookup::Valid(link)
+        Lookup::Valid(AckLink {
+            id: link.id,
+            alert: crate::alerts::AlertId(link.alert_id),
+            organisation: crate::registry::OrgId(link.organisation_id),
+        })
     })
 }
 

@@ -3,15 +3,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::principal::Principal;
 use super::{bad_cursor, page_limit, query};
 use crate::context::AppContext;
-use crate::db::entities::{advisories, advisory_cves};
 use crate::error::{ApiError, ErrorBody};
+use crate::ingest::store::StoredAdvisory;
 use crate::registry::{OrgCode, OrgKind, Organisation, Prefecture};
 
 #[derive(Serialize, ToSchema)]
@@ -31,8 +31,8 @@ pub struct AdvisoryOut {
     pub withdrawn: bool,
 }
 
-impl From<advisories::Model> for AdvisoryOut {
-    fn from(a: advisories::Model) -> Self {
+impl From<StoredAdvisory> for AdvisoryOut {
+    fn from(a: StoredAdvisory) -> Self {
         Self {
             cve_ids: serde_json::from_str(&a.cve_ids).unwrap_or_default(),
             id: a.id,
@@ -93,33 +93,33 @@ pub async fn list_advisories(
     who.require_central()?;
     let p: AdvisoryListParams = query(&req)?;
     let limit = page_limit(p.limit)?;
-    let mut q = advisories::Entity::find().order_by_desc(advisories::Column::Id);
-    if let Some(c) = p.cursor.as_deref() {
-        let before: i64 = c.parse().map_err(|_| bad_cursor())?;
-        q = q.filter(advisories::Column::Id.lt(before));
-    }
-    if let Some(s) = p.source.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(advisories::Column::SourceKey.eq(s));
-    }
-    if let Some(cve) = p.cve.as_deref().filter(|s| !s.is_empty()) {
-        let cve = crate::domain::CveId::parse(cve).map_err(|e| {
-            ApiError::bad_request(crate::error::Code::InvalidParameter, format!("cve: {e}"))
-        })?;
-        let ids: Vec<i64> = advisory_cves::Entity::find()
-            .select_only()
-            .column(advisory_cves::Column::AdvisoryId)
-            .filter(advisory_cves::Column::CveId.eq(cve.as_str()))
-            .into_tuple()
-            .all(&ctx.db)
-            .await
-            .map_err(anyhow::Error::from)?;
-        q = q.filter(advisories::Column::Id.is_in(ids));
-    }
-    let mut rows = q
-        .limit(limit + 1)
-        .all(&ctx.db)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let before_id = match p.cursor.as_deref() {
+        Some(c) => Some(c.parse::<i64>().map_err(|_| bad_cursor())?),
+        // The first page: every id is below the largest there can be.
+        None => Some(i64::MAX),
+    };
+    let cve = match p.cve.as_deref().filter(|s| !s.is_empty()) {
+        Some(cve) => Some(
+            crate::domain::CveId::parse(cve)
+                .map_err(|e| {
+                    ApiError::bad_request(crate::error::Code::InvalidParameter, format!("cve: {e}"))
+                })?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let mut rows = crate::ingest::store::list(
+        &ctx.db,
+        &crate::ingest::store::AdvisoryFilter {
+            source: p.source.clone().filter(|s| !s.is_empty()),
+            cve,
+            limit: limit + 1,
+            offset: 0,
+            before_id,
+        },
+    )
+    .await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more {

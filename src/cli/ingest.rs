@@ -290,6 +290,7 @@ pub async fn run_advisories(cmd: AdvisoriesCommand, settings: Settings) -> anyho
                 cve,
                 limit,
                 offset: 0,
+                before_id: None,
             };
             let advisories = store::list(&ctx.db, &filter).await?;
             let ids: Vec<i64> = advisories.iter().map(|a| a.id).collect();

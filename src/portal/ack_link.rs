@@ -12,10 +12,10 @@ use super::Opt;
 use super::error::{PortalError, render, render_refused};
 use super::i18n::Lang;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
+use crate::alerts::links::AckLink;
 use crate::alerts::links::{self, Lookup};
 use crate::audit::Actor;
 use crate::context::AppContext;
-use crate::db::entities::ack_links;
 use crate::time::format_jst;
 
 #[derive(Template)]
@@ -37,11 +37,7 @@ struct AckLinkPage {
     error: Option<String>,
 }
 
-async fn valid_link(
-    ctx: &AppContext,
-    token: &str,
-    lang: Lang,
-) -> Result<ack_links::Model, PortalError> {
+async fn valid_link(ctx: &AppContext, token: &str, lang: Lang) -> Result<AckLink, PortalError> {
     match links::lookup(&ctx.db, token, Utc::now()).await? {
         Lookup::Valid(link) => Ok(link),
         Lookup::Expired => Err(PortalError::Gone(
@@ -55,12 +51,12 @@ async fn valid_link(
 async fn page(
     ctx: &AppContext,
     token: &str,
-    link: &ack_links::Model,
+    link: &AckLink,
     done: Option<String>,
     error: Option<String>,
     lang: Lang,
 ) -> Result<AckLinkPage, PortalError> {
-    let alert = crate::alerts::store::get(&ctx.db, crate::alerts::AlertId(link.alert_id))
+    let alert = crate::alerts::store::get(&ctx.db, link.alert)
         .await?
         .filter(|a| a.public_id.is_some())
         .ok_or(PortalError::NotFound)?;
@@ -69,11 +65,10 @@ async fn page(
         .into_iter()
         .find(|r| r.number == alert.published_revision)
         .ok_or(PortalError::NotFound)?;
-    let org =
-        crate::registry::store::find_by_id(&ctx.db, crate::registry::OrgId(link.organisation_id))
-            .await?
-            .ok_or(PortalError::NotFound)?;
-    let current = acks::store::current(&ctx.db, alert.id.0, link.organisation_id)
+    let org = crate::registry::store::find_by_id(&ctx.db, link.organisation)
+        .await?
+        .ok_or(PortalError::NotFound)?;
+    let current = acks::store::current(&ctx.db, alert.id.0, link.organisation.0)
         .await?
         .and_then(|k| AckState::parse(&k.state).ok());
     let withdrawn = alert.is_withdrawn();
@@ -157,8 +152,8 @@ async fn record(
     let actor = Actor::MailLink { link_id: link.id };
     match acks::acknowledge(
         &ctx.db,
-        link.alert_id,
-        link.organisation_id,
+        link.alert.0,
+        link.organisation.0,
         state,
         note,
         &actor,

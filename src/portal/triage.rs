@@ -14,8 +14,8 @@ use crate::alerts::{self, DraftError, DraftRequest};
 use crate::audit::Actor;
 use crate::classify::model::Classification;
 use crate::context::AppContext;
-use crate::db::entities::advisories;
 use crate::domain::{Severity, Tlp};
+use crate::ingest::store::StoredAdvisory;
 use crate::ingest::store::{self as advisory_store, AdvisoryFilter};
 use crate::time::format_jst;
 
@@ -42,7 +42,7 @@ pub struct AdvisoryCard {
 }
 
 impl AdvisoryCard {
-    pub fn new(a: &advisories::Model, c: Option<&Classification>, lang: Lang) -> Self {
+    pub fn new(a: &StoredAdvisory, c: Option<&Classification>, lang: Lang) -> Self {
         let (severity, severity_key) = c
             .map_or((lang.tr("未分類"), Severity::Info.as_str()), |c| {
                 (lang.severity(c.severity), c.severity.as_str())
@@ -117,7 +117,7 @@ pub async fn cards_for_alert(
 
 async fn cards(
     ctx: &AppContext,
-    list: Vec<advisories::Model>,
+    list: Vec<StoredAdvisory>,
     lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
     let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
@@ -184,6 +184,7 @@ async fn triage(
         // One more than a page tells whether there is a next page.
         limit: PAGE_SIZE + 1,
         offset: (page - 1) * PAGE_SIZE,
+        before_id: None,
     };
     let mut list = advisory_store::list(&ctx.db, &filter).await?;
     let more = list.len() as u64 > PAGE_SIZE;

@@ -146,6 +146,7 @@ async fn a_manual_notice_is_validated_and_stored() {
             cve: None,
             limit: 10,
             offset: 0,
+            before_id: None,
         },
     )
     .await

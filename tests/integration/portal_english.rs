@@ -104,6 +104,7 @@ async fn every_page_of_every_role_is_english_after_the_switch() {
             cve: None,
             limit: 1,
             offset: 0,
+            before_id: None,
         },
     )
     .await

@@ -63,6 +63,7 @@ async fn central_staff_triage_an_advisory_into_a_draft_and_publish_it_with_four_
             cve: None,
             limit: 1_000,
             offset: 0,
+            before_id: None,
         },
     )
     .await

@@ -31,15 +31,27 @@ pub struct AdvisoryFilter {
     pub limit: u64,
     /// Rows to skip, for pages after the first.
     pub offset: u64,
+    /// Only advisories with a smaller id, newest id first (a cursor: the API's pages), instead
+    /// of the most recently changed first.
+    pub before_id: Option<i64>,
 }
+
+/// The stored advisory as ingest hands it out (its row).
+pub type StoredAdvisory = advisories::Model;
 
 pub async fn list(
     db: &impl ConnectionTrait,
     f: &AdvisoryFilter,
 ) -> anyhow::Result<Vec<advisories::Model>> {
-    let mut q = advisories::Entity::find()
-        .order_by_desc(advisories::Column::ChangedAt)
-        .order_by_desc(advisories::Column::Id);
+    let mut q = advisories::Entity::find();
+    q = match f.before_id {
+        Some(before) => q
+            .filter(advisories::Column::Id.lt(before))
+            .order_by_desc(advisories::Column::Id),
+        None => q
+            .order_by_desc(advisories::Column::ChangedAt)
+            .order_by_desc(advisories::Column::Id),
+    };
     if let Some(s) = &f.source {
         q = q.filter(advisories::Column::SourceKey.eq(s.as_str()));
     }
