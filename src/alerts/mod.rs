@@ -112,6 +112,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
             origin,
             cluster_key: Some(cluster),
             owner: None,
+            starts_at: None,
         },
         now,
     )
@@ -181,6 +182,9 @@ pub struct DraftRequest {
     pub audience: AudienceSpec,
     pub ack_within_hours: Option<u32>,
     pub drill: bool,
+    /// When a scheduled drill goes out after approval; written in the draft's transaction, so a
+    /// crash cannot leave a scheduled drill that sends at approval.
+    pub starts_at: Option<chrono::DateTime<Utc>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -309,6 +313,7 @@ pub async fn create_draft_owned<C: ConnectionTrait + TransactionTrait>(
             origin: actor.to_string(),
             cluster_key: None,
             owner: owner.map(|o| o.0),
+            starts_at: req.starts_at,
         },
         Utc::now(),
     )
@@ -321,7 +326,11 @@ pub async fn create_draft_owned<C: ConnectionTrait + TransactionTrait>(
         actor,
         "alert.draft",
         &format!("alert:{}", alert.id),
-        serde_json::json!({ "advisories": req.advisory_ids, "audience": req.audience }),
+        serde_json::json!({
+            "advisories": req.advisory_ids,
+            "audience": req.audience,
+            "starts_at": req.starts_at,
+        }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::new)?;

@@ -147,6 +147,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
             audience: alert.audience,
             ack_within_hours: Some(alert.ack_within_hours),
             drill: false,
+            starts_at: None,
         },
         actor,
         Some(owner.id),

@@ -39,6 +39,8 @@ pub struct NewAlert {
     pub cluster_key: Option<i64>,
     /// The owning prefecture of a prefecture's own alert; None for the centre.
     pub owner: Option<i64>,
+    /// A scheduled drill's start; None sends at approval.
+    pub starts_at: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(
@@ -60,6 +62,7 @@ pub async fn insert(
         origin: Set(a.origin),
         cluster_key: Set(a.cluster_key),
         owner_organisation_id: Set(a.owner),
+        starts_at: Set(a.starts_at),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -134,24 +137,6 @@ pub async fn open_draft_for_cluster(
             .await
             .context("cannot read alerts")?,
     )
-}
-
-/// Schedules a draft: its first revision is sent at `at`.
-pub async fn set_starts_at(
-    db: &impl ConnectionTrait,
-    id: AlertId,
-    at: Option<DateTime<Utc>>,
-) -> anyhow::Result<()> {
-    alerts::Entity::update_many()
-        .col_expr(
-            alerts::Column::StartsAt,
-            sea_orm::sea_query::Expr::value(at),
-        )
-        .filter(alerts::Column::Id.eq(id.0))
-        .exec(db)
-        .await
-        .context("cannot schedule the alert")?;
-    Ok(())
 }
 
 /// Raises a draft's TLP (the strictest marking of its advisories wins).

@@ -220,6 +220,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
             ack_within_hours: Some(24),
             drill: true,
+            starts_at: None,
         },
         &Actor::of(operator),
     )

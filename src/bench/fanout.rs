@@ -450,6 +450,7 @@ pub(super) async fn prepare(
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
             ack_within_hours: None,
             drill: false,
+            starts_at: None,
         },
         &Actor::System,
     )

@@ -310,6 +310,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                     origin: "bench".into(),
                     cluster_key: None,
                     owner: None,
+                    starts_at: None,
                 },
                 at,
             )

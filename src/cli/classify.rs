@@ -325,6 +325,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                     audience,
                     ack_within_hours,
                     drill,
+                    starts_at: None,
                 },
                 &actor,
             )

@@ -261,6 +261,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
             audience: AudienceSpec::parse_selectors(&["pref:13+"])?,
             ack_within_hours: Some(72),
             drill: true,
+            starts_at: None,
         },
         &Actor::of(&operator),
     )
@@ -286,6 +287,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
             audience: AudienceSpec::parse_selectors(&["pref:13+"])?,
             ack_within_hours: Some(72),
             drill: false,
+            starts_at: None,
         },
         &Actor::of(&operator),
     )

@@ -179,8 +179,7 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
                 other => other,
             })?;
     }
-    let starts_at = drill.starts_at;
-    let alert = alerts::create_draft_owned(
+    alerts::create_draft_owned(
         db,
         policy,
         DraftRequest {
@@ -192,18 +191,12 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
             audience: drill.audience,
             ack_within_hours: u32::try_from(drill.answer_within_hours).ok(),
             drill: true,
+            starts_at: drill.starts_at,
         },
         actor,
         owner.map(|o| o.id),
     )
-    .await?;
-    if starts_at.is_some() {
-        alerts::store::set_starts_at(db, alert.id, starts_at).await?;
-        return Ok(alerts::store::get(db, alert.id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the drill just drafted is gone"))?);
-    }
-    Ok(alert)
+    .await
 }
 
 #[cfg(test)]

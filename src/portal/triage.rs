@@ -348,6 +348,7 @@ async fn make_draft(
         audience,
         ack_within_hours,
         drill: form.drill.is_some(),
+        starts_at: None,
     };
     let actor = Actor::of(&viewer.session.user);
     match alerts::create_draft(&ctx.db, &ctx.policy, req, &actor).await {

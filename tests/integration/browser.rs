@@ -259,6 +259,7 @@ async fn an_approver_sets_up_the_second_factor_in_a_browser_before_approving() {
                 .unwrap(),
             ack_within_hours: None,
             drill: false,
+            starts_at: None,
         },
         &noroshi::audit::Actor::of(&central.operator),
     )

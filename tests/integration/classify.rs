@@ -339,6 +339,7 @@ async fn a_draft_made_by_hand_is_checked_and_audited() {
         audience,
         ack_within_hours: ack,
         drill: false,
+        starts_at: None,
     };
     let empty = alerts::create_draft(
         &app.ctx.db,

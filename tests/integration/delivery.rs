@@ -415,6 +415,7 @@ async fn four_eyes_holds_and_every_step_is_audited() {
                 .unwrap(),
             ack_within_hours: None,
             drill: false,
+            starts_at: None,
         },
         &noroshi::audit::Actor::of(&central.approver),
     )

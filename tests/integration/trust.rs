@@ -1274,6 +1274,7 @@ async fn an_approver_without_a_second_factor_cannot_approve() {
                 .unwrap(),
             ack_within_hours: None,
             drill: false,
+            starts_at: None,
         },
         &noroshi::audit::Actor::of(&central.operator),
     )

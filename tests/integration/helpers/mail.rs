@@ -231,6 +231,7 @@ pub async fn publish_alert(
             audience: AudienceSpec::parse_selectors(d.to).unwrap(),
             ack_within_hours: None,
             drill: d.drill,
+            starts_at: None,
         },
         &Actor::of(&central.operator),
     )
