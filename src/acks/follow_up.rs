@@ -14,6 +14,7 @@
 //! Drills are followed up like real alerts (a drill exercises the whole chain) and are marked
 //! 訓練 in every mail; they never count in real statistics, which are computed elsewhere.
 
+use crate::domain::ids::{AlertId, RevisionId};
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -50,9 +51,9 @@ pub struct FollowUpReport {
 /// Organisations of an alert at 受領 or 対応中 that were not chased since `since`.
 async fn unfinished(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     since: DateTime<Utc>,
-) -> anyhow::Result<Vec<i64>> {
+) -> anyhow::Result<Vec<OrgId>> {
     let rows = db
         .query_all_raw(crate::db::statement(
             db.get_database_backend(),
@@ -66,21 +67,21 @@ async fn unfinished(
         .await
         .context("cannot find unfinished organisations")?;
     rows.iter()
-        .map(|r| r.try_get::<i64>("", "organisation_id"))
+        .map(|r| r.try_get::<OrgId>("", "organisation_id"))
         .collect::<Result<_, sea_orm::DbErr>>()
         .context("cannot read unfinished organisations")
 }
 
 /// One silent organisation of an alert's audience.
 struct Silent {
-    org: i64,
+    org: OrgId,
     kind: String,
-    parent: Option<i64>,
+    parent: Option<OrgId>,
 }
 
 async fn silent(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     not_yet: &str,
 ) -> anyhow::Result<Vec<Silent>> {
     let backend = db.get_database_backend();
@@ -111,10 +112,10 @@ async fn silent(
 
 async fn mark(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    org: i64,
+    alert_id: AlertId,
+    org: OrgId,
     kind: &str,
-    revision_id: i64,
+    revision_id: RevisionId,
     recipients: usize,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -138,17 +139,17 @@ async fn queue(
     db: &impl ConnectionTrait,
     alert: &Alert,
     revision: &crate::alerts::Revision,
-    orgs: &[i64],
+    orgs: &[OrgId],
     kind: Kind,
     now: DateTime<Utc>,
-) -> anyhow::Result<BTreeMap<i64, usize>> {
-    let ids: Vec<OrgId> = orgs.iter().map(|o| OrgId(*o)).collect();
+) -> anyhow::Result<BTreeMap<OrgId, usize>> {
+    let ids: Vec<OrgId> = orgs.to_vec();
     // The revision's marking decides: an address not yet verified gets TLP:CLEAR only.
     let contacts = crate::contacts::store::receiving(db, &ids, revision.tlp).await?;
-    let revision_id = revision.id.0;
+    let revision_id = revision.id;
     crate::delivery::store::enqueue(
         db,
-        alert.id.0,
+        alert.id,
         revision_id,
         &contacts,
         crate::alerts::publish::priority(alert.severity, alert.drill),
@@ -159,7 +160,7 @@ async fn queue(
     .await?;
     let mut per_org = BTreeMap::new();
     for c in &contacts {
-        *per_org.entry(c.org_id.0).or_default() += 1;
+        *per_org.entry(c.org_id).or_default() += 1;
     }
     Ok(per_org)
 }
@@ -189,11 +190,11 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         .into_iter()
         .max_by_key(|r| r.number)
         .context("a published alert has no revision")?;
-    let revision_id = latest.id.0;
-    let alert_id = alert.id.0;
+    let revision_id = latest.id;
+    let alert_id = alert.id;
     let txn = begin_write(db).await?;
     if remind {
-        let orgs: Vec<i64> = silent(&txn, alert_id, "reminder")
+        let orgs: Vec<OrgId> = silent(&txn, alert_id, "reminder")
             .await?
             .iter()
             .map(|s| s.org)
@@ -232,7 +233,7 @@ async fn follow_up_alert<C: ConnectionTrait + TransactionTrait>(
         // AMBER+STRICT and RED stay with the addressed organisations: their prefecture is
         // not told (it cannot see the alert either; `alerts::access`).
         let relayed = latest.tlp.prefecture_may_relay();
-        let prefectures: Vec<i64> = parents
+        let prefectures: Vec<OrgId> = parents
             .into_iter()
             .filter(|p| relayed && !already.contains(p))
             .collect();
@@ -336,11 +337,11 @@ pub async fn try_execute_task(
 /// Organisations of an alert with a follow-up of `kind`.
 async fn followed_up(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     kind: &str,
-) -> anyhow::Result<std::collections::HashSet<i64>> {
+) -> anyhow::Result<std::collections::HashSet<OrgId>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-    let ids: Vec<i64> = follow_ups::Entity::find()
+    let ids: Vec<OrgId> = follow_ups::Entity::find()
         .select_only()
         .column(follow_ups::Column::OrganisationId)
         .filter(follow_ups::Column::AlertId.eq(alert_id))
@@ -355,7 +356,7 @@ async fn followed_up(
 /// Municipalities of an alert marked as escalated (for the board).
 pub async fn escalated(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<std::collections::HashSet<i64>> {
+    alert_id: AlertId,
+) -> anyhow::Result<std::collections::HashSet<OrgId>> {
     followed_up(db, alert_id, "escalated").await
 }

@@ -3,6 +3,7 @@
 //! then costs one small aggregate instead of the join and sort over the organisation's alerts;
 //! a page can never be stale, since the epoch is read before the rows.
 
+use crate::domain::ids::OrgId;
 use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
@@ -13,7 +14,13 @@ use crate::cache::EpochMap;
 /// Pages kept (about 2 KB each); when full, the cache starts over.
 pub const PAGES: usize = 4_096;
 
-type Key = (i64, Option<Option<&'static str>>, Option<String>, u64, u64);
+type Key = (
+    OrgId,
+    Option<Option<&'static str>>,
+    Option<String>,
+    u64,
+    u64,
+);
 
 pub struct InboxCache {
     pages: EpochMap<Key, InboxEpoch, Arc<Vec<InboxRow>>>,
@@ -31,7 +38,7 @@ impl InboxCache {
     pub async fn page(
         &self,
         db: &impl ConnectionTrait,
-        org_id: i64,
+        org_id: OrgId,
         filter: &InboxFilter,
         limit: u64,
         offset: u64,

@@ -8,6 +8,7 @@ pub mod follow_up;
 pub mod inbox_cache;
 pub mod store;
 
+use crate::domain::ids::{AlertId, OrgId};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
@@ -59,6 +60,20 @@ impl AckState {
             Self::Done => "Done",
             Self::NotApplicable => "Not applicable",
         }
+    }
+
+    /// A state as stored (`received`, `in_progress`, `done`, `not_applicable`): anything else is
+    /// an error naming the value, never a default.
+    pub fn stored(s: &str) -> anyhow::Result<Self> {
+        ALL_STATES
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("a stored acknowledgement state does not read: `{s}`"))
+    }
+
+    /// An optional stored state (`None`: 未確認).
+    pub fn stored_opt(s: Option<&str>) -> anyhow::Result<Option<Self>> {
+        s.map(Self::stored).transpose()
     }
 
     /// `received`, `in_progress`, `done`, `not_applicable`, or the Japanese labels.
@@ -147,18 +162,18 @@ pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {
 
 /// Records `state` for `org_id` on the published alert `alert_id`: the current state, an event
 /// in its history and an audit entry, all in one transaction.
-#[tracing::instrument(name = "Acknowledge alert", skip_all, fields(alert_id = alert_id, org_id = org_id))]
+#[tracing::instrument(name = "Acknowledge alert", skip_all, fields(alert_id = %alert_id, org_id = %org_id))]
 pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    alert_id: i64,
-    org_id: i64,
+    alert_id: AlertId,
+    org_id: OrgId,
     state: AckState,
     note: Option<String>,
     actor: &Actor,
     channel: Channel,
 ) -> Result<(), AckError> {
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
-    let alert = crate::alerts::store::get(&txn, crate::alerts::AlertId(alert_id))
+    let alert = crate::alerts::store::get(&txn, alert_id)
         .await?
         .filter(|a| a.public_id.is_some())
         .ok_or_else(|| AckError::NotAddressed(alert_id.to_string()))?;

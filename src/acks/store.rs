@@ -1,6 +1,7 @@
 //! Acknowledgement rows and their history; the inbox query (an organisation's alerts with its
 //! state) lives here because it is read through acknowledgements.
 
+use crate::domain::ids::{AlertId, OrgId};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -13,8 +14,8 @@ use crate::db::entities::{ack_events, acknowledgements};
 #[allow(clippy::too_many_arguments)]
 pub async fn set(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    org_id: i64,
+    alert_id: AlertId,
+    org_id: OrgId,
     state: AckState,
     note: Option<&str>,
     actor: &Actor,
@@ -63,37 +64,81 @@ pub async fn set(
     Ok(())
 }
 
+/// One organisation's current state on one alert.
+#[derive(Clone, Debug)]
+pub struct Ack {
+    pub state: AckState,
+    pub note: Option<String>,
+    pub updated_by: String,
+    /// When the organisation first reported any state (把握).
+    pub first_known_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One state change in an organisation's history on an alert.
+#[derive(Clone, Debug)]
+pub struct AckEvent {
+    pub state: AckState,
+    pub note: Option<String>,
+    /// Who: `user:<id>:<email>`, `mail-link:<id>`, `mail-reply:…`, `token:…`.
+    pub actor: String,
+    /// portal, mail_link, api, mail_reply.
+    pub channel: String,
+    pub at: DateTime<Utc>,
+}
+
 /// The current state of one organisation on one alert (`None`: 未確認).
 pub async fn current(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    org_id: i64,
-) -> anyhow::Result<Option<acknowledgements::Model>> {
-    acknowledgements::Entity::find_by_id((alert_id, org_id))
+    alert_id: AlertId,
+    org_id: OrgId,
+) -> anyhow::Result<Option<Ack>> {
+    let Some(m) = acknowledgements::Entity::find_by_id((alert_id, org_id))
         .one(db)
         .await
-        .context("cannot read the acknowledgement")
+        .context("cannot read the acknowledgement")?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Ack {
+        state: AckState::stored(&m.state)?,
+        note: m.note,
+        updated_by: m.updated_by,
+        first_known_at: m.first_known_at,
+        updated_at: m.updated_at,
+    }))
 }
 
 /// Every state change of one organisation on one alert, oldest first.
 pub async fn history(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    org_id: i64,
-) -> anyhow::Result<Vec<ack_events::Model>> {
+    alert_id: AlertId,
+    org_id: OrgId,
+) -> anyhow::Result<Vec<AckEvent>> {
     ack_events::Entity::find()
         .filter(ack_events::Column::AlertId.eq(alert_id))
         .filter(ack_events::Column::OrganisationId.eq(org_id))
         .order_by_asc(ack_events::Column::Id)
         .all(db)
         .await
-        .context("cannot read the acknowledgement history")
+        .context("cannot read the acknowledgement history")?
+        .into_iter()
+        .map(|m| {
+            Ok(AckEvent {
+                state: AckState::stored(&m.state)?,
+                note: m.note,
+                actor: m.actor,
+                channel: m.channel,
+                at: m.at,
+            })
+        })
+        .collect()
 }
 
 /// One line of an organisation's inbox.
 #[derive(Debug, Clone)]
 pub struct InboxRow {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub public_id: String,
     pub status: crate::alerts::AlertStatus,
     pub title: String,
@@ -117,7 +162,7 @@ pub struct InboxFilter {
 /// The alerts addressed to `org_id`, newest revision first, with the organisation's state.
 pub async fn inbox(
     db: &impl ConnectionTrait,
-    org_id: i64,
+    org_id: OrgId,
     filter: &InboxFilter,
     limit: u64,
     offset: u64,
@@ -169,7 +214,7 @@ pub async fn inbox(
                 revision: r.try_get("", "number")?,
                 published_at: r.try_get("", "published_at")?,
                 ack_deadline: r.try_get("", "ack_deadline")?,
-                state: state.as_deref().and_then(|s| AckState::parse(s).ok()),
+                state: AckState::stored_opt(state.as_deref())?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()
@@ -182,7 +227,7 @@ pub async fn inbox(
 /// are part of it too.
 pub type InboxEpoch = (i64, i64, i64, i64);
 
-pub async fn inbox_epoch(db: &impl ConnectionTrait, org_id: i64) -> anyhow::Result<InboxEpoch> {
+pub async fn inbox_epoch(db: &impl ConnectionTrait, org_id: OrgId) -> anyhow::Result<InboxEpoch> {
     let backend = db.get_database_backend();
     let sql = if crate::db::is_postgres(db) {
         "SELECT (SELECT COALESCE(MAX(id), 0) FROM alert_revisions) AS r, \
@@ -210,19 +255,19 @@ pub async fn inbox_epoch(db: &impl ConnectionTrait, org_id: i64) -> anyhow::Resu
 /// One addressed organisation on an alert's board.
 #[derive(Debug, Clone)]
 pub struct BoardRow {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub code: String,
     pub name: String,
     pub kind: String,
     /// Prefecture number (13 = 東京都); none for central bodies.
     pub prefecture: Option<i16>,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<OrgId>,
     pub state: Option<AckState>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// Every organisation the alert is addressed to, by organisation code, with its state.
-pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Vec<BoardRow>> {
+pub async fn board(db: &impl ConnectionTrait, alert_id: AlertId) -> anyhow::Result<Vec<BoardRow>> {
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -245,11 +290,11 @@ pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<V
                 kind: r.try_get("", "kind")?,
                 prefecture: r.try_get("", "prefecture")?,
                 parent_id: r.try_get("", "parent_id")?,
-                state: state.as_deref().and_then(|s| AckState::parse(s).ok()),
+                state: AckState::stored_opt(state.as_deref())?,
                 updated_at: r.try_get("", "updated_at")?,
             })
         })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .collect::<anyhow::Result<Vec<_>>>()
         .context("cannot read the board")
 }
 
@@ -258,8 +303,8 @@ pub async fn board(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<V
 /// Each organisation's first answer to an alert: when, and by which channel.
 pub async fn first_answers(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<std::collections::HashMap<i64, (DateTime<Utc>, String)>> {
+    alert_id: AlertId,
+) -> anyhow::Result<std::collections::HashMap<OrgId, (DateTime<Utc>, String)>> {
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -272,7 +317,7 @@ pub async fn first_answers(
         .context("cannot read the acknowledgement events")?;
     let mut out = std::collections::HashMap::new();
     for r in &rows {
-        let org: i64 = r.try_get("", "organisation_id")?;
+        let org: OrgId = r.try_get("", "organisation_id")?;
         if let std::collections::hash_map::Entry::Vacant(e) = out.entry(org) {
             e.insert((r.try_get("", "at")?, r.try_get("", "channel")?));
         }
@@ -282,8 +327,8 @@ pub async fn first_answers(
 
 pub async fn timeline(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-) -> anyhow::Result<Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    alert_id: AlertId,
+) -> anyhow::Result<Vec<(OrgId, DateTime<Utc>, Option<DateTime<Utc>>)>> {
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -370,7 +415,7 @@ pub async fn tallies_between(
         let p: i16 = r.try_get("", "prefecture")?;
         let state: Option<String> = r.try_get("", "state")?;
         let n: i64 = r.try_get("", "n")?;
-        let state = state.as_deref().and_then(|s| AckState::parse(s).ok());
+        let state = AckState::stored_opt(state.as_deref())?;
         out.entry(p)
             .or_default()
             .add_n(state, u64::try_from(n).unwrap_or(0));

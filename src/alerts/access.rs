@@ -4,6 +4,7 @@
 //! (portal, feeds, API, search) asks here, so the rule is written once; the feeds' prefecture
 //! scope writes the same rule in SQL.
 
+use crate::domain::ids::AlertId;
 use anyhow::Context;
 use sea_orm::ConnectionTrait;
 
@@ -15,7 +16,7 @@ pub async fn may_view(
     db: &impl ConnectionTrait,
     user: &User,
     org: &Organisation,
-    alert_id: i64,
+    alert_id: AlertId,
 ) -> anyhow::Result<bool> {
     if user.role.is_central() {
         return Ok(true);
@@ -29,9 +30,9 @@ pub async fn may_view(
 pub async fn org_may_view(
     db: &impl ConnectionTrait,
     org: &Organisation,
-    alert_id: i64,
+    alert_id: AlertId,
 ) -> anyhow::Result<bool> {
-    if crate::alerts::store::is_addressed(db, alert_id, org.id.0).await? {
+    if crate::alerts::store::is_addressed(db, alert_id, org.id).await? {
         return Ok(true);
     }
     if org.kind != OrgKind::Prefecture {
@@ -48,7 +49,7 @@ pub async fn org_may_view(
              LIMIT 1",
             vec![
                 alert_id.into(),
-                org.id.0.into(),
+                org.id.into(),
                 crate::domain::Tlp::RELAYED_TO_PREFECTURES[0].into(),
                 crate::domain::Tlp::RELAYED_TO_PREFECTURES[1].into(),
                 crate::domain::Tlp::RELAYED_TO_PREFECTURES[2].into(),

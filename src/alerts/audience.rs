@@ -2,6 +2,7 @@
 //! given prefectures with or without their municipalities, named organisations, organisations whose
 //! inventory matches), and its resolution into a concrete list, each organisation with its reasons.
 
+use crate::domain::ids::OrgId;
 use std::collections::BTreeMap;
 
 use sea_orm::ConnectionTrait;
@@ -216,9 +217,9 @@ pub async fn resolve(
         }
     }
     if spec.inventory && !products.is_empty() {
-        let by_id: BTreeMap<i64, &Organisation> = orgs.iter().map(|o| (o.id.0, o)).collect();
+        let by_id: BTreeMap<OrgId, &Organisation> = orgs.iter().map(|o| (o.id, o)).collect();
         for item in crate::inventory::store::all(db).await? {
-            let Some(org) = by_id.get(&item.org_id.0) else {
+            let Some(org) = by_id.get(&item.org_id) else {
                 continue;
             };
             for product in products {

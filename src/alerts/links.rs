@@ -5,6 +5,7 @@
 //! revision that carried them. Opening a link (GET) changes nothing; only the confirmation
 //! button (POST) records a state, so a mail scanner that follows links records nothing.
 
+use crate::domain::ids::{AlertId, OrgId};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -46,7 +47,7 @@ impl LinkKey {
     }
 
     /// The token of the link of `alert_id` × `org_id` with `nonce`: 43 URL-safe characters.
-    fn token(&self, alert_id: i64, org_id: i64, nonce: &str) -> String {
+    fn token(&self, alert_id: AlertId, org_id: OrgId, nonce: &str) -> String {
         let message = format!("noroshi-ack-link|{alert_id}|{org_id}|{nonce}");
         URL_SAFE_NO_PAD.encode(hmac::sign(&self.0, message.as_bytes()).as_ref())
     }
@@ -64,17 +65,17 @@ fn token_hash(token: &str) -> String {
 pub async fn tokens_for_alert(
     db: &impl ConnectionTrait,
     key: &LinkKey,
-    alert_id: i64,
+    alert_id: AlertId,
     published_at: DateTime<Utc>,
-) -> anyhow::Result<HashMap<i64, String>> {
+) -> anyhow::Result<HashMap<OrgId, String>> {
     let expires = published_at + Duration::days(VALID_DAYS);
-    let audience: Vec<i64> = crate::alerts::store::audience(db, crate::alerts::AlertId(alert_id))
+    let audience: Vec<OrgId> = crate::alerts::store::audience(db, alert_id)
         .await?
         .into_iter()
         .map(|a| a.organisation_id)
         .collect();
     let existing = links_of(db, alert_id).await?;
-    let missing: Vec<i64> = audience
+    let missing: Vec<OrgId> = audience
         .iter()
         .copied()
         .filter(|org| !existing.iter().any(|l| l.organisation_id == *org))
@@ -131,7 +132,7 @@ pub async fn tokens_for_alert(
 
 async fn links_of(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
 ) -> anyhow::Result<Vec<ack_links::Model>> {
     ack_links::Entity::find()
         .filter(ack_links::Column::AlertId.eq(alert_id))
@@ -182,8 +183,8 @@ pub async fn lookup(
     } else {
         Lookup::Valid(AckLink {
             id: link.id,
-            alert: crate::alerts::AlertId(link.alert_id),
-            organisation: crate::registry::OrgId(link.organisation_id),
+            alert: link.alert_id,
+            organisation: link.organisation_id,
         })
     })
 }
@@ -211,12 +212,12 @@ mod tests {
     fn tokens_depend_on_the_key_and_every_field() {
         let a = LinkKey::from_bytes(&[1; 32]);
         let b = LinkKey::from_bytes(&[2; 32]);
-        let t = a.token(1, 2, "abc");
+        let t = a.token(AlertId(1), OrgId(2), "abc");
         assert_eq!(t.len(), 43, "{t}");
-        assert_ne!(t, b.token(1, 2, "abc"));
-        assert_ne!(t, a.token(1, 3, "abc"));
-        assert_ne!(t, a.token(9, 2, "abc"));
-        assert_ne!(t, a.token(1, 2, "abd"));
-        assert_eq!(t, a.token(1, 2, "abc"));
+        assert_ne!(t, b.token(AlertId(1), OrgId(2), "abc"));
+        assert_ne!(t, a.token(AlertId(1), OrgId(3), "abc"));
+        assert_ne!(t, a.token(AlertId(9), OrgId(2), "abc"));
+        assert_ne!(t, a.token(AlertId(1), OrgId(2), "abd"));
+        assert_eq!(t, a.token(AlertId(1), OrgId(2), "abc"));
     }
 }

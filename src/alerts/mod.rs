@@ -32,8 +32,8 @@ pub use self::model::{Alert, AlertId, AlertStatus, Revision, RevisionId, Revisio
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyOutcome {
     NoRule,
-    Created { alert_id: i64, rule: String },
-    Joined { alert_id: i64 },
+    Created { alert_id: AlertId, rule: String },
+    Joined { alert_id: AlertId },
 }
 
 /// Applies the draft policy to a freshly classified advisory: drafts an alert for it, or adds it
@@ -73,7 +73,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
         )
         .await?;
         return Ok(PolicyOutcome::Joined {
-            alert_id: existing.id.0,
+            alert_id: existing.id,
         });
     }
     // A cluster whose alert already went out gets a new draft: new information about a
@@ -127,7 +127,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(PolicyOutcome::Created {
-        alert_id: alert.id.0,
+        alert_id: alert.id,
         rule: rule.id.clone(),
     })
 }
@@ -137,8 +137,14 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
 /// notices are not public) and GREEN for everything else. Never CLEAR unless upstream said so:
 /// an unmarked notice approved as proposed must not become public.
 pub fn advisory_tlp(advisory: &advisories::Model) -> (Tlp, bool) {
-    if let Some(tlp) = advisory.tlp.as_deref().and_then(|t| Tlp::parse(t).ok()) {
-        return (tlp, false);
+    match advisory.tlp.as_deref().map(Tlp::stored) {
+        Some(Ok(tlp)) => return (tlp, false),
+        // A stored marking this build cannot read is handled as the strictest, and said so.
+        Some(Err(e)) => {
+            tracing::error!(advisory = advisory.id, error = %e, "an advisory's stored TLP does not read; handled as TLP:RED");
+            return (Tlp::Red, false);
+        }
+        None => {}
     }
     use crate::ingest::model::kind;
     let tlp = if matches!(advisory.kind.as_str(), kind::NCO_NOTICE | kind::MANUAL) {
@@ -312,7 +318,7 @@ pub async fn create_draft_owned<C: ConnectionTrait + TransactionTrait>(
             audience: req.audience.clone(),
             origin: actor.to_string(),
             cluster_key: None,
-            owner: owner.map(|o| o.0),
+            owner,
             starts_at: req.starts_at,
         },
         Utc::now(),

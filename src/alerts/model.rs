@@ -12,27 +12,8 @@ use chrono::{DateTime, Utc};
 use super::audience::AudienceSpec;
 use crate::classify::model::Category;
 use crate::db::entities::{alert_revisions, alerts};
+pub use crate::domain::ids::{AlertId, RevisionId};
 use crate::domain::{Severity, Tlp};
-
-/// An alert's row id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AlertId(pub i64);
-
-impl fmt::Display for AlertId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A published revision's row id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RevisionId(pub i64);
-
-impl fmt::Display for RevisionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// Where an alert is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +143,7 @@ impl Alert {
     pub fn from_row(m: alerts::Model) -> anyhow::Result<Self> {
         let what = || format!("alert {}", m.id);
         Ok(Self {
-            id: AlertId(m.id),
+            id: m.id,
             status: AlertStatus::stored(&m.status).with_context(what)?,
             severity: Severity::stored(&m.severity).with_context(what)?,
             tlp: Tlp::stored(&m.tlp).with_context(what)?,
@@ -183,7 +164,7 @@ impl Alert {
             submitted_at: m.submitted_at,
             published_revision: m.published_revision,
             pending_changes: m.pending_changes,
-            owner: m.owner_organisation_id.map(crate::registry::OrgId),
+            owner: m.owner_organisation_id,
             starts_at: m.starts_at,
         })
     }
@@ -226,8 +207,8 @@ impl Revision {
     pub fn from_row(m: alert_revisions::Model) -> anyhow::Result<Self> {
         let what = || format!("revision {} of alert {}", m.number, m.alert_id);
         Ok(Self {
-            id: RevisionId(m.id),
-            alert_id: AlertId(m.alert_id),
+            id: m.id,
+            alert_id: m.alert_id,
             number: m.number,
             kind: RevisionKind::stored(&m.kind).with_context(what)?,
             severity: Severity::stored(&m.severity).with_context(what)?,

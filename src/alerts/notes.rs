@@ -1,6 +1,7 @@
 //! 補足: a prefecture's notes on an alert, shown to its municipalities (and to central staff).
 //! Owns `alert_notes`.
 
+use crate::domain::ids::{AlertId, OrgId};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -14,7 +15,7 @@ use crate::db::entities::alert_notes;
 use crate::error::Failure;
 
 pub struct Note {
-    pub organisation_id: i64,
+    pub organisation_id: OrgId,
     pub body: String,
     pub author: String,
     pub created_at: DateTime<Utc>,
@@ -24,8 +25,8 @@ pub struct Note {
 /// prefecture may see the alert.
 pub async fn add<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    alert_id: i64,
-    prefecture_org: i64,
+    alert_id: AlertId,
+    prefecture_org: OrgId,
     body: &str,
     actor: &Actor,
 ) -> Result<(), Failure> {
@@ -59,8 +60,8 @@ pub async fn add<C: ConnectionTrait + TransactionTrait>(
 /// The notes on an alert written by any of `orgs` (all notes when `None`), oldest first.
 pub async fn of_alert(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    orgs: Option<&[i64]>,
+    alert_id: AlertId,
+    orgs: Option<&[OrgId]>,
 ) -> anyhow::Result<Vec<Note>> {
     let mut q = alert_notes::Entity::find()
         .filter(alert_notes::Column::AlertId.eq(alert_id))

@@ -22,10 +22,10 @@ use crate::registry::OrgId;
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("no alert {0}")]
-    NotFound(i64),
+    NotFound(AlertId),
     #[error("alert {alert} is {state}; this needs it to be {needed}")]
     WrongState {
-        alert: i64,
+        alert: AlertId,
         state: String,
         needed: &'static str,
     },
@@ -57,17 +57,15 @@ fn need_state(alert: &Alert, status: AlertStatus) -> Result<(), PublishError> {
         Ok(())
     } else {
         Err(PublishError::WrongState {
-            alert: alert.id.0,
+            alert: alert.id,
             state: alert.status.as_str().to_owned(),
             needed: status.as_str(),
         })
     }
 }
 
-async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Alert, PublishError> {
-    store::get(db, AlertId(id))
-        .await?
-        .ok_or(PublishError::NotFound(id))
+async fn load(db: &impl ConnectionTrait, id: AlertId) -> Result<Alert, PublishError> {
+    store::get(db, id).await?.ok_or(PublishError::NotFound(id))
 }
 
 /// Who may edit and submit `alert`: central operators (and the hub administrator) for the
@@ -129,10 +127,10 @@ fn check_approver(alert: &Alert, user: &User, what: &str) -> Result<(), PublishE
 }
 
 /// An operator asks for approval.
-#[tracing::instrument(name = "Submit alert", skip_all, fields(alert_id = alert_id))]
+#[tracing::instrument(name = "Submit alert", skip_all, fields(alert_id = %alert_id))]
 pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    alert_id: i64,
+    alert_id: AlertId,
     user: &User,
 ) -> Result<(), PublishError> {
     let txn = begin_write(db).await.map_err(anyhow::Error::new)?;
@@ -140,7 +138,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     check_writer(&alert, user, "submitting")?;
     need_state(&alert, AlertStatus::Draft)?;
     let actor = Actor::of(user);
-    store::set_submitted(&txn, AlertId(alert_id), &actor.to_string(), Utc::now()).await?;
+    store::set_submitted(&txn, alert_id, &actor.to_string(), Utc::now()).await?;
     audit::record(
         &txn,
         &actor,
@@ -156,7 +154,7 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
 /// What a publication did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishReport {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub public_id: String,
     pub revision: i32,
     pub organisations: usize,
@@ -177,11 +175,11 @@ pub fn priority(severity: Severity, drill: bool) -> i16 {
 }
 
 /// An approver approves and so publishes the version waiting for approval.
-#[tracing::instrument(name = "Approve and publish alert", skip_all, fields(alert_id = alert_id))]
+#[tracing::instrument(name = "Approve and publish alert", skip_all, fields(alert_id = %alert_id))]
 pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     rules: &Rules,
-    alert_id: i64,
+    alert_id: AlertId,
     user: &User,
     idempotency_key: Option<&str>,
 ) -> Result<PublishReport, PublishError> {
@@ -197,12 +195,12 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     if let Some(k) = key
         && let Some(done) = store::revision_by_key(&txn, k).await?
     {
-        if done.alert_id != AlertId(alert_id) {
+        if done.alert_id != alert_id {
             return Err(PublishError::KeyReused(k.to_owned()));
         }
         let alert = load(&txn, alert_id).await?;
         check_approver(&alert, user, "approving")?;
-        let organisations = store::audience(&txn, AlertId(alert_id)).await?.len();
+        let organisations = store::audience(&txn, alert_id).await?.len();
         return Ok(PublishReport {
             alert_id,
             public_id: alert.public_id.unwrap_or_default(),
@@ -246,7 +244,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     let products = super::products_of(txn, alert.id).await?;
     let resolved = audience::resolve(txn, spec, &products, rules).await?;
     // A revision goes to everyone the alert reached before, plus anyone newly matched.
-    let mut members: HashMap<i64, Vec<String>> = store::audience(txn, alert.id)
+    let mut members: HashMap<OrgId, Vec<String>> = store::audience(txn, alert.id)
         .await?
         .into_iter()
         .map(|a| {
@@ -256,10 +254,10 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
             )
         })
         .collect();
-    let previously: std::collections::HashSet<i64> = members.keys().copied().collect();
+    let previously: std::collections::HashSet<OrgId> = members.keys().copied().collect();
     for r in &resolved {
         members
-            .entry(r.organisation.id.0)
+            .entry(r.organisation.id)
             .or_insert_with(|| r.reasons.clone());
     }
     if members.is_empty() {
@@ -284,11 +282,11 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
         (None, true, Some(h)) => Some(send_at + Duration::hours(i64::from(h))),
         _ => None,
     };
-    let org_ids: Vec<OrgId> = members.keys().map(|id| OrgId(*id)).collect();
+    let org_ids: Vec<OrgId> = members.keys().copied().collect();
     // An address not yet verified receives TLP:CLEAR only (`Contact::may_receive`).
     let recipients = contacts::store::receiving(txn, &org_ids, alert.tlp).await?;
-    let with_contacts: std::collections::HashSet<i64> =
-        recipients.iter().map(|c| c.org_id.0).collect();
+    let with_contacts: std::collections::HashSet<OrgId> =
+        recipients.iter().map(|c| c.org_id).collect();
     let title = if kind.is_withdrawal() {
         format!("【取消】{}", alert.title)
     } else {
@@ -330,8 +328,8 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     }
     let deliveries = crate::delivery::store::enqueue(
         txn,
-        alert.id.0,
-        revision.id.0,
+        alert.id,
+        revision.id,
         &recipients,
         priority(severity, alert.drill),
         crate::delivery::store::Kind::Alert,
@@ -364,7 +362,7 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     Ok(PublishReport {
-        alert_id: alert.id.0,
+        alert_id: alert.id,
         public_id,
         revision: number,
         organisations: members.len(),
@@ -398,10 +396,10 @@ pub struct Edit {
 }
 
 /// Edits a draft, or turns a published alert into the draft of its next revision.
-#[tracing::instrument(name = "Edit alert", skip_all, fields(alert_id = alert_id))]
+#[tracing::instrument(name = "Edit alert", skip_all, fields(alert_id = %alert_id))]
 pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    alert_id: i64,
+    alert_id: AlertId,
     user: &User,
     edit: Edit,
 ) -> Result<(), PublishError> {
@@ -446,7 +444,7 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
     }
     store::update_content(
         &txn,
-        AlertId(alert_id),
+        alert_id,
         title.as_deref(),
         body.as_deref(),
         edit.severity,
@@ -475,11 +473,11 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Withdraws a published alert: a cancellation notice goes to its whole audience.
-#[tracing::instrument(name = "Withdraw alert", skip_all, fields(alert_id = alert_id))]
+#[tracing::instrument(name = "Withdraw alert", skip_all, fields(alert_id = %alert_id))]
 pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     rules: &Rules,
-    alert_id: i64,
+    alert_id: AlertId,
     user: &User,
     reason: &str,
     idempotency_key: Option<&str>,
@@ -502,7 +500,7 @@ pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
             AlertStatus::Draft | AlertStatus::PendingApproval
         );
     if pending_edit {
-        store::restore_published(&txn, AlertId(alert_id), Utc::now()).await?;
+        store::restore_published(&txn, alert_id, Utc::now()).await?;
         audit::record(
             &txn,
             &Actor::of(user),
@@ -565,7 +563,7 @@ mod tests {
         for title in ["件名\r\nBcc: x@evil.example", "件名\u{1b}[31m"] {
             let e = revise(
                 &db,
-                1,
+                AlertId(1),
                 &user,
                 Edit {
                     title: Some(title.into()),

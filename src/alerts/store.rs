@@ -1,5 +1,6 @@
 //! Database access for alerts and the advisories behind them.
 
+use crate::domain::ids::OrgId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -38,7 +39,7 @@ pub struct NewAlert {
     pub origin: String,
     pub cluster_key: Option<i64>,
     /// The owning prefecture of a prefecture's own alert; None for the centre.
-    pub owner: Option<i64>,
+    pub owner: Option<OrgId>,
     /// A scheduled drill's start; None sends at approval.
     pub starts_at: Option<DateTime<Utc>>,
 }
@@ -79,7 +80,7 @@ pub async fn link_advisory(
     advisory_id: i64,
 ) -> anyhow::Result<()> {
     alert_advisories::Entity::insert(alert_advisories::ActiveModel {
-        alert_id: Set(alert_id.0),
+        alert_id: Set(alert_id),
         advisory_id: Set(advisory_id),
     })
     .on_conflict_do_nothing_on([
@@ -94,7 +95,7 @@ pub async fn link_advisory(
 
 pub async fn get(db: &impl ConnectionTrait, id: AlertId) -> anyhow::Result<Option<Alert>> {
     typed(
-        alerts::Entity::find_by_id(id.0)
+        alerts::Entity::find_by_id(id)
             .one(db)
             .await
             .context("cannot read alerts")?,
@@ -169,7 +170,7 @@ pub async fn set_severity(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         severity: Set(severity.as_str().into()),
         updated_at: Set(now),
         ..Default::default()
@@ -230,7 +231,7 @@ pub async fn set_submitted(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         status: Set(AlertStatus::PendingApproval.as_str().into()),
         submitted_by: Set(Some(by.to_owned())),
         submitted_at: Set(Some(now)),
@@ -252,7 +253,7 @@ pub async fn set_published(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     alerts::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         status: Set(status.as_str().into()),
         published_revision: Set(revision),
         public_id: Set(Some(public_id.to_owned())),
@@ -292,7 +293,7 @@ pub async fn update_content(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut row = alerts::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         status: Set(AlertStatus::Draft.as_str().into()),
         pending_changes: Set(pending_changes.map(str::to_owned)),
         submitted_by: Set(None),
@@ -334,7 +335,7 @@ pub async fn restore_published(
         return Ok(false);
     };
     alerts::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         status: Set(AlertStatus::Published.as_str().into()),
         title: Set(latest.title),
         body: Set(latest.body),
@@ -383,7 +384,7 @@ impl sea_orm::FromQueryResult for WithAddressed {
 pub async fn by_public_id_for(
     db: &impl ConnectionTrait,
     public_id: &str,
-    org_id: i64,
+    org_id: OrgId,
 ) -> anyhow::Result<Option<(Alert, bool)>> {
     use sea_orm::QuerySelect as _;
     use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
@@ -418,8 +419,8 @@ pub async fn by_public_id_for(
 /// Whether `alert_id` is addressed to `org_id`.
 pub async fn is_addressed(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    org_id: i64,
+    alert_id: AlertId,
+    org_id: OrgId,
 ) -> anyhow::Result<bool> {
     Ok(alert_audience::Entity::find_by_id((alert_id, org_id))
         .one(db)

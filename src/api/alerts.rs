@@ -1,6 +1,7 @@
 //! `/api/v1/alerts`: the alerts the caller may see, one alert with its revisions and advisories,
 //! and the caller's organisation's acknowledgement of it.
 
+use crate::domain::ids::{AlertId, OrgId};
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -144,7 +145,7 @@ pub async fn list_alerts(
     who.require(Scope::Read)?;
     let p: AlertListParams = query(&req)?;
     let limit = super::page_limit(p.limit)?;
-    let org = who.org().id.0;
+    let org = who.org().id;
     let scope = match (p.scope.as_deref(), who.is_central()) {
         (None | Some(""), true) => FeedScope::All,
         (None | Some(""), false) => FeedScope::Organisation(org),
@@ -295,20 +296,24 @@ async fn visible_to(
     let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
         .await?
         .ok_or_else(not_found)?;
-    if !who.may_view(ctx, alert.id.0).await? {
+    if !who.may_view(ctx, alert.id).await? {
         return Err(not_found());
     }
     Ok(alert)
 }
 
-async fn ack_of(ctx: &AppContext, alert_id: i64, org: i64) -> Result<Option<AckOut>, ApiError> {
+async fn ack_of(
+    ctx: &AppContext,
+    alert_id: AlertId,
+    org: OrgId,
+) -> Result<Option<AckOut>, ApiError> {
     if !crate::alerts::store::is_addressed(&ctx.db, alert_id, org).await? {
         return Ok(None);
     }
     let current = crate::acks::store::current(&ctx.db, alert_id, org).await?;
     Ok(Some(match current {
         Some(k) => AckOut {
-            state: AckState::parse(&k.state).map_or("unknown", AckState::as_str),
+            state: k.state.as_str(),
             note: k.note,
             updated_at: Some(k.updated_at),
         },
@@ -342,7 +347,7 @@ pub async fn show_alert(
 ) -> Result<HttpResponse, ApiError> {
     let alert = visible(&ctx, &who, &path).await?;
     // The entry as the lists show it (the scope that holds every alert; access was checked).
-    let entry = feed_store::one(&ctx.db, alert.id.0)
+    let entry = feed_store::one(&ctx.db, alert.id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no alert {}", path.as_str())))?;
     let revisions = crate::alerts::store::revisions(&ctx.db, alert.id)
@@ -373,7 +378,7 @@ pub async fn show_alert(
     let acknowledgement = if who.is_central() {
         None
     } else {
-        ack_of(&ctx, alert.id.0, who.org().id.0).await?
+        ack_of(&ctx, alert.id, who.org().id).await?
     };
     Ok(HttpResponse::Ok().json(AlertDetail {
         summary: AlertSummary::of(&ctx, &entry),
@@ -418,17 +423,17 @@ async fn ack_detail(
             "acknowledgements are reported by the addressed organisations' staff".into(),
         ));
     }
-    let org = who.org().id.0;
-    let current = ack_of(ctx, alert.id.0, org).await?.ok_or_else(|| {
+    let org = who.org().id;
+    let current = ack_of(ctx, alert.id, org).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "alert {public_id} is not addressed to your organisation"
         ))
     })?;
-    let history = crate::acks::store::history(&ctx.db, alert.id.0, org)
+    let history = crate::acks::store::history(&ctx.db, alert.id, org)
         .await?
         .into_iter()
         .map(|e| AckEvent {
-            state: e.state,
+            state: e.state.as_str().to_owned(),
             note: e.note,
             channel: e.channel,
             at: e.at,
@@ -492,8 +497,8 @@ pub async fn set_ack(
     })?;
     acks::acknowledge(
         &ctx.db,
-        alert.id.0,
-        who.org().id.0,
+        alert.id,
+        who.org().id,
         state,
         note,
         &who.actor(),

@@ -2,6 +2,7 @@
 //! cases, and submit a case (the `report` scope). The same access rule as the portal holds:
 //! results, facet counts and similar cases only ever contain cases the caller may read.
 
+use crate::domain::ids::CaseId;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,8 @@ fn reader(who: &Principal) -> Reader {
 /// A case as lists show it.
 #[derive(Serialize, ToSchema)]
 pub struct CaseSummary {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// `incident`, `near_miss` or `practice`.
     pub kind: &'static str,
     pub title: String,
@@ -195,7 +197,8 @@ pub async fn search_cases(
 /// One case in full.
 #[derive(Serialize, ToSchema)]
 pub struct CaseDetail {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// `submitted`, `reviewing`, `published` or `withdrawn`.
     pub status: &'static str,
     /// 0 until published, then 1, 2 … per published revision.
@@ -252,7 +255,7 @@ pub async fn show_case(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Read)?;
     let not_found = || ApiError::NotFound(format!("no case {}", path.as_str()));
-    let id: i64 = path.parse().map_err(|_| not_found())?;
+    let id: CaseId = path.parse().map_err(|_| not_found())?;
     let r = reader(&who);
     let case = reading::one(&ctx.db, &r, id).await?.ok_or_else(not_found)?;
     let f = &case.fields;
@@ -309,7 +312,8 @@ pub async fn show_case(
 
 #[derive(Serialize, ToSchema)]
 pub struct Submitted {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CaseId,
     /// `submitted`: central staff review it before an approver publishes it.
     pub status: &'static str,
     pub portal_url: String,
@@ -341,7 +345,7 @@ pub async fn submit_case(
         .0
         .validate(crate::time::today_jst())
         .map_err(|e| ApiError::bad_request(crate::error::Code::InvalidField, e.to_string()))?;
-    let org = (!who.is_central()).then_some(who.org().id.0);
+    let org = (!who.is_central()).then_some(who.org().id);
     let id = crate::cases::act::submit(&ctx.db, &fields, org, &who.actor()).await?;
     Ok(HttpResponse::Created().json(Submitted {
         id,

@@ -31,7 +31,8 @@ fn portal_url(ctx: &AppContext, id: ReportId) -> String {
 /// A report as lists show it.
 #[derive(Serialize, ToSchema)]
 pub struct ReportSummary {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ReportId,
     /// The reporting organisation's code.
     pub organisation: String,
     pub organisation_name: String,
@@ -78,7 +79,7 @@ async fn summary(
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("report {}: no organisation", r.id)))?;
     let t = timers::of(r, &ctx.settings.reports, Utc::now());
     Ok(ReportSummary {
-        id: r.id.0,
+        id: r.id,
         organisation: org.code.to_string(),
         organisation_name: org.full_name(),
         title: fields.title.clone(),
@@ -199,11 +200,11 @@ pub struct ReportDetail {
 pub async fn show_report(
     ctx: web::Data<AppContext>,
     who: Principal,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Report)?;
     let not_found = || ApiError::NotFound("no such report".into());
-    let (r, _) = store::readable(&ctx.db, ReportId(path.into_inner()), &reader(&who)).await?;
+    let (r, _) = store::readable(&ctx.db, path.into_inner(), &reader(&who)).await?;
     let updates = store::updates(&ctx.db, r.id).await?;
     let last = updates.last().ok_or_else(not_found)?;
     let summary = summary(&ctx, &r, &last.fields).await?;
@@ -230,7 +231,8 @@ pub async fn show_report(
 
 #[derive(Serialize, ToSchema)]
 pub struct Filed {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ReportId,
     /// Which 報 this was (1 for the 第1報).
     pub seq: i32,
     /// `open`, or `closed` after a 最終報.
@@ -277,7 +279,7 @@ pub async fn file_report(
     )
     .await?;
     Ok(HttpResponse::Created().json(Filed {
-        id: id.0,
+        id,
         seq: 1,
         status: if closed { "closed" } else { "open" },
         portal_url: portal_url(&ctx, id),
@@ -304,11 +306,11 @@ pub async fn file_report(
 pub async fn add_report_update(
     ctx: web::Data<AppContext>,
     who: Principal,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
     body: JsonBody<ReportInput>,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Report)?;
-    let id = ReportId(path.into_inner());
+    let id = path.into_inner();
     // Who may before what: a caller who may not see the report learns nothing from its body's
     // errors.
     let me = reader(&who);
@@ -330,7 +332,7 @@ pub async fn add_report_update(
     )
     .await?;
     Ok(HttpResponse::Created().json(Filed {
-        id: id.0,
+        id,
         seq,
         status: if closed { "closed" } else { "open" },
         portal_url: portal_url(&ctx, id),

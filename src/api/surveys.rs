@@ -18,7 +18,8 @@ use crate::surveys::{Status, SurveyId};
 
 #[derive(Serialize, ToSchema)]
 pub struct SurveyAnswers {
-    pub survey: i64,
+    #[schema(value_type = i64)]
+    pub survey: SurveyId,
     pub title: String,
     pub deadline: DateTime<Utc>,
     /// Item id → answer: `"yes"`/`"no"`; `"implemented"`, `"partial"`, `"insufficient"`,
@@ -43,12 +44,10 @@ pub struct AnswersPayload {
     pub submit: bool,
 }
 
-async fn addressed(ctx: &AppContext, who: &Principal, id: i64) -> Result<Survey, ApiError> {
+async fn addressed(ctx: &AppContext, who: &Principal, id: SurveyId) -> Result<Survey, ApiError> {
     who.require(Scope::Report)?;
     let not_found = || ApiError::NotFound(format!("no survey {id} addressed to you"));
-    let s = store::get(&ctx.db, SurveyId(id))
-        .await?
-        .ok_or_else(not_found)?;
+    let s = store::get(&ctx.db, id).await?.ok_or_else(not_found)?;
     if s.status != Status::Published || !store::is_target(&ctx.db, s.id, who.org().id).await? {
         return Err(not_found());
     }
@@ -62,7 +61,7 @@ async fn answers_out(
 ) -> Result<SurveyAnswers, ApiError> {
     let a = store::answer(&ctx.db, s.id, who.org().id).await?;
     Ok(SurveyAnswers {
-        survey: s.id.0,
+        survey: s.id,
         title: s.title.clone(),
         deadline: s.deadline,
         answers: a.as_ref().map(|a| a.answers.clone()).unwrap_or_default(),
@@ -89,7 +88,7 @@ async fn answers_out(
 pub async fn show_answers(
     ctx: web::Data<AppContext>,
     who: Principal,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
 ) -> Result<HttpResponse, ApiError> {
     let s = addressed(&ctx, &who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(answers_out(&ctx, &s, &who).await?))
@@ -115,7 +114,7 @@ pub async fn show_answers(
 pub async fn save_answers(
     ctx: web::Data<AppContext>,
     who: Principal,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     body: JsonBody<AnswersPayload>,
 ) -> Result<HttpResponse, ApiError> {
     let s = addressed(&ctx, &who, path.into_inner()).await?;

@@ -7,6 +7,7 @@ mod store;
 
 pub use store::{AuditEntry, recent};
 
+use crate::domain::ids::UserId;
 use std::fmt;
 
 use anyhow::Context;
@@ -22,7 +23,7 @@ pub enum Actor {
     /// Someone at the command line; the operating-system user is recorded.
     Cli { os_user: String },
     /// A signed-in user.
-    User { id: i64, email: String },
+    User { id: UserId, email: String },
     /// An organisation's API token (named by id and its visible prefix, never the secret).
     Token { id: i64, prefix: String },
     /// Whoever held an organisation's acknowledgement link from a mail.

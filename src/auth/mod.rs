@@ -11,8 +11,6 @@ pub mod tokens;
 pub use crate::domain::{EmailAddress, EmailError};
 pub use role::{ALL_ROLES, Role, RoleError};
 
-use std::fmt;
-
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -20,16 +18,8 @@ use serde::Serialize;
 use crate::audit::{self, Actor};
 use crate::config::AuthSettings;
 use crate::db::begin_write;
+pub use crate::domain::ids::UserId;
 use crate::registry::{self, OrgCode, OrgId, Organisation};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct UserId(pub i64);
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct User {
@@ -380,7 +370,7 @@ pub async fn set_disabled<C: ConnectionTrait + TransactionTrait>(
             &Actor::of(manager),
             "user.enable_privileged",
             &format!("user:{target}"),
-            serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str(), "created_by": user.created_by.map(|u| u.0) }),
+            serde_json::json!({ "email": user.email.as_str(), "role": user.role.as_str(), "created_by": user.created_by }),
         )
         .await?;
     }
@@ -494,7 +484,7 @@ impl crate::audit::Actor {
     /// A signed-in portal user (or one named with `--as` at the command line).
     pub fn of(user: &User) -> Self {
         Self::User {
-            id: user.id.0,
+            id: user.id,
             email: user.email.to_string(),
         }
     }

@@ -267,7 +267,7 @@ pub async fn finish<C: ConnectionTrait + TransactionTrait>(
 async fn end_others(db: &impl ConnectionTrait, user: UserId, keep: i64) -> anyhow::Result<()> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     crate::db::entities::sessions::Entity::delete_many()
-        .filter(crate::db::entities::sessions::Column::UserId.eq(user.0))
+        .filter(crate::db::entities::sessions::Column::UserId.eq(user))
         .filter(crate::db::entities::sessions::Column::Id.ne(keep))
         .exec(db)
         .await

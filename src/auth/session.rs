@@ -210,7 +210,7 @@ pub async fn login<C: ConnectionTrait + TransactionTrait>(
     let pending = user.second_factor;
     let row = sessions::Entity::insert(sessions::ActiveModel {
         token_hash: Set(token_hash(&token)),
-        user_id: Set(user.id.0),
+        user_id: Set(user.id),
         csrf_token: Set(csrf.clone()),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -287,7 +287,7 @@ pub async fn find(db: &impl ConnectionTrait, token: &str) -> anyhow::Result<Opti
     else {
         return Ok(None);
     };
-    let Some(user) = store::find_by_id(db, UserId(row.user_id)).await? else {
+    let Some(user) = store::find_by_id(db, row.user_id).await? else {
         return Ok(None);
     };
     if user.disabled {
@@ -413,7 +413,7 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
     store::set_password_hash(&txn, session.user.id, &new_hash).await?;
     store::set_must_change_password(&txn, session.user.id, false).await?;
     sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(session.user.id.0))
+        .filter(sessions::Column::UserId.eq(session.user.id))
         .filter(sessions::Column::Id.ne(session.id))
         .exec(&txn)
         .await
@@ -436,7 +436,7 @@ pub async fn change_password<C: ConnectionTrait + TransactionTrait>(
 /// Ends every session of a user.
 pub async fn end_all(db: &impl ConnectionTrait, user: UserId) -> anyhow::Result<()> {
     sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(user.0))
+        .filter(sessions::Column::UserId.eq(user))
         .exec(db)
         .await
         .context("cannot end the user's sessions")?;

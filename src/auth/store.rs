@@ -29,14 +29,14 @@ fn to_domain(m: users::Model) -> anyhow::Result<User> {
 
 /// A user's stored columns (for queries that join users with other tables).
 pub(crate) struct Columns<'a> {
-    pub id: i64,
-    pub organisation_id: i64,
+    pub id: UserId,
+    pub organisation_id: OrgId,
     pub email: &'a str,
     pub display_name: String,
     pub role: &'a str,
     pub disabled: bool,
     pub must_change_password: bool,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub awaiting_enable: bool,
     pub second_factor: bool,
 }
@@ -44,15 +44,15 @@ pub(crate) struct Columns<'a> {
 /// A user from its stored columns.
 pub(crate) fn user_from(c: Columns<'_>) -> anyhow::Result<User> {
     Ok(User {
-        id: UserId(c.id),
-        org_id: OrgId(c.organisation_id),
+        id: c.id,
+        org_id: c.organisation_id,
         email: EmailAddress::parse(c.email)
             .with_context(|| format!("user {} has an invalid stored address", c.id))?,
         display_name: c.display_name,
         role: Role::parse(c.role)?,
         disabled: c.disabled,
         must_change_password: c.must_change_password,
-        created_by: c.created_by.map(UserId),
+        created_by: c.created_by,
         awaiting_enable: c.awaiting_enable,
         second_factor: c.second_factor,
     })
@@ -85,14 +85,14 @@ pub enum InsertUserError {
 pub async fn insert(db: &impl ConnectionTrait, new: NewUser) -> Result<User, InsertUserError> {
     let now = Utc::now();
     let row = users::ActiveModel {
-        organisation_id: Set(new.org_id.0),
+        organisation_id: Set(new.org_id),
         email: Set(new.email.as_str().to_owned()),
         display_name: Set(new.display_name),
         role: Set(new.role.as_str().to_owned()),
         password_hash: Set(new.password_hash),
         must_change_password: Set(new.must_change_password),
         disabled: Set(new.awaiting_enable),
-        created_by: Set(new.created_by.map(|u| u.0)),
+        created_by: Set(new.created_by),
         awaiting_enable: Set(new.awaiting_enable),
         failed_logins: Set(0),
         locked_until: Set(None),
@@ -143,7 +143,7 @@ pub async fn count(db: &impl ConnectionTrait) -> anyhow::Result<u64> {
 }
 
 pub async fn find_by_id(db: &impl ConnectionTrait, id: UserId) -> anyhow::Result<Option<User>> {
-    users::Entity::find_by_id(id.0)
+    users::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the user")?
@@ -358,9 +358,9 @@ pub async fn search(
 /// How many users each organisation has, by organisation id.
 pub async fn count_by_org(
     db: &impl ConnectionTrait,
-) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+) -> anyhow::Result<std::collections::HashMap<OrgId, i64>> {
     use sea_orm::QuerySelect;
-    let rows: Vec<(i64, i64)> = users::Entity::find()
+    let rows: Vec<(OrgId, i64)> = users::Entity::find()
         .select_only()
         .column(users::Column::OrganisationId)
         .column_as(users::Column::Id.count(), "n")
@@ -384,7 +384,7 @@ pub async fn second_factor(
     db: &impl ConnectionTrait,
     id: UserId,
 ) -> anyhow::Result<Option<SecondFactorRecord>> {
-    Ok(users::Entity::find_by_id(id.0)
+    Ok(users::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the user")?
@@ -454,7 +454,7 @@ pub async fn replace_recovery_codes(
         .context("cannot remove the recovery codes")?;
     for h in hashes {
         codes::ActiveModel {
-            user_id: Set(id.0),
+            user_id: Set(id),
             code_hash: Set(h.clone()),
             created_at: Set(now),
             used_at: Set(None),

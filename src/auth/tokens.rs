@@ -104,7 +104,7 @@ pub enum TokenError {
 fn to_domain(m: api_tokens::Model) -> ApiToken {
     ApiToken {
         id: m.id,
-        org_id: OrgId(m.organisation_id),
+        org_id: m.organisation_id,
         name: m.name,
         prefix: m.prefix,
         scopes: m
@@ -155,7 +155,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     }
     let token = format!("{TOKEN_PREFIX}{}", random_token());
     let row = api_tokens::ActiveModel {
-        organisation_id: Set(new.org.0),
+        organisation_id: Set(new.org),
         name: Set(name),
         prefix: Set(token.chars().take(12).collect()),
         token_hash: Set(token_hash(&token)),
@@ -181,7 +181,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         "token.create",
         &format!("api_token:{}", stored.id),
         serde_json::json!({
-            "organisation_id": new.org.0,
+            "organisation_id": new.org,
             "name": stored.name,
             "prefix": stored.prefix,
             "scopes": stored.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -199,7 +199,7 @@ async fn count_live(
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
     api_tokens::Entity::find()
-        .filter(api_tokens::Column::OrganisationId.eq(org.0))
+        .filter(api_tokens::Column::OrganisationId.eq(org))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .filter(
             sea_orm::Condition::any()
@@ -214,7 +214,7 @@ async fn count_live(
 /// An organisation's tokens, newest first, revoked ones included.
 pub async fn list_for_org(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Result<Vec<ApiToken>> {
     Ok(api_tokens::Entity::find()
-        .filter(api_tokens::Column::OrganisationId.eq(org.0))
+        .filter(api_tokens::Column::OrganisationId.eq(org))
         .order_by_desc(api_tokens::Column::Id)
         .all(db)
         .await
@@ -233,7 +233,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<bool> {
     let txn = begin_write(db).await?;
     let Some(row) = api_tokens::Entity::find_by_id(id)
-        .filter(api_tokens::Column::OrganisationId.eq(org.0))
+        .filter(api_tokens::Column::OrganisationId.eq(org))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .one(&txn)
         .await
@@ -250,7 +250,7 @@ pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
         actor,
         "token.revoke",
         &format!("api_token:{id}"),
-        serde_json::json!({ "organisation_id": org.0, "prefix": prefix }),
+        serde_json::json!({ "organisation_id": org, "prefix": prefix }),
     )
     .await?;
     txn.commit().await.context("cannot revoke")?;

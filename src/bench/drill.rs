@@ -4,6 +4,7 @@
 //! replies written into its Maildir). SQLite by default; `--database-url` runs it on a
 //! PostgreSQL server in a database of its own.
 
+use crate::domain::ids::{AlertId, OrgId};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -157,7 +158,7 @@ async fn measure(
 /// A published national drill with its ledger settled: every delivery sent, 80 bounced, 1,000
 /// organisations answered. Returns the alert, the delivered rows and (organisation, contact
 /// address) of answering organisations for replies.
-async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, String)>)> {
+async fn seed(ctx: &AppContext) -> anyhow::Result<(AlertId, Vec<i64>, Vec<(OrgId, String)>)> {
     let orgs: Vec<_> = crate::registry::store::list(&ctx.db, Default::default())
         .await?
         .into_iter()
@@ -225,8 +226,8 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
         &Actor::of(operator),
     )
     .await?;
-    publish::submit(&ctx.db, draft.id.0, operator).await?;
-    let report = publish::approve(&ctx.db, &ctx.rules, draft.id.0, approver, None).await?;
+    publish::submit(&ctx.db, draft.id, operator).await?;
+    let report = publish::approve(&ctx.db, &ctx.rules, draft.id, approver, None).await?;
     let alert_id = report.alert_id;
     // Settle the ledger as a finished send would leave it.
     let now = Utc::now();
@@ -251,7 +252,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
         crate::acks::store::set(
             &txn,
             alert_id,
-            o.id.0,
+            o.id,
             if k % 2 == 0 {
                 AckState::Received
             } else {
@@ -263,7 +264,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(i64, Vec<i64>, Vec<(i64, Stri
             now + chrono::Duration::seconds(k as i64 * 3),
         )
         .await?;
-        reply_orgs.push((o.id.0, format!("c0@{}.example.lg.jp", o.code)));
+        reply_orgs.push((o.id, format!("c0@{}.example.lg.jp", o.code)));
     }
     sea_orm::TransactionSession::commit(txn).await?;
     let delivered: Vec<i64> = rows.iter().map(|r| r.id).collect();

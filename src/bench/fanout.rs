@@ -4,6 +4,7 @@
 //! for: approval (audience and ledger written), then every message composed, signed, sent over
 //! the relay connections of both mail lanes and recorded in the ledger.
 
+use crate::domain::ids::AlertId;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -392,7 +393,7 @@ async fn one_run(settings: Settings, recipients: usize) -> anyhow::Result<Run> {
 pub(super) async fn prepare(
     ctx: &AppContext,
     recipients: usize,
-) -> anyhow::Result<(i64, crate::auth::User)> {
+) -> anyhow::Result<(AlertId, crate::auth::User)> {
     let orgs: Vec<_> = crate::registry::store::list(&ctx.db, Default::default())
         .await?
         .into_iter()
@@ -455,8 +456,8 @@ pub(super) async fn prepare(
         &Actor::System,
     )
     .await?;
-    publish::submit(&ctx.db, draft.id.0, &operator).await?;
-    Ok((draft.id.0, approver))
+    publish::submit(&ctx.db, draft.id, &operator).await?;
+    Ok((draft.id, approver))
 }
 
 /// The operator and the approver every benchmark publishes with (central, four eyes).

@@ -5,6 +5,7 @@
 //! `wrk`, an independent load tool) with C concurrent connections on the inbox and an alert page.
 //! Prints wrk's latency percentiles and request rate.
 
+use crate::domain::ids::OrgId;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -243,8 +244,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
         .iter()
         .find(|o| o.code == chiyoda)
         .context("千代田区 is seeded")?
-        .id
-        .0;
+        .id;
     auth::add_user(
         &ctx.db,
         &ctx.settings.auth,
@@ -273,17 +273,17 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
         let txn = crate::db::begin_write(&ctx.db).await?;
         for &i in chunk {
             let at = now - chrono::Duration::minutes(((alerts - i) * 50) as i64);
-            let members: Vec<i64> = if i % 50 == 0 {
-                orgs.iter().map(|o| o.id.0).collect()
+            let members: Vec<OrgId> = if i % 50 == 0 {
+                orgs.iter().map(|o| o.id).collect()
             } else if i % 3 == 0 {
                 let p = (i % 47 + 1) as i16;
                 orgs.iter()
                     .filter(|o| o.prefecture.is_some_and(|x| i16::from(x.number()) == p))
-                    .map(|o| o.id.0)
+                    .map(|o| o.id)
                     .collect()
             } else {
-                let mut picked: Vec<i64> = (0..5)
-                    .map(|_| orgs[rng.gen_range(0..orgs.len())].id.0)
+                let mut picked: Vec<OrgId> = (0..5)
+                    .map(|_| orgs[rng.gen_range(0..orgs.len())].id)
                     .collect();
                 picked.sort_unstable();
                 picked.dedup();
@@ -346,7 +346,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                 if i % 2 == 0 {
                     crate::acks::store::set(
                         &txn,
-                        alert.id.0,
+                        alert.id,
                         chiyoda_id,
                         AckState::Done,
                         None,

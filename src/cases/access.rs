@@ -9,6 +9,7 @@
 //! withdrawn) are read by central staff and the submitting organisation.
 
 use crate::domain::Tlp;
+use crate::domain::ids::OrgId;
 use crate::registry::{OrgKind, Organisation};
 
 use super::Status;
@@ -16,7 +17,7 @@ use super::Status;
 /// Someone reading the library.
 #[derive(Clone, Debug)]
 pub struct Reader {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_kind: OrgKind,
     /// The prefecture number of the reader's organisation.
     pub prefecture: Option<u8>,
@@ -27,7 +28,7 @@ pub struct Reader {
 impl Reader {
     pub fn new(org: &Organisation, central: bool) -> Self {
         Self {
-            org_id: org.id.0,
+            org_id: org.id,
             org_kind: org.kind,
             prefecture: org.prefecture.map(|p| p.number()),
             central,
@@ -52,7 +53,7 @@ impl Reader {
 /// The submitting organisation as the rule needs it.
 #[derive(Clone, Copy, Debug)]
 pub struct Submitter {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub prefecture: Option<u8>,
 }
 
@@ -96,7 +97,7 @@ pub fn may_read(reader: &Reader, status: Status, tlp: Tlp, submitter: Option<Sub
 mod tests {
     use super::*;
 
-    fn reader(org_id: i64, kind: OrgKind, pref: u8) -> Reader {
+    fn reader(org_id: OrgId, kind: OrgKind, pref: u8) -> Reader {
         Reader {
             org_id,
             org_kind: kind,
@@ -108,13 +109,13 @@ mod tests {
     #[test]
     fn tlp_decides_who_reads_a_published_case() {
         let sub = Some(Submitter {
-            org_id: 10,
+            org_id: OrgId(10),
             prefecture: Some(14),
         });
-        let own = reader(10, OrgKind::Municipality, 14);
-        let neighbour = reader(11, OrgKind::Municipality, 14);
-        let own_pref = reader(2, OrgKind::Prefecture, 14);
-        let other_pref = reader(3, OrgKind::Prefecture, 13);
+        let own = reader(OrgId(10), OrgKind::Municipality, 14);
+        let neighbour = reader(OrgId(11), OrgKind::Municipality, 14);
+        let own_pref = reader(OrgId(2), OrgKind::Prefecture, 14);
+        let other_pref = reader(OrgId(3), OrgKind::Prefecture, 13);
         let central = Reader {
             central: true,
             ..neighbour.clone()

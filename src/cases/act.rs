@@ -2,6 +2,8 @@
 //! transaction with its history row, its audit entry and its search-outbox row. The rows
 //! themselves are [`super::store`]'s.
 
+use crate::domain::ids::CaseId;
+use crate::domain::ids::OrgId;
 use anyhow::Context;
 use chrono::Utc;
 use sea_orm::{
@@ -21,9 +23,9 @@ use crate::search::synonyms::Synonyms;
 pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     fields: &CaseFields,
-    organisation_id: Option<i64>,
+    organisation_id: Option<OrgId>,
     actor: &Actor,
-) -> Result<i64, CaseError> {
+) -> Result<CaseId, CaseError> {
     insert(db, fields, organisation_id, None, actor, Status::Submitted).await
 }
 
@@ -32,10 +34,10 @@ pub async fn submit<C: ConnectionTrait + TransactionTrait>(
 pub async fn submit_from_report<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     fields: &CaseFields,
-    organisation_id: i64,
+    organisation_id: OrgId,
     origin: Origin,
     actor: &Actor,
-) -> Result<i64, CaseError> {
+) -> Result<CaseId, CaseError> {
     if fields.tlp < origin.tlp {
         return Err(CaseError::Refused(format!(
             "報告 #{} は TLP:{} です。事例はそれより緩い区分では作れません",
@@ -59,18 +61,18 @@ pub async fn create_published<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     fields: &CaseFields,
     actor: &Actor,
-) -> Result<i64, CaseError> {
+) -> Result<CaseId, CaseError> {
     insert(db, fields, None, None, actor, Status::Published).await
 }
 
 async fn insert<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     fields: &CaseFields,
-    organisation_id: Option<i64>,
+    organisation_id: Option<OrgId>,
     origin: Option<Origin>,
     actor: &Actor,
     status: Status,
-) -> Result<i64, CaseError> {
+) -> Result<CaseId, CaseError> {
     let now = Utc::now();
     let published = status == Status::Published;
     let txn = begin_write(db).await?;
@@ -112,7 +114,7 @@ async fn insert<C: ConnectionTrait + TransactionTrait>(
 /// (`case.tlp_lowered`) and the case's history.
 pub async fn edit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    id: i64,
+    id: CaseId,
     fields: &CaseFields,
     note: Option<&str>,
     tlp_reason: Option<&str>,
@@ -208,7 +210,7 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
 /// A case that does not name its organisation must not carry the organisation's name.
 async fn refuse_named(
     db: &impl ConnectionTrait,
-    organisation_id: Option<i64>,
+    organisation_id: Option<OrgId>,
     fields: &CaseFields,
 ) -> Result<(), CaseError> {
     let Some(org_id) = organisation_id else {
@@ -238,7 +240,7 @@ async fn refuse_named(
 /// not while it still names an organisation that has not agreed to be named.
 pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    id: i64,
+    id: CaseId,
     actor: &Actor,
 ) -> Result<(), CaseError> {
     let now = Utc::now();
@@ -281,7 +283,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
 /// Central staff withdraw a case (published or not): it leaves the library and the index.
 pub async fn withdraw<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    id: i64,
+    id: CaseId,
     note: &str,
     actor: &Actor,
 ) -> Result<(), CaseError> {
@@ -343,7 +345,7 @@ pub async fn replace_synonyms<C: ConnectionTrait + TransactionTrait>(
         .await
         .context("cannot store the synonyms")?;
     }
-    let published: Vec<i64> = cases::Entity::find()
+    let published: Vec<CaseId> = cases::Entity::find()
         .select_only()
         .column(cases::Column::Id)
         .filter(cases::Column::Status.eq(Status::Published.as_str()))

@@ -4,6 +4,7 @@
 //! transaction, writes the index and only then commits: if the index write fails the rows stay
 //! for the next drain; a second process draining at the same time cannot take the same rows.
 
+use crate::domain::ids::CaseId;
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
@@ -85,7 +86,7 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(
         let index = index.clone();
         tokio::spawn(async move { index.rebuild(rx).await })
     };
-    let mut after = 0;
+    let mut after = CaseId(0);
     let mut done = 0u64;
     progress(0, total);
     loop {
@@ -116,7 +117,7 @@ pub async fn rebuild<C: ConnectionTrait + TransactionTrait>(
 /// `after` on.
 async fn docs_after(
     db: &impl ConnectionTrait,
-    after: &mut i64,
+    after: &mut CaseId,
 ) -> anyhow::Result<Option<Vec<CaseDoc>>> {
     let batch = store::published_after(db, *after, 1_000).await?;
     let Some(last) = batch.last() else {

@@ -3,6 +3,7 @@
 //! way everywhere. The index applies the same rule through access keys; the two agree unless a
 //! change still waits in the outbox, and then the database decides.
 
+use crate::domain::ids::CaseId;
 use sea_orm::ConnectionTrait;
 
 use super::access::{Reader, may_read};
@@ -33,7 +34,7 @@ pub async fn readable(
 pub async fn one(
     db: &impl ConnectionTrait,
     reader: &Reader,
-    id: i64,
+    id: CaseId,
 ) -> anyhow::Result<Option<Case>> {
     let Some(case) = store::get(db, id).await? else {
         return Ok(None);
@@ -47,9 +48,9 @@ pub async fn hits(
     reader: &Reader,
     hits: &[Hit],
 ) -> anyhow::Result<Vec<(Case, String)>> {
-    let ids: Vec<i64> = hits
+    let ids: Vec<CaseId> = hits
         .iter()
-        .filter_map(|h| i64::try_from(h.id).ok())
+        .filter_map(|h| CaseId::try_from(h.id).ok())
         .collect();
     let cases = readable(db, reader, store::by_ids(db, &ids).await?).await?;
     Ok(hits
@@ -71,7 +72,7 @@ pub async fn similar(
     reader: &Reader,
     text: String,
     categories: Vec<String>,
-    exclude: Option<i64>,
+    exclude: Option<CaseId>,
 ) -> anyhow::Result<Vec<Case>> {
     let found = index
         .similar(SimilarQuery {
@@ -95,11 +96,9 @@ pub async fn similar(
 /// The submitting organisation's name, for a case whose organisation agreed to be named.
 pub async fn named_as(db: &impl ConnectionTrait, case: &Case) -> anyhow::Result<Option<String>> {
     match (case.fields.named, case.organisation_id) {
-        (true, Some(o)) => Ok(
-            crate::registry::store::find_by_id(db, crate::registry::OrgId(o))
-                .await?
-                .map(|o| o.full_name()),
-        ),
+        (true, Some(o)) => Ok(crate::registry::store::find_by_id(db, o)
+            .await?
+            .map(|o| o.full_name())),
         _ => Ok(None),
     }
 }

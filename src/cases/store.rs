@@ -1,6 +1,8 @@
 //! Cases in the database: rows in and rows out (the case, its history, the search outbox row
 //! each change leaves). The actions that change them, audited, are [`super::act`].
 
+use crate::domain::ids::CaseId;
+use crate::domain::ids::{OrgId, ReportId};
 use std::collections::HashMap;
 
 use anyhow::Context;
@@ -20,12 +22,12 @@ use crate::search::CaseDoc;
 /// A case as stored.
 #[derive(Clone, Debug)]
 pub struct Case {
-    pub id: i64,
+    pub id: CaseId,
     pub status: Status,
     /// 0 until published; then 1, 2 … per published revision.
     pub revision: i32,
     pub fields: CaseFields,
-    pub organisation_id: Option<i64>,
+    pub organisation_id: Option<OrgId>,
     pub submitted_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -38,7 +40,7 @@ pub struct Case {
 /// a looser marking takes an explicit, audited decision ([`edit`]'s `tlp_reason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Origin {
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub tlp: Tlp,
 }
 
@@ -209,7 +211,7 @@ pub(super) async fn log(
 
 pub(super) async fn load_for_update(
     txn: &impl ConnectionTrait,
-    id: i64,
+    id: CaseId,
 ) -> Result<cases::Model, CaseError> {
     cases::Entity::find_by_id(id)
         .one(txn)
@@ -217,7 +219,7 @@ pub(super) async fn load_for_update(
         .ok_or(CaseError::NotFound)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Case>> {
+pub async fn get(db: &impl ConnectionTrait, id: CaseId) -> anyhow::Result<Option<Case>> {
     cases::Entity::find_by_id(id)
         .one(db)
         .await
@@ -227,11 +229,11 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Ca
 }
 
 /// Cases by id, in the order asked (missing ones left out).
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<Vec<Case>> {
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[CaseId]) -> anyhow::Result<Vec<Case>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut found: HashMap<i64, Case> = cases::Entity::find()
+    let mut found: HashMap<CaseId, Case> = cases::Entity::find()
         .filter(cases::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await
@@ -246,7 +248,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<Ve
 pub async fn list(
     db: &impl ConnectionTrait,
     statuses: &[Status],
-    organisation_id: Option<i64>,
+    organisation_id: Option<OrgId>,
     limit: u64,
 ) -> anyhow::Result<Vec<Case>> {
     let mut q = cases::Entity::find()
@@ -286,7 +288,7 @@ pub async fn linked_to_alert(
         .collect()
 }
 
-pub async fn history(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Vec<HistoryEntry>> {
+pub async fn history(db: &impl ConnectionTrait, id: CaseId) -> anyhow::Result<Vec<HistoryEntry>> {
     Ok(case_revisions::Entity::find()
         .filter(case_revisions::Column::CaseId.eq(id))
         .order_by_asc(case_revisions::Column::Id)

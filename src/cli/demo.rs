@@ -1,5 +1,7 @@
 //! `noroshi demo`: the hub on a throw-away data directory with demo users and content.
 
+use crate::domain::ids::AlertId;
+use crate::domain::ids::OrgId;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -266,8 +268,8 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &Actor::of(&operator),
     )
     .await?;
-    publish::submit(&ctx.db, draft.id.0, &operator).await?;
-    let report = publish::approve(&ctx.db, &ctx.rules, draft.id.0, &approver, None).await?;
+    publish::submit(&ctx.db, draft.id, &operator).await?;
+    let report = publish::approve(&ctx.db, &ctx.rules, draft.id, &approver, None).await?;
     // A real (not drill) TLP:CLEAR alert too, so the public feed and CAP have something in them.
     let clear = alerts::create_draft(
         &ctx.db,
@@ -292,8 +294,8 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &Actor::of(&operator),
     )
     .await?;
-    publish::submit(&ctx.db, clear.id.0, &operator).await?;
-    let clear = publish::approve(&ctx.db, &ctx.rules, clear.id.0, &approver, None).await?;
+    publish::submit(&ctx.db, clear.id, &operator).await?;
+    let clear = publish::approve(&ctx.db, &ctx.rules, clear.id, &approver, None).await?;
     // Send now (to the outbox or the relay), so what comes back is about mail that went out.
     while crate::jobs::mail::try_execute_task(ctx, crate::delivery::worker::Lane::All).await?
         == crate::workers::Outcome::Worked
@@ -317,7 +319,7 @@ const DEMO_AUTHSERV_ID: &str = "mx.demo.example";
 /// Maildir (with its `Authentication-Results` on top, the sender's DMARC passed): two bounces,
 /// replies from a dozen organisations, an out-of-office note and a question for the operator.
 /// Read at once, so the drill's report shows them.
-async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize> {
+async fn return_demo_mail(ctx: &AppContext, drill: AlertId) -> anyhow::Result<usize> {
     let dir = crate::inbound::maildir(&ctx.settings);
     crate::ingest::maildir::ensure(&dir)?;
     let rows = crate::delivery::store::for_alert(&ctx.db, drill).await?;
@@ -354,7 +356,7 @@ async fn return_demo_mail(ctx: &AppContext, drill: i64) -> anyhow::Result<usize>
             ),
         )?;
     }
-    let mut orgs: Vec<(i64, String)> = rows
+    let mut orgs: Vec<(OrgId, String)> = rows
         .iter()
         .map(|r| (r.organisation_id, r.email.clone()))
         .collect();

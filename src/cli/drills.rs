@@ -2,6 +2,7 @@
 //! and the return channel from the command line. A drill is drafted here and published through
 //! the usual four eyes (`noroshi alerts publish submit|approve --as`).
 
+use crate::domain::ids::OrgId;
 use anyhow::Context;
 use clap::Subcommand;
 
@@ -307,10 +308,10 @@ pub async fn stale(ctx: &AppContext, months: u32) -> anyhow::Result<()> {
     let orgs = crate::registry::store::list(&ctx.db, Default::default()).await?;
     let ids: Vec<crate::registry::OrgId> = orgs.iter().map(|o| o.id).collect();
     let contacts = crate::contacts::store::active_for(&ctx.db, &ids).await?;
-    let mut by_org: std::collections::HashMap<i64, Vec<&crate::contacts::Contact>> =
+    let mut by_org: std::collections::HashMap<OrgId, Vec<&crate::contacts::Contact>> =
         std::collections::HashMap::new();
     for c in &contacts {
-        by_org.entry(c.org_id.0).or_default().push(c);
+        by_org.entry(c.org_id).or_default().push(c);
     }
     let mut rows = Vec::new();
     let mut without = 0u64;
@@ -318,7 +319,7 @@ pub async fn stale(ctx: &AppContext, months: u32) -> anyhow::Result<()> {
         .iter()
         .filter(|o| o.kind != crate::registry::OrgKind::Central)
     {
-        let list = by_org.get(&o.id.0).cloned().unwrap_or_default();
+        let list = by_org.get(&o.id).cloned().unwrap_or_default();
         if list.iter().all(|c| c.unreachable) {
             without += 1;
             rows.push(vec![

@@ -1,6 +1,7 @@
 //! `noroshi magazine …`: メールマガジン issues from the command line — compose a week's issue,
 //! hand it to an approver, publish it, list the issues and the readers.
 
+use crate::domain::ids::IssueId;
 use chrono::Utc;
 use clap::Subcommand;
 
@@ -23,13 +24,13 @@ pub enum MagazineCommand {
     },
     /// Hand a draft to an approver.
     Submit {
-        id: i64,
+        id: IssueId,
         #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
         user: crate::domain::EmailAddress,
     },
     /// Publish a submitted issue (a central approver other than who composed or submitted it).
     Approve {
-        id: i64,
+        id: IssueId,
         #[arg(long = "as", value_name = "EMAIL", value_parser = crate::domain::EmailAddress::parse)]
         user: crate::domain::EmailAddress,
     },

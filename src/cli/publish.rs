@@ -5,6 +5,8 @@
 //! machine with the database's credentials, so it identifies rather than authenticates; the
 //! role checks and the four-eyes rule are the same as in the portal.
 
+use crate::domain::ids::AlertId;
+use crate::domain::ids::RevisionId;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
@@ -209,7 +211,7 @@ pub enum PublishCommand {
     /// Send a draft for approval (central operators).
     Submit {
         /// The alert's number (see `noroshi alerts drafts`).
-        id: i64,
+        id: AlertId,
         #[command(flatten)]
         who: ActAs,
     },
@@ -217,7 +219,7 @@ pub enum PublishCommand {
     /// alert (central approvers who neither wrote nor submitted it).
     Approve {
         /// The alert's number.
-        id: i64,
+        id: AlertId,
         #[command(flatten)]
         who: ActAs,
         /// Sending the same key again publishes nothing new (safe to retry).
@@ -228,7 +230,7 @@ pub enum PublishCommand {
     /// approve it again).
     Revise {
         /// The alert's number.
-        id: i64,
+        id: AlertId,
         #[command(flatten)]
         who: ActAs,
         /// A new subject line.
@@ -250,7 +252,7 @@ pub enum PublishCommand {
     /// Withdraw a published alert: a cancellation notice goes to its whole audience.
     Withdraw {
         /// The alert's number.
-        id: i64,
+        id: AlertId,
         #[command(flatten)]
         who: ActAs,
         /// Why it is withdrawn; it opens the withdrawal notice.
@@ -263,7 +265,7 @@ pub enum PublishCommand {
     /// The published revisions of an alert (第1報, 第2報 …).
     Revisions {
         /// The alert's number.
-        id: i64,
+        id: AlertId,
     },
 }
 
@@ -362,7 +364,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
             print_report(&report, &ctx);
         }
         PublishCommand::Revisions { id } => {
-            let alert = crate::alerts::store::get(&ctx.db, crate::alerts::AlertId(id))
+            let alert = crate::alerts::store::get(&ctx.db, id)
                 .await?
                 .with_context(|| format!("no alert {id}"))?;
             println!(
@@ -370,7 +372,7 @@ pub async fn run_publish(cmd: PublishCommand, settings: Settings) -> anyhow::Res
                 alert.public_id.as_deref().unwrap_or("not yet published"),
                 alert.status
             );
-            let rows = crate::alerts::store::revisions(&ctx.db, crate::alerts::AlertId(id))
+            let rows = crate::alerts::store::revisions(&ctx.db, id)
                 .await?
                 .into_iter()
                 .map(|r| {
@@ -424,18 +426,18 @@ pub async fn run_deliveries(args: DeliveriesArgs, settings: Settings) -> anyhow:
     }
     .with_context(|| format!("no alert {}", args.alert))?;
     if args.retry_failed {
-        let n = delivery::retry_failed(&ctx.db, alert.id.0, &Actor::cli()).await?;
+        let n = delivery::retry_failed(&ctx.db, alert.id, &Actor::cli()).await?;
         println!(
             "{} queued again",
             plural(n, "failed delivery", "failed deliveries")
         );
     }
-    let rows = delivery::store::for_alert(&ctx.db, alert.id.0).await?;
-    let revisions: std::collections::HashMap<i64, i32> =
+    let rows = delivery::store::for_alert(&ctx.db, alert.id).await?;
+    let revisions: std::collections::HashMap<RevisionId, i32> =
         crate::alerts::store::revisions(&ctx.db, alert.id)
             .await?
             .into_iter()
-            .map(|r| (r.id.0, r.number))
+            .map(|r| (r.id, r.number))
             .collect();
     let mut counts = std::collections::BTreeMap::<DeliveryStatus, u64>::new();
     for r in &rows {

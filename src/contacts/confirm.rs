@@ -187,25 +187,26 @@ async fn addressed(
 ) -> anyhow::Result<(Vec<(Organisation, Vec<Contact>)>, usize)> {
     let ids: Vec<OrgId> = orgs.iter().map(|o| o.id).collect();
     let contacts = store::active_for(db, &ids).await?;
-    let mut by_org: std::collections::HashMap<i64, Vec<Contact>> = std::collections::HashMap::new();
+    let mut by_org: std::collections::HashMap<OrgId, Vec<Contact>> =
+        std::collections::HashMap::new();
     for c in contacts {
-        by_org.entry(c.org_id.0).or_default().push(c);
+        by_org.entry(c.org_id).or_default().push(c);
     }
-    let with_gap: std::collections::HashSet<i64> = coverage(db, orgs, now)
+    let with_gap: std::collections::HashSet<OrgId> = coverage(db, orgs, now)
         .await?
         .into_iter()
-        .map(|(o, _)| o.id.0)
+        .map(|(o, _)| o.id)
         .collect();
     let mut out = Vec::new();
     let mut without = 0;
     for o in orgs {
-        let Some(list) = by_org.remove(&o.id.0) else {
+        let Some(list) = by_org.remove(&o.id) else {
             without += 1;
             continue;
         };
         let list: Vec<Contact> = match reach {
             Reach::Everyone => list,
-            Reach::Gaps if with_gap.contains(&o.id.0) => list,
+            Reach::Gaps if with_gap.contains(&o.id) => list,
             Reach::Gaps => list.into_iter().filter(|c| c.verified.is_none()).collect(),
         };
         if !list.is_empty() {
@@ -313,15 +314,15 @@ pub async fn coverage(
 ) -> anyhow::Result<Vec<(Organisation, Gap)>> {
     let ids: Vec<OrgId> = orgs.iter().map(|o| o.id).collect();
     let contacts = store::active_for(db, &ids).await?;
-    let mut by_org: std::collections::HashMap<i64, Vec<&super::Contact>> =
+    let mut by_org: std::collections::HashMap<OrgId, Vec<&super::Contact>> =
         std::collections::HashMap::new();
     for c in &contacts {
-        by_org.entry(c.org_id.0).or_default().push(c);
+        by_org.entry(c.org_id).or_default().push(c);
     }
     let year_ago = now - chrono::Duration::days(365);
     let mut out = Vec::new();
     for o in orgs {
-        let list = by_org.get(&o.id.0).map(Vec::as_slice).unwrap_or_default();
+        let list = by_org.get(&o.id).map(Vec::as_slice).unwrap_or_default();
         let gap = if list.is_empty() {
             Some(Gap::NoAddress)
         } else if list.iter().all(|c| c.unreachable) {

@@ -30,8 +30,8 @@ pub use crate::domain::mail::MailEncoding;
 pub use crate::domain::Language;
 
 impl crate::delivery::store::Recipient for Contact {
-    fn organisation_id(&self) -> i64 {
-        self.org_id.0
+    fn organisation_id(&self) -> OrgId {
+        self.org_id
     }
     fn contact_id(&self) -> i64 {
         self.id

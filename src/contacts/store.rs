@@ -15,7 +15,7 @@ use crate::registry::OrgId;
 fn to_domain(m: org_contacts::Model) -> anyhow::Result<Contact> {
     Ok(Contact {
         id: m.id,
-        org_id: OrgId(m.organisation_id),
+        org_id: m.organisation_id,
         email: EmailAddress::parse(&m.email)
             .with_context(|| format!("contact {} has an invalid address", m.id))?,
         kind: ContactKind::parse(&m.kind).map_err(anyhow::Error::msg)?,
@@ -191,7 +191,7 @@ pub async fn insert(
     let row = org_contacts::ActiveModel {
         verified_by: Set(verified.map(|v| v.as_str().to_owned())),
         verified_at: Set(verified.map(|_| now)),
-        organisation_id: Set(org.0),
+        organisation_id: Set(org),
         email: Set(email.as_str().to_owned()),
         kind: Set(kind.as_str().to_owned()),
         language: Set(language.as_str().to_owned()),
@@ -302,9 +302,9 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Co
 /// How many active contacts each organisation has, by organisation id.
 pub async fn active_count_by_org(
     db: &impl ConnectionTrait,
-) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+) -> anyhow::Result<std::collections::HashMap<OrgId, i64>> {
     use sea_orm::QuerySelect;
-    let rows: Vec<(i64, i64)> = org_contacts::Entity::find()
+    let rows: Vec<(OrgId, i64)> = org_contacts::Entity::find()
         .select_only()
         .column(org_contacts::Column::OrganisationId)
         .column_as(org_contacts::Column::Id.count(), "n")

@@ -12,6 +12,7 @@ pub mod transport;
 pub mod verp;
 pub mod worker;
 
+use crate::domain::ids::AlertId;
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
@@ -219,7 +220,7 @@ pub fn rfc2822_jst(t: DateTime<Utc>) -> String {
 /// Queues an alert's failed deliveries again, with the audit entry; returns how many.
 pub async fn retry_failed<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
-    alert_id: i64,
+    alert_id: AlertId,
     actor: &crate::audit::Actor,
 ) -> anyhow::Result<u64> {
     use sea_orm::TransactionSession;

@@ -2,6 +2,7 @@
 //! and a ledger row as the admin page, the CLI and the drill report read it (`LedgerRow`). The
 //! stored strings are mapped here and nowhere else.
 
+use crate::domain::ids::{AlertId, OrgId, RevisionId};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
@@ -34,13 +35,15 @@ impl Kind {
         }
     }
 
-    pub fn parse(s: &str) -> Self {
+    /// A stored kind; one this build does not know is an error, never taken for an alert.
+    pub fn parse(s: &str) -> Result<Self, String> {
         match s {
-            "reminder" => Self::Reminder,
-            "escalation" => Self::Escalation,
-            "chase" => Self::Chase,
-            "magazine" => Self::Magazine,
-            _ => Self::Alert,
+            "alert" => Ok(Self::Alert),
+            "reminder" => Ok(Self::Reminder),
+            "escalation" => Ok(Self::Escalation),
+            "chase" => Ok(Self::Chase),
+            "magazine" => Ok(Self::Magazine),
+            other => Err(format!("`{other}` is not a kind of delivery")),
         }
     }
 }
@@ -108,9 +111,9 @@ impl std::fmt::Display for DeliveryStatus {
 #[derive(Clone, Debug)]
 pub struct LedgerRow {
     pub id: i64,
-    pub alert_id: i64,
-    pub revision_id: i64,
-    pub organisation_id: i64,
+    pub alert_id: AlertId,
+    pub revision_id: RevisionId,
+    pub organisation_id: OrgId,
     pub contact_id: i64,
     pub email: String,
     pub kind: Kind,
@@ -135,7 +138,9 @@ impl LedgerRow {
         Ok(Self {
             status: DeliveryStatus::stored(&m.status)
                 .with_context(|| format!("delivery {}", m.id))?,
-            kind: Kind::parse(&m.kind),
+            kind: Kind::parse(&m.kind)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("delivery {}", m.id))?,
             id: m.id,
             alert_id: m
                 .alert_id

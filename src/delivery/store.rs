@@ -3,6 +3,7 @@
 //! several hub processes share the work and a row left in `sending` by a crash is taken over when
 //! its lease expires.
 
+use crate::domain::ids::{AlertId, IssueId, OrgId, RevisionId};
 use std::collections::BTreeMap;
 
 use anyhow::Context;
@@ -12,6 +13,19 @@ use sea_orm::{
 };
 
 pub use super::model::{DeliveryStatus, Kind, LedgerRow};
+use crate::domain::Language;
+use crate::domain::mail::MailEncoding;
+
+/// A stored enum column read strictly: a value this build does not know is an error naming the
+/// column, never a silent default (a row of another language or kind must not go out as ours).
+fn stored<T>(
+    r: &sea_orm::QueryResult,
+    column: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, sea_orm::DbErr> {
+    let text: String = r.try_get("", column)?;
+    parse(&text).map_err(|e| sea_orm::DbErr::Type(format!("deliveries.{column}: {e}")))
+}
 use crate::db::entities::deliveries;
 
 mod enqueue;
@@ -25,18 +39,18 @@ const CHUNK: usize = 500;
 pub struct Claimed {
     pub id: i64,
     /// The alert and revision an alert's copy is of (none for a メールマガジン copy).
-    pub alert_id: Option<i64>,
-    pub revision_id: Option<i64>,
-    pub organisation_id: i64,
+    pub alert_id: Option<AlertId>,
+    pub revision_id: Option<RevisionId>,
+    pub organisation_id: OrgId,
     /// The contact address (none for a self-subscribed staff member).
     pub contact_id: Option<i64>,
     /// The メールマガジン issue a magazine copy is of.
-    pub magazine_issue_id: Option<i64>,
+    pub magazine_issue_id: Option<IssueId>,
     /// The self-subscribed staff member a magazine copy goes to.
     pub subscriber_id: Option<i64>,
     pub email: String,
-    pub encoding: String,
-    pub language: String,
+    pub encoding: MailEncoding,
+    pub language: Language,
     pub priority: i16,
     pub attempts: i32,
     pub kind: Kind,
@@ -109,11 +123,11 @@ pub async fn claim(
                 magazine_issue_id: r.try_get("", "magazine_issue_id")?,
                 subscriber_id: r.try_get("", "subscriber_id")?,
                 email: r.try_get("", "email")?,
-                encoding: r.try_get("", "encoding")?,
-                language: r.try_get("", "language")?,
+                encoding: stored(r, "encoding", MailEncoding::parse)?,
+                language: stored(r, "language", Language::parse)?,
                 priority: r.try_get("", "priority")?,
                 attempts: r.try_get("", "attempts")?,
-                kind: Kind::parse(&r.try_get::<String>("", "kind")?),
+                kind: stored(r, "kind", Kind::parse)?,
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
@@ -126,7 +140,7 @@ pub async fn claim(
 /// rest of the revision's templates are built from (`warm_ahead`).
 pub async fn queued_variants(
     db: &impl ConnectionTrait,
-    revision_id: i64,
+    revision_id: RevisionId,
 ) -> anyhow::Result<Vec<Claimed>> {
     let rows = db
         .query_all_raw(crate::db::statement(
@@ -150,11 +164,11 @@ pub async fn queued_variants(
                 magazine_issue_id: None,
                 subscriber_id: None,
                 email: r.try_get("", "email")?,
-                encoding: r.try_get("", "encoding")?,
-                language: r.try_get("", "language")?,
+                encoding: stored(r, "encoding", MailEncoding::parse)?,
+                language: stored(r, "language", Language::parse)?,
                 priority: r.try_get("", "priority")?,
                 attempts: 0,
-                kind: Kind::parse(&r.try_get::<String>("", "kind")?),
+                kind: stored(r, "kind", Kind::parse)?,
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
@@ -323,7 +337,10 @@ pub async fn record(
 }
 
 /// Every delivery of an alert, by revision then recipient.
-pub async fn for_alert(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Vec<LedgerRow>> {
+pub async fn for_alert(
+    db: &impl ConnectionTrait,
+    alert_id: AlertId,
+) -> anyhow::Result<Vec<LedgerRow>> {
     deliveries::Entity::find()
         .filter(deliveries::Column::AlertId.eq(alert_id))
         .order_by_asc(deliveries::Column::RevisionId)
@@ -341,12 +358,12 @@ pub async fn for_alert(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Resu
 pub struct Bounced {
     pub delivery_id: i64,
     /// None for a メールマガジン copy.
-    pub alert_id: Option<i64>,
-    pub organisation_id: i64,
+    pub alert_id: Option<AlertId>,
+    pub organisation_id: OrgId,
     /// None for a self-subscribed staff member's copy.
     pub contact_id: Option<i64>,
     /// The メールマガジン issue a magazine copy is of.
-    pub magazine_issue_id: Option<i64>,
+    pub magazine_issue_id: Option<IssueId>,
     pub email: String,
     /// False when the row had already been marked bounced (the same bounce twice).
     pub first: bool,
@@ -409,7 +426,7 @@ pub async fn mark_bounced(
 /// Queues an alert's failed deliveries again (the admin's "retry failed").
 pub async fn retry_failed(
     db: &impl ConnectionTrait,
-    alert_id: i64,
+    alert_id: AlertId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
     Ok(deliveries::Entity::update_many()

@@ -8,6 +8,7 @@
 //!   (`返信用コード: R-…`), an HMAC of the alert and the organisation. It survives gateways that
 //!   strip links and HTML, and a reply that quotes it names exactly one alert and organisation.
 
+use crate::domain::ids::{AlertId, OrgId};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -99,7 +100,7 @@ impl Verp {
 
     /// The reply code printed in mail about `alert_id` to organisation `org_id`: `R-` and 12
     /// characters.
-    pub fn reply_code(&self, alert_id: i64, org_id: i64) -> String {
+    pub fn reply_code(&self, alert_id: AlertId, org_id: OrgId) -> String {
         format!(
             "R-{alert_id}-{org_id}-{}",
             check(&self.key, &format!("noroshi-reply|{alert_id}|{org_id}"), 12)
@@ -127,7 +128,7 @@ impl Verp {
 
     /// The one-click link token of a contact-confirmation request to organisation `org_id`,
     /// issued on `day` (days since 1970-01-01): `<org>-<day>-<check>`.
-    pub fn confirm_token(&self, org_id: i64, day: i64) -> String {
+    pub fn confirm_token(&self, org_id: OrgId, day: i64) -> String {
         format!(
             "{org_id}-{day}-{}",
             check(&self.key, &format!("noroshi-confirm|{org_id}|{day}"), 16)
@@ -136,12 +137,17 @@ impl Verp {
 
     /// The organisation a confirmation token names, if its check holds and it was issued at most
     /// `valid_days` before `today`; `Err(true)` when it is genuine but expired.
-    pub fn confirm_token_org(&self, token: &str, today: i64, valid_days: i64) -> Result<i64, bool> {
+    pub fn confirm_token_org(
+        &self,
+        token: &str,
+        today: i64,
+        valid_days: i64,
+    ) -> Result<OrgId, bool> {
         let mut parts = token.splitn(3, '-');
         let (Some(org), Some(day), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(false);
         };
-        let (Ok(org), Ok(day)) = (org.parse::<i64>(), day.parse::<i64>()) else {
+        let (Ok(org), Ok(day)) = (org.parse::<OrgId>(), day.parse::<i64>()) else {
             return Err(false);
         };
         let want = check(&self.key, &format!("noroshi-confirm|{org}|{day}"), 16);
@@ -199,10 +205,10 @@ impl Verp {
     }
 
     /// Every well-formed reply code in `text` whose check holds, as (alert, organisation).
-    pub fn reply_codes_in(&self, text: &str) -> Vec<(i64, i64)> {
+    pub fn reply_codes_in(&self, text: &str) -> Vec<(AlertId, OrgId)> {
         let mut out = Vec::new();
         for c in REPLY_CODE.captures_iter(text) {
-            let (Ok(alert), Ok(org)) = (c[1].parse::<i64>(), c[2].parse::<i64>()) else {
+            let (Ok(alert), Ok(org)) = (c[1].parse::<AlertId>(), c[2].parse::<OrgId>()) else {
                 continue;
             };
             let want = check(&self.key, &format!("noroshi-reply|{alert}|{org}"), 12);
@@ -274,10 +280,13 @@ mod tests {
     #[test]
     fn reply_codes_are_found_in_quoted_text_and_checked() {
         let v = verp();
-        let code = v.reply_code(12, 3456);
+        let code = v.reply_code(AlertId(12), OrgId(3456));
         let text = format!("受領しました。\n\n> 返信用コード: {code}\n> 以上");
-        assert_eq!(v.reply_codes_in(&text), vec![(12, 3456)]);
-        assert_eq!(v.reply_codes_in(&text.to_uppercase()), vec![(12, 3456)]);
+        assert_eq!(v.reply_codes_in(&text), vec![(AlertId(12), OrgId(3456))]);
+        assert_eq!(
+            v.reply_codes_in(&text.to_uppercase()),
+            vec![(AlertId(12), OrgId(3456))]
+        );
         let other_org = code.replace("-3456-", "-3457-");
         assert!(v.reply_codes_in(&other_org).is_empty());
     }
@@ -285,8 +294,8 @@ mod tests {
     #[test]
     fn confirmation_tokens_name_their_organisation_and_expire() {
         let v = verp();
-        let t = v.confirm_token(42, 20_000);
-        assert_eq!(v.confirm_token_org(&t, 20_010, 60), Ok(42));
+        let t = v.confirm_token(OrgId(42), 20_000);
+        assert_eq!(v.confirm_token_org(&t, 20_010, 60), Ok(OrgId(42)));
         assert_eq!(v.confirm_token_org(&t, 20_061, 60), Err(true));
         assert_eq!(
             v.confirm_token_org(&t.replacen("42-", "43-", 1), 20_010, 60),

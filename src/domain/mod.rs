@@ -6,6 +6,7 @@ pub mod cpe;
 mod cve;
 pub mod cvss;
 mod email;
+pub mod ids;
 mod language;
 pub mod mail;
 mod mail_domain;

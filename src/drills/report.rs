@@ -5,6 +5,7 @@
 //! working contact — each rate graded A–D on the boards' bounds, beside the previous drill to
 //! the same audience. A prefecture sees only its own prefecture.
 
+use crate::domain::ids::{AlertId, RevisionId};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -51,7 +52,7 @@ struct Narrowed(Scope, bool);
 /// One address the drill went to.
 #[derive(Clone, Debug)]
 pub struct ContactLine {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub code: String,
     pub organisation: String,
     pub prefecture: Option<u8>,
@@ -171,7 +172,7 @@ pub struct Line {
 /// The previous drill to the same audience, for comparison.
 #[derive(Clone, Debug)]
 pub struct Previous {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub public_id: String,
     pub title: String,
     pub sent_at: DateTime<Utc>,
@@ -180,7 +181,7 @@ pub struct Previous {
 
 #[derive(Clone, Debug)]
 pub struct Report {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub public_id: String,
     pub title: String,
     pub sent_at: DateTime<Utc>,
@@ -218,8 +219,8 @@ pub async fn build(
         .map_or(first.published_at, |s| s.max(first.published_at));
     let built = figures(
         db,
-        alert.id.0,
-        first.id.0,
+        alert.id,
+        first.id,
         sent_at,
         scope.for_drill(db, alert).await?,
     )
@@ -236,14 +237,14 @@ pub async fn build(
         ) {
             let b = figures(
                 db,
-                d.id.0,
-                f.id.0,
+                d.id,
+                f.id,
                 f.published_at,
                 scope.for_drill(db, &d).await?,
             )
             .await?;
             previous = Some(Previous {
-                alert_id: d.id.0,
+                alert_id: d.id,
                 public_id: pid,
                 title: f.title,
                 sent_at: f.published_at,
@@ -253,7 +254,7 @@ pub async fn build(
         }
     }
     Ok(Some(Report {
-        alert_id: alert.id.0,
+        alert_id: alert.id,
         public_id,
         title: first.title,
         sent_at,
@@ -267,8 +268,8 @@ pub async fn build(
 
 async fn figures(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    revision_id: i64,
+    alert_id: AlertId,
+    revision_id: RevisionId,
     sent_at: DateTime<Utc>,
     scope: Narrowed,
 ) -> anyhow::Result<Built> {
@@ -276,9 +277,9 @@ async fn figures(
     match scope {
         Narrowed(Scope::All, _) => {}
         Narrowed(Scope::Prefecture(own), true) => {
-            orgs.retain(|r| r.org_id == own.0 || r.parent_id == Some(own.0));
+            orgs.retain(|r| r.org_id == own || r.parent_id == Some(own));
         }
-        Narrowed(Scope::Prefecture(own), false) => orgs.retain(|r| r.org_id == own.0),
+        Narrowed(Scope::Prefecture(own), false) => orgs.retain(|r| r.org_id == own),
     }
     let answers = crate::acks::store::first_answers(db, alert_id).await?;
     let rows: Vec<_> = crate::delivery::store::for_alert(db, alert_id)
@@ -292,7 +293,7 @@ async fn figures(
         .into_iter()
         .map(|c| (c.id, c.kind.as_str().to_owned()))
         .collect();
-    let mut by_org: HashMap<i64, Vec<&crate::delivery::store::LedgerRow>> = HashMap::new();
+    let mut by_org: HashMap<OrgId, Vec<&crate::delivery::store::LedgerRow>> = HashMap::new();
     for d in &rows {
         by_org.entry(d.organisation_id).or_default().push(d);
     }

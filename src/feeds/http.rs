@@ -313,7 +313,7 @@ async fn organisation_feed(
         &ctx,
         &cache,
         &req,
-        FeedScope::Organisation(org.id.0),
+        FeedScope::Organisation(org.id),
         format,
         &params,
         meta,
@@ -354,7 +354,7 @@ async fn prefecture_feed(
         &ctx,
         &cache,
         &req,
-        FeedScope::Prefecture(org.id.0),
+        FeedScope::Prefecture(org.id),
         format,
         &params,
         meta,
@@ -395,7 +395,7 @@ async fn cap_alert(
     let allowed = match &caller {
         Some(p) if !open => {
             p.require(Scope::Read)?;
-            p.may_view(&ctx, alert.id.0).await?
+            p.may_view(&ctx, alert.id).await?
         }
         Some(p) => p.allows(Scope::Read),
         None => open,

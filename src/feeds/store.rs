@@ -2,6 +2,8 @@
 //! the scope may see. The fingerprint (for `ETag` and `Last-Modified`) aggregates the very same
 //! rows, so it changes exactly when the feed would.
 
+use crate::domain::ids::AlertId;
+use crate::domain::ids::OrgId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Value};
@@ -20,9 +22,9 @@ pub enum FeedScope {
     /// Anyone: TLP:CLEAR alerts that are not drills.
     Public,
     /// What is addressed to one organisation, drills included.
-    Organisation(i64),
+    Organisation(OrgId),
     /// What is addressed to a prefecture or to any of its municipalities, drills included.
-    Prefecture(i64),
+    Prefecture(OrgId),
 }
 
 impl FeedScope {
@@ -44,11 +46,11 @@ pub struct FeedFilter {
     /// Only drills (`true`) or only real alerts (`false`).
     pub drill: Option<bool>,
     /// One organisation's acknowledgement state: `(org, None)` is 未確認.
-    pub ack_state: Option<(i64, Option<crate::acks::AckState>)>,
+    pub ack_state: Option<(OrgId, Option<crate::acks::AckState>)>,
     /// Only alerts whose current revision is newer than this.
     pub updated_since: Option<DateTime<Utc>>,
     /// Only this alert.
-    pub alert: Option<i64>,
+    pub alert: Option<AlertId>,
 }
 
 impl FeedFilter {
@@ -67,7 +69,7 @@ impl FeedFilter {
 /// One alert as a feed carries it: its current revision.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     pub public_id: String,
     pub withdrawn: bool,
     /// 1 for 第1報 …
@@ -254,7 +256,7 @@ pub async fn entries(
 }
 
 /// One published alert as an entry, whoever may see it (check access first).
-pub async fn one(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Option<Entry>> {
+pub async fn one(db: &impl ConnectionTrait, alert_id: AlertId) -> anyhow::Result<Option<Entry>> {
     let filter = FeedFilter {
         alert: Some(alert_id),
         ..FeedFilter::default()
@@ -263,7 +265,7 @@ pub async fn one(db: &impl ConnectionTrait, alert_id: i64) -> anyhow::Result<Opt
 }
 
 /// Where a page starts: after the entry updated at this time with this alert id.
-pub type Cursor = (DateTime<Utc>, i64);
+pub type Cursor = (DateTime<Utc>, AlertId);
 
 /// Up to `limit` entries after `after`, newest revision first (ties broken by alert id).
 pub async fn page(
@@ -330,9 +332,9 @@ pub async fn page(
 /// never reaches a CLEAR feed.
 async fn attach_cves(db: &impl ConnectionTrait, entries: &mut [Entry]) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
-    let mut by_alert: std::collections::HashMap<i64, Vec<String>> = Default::default();
-    let ids: Vec<i64> = entries.iter().map(|e| e.alert_id).collect();
-    let tlp_of: std::collections::HashMap<i64, Tlp> =
+    let mut by_alert: std::collections::HashMap<AlertId, Vec<String>> = Default::default();
+    let ids: Vec<AlertId> = entries.iter().map(|e| e.alert_id).collect();
+    let tlp_of: std::collections::HashMap<AlertId, Tlp> =
         entries.iter().map(|e| (e.alert_id, e.tlp)).collect();
     for chunk in ids.chunks(250) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
@@ -348,7 +350,7 @@ async fn attach_cves(db: &impl ConnectionTrait, entries: &mut [Entry]) -> anyhow
             .await
             .context("cannot read the CVE ids of the feed's alerts")?;
         for r in rows {
-            let alert: i64 = r.try_get("", "alert_id")?;
+            let alert: AlertId = r.try_get("", "alert_id")?;
             let cves: String = r.try_get("", "cve_ids")?;
             let marked: Option<String> = r.try_get("", "tlp")?;
             let shown = tlp_of

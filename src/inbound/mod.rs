@@ -24,6 +24,7 @@
 pub mod read;
 pub mod store;
 
+use crate::domain::ids::AlertId;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -90,8 +91,8 @@ pub struct Processed {
     pub outcome: Outcome,
     pub detail: String,
     pub delivery_id: Option<i64>,
-    pub alert_id: Option<i64>,
-    pub organisation_id: Option<i64>,
+    pub alert_id: Option<AlertId>,
+    pub organisation_id: Option<OrgId>,
 }
 
 impl Processed {
@@ -386,7 +387,7 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
         }
     };
     // Only a verified address speaks for its organisation.
-    let contacts = crate::contacts::store::active_for(db, &[OrgId(org)]).await?;
+    let contacts = crate::contacts::store::active_for(db, &[org]).await?;
     let contact = contacts
         .iter()
         .filter(|c| c.verified.is_some())

@@ -14,7 +14,7 @@ use crate::registry::OrgId;
 fn to_domain(m: org_products::Model) -> InventoryItem {
     InventoryItem {
         id: m.id,
-        org_id: OrgId(m.organisation_id),
+        org_id: m.organisation_id,
         cpe: m.cpe.as_deref().and_then(|c| Cpe::parse(c).ok()),
         cpe_text: m.cpe,
         vendor: m.vendor,
@@ -40,7 +40,7 @@ pub struct NewItem {
 
 pub async fn insert(db: &impl ConnectionTrait, item: NewItem) -> anyhow::Result<InventoryItem> {
     let row = org_products::ActiveModel {
-        organisation_id: Set(item.org_id.0),
+        organisation_id: Set(item.org_id),
         cpe: Set(item.cpe.map(|c| c.to_string())),
         vendor: Set(item.vendor),
         product: Set(item.product),

@@ -2,6 +2,7 @@
 //! reclassification, then classifies a batch of pending advisories and applies the draft policy,
 //! all in one transaction per batch.
 
+use crate::domain::ids::AlertId;
 use chrono::{DateTime, Utc};
 
 use crate::alerts::{self, PolicyOutcome};
@@ -21,7 +22,7 @@ pub struct StepReport {
     pub classified: usize,
     /// (advisory id, what changed) for classifications that changed.
     pub changed: Vec<(i64, String)>,
-    pub drafts_created: Vec<i64>,
+    pub drafts_created: Vec<AlertId>,
 }
 
 #[tracing::instrument(name = "Classify advisories", skip_all)]

@@ -4,6 +4,7 @@
 //! and, while the queue stays full, goes on with the next batch, claimed and composed while the
 //! previous one was on the wire.
 
+use crate::domain::ids::RevisionId;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -158,7 +159,7 @@ async fn prepare(ctx: &AppContext, lane: Lane) -> anyhow::Result<Option<Batch>> 
 /// The messages of `claimed`, into `batch`.
 async fn compose(ctx: &AppContext, claimed: Vec<Claimed>, batch: &mut Batch) -> anyhow::Result<()> {
     let mailer = &ctx.mailer;
-    let mut revisions: Vec<i64> = claimed.iter().filter_map(|c| c.revision_id).collect();
+    let mut revisions: Vec<RevisionId> = claimed.iter().filter_map(|c| c.revision_id).collect();
     revisions.sort_unstable();
     revisions.dedup();
     crate::alerts::mail::warm_ahead(&ctx.alert_mail, mailer, &ctx.db, &revisions);

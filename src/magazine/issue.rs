@@ -10,6 +10,8 @@
 //!
 //! Owns `magazine_issues`.
 
+use crate::domain::ids::AlertId;
+use crate::domain::ids::IssueId;
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::{
@@ -62,7 +64,7 @@ pub struct Item {
     pub link: String,
     pub tlp: Tlp,
     /// The alert an alert item is, for the visibility rule.
-    pub alert_id: Option<i64>,
+    pub alert_id: Option<AlertId>,
     pub severity: Option<Severity>,
     pub date: DateTime<Utc>,
 }
@@ -95,7 +97,7 @@ impl Status {
 
 #[derive(Clone, Debug)]
 pub struct Issue {
-    pub id: i64,
+    pub id: IssueId,
     pub number: Option<i32>,
     pub period_from: DateTime<Utc>,
     pub period_to: DateTime<Utc>,
@@ -202,7 +204,7 @@ pub async fn gather(
             summary: first_line(&latest.body, 120),
             link: format!("/alerts/{public_id}"),
             tlp: latest.tlp,
-            alert_id: Some(alert.id.0),
+            alert_id: Some(alert.id),
             severity: Some(latest.severity),
             date: latest.published_at,
         });
@@ -318,7 +320,7 @@ pub async fn compose<C: ConnectionTrait + TransactionTrait>(
     Ok(to_issue(m)?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Issue>> {
+pub async fn get(db: &impl ConnectionTrait, id: IssueId) -> anyhow::Result<Option<Issue>> {
     magazine_issues::Entity::find_by_id(id)
         .one(db)
         .await
@@ -356,7 +358,7 @@ pub async fn list(db: &impl ConnectionTrait, all: bool, limit: u64) -> anyhow::R
 
 async fn load_for_update<C: ConnectionTrait>(
     txn: &C,
-    id: i64,
+    id: IssueId,
 ) -> Result<magazine_issues::Model, Failure> {
     magazine_issues::Entity::find_by_id(id)
         .one(txn)
@@ -369,7 +371,7 @@ async fn load_for_update<C: ConnectionTrait>(
 pub async fn edit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &User,
-    id: i64,
+    id: IssueId,
     title: &str,
     intro: &str,
     drop: &[usize],
@@ -429,7 +431,7 @@ pub async fn edit<C: ConnectionTrait + TransactionTrait>(
 pub async fn submit<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &User,
-    id: i64,
+    id: IssueId,
     now: DateTime<Utc>,
 ) -> Result<Issue, Failure> {
     need_central_operator(user, "submitting")?;
@@ -474,7 +476,7 @@ pub struct Published {
 pub async fn approve<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user: &User,
-    id: i64,
+    id: IssueId,
     now: DateTime<Utc>,
 ) -> Result<Published, Failure> {
     if user.role != Role::CentralApprover {

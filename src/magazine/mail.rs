@@ -6,6 +6,7 @@
 //! link — unsigned, since signing a header that differs per reader would take one RSA signature
 //! per copy (RFC 8058 asks for it to be signed; see the README).
 
+use crate::domain::ids::IssueId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -22,13 +23,13 @@ use crate::registry::OrgId;
 
 /// Which of an issue's items an organisation may see: the indices of its visible items.
 type Class = Arc<Vec<usize>>;
-type BodyKey = (i64, Class, Language, MailEncoding);
+type BodyKey = (IssueId, Class, Language, MailEncoding);
 
 /// Issues being sent, each organisation's class, and the signed bodies.
 #[derive(Default)]
 pub struct MagazineMail {
-    issues: Mutex<HashMap<i64, Arc<Issue>>>,
-    classes: Mutex<HashMap<(i64, i64), Class>>,
+    issues: Mutex<HashMap<IssueId, Arc<Issue>>>,
+    classes: Mutex<HashMap<(IssueId, Option<OrgId>), Class>>,
     bodies: Mutex<HashMap<BodyKey, Arc<Template>>>,
 }
 
@@ -127,7 +128,7 @@ impl MagazineMail {
     async fn issue(
         &self,
         db: &impl ConnectionTrait,
-        id: i64,
+        id: IssueId,
     ) -> anyhow::Result<Option<Arc<Issue>>> {
         if let Some(i) = self.issues.lock().ok().and_then(|m| m.get(&id).cloned()) {
             return Ok(Some(i));
@@ -144,20 +145,20 @@ impl MagazineMail {
     }
 
     /// The items a reader sees: an organisation's class when `org` vouched for the reader,
-    /// the public class (TLP:CLEAR) otherwise (cached under organisation 0).
+    /// the public class (TLP:CLEAR) otherwise (cached under no organisation).
     async fn class(
         &self,
         db: &impl ConnectionTrait,
         issue: &Issue,
-        org: Option<i64>,
+        org: Option<OrgId>,
     ) -> anyhow::Result<Class> {
-        let key = (issue.id, org.unwrap_or(0));
+        let key = (issue.id, org);
         if let Some(c) = self.classes.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(c);
         }
         let visible = match org {
             Some(org) => {
-                let organisation = crate::registry::store::find_by_id(db, OrgId(org))
+                let organisation = crate::registry::store::find_by_id(db, org)
                     .await?
                     .with_context(|| format!("organisation {org} of a magazine copy is gone"))?;
                 issue::visible_items(db, issue, &Reader::Organisation(&organisation)).await?
@@ -309,8 +310,8 @@ impl MagazineMail {
         let class = self
             .class(db, &issue, vouched.then_some(d.organisation_id))
             .await?;
-        let language = Language::parse(&d.language).unwrap_or(Language::Ja);
-        let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
+        let language = d.language;
+        let encoding = d.encoding;
         let template = self.body(mailer, &issue, &class, language, encoding)?;
         let who = match recipient {
             Recipient::Contact(c) => format!("c{c}"),

@@ -6,6 +6,7 @@
 //! rows first, so an urgent alert approved while an issue is being sent goes out before the
 //! rest of the issue.
 
+use crate::domain::ids::IssueId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -17,7 +18,7 @@ pub const MAGAZINE_PRIORITY: i16 = 5;
 /// hands it the two queries that name the readers, and it writes the rows.
 pub async fn queue(
     db: &impl ConnectionTrait,
-    issue_id: i64,
+    issue_id: IssueId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u64> {
     let contacts = "SELECT c.organisation_id, c.id, $1, CAST(NULL AS BIGINT), c.email, c.encoding, c.language \

@@ -13,6 +13,7 @@
 //!
 //! Owns `magazine_subscribers` and `magazine_optouts`.
 
+use crate::domain::ids::OrgId;
 use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,7 +80,7 @@ pub struct Subscriber {
     pub id: i64,
     pub email: EmailAddress,
     /// The registered organisation whose mail domain the address is at.
-    pub organisation_id: i64,
+    pub organisation_id: OrgId,
     pub language: Language,
     pub encoding: MailEncoding,
     pub status: Status,
@@ -309,7 +310,7 @@ pub async fn request<C: ConnectionTrait + TransactionTrait>(
                     ..Default::default()
                 },
             };
-            m.organisation_id = Set(org.0);
+            m.organisation_id = Set(org);
             m.language = Set(language.as_str().to_owned());
             m.encoding = Set(encoding.as_str().to_owned());
             m.status = Set(Status::Pending.as_str().to_owned());

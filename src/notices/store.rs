@@ -1,5 +1,6 @@
 //! Database access for `admin_notices`.
 
+use crate::domain::ids::ReportId;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
@@ -84,7 +85,7 @@ pub async fn queue_for_report(
     subject: &str,
     body: &str,
     now: DateTime<Utc>,
-    report_id: i64,
+    report_id: ReportId,
 ) -> anyhow::Result<()> {
     admin_notices::ActiveModel {
         recipient: Set(to.as_str().to_owned()),
@@ -106,7 +107,7 @@ pub async fn queue_for_report(
 /// The mails of one report, oldest first.
 pub async fn for_report(
     db: &impl ConnectionTrait,
-    report_id: i64,
+    report_id: ReportId,
 ) -> anyhow::Result<Vec<admin_notices::Model>> {
     use sea_orm::{ColumnTrait, QueryFilter};
     admin_notices::Entity::find()

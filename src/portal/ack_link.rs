@@ -68,9 +68,9 @@ async fn page(
     let org = crate::registry::store::find_by_id(&ctx.db, link.organisation)
         .await?
         .ok_or(PortalError::NotFound)?;
-    let current = acks::store::current(&ctx.db, alert.id.0, link.organisation.0)
+    let current = acks::store::current(&ctx.db, alert.id, link.organisation)
         .await?
-        .and_then(|k| AckState::parse(&k.state).ok());
+        .map(|k| k.state);
     let withdrawn = alert.is_withdrawn();
     let chosen = current.map_or("received", |s| match s {
         AckState::Received => "in_progress",
@@ -152,8 +152,8 @@ async fn record(
     let actor = Actor::MailLink { link_id: link.id };
     match acks::acknowledge(
         &ctx.db,
-        link.alert.0,
-        link.organisation.0,
+        link.alert,
+        link.organisation,
         state,
         note,
         &actor,

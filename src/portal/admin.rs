@@ -2,6 +2,7 @@
 //! "retry failed", organisations with their contacts and users, every user (disable, reset the
 //! password), and the audit log with its chain check. Administrators only.
 
+use crate::domain::ids::{OrgId, RevisionId};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
@@ -24,11 +25,11 @@ fn jst(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 /// Every organisation's full name by id, for pages that list rows of many organisations.
-async fn org_names(ctx: &AppContext) -> anyhow::Result<std::collections::HashMap<i64, String>> {
+async fn org_names(ctx: &AppContext) -> anyhow::Result<std::collections::HashMap<OrgId, String>> {
     Ok(crate::registry::store::list(&ctx.db, OrgFilter::default())
         .await?
         .into_iter()
-        .map(|o| (o.id.0, o.full_name()))
+        .map(|o| (o.id, o.full_name()))
         .collect())
 }
 
@@ -48,7 +49,7 @@ pub struct SourceLine {
 }
 
 pub struct AlertLine {
-    pub id: i64,
+    pub id: AlertId,
     pub public_id: String,
     pub title: String,
     pub drill: bool,
@@ -96,7 +97,7 @@ async fn overview(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResp
     for status in [AlertStatus::Published, AlertStatus::Withdrawn] {
         for a in crate::alerts::store::list_by_status(&ctx.db, status).await? {
             alerts.push(AlertLine {
-                id: a.id.0,
+                id: a.id,
                 public_id: a.public_id.unwrap_or_default(),
                 title: a.title,
                 drill: a.drill,
@@ -134,7 +135,7 @@ pub struct DeliveryLine {
 #[template(path = "portal/admin_ledger.html")]
 struct LedgerPage {
     nav: Nav,
-    id: i64,
+    id: AlertId,
     public_id: String,
     title: String,
     rows: Vec<DeliveryLine>,
@@ -146,17 +147,17 @@ struct LedgerPage {
 async fn ledger(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: AlertId,
     notice: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let alert = crate::alerts::store::get(&ctx.db, AlertId(id))
+    let alert = crate::alerts::store::get(&ctx.db, id)
         .await?
         .ok_or(PortalError::NotFound)?;
-    let revisions: std::collections::HashMap<i64, i32> =
-        crate::alerts::store::revisions(&ctx.db, AlertId(id))
+    let revisions: std::collections::HashMap<RevisionId, i32> =
+        crate::alerts::store::revisions(&ctx.db, id)
             .await?
             .into_iter()
-            .map(|r| (r.id.0, r.number))
+            .map(|r| (r.id, r.number))
             .collect();
     let names = org_names(ctx).await?;
     let rows: Vec<DeliveryLine> = crate::delivery::store::for_alert(&ctx.db, id)
@@ -207,7 +208,7 @@ async fn ledger(
 async fn show_ledger(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.require(Section::HubAdmin)?;
     ledger(&ctx, &viewer, path.into_inner(), None).await
@@ -217,14 +218,14 @@ async fn show_ledger(
 async fn retry(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::HubAdmin)?;
     let actor = viewer.actor();
     let id = path.into_inner();
-    crate::alerts::store::get(&ctx.db, AlertId(id))
+    crate::alerts::store::get(&ctx.db, id)
         .await?
         .ok_or(PortalError::NotFound)?;
     let n = crate::delivery::retry_failed(&ctx.db, id, &actor).await?;
@@ -296,8 +297,8 @@ async fn organisations(
             OrgKind::Municipality => viewer.lang.tr("市区町村"),
             OrgKind::Central => viewer.lang.tr("中央"),
         },
-        contacts: contacts.get(&o.id.0).copied().unwrap_or(0),
-        users: users.get(&o.id.0).copied().unwrap_or(0),
+        contacts: contacts.get(&o.id).copied().unwrap_or(0),
+        users: users.get(&o.id).copied().unwrap_or(0),
     })
     .collect();
     render(&OrgsPage {
@@ -309,7 +310,7 @@ async fn organisations(
 }
 
 pub struct UserLine {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub organisation: String,
@@ -357,9 +358,9 @@ async fn users_page(
         .await?
         .into_iter()
         .map(|u| UserLine {
-            id: u.id.0,
+            id: u.id,
             is_me: u.id == viewer.session.user.id,
-            organisation: names.get(&u.org_id.0).cloned().unwrap_or_default(),
+            organisation: names.get(&u.org_id).cloned().unwrap_or_default(),
             email: u.email.to_string(),
             name: u.display_name,
             role: viewer.lang.role(u.role),
@@ -392,19 +393,14 @@ async fn list_users(
 async fn toggle_user(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ToggleForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::HubAdmin)?;
     let disabled = !form.active(viewer.lang)?;
-    let user = auth::set_disabled(
-        &ctx.db,
-        &viewer.session.user,
-        UserId(path.into_inner()),
-        disabled,
-    )
-    .await?;
+    let user =
+        auth::set_disabled(&ctx.db, &viewer.session.user, path.into_inner(), disabled).await?;
     let notice = if disabled {
         viewer.lang.tr1("{} を停止しました。", &user.email)
     } else {
@@ -417,7 +413,7 @@ async fn toggle_user(
 async fn reset_user(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -426,7 +422,7 @@ async fn reset_user(
         &ctx.db,
         &ctx.settings.auth,
         &viewer.session.user,
-        UserId(path.into_inner()),
+        path.into_inner(),
     )
     .await?;
     let secret = (

@@ -48,16 +48,16 @@ async fn page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let orgs: std::collections::HashMap<i64, (String, String)> =
+    let orgs: std::collections::HashMap<OrgId, (String, String)> =
         crate::registry::store::list(&ctx.db, Default::default())
             .await?
             .into_iter()
-            .map(|o| (o.id.0, (o.code.to_string(), o.full_name())))
+            .map(|o| (o.id, (o.code.to_string(), o.full_name())))
             .collect();
     let held = crate::registry::domains::all(&ctx.db).await?;
     let registered: std::collections::HashSet<String> =
         held.iter().map(|d| d.domain.to_string()).collect();
-    let name = |id: OrgId| orgs.get(&id.0).cloned().unwrap_or_default();
+    let name = |id: OrgId| orgs.get(&id).cloned().unwrap_or_default();
     let domains = held
         .into_iter()
         .map(|d| {
@@ -72,7 +72,7 @@ async fn page(
             }
         })
         .collect();
-    let ids: Vec<OrgId> = orgs.keys().map(|id| OrgId(*id)).collect();
+    let ids: Vec<OrgId> = orgs.keys().copied().collect();
     let mut seen = std::collections::BTreeSet::new();
     let mut suggestions = Vec::new();
     for c in crate::contacts::store::active_for(&ctx.db, &ids).await? {
@@ -82,7 +82,7 @@ async fn page(
                 .iter()
                 .any(|r| crate::domain::MailDomain::parse(r).is_ok_and(|r| r.covers(&domain)))
             || crate::domain::MailDomain::parse(&domain).is_err()
-            || !seen.insert((c.org_id.0, domain.clone()))
+            || !seen.insert((c.org_id, domain.clone()))
         {
             continue;
         }

@@ -2,6 +2,7 @@
 //! acknowledgement with a form to report a state and the history of reports. An alert the viewer
 //! may not see is "not found", whatever the URL, so its existence is not revealed.
 
+use crate::domain::ids::OrgId;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -79,7 +80,7 @@ pub(super) async fn revisions(
 ) -> Result<Arc<Vec<crate::alerts::Revision>>, PortalError> {
     if let Some(kept) = state
         .alert_revisions
-        .get(&alert.id.0, &alert.published_revision)
+        .get(&alert.id, &alert.published_revision)
     {
         return Ok(kept);
     }
@@ -89,7 +90,7 @@ pub(super) async fn revisions(
     if read.last().map(|r| r.number) == Some(alert.published_revision) {
         state
             .alert_revisions
-            .put(alert.id.0, alert.published_revision, Arc::clone(&read));
+            .put(alert.id, alert.published_revision, Arc::clone(&read));
     }
     Ok(read)
 }
@@ -106,11 +107,11 @@ pub(super) async fn visible_alert(
         return Err(PortalError::NotFound);
     }
     let (alert, addressed) =
-        crate::alerts::store::by_public_id_for(&ctx.db, public_id, viewer.org.id.0)
+        crate::alerts::store::by_public_id_for(&ctx.db, public_id, viewer.org.id)
             .await?
             .ok_or(PortalError::NotFound)?;
     if !addressed
-        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id.0)
+        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
             .await?
     {
         return Err(PortalError::NotFound);
@@ -126,21 +127,21 @@ async fn show_alert(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let (alert, addressed) = visible_alert(&ctx, &viewer, &path).await?;
-    let org_id = viewer.org.id.0;
+    let org_id = viewer.org.id;
     let revisions = revisions(&ctx, &portal, &alert).await?;
     let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
     // Every report writes an event, so the newest event is the current state.
     let events = if addressed {
-        acks::store::history(&ctx.db, alert.id.0, org_id).await?
+        acks::store::history(&ctx.db, alert.id, org_id).await?
     } else {
         Vec::new()
     };
-    let state = events.last().and_then(|e| AckState::parse(&e.state).ok());
+    let state = events.last().map(|e| e.state);
     let history = events
         .into_iter()
         .map(|h| HistoryRow {
             at: viewer.when(&h.at),
-            state: AckState::parse(&h.state).map_or("", |s| viewer.lang.state(Some(s))),
+            state: viewer.lang.state(Some(h.state)),
             who: who(&h.actor),
             note: h.note.unwrap_or_default(),
         })
@@ -149,7 +150,7 @@ async fn show_alert(
     let tlp = latest.tlp;
     let advisories = super::triage::cards_for_alert(
         &ctx,
-        alert.id.0,
+        alert.id,
         (!viewer.session.user.role.is_central()).then_some(tlp),
         viewer.lang,
     )
@@ -158,26 +159,22 @@ async fn show_alert(
     // Whose notes this viewer reads: its own prefecture's (a prefecture is its own parent).
     let prefecture_org = match viewer.org.kind {
         crate::registry::OrgKind::Prefecture => Some(org_id),
-        _ => viewer.org.parent_id.map(|p| p.0),
+        _ => viewer.org.parent_id,
     };
     let notes = if role.is_central() {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id.0, None).await?
+        crate::alerts::notes::of_alert(&ctx.db, alert.id, None).await?
     } else if let Some(p) = prefecture_org {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id.0, Some(&[p])).await?
+        crate::alerts::notes::of_alert(&ctx.db, alert.id, Some(&[p])).await?
     } else {
         Vec::new()
     };
     // Only the few prefectures that wrote notes are looked up, not the whole registry.
-    let mut names: std::collections::HashMap<i64, String> = Default::default();
+    let mut names: std::collections::HashMap<OrgId, String> = Default::default();
     for n in &notes {
         if !names.contains_key(&n.organisation_id)
-            && let Some(o) = crate::registry::store::find_by_id(
-                &ctx.db,
-                crate::registry::OrgId(n.organisation_id),
-            )
-            .await?
+            && let Some(o) = crate::registry::store::find_by_id(&ctx.db, n.organisation_id).await?
         {
-            names.insert(o.id.0, o.name);
+            names.insert(o.id, o.name);
         }
     }
     let notes = notes
@@ -255,7 +252,7 @@ async fn related_cases(
     let reader = super::cases::reader(viewer);
     let epoch = crate::cases::store::library_epoch(&ctx.db).await?;
     let key = (
-        alert.id.0,
+        alert.id,
         latest.number,
         reader.keys().join(","),
         viewer.lang,
@@ -326,8 +323,8 @@ async fn acknowledge_alert(
     let actor = Actor::of(user);
     match acks::acknowledge(
         &ctx.db,
-        alert.id.0,
-        viewer.org.id.0,
+        alert.id,
+        viewer.org.id,
         state,
         note,
         &actor,
@@ -379,8 +376,7 @@ async fn add_note(
         ));
     }
     let actor = Actor::of(&viewer.session.user);
-    match crate::alerts::notes::add(&ctx.db, alert.id.0, viewer.org.id.0, &form.note, &actor).await
-    {
+    match crate::alerts::notes::add(&ctx.db, alert.id, viewer.org.id, &form.note, &actor).await {
         Ok(()) => {}
         Err(crate::error::Failure::Unexpected(e)) => return Err(PortalError::Unexpected(e)),
         Err(e) => {

@@ -2,6 +2,7 @@
 //! prefecture; for prefecture staff their own prefecture and its municipalities. CSV export of
 //! exactly what the viewer may see.
 
+use crate::domain::ids::OrgId;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -95,9 +96,9 @@ async fn visible_board(
         ));
     }
     let (alert, _) = super::alert::visible_alert(ctx, viewer, public_id).await?;
-    let mut rows = acks::store::board(&ctx.db, alert.id.0).await?;
+    let mut rows = acks::store::board(&ctx.db, alert.id).await?;
     if !central {
-        let own = viewer.org.id.0;
+        let own = viewer.org.id;
         rows.retain(|r| r.org_id == own || r.parent_id == Some(own));
     }
     Ok((alert, rows))
@@ -111,7 +112,7 @@ async fn show_board(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
     let (alert, rows) = visible_board(&ctx, &viewer, &path).await?;
-    let escalated = crate::acks::follow_up::escalated(&ctx.db, alert.id.0).await?;
+    let escalated = crate::acks::follow_up::escalated(&ctx.db, alert.id).await?;
     let escalated_silent = rows
         .iter()
         .filter(|r| r.state.is_none() && escalated.contains(&r.org_id))
@@ -120,10 +121,10 @@ async fn show_board(
     let latest = revisions.last().ok_or(PortalError::NotFound)?;
     let (lines, total) = by_prefecture(&rows);
     let central = viewer.session.user.role.is_central();
-    let visible: std::collections::HashSet<i64> = rows.iter().map(|r| r.org_id).collect();
+    let visible: std::collections::HashSet<OrgId> = rows.iter().map(|r| r.org_id).collect();
     let mut known = Vec::new();
     let mut done = Vec::new();
-    for (org, known_at, done_at) in acks::store::timeline(&ctx.db, alert.id.0).await? {
+    for (org, known_at, done_at) in acks::store::timeline(&ctx.db, alert.id).await? {
         if visible.contains(&org) {
             known.push(known_at);
             done.extend(done_at);

@@ -1,6 +1,7 @@
 //! Drafts → submit → approve (never by the author or submitter) → published, with the resolved
 //! audience shown, organisation by organisation, before anything is sent.
 
+use crate::domain::ids::AlertId;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
@@ -20,7 +21,7 @@ const AUDIENCE_SHOWN: usize = 200;
 use super::see_other;
 
 pub struct DraftLine {
-    pub id: i64,
+    pub id: AlertId,
     pub status: &'static str,
     pub severity: &'static str,
     pub severity_key: &'static str,
@@ -48,7 +49,7 @@ fn line(a: &alerts::Alert, organisations: usize, lang: Lang) -> DraftLine {
     let severity = a.severity;
     let spec = &a.audience;
     DraftLine {
-        id: a.id.0,
+        id: a.id,
         status: status_label(a.status, lang),
         severity: lang.severity(severity),
         severity_key: severity.as_str(),
@@ -111,10 +112,10 @@ struct DraftPage {
 async fn draft_page(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: AlertId,
     error: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let a = alerts::store::get(&ctx.db, alerts::AlertId(id))
+    let a = alerts::store::get(&ctx.db, id)
         .await?
         .ok_or(PortalError::NotFound)?;
     if !publish::may_see_draft(&a, &viewer.session.user) {
@@ -152,7 +153,7 @@ async fn draft_page(
                 && publish::may_approve(&a, &viewer.session.user)
                 && submitted_by != me,
             submitted_by: super::who(&submitted_by),
-            advisories: cards_for_alert(ctx, a.id.0, None, viewer.lang).await?,
+            advisories: cards_for_alert(ctx, a.id, None, viewer.lang).await?,
             prefectures: count(crate::registry::OrgKind::Prefecture),
             municipalities: count(crate::registry::OrgKind::Municipality),
             others: count(crate::registry::OrgKind::Central),
@@ -182,7 +183,7 @@ async fn draft_page(
 async fn draft(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
 ) -> Result<HttpResponse, PortalError> {
     // Central staff, or the staff of the prefecture that owns the draft (checked on the page).
     draft_page(&ctx, &viewer, path.into_inner(), None).await
@@ -210,7 +211,7 @@ fn publish_error(e: PublishError) -> Result<String, PortalError> {
 async fn submit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -229,7 +230,7 @@ async fn submit(
 async fn approve(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
     form: web::Form<ApproveForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;

@@ -33,7 +33,7 @@ fn scope_of(viewer: &Viewer) -> Result<Scope, PortalError> {
 }
 
 pub struct DrillLine {
-    pub id: i64,
+    pub id: AlertId,
     pub public_id: String,
     pub title: String,
     pub status: &'static str,
@@ -70,7 +70,7 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
             continue;
         }
         drills.push(DrillLine {
-            id: d.id.0,
+            id: d.id,
             public_id: d.public_id.clone().unwrap_or_default(),
             // What went out (第1報), never an edit waiting for approval.
             title: report
@@ -240,13 +240,13 @@ async fn create(
 async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
 ) -> Result<HttpResponse, PortalError> {
     let scope = scope_of(&viewer)?;
     let d = drill(&ctx, path.into_inner()).await?;
     if d.has_gone_out() {
         // Only to a reader of the report (a prefecture it was addressed to).
-        let r = visible_report(&ctx, &viewer, d.id.0).await?;
+        let r = visible_report(&ctx, &viewer, d.id).await?;
         Ok(super::see_other(&format!("/drills/{}/report", r.alert_id)))
     } else if scope == Scope::All || d.owner == Some(viewer.org.id) {
         Ok(super::see_other(&format!("/drafts/{}", d.id)))
@@ -255,8 +255,8 @@ async fn show(
     }
 }
 
-async fn drill(ctx: &AppContext, id: i64) -> Result<crate::alerts::Alert, PortalError> {
-    crate::alerts::store::get(&ctx.db, AlertId(id))
+async fn drill(ctx: &AppContext, id: AlertId) -> Result<crate::alerts::Alert, PortalError> {
+    crate::alerts::store::get(&ctx.db, id)
         .await?
         .filter(|a| a.drill)
         .ok_or(PortalError::NotFound)
@@ -266,7 +266,7 @@ async fn drill(ctx: &AppContext, id: i64) -> Result<crate::alerts::Alert, Portal
 async fn visible_report(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: AlertId,
 ) -> Result<report::Report, PortalError> {
     let scope = scope_of(viewer)?;
     let d = drill(ctx, id).await?;
@@ -306,7 +306,7 @@ pub struct BounceLine {
 #[template(path = "portal/drill_report.html")]
 struct ReportPage {
     nav: Nav,
-    id: i64,
+    id: AlertId,
     public_id: String,
     title: String,
     sent: String,
@@ -342,7 +342,7 @@ fn figure_line(name: String, f: &Figures, lang: super::i18n::Lang) -> FigureLine
 async fn show_report(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
 ) -> Result<HttpResponse, PortalError> {
     let r = visible_report(&ctx, &viewer, path.into_inner()).await?;
     let lang = viewer.lang;
@@ -389,7 +389,7 @@ async fn show_report(
 async fn export(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<AlertId>,
 ) -> Result<HttpResponse, PortalError> {
     let r = visible_report(&ctx, &viewer, path.into_inner()).await?;
     Ok(HttpResponse::Ok()

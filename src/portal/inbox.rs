@@ -86,7 +86,7 @@ async fn show_inbox(
         .inbox
         .page(
             &ctx.db,
-            viewer.org.id.0,
+            viewer.org.id,
             &filter,
             PAGE_SIZE + 1,
             (page - 1) * PAGE_SIZE,

@@ -8,6 +8,7 @@
 //! address and for everybody together (`PortalState::subscribe_limit`); it answers the same
 //! words whether the address was accepted or not.
 
+use crate::domain::ids::IssueId;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
@@ -85,7 +86,7 @@ fn item_views(items: &[Item], lang: Lang, viewer: Option<&Viewer>) -> Vec<ItemVi
 }
 
 struct IssueRow {
-    id: i64,
+    id: IssueId,
     number: Option<i32>,
     title: String,
     period: String,

@@ -1,6 +1,7 @@
 //! The portal's own state: page caches no other edge uses, registered as its own `app_data`
 //! (not in the shared `AppContext`, which names no edge's types).
 
+use crate::domain::ids::AlertId;
 use std::sync::Arc;
 
 use super::cases::CaseRow;
@@ -11,14 +12,14 @@ use super::i18n::Lang;
 pub type RelatedCache = crate::cache::EpochMap<RelatedKey, (i64, i64), Vec<CaseRow>>;
 
 /// Alert, revision number, the reader's access keys, language.
-pub type RelatedKey = (i64, i32, String, Lang);
+pub type RelatedKey = (AlertId, i32, String, Lang);
 
 /// Entries kept before the cache starts over.
 pub const RELATED_ENTRIES: usize = 4_096;
 
 /// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
 /// added, and each one raises that number in the same transaction.
-pub type RevisionCache = crate::cache::EpochMap<i64, i32, Arc<Vec<crate::alerts::Revision>>>;
+pub type RevisionCache = crate::cache::EpochMap<AlertId, i32, Arc<Vec<crate::alerts::Revision>>>;
 
 /// Alerts whose revisions are kept before the cache starts over.
 pub const REVISION_ALERTS: usize = 2_048;

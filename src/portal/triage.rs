@@ -1,6 +1,7 @@
 //! Triage, central staff's first step: ingested advisories with their classification and why,
 //! and "make draft". The drafts themselves (submit, approve) are `portal::drafts`.
 
+use crate::domain::ids::AlertId;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
@@ -107,11 +108,11 @@ fn aspect_label(aspect: &str, lang: Lang) -> &str {
 /// marked may see (`alerts::shown_advisories`).
 pub async fn cards_for_alert(
     ctx: &AppContext,
-    alert_id: i64,
+    alert_id: AlertId,
     alert_tlp: Option<Tlp>,
     lang: Lang,
 ) -> Result<Vec<AdvisoryCard>, PortalError> {
-    let list = alerts::shown_advisories(&ctx.db, alerts::AlertId(alert_id), alert_tlp).await?;
+    let list = alerts::shown_advisories(&ctx.db, alert_id, alert_tlp).await?;
     cards(ctx, list, lang).await
 }
 
@@ -226,7 +227,7 @@ struct AdvisoryPage {
     nav: Nav,
     card: AdvisoryCard,
     summary: String,
-    existing: Option<(i64, String)>,
+    existing: Option<(AlertId, String)>,
     tlp: Vec<Opt>,
     error: Option<String>,
     audience: String,
@@ -244,7 +245,7 @@ async fn advisory_page(
         .ok_or(PortalError::NotFound)?;
     let existing = alerts::store::for_cluster(&ctx.db, a.cluster_id.unwrap_or(a.id))
         .await?
-        .map(|x| (x.id.0, status_label(x.status, viewer.lang).to_owned()));
+        .map(|x| (x.id, status_label(x.status, viewer.lang).to_owned()));
     let tlp = alerts::advisory_tlp(&a).0;
     let summary = a.summary_text.clone();
     let card = cards(ctx, vec![a], viewer.lang)

@@ -27,7 +27,7 @@ pub struct HeldDomain {
 fn to_held(m: organisation_domains::Model) -> anyhow::Result<HeldDomain> {
     Ok(HeldDomain {
         id: m.id,
-        org_id: OrgId(m.organisation_id),
+        org_id: m.organisation_id,
         domain: MailDomain::parse(&m.domain)
             .map_err(|e| anyhow::anyhow!("stored domain {}: {e}", m.id))?,
         created_by: m.created_by,
@@ -38,7 +38,7 @@ fn to_held(m: organisation_domains::Model) -> anyhow::Result<HeldDomain> {
 /// The domains of `org`, in order.
 pub async fn of(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Result<Vec<HeldDomain>> {
     organisation_domains::Entity::find()
-        .filter(organisation_domains::Column::OrganisationId.eq(org.0))
+        .filter(organisation_domains::Column::OrganisationId.eq(org))
         .order_by_asc(organisation_domains::Column::Domain)
         .all(db)
         .await
@@ -84,7 +84,7 @@ pub async fn owner_of(
         .context("cannot read the registered domains")?
         .into_iter()
         .max_by_key(|m| m.domain.len())
-        .map(|m| OrgId(m.organisation_id)))
+        .map(|m| m.organisation_id))
 }
 
 /// Whether `email` is at a domain `org` holds.
@@ -116,10 +116,10 @@ pub async fn insert(
         .await
         .map_err(|e| InsertError::Unexpected(e.into()))?
     {
-        return Err(InsertError::Taken(OrgId(m.organisation_id)));
+        return Err(InsertError::Taken(m.organisation_id));
     }
     organisation_domains::ActiveModel {
-        organisation_id: Set(org.0),
+        organisation_id: Set(org),
         domain: Set(domain.as_str().to_owned()),
         created_by: Set(created_by.chars().take(300).collect()),
         created_at: Set(now),
@@ -138,7 +138,7 @@ pub async fn delete(
     id: i64,
 ) -> anyhow::Result<Option<HeldDomain>> {
     let Some(m) = organisation_domains::Entity::find_by_id(id)
-        .filter(organisation_domains::Column::OrganisationId.eq(org.0))
+        .filter(organisation_domains::Column::OrganisationId.eq(org))
         .one(db)
         .await
         .context("cannot read the domain")?

@@ -12,6 +12,7 @@ pub use prefecture::{Prefecture, PrefectureError};
 
 use std::fmt;
 
+pub use crate::domain::ids::OrgId;
 use serde::Serialize;
 
 /// Makes the registry hold every organisation of the seed, with its current name and kana, in
@@ -28,16 +29,6 @@ pub async fn seed<C: sea_orm::TransactionTrait + sea_orm::ConnectionTrait>(
         .await
         .context("cannot commit the seed")?;
     Ok(report)
-}
-
-/// Database id of an organisation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct OrgId(pub i64);
-
-impl fmt::Display for OrgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
 }
 
 /// What an organisation is.

@@ -22,13 +22,13 @@ pub(crate) fn to_domain(m: orgs::Model) -> anyhow::Result<Organisation> {
         .and_then(|n| u8::try_from(n).ok())
         .and_then(Prefecture::from_number);
     Ok(Organisation {
-        id: OrgId(m.id),
+        id: m.id,
         code,
         kind,
         name: m.name,
         kana: m.kana,
         prefecture,
-        parent_id: m.parent_id.map(OrgId),
+        parent_id: m.parent_id,
     })
 }
 
@@ -49,7 +49,7 @@ pub async fn find_by_id(
     db: &impl ConnectionTrait,
     id: OrgId,
 ) -> anyhow::Result<Option<Organisation>> {
-    orgs::Entity::find_by_id(id.0)
+    orgs::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read organisations")?
@@ -114,7 +114,7 @@ pub async fn seed_rows<C: ConnectionTrait>(txn: &C) -> anyhow::Result<SeedReport
         .map(|m| (m.code.clone(), m))
         .collect();
     let mut report = SeedReport::default();
-    let mut ids: HashMap<u8, i64> = existing
+    let mut ids: HashMap<u8, OrgId> = existing
         .values()
         .filter(|m| m.kind == OrgKind::Prefecture.as_str())
         .filter_map(|m| Some((u8::try_from(m.prefecture?).ok()?, m.id)))
@@ -173,7 +173,7 @@ pub async fn seed_rows<C: ConnectionTrait>(txn: &C) -> anyhow::Result<SeedReport
     Ok(report)
 }
 
-fn same(row: &orgs::Model, org: &SeedOrg, parent: Option<i64>) -> bool {
+fn same(row: &orgs::Model, org: &SeedOrg, parent: Option<OrgId>) -> bool {
     row.kind == org.kind.as_str()
         && row.name == org.name
         && row.kana == org.kana
@@ -181,7 +181,7 @@ fn same(row: &orgs::Model, org: &SeedOrg, parent: Option<i64>) -> bool {
         && row.parent_id == parent
 }
 
-fn active(org: &SeedOrg, parent: Option<i64>) -> orgs::ActiveModel {
+fn active(org: &SeedOrg, parent: Option<OrgId>) -> orgs::ActiveModel {
     let now = Utc::now();
     orgs::ActiveModel {
         code: Set(org.code.to_string()),

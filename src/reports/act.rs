@@ -35,7 +35,7 @@ pub async fn file<C: ConnectionTrait + TransactionTrait>(
         Status::Open
     };
     let row = incident_reports::ActiveModel {
-        organisation_id: Set(reporter.id.0),
+        organisation_id: Set(reporter.id),
         tlp: Set(fields.tlp.as_str().into()),
         status: Set(status.as_str().into()),
         found_at: Set(fields.found_at),
@@ -48,7 +48,7 @@ pub async fn file<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
-    let id = ReportId(row.id);
+    let id = row.id;
     insert_update(&txn, id, 1, &fields, actor, now).await?;
     let mailed = mail::queue_update(&txn, mailing, id, reporter, 1, &fields, now).await?;
     audit::record(
@@ -155,8 +155,8 @@ pub async fn add_note<C: ConnectionTrait + TransactionTrait>(
         return Err(InvalidReport(e).into());
     }
     incident_report_notes::ActiveModel {
-        report_id: Set(id.0),
-        organisation_id: Set(reader.org_id.0),
+        report_id: Set(id),
+        organisation_id: Set(reader.org_id),
         body: Set(body),
         author: Set(actor.to_string()),
         created_at: Set(now),

@@ -115,7 +115,7 @@ async fn queue_all(
     let mut seen = std::collections::BTreeSet::new();
     for a in to {
         if seen.insert(a.as_str().to_ascii_lowercase()) {
-            crate::notices::store::queue_for_report(db, &a, subject, body, now, id.0).await?;
+            crate::notices::store::queue_for_report(db, &a, subject, body, now, id).await?;
         }
     }
     Ok(seen.len())

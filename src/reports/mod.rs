@@ -25,16 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::cases::{CAUSES, Vocabulary, date_field, text_field};
 use crate::classify::model::Category;
 use crate::domain::Tlp;
-
-/// Database id of a report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ReportId(pub i64);
-
-impl std::fmt::Display for ReportId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+pub use crate::domain::ids::ReportId;
 
 /// Open until its 最終報.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

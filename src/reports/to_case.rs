@@ -5,6 +5,7 @@
 //! whose text still names an organisation that did not agree. The report keeps the case's id
 //! (the link back, shown to central staff only).
 
+use crate::domain::ids::CaseId;
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
@@ -90,7 +91,7 @@ pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
     reader: &Reader,
     kind: Kind,
     actor: &Actor,
-) -> Result<i64, ReportError> {
+) -> Result<CaseId, ReportError> {
     if !may_make_case(reader) {
         return Err(ReportError::Forbidden(
             "報告から事例を作れるのは中央の起案担当者です".into(),
@@ -124,10 +125,10 @@ pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
         .validate(crate::time::today_jst())
         .map_err(|e| ReportError::Conflict(format!("事例の項目が整いません: {e}")))?;
     let origin = crate::cases::store::Origin {
-        report_id: id.0,
+        report_id: id,
         tlp: r.tlp,
     };
-    let case = crate::cases::act::submit_from_report(&txn, &fields, reporter.id.0, origin, actor)
+    let case = crate::cases::act::submit_from_report(&txn, &fields, reporter.id, origin, actor)
         .await
         .map_err(|e| match e {
             crate::cases::store::CaseError::Other(e) => ReportError::Unexpected(e),

@@ -32,8 +32,8 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         definition: Set(serde_json::to_string(new.definition)?),
         audience: Set(serde_json::to_string(new.audience)?),
         deadline: Set(new.deadline),
-        owner_organisation_id: Set(new.owner.map(|o| o.0)),
-        previous_id: Set(new.previous.map(|p| p.0)),
+        owner_organisation_id: Set(new.owner),
+        previous_id: Set(new.previous),
         created_by: Set(actor.to_string()),
         created_at: Set(now),
         ..Default::default()
@@ -50,7 +50,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     txn.commit().await.context("cannot store the survey")?;
-    Ok(SurveyId(row.id))
+    Ok(row.id)
 }
 
 /// Saves an organisation's answers (a draft, or submitted), keeping the version; after the
@@ -68,8 +68,8 @@ pub async fn save_answers<C: ConnectionTrait + TransactionTrait>(
     let json = serde_json::to_string(answers)?;
     let txn = begin_write(db).await.context("cannot open a transaction")?;
     let current = survey_answers::Entity::find()
-        .filter(survey_answers::Column::SurveyId.eq(survey.id.0))
-        .filter(survey_answers::Column::OrganisationId.eq(org.0))
+        .filter(survey_answers::Column::SurveyId.eq(survey.id))
+        .filter(survey_answers::Column::OrganisationId.eq(org))
         .one(&txn)
         .await?;
     match current {
@@ -88,8 +88,8 @@ pub async fn save_answers<C: ConnectionTrait + TransactionTrait>(
         }
         None => {
             survey_answers::ActiveModel {
-                survey_id: Set(survey.id.0),
-                organisation_id: Set(org.0),
+                survey_id: Set(survey.id),
+                organisation_id: Set(org),
                 answers: Set(json.clone()),
                 submitted: Set(submit),
                 submitted_at: Set(submit.then_some(now)),
@@ -103,8 +103,8 @@ pub async fn save_answers<C: ConnectionTrait + TransactionTrait>(
         }
     }
     survey_answer_versions::ActiveModel {
-        survey_id: Set(survey.id.0),
-        organisation_id: Set(org.0),
+        survey_id: Set(survey.id),
+        organisation_id: Set(org),
         answers: Set(json),
         submitted: Set(submit),
         late: Set(late),
@@ -123,7 +123,7 @@ pub async fn save_answers<C: ConnectionTrait + TransactionTrait>(
             "survey.save_answers"
         },
         &format!("survey:{}", survey.id),
-        serde_json::json!({ "organisation": org.0, "late": late }),
+        serde_json::json!({ "organisation": org, "late": late }),
     )
     .await?;
     txn.commit().await.context("cannot store the answers")?;
@@ -142,8 +142,8 @@ pub async fn save_plan<C: ConnectionTrait + TransactionTrait>(
 ) -> anyhow::Result<bool> {
     let txn = begin_write(db).await.context("cannot open a transaction")?;
     let Some(m) = survey_answers::Entity::find()
-        .filter(survey_answers::Column::SurveyId.eq(survey.0))
-        .filter(survey_answers::Column::OrganisationId.eq(org.0))
+        .filter(survey_answers::Column::SurveyId.eq(survey))
+        .filter(survey_answers::Column::OrganisationId.eq(org))
         .filter(survey_answers::Column::Submitted.eq(true))
         .one(&txn)
         .await?
@@ -160,7 +160,7 @@ pub async fn save_plan<C: ConnectionTrait + TransactionTrait>(
         actor,
         "survey.plan",
         &format!("survey:{survey}"),
-        serde_json::json!({ "organisation": org.0, "fiscal_year": fiscal_year }),
+        serde_json::json!({ "organisation": org, "fiscal_year": fiscal_year }),
     )
     .await?;
     txn.commit().await.context("cannot store the plan")?;

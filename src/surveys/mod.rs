@@ -17,17 +17,8 @@ pub mod timers;
 
 pub use definition::{Answer, Answers, Category, Definition, Item, ItemType};
 
+pub use crate::domain::ids::SurveyId;
 use serde::Serialize;
-
-/// Database id of a survey.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct SurveyId(pub i64);
-
-impl std::fmt::Display for SurveyId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// 緊急点検 or 重点検査・自己点検.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -51,7 +51,7 @@ pub struct AnswerRow {
 
 pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
     Ok(Survey {
-        id: SurveyId(m.id),
+        id: m.id,
         kind: Kind::parse(&m.kind)
             .with_context(|| format!("survey {}: kind {:?}", m.id, m.kind))?,
         status: Status::parse(&m.status)
@@ -62,8 +62,8 @@ pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
         audience: serde_json::from_str(&m.audience)
             .with_context(|| format!("survey {}: the stored audience does not read", m.id))?,
         deadline: m.deadline,
-        owner: m.owner_organisation_id.map(OrgId),
-        previous: m.previous_id.map(SurveyId),
+        owner: m.owner_organisation_id,
+        previous: m.previous_id,
         created_by: m.created_by,
         submitted_by: m.submitted_by,
         approved_by: m.approved_by,
@@ -77,7 +77,7 @@ pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
 
 pub(super) fn to_answer(m: survey_answers::Model) -> anyhow::Result<AnswerRow> {
     Ok(AnswerRow {
-        org: OrgId(m.organisation_id),
+        org: m.organisation_id,
         answers: serde_json::from_str(&m.answers)
             .with_context(|| format!("answers {}: the stored answers do not read", m.id))?,
         submitted: m.submitted,
@@ -100,7 +100,7 @@ pub struct NewSurvey<'a> {
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: SurveyId) -> anyhow::Result<Option<Survey>> {
-    surveys::Entity::find_by_id(id.0)
+    surveys::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the survey")?
@@ -128,7 +128,7 @@ pub async fn set_status(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut a = surveys::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         status: Set(status.as_str().into()),
         ..Default::default()
     };
@@ -152,8 +152,8 @@ pub async fn add_targets(
 ) -> anyhow::Result<()> {
     for chunk in orgs.chunks(500) {
         survey_targets::Entity::insert_many(chunk.iter().map(|o| survey_targets::ActiveModel {
-            survey_id: Set(id.0),
-            organisation_id: Set(o.0),
+            survey_id: Set(id),
+            organisation_id: Set(*o),
             ..Default::default()
         }))
         .exec(db)
@@ -170,7 +170,7 @@ pub async fn targets(db: &impl ConnectionTrait, id: SurveyId) -> anyhow::Result<
         .await
         .context("cannot read the survey's audience")?
         .into_iter()
-        .map(|m| OrgId(m.organisation_id))
+        .map(|m| m.organisation_id)
         .collect())
 }
 
@@ -196,7 +196,7 @@ pub async fn addressed_to(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Resu
         .await
         .context("cannot read the surveys addressed")?
         .into_iter()
-        .map(|m| SurveyId(m.survey_id))
+        .map(|m| m.survey_id)
         .collect())
 }
 
@@ -234,7 +234,7 @@ pub async fn answers_as_of(
     id: SurveyId,
     at: DateTime<Utc>,
 ) -> anyhow::Result<Vec<(OrgId, Answers)>> {
-    let mut latest: std::collections::BTreeMap<i64, survey_answer_versions::Model> =
+    let mut latest: std::collections::BTreeMap<OrgId, survey_answer_versions::Model> =
         std::collections::BTreeMap::new();
     for v in survey_answer_versions::Entity::find()
         .filter(survey_answer_versions::Column::SurveyId.eq(id.0))
@@ -251,7 +251,7 @@ pub async fn answers_as_of(
         .into_values()
         .map(|v| {
             Ok((
-                OrgId(v.organisation_id),
+                v.organisation_id,
                 serde_json::from_str(&v.answers)
                     .with_context(|| format!("answer version {}: does not read", v.id))?,
             ))

@@ -2,6 +2,7 @@
 //! header, or for feeds and CAP the URL) or a portal session. One extractor, used by every API
 //! route, so no route can forget to authenticate.
 
+use crate::domain::ids::AlertId;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -90,7 +91,7 @@ impl Principal {
     }
 
     /// Whether the caller may see alert `alert_id`.
-    pub async fn may_view(&self, ctx: &AppContext, alert_id: i64) -> anyhow::Result<bool> {
+    pub async fn may_view(&self, ctx: &AppContext, alert_id: AlertId) -> anyhow::Result<bool> {
         match self {
             Self::User { session, org } => {
                 crate::alerts::access::may_view(&ctx.db, &session.user, org, alert_id).await

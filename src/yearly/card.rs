@@ -72,7 +72,7 @@ pub async fn build(
              LEFT JOIN acknowledgements k ON k.alert_id = al.id AND k.organisation_id = a.organisation_id \
              WHERE a.organisation_id = $1 AND r.published_at >= $2 AND r.published_at < $3 \
              ORDER BY r.published_at",
-            vec![org.id.0.into(), from.into(), to.into()],
+            vec![org.id.into(), from.into(), to.into()],
         ))
         .await
         .context("cannot read the organisation's year")?;
@@ -111,8 +111,7 @@ pub async fn build(
         }
         card.alerts += 1;
         if r.try_get::<bool>("", "ack")? {
-            card.tally
-                .add(state.as_deref().and_then(|s| AckState::parse(s).ok()));
+            card.tally.add(AckState::stored_opt(state.as_deref())?);
             if let Some(h) = hours {
                 answers.push(h);
             }

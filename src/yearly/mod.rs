@@ -8,6 +8,7 @@
 pub mod card;
 pub mod store;
 
+use crate::domain::ids::SurveyId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -51,7 +52,7 @@ pub struct Figures {
     pub reports: u64,
     pub reports_personal: u64,
     /// (id, title, addressed, answered, overall score) of each survey published in the 年度.
-    pub surveys: Vec<(i64, String, u64, u64, Option<f64>)>,
+    pub surveys: Vec<(SurveyId, String, u64, u64, Option<f64>)>,
 }
 
 impl Figures {
@@ -170,7 +171,7 @@ pub async fn build(
         let r = crate::surveys::results::build(db, &s, survey_scope, None).await?;
         if r.total.addressed > 0 {
             f.surveys.push((
-                s.id.0,
+                s.id,
                 s.title.clone(),
                 r.total.addressed,
                 r.total.answered,
@@ -424,7 +425,7 @@ pub async fn save_plan<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
         &txn,
         actor,
         "yearly.plan",
-        &format!("yearly:{fiscal_year}:{}", organisation.0),
+        &format!("yearly:{fiscal_year}:{}", organisation),
         serde_json::json!({ "chars": text.chars().count() }),
     )
     .await?;

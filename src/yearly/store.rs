@@ -165,7 +165,7 @@ pub async fn replace_plan(
         .context("cannot replace the plan")?;
     yearly_plans::ActiveModel {
         fiscal_year: Set(fiscal_year),
-        organisation_id: Set(organisation.0),
+        organisation_id: Set(organisation),
         text: Set(text.to_owned()),
         updated_by: Set(by.to_owned()),
         updated_at: Set(now),

@@ -4,6 +4,8 @@
 //! `src/`), so a new route without a rule, or a rule without a sample request here, fails.
 //! A second pass checks each TLP level of alerts and cases on every channel that shows them.
 
+use noroshi::domain::ids::{AlertId, ReportId};
+use noroshi::domain::ids::{CaseId, IssueId, SurveyId};
 use std::collections::{BTreeMap, BTreeSet};
 
 use noroshi::audit::Actor;
@@ -280,13 +282,13 @@ fn denied(status: StatusCode, location: Option<&str>) -> bool {
 }
 
 struct Fixture {
-    alert_id: i64,
+    alert_id: AlertId,
     /// An open TLP:AMBER incident report of 千代田区.
-    report: i64,
+    report: ReportId,
     /// A published survey of the centre addressed to 千代田区.
-    survey: i64,
+    survey: SurveyId,
     /// A published drill addressed to 千代田区.
-    drill: i64,
+    drill: AlertId,
     /// A returned message waiting for an operator.
     inbound: i64,
     /// The contact-confirmation link token of 千代田区's address.
@@ -300,11 +302,11 @@ struct Fixture {
     magazine_unsubscribe: String,
     /// A published magazine issue's number, and a draft's id.
     magazine_number: i32,
-    magazine_draft: i64,
+    magazine_draft: IssueId,
     alert: String,
     ack_link: String,
-    case: i64,
-    withdrawable_case: i64,
+    case: CaseId,
+    withdrawable_case: CaseId,
     advisory: i64,
     contact: i64,
     product: i64,
@@ -520,7 +522,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 }
 
 /// Files an open 第1報 for the organisation `code`; returns the report's id.
-pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i64 {
+pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> ReportId {
     let org = noroshi::registry::store::find_by_code(
         &app.ctx.db,
         noroshi::registry::OrgCode::parse(code).unwrap(),
@@ -552,7 +554,6 @@ pub async fn file_report(app: &TestApp, code: &str, tlp: Tlp, title: &str) -> i6
     )
     .await
     .unwrap()
-    .0
 }
 
 /// Publishes the shipped 緊急点検 to `to` (the centre's: written by the operator, approved by
@@ -561,7 +562,7 @@ pub async fn publish_survey(
     app: &TestApp,
     central: &crate::helpers::mail::Central,
     to: &[&str],
-) -> i64 {
+) -> SurveyId {
     let definition =
         noroshi::surveys::Definition::parse(noroshi::surveys::definition::TEMPLATES[0].1).unwrap();
     let id = noroshi::surveys::publish::create(
@@ -591,7 +592,7 @@ pub async fn publish_survey(
     )
     .await
     .unwrap();
-    id.0
+    id
 }
 
 /// The request the matrix makes for each route.
@@ -1070,7 +1071,7 @@ async fn every_tlp_level_of_alerts_cases_and_reports_holds_on_every_channel() {
         .unwrap()
         .unwrap();
         let id =
-            noroshi::cases::act::submit(&app.ctx.db, &fields, Some(chiyoda.id.0), &Actor::System)
+            noroshi::cases::act::submit(&app.ctx.db, &fields, Some(chiyoda.id), &Actor::System)
                 .await
                 .unwrap();
         noroshi::cases::act::publish(
@@ -1365,7 +1366,7 @@ async fn magazine_reader(app: &TestApp, chiyoda: &noroshi::registry::Organisatio
 
 /// A published issue (composed and submitted by the operator, published by the approver) and
 /// another draft.
-async fn magazine_issues(app: &TestApp) -> (i32, i64) {
+async fn magazine_issues(app: &TestApp) -> (i32, IssueId) {
     use noroshi::magazine::issue;
     let central = central_users_of(app).await;
     let now = chrono::Utc::now();

@@ -99,7 +99,7 @@ async fn a_mailed_link_records_nothing_when_opened_and_one_state_when_confirmed(
     );
 
     // GET (what a mail scanner does), twice: a page, and nothing recorded.
-    let chiyoda_id = orgs[1].id.0;
+    let chiyoda_id = orgs[1].id;
     for _ in 0..2 {
         let page = app.get(&path).await;
         assert_eq!(page.status(), StatusCode::OK);
@@ -143,7 +143,7 @@ async fn a_mailed_link_records_nothing_when_opened_and_one_state_when_confirmed(
     assert_eq!(history[0].channel, "mail_link");
     assert!(history[0].actor.starts_with("mail-link:"));
     assert!(
-        noroshi::acks::store::current(&app.ctx.db, alert_id, orgs[2].id.0)
+        noroshi::acks::store::current(&app.ctx.db, alert_id, orgs[2].id)
             .await
             .unwrap()
             .is_none(),
@@ -208,7 +208,8 @@ async fn a_mailed_link_records_nothing_when_opened_and_one_state_when_confirmed(
             .await
             .unwrap()
             .unwrap()
-            .state,
+            .state
+            .as_str(),
         "in_progress"
     );
 
@@ -242,7 +243,7 @@ async fn a_mailed_link_records_nothing_when_opened_and_one_state_when_confirmed(
     let refused = b.post(&chuo_path, &[("state", "done")]).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(
-        noroshi::acks::store::current(&app.ctx.db, alert_id, orgs[2].id.0)
+        noroshi::acks::store::current(&app.ctx.db, alert_id, orgs[2].id)
             .await
             .unwrap()
             .is_none()

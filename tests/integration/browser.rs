@@ -265,7 +265,7 @@ async fn an_approver_sets_up_the_second_factor_in_a_browser_before_approving() {
     )
     .await
     .unwrap();
-    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id, &central.operator)
         .await
         .unwrap();
 

@@ -10,6 +10,7 @@ use noroshi::auth::tokens::Scope;
 use noroshi::cases::access::Reader;
 use noroshi::cases::{CaseInput, outbox, seed, store};
 use noroshi::context::AppContext;
+use noroshi::domain::ids::CaseId;
 use noroshi::search::{Results, SearchIndex, SearchQuery, Sort};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -126,7 +127,7 @@ async fn run_query_set(ctx: &AppContext, index: &SearchIndex) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|c| (c.id as u64, c.fields.title))
+        .map(|c| (u64::try_from(c.id).unwrap(), c.fields.title))
         .collect();
     let mut failures = Vec::new();
     for (q, wanted) in QUERY_SET {
@@ -289,7 +290,7 @@ async fn a_case_goes_from_submission_through_review_to_publication_revision_and_
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let path = done.location.clone().unwrap();
-    let id: i64 = path.trim_start_matches("/cases/").parse().unwrap();
+    let id: CaseId = path.trim_start_matches("/cases/").parse().unwrap();
     let mine = yokohama.get(&path).await;
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.body.contains("受付"));
@@ -465,11 +466,11 @@ async fn an_amber_case_is_invisible_without_access_on_every_path() {
     .validate(noroshi::time::today_jst())
     .unwrap();
     let id =
-        noroshi::cases::act::submit(&app.ctx.db, &amber, Some(yokohama_org.id.0), &Actor::System)
+        noroshi::cases::act::submit(&app.ctx.db, &amber, Some(yokohama_org.id), &Actor::System)
             .await
             .unwrap();
     let approver = Actor::User {
-        id: 2,
+        id: noroshi::domain::ids::UserId(2),
         email: "approver@soumu.go.jp".into(),
     };
     noroshi::cases::act::publish(&app.ctx.db, id, &approver)
@@ -642,7 +643,7 @@ async fn an_amber_case_is_invisible_without_access_on_every_path() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|s| s["id"] == id),
+            .any(|s| s["id"] == id.0),
         "{detail}"
     );
 }
@@ -728,7 +729,7 @@ async fn the_api_searches_with_facets_and_takes_reports_with_the_report_scope() 
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "submitted");
-    let id = v["id"].as_i64().unwrap();
+    let id = CaseId(v["id"].as_i64().unwrap());
     let case = store::get(&app.ctx.db, id).await.unwrap().unwrap();
     assert!(case.submitted_by.starts_with("token:"));
     // Submitted, not published: the reporting organisation reads it, search does not show it.

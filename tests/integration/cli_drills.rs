@@ -4,6 +4,7 @@
 
 use crate::helpers::TestEnv;
 use crate::helpers::cli::refused;
+use noroshi::domain::ids::AlertId;
 
 /// The tests' password, for the commands that read one.
 const PASSWORD: &str = "correct horse battery staple
@@ -129,7 +130,7 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
     let ctx = noroshi::context::AppContext::connect(env.settings())
         .await
         .unwrap();
-    let rows = noroshi::delivery::store::for_alert(&ctx.db, 1)
+    let rows = noroshi::delivery::store::for_alert(&ctx.db, AlertId(1))
         .await
         .unwrap();
     let backup = rows
@@ -155,7 +156,7 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
         crate::helpers::mail::vouched(
             format!(
                 "From: joho@city.chuo.lg.jp\r\nSubject: Re\r\nMessage-ID: <x@chuo>\r\n\r\n対応完了\r\n> 返信用コード: {}\r\n",
-                ctx.mailer.verp.reply_code(1, chuo.organisation_id)
+                ctx.mailer.verp.reply_code(AlertId(1), chuo.organisation_id)
             )
             .as_bytes(),
         ),

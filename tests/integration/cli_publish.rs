@@ -5,6 +5,7 @@
 use noroshi::contacts::store as contacts;
 use noroshi::context::AppContext;
 use noroshi::delivery::store as ledger;
+use noroshi::domain::ids::AlertId;
 use noroshi::registry::OrgCode;
 
 use crate::helpers::TestEnv;
@@ -215,7 +216,10 @@ async fn contacts_four_eyes_and_the_ledger_from_the_command_line() {
         &["deliveries", "--alert", "NRS-1999-0001"],
         "no alert NRS-1999-0001",
     );
-    assert_eq!(ledger::for_alert(&ctx.db, 1).await.unwrap().len(), 2);
+    assert_eq!(
+        ledger::for_alert(&ctx.db, AlertId(1)).await.unwrap().len(),
+        2
+    );
 
     let disabled = ok(&env, &["contact", "disable", "--org", "131016", "2"], "");
     assert!(disabled.contains("disabled"), "{disabled}");

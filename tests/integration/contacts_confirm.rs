@@ -200,7 +200,7 @@ async fn a_prefecture_asks_its_municipalities_to_confirm_and_they_do_in_one_clic
         anyone.get(&format!("/contacts/confirm/{old}")).await.status,
         StatusCode::GONE
     );
-    let org_wide = app.ctx.mailer.verp.confirm_token(chiyoda.id.0, day);
+    let org_wide = app.ctx.mailer.verp.confirm_token(chiyoda.id, day);
     assert_eq!(
         anyone
             .post(&format!("/contacts/confirm/{org_wide}"), &[])

@@ -343,7 +343,7 @@ async fn a_revision_threads_to_the_first_message_and_says_what_changed() {
             .unwrap()
             .contains(".r2.")
     );
-    let alert = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
+    let alert = noroshi::alerts::store::get(&app.ctx.db, id)
         .await
         .unwrap()
         .unwrap();
@@ -423,39 +423,36 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     .unwrap();
     let id = draft.id;
     // Not submitted yet: nothing to approve.
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver2, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
         .await
         .unwrap_err();
     assert!(matches!(e, PublishError::WrongState { .. }), "{e}");
     // An approver cannot submit; the operator can.
     assert!(matches!(
-        publish::submit(&app.ctx.db, id.0, &central.approver).await,
+        publish::submit(&app.ctx.db, id, &central.approver).await,
         Err(PublishError::Forbidden(_))
     ));
-    publish::submit(&app.ctx.db, id.0, &central.operator)
+    publish::submit(&app.ctx.db, id, &central.operator)
         .await
         .unwrap();
     // The operator cannot approve; the author (approver, who wrote the draft) cannot either.
     assert!(matches!(
-        publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.operator, None).await,
+        publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.operator, None).await,
         Err(PublishError::Forbidden(_))
     ));
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver, None)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("four eyes"), "{e}");
     assert!(
-        ledger::for_alert(&app.ctx.db, id.0)
-            .await
-            .unwrap()
-            .is_empty(),
+        ledger::for_alert(&app.ctx.db, id).await.unwrap().is_empty(),
         "refusals wrote nothing"
     );
     // A second approver can, and the same key twice sends once.
     let a = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        id.0,
+        id,
         &central.approver2,
         Some("req-1"),
     )
@@ -464,7 +461,7 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     let b = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        id.0,
+        id,
         &central.approver2,
         Some("req-1"),
     )
@@ -472,9 +469,9 @@ async fn four_eyes_holds_and_every_step_is_audited() {
     .unwrap();
     assert!(!a.repeated && b.repeated);
     assert_eq!((a.public_id, a.revision), (b.public_id, b.revision));
-    assert_eq!(ledger::for_alert(&app.ctx.db, id.0).await.unwrap().len(), 1);
+    assert_eq!(ledger::for_alert(&app.ctx.db, id).await.unwrap().len(), 1);
     // Without a key, a second approval finds the alert already published.
-    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id.0, &central.approver2, None)
+    let e = publish::approve(&app.ctx.db, &app.ctx.rules, id, &central.approver2, None)
         .await
         .unwrap_err();
     assert!(matches!(e, PublishError::WrongState { .. }));
@@ -517,7 +514,7 @@ async fn a_published_revision_needs_a_summary_and_bad_edits_change_nothing() {
         },
     )
     .await;
-    let before = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
+    let before = noroshi::alerts::store::get(&app.ctx.db, id)
         .await
         .unwrap()
         .unwrap();
@@ -553,7 +550,7 @@ async fn a_published_revision_needs_a_summary_and_bad_edits_change_nothing() {
     .await
     .unwrap_err();
     assert!(matches!(e, PublishError::Invalid(_)), "{e}");
-    let after = noroshi::alerts::store::get(&app.ctx.db, noroshi::alerts::AlertId(id))
+    let after = noroshi::alerts::store::get(&app.ctx.db, id)
         .await
         .unwrap()
         .unwrap();

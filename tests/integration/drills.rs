@@ -4,6 +4,7 @@
 //! and by reply — over a simulated hour. The 疎通確認 report must equal the fixture exactly, and
 //! its CSV must parse with Python's csv module.
 
+use noroshi::domain::ids::AlertId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use noroshi::auth::Role;
@@ -142,7 +143,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
         let reply = format!(
             "From: {from}\r\nTo: noreply@noroshi.example\r\nSubject: Re: drill\r\nMessage-ID: <r{n}@{}.example.lg.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受領しました。\r\n\r\n> 返信用コード: {}\r\n",
             code(o),
-            app.ctx.mailer.verp.reply_code(alert_id, orgs[o].id.0)
+            app.ctx.mailer.verp.reply_code(alert_id, orgs[o].id)
         );
         std::fs::write(
             dir.join("new").join(format!("reply{n}.host")),
@@ -197,7 +198,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
     }
 
     // A simulated hour: organisation k of the 1,000 answered 3.6·k seconds after the send.
-    let sent_at = noroshi::alerts::store::first_revision(db, noroshi::alerts::AlertId(alert_id))
+    let sent_at = noroshi::alerts::store::first_revision(db, alert_id)
         .await
         .unwrap()
         .unwrap()
@@ -226,7 +227,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
     offsets.sort_unstable();
 
     // The report, as central staff see it.
-    let alert = noroshi::alerts::store::get(db, noroshi::alerts::AlertId(alert_id))
+    let alert = noroshi::alerts::store::get(db, alert_id)
         .await
         .unwrap()
         .unwrap();
@@ -387,7 +388,7 @@ async fn a_prefecture_runs_a_drill_for_its_municipalities_with_two_of_its_own_st
     let made = post_drill(&mut staff, &csrf, "pref:13+").await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
     let draft_path = made.location.clone().unwrap();
-    let id: i64 = draft_path.trim_start_matches("/drafts/").parse().unwrap();
+    let id: AlertId = draft_path.trim_start_matches("/drafts/").parse().unwrap();
     let draft = staff.get(&draft_path).await;
     assert_eq!(draft.status, StatusCode::OK, "{}", draft.body);
     let csrf = draft.hidden("csrf");
@@ -505,13 +506,13 @@ async fn a_scheduled_drill_goes_out_at_its_start_and_its_deadline_counts_from_th
     )
     .await
     .unwrap();
-    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id, &central.operator)
         .await
         .unwrap();
     noroshi::alerts::publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        draft.id.0,
+        draft.id,
         &central.approver,
         None,
     )

@@ -6,6 +6,7 @@ use noroshi::alerts::publish::{self, Edit};
 use noroshi::audit::Actor;
 use noroshi::auth::tokens::{self, NewToken, Scope};
 use noroshi::context::AppContext;
+use noroshi::domain::ids::AlertId;
 use noroshi::domain::{Severity, Tlp};
 use noroshi::registry::OrgCode;
 use reqwest::StatusCode;
@@ -36,10 +37,10 @@ pub async fn token_for(ctx: &AppContext, code: &str, scopes: &[Scope]) -> String
 /// Four alerts: CLEAR to 千代田区, AMBER to 千代田区, a CLEAR drill to 千代田区, CLEAR to 横浜市.
 pub struct World {
     pub central: Central,
-    pub clear: (i64, String),
-    pub amber: (i64, String),
-    pub drill: (i64, String),
-    pub yokohama: (i64, String),
+    pub clear: (AlertId, String),
+    pub amber: (AlertId, String),
+    pub drill: (AlertId, String),
+    pub yokohama: (AlertId, String),
 }
 
 pub async fn world(app: &TestApp) -> World {
@@ -667,8 +668,7 @@ async fn a_non_addressed_organisation_gets_nothing_of_an_amber_alert_on_any_chan
             .await
             .unwrap()
             .unwrap()
-            .id
-            .0,
+            .id,
     )
     .await
     .unwrap();

@@ -50,12 +50,7 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
 
     // 東京都 itself and ten municipalities answer at once.
     let acknowledge = |code: &str| {
-        let org = orgs
-            .iter()
-            .find(|o| o.code.to_string() == code)
-            .unwrap()
-            .id
-            .0;
+        let org = orgs.iter().find(|o| o.code.to_string() == code).unwrap().id;
         async move {
             noroshi::acks::acknowledge(
                 db,
@@ -71,12 +66,7 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
         }
     };
     let acknowledge_done = |code: &str| {
-        let org = orgs
-            .iter()
-            .find(|o| o.code.to_string() == code)
-            .unwrap()
-            .id
-            .0;
+        let org = orgs.iter().find(|o| o.code.to_string() == code).unwrap().id;
         async move {
             noroshi::acks::acknowledge(
                 db,

@@ -6,6 +6,7 @@ use noroshi::acks::AckState;
 use noroshi::contacts::MailEncoding;
 use noroshi::delivery::store::{self as ledger, DeliveryStatus, LedgerRow};
 use noroshi::delivery::worker::Lane;
+use noroshi::domain::ids::AlertId;
 use noroshi::inbound::{self, Outcome};
 
 use crate::helpers::TestApp;
@@ -52,7 +53,7 @@ async fn run(app: &TestApp) -> Vec<inbound::Processed> {
 
 struct Sent {
     central: crate::helpers::mail::Central,
-    alert_id: i64,
+    alert_id: AlertId,
     rows: Vec<LedgerRow>,
 }
 
@@ -129,12 +130,9 @@ async fn bounces_of_every_shape_find_their_ledger_row_and_count_against_the_cont
         rows.len() - 4
     );
     // A permanent bounce counts against the contact.
-    let c = noroshi::contacts::store::list_for_org(
-        &app.ctx.db,
-        noroshi::registry::OrgId(sent.rows[0].organisation_id),
-    )
-    .await
-    .unwrap();
+    let c = noroshi::contacts::store::list_for_org(&app.ctx.db, sent.rows[0].organisation_id)
+        .await
+        .unwrap();
     let bounced = c.iter().find(|c| c.id == sent.rows[0].contact_id).unwrap();
     assert_eq!((bounced.hard_bounces, bounced.unreachable), (1, false));
 
@@ -227,12 +225,9 @@ async fn repeated_hard_bounces_make_a_contact_unreachable() {
         drop_in(&app, &format!("q{n}.host"), text.as_bytes());
     }
     run(&app).await;
-    let c = noroshi::contacts::store::list_for_org(
-        &app.ctx.db,
-        noroshi::registry::OrgId(sent.rows[0].organisation_id),
-    )
-    .await
-    .unwrap();
+    let c = noroshi::contacts::store::list_for_org(&app.ctx.db, sent.rows[0].organisation_id)
+        .await
+        .unwrap();
     let c = c.iter().find(|c| c.id == contact).unwrap();
     assert_eq!((c.hard_bounces, c.unreachable), (2, true));
     assert_eq!(
@@ -281,7 +276,7 @@ async fn replies_acknowledge_only_from_the_organisations_own_address_and_auto_re
             noroshi::acks::store::current(&db, alert, org)
                 .await
                 .unwrap()
-                .map(|k| k.state)
+                .map(|k| k.state.as_str().to_owned())
         }
     };
 

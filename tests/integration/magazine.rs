@@ -6,6 +6,7 @@
 use chrono::{Duration, Utc};
 use noroshi::contacts::MailEncoding;
 use noroshi::db::entities::{admin_notices, audit_log, magazine_optouts, magazine_subscribers};
+use noroshi::domain::ids::IssueId;
 use noroshi::magazine::subscribers;
 use noroshi::workers::Outcome;
 use reqwest::StatusCode;
@@ -113,7 +114,7 @@ async fn staff_subscribe_with_double_opt_in_and_unsubscribe_in_one_click_without
         .unwrap();
     assert_eq!(
         (row.status.as_str(), row.organisation_id),
-        ("pending", chiyoda.id.0)
+        ("pending", chiyoda.id)
     );
     // Asking again at once sends no second mail (and the page says the same).
     let again = subscribe(staff).await.unwrap();
@@ -593,9 +594,9 @@ async fn the_ledger_keeps_every_row_through_the_migration_that_lets_a_copy_belon
     let row = deliveries::ActiveModel {
         alert_id: Set(None),
         revision_id: Set(None),
-        organisation_id: Set(orgs[0].id.0),
+        organisation_id: Set(orgs[0].id),
         contact_id: Set(None),
-        magazine_issue_id: Set(Some(1)),
+        magazine_issue_id: Set(Some(IssueId(1))),
         subscriber_id: Set(Some(1)),
         email: Set("staff@13101.example.lg.jp".into()),
         encoding: Set("utf-8".into()),

@@ -30,7 +30,6 @@ mod feeds;
 mod follow_ups;
 mod harness;
 mod health;
-mod house_rules;
 mod inbound;
 mod ingest;
 mod layers;

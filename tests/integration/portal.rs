@@ -5,6 +5,7 @@
 use noroshi::acks::store as acks;
 use noroshi::audit::Actor;
 use noroshi::auth::Role;
+use noroshi::domain::ids::AlertId;
 use reqwest::StatusCode;
 
 use crate::helpers::browser::Browser;
@@ -14,7 +15,7 @@ use crate::helpers::{TestApp, spawn_app};
 const PASSWORD: &str = "correct horse battery staple";
 
 /// An alert to 千代田区 and one to 中央区; returns (id, public id) of each.
-async fn two_alerts(app: &TestApp, central: &Central) -> ((i64, String), (i64, String)) {
+async fn two_alerts(app: &TestApp, central: &Central) -> ((AlertId, String), (AlertId, String)) {
     let (a, ra) = publish_alert(
         &app.ctx,
         central,
@@ -105,7 +106,7 @@ async fn a_municipality_user_sees_only_its_alerts_and_acknowledges_one() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let org = member.org_id.0;
+    let org = member.org_id;
     assert!(
         acks::current(&app.ctx.db, chiyoda_id, org)
             .await
@@ -302,7 +303,7 @@ async fn the_board_grades_prefectures_and_exports_what_the_viewer_may_see() {
         acknowledge(
             &app.ctx.db,
             id,
-            org.id.0,
+            org.id,
             state,
             None,
             &Actor::System,

@@ -70,7 +70,7 @@ async fn every_route_answers_every_role_as_the_access_rules_say() {
     let amber_case = noroshi::cases::act::submit(
         &app.ctx.db,
         &case("限定事例", "AMBER"),
-        Some(yokohama.id.0),
+        Some(yokohama.id),
         &Actor::System,
     )
     .await

@@ -4,6 +4,7 @@
 use noroshi::acks::{AckState, Channel};
 use noroshi::audit::Actor;
 use noroshi::auth::Role;
+use noroshi::domain::ids::{AlertId, OrgId};
 use reqwest::StatusCode;
 
 use crate::helpers::browser::Browser;
@@ -53,23 +54,23 @@ async fn statistics_count_real_alerts_per_prefecture_and_never_drills() {
         },
     )
     .await;
-    let ack = |alert: i64, org: i64, state: AckState| async move {
+    let ack = |alert: AlertId, org: OrgId, state: AckState| async move {
         noroshi::acks::acknowledge(db, alert, org, state, None, &Actor::System, Channel::Portal)
             .await
             .unwrap();
     };
     // Real: 63 known of 126 (30 done, 3 not applicable). Drill: everybody answers done.
     for o in orgs.iter().take(30) {
-        ack(real1, o.id.0, AckState::Done).await;
+        ack(real1, o.id, AckState::Done).await;
     }
     for o in orgs.iter().take(30) {
-        ack(real2, o.id.0, AckState::Received).await;
+        ack(real2, o.id, AckState::Received).await;
     }
     for o in orgs.iter().skip(30).take(3) {
-        ack(real2, o.id.0, AckState::NotApplicable).await;
+        ack(real2, o.id, AckState::NotApplicable).await;
     }
     for o in &orgs {
-        ack(drill, o.id.0, AckState::Done).await;
+        ack(drill, o.id, AckState::Done).await;
     }
 
     let mut operator = Browser::new(&app.address);

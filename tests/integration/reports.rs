@@ -9,6 +9,7 @@ use noroshi::audit::Actor;
 use noroshi::auth::Role;
 use noroshi::auth::tokens::Scope;
 use noroshi::contacts::MailEncoding;
+use noroshi::domain::ids::CaseId;
 use noroshi::registry::{OrgCode, Organisation};
 use noroshi::reports::mail::Mailing;
 use noroshi::reports::{ReportId, ReportInput};
@@ -592,7 +593,7 @@ async fn a_case_made_from_a_report_that_names_its_town_cannot_be_published_until
         )
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
-    let case_id: i64 = made
+    let case_id: CaseId = made
         .location
         .unwrap()
         .trim_start_matches("/cases/")

@@ -3,6 +3,7 @@
 //! hardening headers and HEAD.
 
 use noroshi::auth::Role;
+use noroshi::domain::ids::AlertId;
 use noroshi::workers::Outcome;
 use reqwest::StatusCode;
 
@@ -471,7 +472,7 @@ async fn ingest_amber_notice(app: &crate::helpers::TestApp) -> i64 {
 async fn published_clear_fortios_alert(
     app: &crate::helpers::TestApp,
     central: &crate::helpers::mail::Central,
-) -> (i64, String) {
+) -> (AlertId, String) {
     use crate::helpers::advisories::{classify_all, ingest_sample};
     use noroshi::alerts::publish;
     ingest_sample(&app.ctx, "jpcert-ja", "jpcert_ja.rdf").await;
@@ -501,7 +502,7 @@ async fn published_clear_fortios_alert(
     assert!(draft.body.contains("TLP の指定がない"), "{}", draft.body);
     publish::revise(
         &app.ctx.db,
-        draft.id.0,
+        draft.id,
         &central.operator,
         publish::Edit {
             tlp: Some(noroshi::domain::Tlp::Clear),
@@ -510,19 +511,19 @@ async fn published_clear_fortios_alert(
     )
     .await
     .unwrap();
-    publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+    publish::submit(&app.ctx.db, draft.id, &central.operator)
         .await
         .unwrap();
     let report = publish::approve(
         &app.ctx.db,
         &app.ctx.rules,
-        draft.id.0,
+        draft.id,
         &central.approver,
         None,
     )
     .await
     .unwrap();
-    (draft.id.0, report.public_id)
+    (draft.id, report.public_id)
 }
 
 #[tokio::test]
@@ -531,14 +532,13 @@ async fn a_new_advisory_never_joins_a_published_alert_it_becomes_a_new_draft() {
     let app = spawn_app().await;
     let central = central_users(&app.ctx).await;
     let (alert_id, public_id) = published_clear_fortios_alert(&app, &central).await;
-    let before =
-        noroshi::alerts::store::advisory_ids(&app.ctx.db, noroshi::alerts::AlertId(alert_id))
-            .await
-            .unwrap();
+    let before = noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
+        .await
+        .unwrap();
     let notice = ingest_amber_notice(&app).await;
     classify_all(&app.ctx).await;
     assert_eq!(
-        noroshi::alerts::store::advisory_ids(&app.ctx.db, noroshi::alerts::AlertId(alert_id))
+        noroshi::alerts::store::advisory_ids(&app.ctx.db, alert_id)
             .await
             .unwrap(),
         before,
@@ -583,7 +583,7 @@ async fn an_advisory_marked_stricter_than_its_alert_is_shown_on_no_channel() {
     let notice = ingest_amber_notice(&app).await;
     // What the old code did (and what a database from before the fix may hold): the AMBER
     // notice linked to the published CLEAR alert.
-    noroshi::alerts::store::link_advisory(&app.ctx.db, noroshi::alerts::AlertId(alert_id), notice)
+    noroshi::alerts::store::link_advisory(&app.ctx.db, alert_id, notice)
         .await
         .unwrap();
     // Feeds rendered for the first time after the link (no cached render can hide a leak).
@@ -664,7 +664,7 @@ async fn an_approver_can_withdraw_while_an_edit_for_the_next_revision_is_pending
     .await
     .expect("an approver can always withdraw");
     assert_eq!(withdrawal.public_id, report.public_id);
-    let revisions = noroshi::alerts::store::revisions(&app.ctx.db, noroshi::alerts::AlertId(id))
+    let revisions = noroshi::alerts::store::revisions(&app.ctx.db, id)
         .await
         .unwrap();
     let last = revisions.last().unwrap();

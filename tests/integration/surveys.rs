@@ -8,7 +8,7 @@ use noroshi::auth::Role;
 use noroshi::auth::tokens::Scope;
 use noroshi::contacts::MailEncoding;
 use noroshi::surveys::definition::{Answer, Answers, TEMPLATES};
-use noroshi::surveys::{SurveyId, store};
+use noroshi::surveys::store;
 use noroshi::workers::Outcome;
 use reqwest::StatusCode;
 
@@ -362,7 +362,7 @@ async fn a_late_answer_is_kept_and_marked_late_and_the_follow_ups_go_once() {
     let central = central_users(&app.ctx).await;
     let orgs = tokyo(&app.ctx).await;
     add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
-    let id = SurveyId(publish_survey(&app, &central, &["pref:13+"]).await);
+    let id = publish_survey(&app, &central, &["pref:13+"]).await;
     send_notices(&app, &mut seen).await;
     let s = store::get(&app.ctx.db, id).await.unwrap().unwrap();
     let chiyoda = orgs
@@ -487,7 +487,7 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
     let app = spawn_app().await;
     let central = central_users(&app.ctx).await;
     let orgs = tokyo(&app.ctx).await;
-    let first = SurveyId(publish_survey(&app, &central, &["org:131016", "org:131032"]).await);
+    let first = publish_survey(&app, &central, &["org:131016", "org:131032"]).await;
     let s1 = store::get(&app.ctx.db, first).await.unwrap().unwrap();
     let chiyoda = orgs
         .iter()

@@ -15,6 +15,7 @@
 //! | case | CLEAR: anyone; GREEN: signed-in readers; AMBER: 千代田区 and 東京都; AMBER+STRICT: 千代田区; RED: central staff (and 千代田区, which wrote it) |
 //! | survey | 千代田区, 東京都 and central staff (addressed to 千代田区) |
 
+use noroshi::domain::ids::{AlertId, CaseId, ReportId};
 use std::collections::BTreeMap;
 
 use noroshi::auth::Role;
@@ -93,9 +94,9 @@ fn may_see(thing: Thing, tlp: Tlp, reader: Reader) -> bool {
 
 struct World {
     alerts: Vec<String>,
-    drills: Vec<i64>,
-    reports: Vec<i64>,
-    cases: Vec<i64>,
+    drills: Vec<AlertId>,
+    reports: Vec<ReportId>,
+    cases: Vec<CaseId>,
     survey: i64,
     magazine: i32,
 }
@@ -181,7 +182,7 @@ async fn build(app: &TestApp) -> World {
         )
         .await
         .unwrap();
-        world.reports.push(id.0);
+        world.reports.push(id);
         let m = marker(Thing::Case, tlp);
         let case = noroshi::cases::CaseInput {
             kind: "incident".into(),
@@ -199,7 +200,7 @@ async fn build(app: &TestApp) -> World {
         let id = noroshi::cases::act::submit(
             &app.ctx.db,
             &case,
-            Some(chiyoda.id.0),
+            Some(chiyoda.id),
             &noroshi::audit::Actor::System,
         )
         .await

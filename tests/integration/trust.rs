@@ -1,6 +1,8 @@
 //! The holes the third security review found (`shared/reviews/security-2026-12-05.md`), each kept
 //! closed by a test named for the behaviour.
 
+use noroshi::domain::ids::CaseId;
+use noroshi::domain::ids::ReportId;
 use reqwest::StatusCode;
 
 use crate::helpers::browser::Browser;
@@ -156,7 +158,7 @@ async fn a_case_from_a_red_report_starts_red_and_is_made_looser_only_with_an_aud
         )
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
-    let case_id: i64 = made
+    let case_id: CaseId = made
         .location
         .unwrap()
         .trim_start_matches("/cases/")
@@ -828,7 +830,7 @@ async fn a_subscription_flood_is_cut_short_and_never_delays_an_incident_report()
         "[TLP:AMBER] 障害・事故等報告 #1",
         "本文",
         now,
-        1,
+        ReportId(1),
     )
     .await
     .unwrap();
@@ -999,7 +1001,7 @@ async fn a_reply_acknowledges_only_when_our_mail_server_vouched_for_its_sender()
     )
     .await;
     drain(&app.ctx, Lane::All).await;
-    let code = app.ctx.mailer.verp.reply_code(alert, chiyoda.id.0);
+    let code = app.ctx.mailer.verp.reply_code(alert, chiyoda.id);
     let from = contacts[0].email.as_str();
     let reply = |n: u32, verdict: &str| {
         format!(
@@ -1034,7 +1036,7 @@ async fn a_reply_acknowledges_only_when_our_mail_server_vouched_for_its_sender()
         assert_eq!(p.outcome, noroshi::inbound::Outcome::Pending, "{p:?}");
         assert!(p.detail.contains("did not vouch"), "{p:?}");
     }
-    let state = noroshi::acks::store::current(&app.ctx.db, alert, chiyoda.id.0)
+    let state = noroshi::acks::store::current(&app.ctx.db, alert, chiyoda.id)
         .await
         .unwrap();
     assert!(state.is_none(), "nothing acknowledged: {state:?}");
@@ -1280,7 +1282,7 @@ async fn an_approver_without_a_second_factor_cannot_approve() {
     )
     .await
     .unwrap();
-    noroshi::alerts::publish::submit(&app.ctx.db, draft.id.0, &central.operator)
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id, &central.operator)
         .await
         .unwrap();
     let path = format!("/drafts/{}", draft.id.0);

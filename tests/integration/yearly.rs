@@ -7,6 +7,7 @@ use chrono::TimeZone;
 use noroshi::auth::Role;
 use noroshi::contacts::MailEncoding;
 use noroshi::domain::Tlp;
+use noroshi::domain::ids::AlertId;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 
@@ -18,7 +19,7 @@ const PW: &str = "correct horse battery staple";
 
 async fn first_published(
     app: &crate::helpers::TestApp,
-    alert: i64,
+    alert: AlertId,
     at: chrono::DateTime<chrono::Utc>,
 ) {
     app.ctx

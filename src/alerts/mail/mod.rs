@@ -5,6 +5,7 @@
 
 pub mod render;
 
+use crate::domain::ids::{OrgId, RevisionId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +24,7 @@ const REVISION_CACHE: usize = 256;
 /// Templates kept per revision (one per organisation when mails carry links).
 const TEMPLATES_PER_REVISION: usize = 8_192;
 
-type TemplateKey = (Language, MailEncoding, Kind, Option<i64>);
+type TemplateKey = (Language, MailEncoding, Kind, Option<OrgId>);
 
 /// A revision as the mailer needs it.
 struct Prepared {
@@ -33,14 +34,14 @@ struct Prepared {
     /// organisation (its link is in the body, so its body and signature are its own).
     templates: Mutex<HashMap<TemplateKey, Arc<Template>>>,
     /// Acknowledgement link tokens by addressed organisation, made once per revision.
-    links: tokio::sync::OnceCell<HashMap<i64, String>>,
+    links: tokio::sync::OnceCell<HashMap<OrgId, String>>,
     /// Whether this process has started signing the revision's remaining templates ahead.
     warming: std::sync::atomic::AtomicBool,
 }
 
 /// The alerts' side of the mailer: the revisions being sent, with their templates and links.
 pub struct AlertMail {
-    revisions: Mutex<HashMap<i64, Arc<Prepared>>>,
+    revisions: Mutex<HashMap<RevisionId, Arc<Prepared>>>,
     link_key: LinkKey,
 }
 
@@ -68,7 +69,7 @@ impl AlertMail {
     async fn prepared(
         &self,
         db: &impl ConnectionTrait,
-        revision_id: i64,
+        revision_id: RevisionId,
     ) -> anyhow::Result<Option<Arc<Prepared>>> {
         if let Some(p) = self
             .revisions
@@ -110,7 +111,7 @@ impl AlertMail {
         language: Language,
         encoding: MailEncoding,
         kind: Kind,
-        link: Option<(i64, &str)>,
+        link: Option<(OrgId, &str)>,
     ) -> anyhow::Result<Arc<Template>> {
         let key = (language, encoding, kind, link.map(|(org, _)| org));
         if let Some(t) = p.templates.lock().ok().and_then(|t| t.get(&key).cloned()) {
@@ -123,7 +124,7 @@ impl AlertMail {
             )
         });
         let r = &p.revision;
-        let reply_code = link.map(|(org, _)| mailer.verp.reply_code(r.alert_id.0, org));
+        let reply_code = link.map(|(org, _)| mailer.verp.reply_code(r.alert_id, org));
         let letter = render::Letter {
             public_id: &p.public_id,
             revision: r,
@@ -199,7 +200,7 @@ impl AlertMail {
                 super::links::tokens_for_alert(
                     db,
                     &self.link_key,
-                    p.revision.alert_id.0,
+                    p.revision.alert_id,
                     p.revision.published_at,
                 )
             })
@@ -221,8 +222,8 @@ impl AlertMail {
         let Some(p) = self.prepared(db, revision_id).await? else {
             return Ok(None);
         };
-        let language = Language::parse(&d.language).unwrap_or(Language::Ja);
-        let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
+        let language = d.language;
+        let encoding = d.encoding;
         let token = self.link_token(db, &p, d).await?;
         let template = self.template(
             mailer,
@@ -295,7 +296,7 @@ pub async fn warm_templates(
         Language,
         MailEncoding,
         Kind,
-        Option<(i64, String)>,
+        Option<(OrgId, String)>,
     );
     let mut work: Vec<Work> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -306,8 +307,8 @@ pub async fn warm_templates(
         let Some(p) = alerts.prepared(db, revision_id).await? else {
             continue;
         };
-        let language = Language::parse(&d.language).unwrap_or(Language::Ja);
-        let encoding = MailEncoding::parse(&d.encoding).unwrap_or(MailEncoding::Utf8);
+        let language = d.language;
+        let encoding = d.encoding;
         let token = alerts.link_token(db, &p, d).await?;
         let key = (
             language,
@@ -361,7 +362,7 @@ pub fn warm_ahead(
     alerts: &Arc<AlertMail>,
     mailer: &Arc<Mailer>,
     db: &sea_orm::DatabaseConnection,
-    revision_ids: &[i64],
+    revision_ids: &[RevisionId],
 ) {
     if !mailer.signs() {
         return;
@@ -382,7 +383,7 @@ pub fn warm_ahead(
             }
             .await;
             if let Err(e) = result {
-                tracing::warn!(revision_id, error = %format!("{e:#}"), "cannot sign templates ahead");
+                tracing::warn!(%revision_id, error = %format!("{e:#}"), "cannot sign templates ahead");
             }
         });
     }

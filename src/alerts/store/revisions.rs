@@ -1,7 +1,9 @@
 //! An alert's revisions (第1報, 第2報 …) and its audience in the database: each revision written once and never changed; the audience only ever grows.
 
-#[allow(unused_imports)]
 use super::*;
+use crate::domain::ids::OrgId;
+#[allow(unused_imports)]
+use crate::domain::ids::RevisionId;
 
 /// The revision an idempotency key published, if any.
 pub async fn revision_by_key(
@@ -46,7 +48,10 @@ pub async fn revisions(
         .collect()
 }
 
-pub async fn revision(db: &impl ConnectionTrait, id: i64) -> anyhow::Result<Option<Revision>> {
+pub async fn revision(
+    db: &impl ConnectionTrait,
+    id: RevisionId,
+) -> anyhow::Result<Option<Revision>> {
     typed_revision(
         alert_revisions::Entity::find_by_id(id)
             .one(db)
@@ -80,7 +85,7 @@ pub async fn insert_revision(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Revision> {
     let row = alert_revisions::ActiveModel {
-        alert_id: Set(r.alert_id.0),
+        alert_id: Set(r.alert_id),
         number: Set(r.number),
         kind: Set(r.kind.as_str().into()),
         title: Set(r.title),
@@ -121,14 +126,14 @@ pub async fn audience(
 pub async fn add_audience_many(
     db: &impl ConnectionTrait,
     alert_id: AlertId,
-    orgs: &[i64],
+    orgs: &[OrgId],
     reasons: &[String],
     revision: i32,
 ) -> anyhow::Result<()> {
     let reasons = serde_json::to_string(reasons)?;
     for chunk in orgs.chunks(500) {
         alert_audience::Entity::insert_many(chunk.iter().map(|org| alert_audience::ActiveModel {
-            alert_id: Set(alert_id.0),
+            alert_id: Set(alert_id),
             organisation_id: Set(*org),
             reasons: Set(reasons.clone()),
             first_revision: Set(revision),
@@ -147,12 +152,12 @@ pub async fn add_audience_many(
 pub async fn add_audience(
     db: &impl ConnectionTrait,
     alert_id: AlertId,
-    org: i64,
+    org: OrgId,
     reasons: &[String],
     revision: i32,
 ) -> anyhow::Result<()> {
     alert_audience::Entity::insert(alert_audience::ActiveModel {
-        alert_id: Set(alert_id.0),
+        alert_id: Set(alert_id),
         organisation_id: Set(org),
         reasons: Set(serde_json::to_string(reasons)?),
         first_revision: Set(revision),

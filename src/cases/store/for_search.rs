@@ -7,8 +7,8 @@ use super::*;
 pub async fn submitters(
     db: &impl ConnectionTrait,
     cases: &[Case],
-) -> anyhow::Result<HashMap<i64, Submitter>> {
-    let ids: Vec<i64> = cases.iter().filter_map(|c| c.organisation_id).collect();
+) -> anyhow::Result<HashMap<OrgId, Submitter>> {
+    let ids: Vec<OrgId> = cases.iter().filter_map(|c| c.organisation_id).collect();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -61,7 +61,7 @@ pub fn doc(case: &Case, submitter: Option<Submitter>) -> CaseDoc {
 /// Published cases with an id above `after`, in id order, `limit` at a time (for a rebuild).
 pub async fn published_after(
     db: &impl ConnectionTrait,
-    after: i64,
+    after: CaseId,
     limit: u64,
 ) -> anyhow::Result<Vec<Case>> {
     cases::Entity::find()
@@ -82,7 +82,7 @@ pub async fn published_after(
 pub async fn take_outbox(
     txn: &impl ConnectionTrait,
     limit: u64,
-) -> anyhow::Result<(Vec<i64>, Option<i64>)> {
+) -> anyhow::Result<(Vec<CaseId>, Option<i64>)> {
     let rows = search_outbox::Entity::find()
         .order_by_asc(search_outbox::Column::Id)
         .limit(limit)
@@ -102,7 +102,7 @@ pub async fn take_outbox(
         // for the next drain.
         anyhow::bail!("another process is draining the search outbox; the rest waits");
     }
-    let mut ids: Vec<i64> = Vec::new();
+    let mut ids: Vec<CaseId> = Vec::new();
     for r in rows {
         if !ids.contains(&r.case_id) {
             ids.push(r.case_id);

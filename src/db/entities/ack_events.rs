@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, OrgId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ack_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub alert_id: i64,
-    pub organisation_id: i64,
+    pub alert_id: AlertId,
+    pub organisation_id: OrgId,
     pub state: String,
     pub note: Option<String>,
     /// Who: `user:<id>:<email>` or `mail-link`.

@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, OrgId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ack_links")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub alert_id: i64,
-    pub organisation_id: i64,
+    pub alert_id: AlertId,
+    pub organisation_id: OrgId,
     /// Random; the token is HMAC(key, id, nonce), never stored.
     pub nonce: String,
     /// SHA-256 of the token.

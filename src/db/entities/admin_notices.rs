@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::ReportId;
+
 /// A mail to the hub administrators (a privileged account was reset or disabled), queued in the
 /// transaction of the change.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,7 +18,7 @@ pub struct Model {
     pub attempts: i32,
     pub last_error: Option<String>,
     /// The incident report this mail tells of (its per-recipient ledger).
-    pub report_id: Option<i64>,
+    pub report_id: Option<ReportId>,
     /// security, report, contact, survey or subscription (`notices::store::NoticeKind`).
     pub kind: String,
     /// Lower goes first: the kind's priority.

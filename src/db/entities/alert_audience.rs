@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, OrgId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "alert_audience")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub organisation_id: i64,
+    pub organisation_id: OrgId,
     /// JSON array of the reasons the organisation is in the audience.
     pub reasons: String,
     /// The revision that first reached it.

@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, RevisionId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "alert_revisions")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub alert_id: i64,
+    pub id: RevisionId,
+    pub alert_id: AlertId,
     /// 1 for 第1報, 2 for 第2報 …
     pub number: i32,
     /// publish, revision or withdrawal.

@@ -1,10 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, OrgId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "alerts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: AlertId,
     pub status: String,
     pub title: String,
     pub body: String,
@@ -33,7 +35,7 @@ pub struct Model {
     /// What the version waiting for approval changes, in the operator's words.
     pub pending_changes: Option<String>,
     /// NULL for the centre; the prefecture that owns a prefecture's own drill or alert.
-    pub owner_organisation_id: Option<i64>,
+    pub owner_organisation_id: Option<OrgId>,
     /// A scheduled drill's start: its 第1報 is sent then, not at approval.
     pub starts_at: Option<DateTimeUtc>,
 }

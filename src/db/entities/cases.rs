@@ -1,10 +1,12 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{CaseId, OrgId, ReportId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: CaseId,
     pub kind: String,
     pub status: String,
     pub revision: i32,
@@ -24,7 +26,7 @@ pub struct Model {
     pub org_kind: String,
     pub size_band: String,
     pub prefecture_code: Option<i16>,
-    pub organisation_id: Option<i64>,
+    pub organisation_id: Option<OrgId>,
     pub named: bool,
     pub occurred_on: Option<Date>,
     pub found_on: Option<Date>,
@@ -42,7 +44,7 @@ pub struct Model {
     pub published_at: Option<DateTimeUtc>,
     /// The incident report the case was made from, and that report's TLP: the case starts there
     /// and is made looser only by an audited decision.
-    pub source_report_id: Option<i64>,
+    pub source_report_id: Option<ReportId>,
     pub source_tlp: Option<String>,
 }
 

@@ -1,14 +1,16 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, IssueId, OrgId, RevisionId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deliveries")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     /// The alert and revision a copy is of; none for a メールマガジン copy.
-    pub alert_id: Option<i64>,
-    pub revision_id: Option<i64>,
-    pub organisation_id: i64,
+    pub alert_id: Option<AlertId>,
+    pub revision_id: Option<RevisionId>,
+    pub organisation_id: OrgId,
     /// The contact address; none for a self-subscribed staff member's copy.
     pub contact_id: Option<i64>,
     pub email: String,
@@ -40,7 +42,7 @@ pub struct Model {
     pub bounce_status: Option<String>,
     pub bounce_reason: Option<String>,
     /// The メールマガジン issue a copy is of.
-    pub magazine_issue_id: Option<i64>,
+    pub magazine_issue_id: Option<IssueId>,
     /// The self-subscribed staff member a magazine copy goes to.
     pub subscriber_id: Option<i64>,
 }

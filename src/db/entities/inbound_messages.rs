@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{AlertId, OrgId};
+
 /// A message that came back to the hub's inbound mailbox, kept once (by digest).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "inbound_messages")]
@@ -18,8 +20,8 @@ pub struct Model {
     /// recorded, refused or pending (waiting for an operator at /admin/inbound), dismissed.
     pub outcome: String,
     pub delivery_id: Option<i64>,
-    pub alert_id: Option<i64>,
-    pub organisation_id: Option<i64>,
+    pub alert_id: Option<AlertId>,
+    pub organisation_id: Option<OrgId>,
     /// What was found or done, in words.
     pub detail: String,
     /// The first lines of the text (for the operator).

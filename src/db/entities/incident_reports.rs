@@ -1,13 +1,15 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{CaseId, OrgId, ReportId};
+
 /// One 障害・事故等報告: who reported, its marking and state; what it says is in its 報
 /// (`incident_report_updates`), kept as written.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "incident_reports")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub organisation_id: i64,
+    pub id: ReportId,
+    pub organisation_id: OrgId,
     pub tlp: String,
     /// `open` or `closed` (a 最終報 closes it).
     pub status: String,
@@ -24,7 +26,7 @@ pub struct Model {
     pub forwarded_by: Option<String>,
     pub closed_at: Option<DateTimeUtc>,
     /// The case central staff made of it.
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

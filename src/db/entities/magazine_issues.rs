@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::IssueId;
+
 /// One メールマガジン issue: draft, submitted, published (then it has its number).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "magazine_issues")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: IssueId,
     /// 第N号, given at publication.
     #[sea_orm(unique)]
     pub number: Option<i32>,

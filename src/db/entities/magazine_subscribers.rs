@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::OrgId;
+
 /// A staff member who subscribed to the メールマガジン themselves (double opt-in).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "magazine_subscribers")]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     /// The organisation that holds the address's domain, or whose signed-in user subscribed.
-    pub organisation_id: i64,
+    pub organisation_id: OrgId,
     /// ja or en.
     pub language: String,
     /// utf-8 or iso-2022-jp.

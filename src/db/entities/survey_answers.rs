@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{OrgId, SurveyId};
+
 /// An organisation's current answers to a survey (every saved version is in
 /// `survey_answer_versions`), and its 改善方針.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub survey_id: i64,
-    pub organisation_id: i64,
+    pub survey_id: SurveyId,
+    pub organisation_id: OrgId,
     pub answers: String,
     pub submitted: bool,
     pub submitted_at: Option<DateTimeUtc>,

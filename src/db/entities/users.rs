@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::{OrgId, UserId};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub organisation_id: i64,
+    pub id: UserId,
+    pub organisation_id: OrgId,
     #[sea_orm(unique)]
     pub email: String,
     pub display_name: String,
@@ -19,7 +21,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub must_change_password: bool,
     /// Who created the account in the portal (none for the command line and the hub itself).
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// A privileged account created in the portal: disabled until a hub administrator other
     /// than its creator enables it.
     pub awaiting_enable: bool,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::ids::OrgId;
+
 /// The 次年度の計画 of one 年度報告: the nation's (written by central staff) or a prefecture's.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "yearly_plans")]
@@ -7,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub fiscal_year: i32,
-    pub organisation_id: i64,
+    pub organisation_id: OrgId,
     pub text: String,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,

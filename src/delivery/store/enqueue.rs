@@ -1,7 +1,8 @@
 //! Writing the ledger: one row per recipient of an alert's revision (one statement per 50,000), or straight from a query for a send too large to hold in memory; then PostgreSQL's statistics refreshed after a bulk queue.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::domain::ids::{AlertId, RevisionId};
 
 /// Recipients per ledger insert. The rows travel as one JSON parameter that the database
 /// unpacks (`json_array_elements` / `json_each`): one short statement to parse and one value to
@@ -12,7 +13,7 @@ pub(super) const INSERT_CHUNK: usize = 50_000;
 /// Whom a ledger row is for: an address of an organisation, with how it reads mail. The ledger
 /// knows no contact records; `contacts` implements this for its own.
 pub trait Recipient {
-    fn organisation_id(&self) -> i64;
+    fn organisation_id(&self) -> OrgId;
     fn contact_id(&self) -> i64;
     fn email(&self) -> &str;
     fn encoding(&self) -> crate::domain::mail::MailEncoding;
@@ -59,8 +60,8 @@ pub async fn enqueue_select(
 /// Writes one queued delivery per recipient; returns how many.
 pub async fn enqueue<R: Recipient>(
     db: &impl ConnectionTrait,
-    alert_id: i64,
-    revision_id: i64,
+    alert_id: AlertId,
+    revision_id: RevisionId,
     contacts: &[R],
     priority: i16,
     kind: Kind,
@@ -87,7 +88,7 @@ pub async fn enqueue<R: Recipient>(
          SELECT $1, $2, {fields}, $3, 'queued', 0, $4, $5, $5, $6, FALSE FROM {rows}"
     );
     for chunk in contacts.chunks(INSERT_CHUNK) {
-        let rows: Vec<(i64, i64, &str, &str, &str)> = chunk
+        let rows: Vec<(OrgId, i64, &str, &str, &str)> = chunk
             .iter()
             .map(|c| {
                 (

@@ -14,9 +14,7 @@ pub(super) async fn current_items(
     let mut changed = 0;
     for mut item in items {
         if let Some(alert_id) = item.alert_id {
-            let Some(alert) =
-                crate::alerts::store::get(db, crate::alerts::AlertId(alert_id)).await?
-            else {
+            let Some(alert) = crate::alerts::store::get(db, alert_id).await? else {
                 changed += 1;
                 continue;
             };

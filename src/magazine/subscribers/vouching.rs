@@ -9,7 +9,7 @@ use super::*;
 pub async fn vouched_among(
     db: &impl ConnectionTrait,
     ids: &[i64],
-) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
+) -> anyhow::Result<std::collections::HashMap<i64, OrgId>> {
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
         for m in magazine_subscribers::Entity::find()
@@ -34,7 +34,7 @@ pub async fn of_organisation(
 ) -> anyhow::Result<Vec<Subscriber>> {
     use sea_orm::QueryOrder;
     magazine_subscribers::Entity::find()
-        .filter(magazine_subscribers::Column::OrganisationId.eq(org.0))
+        .filter(magazine_subscribers::Column::OrganisationId.eq(org))
         .filter(magazine_subscribers::Column::Status.eq(Status::Active.as_str()))
         .order_by_asc(magazine_subscribers::Column::Email)
         .all(db)
@@ -57,7 +57,7 @@ pub async fn set_vouched<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Subscriber, Failure> {
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
     let m = magazine_subscribers::Entity::find_by_id(id)
-        .filter(magazine_subscribers::Column::OrganisationId.eq(org.0))
+        .filter(magazine_subscribers::Column::OrganisationId.eq(org))
         .filter(magazine_subscribers::Column::Status.eq(Status::Active.as_str()))
         .one(&txn)
         .await
@@ -77,7 +77,7 @@ pub async fn set_vouched<C: ConnectionTrait + TransactionTrait>(
             "magazine.unvouch"
         },
         &format!("magazine_subscriber:{id}"),
-        serde_json::json!({ "email": email, "organisation_id": org.0 }),
+        serde_json::json!({ "email": email, "organisation_id": org }),
     )
     .await?;
     txn.commit().await.map_err(anyhow::Error::from)?;

@@ -71,7 +71,7 @@ pub(super) async fn desk(
         )
     } else {
         (
-            store::list(&ctx.db, &[], Some(viewer.org.id.0), 200).await?,
+            store::list(&ctx.db, &[], Some(viewer.org.id), 200).await?,
             Vec::new(),
         )
     };

@@ -2,13 +2,14 @@
 //! edit and anonymise, or prepare a revision of a published case).
 
 use super::*;
+use crate::domain::ids::ReportId;
 
 #[derive(Template)]
 #[template(path = "portal/case_form.html")]
 pub(super) struct CaseFormPage {
     nav: Nav,
     /// `None`: a new case.
-    id: Option<i64>,
+    id: Option<CaseId>,
     published: bool,
     errors: Vec<String>,
     input: CaseInput,
@@ -25,13 +26,13 @@ pub(super) struct CaseFormPage {
     note: String,
     central: bool,
     /// The incident report the case was made from and its TLP (editing only).
-    origin: Option<(i64, &'static str)>,
+    origin: Option<(ReportId, &'static str)>,
     tlp_reason: String,
 }
 
 pub(super) fn form_page(
     viewer: &Viewer,
-    id: Option<i64>,
+    id: Option<CaseId>,
     published: bool,
     input: CaseInput,
     errors: Vec<String>,
@@ -46,7 +47,7 @@ pub(super) fn form_page(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn form_page_from(
     viewer: &Viewer,
-    id: Option<i64>,
+    id: Option<CaseId>,
     published: bool,
     input: CaseInput,
     errors: Vec<String>,
@@ -265,7 +266,7 @@ pub(super) async fn submit_case(
         );
     };
     let central = viewer.session.user.role.is_central();
-    let org = (!central).then_some(viewer.org.id.0);
+    let org = (!central).then_some(viewer.org.id);
     let id = crate::cases::act::submit(&ctx.db, &fields, org, &viewer.actor()).await?;
     Ok(crate::portal::see_other(&format!("/cases/{id}")))
 }

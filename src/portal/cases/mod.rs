@@ -6,6 +6,7 @@
 //! found", and searches carry the viewer's keys, so results, facet counts and similar cases
 //! hold the same rule.
 
+use crate::domain::ids::CaseId;
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, post, web};
@@ -40,7 +41,7 @@ pub fn reader(viewer: &Viewer) -> Reader {
 /// A case in a list: search hits, similar cases, the review desk.
 #[derive(Clone)]
 pub struct CaseRow {
-    pub id: i64,
+    pub id: CaseId,
     pub kind: &'static str,
     pub title: String,
     pub who: String,
@@ -156,7 +157,7 @@ pub(super) async fn readable(
     viewer: &Viewer,
     id: &str,
 ) -> Result<Case, PortalError> {
-    let id: i64 = id.parse().map_err(|_| PortalError::NotFound)?;
+    let id: CaseId = id.parse().map_err(|_| PortalError::NotFound)?;
     reading::one(&ctx.db, &reader(viewer), id)
         .await?
         .ok_or(PortalError::NotFound)
@@ -168,7 +169,7 @@ pub async fn similar_rows(
     viewer: &Viewer,
     text: String,
     categories: Vec<String>,
-    exclude: Option<i64>,
+    exclude: Option<CaseId>,
 ) -> Result<Vec<CaseRow>, PortalError> {
     Ok(reading::similar(
         &ctx.db,

@@ -1,6 +1,7 @@
 //! `/cases/{id}`: one case, its history and the cases most like it.
 
 use super::*;
+use crate::domain::ids::ReportId;
 
 pub struct HistoryRow {
     pub at: String,
@@ -14,7 +15,7 @@ pub struct HistoryRow {
 #[template(path = "portal/case.html")]
 pub(super) struct CasePage {
     nav: Nav,
-    id: i64,
+    id: CaseId,
     kind: &'static str,
     status: &'static str,
     published: bool,
@@ -40,7 +41,7 @@ pub(super) struct CasePage {
     /// 公表済み（date） or 未公表.
     publicised: String,
     /// The incident report this case was made from and its TLP: central staff only.
-    from_report: Option<(i64, &'static str)>,
+    from_report: Option<(ReportId, &'static str)>,
     /// The case is shared more widely than the report it came from (an audited decision).
     looser_than_report: bool,
     updated: String,
@@ -85,7 +86,7 @@ pub(super) async fn show_case(
     let named_as = reading::named_as(&ctx.db, &case).await?;
     let central = viewer.may(Section::Central);
     // The history names people: central staff and the submitting organisation see it.
-    let own = case.organisation_id == Some(viewer.org.id.0);
+    let own = case.organisation_id == Some(viewer.org.id);
     let history = if central || own {
         store::history(&ctx.db, case.id)
             .await?

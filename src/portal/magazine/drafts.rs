@@ -1,7 +1,8 @@
 //! Composing, editing, submitting and approving an issue (central staff; four eyes in the capability).
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::domain::ids::IssueId;
 
 #[derive(serde::Deserialize)]
 pub struct ComposeForm {
@@ -43,7 +44,7 @@ pub(super) async fn compose(
 #[template(path = "portal/magazine_draft.html")]
 pub(super) struct DraftPage {
     nav: Nav,
-    id: i64,
+    id: IssueId,
     title: String,
     intro: String,
     period: String,
@@ -59,7 +60,7 @@ pub(super) struct DraftPage {
 pub(super) async fn draft_page(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: IssueId,
     notice: Option<String>,
 ) -> Result<DraftPage, PortalError> {
     viewer.require(crate::portal::viewer::Section::Central)?;
@@ -92,7 +93,7 @@ pub(super) async fn draft_page(
 pub(super) async fn show_draft(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<IssueId>,
 ) -> Result<HttpResponse, PortalError> {
     render(&draft_page(&ctx, &viewer, *id, None).await?)
 }
@@ -113,7 +114,7 @@ pub struct EditForm {
 pub(super) async fn edit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<IssueId>,
     form: web::Form<EditForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -155,7 +156,7 @@ pub struct CsrfOnly {
 pub(super) async fn submit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<IssueId>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -167,7 +168,7 @@ pub(super) async fn submit(
 pub(super) async fn approve(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    id: web::Path<i64>,
+    id: web::Path<IssueId>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;

@@ -48,7 +48,7 @@ pub struct ProductLine {
 }
 
 pub struct UserLine {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: &'static str,
@@ -180,7 +180,7 @@ pub(super) async fn page(
         .await?
         .into_iter()
         .map(|u| UserLine {
-            id: u.id.0,
+            id: u.id,
             is_me: u.id == viewer.session.user.id,
             manageable: viewer.session.user.may_manage(&u),
             awaiting: u.awaiting_enable,

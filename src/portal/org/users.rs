@@ -19,9 +19,11 @@ pub(super) async fn add_user(
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, PortalError> {
     guard(&viewer, &form.csrf)?;
-    let role = Role::parse(&form.role)
-        .ok()
-        .filter(|r| grantable(&viewer).contains(r));
+    // A role the form names but this viewer may not grant is refused like an unknown one.
+    let role = match Role::parse(&form.role) {
+        Ok(r) if grantable(&viewer).contains(&r) => Some(r),
+        _ => None,
+    };
     let Some(role) = role else {
         return page(
             &ctx,

@@ -8,6 +8,7 @@ mod form;
 mod page;
 mod stats;
 
+use crate::domain::ids::ReportId;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
@@ -36,7 +37,7 @@ pub(super) fn status_label(s: Status, lang: Lang) -> &'static str {
 }
 
 pub struct ReportRow {
-    pub id: i64,
+    pub id: ReportId,
     pub organisation: String,
     pub title: String,
     pub tlp: &'static str,
@@ -107,7 +108,7 @@ async fn list(
             names.insert(rep.org_id, o.full_name());
         }
         rows.push(ReportRow {
-            id: rep.id.0,
+            id: rep.id,
             organisation: names.get(&rep.org_id).cloned().unwrap_or_default(),
             title: u.fields.title.clone(),
             tlp: rep.tlp.as_str(),

@@ -3,6 +3,7 @@
 //! organisation), a note, 確認済 and 連携 (its prefecture's administrator), a case (central
 //! operators, once it is closed). The link to that case is shown to central staff only.
 
+use crate::domain::ids::CaseId;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -45,7 +46,7 @@ pub struct MailView {
 #[template(path = "portal/report.html")]
 struct ReportPage {
     nav: Nav,
-    id: i64,
+    id: ReportId,
     title: String,
     organisation: String,
     tlp: &'static str,
@@ -65,7 +66,7 @@ struct ReportPage {
     forwarded: bool,
     can_make_case: bool,
     /// Central staff only.
-    case_id: Option<i64>,
+    case_id: Option<CaseId>,
 }
 
 fn labels(ids: &[String], lang: Lang, label: impl Fn(&str) -> Option<&'static str>) -> String {
@@ -158,26 +159,26 @@ fn view(
 async fn readable(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: ReportId,
 ) -> Result<(Report, crate::registry::Organisation), PortalError> {
-    Ok(store::readable(&ctx.db, ReportId(id), &reader(viewer)).await?)
+    Ok(store::readable(&ctx.db, id, &reader(viewer)).await?)
 }
 
 #[get("/reports/{id}")]
 pub(super) async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
 ) -> Result<HttpResponse, PortalError> {
     let (rep, org) = readable(&ctx, &viewer, path.into_inner()).await?;
     let r = reader(&viewer);
     let mut updates = store::updates(&ctx.db, rep.id).await?;
     let last = updates.pop().ok_or(PortalError::NotFound)?;
     let notes = store::notes(&ctx.db, rep.id).await?;
-    let mails = crate::notices::store::for_report(&ctx.db, rep.id.0).await?;
+    let mails = crate::notices::store::for_report(&ctx.db, rep.id).await?;
     let t = timers::of(&rep, &ctx.settings.reports, chrono::Utc::now());
     render(&ReportPage {
-        id: rep.id.0,
+        id: rep.id,
         title: last.fields.title.clone(),
         organisation: org.full_name(),
         tlp: rep.tlp.as_str(),
@@ -239,14 +240,14 @@ struct NoteForm {
 pub(super) async fn note(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     crate::reports::act::add_note(
         &ctx.db,
-        ReportId(id),
+        id,
         &reader(&viewer),
         &form.note,
         &viewer.actor(),
@@ -260,14 +261,14 @@ pub(super) async fn note(
 pub(super) async fn confirm(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     crate::reports::act::confirm(
         &ctx.db,
-        ReportId(id),
+        id,
         &reader(&viewer),
         &viewer.actor(),
         chrono::Utc::now(),
@@ -280,7 +281,7 @@ pub(super) async fn confirm(
 pub(super) async fn forward(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -288,7 +289,7 @@ pub(super) async fn forward(
     crate::reports::act::forward(
         &ctx.db,
         &crate::reports::mail::Mailing::of(&ctx.settings),
-        ReportId(id),
+        id,
         &reader(&viewer),
         &viewer.org.name,
         &viewer.actor(),
@@ -308,7 +309,7 @@ struct CaseForm {
 pub(super) async fn make_case(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<ReportId>,
     form: web::Form<CaseForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -322,13 +323,8 @@ pub(super) async fn make_case(
                 .tr1("kind: `{}` は事例の種別ではありません", &form.kind),
         )
     })?;
-    let case = crate::reports::to_case::make_case(
-        &ctx.db,
-        ReportId(id),
-        &reader(&viewer),
-        kind,
-        &viewer.actor(),
-    )
-    .await?;
+    let case =
+        crate::reports::to_case::make_case(&ctx.db, id, &reader(&viewer), kind, &viewer.actor())
+            .await?;
     Ok(crate::portal::see_other(&format!("/cases/{case}/edit")))
 }

@@ -36,8 +36,8 @@ pub(super) fn results_scope(viewer: &Viewer) -> Option<crate::surveys::results::
 /// The survey, if the viewer may see it at all: its drafts to their writers' side and
 /// approvers; once published, to the organisations addressed, central staff, and the staff of a
 /// prefecture with addressed organisations. Otherwise "not found".
-async fn visible(ctx: &AppContext, viewer: &Viewer, id: i64) -> Result<Survey, PortalError> {
-    let s = store::get(&ctx.db, SurveyId(id))
+async fn visible(ctx: &AppContext, viewer: &Viewer, id: SurveyId) -> Result<Survey, PortalError> {
+    let s = store::get(&ctx.db, id)
         .await?
         .ok_or(PortalError::NotFound)?;
     let user = &viewer.session.user;
@@ -84,7 +84,7 @@ async fn prefecture_addressed(
 }
 
 pub struct SurveyLine {
-    pub id: i64,
+    pub id: SurveyId,
     pub title: String,
     pub kind: &'static str,
     pub status: &'static str,
@@ -114,7 +114,7 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
     let mut lines = Vec::new();
     let addressed = store::addressed_to(&ctx.db, viewer.org.id).await?;
     for s in store::all(&ctx.db).await? {
-        let seen = visible(&ctx, &viewer, s.id.0).await.is_ok();
+        let seen = visible(&ctx, &viewer, s.id).await.is_ok();
         if !seen {
             continue;
         }
@@ -129,7 +129,7 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
             String::new()
         };
         lines.push(SurveyLine {
-            id: s.id.0,
+            id: s.id,
             title: s.title.clone(),
             kind: viewer.lang.tr(s.kind.label_ja()),
             status: viewer.lang.tr(s.status.label_ja()),

@@ -22,7 +22,7 @@ struct NewPage {
     toml: String,
     to: String,
     deadline: String,
-    previous: Vec<(i64, String, bool)>,
+    previous: Vec<(SurveyId, String, bool)>,
     error: Option<String>,
 }
 
@@ -64,7 +64,7 @@ async fn page(
         .await?
         .into_iter()
         .filter(|s| s.status == Status::Published && s.owner == owner)
-        .map(|s| (s.id.0, s.title, chosen == s.id.0.to_string()))
+        .map(|s| (s.id, s.title, chosen == s.id.to_string()))
         .collect();
     let template = f.map(|f| f.template.as_str()).unwrap_or(TEMPLATES[0].0);
     Ok(NewPage {

@@ -3,6 +3,7 @@
 //! nation (counts by grade, never another organisation's name); and its answer: 改善方針 and
 //! the 年度 it expects to finish, which its prefecture and the centre see.
 
+use crate::domain::ids::SurveyId;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use crate::surveys::store::{self, Survey};
 #[template(path = "portal/survey_result.html")]
 struct ResultPage {
     nav: Nav,
-    id: i64,
+    id: SurveyId,
     title: String,
     answered: bool,
     late: bool,
@@ -37,7 +38,7 @@ struct ResultPage {
     error: Option<String>,
 }
 
-async fn addressed(ctx: &AppContext, viewer: &Viewer, id: i64) -> Result<Survey, PortalError> {
+async fn addressed(ctx: &AppContext, viewer: &Viewer, id: SurveyId) -> Result<Survey, PortalError> {
     let s = visible(ctx, viewer, id).await?;
     if s.status != Status::Published || !store::is_target(&ctx.db, s.id, viewer.org.id).await? {
         return Err(PortalError::NotFound);
@@ -60,7 +61,7 @@ async fn page(
     rows.push((viewer.lang.tr("全国"), own.nation.grades));
     Ok(ResultPage {
         nav: viewer.nav(),
-        id: s.id.0,
+        id: s.id,
         title: s.title.clone(),
         answered: own.answered,
         late: own.late,
@@ -128,7 +129,7 @@ async fn page(
 pub(super) async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
 ) -> Result<HttpResponse, PortalError> {
     let s = addressed(&ctx, &viewer, path.into_inner()).await?;
     render(&page(&ctx, &viewer, &s, None, None).await?)
@@ -145,7 +146,7 @@ pub(super) struct PlanForm {
 pub(super) async fn plan(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<PlanForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;

@@ -95,7 +95,7 @@ pub(super) fn questions(s: &Survey, answers: &Answers, lang: Lang) -> Vec<Catego
 #[template(path = "portal/survey.html")]
 struct SurveyPage {
     nav: Nav,
-    id: i64,
+    id: SurveyId,
     title: String,
     kind: &'static str,
     status: &'static str,
@@ -138,7 +138,7 @@ async fn page(
     });
     Ok(SurveyPage {
         nav: viewer.nav(),
-        id: s.id.0,
+        id: s.id,
         title: s.title.clone(),
         kind: viewer.lang.tr(s.kind.label_ja()),
         status: viewer.lang.tr(s.status.label_ja()),
@@ -167,7 +167,7 @@ async fn page(
 pub(super) async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
 ) -> Result<HttpResponse, PortalError> {
     let s = visible(&ctx, &viewer, path.into_inner()).await?;
     render(&page(&ctx, &viewer, &s, None, Vec::new()).await?)
@@ -177,12 +177,12 @@ pub(super) async fn show(
 pub(super) async fn submit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    publish::submit(&ctx.db, SurveyId(id), &viewer.session.user).await?;
+    publish::submit(&ctx.db, id, &viewer.session.user).await?;
     Ok(crate::portal::see_other(&format!("/surveys/{id}")))
 }
 
@@ -190,7 +190,7 @@ pub(super) async fn submit(
 pub(super) async fn approve(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -199,7 +199,7 @@ pub(super) async fn approve(
         &ctx.db,
         &ctx.rules,
         ctx.settings.app.base_url.as_str(),
-        SurveyId(id),
+        id,
         &viewer.session.user,
     )
     .await?;
@@ -212,7 +212,7 @@ pub(super) async fn approve(
 pub(super) async fn answer(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;

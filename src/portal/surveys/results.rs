@@ -4,6 +4,7 @@
 //! time; CSV; a prompt to those that have not answered; and the centre's mail of each
 //! organisation's 評価結果.
 
+use crate::domain::ids::SurveyId;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
@@ -72,13 +73,13 @@ fn line(g: &Group, viewer: &Viewer) -> GroupLine {
 #[template(path = "portal/survey_results.html")]
 struct ResultsPage {
     nav: Nav,
-    id: i64,
+    id: SurveyId,
     title: String,
     as_of: String,
     as_of_param: String,
     categories: Vec<String>,
     total: GroupLine,
-    previous: Option<(i64, String, GroupLine)>,
+    previous: Option<(SurveyId, String, GroupLine)>,
     prefectures: Vec<GroupLine>,
     classes: Vec<GroupLine>,
     orgs: Vec<OrgRow>,
@@ -91,7 +92,7 @@ struct ResultsPage {
 async fn load(
     ctx: &AppContext,
     viewer: &Viewer,
-    id: i64,
+    id: SurveyId,
     as_of: &AsOf,
 ) -> Result<(Survey, Scope, Results), PortalError> {
     let scope = results_scope(viewer).ok_or_else(|| {
@@ -134,14 +135,14 @@ fn grade_chart(r: &Results) -> String {
 pub(super) async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     as_of: web::Query<AsOf>,
 ) -> Result<HttpResponse, PortalError> {
     let (s, scope, r) = load(&ctx, &viewer, path.into_inner(), &as_of).await?;
     let central = scope == Scope::All;
     let user = &viewer.session.user;
     render(&ResultsPage {
-        id: s.id.0,
+        id: s.id,
         title: s.title.clone(),
         as_of: viewer.when(&r.as_of),
         as_of_param: as_of.as_of.clone().unwrap_or_default(),
@@ -155,7 +156,7 @@ pub(super) async fn show(
         previous: r
             .previous
             .as_ref()
-            .map(|(p, g)| (p.id.0, p.title.clone(), line(g, &viewer))),
+            .map(|(p, g)| (p.id, p.title.clone(), line(g, &viewer))),
         prefectures: if central {
             r.by_prefecture.iter().map(|g| line(g, &viewer)).collect()
         } else {
@@ -205,7 +206,7 @@ pub(super) async fn show(
 pub(super) async fn csv(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     as_of: web::Query<AsOf>,
 ) -> Result<HttpResponse, PortalError> {
     let (s, _, r) = load(&ctx, &viewer, path.into_inner(), &as_of).await?;
@@ -223,7 +224,7 @@ pub(super) async fn csv(
 pub(super) async fn chart_svg(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     as_of: web::Query<AsOf>,
 ) -> Result<HttpResponse, PortalError> {
     let (_, _, r) = load(&ctx, &viewer, path.into_inner(), &as_of).await?;
@@ -240,7 +241,7 @@ pub(super) async fn chart_svg(
 pub(super) async fn prompt(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
@@ -295,7 +296,7 @@ pub(super) async fn prompt(
 pub(super) async fn send(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
-    path: web::Path<i64>,
+    path: web::Path<SurveyId>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;

@@ -2,6 +2,7 @@
 //! link to a case), read for a reader by the one access rule. The audited actions that change
 //! them are [`super::act`].
 
+use crate::domain::ids::CaseId;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait as _;
@@ -35,7 +36,7 @@ pub struct Report {
     pub forwarded_at: Option<DateTime<Utc>>,
     pub forwarded_by: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
 }
 
 /// One 報.
@@ -94,8 +95,8 @@ impl crate::error::Classify for ReportError {
 
 pub(super) fn to_report(m: incident_reports::Model) -> anyhow::Result<Report> {
     Ok(Report {
-        id: ReportId(m.id),
-        org_id: OrgId(m.organisation_id),
+        id: m.id,
+        org_id: m.organisation_id,
         tlp: Tlp::stored(&m.tlp).with_context(|| format!("report {}", m.id))?,
         status: Status::parse(&m.status).with_context(|| {
             format!(
@@ -136,7 +137,7 @@ pub(super) async fn insert_update(
     now: DateTime<Utc>,
 ) -> Result<(), ReportError> {
     incident_report_updates::ActiveModel {
-        report_id: Set(id.0),
+        report_id: Set(id),
         seq: Set(seq),
         r#final: Set(f.final_report),
         fields: Set(serde_json::to_string(f).context("cannot write the 報")?),
@@ -153,7 +154,7 @@ pub(super) async fn lock(
     txn: &impl ConnectionTrait,
     id: ReportId,
 ) -> Result<incident_reports::Model, ReportError> {
-    let mut q = incident_reports::Entity::find_by_id(id.0);
+    let mut q = incident_reports::Entity::find_by_id(id);
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         q = q.lock_exclusive();
     }
@@ -219,9 +220,13 @@ pub(super) fn check_writable(
 pub const NOTE_MAX: usize = 5_000;
 
 /// Records the case made of a report (in the transaction that made it).
-pub async fn set_case(db: &impl ConnectionTrait, id: ReportId, case_id: i64) -> anyhow::Result<()> {
+pub async fn set_case(
+    db: &impl ConnectionTrait,
+    id: ReportId,
+    case_id: CaseId,
+) -> anyhow::Result<()> {
     incident_reports::ActiveModel {
-        id: Set(id.0),
+        id: Set(id),
         case_id: Set(Some(case_id)),
         ..Default::default()
     }

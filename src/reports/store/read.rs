@@ -3,7 +3,7 @@
 use super::*;
 
 pub async fn get(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Option<Report>> {
-    incident_reports::Entity::find_by_id(id.0)
+    incident_reports::Entity::find_by_id(id)
         .one(db)
         .await
         .context("cannot read the report")?
@@ -12,7 +12,7 @@ pub async fn get(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Opti
 }
 
 /// The report made into `case_id`, if any (central staff's link back).
-pub async fn by_case(db: &impl ConnectionTrait, case_id: i64) -> anyhow::Result<Option<Report>> {
+pub async fn by_case(db: &impl ConnectionTrait, case_id: CaseId) -> anyhow::Result<Option<Report>> {
     incident_reports::Entity::find()
         .filter(incident_reports::Column::CaseId.eq(case_id))
         .one(db)
@@ -41,9 +41,9 @@ pub async fn latest(
     reports: &[Report],
 ) -> anyhow::Result<std::collections::HashMap<ReportId, Update>> {
     let mut out = std::collections::HashMap::new();
-    let wanted: std::collections::HashMap<i64, i32> =
-        reports.iter().map(|r| (r.id.0, r.updates)).collect();
-    let ids: Vec<i64> = wanted.keys().copied().collect();
+    let wanted: std::collections::HashMap<ReportId, i32> =
+        reports.iter().map(|r| (r.id, r.updates)).collect();
+    let ids: Vec<ReportId> = wanted.keys().copied().collect();
     for chunk in ids.chunks(500) {
         for m in incident_report_updates::Entity::find()
             .filter(incident_report_updates::Column::ReportId.is_in(chunk.iter().copied()))
@@ -52,7 +52,7 @@ pub async fn latest(
             .context("cannot read the reports' 報")?
         {
             if wanted.get(&m.report_id) == Some(&m.seq) {
-                let id = ReportId(m.report_id);
+                let id = m.report_id;
                 out.insert(id, to_update(m)?);
             }
         }
@@ -69,7 +69,7 @@ pub async fn notes(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Ve
         .context("cannot read the report's notes")?
         .into_iter()
         .map(|m| Note {
-            org_id: OrgId(m.organisation_id),
+            org_id: m.organisation_id,
             body: m.body,
             author: m.author,
             created_at: m.created_at,

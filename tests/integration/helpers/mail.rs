@@ -1,6 +1,7 @@
 //! Mail test helpers: central users, contacts in bulk, the four-eyes publish, draining the mail
 //! lanes, and an independent reading of sent messages (Python's `email` and `dkimpy`).
 
+use noroshi::domain::ids::AlertId;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -218,7 +219,7 @@ pub async fn publish_alert(
     ctx: &AppContext,
     central: &Central,
     d: Draft<'_>,
-) -> (i64, PublishReport) {
+) -> (AlertId, PublishReport) {
     let alert = alerts::create_draft(
         &ctx.db,
         &ctx.policy,
@@ -237,13 +238,13 @@ pub async fn publish_alert(
     )
     .await
     .unwrap();
-    publish::submit(&ctx.db, alert.id.0, &central.operator)
+    publish::submit(&ctx.db, alert.id, &central.operator)
         .await
         .unwrap();
-    let report = publish::approve(&ctx.db, &ctx.rules, alert.id.0, &central.approver, None)
+    let report = publish::approve(&ctx.db, &ctx.rules, alert.id, &central.approver, None)
         .await
         .unwrap();
-    (alert.id.0, report)
+    (alert.id, report)
 }
 
 /// Publishes the next revision (第N報) of a published alert: `edit` by the operator, submitted by
@@ -251,7 +252,7 @@ pub async fn publish_alert(
 pub async fn publish_revision(
     ctx: &AppContext,
     central: &Central,
-    id: i64,
+    id: AlertId,
     edit: publish::Edit,
 ) -> PublishReport {
     publish::revise(&ctx.db, id, &central.operator, edit)
