@@ -27,6 +27,10 @@ pub enum Code {
     SecondFactorRequired,
     NotFound,
     Conflict,
+    /// A link or token that was genuine but has expired (HTTP 410).
+    Gone,
+    /// Asked too often from one place: wait and try again (HTTP 429).
+    RateLimited,
     Unavailable,
     MalformedJson,
     UnknownField,
@@ -42,7 +46,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, for the test that holds the OpenAPI document to this table.
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Self::Unauthenticated,
         Self::InvalidToken,
         Self::BadAuthorization,
@@ -52,6 +56,8 @@ impl Code {
         Self::SecondFactorRequired,
         Self::NotFound,
         Self::Conflict,
+        Self::Gone,
+        Self::RateLimited,
         Self::Unavailable,
         Self::MalformedJson,
         Self::UnknownField,
@@ -77,6 +83,8 @@ impl Code {
             Self::SecondFactorRequired => "second_factor_required",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
+            Self::Gone => "gone",
+            Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::MalformedJson => "malformed_json",
             Self::UnknownField => "unknown_field",
@@ -116,6 +124,11 @@ pub enum Failure {
     Conflict(String),
     /// It existed and no longer takes this: 410.
     Gone(String),
+    /// Asked too often: 429, with the seconds to wait.
+    Limited {
+        retry_after: u64,
+        message: String,
+    },
     Unexpected(anyhow::Error),
 }
 
@@ -132,7 +145,8 @@ impl std::fmt::Display for Failure {
             | Self::NotFound(m)
             | Self::Forbidden(m)
             | Self::Conflict(m)
-            | Self::Gone(m) => f.write_str(m),
+            | Self::Gone(m)
+            | Self::Limited { message: m, .. } => f.write_str(m),
             Self::Unexpected(e) => write!(f, "{e:#}"),
         }
     }
@@ -150,7 +164,10 @@ impl From<Failure> for ApiError {
             Failure::NotFound(m) => Self::NotFound(m),
             Failure::Forbidden(m) => Self::Forbidden(m),
             Failure::Conflict(m) => Self::Conflict(m),
-            Failure::Gone(m) => Self::coded(StatusCode::GONE, Code::Conflict, m),
+            Failure::Gone(m) => Self::coded(StatusCode::GONE, Code::Gone, m),
+            Failure::Limited { message, .. } => {
+                Self::coded(StatusCode::TOO_MANY_REQUESTS, Code::RateLimited, message)
+            }
             Failure::Unexpected(e) => Self::Unexpected(e),
         }
     }
@@ -282,7 +299,15 @@ mod failure_tests {
                 StatusCode::CONFLICT,
                 Code::Conflict,
             ),
-            (Failure::Gone("x".into()), StatusCode::GONE, Code::Conflict),
+            (Failure::Gone("x".into()), StatusCode::GONE, Code::Gone),
+            (
+                Failure::Limited {
+                    retry_after: 30,
+                    message: "x".into(),
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                Code::RateLimited,
+            ),
             (
                 Failure::Unexpected(anyhow::anyhow!("x")),
                 StatusCode::INTERNAL_SERVER_ERROR,

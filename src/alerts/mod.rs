@@ -203,6 +203,17 @@ pub enum DraftError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for DraftError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            Self::Invalid(m) => Failure::Invalid(m),
+            e @ Self::UnknownAdvisory(_) => Failure::NotFound(e.to_string()),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// Makes a draft from advisories (and their classification), with the audit entry.
 #[tracing::instrument(name = "Create draft", skip_all)]
 pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(

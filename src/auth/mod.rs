@@ -78,6 +78,20 @@ pub enum AddUserError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for AddUserError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::UnknownOrganisation(_) => Failure::NotFound(e.to_string()),
+            e @ Self::EmailTaken(_) => Failure::Conflict(e.to_string()),
+            e @ (Self::RoleMismatch(_) | Self::Password(_) | Self::NameTooLong) => {
+                Failure::Invalid(e.to_string())
+            }
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// Creates a user after every check has passed, with its audit entry in the same transaction:
 /// at the command line on the hub's machine, or by the hub itself (the demo). A privileged
 /// account made so is enabled at once, and the hub administrators are told.

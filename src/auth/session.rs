@@ -55,6 +55,20 @@ pub enum LoginError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for LoginError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::BadCredentials => Failure::Forbidden(e.to_string()),
+            e @ (Self::RateLimited(s) | Self::Busy(s)) => Failure::Limited {
+                retry_after: s,
+                message: e.to_string(),
+            },
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// A signed-in session: the token goes in the cookie, the CSRF token in every form.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -376,6 +390,17 @@ pub enum ChangePasswordError {
     Policy(#[from] password::PasswordError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl crate::error::Classify for ChangePasswordError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::WrongCurrent => Failure::Forbidden(e.to_string()),
+            e @ (Self::Mismatch | Self::Policy(_)) => Failure::Invalid(e.to_string()),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
 }
 
 /// Changes the signed-in user's password after checking the current one; every other session

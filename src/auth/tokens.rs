@@ -101,6 +101,19 @@ pub enum TokenError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for TokenError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::TooMany => Failure::Conflict(e.to_string()),
+            e @ (Self::BadName | Self::UnknownScope(_) | Self::NoScope | Self::BadLifetime) => {
+                Failure::Invalid(e.to_string())
+            }
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 fn to_domain(m: api_tokens::Model) -> ApiToken {
     ApiToken {
         id: m.id,

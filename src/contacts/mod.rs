@@ -174,6 +174,18 @@ pub enum ContactError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for ContactError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::UnknownOrganisation(_) => Failure::NotFound(e.to_string()),
+            e @ Self::Duplicate(..) => Failure::Conflict(e.to_string()),
+            Self::Invalid(m) => Failure::Invalid(m),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 /// Who adds an address, which decides whether it is verified at once.
 #[derive(Clone, Debug)]
 pub struct Adder {

@@ -134,6 +134,18 @@ pub enum InventoryError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl crate::error::Classify for InventoryError {
+    fn classify(self) -> crate::error::Failure {
+        use crate::error::Failure;
+        match self {
+            e @ Self::UnknownOrganisation(_) => Failure::NotFound(e.to_string()),
+            e @ (Self::NoOrganisation | Self::NothingToMatch) => Failure::Invalid(e.to_string()),
+            Self::Invalid(m) => Failure::Invalid(m),
+            Self::Unexpected(e) => Failure::Unexpected(e),
+        }
+    }
+}
+
 fn field(name: &str, value: Option<String>) -> Result<Option<String>, InventoryError> {
     let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(v) = &value

@@ -230,8 +230,7 @@ async fn create(
     .await
     {
         Ok(alert) => Ok(super::see_other(&format!("/drafts/{}", alert.id))),
-        Err(crate::alerts::DraftError::Unexpected(e)) => Err(e.into()),
-        Err(e) => refuse(e.to_string()),
+        Err(e) => refuse(super::error::refusal(e)?),
     }
 }
 

@@ -58,8 +58,25 @@ impl From<crate::error::Failure> for PortalError {
             Failure::NotFound(_) => Self::NotFound,
             Failure::Forbidden(m) => Self::Forbidden(m),
             Failure::Gone(m) => Self::Gone(m),
+            Failure::Limited {
+                retry_after,
+                message,
+            } => Self::TooManyRequests {
+                retry_after,
+                message,
+            },
             Failure::Unexpected(e) => Self::Unexpected(e),
         }
+    }
+}
+
+/// A form's refusal, decided in one place for every form: anything the capability refused
+/// (invalid, unknown, conflicting, not allowed) is the message shown in the form again; only the
+/// unexpected becomes the error page.
+pub fn refusal(e: impl crate::error::Classify) -> Result<String, PortalError> {
+    match e.classify() {
+        crate::error::Failure::Unexpected(e) => Err(PortalError::Unexpected(e)),
+        f => Ok(f.to_string()),
     }
 }
 

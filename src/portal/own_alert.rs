@@ -115,8 +115,10 @@ async fn create(
     .await
     {
         Ok(a) => Ok(super::see_other(&format!("/drafts/{}", a.id))),
-        Err(crate::alerts::DraftError::Unexpected(e)) => Err(e.into()),
-        Err(e) => render_refused(&page(&viewer, Some(&form), Some(e.to_string())), true),
+        Err(e) => {
+            let message = super::error::refusal(e)?;
+            render_refused(&page(&viewer, Some(&form), Some(message)), true)
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use super::i18n::Lang;
 use super::viewer::{Nav, Section, Viewer};
 use super::{Opt, see_other};
 use crate::alerts::audience::AudienceSpec;
-use crate::alerts::{self, DraftError, DraftRequest};
+use crate::alerts::{self, DraftRequest};
 use crate::audit::Actor;
 use crate::classify::model::Classification;
 use crate::context::AppContext;
@@ -354,16 +354,9 @@ async fn make_draft(
     let actor = Actor::of(&viewer.session.user);
     match alerts::create_draft(&ctx.db, &ctx.policy, req, &actor).await {
         Ok(alert) => Ok(see_other(&format!("/drafts/{}", alert.id))),
-        Err(DraftError::Unexpected(e)) => Err(e.into()),
         Err(e) => {
-            advisory_page(
-                &ctx,
-                &viewer,
-                id,
-                Some(e.to_string()),
-                form.audience.clone(),
-            )
-            .await
+            let message = super::error::refusal(e)?;
+            advisory_page(&ctx, &viewer, id, Some(message), form.audience.clone()).await
         }
     }
 }

@@ -554,3 +554,88 @@ fn no_stored_enum_is_read_with_a_silent_fallback() {
     ];
     assert_eq!(silent_fallbacks(&planted).len(), 2);
 }
+
+/// Errors that never reach an edge by themselves, and why; every other `pub enum …Error`
+/// says its kind through `crate::error::Classify` (so the API's status and code, and the
+/// portal's page, are decided in one table).
+const UNCLASSIFIED: [(&str, &str); 13] = [
+    ("ApiError", "an edge's own error"),
+    ("PortalError", "an edge's own error"),
+    (
+        "ConfigError",
+        "refuses to start: reported on the command line",
+    ),
+    (
+        "CatalogueError",
+        "refuses to start: reported on the command line",
+    ),
+    (
+        "RulesError",
+        "refuses to start: reported on the command line",
+    ),
+    (
+        "FetchError",
+        "an upstream poll: recorded on the source's health, never answered",
+    ),
+    (
+        "IngestError",
+        "an upstream document: recorded on the source's health, never answered",
+    ),
+    ("ParseError", "an upstream document: wrapped by IngestError"),
+    (
+        "InsertError",
+        "a store's insert: wrapped by the capability's action error",
+    ),
+    (
+        "InsertUserError",
+        "a store's insert: wrapped by AddUserError",
+    ),
+    (
+        "EmailError",
+        "a vocabulary parse: wrapped by the capability's Invalid",
+    ),
+    (
+        "OrgCodeError",
+        "a vocabulary parse: wrapped by the capability's Invalid",
+    ),
+    (
+        "PasswordError",
+        "a vocabulary check: wrapped by AddUserError and ChangePasswordError",
+    ),
+];
+
+/// Rule 6: the error enums that neither classify nor are listed in [`UNCLASSIFIED`].
+fn unclassified(files: &[(String, String)]) -> Vec<String> {
+    let all: String = files.iter().map(|(_, c)| c.as_str()).collect();
+    let enums = regex::Regex::new(r"pub enum (\w+Error)\b").unwrap();
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|(p, code)| {
+            enums
+                .captures_iter(code)
+                .map(|c| (p.clone(), c[1].to_owned()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|(_, name)| !UNCLASSIFIED.iter().any(|(n, _)| n == name))
+        .filter(|(_, name)| !all.contains(&format!("Classify for {name} ")))
+        .map(|(p, name)| format!("{p}: {name}"))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn every_error_that_reaches_an_edge_classifies() {
+    let found = unclassified(&sources());
+    assert!(
+        found.is_empty(),
+        "errors that reach an edge without a kind (impl crate::error::Classify): {found:#?}"
+    );
+    // The check can fail.
+    let planted = vec![(
+        "alerts/mod.rs".to_owned(),
+        "pub enum DraftError {\n    Invalid(String),\n}".to_owned(),
+    )];
+    assert_eq!(unclassified(&planted), ["alerts/mod.rs: DraftError"]);
+}

@@ -53,8 +53,11 @@ pub(super) async fn add_contact(
                     email,
                 )),
                 Ok(_) => Outcome::Notice(viewer.lang.tr1("{} を連絡先に追加しました。", email)),
-                Err(contacts::ContactError::Unexpected(e)) => return Err(e.into()),
-                Err(e) => Outcome::Error(viewer.lang.tr1("連絡先を追加できません: {}", e)),
+                Err(e) => Outcome::Error(
+                    viewer
+                        .lang
+                        .tr1("連絡先を追加できません: {}", crate::portal::error::refusal(e)?),
+                ),
             }
         }
     };

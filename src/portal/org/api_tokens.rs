@@ -82,8 +82,10 @@ pub(super) async fn create_token(
                 },
             )
         }
-        Err(tokens::TokenError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(viewer.lang.tr1("トークンを発行できません: {}", e)),
+        Err(e) => Outcome::Error(viewer.lang.tr1(
+            "トークンを発行できません: {}",
+            crate::portal::error::refusal(e)?,
+        )),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }

@@ -37,8 +37,10 @@ pub(super) async fn add_product(
     };
     let outcome = match inventory::add_item(&ctx.db, req, &actor).await {
         Ok(item) => Outcome::Notice(viewer.lang.tr1("{} を登録しました。", item.label())),
-        Err(inventory::InventoryError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(viewer.lang.tr1("製品を登録できません: {}", e)),
+        Err(e) => Outcome::Error(viewer.lang.tr1(
+            "製品を登録できません: {}",
+            crate::portal::error::refusal(e)?,
+        )),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }

@@ -72,8 +72,10 @@ pub(super) async fn add_user(
                 uses: Vec::new(),
             },
         ),
-        Err(auth::AddUserError::Unexpected(e)) => return Err(e.into()),
-        Err(e) => Outcome::Error(viewer.lang.tr1("利用者を追加できません: {}", e)),
+        Err(e) => Outcome::Error(viewer.lang.tr1(
+            "利用者を追加できません: {}",
+            crate::portal::error::refusal(e)?,
+        )),
     };
     page(&ctx, &viewer, Some(outcome)).await
 }
