@@ -84,8 +84,30 @@ pub fn note(note: &str) -> Result<Option<String>, String> {
     Ok(Some(note))
 }
 
+/// Plain text made safe to embed in HTML (mail bodies, CAP, search snippets, result tables):
+/// one escaping for every capability that writes HTML by hand.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(super::escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
     #[test]
     fn csv_cells_that_a_spreadsheet_would_run_are_defused_in_every_width() {
         use super::csv_cell;

@@ -21,7 +21,7 @@ fn escape(s: &str) -> String {
         .chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t' | '\r'))
         .collect();
-    crate::ingest::html::escape(&allowed)
+    crate::domain::text::escape_html(&allowed)
 }
 
 /// CAP's dateTime: seconds, an explicit offset (JST), never `Z`.

@@ -73,22 +73,6 @@ pub fn to_text(html: &str) -> String {
     collapse_blank_lines(&decoded)
 }
 
-/// Plain text made safe to embed in HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn decode_entities(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -156,10 +140,5 @@ mod tests {
             to_text(html),
             "次の脆弱性が存在します。\n・XSS - CVE-2022-41993\n・オープンリダイレクト & その他"
         );
-    }
-
-    #[test]
-    fn text_is_escaped_for_html() {
-        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
     }
 }

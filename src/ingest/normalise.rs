@@ -43,7 +43,7 @@ pub fn normalise(a: ParsedAdvisory) -> Normalised {
         }
         Summary::Text(t) => {
             let text = t.trim().to_owned();
-            let as_html = html::escape(&text).replace('\n', "<br>");
+            let as_html = crate::domain::text::escape_html(&text).replace('\n', "<br>");
             (as_html, text)
         }
     };

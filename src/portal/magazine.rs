@@ -250,7 +250,7 @@ async fn short_link(number: web::Path<String>) -> Result<HttpResponse, PortalErr
 /// The public archive as Atom: each issue with its TLP:CLEAR items (the feed has no reader).
 #[get("/magazine/feed.atom")]
 async fn feed(ctx: web::Data<AppContext>) -> Result<HttpResponse, PortalError> {
-    let esc = crate::ingest::html::escape;
+    let esc = crate::domain::text::escape_html;
     let base = ctx
         .settings
         .app

@@ -390,7 +390,7 @@ impl CaseIndex {
             .and_then(|v| v.as_str())
             .unwrap_or_default();
         let excerpt: String = summary.chars().take(120).collect();
-        crate::ingest::html::escape(&excerpt)
+        crate::domain::text::escape_html(&excerpt)
     }
 
     /// Cases like `q.text` (the words that weigh most in it), among those `q.access` opens,

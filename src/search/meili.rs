@@ -200,7 +200,7 @@ impl MeiliIndex {
                 }
             })
             .unwrap_or_default();
-        crate::ingest::html::escape(text)
+        crate::domain::text::escape_html(text)
             .replace(PRE, "<b>")
             .replace(POST, "</b>")
     }

@@ -302,7 +302,7 @@ pub fn chart_svg(rows: &[(&str, [u64; 4])]) -> String {
         out.push_str(&format!(
             "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text>",
             y + 16,
-            crate::ingest::html::escape(label)
+            crate::domain::text::escape_html(label)
         ));
         let mut x = 150.0;
         for (i, n) in counts.iter().enumerate() {

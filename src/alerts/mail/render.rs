@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use crate::alerts::Revision;
 use crate::delivery::store::Kind;
 use crate::domain::Language;
+use crate::domain::text::escape_html as escape;
 use crate::domain::{Severity, Tlp};
-use crate::ingest::html::escape;
 use crate::time::format_jst;
 
 /// The revision and the alert it belongs to, as a mail needs them.
