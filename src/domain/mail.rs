@@ -168,3 +168,24 @@ impl RelayUrl {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relays_password_goes_only_over_tls() {
+        let e = RelayUrl::parse("smtp://noroshi:secret@relay.example.lg.jp:25").unwrap_err();
+        assert!(e.contains("only over TLS"), "{e}");
+        assert!(RelayUrl::parse("smtp://noroshi@relay.example.lg.jp").is_err());
+        let starttls =
+            RelayUrl::parse("smtp://noroshi:secret@relay.example.lg.jp:587?tls=starttls").unwrap();
+        assert_eq!(starttls.tls, TlsMode::StartTls);
+        assert_eq!(starttls.user.as_deref(), Some("noroshi"));
+        let implicit = RelayUrl::parse("smtps://noroshi:secret@relay.example.lg.jp").unwrap();
+        assert_eq!((implicit.port, implicit.tls), (465, TlsMode::Implicit));
+        // Without credentials a plain relay is fine (LGWAN's internal relay).
+        let plain = RelayUrl::parse("smtp://relay.example.lg.jp").unwrap();
+        assert_eq!((plain.port, plain.tls), (25, TlsMode::None));
+    }
+}
