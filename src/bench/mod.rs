@@ -14,6 +14,22 @@ pub mod takeover;
 
 use std::time::Duration;
 
+/// The machine the figures come from: CPU model and logical cores (printed first by every
+/// benchmark, so a figure copied into the README carries its machine).
+pub fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
+    format!("machine: {model}, {cores} logical cores")
+}
+
 /// `12,345/s`
 pub fn rate(n: usize, elapsed: Duration) -> String {
     let per_sec = n as f64 / elapsed.as_secs_f64().max(1e-9);

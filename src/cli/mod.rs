@@ -367,6 +367,7 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
 /// `noroshi bench …` (built with the `bench` feature, on by default; release images leave it out).
 #[cfg(feature = "bench")]
 async fn run_bench(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
+    println!("{}", crate::bench::machine());
     match cmd {
         BenchCommand::Ingest { items } => crate::bench::ingest::run(items, settings).await,
         BenchCommand::Fanout {

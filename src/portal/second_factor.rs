@@ -206,11 +206,6 @@ async fn finish_set_up(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// An administrator resets the second factor of a user they may manage (their own
 /// organisation's, within their role; the hub administrator anyone's): the user sets it up
 /// again at the next sign-in.
@@ -234,7 +229,7 @@ async fn reset_in_org(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<crate::portal::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(super::viewer::Section::OrgSettings)?;
@@ -248,7 +243,7 @@ async fn reset_as_admin(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<crate::portal::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(super::viewer::Section::HubAdmin)?;

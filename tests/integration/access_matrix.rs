@@ -565,6 +565,17 @@ pub async fn publish_survey(
 ) -> SurveyId {
     let definition =
         noroshi::surveys::Definition::parse(noroshi::surveys::definition::TEMPLATES[0].1).unwrap();
+    publish_definition(app, central, definition, to).await
+}
+
+/// Publishes `definition` to `to` the centre's way (written by the operator, approved by the
+/// approver); returns its id.
+pub async fn publish_definition(
+    app: &TestApp,
+    central: &crate::helpers::mail::Central,
+    definition: noroshi::surveys::Definition,
+    to: &[&str],
+) -> SurveyId {
     let id = noroshi::surveys::publish::create(
         &app.ctx.db,
         &app.ctx.rules,

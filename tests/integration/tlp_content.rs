@@ -15,7 +15,7 @@
 //! | case | CLEAR: anyone; GREEN: signed-in readers; AMBER: 千代田区 and 東京都; AMBER+STRICT: 千代田区; RED: central staff (and 千代田区, which wrote it) |
 //! | survey | 千代田区, 東京都 and central staff (addressed to 千代田区) |
 
-use noroshi::domain::ids::{AlertId, CaseId, ReportId};
+use noroshi::domain::ids::{AlertId, CaseId, ReportId, SurveyId};
 use std::collections::BTreeMap;
 
 use noroshi::auth::Role;
@@ -97,21 +97,13 @@ struct World {
     drills: Vec<AlertId>,
     reports: Vec<ReportId>,
     cases: Vec<CaseId>,
-    survey: i64,
+    survey: SurveyId,
     magazine: i32,
 }
 
 async fn build(app: &TestApp) -> World {
     let central = central_users(&app.ctx).await;
-    let org = |code: &'static str| async move {
-        noroshi::registry::store::find_by_code(
-            &app.ctx.db,
-            noroshi::registry::OrgCode::parse(code).unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-    };
+    let org = |code: &'static str| crate::helpers::mail::org_by_code(&app.ctx, code);
     let orgs = vec![
         org("131016").await,
         org("130001").await,
@@ -129,7 +121,7 @@ async fn build(app: &TestApp) -> World {
         drills: Vec::new(),
         reports: Vec::new(),
         cases: Vec::new(),
-        survey: 0,
+        survey: SurveyId(0),
         magazine: 0,
     };
     for tlp in Tlp::ALL {
@@ -221,52 +213,18 @@ async fn build(app: &TestApp) -> World {
     let mut definition =
         noroshi::surveys::Definition::parse(noroshi::surveys::definition::TEMPLATES[0].1).unwrap();
     definition.title = format!("{} の点検", marker(Thing::Survey, Tlp::Green));
-    let id = noroshi::surveys::publish::create(
+    world.survey =
+        crate::access_matrix::publish_definition(app, &central, definition, &["org:131016"]).await;
+    // This week's メールマガジン, to every contact.
+    let draft = crate::helpers::mail::submitted_issue(&app.ctx, &central).await;
+    let published = noroshi::magazine::issue::approve(
         &app.ctx.db,
-        &app.ctx.rules,
-        noroshi::surveys::publish::Draft {
-            definition,
-            audience: vec!["org:131016".into()],
-            deadline: chrono::Utc::now() + chrono::Duration::days(7),
-            previous: None,
-        },
-        &central.operator,
-        None,
+        &central.approver2,
+        draft,
         chrono::Utc::now(),
     )
     .await
     .unwrap();
-    noroshi::surveys::publish::submit(&app.ctx.db, id, &central.operator)
-        .await
-        .unwrap();
-    noroshi::surveys::publish::approve(
-        &app.ctx.db,
-        &app.ctx.rules,
-        "http://hub",
-        id,
-        &central.approver,
-    )
-    .await
-    .unwrap();
-    world.survey = id.0;
-    // This week's メールマガジン, to every contact.
-    let now = chrono::Utc::now();
-    let draft = noroshi::magazine::issue::compose(
-        &app.ctx.db,
-        &central.operator,
-        now - chrono::Duration::days(7),
-        now + chrono::Duration::minutes(1),
-        now,
-    )
-    .await
-    .unwrap();
-    noroshi::magazine::issue::submit(&app.ctx.db, &central.operator, draft.id, now)
-        .await
-        .unwrap();
-    let published =
-        noroshi::magazine::issue::approve(&app.ctx.db, &central.approver2, draft.id, now)
-            .await
-            .unwrap();
     world.magazine = published.issue.number.unwrap();
     drain(&app.ctx, noroshi::delivery::worker::Lane::All).await;
     crate::helpers::mail::send_notices(&app.ctx).await;

@@ -87,13 +87,7 @@ async fn metrics_through_a_proxy_need_the_token() {
 }
 
 async fn org(app: &crate::helpers::TestApp, code: &str) -> noroshi::registry::Organisation {
-    noroshi::registry::store::find_by_code(
-        &app.ctx.db,
-        noroshi::registry::OrgCode::parse(code).unwrap(),
-    )
-    .await
-    .unwrap()
-    .unwrap()
+    crate::helpers::mail::org_by_code(&app.ctx, code).await
 }
 
 /// A closed report as 千代田区 would file it, marked `tlp`.
@@ -383,21 +377,8 @@ async fn publish_issue(
     app: &crate::helpers::TestApp,
     central: &crate::helpers::mail::Central,
 ) -> u64 {
-    use noroshi::magazine::issue;
-    let now = chrono::Utc::now();
-    let draft = issue::compose(
-        &app.ctx.db,
-        &central.operator,
-        now - chrono::Duration::days(7),
-        now + chrono::Duration::minutes(1),
-        now,
-    )
-    .await
-    .unwrap();
-    issue::submit(&app.ctx.db, &central.operator, draft.id, now)
-        .await
-        .unwrap();
-    issue::approve(&app.ctx.db, &central.approver, draft.id, now)
+    let draft = crate::helpers::mail::submitted_issue(&app.ctx, central).await;
+    noroshi::magazine::issue::approve(&app.ctx.db, &central.approver, draft, chrono::Utc::now())
         .await
         .unwrap()
         .copies
@@ -1471,19 +1452,7 @@ async fn an_issue_publishes_what_its_alerts_are_at_publication_not_at_compositio
     };
     let (gone, _) = publish_alert(&app.ctx, &central, alert("取り下げられる注意喚起")).await;
     let (tightened, _) = publish_alert(&app.ctx, &central, alert("あとで限定される注意喚起")).await;
-    let now = chrono::Utc::now();
-    let draft = issue::compose(
-        &app.ctx.db,
-        &central.operator,
-        now - chrono::Duration::days(7),
-        now + chrono::Duration::minutes(1),
-        now,
-    )
-    .await
-    .unwrap();
-    issue::submit(&app.ctx.db, &central.operator, draft.id, now)
-        .await
-        .unwrap();
+    let draft = crate::helpers::mail::submitted_issue(&app.ctx, &central).await;
     noroshi::alerts::publish::withdraw(
         &app.ctx.db,
         &app.ctx.rules,
@@ -1505,7 +1474,7 @@ async fn an_issue_publishes_what_its_alerts_are_at_publication_not_at_compositio
         },
     )
     .await;
-    let published = issue::approve(&app.ctx.db, &central.approver, draft.id, now)
+    let published = issue::approve(&app.ctx.db, &central.approver, draft, chrono::Utc::now())
         .await
         .unwrap();
     let items = &published.issue.items;

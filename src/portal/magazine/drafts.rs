@@ -147,17 +147,12 @@ pub(super) async fn edit(
     render(&draft_page(&ctx, &viewer, *id, Some(notice)).await?)
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 #[post("/magazine/drafts/{id}/submit")]
 pub(super) async fn submit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     id: web::Path<IssueId>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<crate::portal::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     issue::submit(&ctx.db, &viewer.session.user, *id, Utc::now()).await?;
@@ -169,7 +164,7 @@ pub(super) async fn approve(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     id: web::Path<IssueId>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<crate::portal::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let p = issue::approve(&ctx.db, &viewer.session.user, *id, Utc::now()).await?;

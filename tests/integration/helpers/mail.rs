@@ -375,3 +375,31 @@ pub fn verify_with_python(dir: &Path, messages: &[Vec<u8>]) -> Vec<PyMail> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// This week's メールマガジン (the last seven days, up to a minute from now), composed and
+/// submitted by the operator; returns the draft's id for the approval.
+pub async fn submitted_issue(ctx: &AppContext, central: &Central) -> noroshi::domain::ids::IssueId {
+    use noroshi::magazine::issue;
+    let now = chrono::Utc::now();
+    let draft = issue::compose(
+        &ctx.db,
+        &central.operator,
+        now - chrono::Duration::days(7),
+        now + chrono::Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    issue::submit(&ctx.db, &central.operator, draft.id, now)
+        .await
+        .unwrap();
+    draft.id
+}
+
+/// The seeded organisation with this code.
+pub async fn org_by_code(ctx: &AppContext, code: &str) -> Organisation {
+    noroshi::registry::store::find_by_code(&ctx.db, OrgCode::parse(code).unwrap())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no organisation {code} is seeded"))
+}
