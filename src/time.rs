@@ -107,6 +107,14 @@ pub fn parse_jst_minute(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The last minute of a day in JST (23:59), as the moment a date-only deadline passes.
+pub fn jst_day_end(d: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    d.and_hms_opt(23, 59, 0)?
+        .and_local_timezone(jst_offset())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// The 年度 (April–March) a moment falls in, in JST: 2027-03-31 is 2026, 2027-04-01 is 2027.
 pub fn fiscal_year(t: &DateTime<Utc>) -> i32 {
     use chrono::Datelike;

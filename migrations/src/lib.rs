@@ -37,6 +37,8 @@ mod m20261206_000031_contact_verification;
 mod m20261206_000032_subscriber_vouching;
 mod m20261206_000033_account_vouching;
 mod m20261206_000034_second_factor;
+mod m20261207_000035_report_steps;
+mod m20261207_000036_inquiries;
 
 pub struct Migrator;
 
@@ -78,6 +80,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000032_subscriber_vouching::Migration),
             Box::new(m20261206_000033_account_vouching::Migration),
             Box::new(m20261206_000034_second_factor::Migration),
+            Box::new(m20261207_000035_report_steps::Migration),
+            Box::new(m20261207_000036_inquiries::Migration),
         ]
     }
 }

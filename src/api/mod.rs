@@ -196,6 +196,7 @@ impl utoipa::Modify for Security {
         reports::show_report,
         reports::file_report,
         reports::add_report_update,
+        reports::take_report_step,
         surveys::show_answers,
         surveys::save_answers,
     ),

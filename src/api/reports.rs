@@ -15,7 +15,7 @@ use crate::error::{ApiError, Code, ErrorBody};
 use crate::reports::access::Reader;
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self, ListFilter, ReportError};
-use crate::reports::{ReportFields, ReportId, ReportInput, Status, timers};
+use crate::reports::{ReportFields, ReportId, ReportInput, timers};
 
 fn reader(who: &Principal) -> Reader {
     Reader::new(who.org(), who.role())
@@ -39,7 +39,8 @@ pub struct ReportSummary {
     pub title: String,
     /// `CLEAR`, `GREEN`, `AMBER`, `AMBER+STRICT` or `RED`.
     pub tlp: &'static str,
-    /// `open` or `closed`.
+    /// `open`, `final` (the 最終報 is in; the desk has not confirmed the 対処結果) or
+    /// `closed`.
     pub status: &'static str,
     pub found_at: DateTime<Utc>,
     /// How many 報 it has.
@@ -145,7 +146,7 @@ pub async fn list_reports(
     .await?;
     let reports: Vec<_> = reports
         .into_iter()
-        .filter(|r| closed_only != Some(true) || r.status == Status::Closed)
+        .filter(|r| closed_only != Some(true) || r.status.ended())
         .take(limit as usize)
         .collect();
     let latest = store::latest(&ctx.db, &reports).await?;
@@ -181,6 +182,12 @@ pub struct ReportDetail {
     pub reports: Vec<UpdateOut>,
     /// The prefecture's notes.
     pub notes: Vec<NoteOut>,
+    /// The desk's steps (受理, 依頼, 指示, 承認, 連携, 確認), oldest first.
+    pub steps: Vec<crate::reports::steps::Step>,
+    /// What the report waits for, from whom.
+    pub waiting: Vec<crate::reports::steps::Waiting>,
+    /// With personal data leaked: the 個人情報保護委員会's 速報 and 確報 deadlines.
+    pub ppc_deadlines: Vec<crate::reports::steps::PpcDeadline>,
 }
 
 /// One report with every 報 and the prefecture's notes.
@@ -209,8 +216,15 @@ pub async fn show_report(
     let last = updates.last().ok_or_else(not_found)?;
     let summary = summary(&ctx, &r, &last.fields).await?;
     let notes = store::notes(&ctx.db, r.id).await?;
+    let steps = store::steps(&ctx.db, r.id).await?;
+    let now = Utc::now();
+    let waiting = crate::reports::steps::waiting(&r, &updates, &steps, summary.next_due, now);
+    let ppc_deadlines = crate::reports::steps::ppc_deadlines(last, &steps, now);
     Ok(HttpResponse::Ok().json(ReportDetail {
         summary,
+        steps,
+        waiting,
+        ppc_deadlines,
         reports: updates
             .into_iter()
             .map(|u| UpdateOut {
@@ -235,7 +249,7 @@ pub struct Filed {
     pub id: ReportId,
     /// Which 報 this was (1 for the 第1報).
     pub seq: i32,
-    /// `open`, or `closed` after a 最終報.
+    /// `open`, or `final` after a 最終報 (`closed` once the desk confirms the 対処結果).
     pub status: &'static str,
     pub portal_url: String,
 }
@@ -281,7 +295,7 @@ pub async fn file_report(
     Ok(HttpResponse::Created().json(Filed {
         id,
         seq: 1,
-        status: if closed { "closed" } else { "open" },
+        status: if closed { "final" } else { "open" },
         portal_url: portal_url(&ctx, id),
     }))
 }
@@ -334,7 +348,7 @@ pub async fn add_report_update(
     Ok(HttpResponse::Created().json(Filed {
         id,
         seq,
-        status: if closed { "closed" } else { "open" },
+        status: if closed { "final" } else { "open" },
         portal_url: portal_url(&ctx, id),
     }))
 }
@@ -343,5 +357,58 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_reports)
         .service(file_report)
         .service(show_report)
-        .service(add_report_update);
+        .service(add_report_update)
+        .service(take_report_step);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StepTaken {
+    /// The step's kind as stored.
+    pub kind: crate::reports::steps::StepKind,
+    pub portal_url: String,
+}
+
+/// The desk takes a step on a report: 受理, 追加報告の依頼 (with `due`), 対処指示, the approval
+/// or return of a 対処方針 or a 再発防止策 (approval with `follow_up_on`), 再発防止状況の確認,
+/// 対処結果の確認 (closes a report whose 最終報 is in), or a 連携 (central staff only). Mailed
+/// to the reporting organisation and its prefecture without the step's words.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/steps",
+    tag = "reports",
+    request_body = crate::reports::steps::StepInput,
+    params(("id" = i64, Path, description = "The report's number")),
+    responses(
+        (status = 201, body = StepTaken),
+        (status = 400, body = ErrorBody, description = "A field is missing or wrong (the message names it)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "Not central staff or the relaying prefecture's administrator"),
+        (status = 404, body = ErrorBody, description = "No such report, or not one the caller may see"),
+        (status = 409, body = ErrorBody, description = "The step does not fit the report's state"),
+    )
+)]
+#[post("/reports/{id}/steps")]
+pub async fn take_report_step(
+    ctx: web::Data<AppContext>,
+    who: Principal,
+    path: web::Path<ReportId>,
+    body: JsonBody<crate::reports::steps::StepInput>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Scope::Report)?;
+    let id = path.into_inner();
+    let kind = crate::reports::act_steps::take_step(
+        &ctx.db,
+        &Mailing::of(&ctx.settings),
+        id,
+        &reader(&who),
+        &ctx.settings.reports.desk_name,
+        &body.0,
+        &who.actor(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(StepTaken {
+        kind,
+        portal_url: portal_url(&ctx, id),
+    }))
 }

@@ -16,6 +16,11 @@ pub struct ReportSettings {
     pub next_report_hours: u32,
     /// The central desk: every 報 is mailed here. Empty: the contacts of the central bodies.
     pub desk: Vec<String>,
+    /// The desk's name as steps and mail sign it (受理 is automatic, in this name).
+    pub desk_name: String,
+    /// Hours a 照会 may wait for its first answer (1–720) before it is escalated: marked on
+    /// the queue and mailed to the desk again (and to the centre, for a prefecture's).
+    pub inquiry_escalate_hours: u32,
 }
 
 impl Default for ReportSettings {
@@ -24,6 +29,8 @@ impl Default for ReportSettings {
             first_report_hours: 24,
             next_report_hours: 72,
             desk: Vec::new(),
+            desk_name: "自治体CEPTOAR 受付".into(),
+            inquiry_escalate_hours: 48,
         }
     }
 }
@@ -34,10 +41,21 @@ impl ReportSettings {
         for (key, v) in [
             ("reports.first_report_hours", self.first_report_hours),
             ("reports.next_report_hours", self.next_report_hours),
+            (
+                "reports.inquiry_escalate_hours",
+                self.inquiry_escalate_hours,
+            ),
         ] {
             if !(1..=720).contains(&v) {
                 return Err((key, format!("is {v}: give hours from 1 to 720")));
             }
+        }
+        let n = self.desk_name.trim().chars().count();
+        if n == 0 || n > 100 || self.desk_name.chars().any(char::is_control) {
+            return Err((
+                "reports.desk_name",
+                "give the desk's name, 1–100 characters without control characters".into(),
+            ));
         }
         for a in &self.desk {
             crate::domain::EmailAddress::parse(a)

@@ -63,6 +63,8 @@ row_id! {
     CaseId;
     /// An issue of the メールマガジン.
     IssueId;
+    /// A 照会 (a question to a desk and its answers).
+    InquiryId;
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Database access for `admin_notices`.
 
-use crate::domain::ids::ReportId;
+use crate::domain::ids::{InquiryId, ReportId};
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
@@ -21,6 +21,8 @@ pub enum NoticeKind {
     Security,
     /// An incident report's 報, notes and reminders.
     Report,
+    /// A 照会: a desk told of a question, an asker of its answer.
+    Inquiry,
     /// 連絡先確認: a request to confirm an organisation's addresses.
     Contact,
     /// Survey requests and reminders, report cards.
@@ -34,6 +36,7 @@ impl NoticeKind {
         match self {
             Self::Security => "security",
             Self::Report => "report",
+            Self::Inquiry => "inquiry",
             Self::Contact => "contact",
             Self::Survey => "survey",
             Self::Subscription => "subscription",
@@ -44,7 +47,7 @@ impl NoticeKind {
     pub fn priority(self) -> i16 {
         match self {
             Self::Security => 0,
-            Self::Report => 1,
+            Self::Report | Self::Inquiry => 1,
             Self::Contact => 2,
             Self::Survey => 3,
             Self::Subscription => 4,
@@ -102,6 +105,46 @@ pub async fn queue_for_report(
     .await
     .context("cannot queue the report mail")?;
     Ok(())
+}
+
+/// Queues one mail about a 照会 to one address (that 照会's ledger).
+pub async fn queue_for_inquiry(
+    db: &impl ConnectionTrait,
+    to: &EmailAddress,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+    inquiry_id: InquiryId,
+) -> anyhow::Result<()> {
+    admin_notices::ActiveModel {
+        recipient: Set(to.as_str().to_owned()),
+        subject: Set(subject.chars().take(200).collect()),
+        body: Set(body.to_owned()),
+        created_at: Set(now),
+        attempts: Set(0),
+        inquiry_id: Set(Some(inquiry_id)),
+        kind: Set(NoticeKind::Inquiry.as_str().to_owned()),
+        priority: Set(NoticeKind::Inquiry.priority()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .context("cannot queue the 照会 mail")?;
+    Ok(())
+}
+
+/// The mails of one 照会, oldest first.
+pub async fn for_inquiry(
+    db: &impl ConnectionTrait,
+    inquiry_id: InquiryId,
+) -> anyhow::Result<Vec<admin_notices::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    admin_notices::Entity::find()
+        .filter(admin_notices::Column::InquiryId.eq(inquiry_id))
+        .order_by_asc(admin_notices::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read the 照会's mails")
 }
 
 /// The mails of one report, oldest first.

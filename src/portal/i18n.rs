@@ -139,8 +139,13 @@ fn fill(pattern: &str, args: &[&dyn Display]) -> String {
     out
 }
 
-static EN_BY_JA: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| super::catalog::EN.iter().copied().collect());
+static EN_BY_JA: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+    super::catalog::EN
+        .iter()
+        .chain(super::catalog_desk::EN)
+        .copied()
+        .collect()
+});
 
 /// English labels of the case vocabularies (the Japanese ones live with the vocabularies).
 pub fn case_label_en(id: &str) -> Option<&'static str> {

@@ -10,6 +10,7 @@ pub mod alert;
 mod board;
 pub mod cases;
 pub mod catalog;
+pub mod catalog_desk;
 mod contacts;
 mod drafts;
 mod drills;

@@ -70,6 +70,17 @@ pub fn may_relay(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
     reader.role == Some(Role::PrefectureAdmin) && relayed_by(reader, reporter, tlp)
 }
 
+/// The desk's steps (受理, 追加報告の依頼, 対処指示, approvals, 確認): central staff, and the
+/// prefecture administrator who relays the report.
+pub fn may_answer(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+    reader.central || may_relay(reader, reporter, tlp)
+}
+
+/// Recording a 連携 to another body: central staff.
+pub fn may_liaise(reader: &Reader) -> bool {
+    reader.central
+}
+
 /// Making a case of a report: central operators and the hub administrator (an approver then
 /// publishes it, four eyes as for any case).
 pub fn may_make_case(reader: &Reader) -> bool {

@@ -30,7 +30,7 @@ pub async fn file<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<ReportId, ReportError> {
     let txn = begin_write(db).await?;
     let status = if fields.final_report {
-        Status::Closed
+        Status::Final
     } else {
         Status::Open
     };
@@ -49,8 +49,10 @@ pub async fn file<C: ConnectionTrait + TransactionTrait>(
     .insert(&txn)
     .await?;
     let id = row.id;
+    let r = to_report(row)?;
     insert_update(&txn, id, 1, &fields, actor, now).await?;
-    let mailed = mail::queue_update(&txn, mailing, id, reporter, 1, &fields, now).await?;
+    let mut mailed = mail::queue_update(&txn, mailing, id, reporter, 1, &fields, now).await?;
+    mailed += super::act_steps::receive(&txn, mailing, &r, reporter, 1, now).await?;
     audit::record(
         &txn,
         actor,
@@ -95,11 +97,12 @@ pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
     a.last_update_at = Set(now);
     a.updates = Set(seq);
     if fields.final_report {
-        a.status = Set(Status::Closed.as_str().into());
+        a.status = Set(Status::Final.as_str().into());
         a.closed_at = Set(Some(now));
     }
-    a.update(&txn).await?;
-    let mailed = mail::queue_update(&txn, mailing, id, &reporter, seq, &fields, now).await?;
+    let after = to_report(a.update(&txn).await?)?;
+    let mut mailed = mail::queue_update(&txn, mailing, id, &reporter, seq, &fields, now).await?;
+    mailed += super::act_steps::receive(&txn, mailing, &after, &reporter, seq, now).await?;
     audit::record(
         &txn,
         actor,

@@ -192,9 +192,9 @@ pub fn update_body(
             "未公表"
         },
         status = if f.final_report {
-            "完了（最終報）"
+            super::Status::Final.label_ja()
         } else {
-            "対応中"
+            super::Status::Open.label_ja()
         },
         link = m.link(id),
     )
@@ -275,6 +275,119 @@ pub async fn queue_reminder(
         tlp_line(tlp),
         reporter.full_name(),
         crate::time::format_jst(&due),
+        m.link(id)
+    );
+    queue_all(db, to, &subject, &body, now, id).await
+}
+
+/// The reporting organisation's contacts and (for a municipality's report it may see) its
+/// prefecture's: who hears of the desk's steps.
+async fn reporter_side(
+    db: &impl ConnectionTrait,
+    reporter: &Organisation,
+    tlp: Tlp,
+) -> anyhow::Result<Vec<EmailAddress>> {
+    let mut to: Vec<EmailAddress> = crate::contacts::store::receiving(db, &[reporter.id], tlp)
+        .await?
+        .into_iter()
+        .map(|c| c.email)
+        .collect();
+    to.extend(prefecture(db, reporter, tlp).await?);
+    Ok(to)
+}
+
+/// Queues the automatic 受理 of a 報 to the reporter (and its prefecture).
+pub async fn queue_received(
+    db: &impl ConnectionTrait,
+    m: &Mailing<'_>,
+    r: &Report,
+    reporter: &Organisation,
+    seq: i32,
+    desk_name: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let (id, tlp) = (r.id, r.tlp);
+    let to = reporter_side(db, reporter, tlp).await?;
+    let label = update_label_ja(seq, r.status.ended());
+    let subject = format!(
+        "[TLP:{}] 【受理】障害・事故等報告 #{id} {label}",
+        tlp.as_str()
+    );
+    let body = format!(
+        "{}\n\n{} の障害・事故等報告（報告番号 {id}）の{label}を、{desk_name}が {} に受理しました。\n\
+         依頼や指示があれば、この報告のページとメールでお知らせします。\n\n{}\n\n\
+         発信: {desk_name}\n",
+        tlp_line(tlp),
+        reporter.full_name(),
+        crate::time::format_jst(&now),
+        m.link(id)
+    );
+    queue_all(db, to, &subject, &body, now, id).await
+}
+
+/// Queues a desk's step to the reporter (and its prefecture): what kind of step, by whom, the
+/// due time or follow-up date, where to read and answer it. The step's own words stay in the
+/// portal, as a 報's do (they may name residents).
+pub async fn queue_step(
+    db: &impl ConnectionTrait,
+    m: &Mailing<'_>,
+    r: &Report,
+    reporter: &Organisation,
+    step: &super::steps::NewStep,
+    signer: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use super::steps::StepKind;
+    let (id, tlp) = (r.id, r.tlp);
+    let to = reporter_side(db, reporter, tlp).await?;
+    let label = step.kind.label_ja();
+    let subject = format!("[TLP:{}] 【{label}】障害・事故等報告 #{id}", tlp.as_str());
+    let detail = match step.kind {
+        StepKind::Request => format!(
+            "追加の報告をお願いします。期限: {}\n次の報をポータルで追加してください。",
+            step.due_at
+                .map(|d| crate::time::format_jst(&d))
+                .unwrap_or_default()
+        ),
+        StepKind::Instruction => "対処についての指示があります。".into(),
+        StepKind::PlanApproved => "対処方針を承認しました。".into(),
+        StepKind::PlanReturned => {
+            "対処方針の見直しをお願いします。次の報で改めた方針を報告してください。".into()
+        }
+        StepKind::PreventionApproved => format!(
+            "再発防止策を承認しました。実施状況を {} に確認します。",
+            step.due_at
+                .map(|d| crate::time::format_jst(&d))
+                .unwrap_or_default()
+        ),
+        StepKind::PreventionReturned => {
+            "再発防止策の見直しをお願いします。次の報で改めた対策を報告してください。".into()
+        }
+        StepKind::PreventionChecked => "再発防止策の実施状況を確認しました。".into(),
+        StepKind::ResultConfirmed => "対処結果を確認しました。この報告は完了です。".into(),
+        StepKind::Liaison => {
+            let to = match (step.partner, &step.partner_name) {
+                (Some(super::steps::Partner::Other), Some(n)) => n.clone(),
+                (Some(p), _) => p.label_ja().to_owned(),
+                (None, _) => String::new(),
+            };
+            format!(
+                "この報告（第{}報）を{to}{}へ連携しました。",
+                step.update_seq.unwrap_or(r.updates),
+                step.stage
+                    .map(|s| format!("（{}）", s.label_ja()))
+                    .unwrap_or_default()
+            )
+        }
+        StepKind::Received => "受理しました。".into(),
+    };
+    let body = format!(
+        "{}\n\n{} の障害・事故等報告（報告番号 {id}）について、{signer}から「{label}」があります（{}）。\n\
+         {detail}\n\n内容はポータルで確認してください（このメールには個人情報を載せていません）。\n{}\n\n\
+         発信: {signer}\n",
+        tlp_line(tlp),
+        reporter.full_name(),
+        crate::time::format_jst(&now),
         m.link(id)
     );
     queue_all(db, to, &subject, &body, now, id).await

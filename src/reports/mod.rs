@@ -11,8 +11,10 @@
 
 pub mod access;
 pub mod act;
+pub mod act_steps;
 pub mod mail;
 pub mod stats;
+pub mod steps;
 pub mod store;
 pub mod timers;
 pub mod to_case;
@@ -27,11 +29,13 @@ use crate::classify::model::Category;
 use crate::domain::Tlp;
 pub use crate::domain::ids::ReportId;
 
-/// Open until its 最終報.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Open until its 最終報; then waiting for the desk's 対処結果の確認, which closes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Open,
+    /// The 最終報 is in; no more 報; the desk has not confirmed the 対処結果 yet.
+    Final,
     Closed,
 }
 
@@ -39,6 +43,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
+            Self::Final => "final",
             Self::Closed => "closed",
         }
     }
@@ -46,12 +51,18 @@ impl Status {
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Open => "対応中",
-            Self::Closed => "完了（最終報）",
+            Self::Final => "最終報受領（確認待ち）",
+            Self::Closed => "完了",
         }
     }
 
+    /// No more 報 are taken.
+    pub fn ended(self) -> bool {
+        self != Self::Open
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Closed]
+        [Self::Open, Self::Final, Self::Closed]
             .into_iter()
             .find(|x| x.as_str() == s)
     }

@@ -88,7 +88,7 @@ pub async fn build(
         s.total += 1;
         match r.status {
             Status::Open => s.open += 1,
-            Status::Closed => s.closed += 1,
+            Status::Final | Status::Closed => s.closed += 1,
         }
         s.personal_data += u64::from(u.fields.personal_data == Tri::Yes);
         s.leaked += u64::from(u.fields.leaked == Tri::Yes);

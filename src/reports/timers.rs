@@ -40,12 +40,17 @@ pub async fn try_execute_task(
 ) -> anyhow::Result<Outcome> {
     let policy = &settings.reports;
     let now = Utc::now();
+    let mailing = Mailing::of(settings);
+    let requests = remind_requests(db, &mailing, now).await?;
     let before = now - Duration::hours(i64::from(policy.next_report_hours));
     let due = store::due_for_reminder(db, before, 50).await?;
     if due.is_empty() {
-        return Ok(Outcome::Idle);
+        return Ok(if requests {
+            Outcome::Worked
+        } else {
+            Outcome::Idle
+        });
     }
-    let mailing = Mailing::of(settings);
     for r in due {
         let txn = crate::db::begin_write(db).await?;
         if !store::claim_reminder(&txn, r.id, r.updates).await? {
@@ -68,4 +73,44 @@ pub async fn try_execute_task(
         txn.commit().await?;
     }
     Ok(Outcome::Worked)
+}
+
+/// Reminds the reporter of each 追加報告の依頼 whose due time passed without a 報 since, once;
+/// a request answered in time is only marked. True when any was handled.
+async fn remind_requests(
+    db: &sea_orm::DatabaseConnection,
+    mailing: &Mailing<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let due = store::requests_due(db, now, 50).await?;
+    let any = !due.is_empty();
+    for (step, report, asked_at, due_at) in due {
+        let txn = crate::db::begin_write(db).await?;
+        if !store::claim_request_reminder(&txn, step, now).await? {
+            continue;
+        }
+        let Some(r) = store::get(&txn, report).await? else {
+            txn.commit().await?;
+            continue;
+        };
+        if r.last_update_at > asked_at || r.status != Status::Open {
+            txn.commit().await?;
+            continue;
+        }
+        let Some(org) = crate::registry::store::find_by_id(&txn, r.org_id).await? else {
+            txn.commit().await?;
+            continue;
+        };
+        let sent = mail::queue_reminder(&txn, mailing, &r, &org, due_at, now).await?;
+        crate::audit::record(
+            &txn,
+            &crate::audit::Actor::System,
+            "report.remind_request",
+            &format!("report:{}", r.id),
+            serde_json::json!({ "due": due_at, "mailed": sent }),
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(any)
 }

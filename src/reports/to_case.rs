@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
 use super::access::{Reader, may_make_case};
 use super::store::{self, ReportError};
-use super::{ReportFields, ReportId, Status};
+use super::{ReportFields, ReportId};
 use crate::audit::{self, Actor};
 use crate::cases::{CaseInput, Kind};
 use crate::registry::Organisation;
@@ -104,7 +104,7 @@ pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = crate::db::begin_write(db).await?;
     let r = store::lock_for_case(&txn, id).await?;
-    if r.status != Status::Closed {
+    if !r.status.ended() {
         return Err(ReportError::Conflict(
             "事例にできるのは最終報で完了した報告です".into(),
         ));

@@ -71,11 +71,18 @@ pub enum Who {
     ReportWriter,
     /// The prefecture administrator of the reporting municipality (notes, 確認済, 連携).
     ReportRelay,
+    /// The desk's steps on a report: central staff (every step, 連携 too) and the prefecture
+    /// administrator of the reporting municipality (not 連携); "not found" for those who may
+    /// not read it (`reports::access::may_answer`).
+    ReportDesk,
     /// Central operators and the hub administrator (a case from a closed report).
     ReportToCase,
     /// API: a report read with a `report`-scope token or a session, by the report's rule (its
     /// organisation, its prefecture, central staff; "not found" for anyone else).
     ApiReportReader,
+    /// API: the desk's steps: a session of central staff or of the relaying prefecture's
+    /// administrator (tokens have no role, so they never answer for a desk).
+    ApiReportDesk,
     /// API: the next 報, by the reporting organisation (a `report`-scope token or its staff).
     ApiReportWriter,
     /// Surveys: the organisations a published survey is addressed to (and, for reading, its
@@ -237,6 +244,9 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/reports/{id}/confirm", Who::ReportRelay),
     r("POST", "/reports/{id}/forward", Who::ReportRelay),
     r("POST", "/reports/{id}/case", Who::ReportToCase),
+    r("POST", "/reports/{id}/steps", Who::ReportDesk),
+    r("GET", "/reports/{id}/print", Who::ReportReader),
+    r("GET", "/reports/{id}/summary.csv", Who::ReportReader),
     // Organisation settings.
     r("GET", "/settings", Who::OrgAdmin),
     r("POST", "/settings/contacts", Who::OrgAdmin),
@@ -319,6 +329,7 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/api/v1/reports", Who::ApiReport),
     r("GET", "/api/v1/reports/{id}", Who::ApiReportReader),
     r("POST", "/api/v1/reports/{id}/updates", Who::ApiReportWriter),
+    r("POST", "/api/v1/reports/{id}/steps", Who::ApiReportDesk),
     r("GET", "/api/v1/advisories", Who::ApiCentral),
     r("GET", "/api/v1/advisories/{id}", Who::ApiCentral),
     r("GET", "/api/v1/organisations", Who::ApiCentral),

@@ -198,6 +198,7 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         Who::ReportReader => p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture),
         Who::ReportWriter => matches!(p, P::Member | P::OrgAdmin),
         Who::ReportRelay => p == P::Prefecture,
+        Who::ReportDesk | Who::ApiReportDesk => p.central() || p == P::Prefecture,
         Who::ReportToCase => matches!(p, P::Operator | P::Admin),
         Who::ApiReportReader => {
             p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture | P::TokenReport)
@@ -686,6 +687,11 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/reports/{id}/notes") => {
             Sample::at(format!("/reports/{}/notes", f.report)).form(&[("note", "都からの補足")])
         }
+        ("POST", "/reports/{id}/steps") => Sample::at(format!("/reports/{}/steps", f.report))
+            .form(&[("kind", "instruction"), ("body", "")]),
+        ("GET", "/reports/{id}/print" | "/reports/{id}/summary.csv") => {
+            Sample::at(path.replace("{id}", &f.report.to_string()))
+        }
         ("POST", "/reports/{id}/confirm" | "/reports/{id}/forward") => {
             Sample::at(path.replace("{id}", &f.report.to_string()))
         }
@@ -729,6 +735,9 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET", "/api/v1/reports/{id}") => Sample::at(format!("/api/v1/reports/{}", f.report)),
         ("POST", "/api/v1/reports/{id}/updates") => {
             Sample::at(format!("/api/v1/reports/{}/updates", f.report)).json("{}")
+        }
+        ("POST", "/api/v1/reports/{id}/steps") => {
+            Sample::at(format!("/api/v1/reports/{}/steps", f.report)).json("{}")
         }
         ("GET", "/settings") => Sample::at(path),
         ("POST", "/settings/contacts") => Sample::at(path).form(&[

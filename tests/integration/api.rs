@@ -708,7 +708,7 @@ async fn the_openapi_document_is_served_and_matches_the_committed_copy() {
     // Every documented operation is a route (never the catch-all), and documents its errors.
     let token = token_for(&app.ctx, "131016", &[Scope::Read]).await;
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 16);
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
             let concrete = path.replace("{id}", "1").replace("{code}", "131016");

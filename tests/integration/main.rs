@@ -42,6 +42,7 @@ mod portal_settings;
 mod portal_stats;
 mod portal_triage;
 mod registry;
+mod report_desk;
 mod reports;
 mod security;
 mod shutdown;

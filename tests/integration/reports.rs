@@ -153,9 +153,17 @@ async fn a_municipalitys_report_reaches_its_prefecture_and_the_desk_and_nobody_e
     let id: i64 = path.trim_start_matches("/reports/").parse().unwrap();
 
     // One mail to the prefecture's contact and one to the desk: TLP-marked, signed, with the
-    // report's number and path, and none of the report's free text.
-    assert_eq!(send_notices(&app).await, 2);
-    let got = mails(&app);
+    // report's number and path, and none of the report's free text. The desk's 受理 goes to the
+    // reporter and the prefecture (`report_desk` follows it).
+    assert_eq!(send_notices(&app).await, 4);
+    let (got, received): (Vec<Mail>, Vec<Mail>) = mails(&app)
+        .into_iter()
+        .partition(|m| !m.subject.contains("【受理】"));
+    let to: Vec<&str> = received.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(
+        to,
+        vec!["c0@131016.example.lg.jp", "c0@130001.example.lg.jp"]
+    );
     let to: Vec<&str> = got.iter().map(|m| m.to.as_str()).collect();
     assert_eq!(to, vec!["c0@130001.example.lg.jp", DESK], "{to:?}");
     for m in &got {
@@ -268,8 +276,8 @@ async fn a_municipalitys_report_reaches_its_prefecture_and_the_desk_and_nobody_e
     );
     assert_eq!(
         send_notices(&app).await,
-        2,
-        "one to the prefecture, one to the desk"
+        4,
+        "one to the prefecture, one to the desk, the 受理 to the reporter and the prefecture"
     );
 
     // The prefecture relays: a note, 確認済, forwarded to the desk with one action.
@@ -332,12 +340,12 @@ async fn a_municipalitys_report_reaches_its_prefecture_and_the_desk_and_nobody_e
         )
         .await;
     assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
-    assert_eq!(send_notices(&app).await, 2);
+    assert_eq!(send_notices(&app).await, 4);
     assert!(
         mails(&app)
             .iter()
             .rev()
-            .take(2)
+            .take(4)
             .all(|m| m.subject.contains("最終報"))
     );
     let late = post(&token, &second).send().await.unwrap();
@@ -367,9 +375,10 @@ async fn a_municipalitys_report_reaches_its_prefecture_and_the_desk_and_nobody_e
     ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
-    // The report's page lists its mail: three 報 and the relay to two addresses.
+    // The report's page lists its mail: three 報 and the relay to two addresses, and each 報's
+    // 受理 to the reporter and the prefecture.
     let page = pref.get(&path).await;
-    assert_eq!(page.body.matches("class=\"report-mail\"").count(), 7);
+    assert_eq!(page.body.matches("class=\"report-mail\"").count(), 13);
     app.stop().await;
 }
 

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::ids::ReportId;
+use crate::domain::ids::{InquiryId, ReportId};
 
 /// A mail to the hub administrators (a privileged account was reset or disabled), queued in the
 /// transaction of the change.
@@ -19,7 +19,9 @@ pub struct Model {
     pub last_error: Option<String>,
     /// The incident report this mail tells of (its per-recipient ledger).
     pub report_id: Option<ReportId>,
-    /// security, report, contact, survey or subscription (`notices::store::NoticeKind`).
+    /// The 照会 this mail answers or tells a desk of.
+    pub inquiry_id: Option<InquiryId>,
+    /// security, report, inquiry, contact, survey or subscription (`notices::store::NoticeKind`).
     pub kind: String,
     /// Lower goes first: the kind's priority.
     pub priority: i16,

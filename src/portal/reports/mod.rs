@@ -7,6 +7,7 @@
 mod form;
 mod page;
 mod stats;
+mod steps;
 
 use crate::domain::ids::ReportId;
 use actix_web::{HttpResponse, get, web};
@@ -158,5 +159,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page::note)
         .service(page::confirm)
         .service(page::forward)
-        .service(page::make_case);
+        .service(page::make_case)
+        .service(steps::take)
+        .service(steps::print)
+        .service(steps::csv);
 }

@@ -67,6 +67,7 @@ struct ReportPage {
     can_make_case: bool,
     /// Central staff only.
     case_id: Option<CaseId>,
+    desk: super::steps::DeskView,
 }
 
 fn labels(ids: &[String], lang: Lang, label: impl Fn(&str) -> Option<&'static str>) -> String {
@@ -81,7 +82,7 @@ fn labels(ids: &[String], lang: Lang, label: impl Fn(&str) -> Option<&'static st
     }
 }
 
-fn view(
+pub(super) fn view(
     viewer: &Viewer,
     seq: i32,
     f: &ReportFields,
@@ -173,10 +174,11 @@ pub(super) async fn show(
     let (rep, org) = readable(&ctx, &viewer, path.into_inner()).await?;
     let r = reader(&viewer);
     let mut updates = store::updates(&ctx.db, rep.id).await?;
-    let last = updates.pop().ok_or(PortalError::NotFound)?;
     let notes = store::notes(&ctx.db, rep.id).await?;
     let mails = crate::notices::store::for_report(&ctx.db, rep.id).await?;
     let t = timers::of(&rep, &ctx.settings.reports, chrono::Utc::now());
+    let desk = super::steps::desk_view(&ctx, &viewer, &rep, &org, &updates, t.next_due).await?;
+    let last = updates.pop().ok_or(PortalError::NotFound)?;
     render(&ReportPage {
         id: rep.id,
         title: last.fields.title.clone(),
@@ -224,8 +226,9 @@ pub(super) async fn show(
         can_relay: may_relay(&r, &org, rep.tlp),
         confirmed: rep.confirmed_at.is_some(),
         forwarded: rep.forwarded_at.is_some(),
-        can_make_case: may_make_case(&r) && rep.status == Status::Closed && rep.case_id.is_none(),
+        can_make_case: may_make_case(&r) && rep.status.ended() && rep.case_id.is_none(),
         case_id: rep.case_id.filter(|_| r.central),
+        desk,
         nav: viewer.nav(),
     })
 }

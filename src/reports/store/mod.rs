@@ -209,7 +209,7 @@ pub(super) fn check_writable(
             "報を追加できるのは報告した団体の職員です".into(),
         ));
     }
-    if r.status == Status::Closed {
+    if r.status.ended() {
         return Err(ReportError::Conflict(
             "この報告は最終報で完了しています。新しい事案は新しい報告として登録してください".into(),
         ));
@@ -267,3 +267,5 @@ pub async fn claim_reminder(
 
 mod read;
 pub use read::*;
+mod steps;
+pub use steps::*;

@@ -1,0 +1,163 @@
+//! English for the desk's side of reports (steps, 連携, the 個人情報保護委員会 deadlines, the
+//! summary for forwarding) and for 照会 (questions, answers, よくある質問), keyed like
+//! [`super::catalog`] by the Japanese as written.
+
+pub static EN: &[(&str, &str)] = &[
+    // Report steps.
+    ("受理", "Received"),
+    ("追加報告の依頼", "Request for more information"),
+    ("対処指示", "Instruction"),
+    ("対処方針の承認", "Response plan approved"),
+    ("対処方針の差戻し", "Response plan sent back"),
+    ("再発防止策の承認", "Prevention measures approved"),
+    ("再発防止策の差戻し", "Prevention measures sent back"),
+    ("再発防止状況の確認", "Prevention measures checked"),
+    ("対処結果の確認（完了）", "Outcome confirmed (closed)"),
+    ("連携", "Forwarded"),
+    ("内閣官房（NISC）", "Cabinet Secretariat (NISC)"),
+    ("警察", "Police"),
+    (
+        "個人情報保護委員会",
+        "Personal Information Protection Commission",
+    ),
+    (
+        "地方公共団体情報システム機構（J-LIS）",
+        "Japan Agency for Local Authority Information Systems (J-LIS)",
+    ),
+    ("その他の機関", "Another body"),
+    ("速報", "Preliminary report"),
+    ("確報", "Final report"),
+    ("報告団体", "Reporting organisation"),
+    ("中央・都道府県", "Centre or prefecture"),
+    (
+        "追加報告（依頼への回答）",
+        "More information (as requested)",
+    ),
+    ("次の報", "The next report"),
+    ("対処結果の確認", "Confirming the outcome"),
+    (
+        "最終報受領（確認待ち）",
+        "Final report in (awaiting confirmation)",
+    ),
+    ("完了", "Closed"),
+    ("いま待っていること", "Waiting for"),
+    (
+        "待っていることはありません（完了）。",
+        "Nothing is waiting (closed).",
+    ),
+    ("誰が", "Who"),
+    ("何を", "What"),
+    (
+        "個人情報保護委員会への報告（個人情報の漏えい等）",
+        "Reports to the Personal Information Protection Commission (personal data leaked)",
+    ),
+    ("報告", "Report"),
+    ("期限（発見から）", "Due (from discovery)"),
+    ("未報告", "Not reported"),
+    ("報告済", "Reported"),
+    (
+        "速報は概ね3〜5日以内、確報は30日以内（不正アクセス等によるものは60日以内）。期限は最も遅い日で示しています。",
+        "A preliminary report within about 3–5 days, a final one within 30 days (60 for unauthorised access). The latest day is shown as the deadline.",
+    ),
+    (
+        "中央・都道府県からの対応",
+        "From the centre and the prefecture",
+    ),
+    ("まだ対応はありません。", "Nothing yet."),
+    (
+        "対応を記録して報告団体に知らせる",
+        "Record a step and tell the reporting organisation",
+    ),
+    ("対応の種類", "Kind of step"),
+    ("必須", "Required"),
+    (
+        "内容（依頼・指示・差戻しでは必須。メールには載らず、ポータルで読まれます）",
+        "What you say (required for a request, an instruction or a return; it is read in the portal, not mailed)",
+    ),
+    (
+        "追加報告の期限（依頼のとき。例: 2026-12-08 17:00）",
+        "Due time of the request (e.g. 2026-12-08 17:00)",
+    ),
+    (
+        "再発防止策の実施状況を確認する日（承認のとき）",
+        "Date to check the prevention measures were carried out (when approving)",
+    ),
+    ("記録して知らせる", "Record and tell"),
+    (
+        "他機関への連携を記録する",
+        "Record forwarding to another body",
+    ),
+    ("連携先", "Forwarded to"),
+    (
+        "機関名（その他の機関のとき）",
+        "Name of the body (for another body)",
+    ),
+    (
+        "個人情報保護委員会への報告の段階",
+        "Stage of the report to the Commission",
+    ),
+    ("連携した報", "Report forwarded"),
+    (
+        "整理番号（先方の受付番号など）",
+        "Reference (the receiving body's number)",
+    ),
+    ("連携した日時（空欄なら今）", "When forwarded (empty: now)"),
+    ("連携を記録する", "Record forwarding"),
+    ("第{}報について", "About report {}"),
+    ("期限 {}", "Due {}"),
+    ("実施状況の確認日 {}", "Check on {}"),
+    ("連携先 {}", "To {}"),
+    ("連携日時 {}", "Forwarded {}"),
+    ("整理番号 {}", "Reference {}"),
+    (
+        "印刷用の概要（PDF に保存できます）",
+        "Summary for printing (save as PDF)",
+    ),
+    ("経過の CSV", "History as CSV"),
+    ("決裁欄", "Approval boxes"),
+    ("起案", "Drafted"),
+    ("係長", "Chief"),
+    ("課長", "Director"),
+    ("部長", "Director-General"),
+    ("出力日時", "Printed"),
+    ("報告に戻る", "Back to the report"),
+    ("報告番号", "Report no."),
+    ("種類", "Kind"),
+    ("担当", "By"),
+    ("詳細", "Details"),
+    ("内容", "Text"),
+    (
+        "「{}」は報の番号ではありません",
+        "“{}” is not a report number",
+    ),
+];
+
+/// Entries looked up with a vocabulary's value (a step's kind, a partner, a stage, what a report
+/// waits for, a report's state) rather than a literal.
+#[cfg(test)]
+pub static BY_VALUE: &[&str] = &[
+    "受理",
+    "追加報告の依頼",
+    "対処指示",
+    "対処方針の承認",
+    "対処方針の差戻し",
+    "再発防止策の承認",
+    "再発防止策の差戻し",
+    "再発防止状況の確認",
+    "対処結果の確認（完了）",
+    "連携",
+    "内閣官房（NISC）",
+    "警察",
+    "個人情報保護委員会",
+    "地方公共団体情報システム機構（J-LIS）",
+    "その他の機関",
+    "速報",
+    "確報",
+    "報告団体",
+    "中央・都道府県",
+    "追加報告（依頼への回答）",
+    "次の報",
+    "対処結果の確認",
+    "最終報受領（確認待ち）",
+    "完了",
+];
