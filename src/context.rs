@@ -146,6 +146,7 @@ impl AppContext {
             verp: &self.mailer.verp,
             hard_bounce_limit: self.settings.mail.hard_bounce_limit,
             authserv_id: self.settings.mail.authserv_id.clone(),
+            mailing: crate::reports::mail::Mailing::of(&self.settings),
         }
     }
 }

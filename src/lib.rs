@@ -28,6 +28,7 @@ pub mod feeds;
 pub mod health;
 pub mod inbound;
 pub mod ingest;
+pub mod inquiries;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;

@@ -237,6 +237,31 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<Ve
     Ok(out)
 }
 
+/// The active, verified contacts with this address (any case), in any organisation: whom a
+/// mail from it may speak for.
+pub async fn verified_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> anyhow::Result<Vec<Contact>> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let lower = email.trim().to_ascii_lowercase();
+    let mut out = Vec::new();
+    for m in org_contacts::Entity::find()
+        .filter(Func::lower(Expr::col(org_contacts::Column::Email)).eq(lower))
+        .filter(org_contacts::Column::Active.eq(true))
+        .order_by_asc(org_contacts::Column::Id)
+        .all(db)
+        .await
+        .context("cannot read contacts")?
+    {
+        let c = to_domain(m)?;
+        if c.verified.is_some() {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Active contacts of these organisations, in organisation then contact order.
 pub async fn active_for(db: &impl ConnectionTrait, orgs: &[OrgId]) -> anyhow::Result<Vec<Contact>> {
     let mut out = Vec::new();

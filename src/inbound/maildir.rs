@@ -19,6 +19,9 @@ pub struct Inbox<'a> {
     pub verp: &'a Verp,
     pub hard_bounce_limit: u32,
     pub authserv_id: Option<String>,
+    /// Where a question by mail goes and how its desk is told (`[reports]`, the portal's
+    /// address).
+    pub mailing: crate::reports::mail::Mailing<'a>,
 }
 
 /// Messages processed in one write transaction: one commit (one fsync) for the batch instead of
@@ -47,6 +50,10 @@ pub async fn process_maildir(
         verp: ctx.verp,
         hard_bounce_limit: ctx.hard_bounce_limit,
         authserv_id: ctx.authserv_id.as_deref(),
+        mailing: crate::reports::mail::Mailing {
+            settings: ctx.mailing.settings,
+            base_url: ctx.mailing.base_url,
+        },
     };
     let mut out = Vec::new();
     let waiting = crate::ingest::maildir::pending(dir, limit)?;

@@ -114,6 +114,8 @@ pub struct Inputs<'a> {
     pub hard_bounce_limit: u32,
     /// Our MTA's authserv-id (`mail.authserv_id`); `None`: no reply acknowledges by itself.
     pub authserv_id: Option<&'a str>,
+    /// A question by mail becomes a 照会: where its desk is told.
+    pub mailing: crate::reports::mail::Mailing<'a>,
 }
 
 /// How long one message may take to parse before it is put aside unread.
@@ -369,10 +371,17 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
     let (alert, org) = match codes[..] {
         [one] => one,
         [] => {
+            // A verified address of exactly one organisation: its words are a question.
+            let contacts = crate::contacts::store::verified_by_email(db, &message.from).await?;
+            let mut orgs: Vec<OrgId> = contacts.iter().map(|c| c.org_id).collect();
+            orgs.dedup();
+            if let ([org], Some(contact)) = (&orgs[..], contacts.first()) {
+                return question(db, inputs, message, raw, *org, None, contact).await;
+            }
             return Ok(Processed::new(
                 "reply",
                 Outcome::Pending,
-                "a reply without a valid reply code",
+                "a reply without a valid reply code, from no one address of one organisation",
             ));
         }
         _ => {
@@ -423,12 +432,8 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
         return Ok(p);
     };
     let Some(state) = state else {
-        p.outcome = Outcome::Pending;
-        p.detail = format!(
-            "a reply from {} that names no state on its first line",
-            contact.email
-        );
-        return Ok(p);
+        // Words that are not an acknowledgement: a question about the alert, for its desk.
+        return question(db, inputs, message, raw, org, Some(alert), contact).await;
     };
     // A From: line is what anyone can write: our own MTA must have checked the sender.
     let vouched = match inputs.authserv_id {
@@ -457,6 +462,80 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
             p.outcome = Outcome::Refused;
             p.detail = format!("refused: {e}");
         }
+    }
+    Ok(p)
+}
+
+/// Makes a 照会 of a reply's own words (not the quoted mail) from `org`, about `alert` when it
+/// quoted one's reply code; the answer goes to the address it came from. A sender our MTA did
+/// not vouch for is marked so on the question (it can only cause an answer to the
+/// organisation's own registered address). Nothing to ask: it waits for an operator.
+async fn question<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    inputs: &Inputs<'_>,
+    message: &read::Inbound,
+    raw: &[u8],
+    org: OrgId,
+    alert: Option<AlertId>,
+    contact: &crate::contacts::Contact,
+) -> anyhow::Result<Processed> {
+    let mut p = Processed::new("reply", Outcome::Pending, String::new());
+    p.alert_id = alert;
+    p.organisation_id = Some(org);
+    let words = read::own_text(&message.text);
+    let Some(organisation) = crate::registry::store::find_by_id(db, org).await? else {
+        p.detail = "a reply from an organisation that is gone".into();
+        return Ok(p);
+    };
+    if words.is_empty() {
+        p.detail = format!("a reply from {} with no words of its own", message.from);
+        return Ok(p);
+    }
+    let vouched = inputs
+        .authserv_id
+        .is_some_and(|id| crate::domain::auth_results::check(raw, id, &message.from).is_ok());
+    let title: String = read::subject_without_prefixes(&message.subject)
+        .chars()
+        .take(crate::inquiries::TITLE_MAX)
+        .collect();
+    let title = if title.trim().is_empty() {
+        "メールでの照会".to_owned()
+    } else {
+        title
+    };
+    let from = contact.email.as_str();
+    let about = alert.map_or(
+        crate::inquiries::About::General,
+        crate::inquiries::About::Alert,
+    );
+    let reader = crate::reports::access::Reader::new(&organisation, None);
+    let asked = crate::inquiries::act::ask(
+        db,
+        &inputs.mailing,
+        &reader,
+        &organisation,
+        &crate::inquiries::act::Question {
+            about,
+            title: &title,
+            body: &words,
+            asker_email: from,
+            via: "mail",
+            sender_vouched: vouched,
+        },
+        &Actor::MailReply {
+            contact_id: contact.id,
+            email: from.to_owned(),
+        },
+        Utc::now(),
+    )
+    .await;
+    match asked {
+        Ok(id) => {
+            p.outcome = Outcome::Recorded;
+            p.detail = format!("a question from {from}: 照会 #{id}");
+        }
+        Err(crate::inquiries::InquiryError::Unexpected(e)) => return Err(e),
+        Err(e) => p.detail = format!("a question that could not be filed: {e}"),
     }
     Ok(p)
 }

@@ -408,3 +408,62 @@ mod tests {
         assert!(!t.permanent);
     }
 }
+
+/// A reply's own words: its lines before the quoted mail (a `>` line, or a client's
+/// "-----Original Message-----" / 「…wrote:」 / 「…書きました:」 header), trimmed, at most 5,000
+/// characters.
+pub fn own_text(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let quote_header = t.starts_with('>')
+            || t.contains("Original Message")
+            || t.ends_with("wrote:")
+            || t.ends_with("書きました:")
+            || t.ends_with("書きました：")
+            || t.ends_with("のメッセージ:");
+        if quote_header {
+            break;
+        }
+        out.push(line.trim_end());
+    }
+    out.join("\n").trim().chars().take(5_000).collect()
+}
+
+/// A subject without its `Re:`, `RE:`, `Fwd:`, `返信:`, `転送:` prefixes.
+pub fn subject_without_prefixes(subject: &str) -> String {
+    let mut s = subject.trim();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        let cut = ["re:", "fw:", "fwd:", "aw:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map(|p| p.len())
+            .or_else(|| {
+                ["返信:", "転送:", "返信：", "転送："]
+                    .iter()
+                    .find(|p| s.starts_with(*p))
+                    .map(|p| p.len())
+            });
+        match cut {
+            Some(n) => s = s[n..].trim_start(),
+            None => return s.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod own_text_tests {
+    use super::*;
+
+    #[test]
+    fn a_replys_own_words_stop_at_the_quote() {
+        let text = "訓練の報告は、庁内の連絡が終わってからでよいでしょうか。\n\n2026/12/05 10:00 Noroshi が書きました:\n> 訓練です";
+        assert_eq!(
+            own_text(text),
+            "訓練の報告は、庁内の連絡が終わってからでよいでしょうか。"
+        );
+        assert_eq!(own_text("> only quoted"), "");
+        assert_eq!(subject_without_prefixes("Re: RE: 返信: 訓練"), "訓練");
+    }
+}

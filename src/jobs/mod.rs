@@ -41,6 +41,11 @@ pub async fn survey_timers(ctx: &AppContext) -> anyhow::Result<Outcome> {
     crate::surveys::timers::try_execute_task(&ctx.db, &ctx.settings.app.base_url).await
 }
 
+/// Escalation of 照会 left unanswered.
+pub async fn inquiry_timers(ctx: &AppContext) -> anyhow::Result<Outcome> {
+    crate::inquiries::act::escalate(&ctx.db, &ctx.settings).await
+}
+
 /// Reminders of overdue incident reports.
 pub async fn report_timers(ctx: &AppContext) -> anyhow::Result<Outcome> {
     crate::reports::timers::try_execute_task(&ctx.db, &ctx.settings).await
@@ -125,6 +130,12 @@ pub fn spawn_all(ctx: &AppContext) -> Vec<JoinHandle<()>> {
         "incident report timers",
         Duration::from_secs(60),
         |c| async move { report_timers(&c).await },
+    ));
+    handles.push(spawn_worker(
+        ctx,
+        "照会 escalation",
+        Duration::from_secs(60),
+        |c| async move { inquiry_timers(&c).await },
     ));
     handles.push(spawn_worker(
         ctx,

@@ -61,7 +61,7 @@ async fn page(
 
 #[get("/admin/inbound")]
 async fn show(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    viewer.require(Section::HubAdmin)?;
+    viewer.require(Section::Central)?;
     page(&ctx, &viewer, None).await
 }
 
@@ -73,7 +73,7 @@ async fn dismiss(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
-    viewer.require(Section::HubAdmin)?;
+    viewer.require(Section::Central)?;
     let id = path.into_inner();
     let notice = if crate::inbound::dismiss(&ctx.db, id, &viewer.actor()).await? {
         viewer.lang.tr("処理済みにしました。")

@@ -130,8 +130,64 @@ pub static EN: &[(&str, &str)] = &[
         "「{}」は報の番号ではありません",
         "“{}” is not a report number",
     ),
+    // 照会.
+    ("照会", "Questions"),
+    ("照会する", "Ask a question"),
+    ("{} に届いた照会", "Questions to {}"),
+    (
+        "「{}」は照会の対象ではありません",
+        "“{}” is nothing a question can be about",
+    ),
+    (
+        "このメールの送信者は、受信サーバーで確認できていません。回答は団体の登録アドレスにだけ届きます。",
+        "Our mail server could not confirm this mail's sender. The answer goes only to the organisation's registered address.",
+    ),
+    (
+        "すべての団体が読みます。団体名や個人が分かる言葉を除いてください（団体名が残っていると公開できません）。",
+        "Every organisation reads it. Leave out anything that names an organisation or a person (it cannot be published while an organisation's name remains).",
+    ),
+    ("よくある質問", "FAQ"),
+    ("よくある質問として公開する", "Publish as an FAQ entry"),
+    ("メールでの質問", "asked by mail"),
+    (
+        "住民の個人情報は書かないでください。回答はポータルと、あなたのアドレスへのメールで届きます。",
+        "Do not write residents' personal data. The answer comes in the portal and by mail to your address.",
+    ),
+    ("全般について質問する", "Ask a general question"),
+    ("公開する", "Publish"),
+    ("公開する回答", "Answer to publish"),
+    ("公開する質問", "Question to publish"),
+    ("公開済みです。", "Published."),
+    ("受信メール", "Inbound mail"),
+    (
+        "各団体からの照会と回答のうち、皆さんに役立つものを団体名を除いて載せています。",
+        "Questions from organisations and their answers that help everyone, without the organisations' names.",
+    ),
+    ("回答する", "Answer"),
+    (
+        "回答する（質問した宛先にメールでも届きます）",
+        "Answer (also mailed to the address that asked)",
+    ),
+    ("回答期限超過", "Unanswered too long"),
+    ("届いた照会はありません。", "No questions."),
+    (
+        "注意喚起・訓練・報告・調査について質問できます。質問は、それを送った窓口（都道府県の注意喚起や調査はその都道府県、それ以外は中央）に届き、回答はポータルとメールで届きます。送られてきたメールに返信して質問することもできます。",
+        "Ask about an alert, a drill, a report or a survey. The question goes to the desk that sent it (the prefecture for its own alerts and surveys, the centre otherwise); the answer comes in the portal and by mail. You can also ask by replying to a mail you received.",
+    ),
+    ("照会はまだありません。", "No questions yet."),
+    ("照会を終了する", "Close the question"),
+    ("自団体の照会", "Your organisation's questions"),
+    ("質問", "Question"),
+    ("回答", "Answer"),
+    ("質問した団体", "Asked by"),
+    ("質問する", "Ask"),
+    ("質問の内容", "Your question"),
+    ("追加で質問する", "Ask further"),
+    ("回答待ち", "Waiting for an answer"),
+    ("回答済み", "Answered"),
+    ("終了", "Closed"),
+    ("まだありません。", "None yet."),
 ];
-
 /// Entries looked up with a vocabulary's value (a step's kind, a partner, a stage, what a report
 /// waits for, a report's state) rather than a literal.
 #[cfg(test)]
@@ -160,4 +216,7 @@ pub static BY_VALUE: &[&str] = &[
     "対処結果の確認",
     "最終報受領（確認待ち）",
     "完了",
+    "回答待ち",
+    "回答済み",
+    "終了",
 ];

@@ -83,6 +83,7 @@ pub fn refusal(e: impl crate::error::Classify) -> Result<String, PortalError> {
 crate::classified_into!(
     PortalError;
     crate::reports::store::ReportError,
+    crate::inquiries::InquiryError,
     crate::surveys::publish::SurveyError,
     crate::cases::store::CaseError,
     crate::alerts::publish::PublishError,

@@ -138,6 +138,14 @@ fn vocabularies_looked_up_by_value_have_english() {
         ])
         .chain(
             [
+                crate::inquiries::Status::Open,
+                crate::inquiries::Status::Answered,
+                crate::inquiries::Status::Closed,
+            ]
+            .map(crate::inquiries::Status::label_ja),
+        )
+        .chain(
+            [
                 crate::surveys::Kind::Emergency,
                 crate::surveys::Kind::SelfAssessment,
             ]

@@ -17,6 +17,7 @@ mod drills;
 pub mod error;
 pub mod i18n;
 mod inbox;
+mod inquiries;
 mod login;
 mod magazine;
 mod org;
@@ -147,6 +148,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     yearly::configure(cfg);
     stats::configure(cfg);
     reports::configure(cfg);
+    inquiries::configure(cfg);
     surveys::configure(cfg);
     cases::configure(cfg);
     own_alert::configure(cfg);

@@ -54,7 +54,7 @@ fn tlp_line(tlp: Tlp) -> &'static str {
 }
 
 /// The desk's addresses: the configured ones, else the central bodies' active contacts.
-async fn desk(
+pub async fn desk(
     db: &impl ConnectionTrait,
     settings: &ReportSettings,
 ) -> anyhow::Result<Vec<EmailAddress>> {

@@ -5,9 +5,12 @@
 //! statistics by 年度 ([`stats`]); and the case central staff make of a closed report
 //! ([`to_case`]).
 //!
-//! Owns `incident_reports`, `incident_report_updates` and `incident_report_notes`; writes
-//! notices through [`crate::notices`] and cases through [`crate::cases::store`]. Who may read
-//! and act is decided in [`access`], once, for the portal, the API and the mail.
+//! The desk's answers come back down as typed steps ([`steps`], [`act_steps`], [`waiting`]).
+//!
+//! Owns `incident_reports`, `incident_report_updates`, `incident_report_notes` and
+//! `incident_report_steps`; writes notices through [`crate::notices`] and cases through
+//! [`crate::cases::store`]. Who may read and act is decided in [`access`], once, for the
+//! portal, the API and the mail.
 
 pub mod access;
 pub mod act;
@@ -18,6 +21,7 @@ pub mod steps;
 pub mod store;
 pub mod timers;
 pub mod to_case;
+pub mod waiting;
 
 use chrono::{DateTime, Datelike, Utc};
 

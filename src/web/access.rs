@@ -75,6 +75,11 @@ pub enum Who {
     /// administrator of the reporting municipality (not 連携); "not found" for those who may
     /// not read it (`reports::access::may_answer`).
     ReportDesk,
+    /// A 照会 thread: the asking organisation's staff and the desk it went to (central staff
+    /// for the centre's, the prefecture's staff for its own); "not found" for anyone else.
+    InquiryReader,
+    /// The desk a 照会 went to: closing it and publishing it as よくある質問.
+    InquiryDesk,
     /// Central operators and the hub administrator (a case from a closed report).
     ReportToCase,
     /// API: a report read with a `report`-scope token or a session, by the report's rule (its
@@ -232,6 +237,17 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/surveys/{id}/results.svg", Who::SurveyResults),
     r("POST", "/surveys/{id}/prompt", Who::SurveyResults),
     r("POST", "/surveys/{id}/results/send", Who::Drafter),
+    // 照会: anyone signed in asks and reads their organisation's; a thread is read by the
+    // asking organisation and the desk it went to ("not found" for anyone else), and closed or
+    // published as よくある質問 by that desk (`inquiries::may_read`, `inquiries::is_desk`).
+    r("GET", "/inquiries", Who::SignedIn),
+    r("GET", "/inquiries/new", Who::SignedIn),
+    r("POST", "/inquiries/new", Who::SignedIn),
+    r("GET", "/inquiries/{id}", Who::InquiryReader),
+    r("POST", "/inquiries/{id}/messages", Who::InquiryReader),
+    r("POST", "/inquiries/{id}/close", Who::InquiryDesk),
+    r("POST", "/inquiries/{id}/faq", Who::InquiryDesk),
+    r("GET", "/faq", Who::SignedIn),
     r("GET", "/reports", Who::SignedIn),
     r("GET", "/reports/new", Who::SignedIn),
     r("POST", "/reports/new", Who::SignedIn),
@@ -294,8 +310,10 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/admin/domains", Who::HubAdmin),
     r("POST", "/admin/domains/{id}/remove", Who::HubAdmin),
     r("GET", "/admin/alerts/{id}/deliveries", Who::HubAdmin),
-    r("GET", "/admin/inbound", Who::HubAdmin),
-    r("POST", "/admin/inbound/{id}/dismiss", Who::HubAdmin),
+    // The inbound mail is the operators' (a question there is theirs to route), not only the
+    // hub administrator's.
+    r("GET", "/admin/inbound", Who::Central),
+    r("POST", "/admin/inbound/{id}/dismiss", Who::Central),
     r("POST", "/admin/alerts/{id}/retry", Who::HubAdmin),
     // The JSON API.
     r("GET", "/api/v1/openapi.json", Who::Anyone),

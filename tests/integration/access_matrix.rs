@@ -198,6 +198,8 @@ fn admitted(who: Who, p: P, sample: &Sample) -> bool {
         Who::ReportReader => p.central() || matches!(p, P::Member | P::OrgAdmin | P::Prefecture),
         Who::ReportWriter => matches!(p, P::Member | P::OrgAdmin),
         Who::ReportRelay => p == P::Prefecture,
+        Who::InquiryReader => p.central() || matches!(p, P::Member | P::OrgAdmin),
+        Who::InquiryDesk => p.central(),
         Who::ReportDesk | Who::ApiReportDesk => p.central() || p == P::Prefecture,
         Who::ReportToCase => matches!(p, P::Operator | P::Admin),
         Who::ApiReportReader => {
@@ -292,6 +294,8 @@ struct Fixture {
     drill: AlertId,
     /// A returned message waiting for an operator.
     inbound: i64,
+    /// A general 照会 of 千代田区 (the centre's desk answers it).
+    inquiry: noroshi::domain::ids::InquiryId,
     /// The contact-confirmation link token of 千代田区's address.
     confirm_token: String,
     /// An active, self-subscribed メールマガジン reader at 千代田区's domain, and the domain.
@@ -473,6 +477,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             verp: &app.ctx.mailer.verp,
             hard_bounce_limit: 3,
             authserv_id: None,
+            mailing: noroshi::reports::mail::Mailing::of(&app.ctx.settings),
         },
         b"From: someone@example.lg.jp\r\nSubject: question\r\nMessage-ID: <q@example.lg.jp>\r\n\r\nWhat is this?\r\n",
         "matrix.host",
@@ -494,7 +499,26 @@ async fn fixture(app: &TestApp) -> Fixture {
     let (magazine_number, magazine_draft) = magazine_issues(app).await;
     let incident = file_report(app, "131016", Tlp::Amber, "マトリクス報告").await;
     let survey = publish_survey(app, &central, &["org:131016"]).await;
+    let inquiry = noroshi::inquiries::act::ask(
+        &app.ctx.db,
+        &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
+        &noroshi::reports::access::Reader::new(&chiyoda, Some(Role::Member)),
+        &chiyoda,
+        &noroshi::inquiries::act::Question {
+            about: noroshi::inquiries::About::General,
+            title: "マトリクスの照会",
+            body: "訓練の報告はいつまでですか",
+            asker_email: "member@city.chiyoda.lg.jp",
+            via: "portal",
+            sender_vouched: true,
+        },
+        &Actor::System,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     Fixture {
+        inquiry,
         alert_id,
         report: incident,
         survey,
@@ -686,6 +710,15 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         }
         ("POST", "/reports/{id}/notes") => {
             Sample::at(format!("/reports/{}/notes", f.report)).form(&[("note", "都からの補足")])
+        }
+        ("GET", "/inquiries" | "/inquiries/new" | "/faq") => Sample::at(path),
+        ("POST", "/inquiries/new") => Sample::at(path).form(&[("about", "general"), ("title", "")]),
+        ("GET", "/inquiries/{id}") => Sample::at(format!("/inquiries/{}", f.inquiry)),
+        ("POST", "/inquiries/{id}/messages") => {
+            Sample::at(format!("/inquiries/{}/messages", f.inquiry)).form(&[("body", "")])
+        }
+        ("POST", "/inquiries/{id}/close" | "/inquiries/{id}/faq") => {
+            Sample::at(path.replace("{id}", &f.inquiry.to_string()))
         }
         ("POST", "/reports/{id}/steps") => Sample::at(format!("/reports/{}/steps", f.report))
             .form(&[("kind", "instruction"), ("body", "")]),

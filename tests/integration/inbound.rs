@@ -282,7 +282,7 @@ async fn replies_acknowledge_only_from_the_organisations_own_address_and_auto_re
 
     // An out-of-office note with the code is recorded and never counted.
     drop_in(&app, "1.oof", &fixture("autoreply-jp.eml", &fill));
-    // A question waits for an operator.
+    // A question becomes a 照会 for the desk (`inquiries` follows it), never an answer.
     drop_in(&app, "2.question", &fixture("reply-question.eml", &fill));
     let done = run(&app).await;
     assert_eq!(
@@ -291,7 +291,11 @@ async fn replies_acknowledge_only_from_the_organisations_own_address_and_auto_re
         "{:?}",
         done[0]
     );
-    assert_eq!((done[1].kind, done[1].outcome), ("reply", Outcome::Pending));
+    assert_eq!(
+        (done[1].kind, done[1].outcome),
+        ("reply", Outcome::Recorded)
+    );
+    assert!(done[1].detail.contains("照会 #"), "{:?}", done[1]);
     assert_eq!(state(&app).await, None, "nothing acknowledged yet");
 
     // The same text from elsewhere is refused and audited.

@@ -143,8 +143,9 @@ const CAPABILITIES: &[&str] = &[
     "reports",
     "acks",
     "drills",
-    "inbound",
     "surveys",
+    "inquiries",
+    "inbound",
     "magazine",
     "yearly",
 ];

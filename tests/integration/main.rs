@@ -32,6 +32,7 @@ mod harness;
 mod health;
 mod inbound;
 mod ingest;
+mod inquiries;
 mod layers;
 mod magazine;
 mod portal;
