@@ -39,6 +39,7 @@ mod m20261206_000033_account_vouching;
 mod m20261206_000034_second_factor;
 mod m20261207_000035_report_steps;
 mod m20261207_000036_inquiries;
+mod m20261207_000037_inquiry_line;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000034_second_factor::Migration),
             Box::new(m20261207_000035_report_steps::Migration),
             Box::new(m20261207_000036_inquiries::Migration),
+            Box::new(m20261207_000037_inquiry_line::Migration),
         ]
     }
 }

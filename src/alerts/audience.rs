@@ -17,13 +17,17 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// One prefecture, with or without its municipalities.
+/// One prefecture, with or without its municipalities — or its municipalities only (what a
+/// prefecture sends to those it oversees).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrefectureScope {
     pub prefecture: u8,
     #[serde(default)]
     pub with_municipalities: bool,
+    /// The municipalities without the prefecture itself (`muni:13`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub municipalities_only: bool,
 }
 
 /// Whom an alert is for. Selectors add up.
@@ -47,7 +51,7 @@ pub struct AudienceSpec {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not an audience: use all, prefectures, pref:13 (the prefecture), pref:13+ (with its municipalities), org:131016 or inventory"
+    "`{0}` is not an audience: use all, prefectures, pref:13 (the prefecture), pref:13+ (with its municipalities), muni:13 (its municipalities only), org:131016 or inventory"
 )]
 pub struct AudienceError(pub String);
 
@@ -64,7 +68,14 @@ impl AudienceSpec {
                 "prefectures" => spec.prefectures_only = true,
                 "inventory" => spec.inventory = true,
                 _ => {
-                    if let Some(p) = s.strip_prefix("pref:") {
+                    if let Some(p) = s.strip_prefix("muni:") {
+                        let pref = Prefecture::parse(p).map_err(|_| bad())?;
+                        spec.prefectures.push(PrefectureScope {
+                            prefecture: pref.number(),
+                            with_municipalities: true,
+                            municipalities_only: true,
+                        });
+                    } else if let Some(p) = s.strip_prefix("pref:") {
                         let (name, with) = match p.strip_suffix('+') {
                             Some(n) => (n, true),
                             None => (p, false),
@@ -73,6 +84,7 @@ impl AudienceSpec {
                         spec.prefectures.push(PrefectureScope {
                             prefecture: pref.number(),
                             with_municipalities: with,
+                            municipalities_only: false,
                         });
                     } else if let Some(code) = s.strip_prefix("org:") {
                         spec.organisations
@@ -119,7 +131,9 @@ impl AudienceSpec {
             let name = Prefecture::from_number(p.prefecture)
                 .map(Prefecture::name)
                 .unwrap_or("?");
-            parts.push(if p.with_municipalities {
+            parts.push(if p.municipalities_only {
+                format!("{name}{}", w.municipalities_only)
+            } else if p.with_municipalities {
                 format!("{name}{}", w.with_municipalities)
             } else {
                 name.to_owned()
@@ -142,6 +156,8 @@ struct Words {
     prefectures: &'static str,
     /// After a prefecture's name.
     with_municipalities: &'static str,
+    /// After a prefecture's name: its municipalities without it.
+    municipalities_only: &'static str,
     /// Before the codes of named organisations.
     organisations: &'static str,
     inventory: &'static str,
@@ -152,6 +168,7 @@ const JA_WORDS: Words = Words {
     all: "全団体（都道府県・市区町村）",
     prefectures: "全都道府県",
     with_municipalities: "（市区町村を含む）",
+    municipalities_only: "の市区町村",
     organisations: "指定団体 ",
     inventory: "製品台帳が一致する団体",
     separator: "・",
@@ -161,6 +178,7 @@ const EN_WORDS: Words = Words {
     all: "all organisations (prefectures and municipalities)",
     prefectures: "all prefectures",
     with_municipalities: " with its municipalities",
+    municipalities_only: ": its municipalities only",
     organisations: "organisations ",
     inventory: "organisations whose product inventory matches",
     separator: "; ",
@@ -205,7 +223,9 @@ pub async fn resolve(
             }
             let name = org.prefecture.map(Prefecture::name).unwrap_or_default();
             match org.kind {
-                OrgKind::Prefecture => add(org, format!("{name}を指定")),
+                OrgKind::Prefecture if !scope.municipalities_only => {
+                    add(org, format!("{name}を指定"))
+                }
                 OrgKind::Municipality if scope.with_municipalities => {
                     add(org, format!("{name}の市区町村"))
                 }
@@ -246,7 +266,8 @@ mod tests {
             spec.prefectures[0],
             PrefectureScope {
                 prefecture: 13,
-                with_municipalities: true
+                with_municipalities: true,
+                municipalities_only: false,
             }
         );
         assert_eq!(
@@ -274,5 +295,28 @@ mod tests {
             .unwrap_or_default();
         assert!(err.contains("wrong check digit"), "{err}");
         assert!(AudienceSpec::parse_selectors::<&str>(&[]).is_err());
+    }
+
+    #[test]
+    fn a_prefectures_municipalities_are_chosen_without_the_prefecture() {
+        let spec = AudienceSpec::parse_selectors(&["muni:東京都"]).unwrap_or_default();
+        assert_eq!(
+            spec.prefectures,
+            vec![PrefectureScope {
+                prefecture: 13,
+                with_municipalities: true,
+                municipalities_only: true,
+            }]
+        );
+        assert_eq!(spec.describe(), "東京都の市区町村");
+        let json = serde_json::to_string(&spec).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<AudienceSpec>(&json).ok(), Some(spec));
+        assert!(AudienceSpec::parse_selectors(&["muni:99"]).is_err());
+        // A stored audience from before `muni` reads as it always did.
+        let old: AudienceSpec = serde_json::from_str(
+            r#"{"prefectures":[{"prefecture":13,"with_municipalities":true}]}"#,
+        )
+        .unwrap_or_default();
+        assert!(!old.prefectures[0].municipalities_only);
     }
 }

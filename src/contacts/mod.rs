@@ -3,6 +3,7 @@
 
 pub mod confirm;
 pub mod domains;
+pub mod inquiry_line;
 pub mod store;
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};

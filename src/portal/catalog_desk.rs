@@ -187,6 +187,19 @@ pub static EN: &[(&str, &str)] = &[
     ("回答済み", "Answered"),
     ("終了", "Closed"),
     ("まだありません。", "None yet."),
+    ("問合せ先", "Contact for questions"),
+    (
+        "問合せ先を保存しました。",
+        "Saved the contact for questions.",
+    ),
+    (
+        "問合せ先を保存できません: {}",
+        "Cannot save the contact for questions: {}",
+    ),
+    (
+        "団体から送る注意喚起・訓練・調査と照会への回答に載せる問合せ先（部署・メール・電話。空欄なら中央の問合せ先）",
+        "The contact your own alerts, drills, surveys and answers to questions carry (section, mail, phone; empty: the centre's)",
+    ),
 ];
 /// Entries looked up with a vocabulary's value (a step's kind, a partner, a stage, what a report
 /// waits for, a report's state) rather than a literal.

@@ -157,7 +157,7 @@ async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
         title: viewer.lang.tr("連絡体制の確認訓練").to_owned(),
         body: String::new(),
         to: match owner.and_then(|o| o.prefecture) {
-            Some(p) => format!("pref:{}+", p.number()),
+            Some(p) => format!("muni:{}", p.number()),
             None => "all".into(),
         },
         hours: "24".into(),

@@ -63,7 +63,7 @@ fn page(viewer: &Viewer, f: Option<&NewForm>, error: Option<String>) -> NewPage 
             viewer
                 .org
                 .prefecture
-                .map(|p| format!("pref:{}+", p.number()))
+                .map(|p| format!("muni:{}", p.number()))
                 .unwrap_or_default()
         }),
         hours: f.map_or_else(|| "72".into(), |f| f.hours.clone()),

@@ -195,3 +195,32 @@ fn active(org: &SeedOrg, parent: Option<OrgId>) -> orgs::ActiveModel {
         ..Default::default()
     }
 }
+
+/// An organisation's own 問合せ先, if it set one.
+pub async fn inquiry_line(db: &impl ConnectionTrait, id: OrgId) -> anyhow::Result<Option<String>> {
+    Ok(orgs::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read organisations")?
+        .and_then(|m| m.inquiry_line)
+        .filter(|l| !l.trim().is_empty()))
+}
+
+/// Sets (or, with `None`, clears) an organisation's own 問合せ先.
+pub async fn set_inquiry_line(
+    db: &impl ConnectionTrait,
+    id: OrgId,
+    line: Option<&str>,
+) -> anyhow::Result<()> {
+    use sea_orm::ActiveModelTrait;
+    orgs::ActiveModel {
+        id: Set(id),
+        inquiry_line: Set(line.map(str::to_owned)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .context("cannot write the organisation's 問合せ先")?;
+    Ok(())
+}

@@ -237,8 +237,28 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         s.title,
         crate::time::format_jst(&s.deadline)
     );
+    // Whoever sends, signs: a prefecture's own survey carries its name and its 問合せ先.
+    let signature = match s.owner {
+        Some(owner) => match crate::registry::store::find_by_id(db, owner).await? {
+            Some(org) => {
+                let line = crate::contacts::inquiry_line::of(db, &org, "").await?;
+                format!(
+                    "発信: {}\n問合せ先: {}\n",
+                    org.full_name(),
+                    if line.is_empty() {
+                        "ポータルの「照会」から".to_owned()
+                    } else {
+                        line
+                    }
+                )
+            }
+            None => String::new(),
+        },
+        None => "発信: 自治体CEPTOAR\n".into(),
+    };
     let body = format!(
-        "{}への回答をお願いします。\n\n{}\n\n回答期限: {}\n回答はポータルで（下書きの保存もできます）、または API（PUT /api/v1/surveys/{id}/answers）で。\n{}/surveys/{id}\n",
+        "{}への回答をお願いします。\n\n{}\n\n回答期限: {}\n回答はポータルで（下書きの保存もできます）。\n{}/surveys/{id}\n\n\
+         質問は、このメールへの返信か、ポータルの「照会」からどうぞ。\n\n-- \n{signature}",
         s.kind.label_ja(),
         s.definition.description.trim(),
         crate::time::format_jst(&s.deadline),

@@ -281,6 +281,7 @@ pub const ROUTES: &[RouteRule] = &[
     r("POST", "/settings/users/{id}/reset", Who::OrgAdmin),
     r("POST", "/settings/tokens", Who::OrgAdmin),
     r("POST", "/settings/tokens/{id}/revoke", Who::OrgAdmin),
+    r("POST", "/settings/inquiry-line", Who::OrgAdmin),
     // Central work.
     r("GET", "/triage", Who::Central),
     r("GET", "/triage/{id}", Who::Central),

@@ -819,6 +819,7 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/settings/tokens") => {
             Sample::at(path).form(&[("name", "matrix"), ("scope_read", "on"), ("days", "30")])
         }
+        ("POST", "/settings/inquiry-line") => Sample::at(path).form(&[("line", "")]),
         ("POST", "/settings/tokens/{id}/revoke") => {
             Sample::at(format!("/settings/tokens/{}/revoke", f.spare_token)).row()
         }

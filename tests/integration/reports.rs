@@ -974,10 +974,24 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
         "member@city.chiyoda.lg.jp",
     )
     .await;
+    // The prefecture's administrator sets its own 問合せ先.
+    const LINE: &str = "東京都 デジタルサービス局 情報セキュリティ担当 03-5388-0000";
+    let mut admin = Browser::new(&app.address);
+    admin.log_in("sec@metro.tokyo.lg.jp", PW).await;
+    let csrf = admin.get("/settings").await.hidden("csrf");
+    let set = admin
+        .post("/settings/inquiry-line", &[("csrf", &csrf), ("line", LINE)])
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert!(set.body.contains(LINE));
     let mut staff = Browser::new(&app.address);
     staff.log_in("staff@metro.tokyo.lg.jp", PW).await;
     let page = staff.get("/alerts/new").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("value=\"muni:13\""),
+        "its municipalities by default, not itself"
+    );
     let csrf = page.hidden("csrf");
     let post = |to: &'static str| {
         vec![
@@ -999,7 +1013,7 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
     let refused = staff.post("/alerts/new", &outside).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("横浜市"), "{}", refused.body);
-    let inside = post("pref:13+");
+    let inside = post("muni:13");
     let inside: Vec<(&str, &str)> = inside.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let made = staff.post("/alerts/new", &inside).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
@@ -1020,8 +1034,6 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
         )
         .await;
     assert_eq!(own.status, StatusCode::FORBIDDEN);
-    let mut admin = Browser::new(&app.address);
-    admin.log_in("sec@metro.tokyo.lg.jp", PW).await;
     let csrf = admin.get(&draft).await.hidden("csrf");
     let done = admin
         .post(
@@ -1032,8 +1044,23 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     crate::helpers::mail::drain(&app.ctx, noroshi::delivery::worker::Lane::All).await;
     let received = app.smtp.received();
-    assert_eq!(received.len(), 63);
+    assert_eq!(
+        received.len(),
+        62,
+        "the 62 municipalities, not 東京都 itself"
+    );
     assert!(received.iter().all(|t| t.rcpt_to[0].contains("@13")));
+    assert!(!received.iter().any(|t| t.rcpt_to[0].contains("@130001.")));
+    // Whoever sends, signs: 東京都 and its own 問合せ先, not the centre's.
+    let text = mail_parser::MessageParser::default()
+        .parse(received[0].data.as_slice())
+        .unwrap()
+        .body_text(0)
+        .unwrap()
+        .into_owned();
+    assert!(text.contains("発信: 東京都"), "{text}");
+    assert!(text.contains(&format!("問合せ先: {LINE}")), "{text}");
+    assert!(!text.contains("自治体CEPTOAR 事務局"), "{text}");
     // A municipality's staff may not write one.
     let mut member = Browser::new(&app.address);
     member.log_in("member@city.chiyoda.lg.jp", PW).await;

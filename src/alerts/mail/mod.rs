@@ -37,6 +37,8 @@ struct Prepared {
     links: tokio::sync::OnceCell<HashMap<OrgId, String>>,
     /// Whether this process has started signing the revision's remaining templates ahead.
     warming: std::sync::atomic::AtomicBool,
+    /// A prefecture's own alert: its name (発信者) and its 問合せ先 (empty: the centre's).
+    signer: Option<(String, String)>,
 }
 
 /// The alerts' side of the mailer: the revisions being sent, with their templates and links.
@@ -88,12 +90,25 @@ impl AlertMail {
         let public_id = alert
             .public_id
             .context("a published alert has no public id")?;
+        // Whoever sends, signs: a prefecture's own alert or drill carries its name and its
+        // 問合せ先, not the centre's.
+        let signer = match alert.owner {
+            Some(owner) => match crate::registry::store::find_by_id(db, owner).await? {
+                Some(org) => {
+                    let line = crate::contacts::inquiry_line::of(db, &org, "").await?;
+                    Some((org.full_name(), line))
+                }
+                None => None,
+            },
+            None => None,
+        };
         let p = Arc::new(Prepared {
             public_id,
             revision,
             templates: Mutex::new(HashMap::new()),
             links: tokio::sync::OnceCell::new(),
             warming: std::sync::atomic::AtomicBool::new(false),
+            signer,
         });
         if let Ok(mut r) = self.revisions.lock() {
             if r.len() >= REVISION_CACHE {
@@ -131,7 +146,11 @@ impl AlertMail {
             base_url: &mailer.base_url,
             kind,
             reply_code: reply_code.as_deref(),
-            inquiries: &mailer.inquiries,
+            sender: p.signer.as_ref().map(|(name, _)| name.as_str()),
+            inquiries: match &p.signer {
+                Some((_, line)) if !line.is_empty() => line,
+                _ => &mailer.inquiries,
+            },
         };
         let subject = letter.subject();
         let text = letter.text(language, r.ack_deadline, ack_url.as_deref());

@@ -21,6 +21,8 @@ pub struct Letter<'a> {
     pub kind: crate::delivery::store::Kind,
     /// The code a reply quotes to report by mail (mail to an addressed organisation only).
     pub reply_code: Option<&'a str>,
+    /// 発信者: the prefecture that sends its own alert (`None`: the centre).
+    pub sender: Option<&'a str>,
     /// 問合せ先.
     pub inquiries: &'a str,
 }
@@ -238,16 +240,23 @@ impl Letter<'_> {
                 self.portal_path()
             ));
         }
-        out.push_str(&if ja {
-            format!(
+        out.push_str(&match (ja, self.sender) {
+            (true, Some(sender)) => format!(
+                "\n-- \n発信: {sender}（Noroshi 自治体CEPTOAR 経由）\n問合せ先: {}\n",
+                self.inquiries
+            ),
+            (true, None) => format!(
                 "\n-- \nNoroshi（狼煙）自治体CEPTOAR 注意喚起配信\n問合せ先: {}\n",
                 self.inquiries
-            )
-        } else {
-            format!(
+            ),
+            (false, Some(sender)) => format!(
+                "\n-- \nFrom: {sender} (through Noroshi)\nInquiries: {}\n",
+                self.inquiries
+            ),
+            (false, None) => format!(
                 "\n-- \nNoroshi, advisory hub for Japanese local governments\nInquiries: {}\n",
                 self.inquiries
-            )
+            ),
         });
         out
     }

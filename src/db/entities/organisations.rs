@@ -16,6 +16,8 @@ pub struct Model {
     pub parent_id: Option<OrgId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Its own 問合せ先 (a prefecture's alerts, drills, surveys and answers carry it).
+    pub inquiry_line: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

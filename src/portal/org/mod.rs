@@ -97,6 +97,8 @@ pub(super) struct SettingsPage {
     /// The mail domains the organisation holds (kept by the hub administrators).
     domains: Vec<String>,
     subscribers: Vec<SubscriberLine>,
+    /// Its own 問合せ先 (empty: the centre's is used).
+    inquiry_line: String,
 }
 
 pub(super) fn contact_kind_label(k: ContactKind, lang: Lang) -> &'static str {
@@ -227,6 +229,9 @@ pub(super) async fn page(
             vouched: s.vouched_by.is_some(),
         })
         .collect();
+    let inquiry_line = crate::registry::store::inquiry_line(&ctx.db, org)
+        .await?
+        .unwrap_or_default();
     let (notice, error, shown) = match outcome {
         None => (None, None, None),
         Some(Outcome::Notice(n)) => (Some(n), None, None),
@@ -247,6 +252,7 @@ pub(super) async fn page(
             tokens,
             domains,
             subscribers,
+            inquiry_line,
             roles: grantable(viewer)
                 .into_iter()
                 .map(|r| Opt {
@@ -286,6 +292,7 @@ pub(super) fn guard(viewer: &Viewer, csrf: &str) -> Result<Actor, PortalError> {
 
 mod addresses;
 mod api_tokens;
+mod inquiry_line;
 mod products;
 mod readers;
 mod users;
@@ -302,5 +309,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::toggle_user)
         .service(users::reset_user)
         .service(api_tokens::create_token)
-        .service(api_tokens::revoke_token);
+        .service(api_tokens::revoke_token)
+        .service(inquiry_line::set_line);
 }

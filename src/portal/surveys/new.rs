@@ -78,7 +78,7 @@ async fn page(
             .map(|f| f.to.clone())
             .unwrap_or_else(|| match viewer.org.prefecture {
                 Some(p) if viewer.org.kind == OrgKind::Prefecture => {
-                    format!("pref:{}+", p.number())
+                    format!("muni:{}", p.number())
                 }
                 _ => "all".into(),
             }),
