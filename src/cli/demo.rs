@@ -123,6 +123,7 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     let reports = super::demo_reports::file_demo_reports(&ctx).await?;
     let surveys = super::demo_surveys::publish_demo_surveys(&ctx).await?;
     let magazine = super::demo_surveys::publish_demo_magazine(&ctx).await?;
+    let inquiries = super::demo_inquiries::ask_demo_questions(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;
     let host = match app.context().settings.server.host.as_str() {
         "0.0.0.0" | "::" | "127.0.0.1" => "localhost".to_owned(),
@@ -136,7 +137,10 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         println!("{line}");
     }
     println!("{library}");
-    for line in [reports, surveys, magazine].into_iter().flatten() {
+    for line in [reports, surveys, magazine, inquiries]
+        .into_iter()
+        .flatten()
+    {
         println!("{line}");
     }
     println!("Open {url}  (stop with ctrl-c)");

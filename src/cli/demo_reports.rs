@@ -1,6 +1,9 @@
-//! The demo's 障害・事故等報告: an open report of 千代田区 with its 第2報 and 東京都's note and
-//! check, a closed one (the centre can make a case of it), and one whose next 報 is overdue (its
-//! reminder goes out on the timer worker's first pass). Made once per data directory.
+//! The demo's 障害・事故等報告: an open report of 千代田区 mid-conversation (the centre's
+//! 受理, its request for more answered by a 第2報, an instruction, the 対処方針 waiting for
+//! approval, 東京都's note and check), 八王子市's 最終報 with its 連携 to the 個人情報保護委員会
+//! recorded and the 確認 still to come (the centre can make a case of it), and 奥多摩町's whose
+//! next 報 is overdue (its reminder goes out on the timer worker's first pass). Made once per
+//! data directory.
 
 use chrono::{Duration, Utc};
 
@@ -41,7 +44,30 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     let hachioji = find("132012").await?;
     let okutama = find("133086").await?;
     let tokyo = find("130001").await?;
+    let soumu = find("990019").await?;
+    let desk = Reader::new(&soumu, Some(crate::auth::Role::CentralOperator));
+    let operator = Actor::System;
+    let desk_name = ctx.settings.reports.desk_name.clone();
     let mailing = Mailing::of(&ctx.settings);
+    let step = |id, kind: &str, body: &str, at: chrono::DateTime<Utc>| {
+        let input = crate::reports::steps::StepInput {
+            kind: kind.into(),
+            body: body.into(),
+            due: if kind == "request" {
+                self::at(at + Duration::hours(12))
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        };
+        let (desk, desk_name, operator, mailing) = (&desk, &desk_name, &operator, &mailing);
+        async move {
+            crate::reports::act_steps::take_step(
+                &ctx.db, mailing, id, desk, desk_name, &input, operator, at,
+            )
+            .await
+        }
+    };
     let now = Utc::now();
     let first = ReportInput {
         title: "委託先従業員による住民情報の持ち出し".into(),
@@ -66,6 +92,13 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         first.validate(now)?,
         &Actor::System,
         now - Duration::hours(18),
+    )
+    .await?;
+    step(
+        id,
+        "request",
+        "持ち出されたデータの範囲（項目と件数）と、USB メモリの回収状況を報告してください。",
+        now - Duration::hours(16),
     )
     .await?;
     let second = ReportInput {
@@ -98,6 +131,13 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     .await?;
     crate::reports::act::confirm(&ctx.db, id, &pref, &Actor::System, now - Duration::hours(1))
         .await?;
+    step(
+        id,
+        "instruction",
+        "同じ委託先に委託している他の業務についても、データの持ち出しがないか点検してください。",
+        now - Duration::minutes(30),
+    )
+    .await?;
 
     let closed = ReportInput {
         title: "メールの誤送信（BCC と TO の取り違え）".into(),
@@ -125,13 +165,31 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         final_report: true,
         ..Default::default()
     };
-    crate::reports::act::file(
+    let final_one = crate::reports::act::file(
         &ctx.db,
         &mailing,
         &hachioji,
         closed.validate(now)?,
         &Actor::System,
         now - Duration::days(11),
+    )
+    .await?;
+    let liaison = crate::reports::steps::StepInput {
+        kind: "liaison".into(),
+        partner: "ppc".into(),
+        stage: "preliminary".into(),
+        reference: "PPC-DEMO-0042".into(),
+        ..Default::default()
+    };
+    crate::reports::act_steps::take_step(
+        &ctx.db,
+        &mailing,
+        final_one,
+        &desk,
+        &desk_name,
+        &liaison,
+        &operator,
+        now - Duration::days(10),
     )
     .await?;
 
@@ -157,6 +215,6 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     )
     .await?;
     Ok(Some(format!(
-        "Demo incident reports: /reports (千代田区's with two 報 and 東京都's note: /reports/{id}; 八王子市's closed one, ready to become a case; 奥多摩町's overdue one)"
+        "Demo incident reports: /reports (千代田区's mid-conversation with the centre — a request answered, an instruction, the 対処方針 waiting — and 東京都's note: /reports/{id}; 八王子市's 最終報 with its 連携 to the 個人情報保護委員会, waiting for the 確認: /reports/{final_one}; 奥多摩町's overdue one)"
     )))
 }

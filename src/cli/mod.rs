@@ -4,6 +4,7 @@
 mod cases;
 mod classify;
 mod demo;
+mod demo_inquiries;
 mod demo_reports;
 mod demo_surveys;
 mod drills;

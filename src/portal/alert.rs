@@ -37,6 +37,8 @@ pub struct HistoryRow {
 #[template(path = "portal/alert.html")]
 struct AlertPage {
     nav: Nav,
+    /// `alert:7`: what a question from this page is about (addressed organisations only).
+    ask_about: String,
     public_id: String,
     title: String,
     body: String,
@@ -191,6 +193,11 @@ async fn show_alert(
         .collect();
     let related = related_cases(&ctx, &portal, &viewer, &alert, &latest).await?;
     render(&AlertPage {
+        ask_about: if addressed && !role.is_central() {
+            format!("alert:{}", alert.id)
+        } else {
+            String::new()
+        },
         related,
         advisories,
         notes,

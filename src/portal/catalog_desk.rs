@@ -189,6 +189,26 @@ pub static EN: &[(&str, &str)] = &[
     ("まだありません。", "None yet."),
     ("問合せ先", "Contact for questions"),
     (
+        "この件について質問する（照会）",
+        "Ask about this (question)",
+    ),
+    (
+        "この調査について質問する（照会）",
+        "Ask about this survey (question)",
+    ),
+    (
+        "この報告について中央に質問する（照会）",
+        "Ask the centre about this report (question)",
+    ),
+    (
+        "再発防止状況：実施状況を確認済み",
+        "Prevention measures: carrying-out checked",
+    ),
+    (
+        "再発防止状況：確認日を過ぎて未確認",
+        "Prevention measures: check date passed unchecked",
+    ),
+    (
         "問合せ先を保存しました。",
         "Saved the contact for questions.",
     ),

@@ -32,6 +32,11 @@ pub struct Stats {
     pub leaked: u64,
     pub first_late: u64,
     pub overdue: u64,
+    /// 再発防止状況 (`004:507`): reports whose 再発防止策 the desk approved, those whose
+    /// carrying-out it has checked since, and those whose follow-up date passed unchecked.
+    pub prevention_approved: u64,
+    pub prevention_checked: u64,
+    pub prevention_overdue: u64,
     /// A report counts once under each of its categories (and causes); uncategorised reports
     /// count under 未分類.
     pub by_category: Vec<Row>,
@@ -72,6 +77,8 @@ pub async fn build(
     )
     .await?;
     let latest = store::latest(db, &reports).await?;
+    let ids: Vec<_> = reports.iter().map(|r| r.id).collect();
+    let steps = store::steps_of(db, &ids).await?;
     let mut s = Stats {
         fiscal_year,
         ..Default::default()
@@ -95,6 +102,18 @@ pub async fn build(
         let t = super::timers::of(r, policy, now);
         s.first_late += u64::from(t.first_late);
         s.overdue += u64::from(t.overdue);
+        let own = steps.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        if own
+            .iter()
+            .any(|x| x.kind == super::steps::StepKind::PreventionApproved)
+        {
+            s.prevention_approved += 1;
+            match super::waiting::follow_up_due(own) {
+                None => s.prevention_checked += 1,
+                Some(due) if due < now => s.prevention_overdue += 1,
+                Some(_) => {}
+            }
+        }
         if u.fields.categories.is_empty() {
             bump(&mut cat, "none", "未分類");
         }
@@ -148,6 +167,24 @@ pub fn csv(s: &Stats) -> String {
     line("合計", "leaked", "外部への漏えいあり", s.leaked);
     line("合計", "first_late", "第1報の遅れ", s.first_late);
     line("合計", "overdue", "次の報の期限超過", s.overdue);
+    line(
+        "再発防止状況",
+        "prevention_approved",
+        "再発防止策の承認",
+        s.prevention_approved,
+    );
+    line(
+        "再発防止状況",
+        "prevention_checked",
+        "実施状況を確認済み",
+        s.prevention_checked,
+    );
+    line(
+        "再発防止状況",
+        "prevention_overdue",
+        "確認日を過ぎて未確認",
+        s.prevention_overdue,
+    );
     for (table, rows) in [
         ("分類", &s.by_category),
         ("原因", &s.by_cause),

@@ -312,7 +312,17 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
             n("auto_reply", "recorded"),
             n("reply", "pending")
         ),
-        (2, 12, 1, 1),
+        (2, 13, 1, 0),
+        "the question by reply is a 照会, not waiting at /admin/inbound: {totals:?}"
+    );
+    assert_eq!(
+        noroshi::inquiries::store::list(&ctx.db, noroshi::inquiries::store::ListScope::CentreDesk)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|q| q.via == "mail")
+            .count(),
+        1,
         "{totals:?}"
     );
 

@@ -370,8 +370,8 @@ async fn a_prefecture_runs_a_drill_for_its_municipalities_with_two_of_its_own_st
     let form = staff.get("/drills/new").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert!(
-        form.body.contains("value=\"pref:13+\""),
-        "its own prefecture by default"
+        form.body.contains("value=\"muni:13\""),
+        "its own municipalities by default"
     );
     let csrf = form.hidden("csrf");
     // Beyond its own prefecture: refused, nothing drafted.

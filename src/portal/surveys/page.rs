@@ -95,6 +95,8 @@ pub(super) fn questions(s: &Survey, answers: &Answers, lang: Lang) -> Vec<Catego
 #[template(path = "portal/survey.html")]
 struct SurveyPage {
     nav: Nav,
+    /// The addressed organisation may ask about it (照会).
+    can_ask: bool,
     id: SurveyId,
     title: String,
     kind: &'static str,
@@ -137,6 +139,7 @@ async fn page(
             .unwrap_or_default()
     });
     Ok(SurveyPage {
+        can_ask: answering,
         nav: viewer.nav(),
         id: s.id,
         title: s.title.clone(),
