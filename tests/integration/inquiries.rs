@@ -270,3 +270,156 @@ async fn a_question_left_unanswered_is_escalated_once_to_its_desk() {
     assert!(audited.iter().any(|e| e.action == "inquiry.escalate"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_question_about_a_prefectures_own_alert_goes_to_that_prefecture_not_the_centre() {
+    let app = spawn_app().await;
+    central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    let staff = user(&app.ctx, "130001", Role::Member, "staff@metro.tokyo.lg.jp").await;
+    let admin = user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    let tokyo_org = orgs
+        .iter()
+        .find(|o| o.code.to_string() == "130001")
+        .unwrap();
+    let alert = noroshi::alerts::own::OwnAlert::parse(
+        "都内で確認された不審メール",
+        "件名「請求書」の不審なメールに注意してください。",
+        "high",
+        "GREEN",
+        "muni:13",
+        "48",
+    )
+    .unwrap();
+    let draft = noroshi::alerts::own::create(
+        &app.ctx.db,
+        &app.ctx.policy,
+        &app.ctx.rules,
+        alert,
+        &noroshi::audit::Actor::of(&staff),
+        tokyo_org,
+    )
+    .await
+    .unwrap();
+    noroshi::alerts::publish::submit(&app.ctx.db, draft.id, &staff)
+        .await
+        .unwrap();
+    noroshi::alerts::publish::approve(&app.ctx.db, &app.ctx.rules, draft.id, &admin, None)
+        .await
+        .unwrap();
+
+    // 千代田区 asks about it in the portal: the question is 東京都's to answer.
+    let mut member = Browser::new(&app.address);
+    member.log_in("member@city.chiyoda.lg.jp", PW).await;
+    let about = format!("alert:{}", draft.id);
+    let form = member.get(&format!("/inquiries/new?about={about}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.contains("都内で確認された不審メール"),
+        "it names the alert"
+    );
+    let csrf = form.hidden("csrf");
+    let asked = member
+        .post(
+            "/inquiries/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("about", about.as_str()),
+                ("title", "対象の範囲"),
+                ("body", "委託先のメールアドレスに届いたものも対象ですか。"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let path = asked.location.unwrap();
+    let mut pref = Browser::new(&app.address);
+    pref.log_in("sec@metro.tokyo.lg.jp", PW).await;
+    assert!(
+        pref.get("/inquiries")
+            .await
+            .body
+            .contains(&format!("href=\"{path}\""))
+    );
+    let mut centre = Browser::new(&app.address);
+    centre.log_in("operator@soumu.go.jp", PW).await;
+    assert_eq!(
+        centre.get(&path).await.status,
+        StatusCode::NOT_FOUND,
+        "not the centre's"
+    );
+    assert!(
+        !centre
+            .get("/inquiries")
+            .await
+            .body
+            .contains(&format!("href=\"{path}\""))
+    );
+
+    // A question about an alert the asker was never sent is refused and stores nothing.
+    let mut kanagawa_member = Browser::new(&app.address);
+    user(
+        &app.ctx,
+        "141003",
+        Role::Member,
+        "member@city.yokohama.lg.jp",
+    )
+    .await;
+    kanagawa_member
+        .log_in("member@city.yokohama.lg.jp", PW)
+        .await;
+    let csrf = kanagawa_member.get("/inquiries").await.hidden("csrf");
+    let refused = kanagawa_member
+        .post(
+            "/inquiries/new",
+            &[
+                ("csrf", csrf.as_str()),
+                ("about", about.as_str()),
+                ("title", "質問"),
+                ("body", "これは何ですか"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("照会の対象が見つかりません"),
+        "{}",
+        refused.body
+    );
+
+    // 東京都 answers, signed with its own name.
+    let csrf = pref.get(&path).await.hidden("csrf");
+    let r = pref
+        .post(
+            &format!("{path}/messages"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("body", "はい、委託先に届いたものも対象です。"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id: noroshi::inquiries::InquiryId = path.trim_start_matches("/inquiries/").parse().unwrap();
+    let mails = noroshi::notices::store::for_inquiry(&app.ctx.db, id)
+        .await
+        .unwrap();
+    let answer = mails
+        .iter()
+        .find(|m| m.recipient == "member@city.chiyoda.lg.jp")
+        .expect("the answer goes to the member who asked");
+    assert!(answer.body.contains("発信: 東京都"), "{}", answer.body);
+    app.stop().await;
+}
