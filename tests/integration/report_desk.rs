@@ -307,18 +307,51 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
     }
     let page = centre.get(&path).await;
     assert!(!page.body.contains("ppc-overdue"), "the 速報 is recorded");
+    assert!(
+        !page.body.contains("<td>対処方針の承認</td>"),
+        "the approved plan waits no more"
+    );
     assert!(page.body.contains("PPC-R8-0123"));
     assert!(page.body.contains("個人情報保護委員会（速報）"));
 
-    // The 最終報, then the 再発防止策 approved with a follow-up date, then 確認 closes it.
-    let mut last = second.clone();
-    last.extend([
-        ("phase", "resolved".to_owned()),
-        ("response_result", "USBメモリを回収した。".to_owned()),
+    // A 第3報 carries the 再発防止策; the centre approves it with a follow-up date; the 最終報
+    // follows and the centre's 確認 closes the report.
+    let mut third = second.clone();
+    third.extend([
+        ("phase", "preventing".to_owned()),
         (
             "prevention",
             "USBメモリの持ち出しを禁止し、暗号化を必須にした。".to_owned(),
         ),
+    ]);
+    let csrf_m = member.get(&format!("{path}/update")).await.hidden("csrf");
+    let r = member
+        .post(&format!("{path}/update"), &with_csrf(&csrf_m, &third))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        centre.get(&path).await.body.contains("再発防止策の承認"),
+        "it waits on the desk"
+    );
+    let follow = jst(Utc::now() + Duration::days(30), "%Y-%m-%d");
+    let before = app.smtp.received().len();
+    let r = centre
+        .post(
+            &format!("{path}/steps"),
+            &with_csrf(
+                &csrf_c,
+                &[
+                    ("kind", "prevention_approved".to_owned()),
+                    ("follow_up_on", follow.clone()),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut last = third.clone();
+    last.extend([
+        ("phase", "resolved".to_owned()),
+        ("response_result", "USBメモリを回収した。".to_owned()),
         ("final_report", "on".to_owned()),
     ]);
     let csrf_m = member.get(&format!("{path}/update")).await.hidden("csrf");
@@ -326,20 +359,22 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
         .post(&format!("{path}/update"), &with_csrf(&csrf_m, &last))
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let follow = jst(Utc::now() + Duration::days(30), "%Y-%m-%d");
-    let before = app.smtp.received().len();
-    for step in [
-        vec![
-            ("kind", "prevention_approved".to_owned()),
-            ("follow_up_on", follow.clone()),
-        ],
-        vec![("kind", "result_confirmed".to_owned())],
-    ] {
-        let r = centre
-            .post(&format!("{path}/steps"), &with_csrf(&csrf_c, &step))
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    }
+    let page = centre.get(&path).await;
+    assert!(
+        page.body.contains("対処結果の確認"),
+        "the 最終報 waits for the 確認"
+    );
+    assert!(
+        !page.body.contains("<td>再発防止策の承認</td>"),
+        "the approved 再発防止策 does not wait again"
+    );
+    let r = centre
+        .post(
+            &format!("{path}/steps"),
+            &with_csrf(&csrf_c, &[("kind", "result_confirmed".to_owned())]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let mails = sent(&app, before).await;
     let subjects: Vec<&str> = mails
         .iter()
@@ -391,6 +426,7 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
         "report.liaison",
         "report.update",
         "report.prevention_approved",
+        "report.update",
         "report.result_confirmed",
     ];
     assert_eq!(actions, want, "{actions:?}");
@@ -427,6 +463,7 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
             "liaison",
             "received",
             "prevention_approved",
+            "received",
             "result_confirmed"
         ]
     );
