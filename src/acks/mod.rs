@@ -128,6 +128,13 @@ impl Channel {
     }
 }
 
+/// Central staff do not acknowledge: an acknowledgement is the addressed organisation's own
+/// word. The one rule for the portal, the API and the capability itself; callers without a role
+/// (tokens, mail links, mail replies) speak for their organisation.
+pub fn may_acknowledge(role: Option<crate::auth::Role>) -> bool {
+    !role.is_some_and(crate::auth::Role::is_central)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AckError {
     #[error("{0}")]
@@ -136,6 +143,11 @@ pub enum AckError {
     NotAddressed(String),
     #[error("alert {0} was withdrawn; it can no longer be acknowledged")]
     Withdrawn(String),
+    /// Central staff do not acknowledge ([`may_acknowledge`]).
+    #[error(
+        "acknowledgements are reported by the addressed organisations' staff, not central staff"
+    )]
+    Central,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -149,6 +161,7 @@ impl crate::error::Classify for AckError {
                 Failure::NotFound(format!("alert {id} is not addressed to your organisation"))
             }
             e @ Self::Withdrawn(_) => Failure::Conflict(e.to_string()),
+            e @ Self::Central => Failure::Forbidden(e.to_string()),
             Self::Unexpected(e) => Failure::Unexpected(e),
         }
     }
@@ -163,6 +176,9 @@ pub fn parse_note(note: &str) -> Result<Option<String>, AckError> {
 /// Records `state` for `org_id` on the published alert `alert_id`: the current state, an event
 /// in its history and an audit entry, all in one transaction.
 #[tracing::instrument(name = "Acknowledge alert", skip_all, fields(alert_id = %alert_id, org_id = %org_id))]
+/// Records `state` for `org_id` on `alert_id`, by `actor` — a user of `role` (`None`: a token,
+/// a mail link, a mail reply), refused for central staff.
+#[allow(clippy::too_many_arguments)]
 pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     alert_id: AlertId,
@@ -170,8 +186,12 @@ pub async fn acknowledge<C: ConnectionTrait + TransactionTrait>(
     state: AckState,
     note: Option<String>,
     actor: &Actor,
+    role: Option<crate::auth::Role>,
     channel: Channel,
 ) -> Result<(), AckError> {
+    if !may_acknowledge(role) {
+        return Err(AckError::Central);
+    }
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
     let alert = crate::alerts::store::get(&txn, alert_id)
         .await?

@@ -418,10 +418,8 @@ async fn ack_detail(
     alert: &crate::alerts::Alert,
     public_id: &str,
 ) -> Result<HttpResponse, ApiError> {
-    if who.is_central() {
-        return Err(ApiError::Forbidden(
-            "acknowledgements are reported by the addressed organisations' staff".into(),
-        ));
+    if !acks::may_acknowledge(who.role()) {
+        return Err(crate::acks::AckError::Central.into());
     }
     let org = who.org().id;
     let current = ack_of(ctx, alert.id, org).await?.ok_or_else(|| {
@@ -483,10 +481,8 @@ pub async fn set_ack(
     // ticketing system, say) need not read alerts too.
     who.require(Scope::Acknowledge)?;
     let alert = visible_to(&ctx, &who, &path).await?;
-    if who.is_central() {
-        return Err(ApiError::Forbidden(
-            "acknowledgements are reported by the addressed organisations' staff".into(),
-        ));
+    if !acks::may_acknowledge(who.role()) {
+        return Err(crate::acks::AckError::Central.into());
     }
     let JsonBody(req) = body;
     let state = AckState::parse(&req.state).map_err(|e| {
@@ -502,6 +498,7 @@ pub async fn set_ack(
         state,
         note,
         &who.actor(),
+        who.role(),
         Channel::Api,
     )
     .await?;

@@ -453,7 +453,18 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
         contact_id: contact.id,
         email: contact.email.to_string(),
     };
-    match acks::acknowledge(db, alert, org, state, None, &actor, Channel::MailReply).await {
+    match acks::acknowledge(
+        db,
+        alert,
+        org,
+        state,
+        None,
+        &actor,
+        None,
+        Channel::MailReply,
+    )
+    .await
+    {
         Ok(()) => {
             p.detail = format!("{} reported {}", contact.email, state.label_ja());
         }

@@ -157,6 +157,7 @@ async fn record(
         state,
         note,
         &actor,
+        None,
         Channel::MailLink,
     )
     .await
@@ -171,6 +172,8 @@ async fn record(
             let p = page(&ctx, &token, &link, None, Some(e.to_string()), lang).await?;
             return render_refused(&p, true);
         }
+        // A link acknowledges without a role; the capability's rule cannot refuse it.
+        Err(e @ AckError::Central) => return Err(PortalError::Forbidden(e.to_string())),
         Err(AckError::Unexpected(e)) => return Err(e.into()),
     }
     links::touch(&ctx.db, link.id, Utc::now()).await?;

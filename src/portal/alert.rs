@@ -234,7 +234,7 @@ async fn show_alert(
             })
             .collect(),
         addressed,
-        can_ack: addressed && !withdrawn && !viewer.session.user.role.is_central(),
+        can_ack: addressed && !withdrawn && acks::may_acknowledge(Some(viewer.session.user.role)),
         state: viewer.lang.state(state),
         state_options: Opt::list(
             ALL_STATES
@@ -316,7 +316,7 @@ async fn acknowledge_alert(
     viewer.check_csrf(&form.csrf)?;
     let (alert, _) = visible_alert(&ctx, &viewer, &path).await?;
     let user = &viewer.session.user;
-    if user.role.is_central() {
+    if !acks::may_acknowledge(Some(user.role)) {
         return Err(PortalError::Forbidden(
             viewer
                 .lang
@@ -335,6 +335,7 @@ async fn acknowledge_alert(
         state,
         note,
         &actor,
+        Some(user.role),
         Channel::Portal,
     )
     .await

@@ -48,6 +48,36 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
     let sent_first = app.smtp.received().len();
     assert_eq!(sent_first, 63 * 2);
 
+    // Central staff never acknowledge for an organisation, whichever channel calls: the rule is
+    // the capability's own.
+    let tokyo_id = orgs
+        .iter()
+        .find(|o| o.code.to_string() == "130001")
+        .unwrap()
+        .id;
+    let refused = noroshi::acks::acknowledge(
+        db,
+        id,
+        tokyo_id,
+        AckState::Received,
+        None,
+        &Actor::System,
+        Some(noroshi::auth::Role::CentralOperator),
+        Channel::Api,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(noroshi::acks::AckError::Central)),
+        "{refused:?}"
+    );
+    assert!(
+        noroshi::acks::store::current(db, id, tokyo_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "and nothing is stored"
+    );
+
     // 東京都 itself and ten municipalities answer at once.
     let acknowledge = |code: &str| {
         let org = orgs.iter().find(|o| o.code.to_string() == code).unwrap().id;
@@ -59,6 +89,7 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
                 AckState::Received,
                 None,
                 &Actor::System,
+                None,
                 Channel::Portal,
             )
             .await
@@ -75,6 +106,7 @@ async fn silent_organisations_are_reminded_once_and_silent_municipalities_escala
                 AckState::Done,
                 None,
                 &Actor::System,
+                None,
                 Channel::Portal,
             )
             .await

@@ -307,6 +307,7 @@ async fn the_board_grades_prefectures_and_exports_what_the_viewer_may_see() {
             state,
             None,
             &Actor::System,
+            None,
             Channel::Portal,
         )
         .await

@@ -55,9 +55,18 @@ async fn statistics_count_real_alerts_per_prefecture_and_never_drills() {
     )
     .await;
     let ack = |alert: AlertId, org: OrgId, state: AckState| async move {
-        noroshi::acks::acknowledge(db, alert, org, state, None, &Actor::System, Channel::Portal)
-            .await
-            .unwrap();
+        noroshi::acks::acknowledge(
+            db,
+            alert,
+            org,
+            state,
+            None,
+            &Actor::System,
+            None,
+            Channel::Portal,
+        )
+        .await
+        .unwrap();
     };
     // Real: 63 known of 126 (30 done, 3 not applicable). Drill: everybody answers done.
     for o in orgs.iter().take(30) {
