@@ -375,7 +375,7 @@ pub async fn show_alert(
             url: a.url,
         })
         .collect();
-    let acknowledgement = if who.is_central() {
+    let acknowledgement = if !acks::may_acknowledge(who.role()) {
         None
     } else {
         ack_of(&ctx, alert.id, who.org().id).await?
