@@ -24,7 +24,7 @@ pub async fn check_within<C: ConnectionTrait>(
         .filter(|_| owner.kind == OrgKind::Prefecture)
     else {
         return Err(DraftError::Invalid(
-            "only a prefecture sends alerts of its own".into(),
+            "自団体の注意喚起を送れるのは都道府県です".into(),
         ));
     };
     let members = super::audience::resolve(db, audience, &[], rules).await?;
@@ -33,13 +33,13 @@ pub async fn check_within<C: ConnectionTrait>(
         .find(|m| m.organisation.prefecture != Some(p))
     {
         return Err(DraftError::Invalid(format!(
-            "a prefecture's alert reaches only its own organisations: {} is outside {}",
+            "宛先: {} は{}の管外です。都道府県の注意喚起・訓練は管内の団体にだけ送れます",
             outside.organisation.full_name(),
             p.name()
         )));
     }
     if members.is_empty() {
-        return Err(DraftError::Invalid("the audience is empty".into()));
+        return Err(DraftError::Invalid("宛先: 送り先の団体がありません".into()));
     }
     Ok(())
 }
@@ -55,8 +55,22 @@ pub struct OwnAlert {
     pub ack_within_hours: u32,
 }
 
+/// One problem of the form, in both languages, naming its field by the form's label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub ja: String,
+    pub en: String,
+}
+
+fn problem(ja: impl Into<String>, en: impl Into<String>) -> Problem {
+    Problem {
+        ja: ja.into(),
+        en: en.into(),
+    }
+}
+
 impl OwnAlert {
-    /// Reads the form's text fields; every problem names its field.
+    /// Reads the form's text fields; every problem names its field, in Japanese and English.
     pub fn parse(
         title: &str,
         body: &str,
@@ -64,26 +78,45 @@ impl OwnAlert {
         tlp: &str,
         to: &str,
         hours: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Vec<Problem>> {
         let mut e = Vec::new();
         let title = title.trim();
         if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
-            e.push("title: 1–200 characters, without control characters".to_owned());
+            e.push(problem(
+                "件名: 1〜200 文字で、制御文字を含めずに入力してください",
+                "Title: 1–200 characters, without control characters",
+            ));
         }
         let body = body.trim();
         if body.is_empty() || body.chars().count() > 20_000 {
-            e.push("body: 1–20,000 characters".to_owned());
+            e.push(problem(
+                "本文: 1〜20,000 文字で入力してください",
+                "Body: 1–20,000 characters",
+            ));
         }
         let severity = Severity::parse(severity)
-            .map_err(|m| e.push(format!("severity: {m}")))
+            .map_err(|_| {
+                e.push(problem(
+                    "深刻度: 緊急・重要・注意・情報から選んでください",
+                    "Severity: choose critical, high, medium or info",
+                ))
+            })
             .ok();
         let tlp = Tlp::parse(tlp)
-            .map_err(|m| e.push(format!("tlp: {m}")))
+            .map_err(|_| {
+                e.push(problem(
+                    "TLP: CLEAR・GREEN・AMBER・AMBER+STRICT・RED から選んでください",
+                    "TLP: choose CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
+                ))
+            })
             .ok();
         let hours = match hours.trim().parse::<u32>() {
             Ok(h) if (1..=720).contains(&h) => h,
             _ => {
-                e.push("hours: from 1 to 720".to_owned());
+                e.push(problem(
+                    "報告期限（時間）: 1〜720 の数で入力してください",
+                    "Hours to report: a number from 1 to 720",
+                ));
                 24
             }
         };
@@ -95,19 +128,32 @@ impl OwnAlert {
             .collect();
         let audience = match AudienceSpec::parse_selectors(&selectors) {
             Ok(a) if a.inventory => {
-                e.push(
-                    "to: a prefecture's alert goes to organisations, not the inventory audience"
-                        .into(),
-                );
+                e.push(problem(
+                    "宛先: 都道府県の注意喚起は団体を宛先にします（製品台帳の一致は使えません）",
+                    "Audience: a prefecture's alert goes to organisations, not the inventory audience",
+                ));
                 None
             }
             Ok(a) if a.is_empty() => {
-                e.push("to: the audience is empty".into());
+                e.push(problem(
+                    "宛先: 送り先を選んでください",
+                    "Audience: choose whom it goes to",
+                ));
                 None
             }
             Ok(a) => Some(a),
             Err(m) => {
-                e.push(format!("to: {m}"));
+                let bad = if m.0.is_empty() {
+                    "（空欄）".to_owned()
+                } else {
+                    m.0.clone()
+                };
+                e.push(problem(
+                    format!(
+                        "宛先: 「{bad}」は宛先として読めません（例: muni:13 は管内の市区町村、pref:13+ は都道府県と管内の市区町村、org:131016 は団体）"
+                    ),
+                    format!("Audience: {m}"),
+                ));
                 None
             }
         };
@@ -120,7 +166,7 @@ impl OwnAlert {
                 audience,
                 ack_within_hours: hours,
             }),
-            _ => Err(e.join("; ")),
+            _ => Err(e),
         }
     }
 }

@@ -31,6 +31,30 @@ struct InboundPage {
     notice: Option<String>,
 }
 
+/// A stored kind of returned mail, in the viewer's language.
+fn kind_label(kind: &str, lang: super::i18n::Lang) -> String {
+    lang.tr(match kind {
+        "bounce" => "返送（不達）",
+        "auto_reply" => "自動応答",
+        "reply" => "返信",
+        _ => "読めないメール",
+    })
+    .to_owned()
+}
+
+/// What became of it, in the viewer's language.
+fn outcome_label(outcome: &str, lang: super::i18n::Lang) -> String {
+    lang.tr(match outcome {
+        "recorded" => "記録済み",
+        "refused" => "拒否",
+        "pending" => "未処理",
+        "duplicate" => "重複",
+        "dismissed" => "処理済み",
+        _ => "不明",
+    })
+    .to_owned()
+}
+
 async fn page(
     ctx: &AppContext,
     viewer: &Viewer,
@@ -42,7 +66,7 @@ async fn page(
         .map(|m| MessageLine {
             id: m.id,
             received: viewer.when(&m.received_at),
-            kind: m.kind,
+            kind: kind_label(&m.kind, viewer.lang),
             outcome: m.outcome,
             from: m.from_address,
             subject: m.subject,
@@ -52,7 +76,17 @@ async fn page(
         .collect();
     render(&InboundPage {
         nav: viewer.nav(),
-        totals: crate::inbound::store::totals(&ctx.db).await?,
+        totals: crate::inbound::store::totals(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|(k, o, n)| {
+                (
+                    kind_label(&k, viewer.lang),
+                    outcome_label(&o, viewer.lang),
+                    n,
+                )
+            })
+            .collect(),
         messages,
         maildir: crate::inbound::maildir(&ctx.settings).display().to_string(),
         notice,

@@ -102,7 +102,17 @@ async fn create(
     );
     let alert = match checked {
         Ok(a) => a,
-        Err(e) => return render_refused(&page(&viewer, Some(&form), Some(e)), true),
+        Err(problems) => {
+            let lines: Vec<String> = problems
+                .into_iter()
+                .map(|p| match viewer.lang {
+                    super::i18n::Lang::Ja => p.ja,
+                    super::i18n::Lang::En => p.en,
+                })
+                .collect();
+            let sep = viewer.lang.tr("。");
+            return render_refused(&page(&viewer, Some(&form), Some(lines.join(sep))), true);
+        }
     };
     match own::create(
         &ctx.db,

@@ -18,6 +18,8 @@ use crate::registry::Prefecture;
 #[template(path = "portal/stats.html")]
 struct StatsPage {
     nav: Nav,
+    /// This 年度, for the link to its page.
+    this_fy: i32,
     days: i64,
     alerts: u64,
     drills: u64,
@@ -76,6 +78,7 @@ async fn stats(
     }
     render(&StatsPage {
         nav: viewer.nav(),
+        this_fy: crate::time::fiscal_year(&Utc::now()),
         days,
         alerts,
         drills,

@@ -39,6 +39,7 @@ mod portal;
 mod portal_access;
 mod portal_admin;
 mod portal_english;
+mod portal_language;
 mod portal_settings;
 mod portal_stats;
 mod portal_triage;

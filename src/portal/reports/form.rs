@@ -108,6 +108,8 @@ fn page(
 
 /// The form's fields (checkboxes arrive as `category_<id>=on`), and the problems of the ones
 /// that are not text (a count that is not a number).
+///
+/// (The field's label, not its id, names it: `件名`, not `title`.)
 fn read_form(
     form: &HashMap<String, String>,
     lang: Lang,
@@ -121,7 +123,9 @@ fn read_form(
             return None;
         }
         t.parse::<i64>()
-            .map_err(|_| errors.push(lang.tr1("{}: 数字で入力してください", k)))
+            .map_err(|_| {
+                errors.push(lang.tr1("{}: 数字で入力してください", lang.tr(field_label(k))))
+            })
             .ok()
     };
     let records = number("records");
@@ -163,12 +167,10 @@ fn read_form(
 
 #[get("/reports/new")]
 pub(super) async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
+    // 発見日時 starts empty: "now" is rarely when it was found, and a guess filled in for the
+    // officer is a wrong fact nobody typed. The 「今」 button fills it on request.
     let input = ReportInput {
         tlp: "AMBER".into(),
-        found_at: crate::time::format_jst(&chrono::Utc::now())
-            .get(..16)
-            .unwrap_or_default()
-            .to_owned(),
         ..Default::default()
     };
     let heading = viewer.lang.tr("障害・事故等を報告する（第1報）").to_owned();
@@ -182,11 +184,27 @@ pub(super) async fn file(
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default())?;
-    let (input, mut errors, counts) = read_form(&form, viewer.lang);
+    let (mut input, mut errors, counts) = read_form(&form, viewer.lang);
     let now = chrono::Utc::now();
+    if form.contains_key("fill_now") {
+        // The 「今」 button (no script): the same form again, 発見日時 set to this minute.
+        input.found_at = crate::time::format_jst(&now)
+            .get(..16)
+            .unwrap_or_default()
+            .to_owned();
+        let heading = viewer.lang.tr("障害・事故等を報告する（第1報）").to_owned();
+        return render(&page(
+            &viewer,
+            None,
+            heading,
+            input,
+            Vec::new(),
+            Some(counts),
+        ));
+    }
     let checked = input.validate(now);
     if let Err(e) = &checked {
-        errors.extend(e.0.iter().map(|(f, m)| format!("{f}: {m}")));
+        errors.extend(e.0.iter().map(|(f, m)| problem(f, m, viewer.lang)));
     }
     let fields = match checked {
         Ok(f) if errors.is_empty() => f,
@@ -265,7 +283,7 @@ pub(super) async fn add_update(
     let now = chrono::Utc::now();
     let checked = input.validate(now);
     if let Err(e) = &checked {
-        errors.extend(e.0.iter().map(|(f, m)| format!("{f}: {m}")));
+        errors.extend(e.0.iter().map(|(f, m)| problem(f, m, viewer.lang)));
     }
     let fields = match checked {
         Ok(f) if errors.is_empty() => f,
@@ -288,4 +306,40 @@ pub(super) async fn add_update(
     )
     .await?;
     Ok(crate::portal::see_other(&format!("/reports/{id}")))
+}
+
+/// The form's label of a 報's field (the API names fields by their ids).
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "title" => "件名",
+        "summary" => "概要",
+        "found_at" => "発見日時",
+        "systems" => "影響を受けたシステム",
+        "personal_data" => "個人情報",
+        "leaked" => "外部への漏えい",
+        "phase" => "現在の段階",
+        "situation" => "現在の状況",
+        "tlp" => "TLP",
+        "categories" => "分類",
+        "causes" => "原因",
+        "response_plan" => "対処方針",
+        "response_result" => "対処結果",
+        "prevention" => "再発防止策",
+        "records" => "件数（個人情報）",
+        "devices" => "台数（端末等）",
+        "data_kinds" => "個人情報の種類",
+        "contractor" => "委託先の関与",
+        "publicised_on" => "公表日",
+        _ => "入力",
+    }
+}
+
+/// One problem of a 報 as the form shows it: the field's label and the message, without the
+/// English hint the API's message carries (`(required)`), in the viewer's language.
+fn problem(field: &str, message: &str, lang: Lang) -> String {
+    let message = match message.find(" (") {
+        Some(i) if message[i..].is_ascii() => &message[..i],
+        _ => message,
+    };
+    format!("{}: {}", lang.tr(field_label(field)), lang.tr(message))
 }
