@@ -202,9 +202,11 @@ async fn a_municipality_files_an_incident_report_in_a_browser_without_javascript
         .type_into("#situation", "端末をネットワークから切り離した。")
         .await;
     member.click("input[name=category_malware]").await;
-    member
-        .click_and_wait("form[action=\"/reports/new\"] button[type=submit]")
-        .await;
+    // 発見日時 starts empty; 「今」 fills it without script and keeps what was typed.
+    member.click_and_wait("button[name=fill_now]").await;
+    assert_eq!(member.value("#title").await, "窓口端末でマルウェアを検知");
+    assert!(!member.value("#found_at").await.is_empty());
+    member.click_and_wait("#submit-report").await;
     let url = member.url().await;
     let path = url.trim_start_matches(&base).to_owned();
     assert!(path.starts_with("/reports/"), "on the report: {url}");

@@ -609,7 +609,7 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
         Utc::now(),
     )
     .await;
-    assert!(outside.unwrap_err().to_string().contains("outside"));
+    assert!(outside.unwrap_err().to_string().contains("の管外です"));
     let own = noroshi::surveys::publish::create(
         &app.ctx.db,
         &app.ctx.rules,

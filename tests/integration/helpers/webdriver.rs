@@ -266,6 +266,20 @@ impl Chromium {
         .to_owned()
     }
 
+    /// A form field's current value (its `value` property), no script needed.
+    pub async fn value(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{id}/property/value"),
+            Value::Null,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
     /// Runs a script in the page (only in a browser started with JavaScript on).
     pub async fn execute(&self, script: &str) -> Value {
         self.call(
