@@ -190,6 +190,10 @@ pub static EN: &[(&str, &str)] = &[
     ("問合せ先", "Contact for questions"),
     ("。", "; "),
     ("今", "Now"),
+    (
+        "中央・都道府県の対応待ち",
+        "Waiting for the centre or prefecture",
+    ),
     ("年度の実績（今年度）", "This fiscal year"),
     ("障害・事故等報告の統計", "Incident report statistics"),
     ("自団体の報告カード", "Our report card"),

@@ -278,6 +278,11 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
         page.body.contains("対処方針の承認"),
         "the plan waits on the desk"
     );
+    let queue = centre.get("/reports?desk=1").await;
+    assert!(
+        queue.body.contains(&format!("href=\"/reports/{id}\"")),
+        "and the desk finds it among the reports waiting on it"
+    );
     assert!(
         !page.body.contains("追加報告（依頼への回答）"),
         "the request is answered"
@@ -398,7 +403,13 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
         "the follow-up waits"
     );
 
-    // Closed: no more requests; the follow-up check and 連携 still go.
+    // Closed: no more requests; the follow-up check and 連携 still go. It waits on the desk
+    // only for that check.
+    let queue = centre.get("/reports?desk=1").await;
+    assert!(
+        queue.body.contains("再発防止状況の確認"),
+        "the follow-up is listed"
+    );
     let r = centre
         .post(
             &format!("{path}/steps"),

@@ -50,6 +50,8 @@ pub struct ReportRow {
     pub first_late: bool,
     pub due: String,
     pub relay: String,
+    /// What waits on the centre or the prefecture (`対処方針の承認` …), joined.
+    pub desk_waits: String,
 }
 
 #[derive(Template)]
@@ -59,6 +61,8 @@ struct ListPage {
     rows: Vec<ReportRow>,
     open_only: bool,
     overdue_only: bool,
+    /// Only reports waiting on the desk (`?desk=1`).
+    desk_only: bool,
     first_hours: u32,
     next_hours: u32,
     stats: bool,
@@ -70,6 +74,8 @@ struct ListParams {
     open: Option<String>,
     #[serde(default)]
     overdue: Option<String>,
+    #[serde(default)]
+    desk: Option<String>,
 }
 
 #[get("/reports")]
@@ -80,6 +86,7 @@ async fn list(
 ) -> Result<HttpResponse, PortalError> {
     let r = reader(&viewer);
     let overdue_only = params.overdue.as_deref() == Some("1");
+    let desk_only = params.desk.as_deref() == Some("1");
     let open_only = params.open.as_deref() == Some("1") || overdue_only;
     let reports = store::list(
         &ctx.db,
@@ -91,6 +98,10 @@ async fn list(
     )
     .await?;
     let latest = store::latest(&ctx.db, &reports).await?;
+    let shown: Vec<store::Report> = reports.iter().take(500).cloned().collect();
+    let all_updates = store::all_updates(&ctx.db, &shown).await?;
+    let ids: Vec<_> = shown.iter().map(|r| r.id).collect();
+    let all_steps = store::steps_of(&ctx.db, &ids).await?;
     let policy = &ctx.settings.reports;
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
@@ -101,6 +112,26 @@ async fn list(
         };
         let t = timers::of(rep, policy, now);
         if overdue_only && !t.overdue {
+            continue;
+        }
+        let desk_waits: Vec<&str> = crate::reports::waiting::waiting(
+            rep,
+            all_updates
+                .get(&rep.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            all_steps
+                .get(&rep.id)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            t.next_due,
+            now,
+        )
+        .into_iter()
+        .filter(|w| w.on == crate::reports::waiting::Party::Desk)
+        .map(|w| viewer.lang.tr(w.what))
+        .collect();
+        if desk_only && desk_waits.is_empty() {
             continue;
         }
         if !names.contains_key(&rep.org_id)
@@ -125,6 +156,7 @@ async fn list(
             first_late: t.first_late,
             due: t.next_due.map(|d| viewer.when(&d)).unwrap_or_default(),
             relay: relay_text(rep, viewer.lang),
+            desk_waits: desk_waits.join(viewer.lang.tr("・")),
         });
     }
     render(&ListPage {
@@ -132,6 +164,7 @@ async fn list(
         rows,
         open_only,
         overdue_only,
+        desk_only,
         first_hours: policy.first_report_hours,
         next_hours: policy.next_report_hours,
         stats: viewer.may(super::viewer::Section::Stats),

@@ -148,7 +148,12 @@ async fn page(
         description: s.definition.description.trim().to_owned(),
         deadline: viewer.when(&s.deadline),
         past_deadline: chrono::Utc::now() > s.deadline,
-        audience: s.audience.join(" "),
+        // In words (東京都の市区町村), not the selector syntax the CLI and API take.
+        audience: match crate::alerts::audience::AudienceSpec::parse_selectors(&s.audience) {
+            Ok(a) if viewer.lang == crate::portal::i18n::Lang::En => a.describe_en(),
+            Ok(a) => a.describe(),
+            Err(_) => s.audience.join(" "),
+        },
         categories: questions(s, &answers, viewer.lang),
         answering,
         submitted: match &current {

@@ -60,6 +60,28 @@ pub async fn latest(
     Ok(out)
 }
 
+/// Every 報 of these reports, oldest first, by report (what each waits for is read from them).
+pub async fn all_updates(
+    db: &impl ConnectionTrait,
+    reports: &[Report],
+) -> anyhow::Result<std::collections::HashMap<ReportId, Vec<Update>>> {
+    let mut out: std::collections::HashMap<ReportId, Vec<Update>> = Default::default();
+    let ids: Vec<ReportId> = reports.iter().map(|r| r.id).collect();
+    for chunk in ids.chunks(500) {
+        for m in incident_report_updates::Entity::find()
+            .filter(incident_report_updates::Column::ReportId.is_in(chunk.iter().copied()))
+            .order_by_asc(incident_report_updates::Column::Seq)
+            .all(db)
+            .await
+            .context("cannot read the reports' 報")?
+        {
+            let id = m.report_id;
+            out.entry(id).or_default().push(to_update(m)?);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn notes(db: &impl ConnectionTrait, id: ReportId) -> anyhow::Result<Vec<Note>> {
     Ok(incident_report_notes::Entity::find()
         .filter(incident_report_notes::Column::ReportId.eq(id.0))
