@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::principal::Principal;
 use super::{JsonBody, query};
 use crate::auth::tokens::Scope;
-use crate::cases::access::Reader;
+use crate::cases::access::Caller;
 use crate::cases::reading;
 use crate::cases::store::Case;
 use crate::cases::{CaseInput, Status, describe_org, facet_label};
@@ -19,8 +19,8 @@ use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::search::{SearchQuery, Sort};
 
-fn reader(who: &Principal) -> Reader {
-    Reader::new(who.org(), who.is_central())
+fn reader(who: &Principal) -> Caller {
+    Caller::new(who.org(), who.role())
 }
 
 /// A case as lists show it.
@@ -167,7 +167,7 @@ pub async fn search_cases(
         .search
         .search(SearchQuery {
             text,
-            access: r.keys(),
+            access: crate::cases::access::keys(&r),
             facets,
             sort,
             limit,

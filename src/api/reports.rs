@@ -12,13 +12,13 @@ use super::{JsonBody, page_limit, query};
 use crate::auth::tokens::Scope;
 use crate::context::AppContext;
 use crate::error::{ApiError, Code, ErrorBody};
-use crate::reports::access::Reader;
+use crate::registry::Caller;
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self, ListFilter, ReportError};
 use crate::reports::{ReportFields, ReportId, ReportInput, timers};
 
-fn reader(who: &Principal) -> Reader {
-    Reader::new(who.org(), who.role())
+fn reader(who: &Principal) -> Caller {
+    Caller::new(who.org(), who.role())
 }
 
 fn portal_url(ctx: &AppContext, id: ReportId) -> String {

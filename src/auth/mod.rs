@@ -2,14 +2,13 @@
 //! never touches other capabilities' tables.
 
 pub mod password;
-mod role;
 pub mod second_factor;
 pub mod session;
 pub mod store;
 pub mod tokens;
 
 pub use crate::domain::{EmailAddress, EmailError};
-pub use role::{ALL_ROLES, Role, RoleError};
+pub use crate::registry::role::{ALL_ROLES, Role, RoleError};
 
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::SecretString;

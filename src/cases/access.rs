@@ -1,5 +1,5 @@
 //! Who may read a case. One rule, used twice: [`may_read`] on a case row (detail pages, API) and
-//! [`doc_keys`] / [`Reader::keys`] for the search index, where a case carries the keys that open
+//! [`doc_keys`] / [`keys`] for the search index, where a case carries the keys that open
 //! it and a search asks with the reader's keys — so results, snippets, facet counts and similar
 //! cases all hold the same rule.
 //!
@@ -10,44 +10,23 @@
 
 use crate::domain::Tlp;
 use crate::domain::ids::OrgId;
-use crate::registry::{OrgKind, Organisation};
 
 use super::Status;
 
-/// Someone reading the library.
-#[derive(Clone, Debug)]
-pub struct Reader {
-    pub org_id: OrgId,
-    pub org_kind: OrgKind,
-    /// The prefecture number of the reader's organisation.
-    pub prefecture: Option<u8>,
-    /// Central staff (central roles).
-    pub central: bool,
-}
+pub use crate::registry::Caller;
 
-impl Reader {
-    pub fn new(org: &Organisation, central: bool) -> Self {
-        Self {
-            org_id: org.id,
-            org_kind: org.kind,
-            prefecture: org.prefecture.map(|p| p.number()),
-            central,
-        }
+/// The index keys a caller searches with: central staff every case; anyone else the cases open
+/// to all, their own organisation's, and — for a prefecture's staff — those of the
+/// municipalities it oversees.
+pub fn keys(caller: &Caller) -> Vec<String> {
+    if caller.central {
+        return vec!["central".into()];
     }
-
-    /// The index keys this reader searches with.
-    pub fn keys(&self) -> Vec<String> {
-        if self.central {
-            return vec!["central".into()];
-        }
-        let mut keys = vec!["all".into(), format!("org:{}", self.org_id)];
-        if self.org_kind == OrgKind::Prefecture
-            && let Some(p) = self.prefecture
-        {
-            keys.push(format!("pref:{p}"));
-        }
-        keys
+    let mut keys = vec!["all".into(), format!("org:{}", caller.org_id)];
+    if let Some(p) = caller.oversees() {
+        keys.push(format!("pref:{}", p.number()));
     }
+    keys
 }
 
 /// The submitting organisation as the rule needs it.
@@ -81,7 +60,7 @@ pub fn doc_keys(tlp: Tlp, submitter: Option<Submitter>) -> Vec<String> {
 }
 
 /// Whether `reader` may read a case in `status` marked `tlp`, submitted by `submitter`.
-pub fn may_read(reader: &Reader, status: Status, tlp: Tlp, submitter: Option<Submitter>) -> bool {
+pub fn may_read(reader: &Caller, status: Status, tlp: Tlp, submitter: Option<Submitter>) -> bool {
     if reader.central {
         return true;
     }
@@ -89,20 +68,22 @@ pub fn may_read(reader: &Reader, status: Status, tlp: Tlp, submitter: Option<Sub
     if status != Status::Published {
         return own;
     }
-    let keys = reader.keys();
+    let keys = keys(reader);
     doc_keys(tlp, submitter).iter().any(|k| keys.contains(k))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::OrgKind;
 
-    fn reader(org_id: OrgId, kind: OrgKind, pref: u8) -> Reader {
-        Reader {
+    fn reader(org_id: OrgId, kind: OrgKind, pref: u8) -> Caller {
+        Caller {
             org_id,
             org_kind: kind,
-            prefecture: Some(pref),
+            prefecture: crate::registry::Prefecture::from_number(pref),
             central: false,
+            role: None,
         }
     }
 
@@ -116,9 +97,9 @@ mod tests {
         let neighbour = reader(OrgId(11), OrgKind::Municipality, 14);
         let own_pref = reader(OrgId(2), OrgKind::Prefecture, 14);
         let other_pref = reader(OrgId(3), OrgKind::Prefecture, 13);
-        let central = Reader {
+        let central = Caller {
             central: true,
-            ..neighbour.clone()
+            ..neighbour
         };
         let p = Status::Published;
         for r in [&own, &neighbour, &own_pref, &other_pref, &central] {

@@ -6,14 +6,14 @@
 use crate::domain::ids::CaseId;
 use sea_orm::ConnectionTrait;
 
-use super::access::{Reader, may_read};
+use super::access::{Caller, keys, may_read};
 use super::store::{self, Case};
 use crate::search::{Hit, SearchIndex, SimilarQuery};
 
 /// Of `cases`, those `reader` may read, in their order.
 pub async fn readable(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     cases: Vec<Case>,
 ) -> anyhow::Result<Vec<Case>> {
     let submitters = store::submitters(db, &cases).await?;
@@ -33,7 +33,7 @@ pub async fn readable(
 /// Case `id` if `reader` may read it.
 pub async fn one(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     id: CaseId,
 ) -> anyhow::Result<Option<Case>> {
     let Some(case) = store::get(db, id).await? else {
@@ -45,7 +45,7 @@ pub async fn one(
 /// The cases of search `hits` that `reader` may read, in hit order, each with its snippet.
 pub async fn hits(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     hits: &[Hit],
 ) -> anyhow::Result<Vec<(Case, String)>> {
     let ids: Vec<CaseId> = hits
@@ -69,7 +69,7 @@ pub async fn hits(
 pub async fn similar(
     db: &impl ConnectionTrait,
     index: &SearchIndex,
-    reader: &Reader,
+    reader: &Caller,
     text: String,
     categories: Vec<String>,
     exclude: Option<CaseId>,
@@ -78,7 +78,7 @@ pub async fn similar(
         .similar(SimilarQuery {
             text,
             categories,
-            access: reader.keys(),
+            access: keys(reader),
             exclude: exclude
                 .and_then(|i| u64::try_from(i).ok())
                 .into_iter()

@@ -8,8 +8,8 @@ use crate::audit::Actor;
 use crate::context::AppContext;
 use crate::inquiries::act::{self, Question};
 use crate::inquiries::{About, store};
+use crate::registry::Caller;
 use crate::registry::OrgCode;
-use crate::reports::access::Reader;
 use crate::reports::mail::Mailing;
 
 /// Asks and answers the demo questions; returns a line for the start-up message.
@@ -29,7 +29,7 @@ pub async fn ask_demo_questions(ctx: &AppContext) -> anyhow::Result<Option<Strin
     let chiyoda = find("131016").await?;
     let setagaya = find("131121").await?;
     let soumu = find("990019").await?;
-    let desk = Reader::new(&soumu, Some(crate::auth::Role::CentralOperator));
+    let desk = Caller::new(&soumu, Some(crate::auth::Role::CentralOperator));
     let mailing = Mailing::of(&ctx.settings);
     let now = Utc::now();
     let mut ids = Vec::new();
@@ -53,7 +53,7 @@ pub async fn ask_demo_questions(ctx: &AppContext) -> anyhow::Result<Option<Strin
         let id = act::ask(
             &ctx.db,
             &mailing,
-            &Reader::new(org, Some(crate::auth::Role::Member)),
+            &Caller::new(org, Some(crate::auth::Role::Member)),
             org,
             &Question {
                 about: About::General,

@@ -9,8 +9,8 @@ use chrono::{Duration, Utc};
 
 use crate::audit::Actor;
 use crate::context::AppContext;
+use crate::registry::Caller;
 use crate::registry::OrgCode;
-use crate::reports::access::Reader;
 use crate::reports::mail::Mailing;
 use crate::reports::{ReportInput, store};
 
@@ -22,7 +22,7 @@ fn at(t: chrono::DateTime<Utc>) -> String {
 
 /// Files the demo reports; returns a line for the start-up message.
 pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String>> {
-    let central = Reader {
+    let central = Caller {
         org_id: crate::registry::OrgId(0),
         org_kind: crate::registry::OrgKind::Central,
         prefecture: None,
@@ -45,7 +45,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
     let okutama = find("133086").await?;
     let tokyo = find("130001").await?;
     let soumu = find("990019").await?;
-    let desk = Reader::new(&soumu, Some(crate::auth::Role::CentralOperator));
+    let desk = Caller::new(&soumu, Some(crate::auth::Role::CentralOperator));
     let operator = Actor::System;
     let desk_name = ctx.settings.reports.desk_name.clone();
     let mailing = Mailing::of(&ctx.settings);
@@ -108,7 +108,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         response_plan: "委託契約に持ち出し禁止と立入検査を明記し、全委託先に点検を求める。".into(),
         ..first.clone()
     };
-    let own = Reader::new(&chiyoda, Some(crate::auth::Role::Member));
+    let own = Caller::new(&chiyoda, Some(crate::auth::Role::Member));
     crate::reports::act::add_update(
         &ctx.db,
         &mailing,
@@ -119,7 +119,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         now - Duration::hours(2),
     )
     .await?;
-    let pref = Reader::new(&tokyo, Some(crate::auth::Role::PrefectureAdmin));
+    let pref = Caller::new(&tokyo, Some(crate::auth::Role::PrefectureAdmin));
     crate::reports::act::add_note(
         &ctx.db,
         id,

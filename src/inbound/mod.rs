@@ -519,7 +519,7 @@ async fn question<C: ConnectionTrait + TransactionTrait>(
         crate::inquiries::About::General,
         crate::inquiries::About::Alert,
     );
-    let reader = crate::reports::access::Reader::new(&organisation, None);
+    let reader = crate::registry::Caller::new(&organisation, None);
     let asked = crate::inquiries::act::ask(
         db,
         &inputs.mailing,

@@ -11,8 +11,8 @@ use super::{
 };
 use crate::audit::{self, Actor};
 use crate::db::begin_write;
+use crate::registry::Caller;
 use crate::registry::{OrgId, OrgKind, Organisation};
-use crate::reports::access::Reader;
 use crate::reports::mail::Mailing;
 use crate::workers::Outcome;
 
@@ -50,7 +50,7 @@ pub async fn about_label(db: &impl ConnectionTrait, about: About) -> anyhow::Res
 /// Whether `org` (asking through `reader`) may ask about `about`: it must see the item.
 async fn may_ask_about(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     org: &Organisation,
     about: About,
 ) -> anyhow::Result<bool> {
@@ -89,7 +89,7 @@ pub struct Question<'a> {
 pub async fn ask<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     mailing: &Mailing<'_>,
-    reader: &Reader,
+    reader: &Caller,
     org: &Organisation,
     q: &Question<'_>,
     actor: &Actor,
@@ -194,7 +194,7 @@ pub async fn write<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     mailing: &Mailing<'_>,
     id: InquiryId,
-    reader: &Reader,
+    reader: &Caller,
     body: &str,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -248,7 +248,7 @@ pub async fn write<C: ConnectionTrait + TransactionTrait>(
 pub async fn close<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: InquiryId,
-    reader: &Reader,
+    reader: &Caller,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<bool, InquiryError> {
@@ -283,7 +283,7 @@ pub async fn close<C: ConnectionTrait + TransactionTrait>(
 pub async fn publish_faq<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: InquiryId,
-    reader: &Reader,
+    reader: &Caller,
     question: &str,
     answer: &str,
     actor: &Actor,

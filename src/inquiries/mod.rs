@@ -18,8 +18,8 @@ use serde::Serialize;
 
 pub use crate::domain::ids::InquiryId;
 use crate::domain::ids::{AlertId, ReportId, SurveyId};
+use crate::registry::Caller;
 use crate::registry::OrgId;
-use crate::reports::access::Reader;
 
 /// What a question is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -216,7 +216,7 @@ pub fn text(label: &str, value: &str, max: usize) -> Result<String, InquiryError
 
 /// Whether `reader` answers for the question's desk: central staff for the centre's, the staff
 /// of the prefecture for its own.
-pub fn is_desk(reader: &Reader, q: &Inquiry) -> bool {
+pub fn is_desk(reader: &Caller, q: &Inquiry) -> bool {
     match q.desk {
         None => reader.central,
         Some(p) => !reader.central && reader.org_id == p,
@@ -224,7 +224,7 @@ pub fn is_desk(reader: &Reader, q: &Inquiry) -> bool {
 }
 
 /// The asking organisation's staff and the desk read a question; nobody else learns it exists.
-pub fn may_read(reader: &Reader, q: &Inquiry) -> bool {
+pub fn may_read(reader: &Caller, q: &Inquiry) -> bool {
     (!reader.central && reader.org_id == q.org_id) || is_desk(reader, q)
 }
 

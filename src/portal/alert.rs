@@ -261,7 +261,7 @@ async fn related_cases(
     let key = (
         alert.id,
         latest.number,
-        reader.keys().join(","),
+        crate::cases::access::keys(&reader).join(","),
         viewer.lang,
     );
     if let Some(rows) = state.related_cases.get(&key, &epoch) {

@@ -18,7 +18,7 @@ use crate::inquiries::{About, Inquiry, InquiryId, Status, is_desk, may_read};
 use crate::registry::OrgKind;
 use crate::reports::mail::Mailing;
 
-fn reader(viewer: &Viewer) -> crate::reports::access::Reader {
+fn reader(viewer: &Viewer) -> crate::registry::Caller {
     super::reports::reader(viewer)
 }
 

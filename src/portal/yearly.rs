@@ -276,11 +276,8 @@ async fn card_org(
                 .ok_or(PortalError::NotFound)?
         }
     };
-    let ok = org.id == viewer.org.id
-        || viewer.session.user.role.is_central()
-        || (viewer.org.kind == OrgKind::Prefecture
-            && viewer.org.prefecture.is_some()
-            && org.prefecture == viewer.org.prefecture);
+    let caller = crate::registry::Caller::new(&viewer.org, Some(viewer.session.user.role));
+    let ok = org.id == caller.org_id || caller.central || caller.oversees_org(&org);
     if ok {
         Ok(org)
     } else {

@@ -1,14 +1,18 @@
 //! The organisation registry: the 1,788 local governments and Noroshi's central bodies, their
 //! codes, kinds and hierarchy. Owns the `organisations` and `organisation_domains` tables; knows nothing of users or alerts.
 
+pub mod caller;
 mod code;
 pub mod domains;
 mod prefecture;
+pub mod role;
 pub mod seed;
 pub mod store;
 
+pub use caller::Caller;
 pub use code::{OrgCode, OrgCodeError, check_digit};
 pub use prefecture::{Prefecture, PrefectureError};
+pub use role::Role;
 
 use std::fmt;
 

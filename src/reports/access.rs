@@ -10,37 +10,9 @@
 
 use crate::auth::Role;
 use crate::domain::Tlp;
-use crate::registry::{OrgId, OrgKind, Organisation, Prefecture};
+use crate::registry::{OrgId, Organisation, Prefecture};
 
-/// Who is asking.
-#[derive(Clone, Copy, Debug)]
-pub struct Reader {
-    pub org_id: OrgId,
-    pub org_kind: OrgKind,
-    pub prefecture: Option<Prefecture>,
-    pub central: bool,
-    /// A user's role; tokens have none.
-    pub role: Option<Role>,
-}
-
-impl Reader {
-    pub fn new(org: &Organisation, role: Option<Role>) -> Self {
-        Self {
-            org_id: org.id,
-            org_kind: org.kind,
-            prefecture: org.prefecture,
-            central: role.is_some_and(Role::is_central),
-            role,
-        }
-    }
-
-    /// The prefecture whose municipalities' reports this reader oversees.
-    pub fn oversees(&self) -> Option<Prefecture> {
-        (self.org_kind == OrgKind::Prefecture && !self.central)
-            .then_some(self.prefecture)
-            .flatten()
-    }
-}
+pub use crate::registry::Caller;
 
 /// Whether a report so marked goes through the prefecture at all (the alerts' rule).
 pub fn prefecture_sees(tlp: Tlp) -> bool {
@@ -49,41 +21,38 @@ pub fn prefecture_sees(tlp: Tlp) -> bool {
 
 /// Whether the reader is the prefecture that relays this report (a municipality's, not
 /// AMBER+STRICT or RED).
-fn relayed_by(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
-    prefecture_sees(tlp)
-        && reporter.kind == OrgKind::Municipality
-        && reader.oversees().is_some()
-        && reader.oversees() == reporter.prefecture
+fn relayed_by(reader: &Caller, reporter: &Organisation, tlp: Tlp) -> bool {
+    prefecture_sees(tlp) && reader.oversees_org(reporter)
 }
 
-pub fn may_read(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+pub fn may_read(reader: &Caller, reporter: &Organisation, tlp: Tlp) -> bool {
     reader.central || reader.org_id == reporter.id || relayed_by(reader, reporter, tlp)
 }
 
 /// Adding a 報: the reporting organisation's own staff.
-pub fn may_update(reader: &Reader, reporter: &Organisation) -> bool {
+pub fn may_update(reader: &Caller, reporter: &Organisation) -> bool {
     reader.org_id == reporter.id
 }
 
 /// Notes, 確認済 and forwarding: the prefecture administrator of the reporter's prefecture.
-pub fn may_relay(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+pub fn may_relay(reader: &Caller, reporter: &Organisation, tlp: Tlp) -> bool {
     reader.role == Some(Role::PrefectureAdmin) && relayed_by(reader, reporter, tlp)
 }
 
 /// The desk's steps (受理, 追加報告の依頼, 対処指示, approvals, 確認): central staff, and the
 /// prefecture administrator who relays the report.
-pub fn may_answer(reader: &Reader, reporter: &Organisation, tlp: Tlp) -> bool {
+pub fn may_answer(reader: &Caller, reporter: &Organisation, tlp: Tlp) -> bool {
     reader.central || may_relay(reader, reporter, tlp)
 }
 
 /// Recording a 連携 to another body: central staff.
-pub fn may_liaise(reader: &Reader) -> bool {
+pub fn may_liaise(reader: &Caller) -> bool {
     reader.central
 }
 
 /// Making a case of a report: central operators and the hub administrator (an approver then
 /// publishes it, four eyes as for any case).
-pub fn may_make_case(reader: &Reader) -> bool {
+pub fn may_make_case(reader: &Caller) -> bool {
     matches!(reader.role, Some(Role::CentralOperator | Role::Admin))
 }
 
@@ -96,7 +65,7 @@ pub enum Scope {
     Own(OrgId),
 }
 
-pub fn scope(reader: &Reader) -> Scope {
+pub fn scope(reader: &Caller) -> Scope {
     if reader.central {
         Scope::All
     } else if let Some(p) = reader.oversees() {

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set, TransactionSession, TransactionTrait,
 };
 
-use super::access::{Reader, may_read, may_relay};
+use super::access::{Caller, may_read, may_relay};
 use super::mail::{self, Mailing};
 use super::store::{NOTE_MAX, notes};
 use super::store::{
@@ -76,7 +76,7 @@ pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     mailing: &Mailing<'_>,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     fields: ReportFields,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -124,7 +124,7 @@ pub async fn add_update<C: ConnectionTrait + TransactionTrait>(
 async fn for_relay(
     txn: &impl ConnectionTrait,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
 ) -> Result<(incident_reports::Model, Report, Organisation), ReportError> {
     let m = lock(txn, id).await?;
     let r = to_report(m.clone())?;
@@ -144,7 +144,7 @@ async fn for_relay(
 pub async fn add_note<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     body: &str,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -183,7 +183,7 @@ pub async fn add_note<C: ConnectionTrait + TransactionTrait>(
 pub async fn confirm<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<bool, ReportError> {
@@ -213,7 +213,7 @@ pub async fn forward<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     mailing: &Mailing<'_>,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     prefecture_name: &str,
     actor: &Actor,
     now: DateTime<Utc>,

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set, TransactionSession, TransactionTrait,
 };
 
-use super::access::{Reader, may_answer, may_liaise, may_read};
+use super::access::{Caller, may_answer, may_liaise, may_read};
 use super::mail::{self, Mailing};
 use super::steps::{NewStep, StepInput, StepKind, follow_up_due};
 use super::store::{self, Report, ReportError, lock, reporter_of, to_report};
@@ -55,7 +55,7 @@ pub async fn take_step<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     mailing: &Mailing<'_>,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     desk_name: &str,
     input: &StepInput,
     actor: &Actor,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::access::Reader;
+use super::access::Caller;
 use super::store::{self, ListFilter};
 use super::{Status, Tri};
 use crate::classify::model::Category;
@@ -62,7 +62,7 @@ fn bump(map: &mut BTreeMap<String, (String, u64)>, id: &str, label: &str) {
 
 pub async fn build(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     fiscal_year: i32,
     policy: &ReportSettings,
     now: DateTime<Utc>,

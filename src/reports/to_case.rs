@@ -9,7 +9,7 @@ use crate::domain::ids::CaseId;
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
-use super::access::{Reader, may_make_case};
+use super::access::{Caller, may_make_case};
 use super::store::{self, ReportError};
 use super::{ReportFields, ReportId};
 use crate::audit::{self, Actor};
@@ -88,7 +88,7 @@ pub fn case_input(
 pub async fn make_case<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
     kind: Kind,
     actor: &Actor,
 ) -> Result<CaseId, ReportError> {

@@ -110,7 +110,7 @@ pub enum Sort {
 #[derive(Clone, Debug, Default)]
 pub struct SearchQuery {
     pub text: String,
-    /// The reader's keys ([`crate::cases::access::Reader::keys`]).
+    /// The reader's keys ([`crate::cases::access::keys`]).
     pub access: Vec<String>,
     /// Facet paths, each narrowing (checked by [`parse_facet`]).
     pub facets: Vec<String>,

@@ -122,7 +122,7 @@ pub async fn build(
         .get(answers.len().saturating_sub(1) / 2)
         .copied()
         .filter(|_| !answers.is_empty());
-    let own = crate::reports::access::Reader::new(org, None);
+    let own = crate::registry::Caller::new(org, None);
     for r in crate::reports::store::list(
         db,
         &own,

@@ -111,16 +111,16 @@ pub async fn prefecture_org(
 pub async fn reader_for(
     db: &impl ConnectionTrait,
     scope: Scope,
-) -> anyhow::Result<crate::reports::access::Reader> {
+) -> anyhow::Result<crate::registry::Caller> {
     Ok(match scope {
-        Scope::Nation => crate::reports::access::Reader {
+        Scope::Nation => crate::registry::Caller {
             org_id: OrgId(0),
             org_kind: OrgKind::Central,
             prefecture: None,
             central: true,
             role: Some(crate::auth::Role::CentralOperator),
         },
-        Scope::Prefecture(p) => crate::reports::access::Reader {
+        Scope::Prefecture(p) => crate::registry::Caller {
             org_id: prefecture_org(db, p).await?.unwrap_or(OrgId(0)),
             org_kind: OrgKind::Prefecture,
             prefecture: Some(p),

@@ -502,7 +502,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let inquiry = noroshi::inquiries::act::ask(
         &app.ctx.db,
         &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
-        &noroshi::reports::access::Reader::new(&chiyoda, Some(Role::Member)),
+        &noroshi::registry::Caller::new(&chiyoda, Some(Role::Member)),
         &chiyoda,
         &noroshi::inquiries::act::Question {
             about: noroshi::inquiries::About::General,

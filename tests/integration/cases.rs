@@ -7,7 +7,7 @@
 use noroshi::audit::Actor;
 use noroshi::auth::Role;
 use noroshi::auth::tokens::Scope;
-use noroshi::cases::access::Reader;
+use noroshi::cases::access::{Caller, keys};
 use noroshi::cases::{CaseInput, outbox, seed, store};
 use noroshi::context::AppContext;
 use noroshi::domain::ids::CaseId;
@@ -494,8 +494,14 @@ async fn an_amber_case_is_invisible_without_access_on_every_path() {
         limit: 50,
         offset: 0,
     };
-    let outsider = Reader::new(&chiyoda_org, false).keys();
-    let owner = Reader::new(&yokohama_org, false).keys();
+    let outsider = keys(&Caller::new(
+        &chiyoda_org,
+        Some(noroshi::auth::Role::Member),
+    ));
+    let owner = keys(&Caller::new(
+        &yokohama_org,
+        Some(noroshi::auth::Role::Member),
+    ));
     let count = |r: &Results, path: &str| {
         r.facets
             .iter()

@@ -232,7 +232,7 @@ async fn a_question_left_unanswered_is_escalated_once_to_its_desk() {
     let id = noroshi::inquiries::act::ask(
         &app.ctx.db,
         &noroshi::reports::mail::Mailing::of(&app.ctx.settings),
-        &noroshi::reports::access::Reader::new(minato, Some(Role::Member)),
+        &noroshi::registry::Caller::new(minato, Some(Role::Member)),
         minato,
         &noroshi::inquiries::act::Question {
             about: noroshi::inquiries::About::General,

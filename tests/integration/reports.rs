@@ -505,7 +505,7 @@ async fn bad_reports_are_refused_with_the_field_named_and_store_nothing() {
         assert!(refused.body.contains(field), "{field}");
     }
     assert!(refused.body.contains("value=\"件名だけ\""));
-    let reader = noroshi::reports::access::Reader::new(&org(&app, "131016").await, None);
+    let reader = noroshi::registry::Caller::new(&org(&app, "131016").await, None);
     let stored = noroshi::reports::store::list(&app.ctx.db, &reader, Default::default())
         .await
         .unwrap();
@@ -704,10 +704,8 @@ async fn reports_count_by_fiscal_year_with_the_boundary_at_midnight_on_the_first
     );
     let y2026 = operator.get("/reports/stats?fy=2026").await;
     assert!(y2026.body.contains("<td id=\"total\">3</td>"));
-    let reader = noroshi::reports::access::Reader::new(
-        &org(&app, "990019").await,
-        Some(Role::CentralOperator),
-    );
+    let reader =
+        noroshi::registry::Caller::new(&org(&app, "990019").await, Some(Role::CentralOperator));
     let s =
         noroshi::reports::stats::build(&app.ctx.db, &reader, 2026, &app.ctx.settings.reports, now)
             .await
@@ -841,8 +839,7 @@ async fn an_overdue_report_reminds_its_organisation_once_and_shows_as_overdue() 
         .unwrap();
     let t = noroshi::reports::timers::of(&r, &app.ctx.settings.reports, Utc::now());
     assert!(t.overdue && t.first_late);
-    let reader =
-        noroshi::reports::access::Reader::new(&org(&app, "131016").await, Some(Role::Member));
+    let reader = noroshi::registry::Caller::new(&org(&app, "131016").await, Some(Role::Member));
     noroshi::reports::act::add_update(
         &app.ctx.db,
         &Mailing {

@@ -18,7 +18,7 @@ use super::i18n::{Lang, case_label_en};
 use super::viewer::{Nav, Section, Viewer};
 use super::who;
 use crate::auth::Role;
-use crate::cases::access::Reader;
+use crate::cases::access::Caller;
 use crate::cases::reading;
 use crate::cases::store::{self, Case, CaseError};
 use crate::cases::{
@@ -34,8 +34,8 @@ pub(super) const PAGE_SIZE: usize = 20;
 /// Longest search text.
 pub(super) const QUERY_MAX: usize = 200;
 
-pub fn reader(viewer: &Viewer) -> Reader {
-    Reader::new(&viewer.org, viewer.session.user.role.is_central())
+pub fn reader(viewer: &Viewer) -> Caller {
+    Caller::new(&viewer.org, Some(viewer.session.user.role))
 }
 
 /// A case in a list: search hits, similar cases, the review desk.

@@ -154,7 +154,7 @@ pub(super) async fn search_cases(
         .search
         .search(SearchQuery {
             text: params.q.clone(),
-            access: reader(&viewer).keys(),
+            access: crate::cases::access::keys(&reader(&viewer)),
             facets: facets.clone(),
             sort,
             limit: PAGE_SIZE,

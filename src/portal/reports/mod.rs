@@ -18,12 +18,12 @@ use super::error::{PortalError, render};
 use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
-use crate::reports::access::Reader;
+use crate::registry::Caller;
 use crate::reports::store::{self, ListFilter};
 use crate::reports::{Status, timers, update_label_en, update_label_ja};
 
-pub fn reader(viewer: &Viewer) -> Reader {
-    Reader::new(&viewer.org, Some(viewer.session.user.role))
+pub fn reader(viewer: &Viewer) -> Caller {
+    Caller::new(&viewer.org, Some(viewer.session.user.role))
 }
 
 pub(super) fn label(seq: i32, final_report: bool, lang: Lang) -> String {

@@ -11,7 +11,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use super::access::{Reader, Scope, may_read, may_update, prefecture_sees};
+use super::access::{Caller, Scope, may_read, may_update, prefecture_sees};
 use super::{InvalidReport, ReportFields, ReportId, Status};
 use crate::audit::Actor;
 use crate::db::entities::{incident_report_notes, incident_report_updates, incident_reports};
@@ -177,7 +177,7 @@ pub(super) async fn reporter_of(
 pub async fn readable(
     db: &impl ConnectionTrait,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
 ) -> Result<(Report, Organisation), ReportError> {
     let r = get(db, id).await?.ok_or(ReportError::NotFound)?;
     let reporter = reporter_of(db, &r).await?;
@@ -192,7 +192,7 @@ pub async fn readable(
 pub async fn writable(
     db: &impl ConnectionTrait,
     id: ReportId,
-    reader: &Reader,
+    reader: &Caller,
 ) -> Result<(Report, Organisation), ReportError> {
     let (r, reporter) = readable(db, id, reader).await?;
     check_writable(reader, &r, &reporter)?;
@@ -200,7 +200,7 @@ pub async fn writable(
 }
 
 pub(super) fn check_writable(
-    reader: &Reader,
+    reader: &Caller,
     r: &Report,
     reporter: &Organisation,
 ) -> Result<(), ReportError> {

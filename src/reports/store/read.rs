@@ -110,7 +110,7 @@ pub struct ListFilter {
 /// The reports a reader may see, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
-    reader: &Reader,
+    reader: &Caller,
     filter: ListFilter,
 ) -> anyhow::Result<Vec<Report>> {
     let mut q = incident_reports::Entity::find().order_by_desc(incident_reports::Column::Id);
