@@ -640,3 +640,34 @@ fn every_error_that_reaches_an_edge_classifies() {
     )];
     assert_eq!(unclassified(&planted), ["alerts/mod.rs: DraftError"]);
 }
+
+/// Rule 7: who is asking is one type. Another struct carrying an organisation id and
+/// "central" beside `registry::Caller` is a second answer to the same question.
+fn second_callers(files: &[(String, String)]) -> Vec<String> {
+    let re = regex::Regex::new(r"pub struct (\w+) \{([^}]*)\}").unwrap();
+    files
+        .iter()
+        .filter(|(p, _)| p != "registry/caller.rs")
+        .flat_map(|(p, code)| {
+            re.captures_iter(code)
+                .filter(|c| c[2].contains("org_id:") && c[2].contains("central: bool"))
+                .map(|c| format!("{p}: {}", &c[1]))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn who_is_asking_is_one_type() {
+    let files = sources();
+    let found = second_callers(&files);
+    assert!(
+        found.is_empty(),
+        "use registry::Caller instead of: {found:?}"
+    );
+    let planted = vec![(
+        "cases/access.rs".to_owned(),
+        "pub struct Reader {\n    pub org_id: OrgId,\n    pub central: bool,\n}".to_owned(),
+    )];
+    assert_eq!(second_callers(&planted), ["cases/access.rs: Reader"]);
+}
