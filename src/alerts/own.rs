@@ -55,14 +55,21 @@ pub struct OwnAlert {
     pub ack_within_hours: u32,
 }
 
-/// One problem of the form, in both languages, naming its field by the form's label.
+/// One problem of the form, in both languages, naming its field by the form's label. Shown as
+/// the English (the command line's language); a page picks its reader's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub ja: String,
     pub en: String,
 }
 
-fn problem(ja: impl Into<String>, en: impl Into<String>) -> Problem {
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+pub fn problem(ja: impl Into<String>, en: impl Into<String>) -> Problem {
     Problem {
         ja: ja.into(),
         en: en.into(),

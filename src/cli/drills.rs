@@ -78,7 +78,7 @@ pub async fn run(cmd: DrillsCommand, settings: Settings) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&scenario)
                 .with_context(|| format!("cannot read {}", scenario.display()))?;
             let checked = Scenario::parse(&text)
-                .and_then(|s| s.check(&to))
+                .and_then(|s| s.check(&to).map_err(|p| p.en))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))?;
             let (actor, owner) = match author {
                 None => (Actor::cli(), None),

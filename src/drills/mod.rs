@@ -10,6 +10,7 @@ pub mod report;
 use serde::Deserialize;
 
 use crate::alerts::audience::AudienceSpec;
+use crate::alerts::own::{Problem, problem};
 use crate::alerts::policy::DraftPolicy;
 use crate::alerts::{self, Alert, DraftError, DraftRequest};
 use crate::audit::Actor;
@@ -89,7 +90,7 @@ impl Scenario {
     }
 
     /// Checks every field; `to` (from the command line) replaces the file's audience.
-    pub fn check(&self, to: &[String]) -> Result<Checked, String> {
+    pub fn check(&self, to: &[String]) -> Result<Checked, Problem> {
         self.check_at(to, chrono::Utc::now())
     }
 
@@ -98,36 +99,67 @@ impl Scenario {
         &self,
         to: &[String],
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Checked, String> {
+    ) -> Result<Checked, Problem> {
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
-            return Err("title: 1–200 characters, without control characters".into());
+            return Err(problem(
+                "件名: 1〜200 文字で、制御文字を含めずに入力してください",
+                "title: 1–200 characters, without control characters",
+            ));
         }
         let body = self.body.trim();
         if body.is_empty() || body.chars().count() > 20_000 {
-            return Err("body: 1–20,000 characters".into());
+            return Err(problem(
+                "本文: 1〜20,000 文字で入力してください",
+                "body: 1–20,000 characters",
+            ));
         }
         let severity = match &self.severity {
-            Some(s) => Severity::parse(s).map_err(|e| format!("severity: {e}"))?,
+            Some(s) => Severity::parse(s).map_err(|e| {
+                problem(
+                    "深刻度: 緊急・重要・注意・情報から選んでください",
+                    format!("severity: {e}"),
+                )
+            })?,
             None => Severity::High,
         };
         let tlp = match &self.tlp {
-            Some(t) => Tlp::parse(t).map_err(|e| format!("tlp: {e}"))?,
+            Some(t) => Tlp::parse(t).map_err(|e| {
+                problem(
+                    "TLP: CLEAR・GREEN・AMBER・AMBER+STRICT・RED から選んでください",
+                    format!("tlp: {e}"),
+                )
+            })?,
             None => Tlp::Green,
         };
         let hours = self.answer_within_hours.unwrap_or(24);
         if !(1..=24 * 30).contains(&hours) {
-            return Err("answer_within_hours: from 1 to 720".into());
+            return Err(problem(
+                "回答期限（時間）: 1〜720 の数で入力してください",
+                "answer_within_hours: from 1 to 720",
+            ));
         }
         let selectors = if to.is_empty() { &self.to } else { to };
         if selectors.is_empty() {
-            return Err("the audience is empty: give `to` in the file or --to".into());
+            return Err(problem(
+                "宛先: 送り先を入力してください",
+                "the audience is empty: give `to` in the file or --to",
+            ));
         }
-        let audience = AudienceSpec::parse_selectors(selectors).map_err(|e| e.to_string())?;
+        let audience = AudienceSpec::parse_selectors(selectors).map_err(|e| {
+            problem(
+                format!(
+                    "宛先: 「{}」は宛先として読めません（例: muni:13 は管内の市区町村、pref:13+ は都道府県と管内の市区町村、org:131016 は団体、all は全団体）",
+                    e.0
+                ),
+                e.to_string(),
+            )
+        })?;
         if audience.inventory {
-            return Err(
-                "a drill has no products: choose organisations, not the inventory audience".into(),
-            );
+            return Err(problem(
+                "宛先: 訓練は団体を宛先にします（製品台帳の一致は使えません）",
+                "a drill has no products: choose organisations, not the inventory audience",
+            ));
         }
         let starts_at = match self
             .starts_at
@@ -137,10 +169,18 @@ impl Scenario {
         {
             None => None,
             Some(s) => {
-                let t = start_time(s)?;
+                let t = start_time(s).map_err(|en| {
+                    problem(
+                        format!("開始日時: 「{s}」は日時として読めません（例: 2026-12-10 10:00）"),
+                        en,
+                    )
+                })?;
                 if t <= now || t > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
-                    return Err(format!(
-                        "starts_at: {s} must be ahead of now and within {MAX_DAYS_AHEAD} days"
+                    return Err(problem(
+                        format!("開始日時: {s} は今より後、{MAX_DAYS_AHEAD} 日以内にしてください"),
+                        format!(
+                            "starts_at: {s} must be ahead of now and within {MAX_DAYS_AHEAD} days"
+                        ),
                     ));
                 }
                 Some(t)
@@ -223,14 +263,14 @@ mod tests {
             severity: Some("urgent".into()),
             ..s.clone()
         };
-        assert!(bad.check(&[]).unwrap_err().starts_with("severity"));
+        assert!(bad.check(&[]).unwrap_err().en.starts_with("severity"));
         let none = Scenario {
             to: vec![],
             ..s.clone()
         };
-        assert!(none.check(&[]).unwrap_err().contains("audience"));
+        assert!(none.check(&[]).unwrap_err().en.contains("audience"));
         let inv = s.check(&["inventory".into()]).unwrap_err();
-        assert!(inv.contains("inventory"), "{inv}");
+        assert!(inv.en.contains("inventory"), "{inv}");
         // A start time: JST, ahead of now, within 90 days.
         let now = chrono::DateTime::parse_from_rfc3339("2026-12-03T00:00:00Z")
             .unwrap()
@@ -249,18 +289,21 @@ mod tests {
             at("2026-12-01 10:00")
                 .check_at(&[], now)
                 .unwrap_err()
+                .en
                 .contains("ahead")
         );
         assert!(
             at("2027-06-01 10:00")
                 .check_at(&[], now)
                 .unwrap_err()
+                .en
                 .contains("90 days")
         );
         assert!(
             at("next tuesday")
                 .check_at(&[], now)
                 .unwrap_err()
+                .en
                 .contains("not a time")
         );
     }

@@ -217,7 +217,12 @@ async fn create(
     };
     let checked = match scenario.check(&[]) {
         Ok(c) => c,
-        Err(e) => return refuse(e),
+        Err(p) => {
+            return refuse(match viewer.lang {
+                super::i18n::Lang::Ja => p.ja,
+                super::i18n::Lang::En => p.en,
+            });
+        }
     };
     match drills::create(
         &ctx.db,

@@ -1,5 +1,5 @@
-//! Every word a user reads is in their language: bad input to the prefecture's own 注意喚起 form
-//! and to the 第1報 form is refused with messages that name each field by its label — Japanese
+//! Every word a user reads is in their language: bad input to the prefecture's own 注意喚起 form,
+//! its drill form and to the 第1報 form is refused with messages that name each field by its label — Japanese
 //! in a Japanese page (no field ids, no English hints), English in an English page (no
 //! Japanese). The returned-mail page names kinds and outcomes in words, not stored codes.
 
@@ -97,6 +97,39 @@ async fn refused_forms_speak_the_readers_language_and_name_fields_by_their_label
             ] {
                 assert!(block.contains(label), "{label} in {block}");
             }
+        }
+    }
+
+    // A drill with a bad audience and no title, as 東京都's staff (now in English, then back).
+    for english in [true, false] {
+        let lang = if english { "en" } else { "ja" };
+        staff
+            .get(&format!("/preferences/lang?lang={lang}&next=%2F"))
+            .await;
+        let csrf = staff.get("/drills/new").await.hidden("csrf");
+        let page = staff
+            .post(
+                "/drills/new",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("title", ""),
+                    ("body", "確認です"),
+                    ("to", "muni:13"),
+                    ("hours", "24"),
+                    ("starts", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        let block = errors(&page);
+        if english {
+            assert!(
+                !has_japanese(&block),
+                "Japanese in an English page: {block}"
+            );
+        } else {
+            assert!(block.contains("件名: 1〜200 文字"), "{block}");
+            assert_japanese_only(&block, &["title"]);
         }
     }
 
