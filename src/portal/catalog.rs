@@ -674,8 +674,8 @@ pub static EN: &[(&str, &str)] = &[
         "Scenario and what recipients are asked to do",
     ),
     (
-        "宛先（all ・ prefectures ・ pref:13 ・ pref:13+ ・ org:131016 を空白区切り）",
-        "Audience (all, prefectures, pref:13, pref:13+, org:131016, separated by spaces)",
+        "宛先（all ・ prefectures ・ pref:13 ・ pref:13+ ・ muni:13（管内の市区町村だけ） ・ org:131016 を空白区切り）",
+        "Audience (all, prefectures, pref:13, pref:13+, muni:13 (its municipalities only), org:131016, separated by spaces)",
     ),
     ("回答期限（時間）", "Answer within (hours)"),
     (
@@ -815,8 +815,8 @@ pub static EN: &[(&str, &str)] = &[
         "This alert reaches only the municipalities of your prefecture. After drafting, your staff submit it and your prefecture administrator (not the writer or submitter) approves it; then it is sent.",
     ),
     (
-        "宛先（pref:13+ は管内すべて、org:131016 は団体を指定。空白区切り）",
-        "Audience (pref:13+ for the whole prefecture, org:131016 for one organisation; separated by spaces)",
+        "宛先（muni:13 は管内の市区町村、pref:13+ は都道府県自身と管内の市区町村、org:131016 は団体を指定。空白区切り）",
+        "Audience (muni:13 for its municipalities, pref:13+ for the prefecture itself and its municipalities, org:131016 for one organisation; separated by spaces)",
     ),
     ("受領報告の期限（時間）", "Acknowledge within (hours)"),
     ("第1報の遅れ", "First report late"),
