@@ -481,3 +481,94 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
     assert_eq!(json["ppc_deadlines"][0]["stage"], "preliminary");
     assert!(json["ppc_deadlines"][0]["done_at"].is_string());
 }
+
+#[tokio::test]
+async fn a_request_past_its_due_time_without_a_report_reminds_the_reporter_once() {
+    let app = spawn_app_with(|s| {
+        s.reports.desk = vec![DESK.into()];
+    })
+    .await;
+    central_users(&app.ctx).await;
+    let minato = org(&app, "131032").await;
+    let soumu = org(&app, "990019").await;
+    add_contacts(&app.ctx, std::slice::from_ref(&minato), 1, |_| {
+        MailEncoding::Utf8
+    })
+    .await;
+    let mailing = noroshi::reports::mail::Mailing::of(&app.ctx.settings);
+    let now = Utc::now();
+    let input = noroshi::reports::ReportInput {
+        title: "庁内サーバーで不審な通信".into(),
+        summary: "UTM が不審な通信を検知した。".into(),
+        found_at: jst(now - Duration::days(3), "%Y-%m-%d %H:%M"),
+        systems: "ファイルサーバー".into(),
+        personal_data: "unknown".into(),
+        leaked: "unknown".into(),
+        phase: "initial".into(),
+        situation: "切り離した。".into(),
+        ..Default::default()
+    };
+    let id = noroshi::reports::act::file(
+        &app.ctx.db,
+        &mailing,
+        &minato,
+        input.validate(now).unwrap(),
+        &noroshi::audit::Actor::System,
+        now - Duration::days(2),
+    )
+    .await
+    .unwrap();
+    // Asked two days ago for more by yesterday; nothing came.
+    let asked_at = now - Duration::days(2) + Duration::hours(1);
+    noroshi::reports::act_steps::take_step(
+        &app.ctx.db,
+        &mailing,
+        id,
+        &noroshi::registry::Caller::new(&soumu, Some(Role::CentralOperator)),
+        "自治体CEPTOAR 受付",
+        &noroshi::reports::steps::StepInput {
+            kind: "request".into(),
+            body: "検知した通信の宛先を報告してください。".into(),
+            due: jst(asked_at + Duration::days(1), "%Y-%m-%d %H:%M"),
+            ..Default::default()
+        },
+        &noroshi::audit::Actor::System,
+        asked_at,
+    )
+    .await
+    .unwrap();
+    let before = noroshi::notices::store::for_report(&app.ctx.db, id)
+        .await
+        .unwrap()
+        .len();
+    noroshi::jobs::report_timers(&app.ctx).await.unwrap();
+    noroshi::jobs::report_timers(&app.ctx).await.unwrap();
+    let mails = noroshi::notices::store::for_report(&app.ctx.db, id)
+        .await
+        .unwrap();
+    let reminders: Vec<_> = mails[before..]
+        .iter()
+        .filter(|m| {
+            m.recipient == "c0@131032.example.lg.jp" && m.subject.contains("期限を過ぎています")
+        })
+        .collect();
+    assert_eq!(
+        reminders.len(),
+        1,
+        "one reminder: {:?}",
+        mails[before..]
+            .iter()
+            .map(|m| (&m.recipient, &m.subject))
+            .collect::<Vec<_>>()
+    );
+    let actions = audited(&app, id.0).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "report.remind_request")
+            .count(),
+        1,
+        "{actions:?}"
+    );
+    app.stop().await;
+}
