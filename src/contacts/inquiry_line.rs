@@ -64,3 +64,20 @@ pub async fn of(
         None => fallback.to_owned(),
     })
 }
+
+/// Who signs the mail of an item `owner` sent (its alert, drill, survey, answer): the
+/// organisation's full name and its 問合せ先 ([`of`], empty when it has neither a line nor an
+/// address); `None` for the centre's items (`owner` empty or gone).
+pub async fn signer(
+    db: &impl ConnectionTrait,
+    owner: Option<crate::registry::OrgId>,
+) -> anyhow::Result<Option<(String, String)>> {
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    let Some(org) = crate::registry::store::find_by_id(db, owner).await? else {
+        return Ok(None);
+    };
+    let line = of(db, &org, "").await?;
+    Ok(Some((org.full_name(), line)))
+}

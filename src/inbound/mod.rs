@@ -262,7 +262,7 @@ async fn apply<C: ConnectionTrait + TransactionTrait>(
             }
             p
         }
-        Kind::Reply { state } => reply(db, inputs, &message, &raw, *state).await?,
+        Kind::Reply { state } => reply(db, inputs, &message, &raw, *state, now).await?,
     };
     store::save(db, &row, &p, now).await
 }
@@ -366,6 +366,7 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
     message: &read::Inbound,
     raw: &[u8],
     state: Option<acks::AckState>,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<Processed> {
     let codes = inputs.verp.reply_codes_in(&message.text);
     let (alert, org) = match codes[..] {
@@ -374,9 +375,10 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
             // A verified address of exactly one organisation: its words are a question.
             let contacts = crate::contacts::store::verified_by_email(db, &message.from).await?;
             let mut orgs: Vec<OrgId> = contacts.iter().map(|c| c.org_id).collect();
+            orgs.sort();
             orgs.dedup();
             if let ([org], Some(contact)) = (&orgs[..], contacts.first()) {
-                return question(db, inputs, message, raw, *org, None, contact).await;
+                return question(db, inputs, message, raw, *org, None, contact, now).await;
             }
             return Ok(Processed::new(
                 "reply",
@@ -433,7 +435,7 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
     };
     let Some(state) = state else {
         // Words that are not an acknowledgement: a question about the alert, for its desk.
-        return question(db, inputs, message, raw, org, Some(alert), contact).await;
+        return question(db, inputs, message, raw, org, Some(alert), contact, now).await;
     };
     // A From: line is what anyone can write: our own MTA must have checked the sender.
     let vouched = match inputs.authserv_id {
@@ -481,6 +483,7 @@ async fn reply<C: ConnectionTrait + TransactionTrait>(
 /// quoted one's reply code; the answer goes to the address it came from. A sender our MTA did
 /// not vouch for is marked so on the question (it can only cause an answer to the
 /// organisation's own registered address). Nothing to ask: it waits for an operator.
+#[allow(clippy::too_many_arguments)]
 async fn question<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     inputs: &Inputs<'_>,
@@ -489,6 +492,7 @@ async fn question<C: ConnectionTrait + TransactionTrait>(
     org: OrgId,
     alert: Option<AlertId>,
     contact: &crate::contacts::Contact,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<Processed> {
     let mut p = Processed::new("reply", Outcome::Pending, String::new());
     p.alert_id = alert;
@@ -537,7 +541,7 @@ async fn question<C: ConnectionTrait + TransactionTrait>(
             contact_id: contact.id,
             email: from.to_owned(),
         },
-        Utc::now(),
+        now,
     )
     .await;
     match asked {

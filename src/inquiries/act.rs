@@ -159,33 +159,26 @@ pub async fn ask<C: ConnectionTrait + TransactionTrait>(
     Ok(id)
 }
 
-/// The desk's name and 問合せ先 as an answer signs them: the centre's desk, or the prefecture
-/// with its first contact address.
+/// The desk's name and 問合せ先 as an answer signs them: a prefecture's own
+/// ([`crate::contacts::inquiry_line::signer`], as its alerts and surveys sign), or the centre's
+/// desk with its first address.
 async fn signature(
     db: &impl ConnectionTrait,
     mailing: &Mailing<'_>,
     desk: Option<OrgId>,
 ) -> anyhow::Result<(String, String)> {
-    let addresses = match desk {
-        None => crate::reports::mail::desk(db, mailing.settings).await?,
-        Some(p) => crate::contacts::store::receiving(db, &[p], crate::domain::Tlp::Amber)
-            .await?
-            .into_iter()
-            .map(|c| c.email)
-            .collect(),
-    };
-    let contact = addresses
-        .first()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| "ポータルの照会".into());
-    let name = match desk {
-        None => mailing.settings.desk_name.clone(),
-        Some(p) => crate::registry::store::find_by_id(db, p)
-            .await?
-            .map(|o| o.full_name())
-            .unwrap_or_default(),
-    };
-    Ok((name, contact))
+    let fallback = || "ポータルの照会".to_owned();
+    Ok(
+        match crate::contacts::inquiry_line::signer(db, desk).await? {
+            Some((name, line)) if line.is_empty() => (name, fallback()),
+            Some(signed) => signed,
+            None => {
+                let first = crate::reports::mail::desk(db, mailing.settings).await?;
+                let contact = first.first().map_or_else(fallback, |a| a.to_string());
+                (mailing.settings.desk_name.clone(), contact)
+            }
+        },
+    )
 }
 
 /// Writes in a thread: the desk's answer (mailed to the asker; the question is answered), or

@@ -37,13 +37,17 @@ async fn queue_all(
     now: DateTime<Utc>,
     id: InquiryId,
 ) -> anyhow::Result<usize> {
-    let mut seen = std::collections::BTreeSet::new();
-    for a in to {
-        if seen.insert(a.as_str().to_ascii_lowercase()) {
-            crate::notices::store::queue_for_inquiry(db, &a, subject, body, now, id).await?;
-        }
-    }
-    Ok(seen.len())
+    use crate::notices::store::{Ledger, NoticeKind, queue_each};
+    queue_each(
+        db,
+        NoticeKind::Inquiry,
+        Ledger::Inquiry(id),
+        to,
+        subject,
+        body,
+        now,
+    )
+    .await
 }
 
 /// Tells the desk of a question or a follow-up: who asks, about what, the words.

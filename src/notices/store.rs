@@ -55,6 +55,46 @@ impl NoticeKind {
     }
 }
 
+/// What a notice is the ledger row of: nothing, a report (who was told of which 報), or a 照会.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ledger {
+    None,
+    Report(ReportId),
+    Inquiry(InquiryId),
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    kind: NoticeKind,
+    ledger: Ledger,
+    to: &EmailAddress,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (report_id, inquiry_id) = match ledger {
+        Ledger::None => (None, None),
+        Ledger::Report(r) => (Some(r), None),
+        Ledger::Inquiry(i) => (None, Some(i)),
+    };
+    admin_notices::ActiveModel {
+        recipient: Set(to.as_str().to_owned()),
+        subject: Set(subject.chars().take(200).collect()),
+        body: Set(body.to_owned()),
+        created_at: Set(now),
+        attempts: Set(0),
+        report_id: Set(report_id),
+        inquiry_id: Set(inquiry_id),
+        kind: Set(kind.as_str().to_owned()),
+        priority: Set(kind.priority()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .with_context(|| format!("cannot queue the {} notice", kind.as_str()))?;
+    Ok(())
+}
+
 /// Queues one notice to one address.
 pub async fn queue(
     db: &impl ConnectionTrait,
@@ -64,20 +104,7 @@ pub async fn queue(
     body: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    admin_notices::ActiveModel {
-        recipient: Set(to.as_str().to_owned()),
-        subject: Set(subject.chars().take(200).collect()),
-        body: Set(body.to_owned()),
-        created_at: Set(now),
-        attempts: Set(0),
-        kind: Set(kind.as_str().to_owned()),
-        priority: Set(kind.priority()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .context("cannot queue the notice")?;
-    Ok(())
+    insert(db, kind, Ledger::None, to, subject, body, now).await
 }
 
 /// Queues one mail about an incident report to one address: the report's per-recipient
@@ -90,47 +117,28 @@ pub async fn queue_for_report(
     now: DateTime<Utc>,
     report_id: ReportId,
 ) -> anyhow::Result<()> {
-    admin_notices::ActiveModel {
-        recipient: Set(to.as_str().to_owned()),
-        subject: Set(subject.chars().take(200).collect()),
-        body: Set(body.to_owned()),
-        created_at: Set(now),
-        attempts: Set(0),
-        report_id: Set(Some(report_id)),
-        kind: Set(NoticeKind::Report.as_str().to_owned()),
-        priority: Set(NoticeKind::Report.priority()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .context("cannot queue the report mail")?;
-    Ok(())
+    let ledger = Ledger::Report(report_id);
+    insert(db, NoticeKind::Report, ledger, to, subject, body, now).await
 }
 
-/// Queues one mail about a 照会 to one address (that 照会's ledger).
-pub async fn queue_for_inquiry(
+/// Queues the same mail once to each address (an address listed twice, in any case, gets one
+/// copy), each a row of `ledger`; returns how many went in.
+pub async fn queue_each(
     db: &impl ConnectionTrait,
-    to: &EmailAddress,
+    kind: NoticeKind,
+    ledger: Ledger,
+    to: Vec<EmailAddress>,
     subject: &str,
     body: &str,
     now: DateTime<Utc>,
-    inquiry_id: InquiryId,
-) -> anyhow::Result<()> {
-    admin_notices::ActiveModel {
-        recipient: Set(to.as_str().to_owned()),
-        subject: Set(subject.chars().take(200).collect()),
-        body: Set(body.to_owned()),
-        created_at: Set(now),
-        attempts: Set(0),
-        inquiry_id: Set(Some(inquiry_id)),
-        kind: Set(NoticeKind::Inquiry.as_str().to_owned()),
-        priority: Set(NoticeKind::Inquiry.priority()),
-        ..Default::default()
+) -> anyhow::Result<usize> {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in to {
+        if seen.insert(a.as_str().to_ascii_lowercase()) {
+            insert(db, kind, ledger, &a, subject, body, now).await?;
+        }
     }
-    .insert(db)
-    .await
-    .context("cannot queue the 照会 mail")?;
-    Ok(())
+    Ok(seen.len())
 }
 
 /// The mails of one 照会, oldest first.

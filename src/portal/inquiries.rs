@@ -9,7 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::CsrfForm;
-use super::error::{PortalError, render};
+use super::error::{PortalError, render, render_refused};
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
 use crate::inquiries::act::{self, Question};
@@ -204,9 +204,7 @@ async fn ask(
                 error: viewer.lang.tr(&m).to_owned(),
                 nav: viewer.nav(),
             };
-            Ok(HttpResponse::BadRequest()
-                .content_type("text/html; charset=utf-8")
-                .body(page.render().map_err(anyhow::Error::from)?))
+            render_refused(&page, true)
         }
         Err(e) => Err(e.into()),
     }

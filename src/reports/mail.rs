@@ -112,13 +112,17 @@ async fn queue_all(
     now: DateTime<Utc>,
     id: ReportId,
 ) -> anyhow::Result<usize> {
-    let mut seen = std::collections::BTreeSet::new();
-    for a in to {
-        if seen.insert(a.as_str().to_ascii_lowercase()) {
-            crate::notices::store::queue_for_report(db, &a, subject, body, now, id).await?;
-        }
-    }
-    Ok(seen.len())
+    use crate::notices::store::{Ledger, NoticeKind, queue_each};
+    queue_each(
+        db,
+        NoticeKind::Report,
+        Ledger::Report(id),
+        to,
+        subject,
+        body,
+        now,
+    )
+    .await
 }
 
 fn labels(ids: &[String], label: impl Fn(&str) -> Option<&'static str>) -> String {
@@ -365,20 +369,11 @@ pub async fn queue_step(
         }
         StepKind::PreventionChecked => "再発防止策の実施状況を確認しました。".into(),
         StepKind::ResultConfirmed => "対処結果を確認しました。この報告は完了です。".into(),
-        StepKind::Liaison => {
-            let to = match (step.partner, &step.partner_name) {
-                (Some(super::steps::Partner::Other), Some(n)) => n.clone(),
-                (Some(p), _) => p.label_ja().to_owned(),
-                (None, _) => String::new(),
-            };
-            format!(
-                "この報告（第{}報）を{to}{}へ連携しました。",
-                step.update_seq.unwrap_or(r.updates),
-                step.stage
-                    .map(|s| format!("（{}）", s.label_ja()))
-                    .unwrap_or_default()
-            )
-        }
+        StepKind::Liaison => format!(
+            "この報告（第{}報）を{}へ連携しました。",
+            step.update_seq.unwrap_or(r.updates),
+            super::steps::partner_label(step.partner, step.partner_name.as_deref(), step.stage)
+        ),
         StepKind::Received => "受理しました。".into(),
     };
     let body = format!(

@@ -220,18 +220,23 @@ pub struct Step {
     pub created_at: DateTime<Utc>,
 }
 
+/// 「個人情報保護委員会（速報）」, 「警察」, the named other body: whom a 連携 went to.
+pub fn partner_label(partner: Option<Partner>, name: Option<&str>, stage: Option<Stage>) -> String {
+    let to = match (partner, name) {
+        (Some(Partner::Other), Some(n)) => n.to_owned(),
+        (Some(p), _) => p.label_ja().to_owned(),
+        (None, _) => String::new(),
+    };
+    match stage {
+        Some(s) => format!("{to}（{}）", s.label_ja()),
+        None => to,
+    }
+}
+
 impl Step {
-    /// 「個人情報保護委員会（速報）」, 「警察」, the named other body.
+    /// [`partner_label`] of this 連携.
     pub fn partner_label(&self) -> String {
-        let name = match (self.partner, &self.partner_name) {
-            (Some(Partner::Other), Some(n)) => n.clone(),
-            (Some(p), _) => p.label_ja().to_owned(),
-            (None, _) => String::new(),
-        };
-        match self.stage {
-            Some(s) => format!("{name}（{}）", s.label_ja()),
-            None => name,
-        }
+        partner_label(self.partner, self.partner_name.as_deref(), self.stage)
     }
 }
 

@@ -238,22 +238,11 @@ pub async fn approve<C: ConnectionTrait + TransactionTrait>(
         crate::time::format_jst(&s.deadline)
     );
     // Whoever sends, signs: a prefecture's own survey carries its name and its 問合せ先.
-    let signature = match s.owner {
-        Some(owner) => match crate::registry::store::find_by_id(db, owner).await? {
-            Some(org) => {
-                let line = crate::contacts::inquiry_line::of(db, &org, "").await?;
-                format!(
-                    "発信: {}\n問合せ先: {}\n",
-                    org.full_name(),
-                    if line.is_empty() {
-                        "ポータルの「照会」から".to_owned()
-                    } else {
-                        line
-                    }
-                )
-            }
-            None => String::new(),
-        },
+    let signature = match crate::contacts::inquiry_line::signer(db, s.owner).await? {
+        Some((name, line)) if line.is_empty() => {
+            format!("発信: {name}\n問合せ先: ポータルの「照会」から\n")
+        }
+        Some((name, line)) => format!("発信: {name}\n問合せ先: {line}\n"),
         None => "発信: 自治体CEPTOAR\n".into(),
     };
     let body = format!(

@@ -9,24 +9,16 @@ use chrono::{Duration, Utc};
 use noroshi::auth::Role;
 use noroshi::contacts::MailEncoding;
 use noroshi::db::entities::audit_log;
-use noroshi::registry::{OrgCode, Organisation};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::helpers::browser::Browser;
-use crate::helpers::mail::{add_contacts, central_users, user};
+use crate::helpers::mail::{add_contacts, central_users, org_by_code, user};
 use crate::helpers::{TestApp, spawn_app_with};
 
 const PW: &str = "correct horse battery staple";
 const DESK: &str = "incident-desk@soumu.go.jp";
 const SECRETS: [&str; 3] = ["佐藤花子", "芝公園四丁目", "被害範囲の詳細"];
-
-async fn org(app: &TestApp, code: &str) -> Organisation {
-    noroshi::registry::store::find_by_code(&app.ctx.db, OrgCode::parse(code).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 /// Sends what is queued; the mails that went, as (recipient, subject, text).
 async fn sent(app: &TestApp, before: usize) -> Vec<(String, String, String)> {
@@ -104,8 +96,8 @@ async fn the_centre_answers_a_report_step_by_step_until_its_confirmation_closes_
     })
     .await;
     central_users(&app.ctx).await;
-    let tokyo = org(&app, "130001").await;
-    let minato = org(&app, "131032").await;
+    let tokyo = org_by_code(&app.ctx, "130001").await;
+    let minato = org_by_code(&app.ctx, "131032").await;
     add_contacts(&app.ctx, &[tokyo.clone(), minato.clone()], 1, |_| {
         MailEncoding::Utf8
     })
@@ -489,8 +481,8 @@ async fn a_request_past_its_due_time_without_a_report_reminds_the_reporter_once(
     })
     .await;
     central_users(&app.ctx).await;
-    let minato = org(&app, "131032").await;
-    let soumu = org(&app, "990019").await;
+    let minato = org_by_code(&app.ctx, "131032").await;
+    let soumu = org_by_code(&app.ctx, "990019").await;
     add_contacts(&app.ctx, std::slice::from_ref(&minato), 1, |_| {
         MailEncoding::Utf8
     })

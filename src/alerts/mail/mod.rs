@@ -92,16 +92,7 @@ impl AlertMail {
             .context("a published alert has no public id")?;
         // Whoever sends, signs: a prefecture's own alert or drill carries its name and its
         // 問合せ先, not the centre's.
-        let signer = match alert.owner {
-            Some(owner) => match crate::registry::store::find_by_id(db, owner).await? {
-                Some(org) => {
-                    let line = crate::contacts::inquiry_line::of(db, &org, "").await?;
-                    Some((org.full_name(), line))
-                }
-                None => None,
-            },
-            None => None,
-        };
+        let signer = crate::contacts::inquiry_line::signer(db, alert.owner).await?;
         let p = Arc::new(Prepared {
             public_id,
             revision,

@@ -97,7 +97,8 @@ async fn list(
         },
     )
     .await?;
-    let latest = store::latest(&ctx.db, &reports).await?;
+    // Every 報 of the shown reports, read once: the latest for the row, all of them for what
+    // each waits on.
     let shown: Vec<store::Report> = reports.iter().take(500).cloned().collect();
     let all_updates = store::all_updates(&ctx.db, &shown).await?;
     let ids: Vec<_> = shown.iter().map(|r| r.id).collect();
@@ -106,8 +107,8 @@ async fn list(
     let now = chrono::Utc::now();
     let mut rows = Vec::new();
     let mut names = std::collections::HashMap::new();
-    for rep in reports.iter().take(500) {
-        let Some(u) = latest.get(&rep.id) else {
+    for rep in &shown {
+        let Some(u) = all_updates.get(&rep.id).and_then(|v| v.last()) else {
             continue;
         };
         let t = timers::of(rep, policy, now);

@@ -279,7 +279,7 @@ pub(super) async fn csv(
     let updates = store::updates(&ctx.db, rep.id).await?;
     let steps = store::steps(&ctx.db, rep.id).await?;
     let lang = viewer.lang;
-    let mut rows: Vec<(chrono::DateTime<chrono::Utc>, [String; 5])> = Vec::new();
+    let mut rows: Vec<(chrono::DateTime<chrono::Utc>, [String; 4])> = Vec::new();
     for u in &updates {
         rows.push((
             u.created_at,
@@ -288,7 +288,6 @@ pub(super) async fn csv(
                 crate::portal::who(&u.author),
                 lang.tr(u.fields.phase_label()).to_owned(),
                 String::new(),
-                String::new(),
             ],
         ));
     }
@@ -296,13 +295,7 @@ pub(super) async fn csv(
         let v = step_view(&viewer, s);
         rows.push((
             s.created_at,
-            [
-                v.label.to_owned(),
-                v.by,
-                v.detail,
-                s.body.clone(),
-                String::new(),
-            ],
+            [v.label.to_owned(), v.by, v.detail, s.body.clone()],
         ));
     }
     rows.sort_by_key(|(t, _)| *t);
@@ -320,7 +313,7 @@ pub(super) async fn csv(
     let mut out = String::from("\u{feff}");
     out.push_str(&head.map(|h| cell(lang.tr(h))).join(","));
     out.push_str("\r\n");
-    for (t, [kind, by, detail, body, _]) in rows {
+    for (t, [kind, by, detail, body]) in rows {
         let line = [
             rep.id.to_string(),
             org.full_name(),
