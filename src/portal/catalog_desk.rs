@@ -3,6 +3,30 @@
 //! [`super::catalog`] by the Japanese as written.
 
 pub static EN: &[(&str, &str)] = &[
+    // Surveys in Excel.
+    (
+        "Excel の回答を読み込み、保存しました。下の内容を確かめてから提出してください。",
+        "The answers in the Excel sheet were read and saved. Check them below, then submit.",
+    ),
+    ("Excel で回答する", "Answer in Excel"),
+    (
+        "回答様式をダウンロードし、黄色のセルに入力して保存したファイルを読み込みます。読み込んだ回答は下書きとして保存され（提出済みなら再提出として）、この画面で確かめてから提出できます。",
+        "Download the answer sheet, fill in the yellow cells, save it and upload it here. The answers are saved as a draft (as a new submission if you had already submitted), to be checked on this page and submitted.",
+    ),
+    (
+        "回答様式（Excel）をダウンロード",
+        "Download the answer sheet (Excel)",
+    ),
+    (
+        "入力した回答様式（.xlsx、2 MB まで）",
+        "The filled-in answer sheet (.xlsx, up to 2 MB)",
+    ),
+    ("読み込む", "Upload"),
+    ("ファイルを選んでください。", "Choose a file."),
+    (
+        "ファイルが大きすぎます（上限 {} KB）。",
+        "The file is too large (at most {} KB).",
+    ),
     // Report steps.
     ("受理", "Received"),
     ("追加報告の依頼", "Request for more information"),

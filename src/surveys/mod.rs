@@ -12,6 +12,7 @@ pub mod definition;
 pub mod publish;
 pub mod results;
 pub mod score;
+pub mod sheet;
 pub mod store;
 pub mod timers;
 

@@ -108,7 +108,7 @@ fn group(
 }
 
 /// Submitted answers by organisation: current ones, or as they stood at `as_of`.
-async fn submitted(
+pub async fn submitted(
     db: &impl ConnectionTrait,
     survey: &Survey,
     as_of: Option<DateTime<Utc>>,

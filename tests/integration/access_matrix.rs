@@ -735,12 +735,16 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/surveys/new") => Sample::at(path).form(&[("to", "all"), ("deadline", "")]),
         ("GET", "/surveys/{id}" | "/surveys/{id}/result" | "/surveys/{id}/results")
         | ("GET", "/surveys/{id}/results.csv" | "/surveys/{id}/results.svg")
+        | ("GET", "/surveys/{id}/results.xlsx" | "/surveys/{id}/answers.xlsx")
         | ("POST", "/surveys/{id}/submit" | "/surveys/{id}/approve" | "/surveys/{id}/prompt")
         | ("POST", "/surveys/{id}/results/send") => {
             Sample::at(path.replace("{id}", &f.survey.to_string()))
         }
         ("POST", "/surveys/{id}/answers") => {
             Sample::at(format!("/surveys/{}/answers", f.survey)).form(&[("action", "submit")])
+        }
+        ("POST", "/surveys/{id}/answers.xlsx") => {
+            Sample::at(format!("/surveys/{}/answers.xlsx", f.survey)).form(&[])
         }
         ("POST", "/surveys/{id}/plan") => Sample::at(format!("/surveys/{}/plan", f.survey))
             .form(&[("plan", ""), ("fiscal_year", "")]),

@@ -48,6 +48,7 @@ mod report_desk;
 mod reports;
 mod security;
 mod shutdown;
+mod survey_excel;
 mod surveys;
 mod tlp_content;
 mod trust;

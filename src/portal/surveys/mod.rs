@@ -8,6 +8,7 @@ mod new;
 mod own;
 mod page;
 mod results;
+mod sheet;
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -151,6 +152,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new::create)
         .service(results::show)
         .service(results::csv)
+        .service(sheet::results)
+        .service(sheet::download)
+        .service(sheet::upload)
         .service(results::chart_svg)
         .service(results::prompt)
         .service(results::send)

@@ -93,7 +93,7 @@ pub(super) fn questions(s: &Survey, answers: &Answers, lang: Lang) -> Vec<Catego
 
 #[derive(Template)]
 #[template(path = "portal/survey.html")]
-struct SurveyPage {
+pub(super) struct SurveyPage {
     nav: Nav,
     /// The addressed organisation may ask about it (照会).
     can_ask: bool,
@@ -115,9 +115,11 @@ struct SurveyPage {
     can_approve: bool,
     results: bool,
     own_result: bool,
+    /// Just after an Excel upload was read and saved.
+    uploaded: bool,
 }
 
-async fn page(
+pub(super) async fn page(
     ctx: &AppContext,
     viewer: &Viewer,
     s: &Survey,
@@ -168,6 +170,7 @@ async fn page(
         own_result: answering
             && current.as_ref().is_some_and(|a| a.submitted)
             && s.definition.scored(),
+        uploaded: false,
     })
 }
 
@@ -176,9 +179,12 @@ pub(super) async fn show(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<SurveyId>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PortalError> {
     let s = visible(&ctx, &viewer, path.into_inner()).await?;
-    render(&page(&ctx, &viewer, &s, None, Vec::new()).await?)
+    let mut p = page(&ctx, &viewer, &s, None, Vec::new()).await?;
+    p.uploaded = p.answering && req.query_string() == "uploaded=1";
+    render(&p)
 }
 
 #[post("/surveys/{id}/submit")]

@@ -25,6 +25,13 @@ pub(super) struct AsOf {
     as_of: Option<String>,
 }
 
+impl AsOf {
+    /// Whether a time was asked for (otherwise the current answers).
+    pub(super) fn given(&self) -> bool {
+        self.as_of.as_deref().is_some_and(|t| !t.trim().is_empty())
+    }
+}
+
 pub struct GroupLine {
     pub label: String,
     pub addressed: u64,
@@ -89,7 +96,7 @@ struct ResultsPage {
     sent: bool,
 }
 
-async fn load(
+pub(super) async fn load(
     ctx: &AppContext,
     viewer: &Viewer,
     id: SurveyId,

@@ -99,6 +99,51 @@ impl Browser {
         self.finish(r).await
     }
 
+    /// A download: its status, content type and bytes.
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let kind = r
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (r.status(), kind, r.bytes().await.unwrap().to_vec())
+    }
+
+    /// A form with a file, as a browser sends `enctype="multipart/form-data"`.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part(
+            file_field.to_owned(),
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
     /// Logs in through the form; returns the response to the POST.
     pub async fn log_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
