@@ -28,6 +28,8 @@ pub struct Viewer {
     pub org: Organisation,
     /// How this browser wants dates written.
     pub dates: crate::time::DateStyle,
+    /// Whether the browser chose `dates` (the 年度 pages default to 和暦 otherwise).
+    pub dates_chosen: bool,
     /// The path and query of this request (where a preference switch returns to).
     pub here: String,
     /// Japanese, or English when this browser asked.
@@ -120,6 +122,16 @@ impl Viewer {
     }
 
     /// A time as this viewer wants it written (JST; the date in 西暦 or 和暦).
+    /// How the 年度 pages write dates and years: as chosen, else 和暦 for a Japanese reader
+    /// (令和8年度, as administrative documents write them) and 西暦 for an English one.
+    pub fn year_dates(&self) -> crate::time::DateStyle {
+        match (self.dates_chosen, self.lang) {
+            (true, _) => self.dates,
+            (false, super::i18n::Lang::Ja) => crate::time::DateStyle::Wareki,
+            (false, super::i18n::Lang::En) => crate::time::DateStyle::Western,
+        }
+    }
+
     pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         self.dates.format(t)
     }
@@ -212,10 +224,11 @@ impl FromRequest for Viewer {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let ctx = req.app_data::<web::Data<AppContext>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-        let dates = req
+        let chosen = req
             .cookie(DATES_COOKIE)
-            .and_then(|c| crate::time::DateStyle::parse(c.value()))
-            .unwrap_or_default();
+            .and_then(|c| crate::time::DateStyle::parse(c.value()));
+        let dates = chosen.unwrap_or_default();
+        let dates_chosen = chosen.is_some();
         let lang = super::i18n::Lang::of(req);
         // With a password someone else set, only the password change and logout open; a
         // session waiting for its second factor opens only the code's page, and a user who
@@ -249,6 +262,7 @@ impl FromRequest for Viewer {
                 session,
                 org,
                 dates,
+                dates_chosen,
                 here: next,
                 lang,
             })

@@ -104,7 +104,7 @@ pub async fn year_page(
     let scope = scope_of(viewer)?;
     let fy = fiscal_year(fy, viewer)?;
     let (now, before) = figures(ctx, scope, fy).await?;
-    let label = |y| crate::time::fiscal_year_label(y, viewer.dates);
+    let label = |y| crate::time::fiscal_year_label(y, viewer.year_dates());
     let latest = yearly::fiscal_year_now();
     render(&YearPage {
         nav: viewer.nav(),
@@ -190,8 +190,8 @@ async fn report(
         }
     };
     let plan = crate::yearly::store::plan(&ctx.db, fy, viewer.org.id).await?;
-    let label = |y| crate::time::fiscal_year_label(y, viewer.dates);
-    let day = |t: &chrono::DateTime<chrono::Utc>| match viewer.dates {
+    let label = |y| crate::time::fiscal_year_label(y, viewer.year_dates());
+    let day = |t: &chrono::DateTime<chrono::Utc>| match viewer.year_dates() {
         crate::time::DateStyle::Wareki => crate::time::format_wareki(t),
         crate::time::DateStyle::Western => crate::time::format_jst(t)
             .get(..10)
@@ -312,7 +312,7 @@ async fn card(
     };
     render(&CardPage {
         fy,
-        heading: crate::time::fiscal_year_label(fy, viewer.dates),
+        heading: crate::time::fiscal_year_label(fy, viewer.year_dates()),
         code: org.code.to_string(),
         name: org.full_name(),
         alerts: c.alerts,

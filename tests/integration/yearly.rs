@@ -138,6 +138,14 @@ async fn the_year_turns_on_the_first_of_april_and_its_tables_read_as_csv() {
         "{}",
         page.body
     );
+    // The 年度 pages write 和暦 unless the reader chose 西暦 (every other page the reverse).
+    assert!(page.body.contains("令和8年度"), "{}", page.body);
+    let western = operator
+        .get("/preferences/dates?style=western&next=/stats?fy=2026")
+        .await;
+    assert_eq!(western.status, StatusCode::SEE_OTHER);
+    let page = operator.get("/stats?fy=2026").await.body;
+    assert!(page.contains("2026年度") && !page.contains("令和8年度"), "{page}");
     let wareki = operator
         .get("/preferences/dates?style=wareki&next=/stats?fy=2026")
         .await;
