@@ -43,7 +43,8 @@ impl InboxCache {
         limit: u64,
         offset: u64,
     ) -> anyhow::Result<Arc<Vec<InboxRow>>> {
-        if self.pages.capacity() == 0 {
+        // Searches are rare and read every alert's text; they are not kept.
+        if self.pages.capacity() == 0 || !filter.words.is_empty() {
             return Ok(Arc::new(inbox(db, org_id, filter, limit, offset).await?));
         }
         let epoch = inbox_epoch(db, org_id).await?;

@@ -157,6 +157,9 @@ pub struct InboxFilter {
     /// `Some(None)`: only 未確認.
     pub state: Option<Option<AckState>>,
     pub severity: Option<String>,
+    /// Words that must all appear in the alert's title, body or 変更点 (folded: NFKC and lower
+    /// case, so ＦｏｒｔｉＧａｔｅ finds FortiGate); see [`crate::domain::text::search_terms`].
+    pub words: Vec<String>,
 }
 
 /// The alerts addressed to `org_id`, newest revision first, with the organisation's state.
@@ -168,16 +171,19 @@ pub async fn inbox(
     offset: u64,
 ) -> anyhow::Result<Vec<InboxRow>> {
     let backend = db.get_database_backend();
+    let searching = !filter.words.is_empty();
     let mut sql = String::from(
         "SELECT al.id AS alert_id, al.public_id, al.status, r.title, r.severity, r.tlp, r.drill, \
-                r.number, r.published_at, r.ack_deadline, k.state \
+                r.number, r.published_at, r.ack_deadline, k.state, \
+                CASE WHEN $2 THEN r.body ELSE '' END AS body, \
+                CASE WHEN $2 THEN COALESCE(r.changes, '') ELSE '' END AS changes \
          FROM alert_audience a \
          JOIN alerts al ON al.id = a.alert_id \
          JOIN alert_revisions r ON r.alert_id = al.id AND r.number = al.published_revision \
          LEFT JOIN acknowledgements k ON k.alert_id = a.alert_id AND k.organisation_id = a.organisation_id \
          WHERE a.organisation_id = $1",
     );
-    let mut values: Vec<sea_orm::Value> = vec![org_id.into()];
+    let mut values: Vec<sea_orm::Value> = vec![org_id.into(), searching.into()];
     match &filter.state {
         Some(Some(s)) => {
             values.push(s.as_str().into());
@@ -190,14 +196,38 @@ pub async fn inbox(
         values.push(sev.clone().into());
         sql.push_str(&format!(" AND r.severity = ${}", values.len()));
     }
-    sql.push_str(&format!(
-        " ORDER BY r.published_at DESC, al.id DESC LIMIT {limit} OFFSET {offset}"
-    ));
+    sql.push_str(" ORDER BY r.published_at DESC, al.id DESC");
+    // Words are matched on the folded text (NFKC, lower case), which SQL cannot do on both
+    // engines alike: a search reads the organisation's alerts and pages after matching. An
+    // organisation receives a few hundred alerts a year.
+    if !searching {
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    }
     let rows = db
         .query_all_raw(crate::db::statement(backend, &sql, values))
         .await
         .context("cannot read the inbox")?;
+    let matches = |r: &&sea_orm::QueryResult| -> bool {
+        if !searching {
+            return true;
+        }
+        let text = ["title", "body", "changes"]
+            .iter()
+            .map(|c| r.try_get::<String>("", c).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let text = crate::domain::text::fold(&text);
+        filter.words.iter().all(|w| text.contains(w.as_str()))
+    };
+    let (skip, take) = if searching {
+        (offset as usize, limit as usize)
+    } else {
+        (0, usize::MAX)
+    };
     rows.iter()
+        .filter(matches)
+        .skip(skip)
+        .take(take)
         .map(|r| {
             let state: Option<String> = r.try_get("", "state")?;
             let status: String = r.try_get("", "status")?;

@@ -12,6 +12,30 @@ pub fn fold(s: &str) -> String {
     }
 }
 
+/// The words of a search box, folded ([`fold`]) and split on ASCII and full-width spaces: at
+/// most 8 words of at most 100 characters each, control characters refused. An empty box is no
+/// words.
+pub fn search_terms(q: &str) -> Result<Vec<String>, (String, String)> {
+    if q.chars().count() > 200 || q.chars().any(|c| c.is_control()) {
+        return Err((
+            "検索語は 200 文字以内で、制御文字を含めずに入力してください".into(),
+            "Search words: at most 200 characters, without control characters".into(),
+        ));
+    }
+    let words: Vec<String> = fold(q)
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if words.len() > 8 {
+        return Err((
+            "検索語は 8 語までにしてください".into(),
+            "Search: at most 8 words".into(),
+        ));
+    }
+    Ok(words)
+}
+
 /// One CSV cell as Excel should read it: always quoted, quotes doubled, and a cell that a
 /// spreadsheet could take for a formula defused with a leading apostrophe. A formula starts
 /// with `=`, `+`, `-` or `@` — also in their full-width forms (`＝＋－＠`, which Japanese input

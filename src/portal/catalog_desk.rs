@@ -3,6 +3,15 @@
 //! [`super::catalog`] by the Japanese as written.
 
 pub static EN: &[(&str, &str)] = &[
+    // The inbox's search.
+    (
+        "キーワード（製品名、CVE 番号など）",
+        "Words (a product, a CVE id, …)",
+    ),
+    (
+        "この検索語を含む注意喚起はありません。",
+        "No alert contains these words.",
+    ),
     // Surveys in Excel.
     (
         "Excel の回答を読み込み、保存しました。下の内容を確かめてから提出してください。",

@@ -1,5 +1,6 @@
 //! The inbox (受信一覧): alerts addressed to the viewer's organisation, newest first, with its
-//! state, deadline and overdue marks, filtered by state and severity.
+//! state, deadline and overdue marks, filtered by state and severity and searched by words
+//! (a product, a CVE id, anything in the alert's text).
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -39,6 +40,7 @@ struct InboxPage {
     page: u64,
     prev: Option<String>,
     next: Option<String>,
+    q: String,
 }
 
 /// Alerts per inbox page.
@@ -52,6 +54,9 @@ pub struct InboxParams {
     severity: String,
     #[serde(default)]
     page: Option<u64>,
+    /// Words (a product, a CVE id, anything in the alert's text).
+    #[serde(default)]
+    q: String,
 }
 
 #[get("/inbox")]
@@ -77,7 +82,18 @@ async fn show_inbox(
                 .to_owned(),
         ),
     };
-    let filter = InboxFilter { state, severity };
+    let words = crate::domain::text::search_terms(&params.q).map_err(|(ja, en)| {
+        PortalError::BadRequest(if viewer.lang == super::i18n::Lang::En {
+            en
+        } else {
+            ja
+        })
+    })?;
+    let filter = InboxFilter {
+        state,
+        severity,
+        words,
+    };
     let now = Utc::now();
     let lang = viewer.lang;
     let page = params.page.unwrap_or(1).clamp(1, 100_000);
@@ -97,6 +113,7 @@ async fn show_inbox(
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("state", &params.state)
             .append_pair("severity", &params.severity)
+            .append_pair("q", &params.q)
             .append_pair("page", &p.to_string());
         format!("/inbox?{}", q.finish())
     };
@@ -146,6 +163,7 @@ async fn show_inbox(
         prev: (page > 1).then(|| link(page - 1)),
         next: more.then(|| link(page + 1)),
         page,
+        q: params.q.clone(),
     })
 }
 

@@ -653,3 +653,78 @@ async fn an_alert_page_and_its_board_show_a_new_revision_at_once() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_inbox_finds_alerts_by_product_or_cve_in_any_width_and_only_its_own() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    user(&app.ctx, "131016", Role::Member, "joho@city.chiyoda.lg.jp").await;
+    let mut published = Vec::new();
+    for (to, title, body) in [
+        (
+            "org:131016",
+            "Fortinet製品の脆弱性について",
+            "FortiGate の SSL-VPN に脆弱性（CVE-2026-24858）があります。",
+        ),
+        (
+            "org:131016",
+            "Ivanti Connect Secure の脆弱性について",
+            "修正版へ更新してください。",
+        ),
+        (
+            "org:131024",
+            "中央区あての FortiGate の注意喚起",
+            "FortiGate CVE-2026-24858",
+        ),
+    ] {
+        let (_, r) = publish_alert(
+            &app.ctx,
+            &central,
+            Draft {
+                to: &[to],
+                title,
+                body,
+                ..Draft::default()
+            },
+        )
+        .await;
+        published.push(r.public_id);
+    }
+    let mut b = Browser::new(&app.address);
+    b.log_in("joho@city.chiyoda.lg.jp", PASSWORD).await;
+    let search = |q: &str| {
+        format!(
+            "/inbox?q={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        )
+    };
+    // Full-width and lower-case input finds the product; a CVE id in any case finds its alert.
+    for q in [
+        "ｆｏｒｔｉｇａｔｅ",
+        "cve-2026-24858",
+        "ＦｏｒｔｉＧａｔｅ　ＳＳＬ－ＶＰＮ",
+    ] {
+        let page = b.get(&search(q)).await;
+        assert_eq!(page.status, StatusCode::OK, "{q}");
+        assert!(page.body.contains(&published[0]), "{q}: {}", page.body);
+        assert!(!page.body.contains(&published[1]), "{q}");
+        assert!(
+            !page.body.contains(&published[2]) && !page.body.contains("中央区あて"),
+            "another organisation's alert never shows: {q}"
+        );
+        assert!(
+            page.body.contains(&format!("value=\"{q}\"")),
+            "the box keeps the words"
+        );
+    }
+    let page = b.get(&search("Ivanti")).await;
+    assert!(page.body.contains(&published[1]) && !page.body.contains(&published[0]));
+    let none = b.get(&search("FortiGate Ivanti")).await;
+    assert!(
+        none.body.contains("この検索語を含む注意喚起はありません"),
+        "every word must match"
+    );
+    let too_long = b.get(&search(&"あ".repeat(201))).await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(too_long.body.contains("200 文字以内"), "{}", too_long.body);
+}

@@ -145,7 +145,10 @@ async fn the_year_turns_on_the_first_of_april_and_its_tables_read_as_csv() {
         .await;
     assert_eq!(western.status, StatusCode::SEE_OTHER);
     let page = operator.get("/stats?fy=2026").await.body;
-    assert!(page.contains("2026年度") && !page.contains("令和8年度"), "{page}");
+    assert!(
+        page.contains("2026年度") && !page.contains("令和8年度"),
+        "{page}"
+    );
     let wareki = operator
         .get("/preferences/dates?style=wareki&next=/stats?fy=2026")
         .await;
