@@ -153,6 +153,88 @@ pub fn fiscal_year_label(fy: i32, style: DateStyle) -> String {
     }
 }
 
+/// 開庁日: a day the offices are open — not a Saturday or Sunday, not a 祝日 (国民の祝日・振替休日・
+/// 国民の休日, from the `jpholiday` rules), not 年末年始 (12/29–1/3, as 行政機関の休日に関する法律
+/// counts them).
+pub struct OfficeCalendar(jpholiday::jpholiday::JPHoliday<'static>);
+
+impl Default for OfficeCalendar {
+    fn default() -> Self {
+        Self(jpholiday::jpholiday::JPHoliday::new())
+    }
+}
+
+impl OfficeCalendar {
+    /// Why `d` is closed, or None on a 開庁日.
+    pub fn closed(&self, d: chrono::NaiveDate) -> Option<String> {
+        use chrono::{Datelike, Weekday};
+        if (d.month() == 12 && d.day() >= 29) || (d.month() == 1 && d.day() <= 3) {
+            return Some("年末年始".into());
+        }
+        if let Some(name) = self.0.is_holiday_name(&d) {
+            return Some(name);
+        }
+        match d.weekday() {
+            Weekday::Sat => Some("土曜日".into()),
+            Weekday::Sun => Some("日曜日".into()),
+            _ => None,
+        }
+    }
+
+    pub fn is_open(&self, d: chrono::NaiveDate) -> bool {
+        self.closed(d).is_none()
+    }
+
+    /// `start` plus `hours` counted on 開庁日 only: the hours of closed days (in JST) do not run.
+    /// From Friday 15:00, 72 hours end on Wednesday 15:00 (Thursday, after a 祝日 Monday).
+    pub fn add_hours(&self, start: DateTime<Utc>, hours: u32) -> DateTime<Utc> {
+        let mut t = start.with_timezone(&Tokyo);
+        let mut left = chrono::Duration::hours(i64::from(hours));
+        // A deadline lands within a few weeks; the bound only stops a calendar gone wrong.
+        for _ in 0..400 {
+            let day = t.date_naive();
+            let Some(next) = day
+                .succ_opt()
+                .and_then(|n| n.and_hms_opt(0, 0, 0))
+                .and_then(|n| n.and_local_timezone(Tokyo).single())
+            else {
+                break;
+            };
+            if !self.is_open(day) {
+                t = next;
+                continue;
+            }
+            let rest = next - t;
+            if left <= rest {
+                return (t + left).with_timezone(&Utc);
+            }
+            left -= rest;
+            t = next;
+        }
+        (t + left).with_timezone(&Utc)
+    }
+}
+
+/// The day of the week as an office writes it: 月 火 水 木 金 土 日.
+pub fn weekday_ja(d: chrono::NaiveDate) -> &'static str {
+    use chrono::Datelike;
+    ["月", "火", "水", "木", "金", "土", "日"][d.weekday().num_days_from_monday() as usize]
+}
+
+/// A deadline with its day of the week: `2026-12-07（月）17:00 JST`, `令和8年12月7日（月）17:00 JST`.
+pub fn format_deadline(t: &DateTime<Utc>, style: DateStyle) -> String {
+    let local = t.with_timezone(&Tokyo);
+    let day = match style {
+        DateStyle::Western => local.format("%Y-%m-%d").to_string(),
+        DateStyle::Wareki => format_wareki(t),
+    };
+    format!(
+        "{day}（{}）{}",
+        weekday_ja(local.date_naive()),
+        local.format("%H:%M JST")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -195,5 +277,43 @@ mod tests {
         assert_eq!(format_wareki(&at(2019, 4, 30, 14)), "平成31年4月30日");
         assert_eq!(format_wareki(&at(1989, 1, 8, 3)), "平成元年1月8日");
         assert_eq!(format_wareki(&at(1989, 1, 7, 3)), "1989年1月7日");
+    }
+
+    #[test]
+    fn office_days_skip_weekends_holidays_and_the_new_year() {
+        let cal = super::OfficeCalendar::default();
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(cal.is_open(d(2026, 12, 4)), "a Friday");
+        assert_eq!(cal.closed(d(2026, 12, 5)).as_deref(), Some("土曜日"));
+        assert_eq!(cal.closed(d(2026, 12, 29)).as_deref(), Some("年末年始"));
+        assert_eq!(cal.closed(d(2027, 1, 1)).as_deref(), Some("年末年始"));
+        assert!(cal.closed(d(2026, 11, 3)).is_some(), "文化の日");
+        assert!(
+            cal.closed(d(2026, 9, 22)).is_some(),
+            "国民の休日 between 敬老の日 and 秋分の日"
+        );
+        assert!(cal.is_open(d(2027, 1, 4)));
+        let jst = |y, m, day, h| {
+            chrono_tz::Asia::Tokyo
+                .with_ymd_and_hms(y, m, day, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // Friday 15:00 + 72 h: Mon, Tue, Wed → Wednesday 15:00.
+        assert_eq!(
+            cal.add_hours(jst(2026, 12, 4, 15), 72),
+            jst(2026, 12, 9, 15)
+        );
+        // Over 年末年始: Monday 28 Dec 10:00 + 24 h → Monday 4 Jan 10:00.
+        assert_eq!(
+            cal.add_hours(jst(2026, 12, 28, 10), 24),
+            jst(2027, 1, 4, 10)
+        );
+        // Published on a Saturday: the clock starts on Monday.
+        assert_eq!(cal.add_hours(jst(2026, 12, 5, 9), 24), jst(2026, 12, 8, 0));
+        assert_eq!(
+            super::format_deadline(&jst(2026, 12, 7, 17), super::DateStyle::Western),
+            "2026-12-07（月）17:00 JST"
+        );
     }
 }

@@ -40,6 +40,7 @@ mod m20261206_000034_second_factor;
 mod m20261207_000035_report_steps;
 mod m20261207_000036_inquiries;
 mod m20261207_000037_inquiry_line;
+mod m20261208_000038_office_days;
 
 pub struct Migrator;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000035_report_steps::Migration),
             Box::new(m20261207_000036_inquiries::Migration),
             Box::new(m20261207_000037_inquiry_line::Migration),
+            Box::new(m20261208_000038_office_days::Migration),
         ]
     }
 }

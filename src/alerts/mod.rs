@@ -107,6 +107,7 @@ pub async fn apply_policy<C: ConnectionTrait + TransactionTrait>(
             tlp,
             ack_required: ack.is_some(),
             ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
+            ack_office_days: policy.office_days,
             drill: false,
             audience: rule.audience.clone(),
             origin,
@@ -187,6 +188,8 @@ pub struct DraftRequest {
     pub tlp: Option<Tlp>,
     pub audience: AudienceSpec,
     pub ack_within_hours: Option<u32>,
+    /// Count the hours on 開庁日 only; None follows the draft policy (`office_days`).
+    pub ack_office_days: Option<bool>,
     pub drill: bool,
     /// When a scheduled drill goes out after approval; written in the draft's transaction, so a
     /// crash cannot leave a scheduled drill that sends at approval.
@@ -325,6 +328,7 @@ pub async fn create_draft_owned<C: ConnectionTrait + TransactionTrait>(
             tlp,
             ack_required: ack.is_some(),
             ack_within_hours: ack.and_then(|h| i32::try_from(h).ok()),
+            ack_office_days: req.ack_office_days.unwrap_or(policy.office_days),
             drill: req.drill,
             audience: req.audience.clone(),
             origin: actor.to_string(),

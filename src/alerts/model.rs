@@ -118,6 +118,8 @@ pub struct Alert {
     pub tlp: Tlp,
     pub ack_required: bool,
     pub ack_within_hours: Option<i32>,
+    /// The hours to acknowledge count 開庁日 only.
+    pub ack_office_days: bool,
     pub drill: bool,
     pub audience: AudienceSpec,
     /// Who or what made it: `policy:<rule>`, `user:<id>`, `cli:<os user>`.
@@ -154,6 +156,7 @@ impl Alert {
             body: m.body,
             ack_required: m.ack_required,
             ack_within_hours: m.ack_within_hours,
+            ack_office_days: m.ack_office_days,
             drill: m.drill,
             origin: m.origin,
             cluster_key: m.cluster_key,

@@ -53,6 +53,8 @@ pub struct OwnAlert {
     pub tlp: Tlp,
     pub audience: AudienceSpec,
     pub ack_within_hours: u32,
+    /// The hours count 開庁日 only.
+    pub ack_office_days: bool,
 }
 
 /// One problem of the form, in both languages, naming its field by the form's label. Shown as
@@ -172,6 +174,7 @@ impl OwnAlert {
                 tlp,
                 audience,
                 ack_within_hours: hours,
+                ack_office_days: false,
             }),
             _ => Err(e),
         }
@@ -192,6 +195,7 @@ pub async fn create<C: ConnectionTrait + TransactionTrait>(
         db,
         policy,
         DraftRequest {
+            ack_office_days: Some(alert.ack_office_days),
             advisory_ids: vec![],
             title: Some(alert.title),
             body: Some(alert.body),

@@ -13,6 +13,9 @@ use crate::domain::Severity;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    /// The hours to acknowledge count 開庁日 only (a draft's own choice wins).
+    #[serde(default)]
+    office_days: bool,
     deadlines: Deadlines,
     #[serde(default = "Deadlines::default_reminders")]
     reminders: Deadlines,
@@ -118,6 +121,8 @@ pub struct PolicyRule {
 
 #[derive(Debug)]
 pub struct DraftPolicy {
+    /// Drafts count the hours to acknowledge on 開庁日 only unless they say otherwise.
+    pub office_days: bool,
     pub deadlines: Deadlines,
     /// Hours after publication an organisation that has reported nothing is reminded (0: never).
     pub reminders: Deadlines,
@@ -195,6 +200,7 @@ impl DraftPolicy {
             });
         }
         Ok(Self {
+            office_days: raw.office_days,
             deadlines: raw.deadlines,
             reminders: raw.reminders,
             escalation: raw.escalation,

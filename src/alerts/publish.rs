@@ -279,6 +279,10 @@ async fn publish_revision<C: ConnectionTrait + TransactionTrait>(
     };
     let ack_deadline = match (&first, alert.ack_required, alert.ack_within_hours) {
         (Some(f), _, _) => f.ack_deadline,
+        (None, true, Some(h)) if alert.ack_office_days => Some(
+            crate::time::OfficeCalendar::default()
+                .add_hours(send_at, u32::try_from(h).unwrap_or(0)),
+        ),
         (None, true, Some(h)) => Some(send_at + Duration::hours(i64::from(h))),
         _ => None,
     };

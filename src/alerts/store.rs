@@ -34,6 +34,8 @@ pub struct NewAlert {
     pub tlp: Tlp,
     pub ack_required: bool,
     pub ack_within_hours: Option<i32>,
+    /// The hours count 開庁日 only ([`crate::time::OfficeCalendar::add_hours`]).
+    pub ack_office_days: bool,
     pub drill: bool,
     pub audience: AudienceSpec,
     pub origin: String,
@@ -58,6 +60,7 @@ pub async fn insert(
         tlp: Set(a.tlp.as_str().into()),
         ack_required: Set(a.ack_required),
         ack_within_hours: Set(a.ack_within_hours),
+        ack_office_days: Set(a.ack_office_days),
         drill: Set(a.drill),
         audience: Set(serde_json::to_string(&a.audience)?),
         origin: Set(a.origin),

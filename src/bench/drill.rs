@@ -212,6 +212,7 @@ async fn seed(ctx: &AppContext) -> anyhow::Result<(AlertId, Vec<i64>, Vec<(OrgId
         &ctx.db,
         &ctx.policy,
         DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some("負荷試験用 連絡体制の確認訓練".into()),
             body: Some("受領したら報告してください。".into()),

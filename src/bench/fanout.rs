@@ -436,6 +436,7 @@ pub(super) async fn prepare(
         &ctx.db,
         &ctx.policy,
         DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some(
                 "Fortinet製FortiOSのSSL-VPN機能の脆弱性（CVE-2024-21762）に関する注意喚起".into(),

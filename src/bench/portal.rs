@@ -305,6 +305,7 @@ pub(super) async fn seed(ctx: &AppContext, alerts: usize) -> anyhow::Result<(Str
                     tlp,
                     ack_required: true,
                     ack_within_hours: Some(72),
+                    ack_office_days: false,
                     drill: false,
                     audience: AudienceSpec::default(),
                     origin: "bench".into(),

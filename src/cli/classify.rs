@@ -317,6 +317,7 @@ pub async fn run_alerts(cmd: AlertsCommand, settings: Settings) -> anyhow::Resul
                 &ctx.db,
                 &ctx.policy,
                 DraftRequest {
+                    ack_office_days: None,
                     advisory_ids: advisories,
                     title,
                     body,

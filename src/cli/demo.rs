@@ -254,6 +254,7 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &ctx.db,
         &ctx.policy,
         DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some("連絡体制の確認訓練（東京都及び都内区市町村）".into()),
             body: Some(
@@ -279,6 +280,8 @@ async fn publish_demo_drill(ctx: &AppContext) -> anyhow::Result<Option<String>> 
         &ctx.db,
         &ctx.policy,
         DraftRequest {
+            // Counted on 開庁日: its page says so, and weekends and 祝日 do not run the clock.
+            ack_office_days: Some(true),
             advisory_ids: vec![],
             title: Some("【デモ】VPN 装置の認証回避の脆弱性に関する注意喚起".into()),
             body: Some(

@@ -223,6 +223,7 @@ pub async fn create<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
         db,
         policy,
         DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some(drill.title),
             body: Some(drill.body),

@@ -53,6 +53,8 @@ struct AlertPage {
     published: String,
     published_wareki: String,
     deadline: Option<String>,
+    /// The deadline was counted on 開庁日 only.
+    office_days: bool,
     overdue: bool,
     revisions: Vec<RevisionRow>,
     addressed: bool,
@@ -222,7 +224,8 @@ async fn show_alert(
         } else {
             crate::time::format_wareki(&latest.published_at)
         },
-        deadline: latest.ack_deadline.as_ref().map(|d| viewer.when(d)),
+        deadline: latest.ack_deadline.as_ref().map(|d| viewer.deadline(d)),
+        office_days: alert.ack_office_days,
         overdue: acks::is_overdue(state, withdrawn, latest.ack_deadline, Utc::now()),
         revisions: revisions
             .iter()

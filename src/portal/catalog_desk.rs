@@ -3,6 +3,12 @@
 //! [`super::catalog`] by the Japanese as written.
 
 pub static EN: &[(&str, &str)] = &[
+    // 開庁日.
+    (
+        "開庁日で数える（土日・祝日・年末年始の時間を数えない）",
+        "Count office days only (not the hours of Saturdays, Sundays, holidays or 12/29–1/3)",
+    ),
+    ("開庁日で数えた期限", "deadline counted in office days"),
     // The inbox's search.
     (
         "キーワード（製品名、CVE 番号など）",

@@ -131,7 +131,7 @@ async fn show_inbox(
             deadline: r
                 .ack_deadline
                 .as_ref()
-                .map(|d| viewer.when(d))
+                .map(|d| viewer.deadline(d))
                 .unwrap_or_default(),
             published: viewer.when(&r.published_at),
             state: lang.state(r.state),

@@ -23,6 +23,7 @@ struct NewPage {
     body: String,
     to: String,
     hours: String,
+    office_days: bool,
     severities: Vec<Opt>,
     tlps: Vec<Opt>,
     error: Option<String>,
@@ -37,6 +38,9 @@ struct NewForm {
     tlp: String,
     to: String,
     hours: String,
+    /// The checkbox 「開庁日で数える」: present when ticked.
+    #[serde(default)]
+    office_days: Option<String>,
 }
 
 fn require_prefecture(viewer: &Viewer) -> Result<(), PortalError> {
@@ -52,7 +56,12 @@ fn require_prefecture(viewer: &Viewer) -> Result<(), PortalError> {
     }
 }
 
-fn page(viewer: &Viewer, f: Option<&NewForm>, error: Option<String>) -> NewPage {
+fn page(
+    viewer: &Viewer,
+    policy: &crate::alerts::policy::DraftPolicy,
+    f: Option<&NewForm>,
+    error: Option<String>,
+) -> NewPage {
     let severity = f.map_or("high", |f| f.severity.as_str());
     let tlp = f.map_or("GREEN", |f| f.tlp.as_str());
     NewPage {
@@ -67,6 +76,7 @@ fn page(viewer: &Viewer, f: Option<&NewForm>, error: Option<String>) -> NewPage 
                 .unwrap_or_default()
         }),
         hours: f.map_or_else(|| "72".into(), |f| f.hours.clone()),
+        office_days: f.map_or(policy.office_days, |f| f.office_days.is_some()),
         severities: Opt::list(
             Severity::ALL
                 .iter()
@@ -79,9 +89,9 @@ fn page(viewer: &Viewer, f: Option<&NewForm>, error: Option<String>) -> NewPage 
 }
 
 #[get("/alerts/new")]
-async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
+async fn new_form(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
     require_prefecture(&viewer)?;
-    render(&page(&viewer, None, None))
+    render(&page(&viewer, &ctx.policy, None, None))
 }
 
 #[post("/alerts/new")]
@@ -101,7 +111,10 @@ async fn create(
         &form.hours,
     );
     let alert = match checked {
-        Ok(a) => a,
+        Ok(a) => OwnAlert {
+            ack_office_days: form.office_days.is_some(),
+            ..a
+        },
         Err(problems) => {
             let lines: Vec<String> = problems
                 .into_iter()
@@ -111,7 +124,10 @@ async fn create(
                 })
                 .collect();
             let sep = viewer.lang.tr("。");
-            return render_refused(&page(&viewer, Some(&form), Some(lines.join(sep))), true);
+            return render_refused(
+                &page(&viewer, &ctx.policy, Some(&form), Some(lines.join(sep))),
+                true,
+            );
         }
     };
     match own::create(
@@ -127,7 +143,10 @@ async fn create(
         Ok(a) => Ok(super::see_other(&format!("/drafts/{}", a.id))),
         Err(e) => {
             let message = super::error::refusal(e)?;
-            render_refused(&page(&viewer, Some(&form), Some(message)), true)
+            render_refused(
+                &page(&viewer, &ctx.policy, Some(&form), Some(message)),
+                true,
+            )
         }
     }
 }

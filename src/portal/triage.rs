@@ -231,6 +231,8 @@ struct AdvisoryPage {
     tlp: Vec<Opt>,
     error: Option<String>,
     audience: String,
+    /// The 「開庁日で数える」 box starts as the draft policy says.
+    office_days: bool,
 }
 
 async fn advisory_page(
@@ -255,6 +257,7 @@ async fn advisory_page(
     let refused = error.is_some();
     render_refused(
         &AdvisoryPage {
+            office_days: ctx.policy.office_days,
             nav: viewer.nav(),
             card,
             summary,
@@ -301,6 +304,9 @@ pub struct DraftForm {
     ack_hours: String,
     #[serde(default)]
     drill: Option<String>,
+    /// 「開庁日で数える」: present when ticked.
+    #[serde(default)]
+    office_days: Option<String>,
 }
 
 #[post("/triage/{id}/draft")]
@@ -341,6 +347,7 @@ async fn make_draft(
         }
     };
     let req = DraftRequest {
+        ack_office_days: Some(form.office_days.is_some()),
         advisory_ids: vec![id],
         title: None,
         body: None,

@@ -132,6 +132,11 @@ impl Viewer {
         }
     }
 
+    /// A deadline, with its day of the week: `2026-12-07（月）17:00 JST`.
+    pub fn deadline(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::time::format_deadline(t, self.dates)
+    }
+
     pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         self.dates.format(t)
     }

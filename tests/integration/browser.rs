@@ -252,6 +252,7 @@ async fn an_approver_sets_up_the_second_factor_in_a_browser_before_approving() {
         &app.ctx.db,
         &app.ctx.policy,
         noroshi::alerts::DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some("ブラウザでの二要素の確認".into()),
             body: Some("本文".into()),

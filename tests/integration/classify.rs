@@ -331,6 +331,7 @@ async fn a_draft_made_by_hand_is_checked_and_audited() {
         .unwrap()
         .unwrap();
     let request = |audience: AudienceSpec, ack: Option<u32>| DraftRequest {
+        ack_office_days: None,
         advisory_ids: vec![bidding.id],
         title: None,
         body: None,

@@ -406,6 +406,7 @@ async fn four_eyes_holds_and_every_step_is_audited() {
         &app.ctx.db,
         &app.ctx.policy,
         noroshi::alerts::DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some("テスト".into()),
             body: Some("本文".into()),

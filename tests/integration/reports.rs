@@ -1002,6 +1002,7 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
             ("tlp", "GREEN".to_owned()),
             ("to", to.to_owned()),
             ("hours", "48".to_owned()),
+            ("office_days", "on".to_owned()),
         ]
     };
     let as_refs = |v: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { v.clone() };
@@ -1058,9 +1059,35 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
     assert!(text.contains("発信: 東京都"), "{text}");
     assert!(text.contains(&format!("問合せ先: {LINE}")), "{text}");
     assert!(!text.contains("自治体CEPTOAR 事務局"), "{text}");
-    // A municipality's staff may not write one.
+    // 48 hours counted on 開庁日: weekends, 祝日 and 年末年始 do not run the clock.
+    let id: i64 = draft.trim_start_matches("/drafts/").parse().unwrap();
+    let revisions =
+        noroshi::alerts::store::revisions(&app.ctx.db, noroshi::domain::ids::AlertId(id))
+            .await
+            .unwrap();
+    let first = &revisions[0];
+    assert_eq!(
+        first.ack_deadline,
+        Some(noroshi::time::OfficeCalendar::default().add_hours(first.published_at, 48))
+    );
     let mut member = Browser::new(&app.address);
     member.log_in("member@city.chiyoda.lg.jp", PW).await;
+    let alert = noroshi::alerts::store::get(&app.ctx.db, noroshi::domain::ids::AlertId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(alert.ack_office_days, "the box was ticked");
+    let public_id = alert.public_id.unwrap();
+    let page = member.get(&format!("/alerts/{public_id}")).await.body;
+    let shown = noroshi::time::format_deadline(
+        &first.ack_deadline.unwrap(),
+        noroshi::time::DateStyle::Western,
+    );
+    assert!(
+        page.contains(&shown) && page.contains("開庁日で数えた期限"),
+        "{shown}: {page}"
+    );
+    // A municipality's staff may not write one.
     assert_eq!(
         member.get("/alerts/new").await.status,
         StatusCode::FORBIDDEN

@@ -1248,6 +1248,7 @@ async fn an_approver_without_a_second_factor_cannot_approve() {
         &app.ctx.db,
         &app.ctx.policy,
         noroshi::alerts::DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some("二要素の確認".into()),
             body: Some("本文".into()),

@@ -169,12 +169,13 @@ impl Letter<'_> {
             out.push_str(&if ja {
                 format!(
                     "対応期限: {} までに受領と対応状況を報告してください\n",
-                    format_jst(&d)
+                    crate::time::format_deadline(&d, crate::time::DateStyle::Western)
                 )
             } else {
                 format!(
-                    "Deadline: acknowledge and report your status by {}\n",
-                    format_jst(&d)
+                    "Deadline: acknowledge and report your status by {} ({})\n",
+                    format_jst(&d),
+                    d.with_timezone(&crate::time::jst_offset()).format("%A")
                 )
             });
         }

@@ -16,6 +16,7 @@ pub struct Model {
     pub tlp: String,
     pub ack_required: bool,
     pub ack_within_hours: Option<i32>,
+    pub ack_office_days: bool,
     pub drill: bool,
     /// JSON audience specification.
     pub audience: String,

@@ -134,7 +134,7 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
             title: s.title.clone(),
             kind: viewer.lang.tr(s.kind.label_ja()),
             status: viewer.lang.tr(s.status.label_ja()),
-            deadline: viewer.when(&s.deadline),
+            deadline: viewer.deadline(&s.deadline),
             mine,
             results: s.status == Status::Published && results_scope(&viewer).is_some(),
         });

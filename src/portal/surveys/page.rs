@@ -148,7 +148,7 @@ pub(super) async fn page(
         kind: viewer.lang.tr(s.kind.label_ja()),
         status: viewer.lang.tr(s.status.label_ja()),
         description: s.definition.description.trim().to_owned(),
-        deadline: viewer.when(&s.deadline),
+        deadline: viewer.deadline(&s.deadline),
         past_deadline: chrono::Utc::now() > s.deadline,
         // In words (東京都の市区町村), not the selector syntax the CLI and API take.
         audience: match crate::alerts::audience::AudienceSpec::parse_selectors(&s.audience) {

@@ -224,6 +224,7 @@ pub async fn publish_alert(
         &ctx.db,
         &ctx.policy,
         DraftRequest {
+            ack_office_days: None,
             advisory_ids: vec![],
             title: Some(d.title.into()),
             body: Some(d.body.into()),
