@@ -42,6 +42,7 @@ fn definition() -> Definition {
                             ItemType::Implementation
                         },
                         help: String::new(),
+                        source: String::new(),
                     })
                     .collect(),
             })

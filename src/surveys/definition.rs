@@ -38,6 +38,10 @@ pub struct Item {
     /// A note shown under the question.
     #[serde(default)]
     pub help: String,
+    /// Where the item comes from: `002:49` is line 49 of the seed document 002 (the shipped
+    /// templates cite the line they were written from; a test checks each against it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,11 +306,24 @@ mod tests {
         let e = shipped("outsourcing-emergency.toml");
         assert_eq!((e.kind.as_str(), e.items().count()), ("emergency", 3));
         let m = shipped("mail-server-inspection.toml");
-        assert_eq!(m.categories.len(), 4);
-        assert_eq!(m.items().count(), 8);
-        assert!(m.categories.iter().all(|c| c.items.len() == 2));
+        assert_eq!(
+            m.categories
+                .iter()
+                .map(|c| c.items.len())
+                .collect::<Vec<_>>(),
+            [3, 3, 1, 1],
+            "003:147–150"
+        );
         let w = shipped("web-server-self-check.toml");
         assert!(w.items().any(|i| !i.kind.scored()) && w.scored());
+        assert_eq!(
+            w.categories
+                .iter()
+                .map(|c| c.items.len())
+                .collect::<Vec<_>>(),
+            [2, 2, 4, 3],
+            "001:239–241 and the unscored records"
+        );
     }
 
     #[test]
@@ -324,9 +341,11 @@ mod tests {
             },
         );
         a.insert("nope".into(), Answer::Text("yes".into()));
-        a.insert("inspection".into(), Answer::Text("yes".into()));
+        a.insert("return_disposal".into(), Answer::Text("yes".into()));
         let e = check(&d, &a, true).unwrap_err().join("\n");
-        assert!(e.contains("no_subcontract") && e.contains("nope") && e.contains("inspection"));
+        assert!(
+            e.contains("no_subcontract") && e.contains("nope") && e.contains("return_disposal")
+        );
         assert!(e.contains("no_takeout: 未回答"), "{e}");
         let mut ok = Answers::new();
         ok.insert(

@@ -137,6 +137,7 @@ mod tests {
                             text: (*i).into(),
                             kind: *k,
                             help: String::new(),
+                            source: String::new(),
                         })
                         .collect(),
                 })

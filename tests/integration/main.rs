@@ -49,6 +49,7 @@ mod reports;
 mod security;
 mod shutdown;
 mod survey_excel;
+mod survey_seeds;
 mod surveys;
 mod tlp_content;
 mod trust;

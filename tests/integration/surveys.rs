@@ -187,7 +187,7 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.body.contains("no_takeout") && refused.body.contains("inspection"));
+    assert!(refused.body.contains("no_takeout") && refused.body.contains("return_disposal"));
     let done = member
         .post(
             &format!("{path}/answers"),
@@ -198,8 +198,8 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
                 ("a_no_subcontract_required", "3"),
                 ("a_no_takeout_done", "3"),
                 ("a_no_takeout_required", "3"),
-                ("a_inspection_done", "0"),
-                ("a_inspection_required", "3"),
+                ("a_return_disposal_done", "0"),
+                ("a_return_disposal_required", "3"),
             ],
         )
         .await;
@@ -213,7 +213,7 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
     let body = serde_json::json!({"submit": true, "answers": {
         "no_subcontract": {"done": 4, "required": 4},
         "no_takeout": {"done": 4, "required": 4},
-        "inspection": {"done": 1, "required": 4}
+        "return_disposal": {"done": 1, "required": 4}
     }});
     let over = serde_json::json!({"answers": {"no_takeout": {"done": 5, "required": 4}}});
     let r = app
@@ -246,7 +246,7 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
         .await
         .unwrap();
     assert_eq!(got["submitted"], true);
-    assert_eq!(got["answers"]["inspection"]["done"], 1);
+    assert_eq!(got["answers"]["return_disposal"]["done"], 1);
     assert_eq!(
         app.client
             .get(&url)
@@ -372,7 +372,7 @@ async fn a_late_answer_is_kept_and_marked_late_and_the_follow_ups_go_once() {
     let answers: Answers = [
         ("no_subcontract", count(1, 1)),
         ("no_takeout", count(1, 1)),
-        ("inspection", count(1, 1)),
+        ("return_disposal", count(1, 1)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -496,7 +496,7 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
     let half: Answers = [
         ("no_subcontract", count(1, 2)),
         ("no_takeout", count(1, 2)),
-        ("inspection", count(1, 2)),
+        ("return_disposal", count(1, 2)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
