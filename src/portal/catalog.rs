@@ -1008,7 +1008,10 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("下書きを保存", "Save a draft"),
     ("全体", "Overall"),
-    ("到達率 100/95/90%（項目）", "Items reaching 100/95/90%"),
+    (
+        "到達率（100% / 95% / 90% に達した項目の割合）",
+        "Reach (share of items at 100% / 95% / 90%)",
+    ),
     (
         "前回の調査（2 回目として比較するとき）",
         "Previous round (to compare this one with)",
@@ -1107,8 +1110,8 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("都道府県別", "By prefecture"),
     (
-        "項目の実施率 = 実施している対象数 ÷ 実施すべき対象数。分類の評価 = 項目の実施率の平均。総合評価 = 分類の評価の平均（A 100% / B 80% 以上 / C 60% 以上 / D 60% 未満）。到達率 = 実施率が 100% / 95% / 90% に達した項目の数。該当なしは分母から除きます。",
-        "Item rate = number in place ÷ number that should be. Category score = the mean of its item rates. Overall = the mean of the category scores (A 100% / B 80% or more / C 60% or more / D under 60%). Reach = the items whose rate reaches 100% / 95% / 90%. Not applicable leaves the denominator.",
+        "項目の実施率 = 実施している対象数 ÷ 実施すべき対象数。分類の評価 = 項目の実施率の平均。総合評価 = 分類の評価の平均（A 100% / B 80% 以上 / C 60% 以上 / D 60% 未満）。到達率 = 実施率が 100% / 95% / 90% に達した項目の割合。該当なしは分母から除きます。",
+        "Item rate = number in place ÷ number that should be. Category score = the mean of its item rates. Overall = the mean of the category scores (A 100% / B 80% or more / C 60% or more / D under 60%). Reach = the share of items whose rate reaches 100% / 95% / 90%. Not applicable leaves the denominator.",
     ),
     ("緊急点検", "Emergency check"),
     ("重点検査・自己点検", "Focused inspection / self-check"),

@@ -9,6 +9,29 @@ pub static EN: &[(&str, &str)] = &[
         "Count office days only (not the hours of Saturdays, Sundays, holidays or 12/29–1/3)",
     ),
     ("開庁日で数えた期限", "deadline counted in office days"),
+    // Survey results item by item.
+    ("項目別", "By item"),
+    ("項目別の CSV", "CSV by item"),
+    ("分類", "Category"),
+    ("項目", "Item"),
+    ("実施率", "Rate"),
+    ("回答団体数", "Organisations answering"),
+    (
+        "回答の内訳（団体数と割合）",
+        "Answers (organisations and share)",
+    ),
+    ("すべて実施", "All in place"),
+    ("一部実施", "Some in place"),
+    ("未実施", "None in place"),
+    ("対象なし", "Nothing to count"),
+    (
+        "table: `{}` は organisations（団体別）か items（項目別）です",
+        "table: `{}` is organisations or items",
+    ),
+    (
+        "改善が必要な項目（実施率の低い順）",
+        "Items to improve (lowest rate first)",
+    ),
     // The inbox's search.
     (
         "キーワード（製品名、CVE 番号など）",

@@ -9,6 +9,7 @@
 
 pub mod act;
 pub mod definition;
+pub mod items;
 pub mod publish;
 pub mod results;
 pub mod score;

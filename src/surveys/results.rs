@@ -73,6 +73,8 @@ pub struct Results {
     pub organisations: Vec<OrgLine>,
     /// The first round, when this survey is the second: its total over the same scope.
     pub previous: Option<(Survey, Group)>,
+    /// Item by item over the answers in scope: 実施率 and how the organisations answered.
+    pub items: Vec<super::items::ItemLine>,
 }
 
 fn grade_index(g: Grade) -> usize {
@@ -158,6 +160,7 @@ pub async fn build(
     let members: Vec<(&Organisation, Option<&Answers>)> =
         targets.iter().map(|o| (o, answers.get(&o.id))).collect();
     let total = group(survey, "total".into(), "合計".into(), &members);
+    let items = super::items::lines(&survey.definition, members.iter().filter_map(|(_, a)| *a));
     let mut by_pref: BTreeMap<u8, Vec<(&Organisation, Option<&Answers>)>> = BTreeMap::new();
     let mut by_class: BTreeMap<OrgClass, Vec<(&Organisation, Option<&Answers>)>> = BTreeMap::new();
     for m in &members {
@@ -214,6 +217,7 @@ pub async fn build(
         by_class,
         organisations,
         previous,
+        items,
     })
 }
 

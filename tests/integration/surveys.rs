@@ -270,6 +270,49 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
     assert!(results.body.contains("<td id=\"overall\">66.7%</td>"));
     assert!(results.body.contains("<td id=\"grade\">C</td>"));
     assert!(results.body.contains("<svg"));
+    // Item by item: the rate and how the two organisations answered (千代田区 2/3 and 0/3,
+    // 港区 4/4 and 1/4), read off the page and off the CSV by Python's csv module.
+    assert!(
+        results
+            .body
+            .contains("すべて実施 1（50.0%） ・ 一部実施 1（50.0%） ・ 未実施 0（0.0%）"),
+        "{}",
+        results.body
+    );
+    assert!(
+        results.body.contains("100%: 1/3（33.3%）"),
+        "到達率 as a share"
+    );
+    let items_csv = operator
+        .get(&format!("{path}/results.csv?table=items"))
+        .await
+        .body;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.csv");
+    std::fs::write(&file, &items_csv).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import csv,sys\nrows={r['項目ID']: r for r in csv.DictReader(open(sys.argv[1],encoding='utf-8-sig',newline=''))}\nr=rows['return_disposal']\nprint(r['実施率'], r['回答団体数'], [(r[f'回答{k}'], r[f'団体数{k}'], r[f'割合{k}']) for k in range(1,5)])")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.contains("14.3% 2") && line.contains("('未実施', '1', '50.0%')"),
+        "{line}"
+    );
+    assert_eq!(
+        operator
+            .get(&format!("{path}/results.csv?table=nope"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     // 東京都 sees its own; 神奈川県 and a municipality see no results.
     let mut pref = Browser::new(&app.address);
     pref.log_in("sec@metro.tokyo.lg.jp", PW).await;
@@ -301,6 +344,16 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
         own.body
     );
     assert!(own.body.contains("<td id=\"own-grade\">D</td>"));
+    // What pulled it down, lowest first: the 返還・廃棄 item at 0 %, then 再委託 at 66.7 %.
+    let weakest = &own.body[own
+        .body
+        .find("id=\"own-weakest\"")
+        .expect("the weakest items")..];
+    let (disposal, subcontract) = (
+        weakest.find("返還").unwrap(),
+        weakest.find("再委託").unwrap(),
+    );
+    assert!(disposal < subcontract && weakest.contains("0.0%") && weakest.contains("66.7%"));
     assert!(!own.body.contains("港区"));
     let planned = member
         .post(

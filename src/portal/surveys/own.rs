@@ -29,6 +29,8 @@ struct ResultPage {
     overall: String,
     grade: &'static str,
     reach: String,
+    /// What pulled the score down: (category, item, rate), lowest first.
+    weakest: Vec<(String, String, String)>,
     previous: String,
     prefecture: String,
     nation: String,
@@ -88,13 +90,16 @@ async fn page(
         reach: own
             .score
             .as_ref()
-            .map(|s| {
-                format!(
-                    "{} / {} / {}（{}）",
-                    s.reach.at_100, s.reach.at_95, s.reach.at_90, s.reach.items
-                )
-            })
+            .map(|s| crate::surveys::items::reach(&s.reach))
             .unwrap_or_default(),
+        weakest: own
+            .score
+            .as_ref()
+            .map(|sc| crate::surveys::items::weakest(&s.definition, sc, 5))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(c, i, r)| (c, i, percent(Some(r))))
+            .collect(),
         previous: own
             .previous
             .as_ref()

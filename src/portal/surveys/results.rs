@@ -23,6 +23,9 @@ use crate::surveys::store::{self, FollowUp, Survey};
 #[derive(Deserialize)]
 pub(super) struct AsOf {
     as_of: Option<String>,
+    /// For the CSV: `items` for the table item by item; the organisations' table otherwise.
+    #[serde(default)]
+    table: Option<String>,
 }
 
 impl AsOf {
@@ -53,6 +56,43 @@ pub struct OrgRow {
     pub plan: String,
 }
 
+/// One item of the survey over the answers in scope.
+pub struct ItemRow {
+    pub category: String,
+    pub id: String,
+    pub text: String,
+    pub rate: String,
+    pub answered: u64,
+    /// `はい 6（60.0%） ・ いいえ 4（40.0%）`.
+    pub shares: String,
+}
+
+fn item_row(i: &crate::surveys::items::ItemLine, viewer: &Viewer) -> ItemRow {
+    use crate::surveys::items::with_share;
+    ItemRow {
+        category: i.category.clone(),
+        id: i.id.clone(),
+        text: i.text.clone(),
+        rate: i
+            .rate
+            .map(|r| percent(Some(r)))
+            .unwrap_or_else(|| "—".into()),
+        answered: i.answered,
+        shares: i
+            .shares
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    viewer.lang.tr(s.label),
+                    with_share(s.count, i.answered)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ・ "),
+    }
+}
+
 fn line(g: &Group, viewer: &Viewer) -> GroupLine {
     let r = g.score.reach;
     GroupLine {
@@ -68,11 +108,7 @@ fn line(g: &Group, viewer: &Viewer) -> GroupLine {
             .collect(),
         overall: percent(g.score.overall),
         grade: g.score.grade().map_or("", |g| g.as_str()),
-        reach: if r.items == 0 {
-            "—".into()
-        } else {
-            format!("{}/{}/{} ({})", r.at_100, r.at_95, r.at_90, r.items)
-        },
+        reach: crate::surveys::items::reach(&r),
     }
 }
 
@@ -90,6 +126,7 @@ struct ResultsPage {
     prefectures: Vec<GroupLine>,
     classes: Vec<GroupLine>,
     orgs: Vec<OrgRow>,
+    items: Vec<ItemRow>,
     chart: String,
     central: bool,
     can_send: bool,
@@ -201,6 +238,7 @@ pub(super) async fn show(
                 },
             })
             .collect(),
+        items: r.items.iter().map(|i| item_row(i, &viewer)).collect(),
         chart: grade_chart(&r),
         central,
         can_send: s.definition.scored() && crate::surveys::publish::may_write(&s, user),
@@ -216,15 +254,33 @@ pub(super) async fn csv(
     path: web::Path<SurveyId>,
     as_of: web::Query<AsOf>,
 ) -> Result<HttpResponse, PortalError> {
+    let items = match as_of.table.as_deref() {
+        None | Some("" | "organisations") => false,
+        Some("items") => true,
+        Some(t) => {
+            return Err(PortalError::BadRequest(viewer.lang.tr1(
+                "table: `{}` は organisations（団体別）か items（項目別）です",
+                t,
+            )));
+        }
+    };
     let (s, _, r) = load(&ctx, &viewer, path.into_inner(), &as_of).await?;
+    let (name, body) = if items {
+        (
+            format!("survey-{}-items.csv", s.id),
+            crate::surveys::items::csv(&r.items),
+        )
+    } else {
+        (format!("survey-{}.csv", s.id), results::csv(&s, &r))
+    };
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"survey-{}.csv\"", s.id),
+            format!("attachment; filename=\"{name}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(results::csv(&s, &r)))
+        .body(body))
 }
 
 #[get("/surveys/{id}/results.svg")]
@@ -253,7 +309,16 @@ pub(super) async fn prompt(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let (s, _, r) = load(&ctx, &viewer, id, &AsOf { as_of: None }).await?;
+    let (s, _, r) = load(
+        &ctx,
+        &viewer,
+        id,
+        &AsOf {
+            as_of: None,
+            table: None,
+        },
+    )
+    .await?;
     let target = format!("survey:{id}");
     let silent: Vec<_> = r
         .organisations
@@ -308,7 +373,16 @@ pub(super) async fn send(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
-    let (s, _, r) = load(&ctx, &viewer, id, &AsOf { as_of: None }).await?;
+    let (s, _, r) = load(
+        &ctx,
+        &viewer,
+        id,
+        &AsOf {
+            as_of: None,
+            table: None,
+        },
+    )
+    .await?;
     if !crate::surveys::publish::may_write(&s, &viewer.session.user) || !s.definition.scored() {
         return Err(PortalError::Forbidden(
             viewer
@@ -349,8 +423,20 @@ pub(super) async fn send(
             })
             .map(crate::surveys::results::grades_line)
             .unwrap_or_default();
+        let weak = crate::surveys::items::weakest(&s.definition, score, 5);
+        let weak = if weak.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n改善が必要な項目（実施率の低い順）\n{}\n",
+                weak.iter()
+                    .map(|(c, i, r)| format!("・{c}: {i}（{}）", percent(Some(*r))))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        };
         let body = format!(
-            "{} の評価結果\n\n総合評価: {}（{}）\n{}\n\n評価の分布（団体数 A/B/C/D）\n{}\n全国: {}\n\n改善方針と対応完了予定年度を、次のページから回答してください。\n{base}/surveys/{id}/result\n",
+            "{} の評価結果\n\n総合評価: {}（{}）\n{}\n{weak}\n評価の分布（団体数 A/B/C/D）\n{}\n全国: {}\n\n改善方針と対応完了予定年度を、次のページから回答してください。\n{base}/surveys/{id}/result\n",
             s.title,
             percent(score.overall),
             score.grade().map_or("—", |g| g.as_str()),
