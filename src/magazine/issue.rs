@@ -29,6 +29,7 @@ use crate::error::Failure;
 use crate::registry::Organisation;
 
 mod reading;
+mod summary;
 pub use reading::*;
 
 /// Where an item comes from.
@@ -150,19 +151,6 @@ pub fn week_of(t: DateTime<Utc>) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
-fn first_line(text: &str, max: usize) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    if line.chars().count() > max {
-        line.chars().take(max).collect::<String>() + "…"
-    } else {
-        line.to_owned()
-    }
-}
-
 /// Most cases an issue carries (the newest): a letter, not the library.
 const MAX_CASES: usize = 10;
 /// Most JPCERT/CC items an issue carries.
@@ -201,7 +189,7 @@ pub async fn gather(
             } else {
                 latest.title.clone()
             },
-            summary: first_line(&latest.body, 120),
+            summary: summary::summary_of(&latest.body, 120),
             link: format!("/alerts/{public_id}"),
             tlp: latest.tlp,
             alert_id: Some(alert.id),
@@ -222,7 +210,7 @@ pub async fn gather(
         items.push(Item {
             kind: ItemKind::Case,
             title: case.fields.title.clone(),
-            summary: first_line(&case.fields.summary, 120),
+            summary: summary::summary_of(&case.fields.summary, 120),
             link: format!("/cases/{}", case.id),
             tlp: case.fields.tlp,
             alert_id: None,
@@ -232,6 +220,7 @@ pub async fn gather(
     }
     let jpcert = advisories::Entity::find()
         .filter(advisories::Column::SourceKey.starts_with("jpcert"))
+        .filter(advisories::Column::SourceKey.not_like("%-en"))
         .filter(advisories::Column::FirstSeenAt.gte(from))
         .filter(advisories::Column::FirstSeenAt.lt(to))
         .order_by_asc(advisories::Column::FirstSeenAt)
@@ -240,9 +229,13 @@ pub async fn gather(
         .await
         .context("cannot read JPCERT/CC items")?;
     for a in jpcert {
+        // The issue is written in Japanese: JPCERT/CC's English pages repeat its Japanese ones.
+        if a.lang.as_deref() == Some("en") || a.source_key.ends_with("-en") {
+            continue;
+        }
         items.push(Item {
             kind: ItemKind::Jpcert,
-            summary: first_line(&a.summary_text, 120),
+            summary: summary::summary_of(&a.summary_text, 120),
             link: a.url.clone().unwrap_or_default(),
             title: a.title,
             tlp: Tlp::Clear,
@@ -287,6 +280,26 @@ pub async fn compose<C: ConnectionTrait + TransactionTrait>(
     }
     let items = gather(db, from, to).await?;
     let txn = begin_write(db).await.map_err(anyhow::Error::from)?;
+    // One issue per period: a second over the same days would carry the same items again.
+    if let Some(other) = magazine_issues::Entity::find()
+        .filter(magazine_issues::Column::PeriodFrom.lt(to))
+        .filter(magazine_issues::Column::PeriodTo.gt(from))
+        .one(&txn)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(Failure::Conflict(format!(
+            "この期間には既に号があります: {}（{} – {}、{}）。新しく作らず、その号を編集してください",
+            other.title,
+            crate::time::format_jst(&other.period_from),
+            crate::time::format_jst(&other.period_to),
+            match other.status.as_str() {
+                "draft" => "下書き",
+                "submitted" => "承認待ち",
+                _ => "配信済み",
+            }
+        )));
+    }
     let week = week_of(from);
     let m = magazine_issues::ActiveModel {
         number: Set(None),

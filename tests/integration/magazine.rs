@@ -879,3 +879,72 @@ async fn an_urgent_alert_approved_while_an_issue_goes_out_overtakes_the_rest_of_
     );
     assert!(order[25..].iter().all(|m| *m), "then the rest of the issue");
 }
+
+#[tokio::test]
+async fn an_issue_is_in_japanese_once_a_week_and_summarises_the_news_not_the_salutation() {
+    use crate::helpers::advisories::ingest_sample;
+    use crate::helpers::mail::{Draft, central_users, publish_alert};
+    use noroshi::magazine::issue::{self, ItemKind};
+
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let central = central_users(&app.ctx).await;
+    // JPCERT/CC's Japanese and English feeds carry the same advisories.
+    ingest_sample(&app.ctx, "jpcert-ja", "jpcert_ja.rdf").await;
+    ingest_sample(&app.ctx, "jpcert-en", "jpcert_en.rdf").await;
+    publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            title: "請求書を装った不審メールへの注意",
+            body: "管内の区市町村の情報セキュリティ担当者各位\n\n平素よりお世話になっております。\n\
+                   都内の複数の団体で、請求書を装った不審なメールが確認されています。添付ファイルは開かないでください。",
+            ..Draft::default()
+        },
+    )
+    .await;
+    let now = Utc::now();
+    let draft = issue::compose(
+        db,
+        &central.operator,
+        now - Duration::days(7),
+        now + Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    let jpcert: Vec<_> = draft
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Jpcert)
+        .collect();
+    assert!(!jpcert.is_empty(), "the Japanese feed's items are in it");
+    let japanese = |s: &str| {
+        s.chars().any(|c| {
+            ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c)
+        })
+    };
+    assert!(
+        jpcert
+            .iter()
+            .all(|i| japanese(&i.title) && !i.link.contains("/english/")),
+        "no English JPCERT/CC item: {jpcert:?}"
+    );
+    let alert = draft
+        .items
+        .iter()
+        .find(|i| i.kind == ItemKind::Alert)
+        .unwrap();
+    assert_eq!(
+        alert.summary,
+        "都内の複数の団体で、請求書を装った不審なメールが確認されています。"
+    );
+    // The same days again are refused, naming the issue that has them; nothing is written.
+    let again = issue::compose(db, &central.operator, now - Duration::days(3), now, now).await;
+    let message = again.unwrap_err().to_string();
+    assert!(
+        message.contains("既に号があります") && message.contains("下書き"),
+        "{message}"
+    );
+    assert_eq!(issue::list(db, true, 10).await.unwrap().len(), 1);
+}
