@@ -321,6 +321,39 @@ async fn organisation_feed(
     .await
 }
 
+/// The organisation's 年間予定 as iCalendar: this 年度 and the one before, for a calendar program
+/// to subscribe to with the token's secret address (`read` scope).
+#[get("/feeds/{token}/calendar.ics")]
+async fn calendar_feed(
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let p = feed_principal(&ctx, &path.into_inner()).await?;
+    let org = p.org();
+    let fy = crate::yearly::fiscal_year_now();
+    let mut events = crate::yearly::calendar::events(&ctx.db, org, fy - 1).await?;
+    events.extend(crate::yearly::calendar::events(&ctx.db, org, fy).await?);
+    let base = base(&ctx);
+    let host = ctx
+        .settings
+        .app
+        .base_url
+        .host_str()
+        .unwrap_or("noroshi")
+        .to_owned();
+    let body = crate::yearly::calendar::ical(
+        &format!("{} 年間予定（Noroshi）", org.full_name()),
+        &base,
+        &host,
+        &events,
+        Utc::now(),
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
+        .body(body))
+}
+
 #[get("/feeds/{token}/prefecture.{format}")]
 async fn prefecture_feed(
     ctx: web::Data<AppContext>,
@@ -420,5 +453,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(public_feed)
         .service(prefecture_feed)
         .service(organisation_feed)
+        .service(calendar_feed)
         .service(cap_alert);
 }

@@ -3,6 +3,49 @@
 //! [`super::catalog`] by the Japanese as written.
 
 pub static EN: &[(&str, &str)] = &[
+    // 年間予定.
+    ("年間予定", "Year planner"),
+    ("前年度", "Previous year"),
+    ("次年度", "Next year"),
+    (
+        "自団体あての調査（依頼日・回答期限）、注意喚起と訓練の対応期限、毎年の行事を日付順に示します。",
+        "Surveys addressed to your organisation (sent, due), the deadlines of alerts and drills, and the days that come every year, in date order.",
+    ),
+    ("この年度の予定はありません。", "Nothing in this year."),
+    ("日付", "Date"),
+    ("時刻", "Time"),
+    ("種類", "Kind"),
+    ("件名", "Title"),
+    ("終日", "All day"),
+    ("{} まで", "until {}"),
+    ("カレンダーに登録する", "Subscribe in a calendar program"),
+    (
+        "予定は iCalendar 形式でも配信します。読み取り（read）の API トークンを作り、カレンダーソフトに次のアドレスを登録してください（トークンは秘密の文字列として扱ってください）。",
+        "The planner is also served as iCalendar. Create an API token with the read scope and subscribe to this address in your calendar program (keep the token secret).",
+    ),
+    (
+        "API トークンの作成（設定）",
+        "Create an API token (settings)",
+    ),
+    ("調査の依頼", "Survey sent"),
+    ("調査の回答期限", "Survey due"),
+    ("年中行事", "Every year"),
+    (
+        "年末年始（閉庁。開庁日で数える期限は進みません）",
+        "Year-end holidays (offices closed; deadlines counted in office days stop)",
+    ),
+    ("情報セキュリティの日", "Information Security Day"),
+    (
+        "fy: {} は年度ではありません（2000 年度から来年度まで）",
+        "fy: {} is not a fiscal year (2000 to next year)",
+    ),
+    ("月", "Mon"),
+    ("火", "Tue"),
+    ("水", "Wed"),
+    ("木", "Thu"),
+    ("金", "Fri"),
+    ("土", "Sat"),
+    ("日", "Sun"),
     // 開庁日.
     (
         "開庁日で数える（土日・祝日・年末年始の時間を数えない）",

@@ -8,6 +8,7 @@ mod admin_domains;
 mod admin_inbound;
 pub mod alert;
 mod board;
+mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_desk;
@@ -147,6 +148,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin_inbound::configure(cfg);
     yearly::configure(cfg);
     stats::configure(cfg);
+    calendar::configure(cfg);
     reports::configure(cfg);
     inquiries::configure(cfg);
     surveys::configure(cfg);

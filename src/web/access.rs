@@ -205,6 +205,7 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/feeds/public.{format}", Who::Anyone),
     r("GET", "/feeds/{token}/alerts.{format}", Who::SecretUrl),
     r("GET", "/feeds/{token}/prefecture.{format}", Who::SecretUrl),
+    r("GET", "/feeds/{token}/calendar.ics", Who::SecretUrl),
     r("GET", "/alerts/{public_id}.cap.xml", Who::AlertReader),
     // The case library.
     r("GET", "/cases", Who::SignedIn),
@@ -221,6 +222,7 @@ pub const ROUTES: &[RouteRule] = &[
     // 障害・事故等報告: anyone signed in files one for their own organisation and lists what
     // they may see; a report answers by `reports::access`.
     // 調査・点検.
+    r("GET", "/calendar", Who::SignedIn),
     r("GET", "/surveys", Who::SignedIn),
     r("GET", "/surveys/new", Who::SurveyWriter),
     r("POST", "/surveys/new", Who::SurveyWriter),

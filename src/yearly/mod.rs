@@ -5,6 +5,7 @@
 //! organisation's report card. A read model over the stores of alerts, acks, drills, reports and
 //! surveys; Owns only `yearly_plans`.
 
+pub mod calendar;
 pub mod card;
 pub mod store;
 

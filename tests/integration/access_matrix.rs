@@ -683,6 +683,9 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("GET", "/feeds/{token}/alerts.{format}") => {
             Sample::at(format!("/feeds/{}/alerts.atom", f.feed_token))
         }
+        ("GET", "/feeds/{token}/calendar.ics") => {
+            Sample::at(format!("/feeds/{}/calendar.ics", f.feed_token))
+        }
         ("GET", "/feeds/{token}/prefecture.{format}") => {
             Sample::at(format!("/feeds/{}/prefecture.json", f.prefecture_token))
         }
@@ -731,7 +734,7 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/reports/{id}/case") => {
             Sample::at(format!("/reports/{}/case", f.report)).form(&[("kind", "incident")])
         }
-        ("GET", "/surveys" | "/surveys/new") => Sample::at(path),
+        ("GET", "/surveys" | "/surveys/new" | "/calendar") => Sample::at(path),
         ("POST", "/surveys/new") => Sample::at(path).form(&[("to", "all"), ("deadline", "")]),
         ("GET", "/surveys/{id}" | "/surveys/{id}/result" | "/surveys/{id}/results")
         | ("GET", "/surveys/{id}/results.csv" | "/surveys/{id}/results.svg")
@@ -1438,8 +1441,14 @@ async fn magazine_issues(app: &TestApp) -> (i32, IssueId) {
     let published = issue::approve(&app.ctx.db, &central.approver, first.id, now)
         .await
         .unwrap();
-    let draft = issue::compose(&app.ctx.db, &central.operator, from, to, now)
-        .await
-        .unwrap();
+    let draft = issue::compose(
+        &app.ctx.db,
+        &central.operator,
+        from - chrono::Duration::days(7),
+        from,
+        now,
+    )
+    .await
+    .unwrap();
     (published.issue.number.unwrap(), draft.id)
 }

@@ -12,6 +12,7 @@ mod access_matrix;
 mod ack_links;
 mod api;
 mod browser;
+mod calendar;
 mod cases;
 mod classify;
 mod classify_golden;
