@@ -41,6 +41,7 @@ mod m20261207_000035_report_steps;
 mod m20261207_000036_inquiries;
 mod m20261207_000037_inquiry_line;
 mod m20261208_000038_office_days;
+mod m20261208_000039_survey_returns;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000036_inquiries::Migration),
             Box::new(m20261207_000037_inquiry_line::Migration),
             Box::new(m20261208_000038_office_days::Migration),
+            Box::new(m20261208_000039_survey_returns::Migration),
         ]
     }
 }

@@ -3,6 +3,37 @@
 //! [`super::catalog`] by the Japanese as written.
 
 pub static EN: &[(&str, &str)] = &[
+    // 差し戻し.
+    ("差し戻し中", "Sent back"),
+    ("差し戻し", "Sent back"),
+    ("差し戻す", "Send back"),
+    ("提出", "Submitted"),
+    ("回答", "Answer"),
+    (
+        "差し戻す理由（確認したいこと）を入力してください。",
+        "Say what you want checked (the reason for sending it back).",
+    ),
+    (
+        "差し戻す理由は 2,000 文字以内で、制御文字を含めずに入力してください。",
+        "The reason: at most 2,000 characters, without control characters.",
+    ),
+    (
+        "提出された回答だけを差し戻せます。",
+        "Only a submitted answer can be sent back.",
+    ),
+    (
+        "回答の内容に確認したいことがあるときは、理由を添えて差し戻します。回答は下書きに戻り、団体の連絡先に通知され、団体が見直して再提出します。",
+        "When something in an answer needs checking, send it back with the question. The answer becomes a draft again, the organisation's contacts are told, and the organisation reviews and submits it again.",
+    ),
+    (
+        "確認したいこと（団体に送られます）",
+        "What to check (sent to the organisation)",
+    ),
+    ("差し戻されました", "Sent back"),
+    (
+        "回答を見直し、再提出してください。",
+        "Review the answers and submit them again.",
+    ),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

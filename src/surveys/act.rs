@@ -166,3 +166,60 @@ pub async fn save_plan<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await.context("cannot store the plan")?;
     Ok(true)
 }
+
+/// 差し戻し: sends a submitted answer back to its organisation with a question. The answer is a
+/// draft again (kept, with a version that is not a submission, so results "as of" later do not
+/// count it) until the organisation submits it anew; its contacts are mailed the question in the
+/// same transaction. False when there is no submitted answer to send back.
+pub async fn return_answers<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    survey: &Survey,
+    org: OrgId,
+    note: &str,
+    mail: (&str, &str),
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let txn = begin_write(db).await.context("cannot open a transaction")?;
+    let Some(m) = survey_answers::Entity::find()
+        .filter(survey_answers::Column::SurveyId.eq(survey.id))
+        .filter(survey_answers::Column::OrganisationId.eq(org))
+        .filter(survey_answers::Column::Submitted.eq(true))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let answers = m.answers.clone();
+    let mut a = m.into_active_model();
+    a.submitted = Set(false);
+    a.returned_at = Set(Some(now));
+    a.returned_by = Set(Some(actor.to_string()));
+    a.return_note = Set(Some(note.to_owned()));
+    a.updated_at = Set(now);
+    a.updated_by = Set(actor.to_string());
+    a.update(&txn).await?;
+    survey_answer_versions::ActiveModel {
+        survey_id: Set(survey.id),
+        organisation_id: Set(org),
+        answers: Set(answers),
+        submitted: Set(false),
+        late: Set(false),
+        saved_by: Set(actor.to_string()),
+        saved_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mailed = super::publish::queue_to(&txn, &[org], mail.0, mail.1, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        "survey.return",
+        &format!("survey:{}", survey.id),
+        serde_json::json!({ "organisation": org, "note": note, "mailed": mailed }),
+    )
+    .await?;
+    txn.commit().await.context("cannot send the answer back")?;
+    Ok(true)
+}

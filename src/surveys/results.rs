@@ -59,6 +59,8 @@ pub struct OrgLine {
     pub org: Organisation,
     pub answered: bool,
     pub late: bool,
+    /// Sent back (差し戻し) and not submitted since.
+    pub returned: bool,
     pub score: Option<Score>,
     pub plan: Option<String>,
     pub plan_fiscal_year: Option<i32>,
@@ -192,6 +194,7 @@ pub async fn build(
                 org: o.clone(),
                 answered: a.is_some(),
                 late: row.is_some_and(|r| r.late),
+                returned: row.is_some_and(|r| r.returned()),
                 score: a.map(|a| score::score(&survey.definition, a)),
                 plan: row.and_then(|r| r.plan.clone()),
                 plan_fiscal_year: row.and_then(|r| r.plan_fiscal_year),

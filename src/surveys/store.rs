@@ -47,6 +47,16 @@ pub struct AnswerRow {
     pub updated_by: String,
     pub plan: Option<String>,
     pub plan_fiscal_year: Option<i32>,
+    /// The last 差し戻し: when and the question asked.
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_note: Option<String>,
+}
+
+impl AnswerRow {
+    /// Sent back and not submitted since.
+    pub fn returned(&self) -> bool {
+        self.returned_at.is_some() && !self.submitted
+    }
 }
 
 pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
@@ -87,6 +97,8 @@ pub(super) fn to_answer(m: survey_answers::Model) -> anyhow::Result<AnswerRow> {
         updated_by: m.updated_by,
         plan: m.plan,
         plan_fiscal_year: m.plan_fiscal_year,
+        returned_at: m.returned_at,
+        return_note: m.return_note,
     })
 }
 
@@ -236,9 +248,10 @@ pub async fn answers_as_of(
 ) -> anyhow::Result<Vec<(OrgId, Answers)>> {
     let mut latest: std::collections::BTreeMap<OrgId, survey_answer_versions::Model> =
         std::collections::BTreeMap::new();
+    // The latest version by then counts if it was a submission: a 差し戻し writes a version that
+    // is not, so an answer sent back is not counted from that moment.
     for v in survey_answer_versions::Entity::find()
         .filter(survey_answer_versions::Column::SurveyId.eq(id.0))
-        .filter(survey_answer_versions::Column::Submitted.eq(true))
         .filter(survey_answer_versions::Column::SavedAt.lte(at))
         .order_by_asc(survey_answer_versions::Column::Id)
         .all(db)
@@ -249,6 +262,7 @@ pub async fn answers_as_of(
     }
     latest
         .into_values()
+        .filter(|v| v.submitted)
         .map(|v| {
             Ok((
                 v.organisation_id,

@@ -239,6 +239,12 @@ pub const ROUTES: &[RouteRule] = &[
     r("GET", "/surveys/{id}/results", Who::SurveyResults),
     r("GET", "/surveys/{id}/results.csv", Who::SurveyResults),
     r("GET", "/surveys/{id}/results.xlsx", Who::SurveyResults),
+    r("GET", "/surveys/{id}/answers/{org}", Who::SurveyResults),
+    r(
+        "POST",
+        "/surveys/{id}/answers/{org}/return",
+        Who::SurveyResults,
+    ),
     r("GET", "/surveys/{id}/results.svg", Who::SurveyResults),
     r("POST", "/surveys/{id}/prompt", Who::SurveyResults),
     r("POST", "/surveys/{id}/results/send", Who::Drafter),

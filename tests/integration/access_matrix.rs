@@ -749,6 +749,12 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
         ("POST", "/surveys/{id}/answers.xlsx") => {
             Sample::at(format!("/surveys/{}/answers.xlsx", f.survey)).form(&[])
         }
+        ("GET", "/surveys/{id}/answers/{org}") => {
+            Sample::at(format!("/surveys/{}/answers/131016", f.survey))
+        }
+        ("POST", "/surveys/{id}/answers/{org}/return") => {
+            Sample::at(format!("/surveys/{}/answers/131016/return", f.survey)).form(&[("note", "")])
+        }
         ("POST", "/surveys/{id}/plan") => Sample::at(format!("/surveys/{}/plan", f.survey))
             .form(&[("plan", ""), ("fiscal_year", "")]),
         ("GET" | "PUT", "/api/v1/surveys/{id}/answers") => {

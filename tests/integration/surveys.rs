@@ -701,3 +701,177 @@ async fn a_second_round_shows_the_first_beside_it_and_a_prefecture_runs_its_own(
     assert_eq!(n, 63);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_prefecture_sends_an_answer_back_with_a_question_and_it_counts_again_once_resubmitted() {
+    let app = spawn_app().await;
+    let mut seen = 0;
+    let central = central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
+    user(
+        &app.ctx,
+        "131016",
+        Role::Member,
+        "member@city.chiyoda.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "130001",
+        Role::PrefectureAdmin,
+        "sec@metro.tokyo.lg.jp",
+    )
+    .await;
+    user(
+        &app.ctx,
+        "140007",
+        Role::PrefectureAdmin,
+        "sec@pref.kanagawa.lg.jp",
+    )
+    .await;
+    let id = publish_survey(&app, &central, &["org:131016", "org:131024"]).await;
+    send_notices(&app, &mut seen).await;
+    let path = format!("/surveys/{id}");
+    let chiyoda = orgs
+        .iter()
+        .find(|o| o.code.to_string() == "131016")
+        .unwrap();
+
+    let mut member = Browser::new(&app.address);
+    member.log_in("member@city.chiyoda.lg.jp", PW).await;
+    let csrf_m = member.get(&path).await.hidden("csrf");
+    let answers = [
+        ("a_no_subcontract_done", "3"),
+        ("a_no_subcontract_required", "3"),
+        ("a_no_takeout_done", "3"),
+        ("a_no_takeout_required", "3"),
+        ("a_return_disposal_done", "0"),
+        ("a_return_disposal_required", "0"),
+    ];
+    let submit = |csrf: String| {
+        let mut form = vec![
+            ("csrf".to_owned(), csrf),
+            ("action".into(), "submit".into()),
+        ];
+        form.extend(
+            answers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        form
+    };
+    let form = submit(csrf_m.clone());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        member.post(&format!("{path}/answers"), &form).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // 東京都 reads 千代田区's answers item by item and sends them back with a question.
+    let mut pref = Browser::new(&app.address);
+    pref.log_in("sec@metro.tokyo.lg.jp", PW).await;
+    let results = pref.get(&format!("{path}/results")).await.body;
+    assert!(
+        results.contains(&format!("{path}/answers/131016")),
+        "the table links each organisation"
+    );
+    let page = pref.get(&format!("{path}/answers/131016")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("3 / 3") && page.body.contains("0 / 0"),
+        "{}",
+        page.body
+    );
+    let csrf_p = page.hidden("csrf");
+    let empty = pref
+        .post(
+            &format!("{path}/answers/131016/return"),
+            &[("csrf", &csrf_p), ("note", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(empty.body.contains("差し戻す理由"), "{}", empty.body);
+    const QUESTION: &str =
+        "返還・廃棄の対象が 0 件となっていますが、今年度に終了した委託契約はありませんか。";
+    let back = pref
+        .post(
+            &format!("{path}/answers/131016/return"),
+            &[("csrf", &csrf_p), ("note", QUESTION)],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let mails = send_notices(&app, &mut seen).await;
+    assert_eq!(mails.len(), 1, "千代田区's contact: {mails:?}");
+    assert!(
+        mails[0].0.contains("131016")
+            && mails[0].1.contains("【差し戻し】")
+            && mails[0].1.contains(QUESTION)
+    );
+    // It is a draft again: the organisation sees the question; the results no longer count it.
+    let own = member.get(&path).await.body;
+    assert!(
+        own.contains("差し戻されました") && own.contains(QUESTION),
+        "{own}"
+    );
+    let row = store::answer(&app.ctx.db, id, chiyoda.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.returned() && !row.submitted);
+    let results = pref.get(&format!("{path}/results")).await.body;
+    assert!(results.contains("差し戻し中"), "{results}");
+    assert!(
+        results.contains("<td id=\"coverage\">0.0%</td>"),
+        "{results}"
+    );
+    // "As of" a time before the 差し戻し the answer counted; from it on, not.
+    let first_submission = row.submitted_at.unwrap();
+    let db = &app.ctx.db;
+    let at_submission = store::answers_as_of(db, id, first_submission)
+        .await
+        .unwrap();
+    assert!(at_submission.iter().any(|(o, _)| *o == chiyoda.id));
+    let now = store::answers_as_of(db, id, Utc::now()).await.unwrap();
+    assert!(!now.iter().any(|(o, _)| *o == chiyoda.id));
+    // Neither another prefecture nor a municipality may read or send back 千代田区's answers.
+    let mut kanagawa = Browser::new(&app.address);
+    kanagawa.log_in("sec@pref.kanagawa.lg.jp", PW).await;
+    assert_eq!(
+        kanagawa.get(&format!("{path}/answers/131016")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        member.get(&format!("{path}/answers/131016")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        member
+            .post(
+                &format!("{path}/answers/131016/return"),
+                &[("csrf", &csrf_m), ("note", "x")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Submitted anew, it counts again and the notice is gone.
+    let csrf_m = member.get(&path).await.hidden("csrf");
+    let form = submit(csrf_m);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        member.post(&format!("{path}/answers"), &form).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!member.get(&path).await.body.contains("差し戻されました"));
+    let results = pref.get(&format!("{path}/results")).await.body;
+    assert!(
+        results.contains("<td id=\"coverage\">50.0%</td>"),
+        "{results}"
+    );
+    let audit = noroshi::audit::recent(&app.ctx.db, Some(&format!("survey:{id}")), 20)
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "survey.return"));
+    app.stop().await;
+}

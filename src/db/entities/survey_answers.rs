@@ -21,6 +21,12 @@ pub struct Model {
     pub plan: Option<String>,
     pub plan_fiscal_year: Option<i32>,
     pub plan_at: Option<DateTimeUtc>,
+    /// 差し戻し: when, by whom and with what question the answer was sent back (a draft again
+    /// until submitted anew).
+    pub returned_at: Option<DateTimeUtc>,
+    pub returned_by: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub return_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

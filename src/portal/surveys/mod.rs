@@ -8,6 +8,7 @@ mod new;
 mod own;
 mod page;
 mod results;
+mod review;
 mod sheet;
 
 use actix_web::{HttpResponse, get, web};
@@ -121,6 +122,7 @@ async fn list(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse
         }
         let mine = if addressed.contains(&s.id) {
             match store::answer(&ctx.db, s.id, viewer.org.id).await? {
+                Some(a) if a.returned() => viewer.lang.tr("差し戻し中").to_owned(),
                 Some(a) if a.submitted && a.late => viewer.lang.tr("提出済（期限後）").to_owned(),
                 Some(a) if a.submitted => viewer.lang.tr("提出済").to_owned(),
                 Some(_) => viewer.lang.tr("下書き").to_owned(),
@@ -155,6 +157,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sheet::results)
         .service(sheet::download)
         .service(sheet::upload)
+        .service(review::show)
+        .service(review::send_back)
         .service(results::chart_svg)
         .service(results::prompt)
         .service(results::send)

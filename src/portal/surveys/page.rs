@@ -117,6 +117,8 @@ pub(super) struct SurveyPage {
     own_result: bool,
     /// Just after an Excel upload was read and saved.
     uploaded: bool,
+    /// 差し戻し: when, and the question, while not submitted anew.
+    returned: Option<(String, String)>,
 }
 
 pub(super) async fn page(
@@ -171,6 +173,12 @@ pub(super) async fn page(
             && current.as_ref().is_some_and(|a| a.submitted)
             && s.definition.scored(),
         uploaded: false,
+        returned: current.as_ref().filter(|a| a.returned()).and_then(|a| {
+            Some((
+                viewer.when(&a.returned_at?),
+                a.return_note.clone().unwrap_or_default(),
+            ))
+        }),
     })
 }
 

@@ -214,10 +214,11 @@ pub(super) async fn show(
                 code: o.org.code.to_string(),
                 name: o.org.full_name(),
                 class: viewer.lang.tr(o.org.class().label_ja()),
-                state: viewer.lang.tr(match (o.answered, o.late) {
-                    (true, true) => "提出済（期限後）",
-                    (true, false) => "提出済",
-                    (false, _) => "未回答",
+                state: viewer.lang.tr(match (o.answered, o.late, o.returned) {
+                    (_, _, true) => "差し戻し中",
+                    (true, true, _) => "提出済（期限後）",
+                    (true, false, _) => "提出済",
+                    (false, _, _) => "未回答",
                 }),
                 overall: o
                     .score
