@@ -1,6 +1,7 @@
 //! The `noroshi` command line: argument definitions and dispatch. Each command group lives in
 //! its own file and calls capability functions; nothing here touches the database directly.
 
+pub mod backup;
 mod cases;
 mod classify;
 mod demo;
@@ -118,6 +119,22 @@ pub enum Command {
     Reindex,
     /// Print the API's OpenAPI 3 document (the one served at /api/v1/openapi.json).
     Openapi,
+    /// Copy the running hub into a new folder: the SQLite database at one consistent moment
+    /// (on PostgreSQL, use pg_dump for the database), keys, audit checkpoints, inbound mail,
+    /// with a manifest of checksums and row counts.
+    Backup {
+        /// A new (or empty) folder.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup back into an empty data directory: every file checked against the
+    /// manifest first (a partial or changed backup is refused and nothing is written), the
+    /// database migrated to this release and its counts checked, the search index rebuilt.
+    Restore {
+        /// The backup's folder (with manifest.json).
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[cfg(feature = "bench")]
@@ -350,6 +367,36 @@ async fn dispatch(command: Command, mut settings: Settings) -> anyhow::Result<()
         Command::Bench(cmd) => run_bench(cmd, settings).await,
         Command::Cases(cmd) => cases::run(cmd, settings).await,
         Command::Reindex => cases::reindex(settings).await,
+        Command::Backup { to } => {
+            let ctx = AppContext::connect(settings).await?;
+            let m = backup::take(&ctx, &to).await?;
+            println!(
+                "backup written to {}: {} files, database {} ({}), {} audit entries, {} alerts",
+                to.display(),
+                m.files.len(),
+                m.database,
+                if m.database == "sqlite" {
+                    "included"
+                } else {
+                    "not included: copy it with pg_dump -Fc"
+                },
+                m.rows.get("audit_log").copied().unwrap_or(0),
+                m.rows.get("alerts").copied().unwrap_or(0),
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let r = backup::restore(settings, &from).await?;
+            println!(
+                "restored {} files from {} (taken {} by noroshi {}); row counts match; {} cases indexed. Run `noroshi audit verify` to check the audit chain.",
+                r.files,
+                from.display(),
+                crate::time::format_jst(&r.manifest.created_at),
+                r.manifest.noroshi,
+                r.cases_indexed
+            );
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", crate::api::openapi_document()?);
             Ok(())

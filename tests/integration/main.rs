@@ -11,6 +11,7 @@ mod helpers;
 mod access_matrix;
 mod ack_links;
 mod api;
+mod backup;
 mod browser;
 mod calendar;
 mod cases;
