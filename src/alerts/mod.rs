@@ -148,7 +148,10 @@ pub fn advisory_tlp(advisory: &advisories::Model) -> (Tlp, bool) {
         None => {}
     }
     use crate::ingest::model::kind;
-    let tlp = if matches!(advisory.kind.as_str(), kind::NCO_NOTICE | kind::MANUAL) {
+    let tlp = if matches!(
+        advisory.kind.as_str(),
+        kind::NCO_NOTICE | kind::MANUAL | kind::JPCERT_EARLY_WARNING
+    ) {
         Tlp::Amber
     } else {
         Tlp::Green

@@ -68,6 +68,10 @@ struct RawEntry {
     authserv_id: Option<String>,
     #[serde(default = "yes")]
     require_authentication: bool,
+    /// For mail: what the messages are — `nco_notice` (the default) or `jpcert_early_warning`
+    /// (JPCERT/CC's 早期警戒情報, TLP:AMBER unless the message is marked otherwise).
+    #[serde(default)]
+    mail_kind: Option<String>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -123,6 +127,8 @@ pub struct SourceDef {
     /// `require_authentication = false`.
     pub authserv_id: Option<String>,
     pub note: Option<String>,
+    /// For mail: the kind of advisory its messages become (`ingest::model::kind`).
+    pub mail_kind: &'static str,
 }
 
 impl SourceDef {
@@ -307,7 +313,19 @@ fn check(e: RawEntry, d: &Defaults, base: &Path, data_dir: &Path) -> Result<Sour
     {
         return Err(format!("`sample` {} does not exist", s.display()));
     }
+    let mail_kind = match e.mail_kind.as_deref() {
+        None | Some("nco_notice") => crate::ingest::model::kind::NCO_NOTICE,
+        Some("jpcert_early_warning") if e.format == Format::Mail => {
+            crate::ingest::model::kind::JPCERT_EARLY_WARNING
+        }
+        Some(other) => {
+            return Err(format!(
+                "`mail_kind` {other:?} is not nco_notice or jpcert_early_warning (and is only for format = \"mail\")"
+            ));
+        }
+    };
     Ok(SourceDef {
+        mail_kind,
         key: e.key,
         name: e.name,
         format: e.format,
@@ -346,10 +364,15 @@ mod tests {
             "jvndb-new",
             "cisa-kev",
             "nco-mail",
+            "jpcert-ew",
             "manual",
         ] {
             assert!(c.get(key).is_some(), "{key} is missing");
         }
+        assert_eq!(
+            c.get("jpcert-ew").map(|s| s.mail_kind),
+            Some(crate::ingest::model::kind::JPCERT_EARLY_WARNING)
+        );
         let without_sample: Vec<&str> = c
             .iter()
             .filter(|s| s.enabled && matches!(s.location, Location::Url(_)) && s.sample.is_none())

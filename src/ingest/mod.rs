@@ -97,7 +97,11 @@ pub async fn ingest_document<C: ConnectionTrait + TransactionTrait>(
         {
             return Err(IngestError::NotAuthenticated { from, reason });
         }
-        let (adv, attachments) = parse::mail::parse_with_attachments(&doc.bytes)?;
+        let (mut adv, attachments) = parse::mail::parse_with_attachments(&doc.bytes)?;
+        adv.kind = source.mail_kind;
+        if adv.kind == model::kind::JPCERT_EARLY_WARNING && adv.tlp.is_none() {
+            adv.tlp = Some(crate::domain::Tlp::Amber);
+        }
         (
             Parsed {
                 items: vec![adv],

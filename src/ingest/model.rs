@@ -56,6 +56,9 @@ pub mod kind {
     pub const CSAF: &str = "csaf";
     pub const FEED_ITEM: &str = "feed_item";
     pub const NCO_NOTICE: &str = "nco_notice";
+    /// JPCERT/CC's 早期警戒情報 (early warning for 重要インフラ and CEPTOARs), by mail; shared
+    /// under restriction: TLP:AMBER unless marked otherwise.
+    pub const JPCERT_EARLY_WARNING: &str = "jpcert_early_warning";
     pub const MANUAL: &str = "manual";
 }
 

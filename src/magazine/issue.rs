@@ -38,6 +38,9 @@ pub use reading::*;
 pub enum ItemKind {
     /// A published 注意喚起 of the hub.
     Alert,
+    /// JPCERT/CC's 早期警戒情報 (by mail, shared under restriction): for the local governments'
+    /// readers, in its own section after the alerts.
+    EarlyWarning,
     /// A newly published 事故事例・取組事例.
     Case,
     /// JPCERT/CC's 注意喚起 and Weekly Report.
@@ -48,6 +51,7 @@ impl ItemKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::Alert => "注意喚起",
+            Self::EarlyWarning => "早期警戒情報",
             Self::Case => "事例",
             Self::Jpcert => "JPCERT/CC",
         }
@@ -216,6 +220,31 @@ pub async fn gather(
             alert_id: None,
             severity: None,
             date: at,
+        });
+    }
+    let warnings = advisories::Entity::find()
+        .filter(advisories::Column::Kind.eq(crate::ingest::model::kind::JPCERT_EARLY_WARNING))
+        .filter(advisories::Column::FirstSeenAt.gte(from))
+        .filter(advisories::Column::FirstSeenAt.lt(to))
+        .order_by_asc(advisories::Column::FirstSeenAt)
+        .limit(MAX_JPCERT)
+        .all(db)
+        .await
+        .context("cannot read the early warnings")?;
+    for a in warnings {
+        let (tlp, _) = crate::alerts::advisory_tlp(&a);
+        if tlp > Tlp::Amber {
+            continue;
+        }
+        items.push(Item {
+            kind: ItemKind::EarlyWarning,
+            summary: summary::summary_of(&a.summary_text, 120),
+            link: String::new(),
+            title: a.title,
+            tlp,
+            alert_id: None,
+            severity: None,
+            date: a.published_at.unwrap_or(a.first_seen_at),
         });
     }
     let jpcert = advisories::Entity::find()

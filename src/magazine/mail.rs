@@ -69,6 +69,8 @@ pub fn text(issue: &Issue, items: &[Item], lang: Language, base: &str, withheld:
     for (n, i) in items.iter().enumerate() {
         let kind = match (i.kind, ja) {
             (ItemKind::Alert, true) => "注意喚起",
+            (ItemKind::EarlyWarning, true) => "早期警戒情報",
+            (ItemKind::EarlyWarning, false) => "JPCERT/CC early warning",
             (ItemKind::Case, true) => "事例",
             (ItemKind::Alert, false) => "Alert",
             (ItemKind::Case, false) => "Case",

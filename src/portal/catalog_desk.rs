@@ -34,6 +34,7 @@ pub static EN: &[(&str, &str)] = &[
         "回答を見直し、再提出してください。",
         "Review the answers and submit them again.",
     ),
+    ("早期警戒情報", "JPCERT/CC early warning"),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

@@ -948,3 +948,74 @@ async fn an_issue_is_in_japanese_once_a_week_and_summarises_the_news_not_the_sal
     );
     assert_eq!(issue::list(db, true, 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn jpcert_early_warnings_arrive_by_mail_as_amber_and_have_their_place_for_local_governments_only()
+ {
+    use crate::helpers::advisories::ingest_sample;
+    use crate::helpers::mail::central_users;
+    use noroshi::domain::Tlp;
+    use noroshi::magazine::issue::{self, ItemKind, Reader};
+
+    let app = spawn_app().await;
+    let db = &app.ctx.db;
+    let central = central_users(&app.ctx).await;
+    ingest_sample(&app.ctx, "jpcert-ew", "jpcert_ew.eml").await;
+    let stored = noroshi::ingest::store::find(
+        db,
+        "jpcert-ew",
+        "<20261203100000.EW-2026-0031@jpcert.or.jp>",
+    )
+    .await
+    .unwrap()
+    .expect("the early warning is stored");
+    assert_eq!(stored.kind, "jpcert_early_warning");
+    assert_eq!(stored.tlp.as_deref(), Some("AMBER"), "unmarked, so AMBER");
+    assert!(stored.cve_ids.contains("CVE-2026-24858"));
+    let now = Utc::now();
+    let draft = issue::compose(
+        db,
+        &central.operator,
+        now - Duration::days(7),
+        now + Duration::minutes(1),
+        now,
+    )
+    .await
+    .unwrap();
+    let ew: Vec<_> = draft
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::EarlyWarning)
+        .collect();
+    assert_eq!(ew.len(), 1, "{:?}", draft.items);
+    assert_eq!(ew[0].tlp, Tlp::Amber);
+    assert!(
+        ew[0]
+            .summary
+            .starts_with("インターネットに公開された VPN 装置"),
+        "{}",
+        ew[0].summary
+    );
+    let orgs = tokyo(&app.ctx).await;
+    let chiyoda = orgs
+        .iter()
+        .find(|o| o.code.to_string() == "131016")
+        .unwrap();
+    let has = |items: Vec<issue::Item>| items.iter().any(|i| i.kind == ItemKind::EarlyWarning);
+    assert!(has(issue::visible_items(
+        db,
+        &draft,
+        &Reader::Organisation(chiyoda)
+    )
+    .await
+    .unwrap()));
+    assert!(has(issue::visible_items(db, &draft, &Reader::Central)
+        .await
+        .unwrap()));
+    assert!(
+        !has(issue::visible_items(db, &draft, &Reader::Public)
+            .await
+            .unwrap()),
+        "never in the public archive"
+    );
+}

@@ -70,6 +70,10 @@ pub async fn visible_items(
             (Reader::Organisation(org), Tlp::Green | Tlp::Amber | Tlp::AmberStrict) => {
                 match item.alert_id {
                     Some(alert) => crate::alerts::access::org_may_view(db, org, alert).await?,
+                    // 早期警戒情報 (AMBER at most): the local governments the CEPTOAR serves.
+                    None if item.kind == ItemKind::EarlyWarning => {
+                        item.tlp <= Tlp::Amber && org.kind != crate::registry::OrgKind::Central
+                    }
                     None => item.tlp == Tlp::Green,
                 }
             }
