@@ -28,6 +28,7 @@ fn definition() -> Definition {
         title: "ベンチマーク重点検査（50 項目）".into(),
         kind: "self_assessment".into(),
         description: String::new(),
+        reference_date: String::new(),
         categories: (0..10)
             .map(|c| Category {
                 id: format!("c{c}"),

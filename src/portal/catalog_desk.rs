@@ -35,6 +35,11 @@ pub static EN: &[(&str, &str)] = &[
         "Review the answers and submit them again.",
     ),
     ("早期警戒情報", "JPCERT/CC early warning"),
+    (
+        "基準日（回答がいつ時点の状況か。任意）",
+        "Reference date (the day the answers describe; optional)",
+    ),
+    ("基準日", "Reference date"),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

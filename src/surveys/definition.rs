@@ -62,6 +62,10 @@ pub struct Definition {
     pub kind: String,
     #[serde(default)]
     pub description: String,
+    /// 基準日: the day the answers describe (`YYYY-MM-DD`; the seed's 「平成19年9月末時点」, 003:141).
+    /// Set when the survey is written; empty when it has none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference_date: String,
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
 }
@@ -86,6 +90,14 @@ impl Definition {
             return Err(format!(
                 "kind: `{}` is not emergency or self_assessment",
                 self.kind
+            ));
+        }
+        if !self.reference_date.is_empty()
+            && chrono::NaiveDate::parse_from_str(&self.reference_date, "%Y-%m-%d").is_err()
+        {
+            return Err(format!(
+                "reference_date: `{}` is not a date (YYYY-MM-DD)",
+                self.reference_date
             ));
         }
         if self.description.chars().count() > 10_000 {

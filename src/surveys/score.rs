@@ -125,6 +125,7 @@ mod tests {
             title: "t".into(),
             kind: "self_assessment".into(),
             description: String::new(),
+            reference_date: String::new(),
             categories: cats
                 .iter()
                 .map(|(id, items)| Category {

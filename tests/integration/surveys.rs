@@ -107,6 +107,20 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("deadline"));
+    let bad_day = operator
+        .post(
+            "/surveys/new",
+            &[
+                ("csrf", &csrf),
+                ("template", TEMPLATES[0].0),
+                ("to", "pref:13+"),
+                ("deadline", &deadline),
+                ("reference_date", "9月末"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_day.status, StatusCode::BAD_REQUEST);
+    assert!(bad_day.body.contains("reference_date"), "{}", bad_day.body);
     let made = operator
         .post(
             "/surveys/new",
@@ -115,10 +129,16 @@ async fn a_survey_goes_out_through_four_eyes_and_is_answered_scored_and_reported
                 ("template", TEMPLATES[0].0),
                 ("to", "pref:13+"),
                 ("deadline", &deadline),
+                ("reference_date", "2026-09-30"),
             ],
         )
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let written = operator.get(made.location.as_deref().unwrap()).await.body;
+    assert!(
+        written.contains("基準日: 2026年9月30日"),
+        "the 基準日 is on the survey: {written}"
+    );
     let path = made.location.unwrap();
     let id: i64 = path.trim_start_matches("/surveys/").parse().unwrap();
     assert_eq!(

@@ -22,6 +22,7 @@ struct NewPage {
     toml: String,
     to: String,
     deadline: String,
+    reference_date: String,
     previous: Vec<(SurveyId, String, bool)>,
     error: Option<String>,
 }
@@ -35,6 +36,9 @@ struct NewForm {
     toml: String,
     to: String,
     deadline: String,
+    /// 基準日 (`YYYY-MM-DD`, optional).
+    #[serde(default)]
+    reference_date: String,
     #[serde(default)]
     previous: String,
 }
@@ -88,6 +92,7 @@ async fn page(
                 .map(|d| format!("{d} 17:00"))
                 .unwrap_or_default()
         }),
+        reference_date: f.map(|f| f.reference_date.clone()).unwrap_or_default(),
         previous,
         error,
     })
@@ -124,7 +129,13 @@ pub(super) async fn create(
         if text.len() > 200_000 {
             return Err("toml: at most 200 KB".into());
         }
-        let definition = Definition::parse(&text).map_err(|e| format!("toml: {e}"))?;
+        let mut definition = Definition::parse(&text).map_err(|e| format!("toml: {e}"))?;
+        let day = form.reference_date.trim();
+        if !day.is_empty() {
+            chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map_err(|_| format!("reference_date: `{day}` is not a date (YYYY-MM-DD)"))?;
+            definition.reference_date = day.to_owned();
+        }
         let deadline = publish::parse_deadline(&form.deadline, now)?;
         let previous = match form.previous.trim() {
             "" => None,

@@ -103,6 +103,8 @@ pub(super) struct SurveyPage {
     status: &'static str,
     description: String,
     deadline: String,
+    /// 基準日, as the reader writes dates; empty when none.
+    reference_date: String,
     past_deadline: bool,
     audience: String,
     categories: Vec<CategoryView>,
@@ -151,6 +153,9 @@ pub(super) async fn page(
         status: viewer.lang.tr(s.status.label_ja()),
         description: s.definition.description.trim().to_owned(),
         deadline: viewer.deadline(&s.deadline),
+        reference_date: chrono::NaiveDate::parse_from_str(&s.definition.reference_date, "%Y-%m-%d")
+            .map(|d| crate::time::format_date(d, viewer.dates))
+            .unwrap_or_default(),
         past_deadline: chrono::Utc::now() > s.deadline,
         // In words (東京都の市区町村), not the selector syntax the CLI and API take.
         audience: match crate::alerts::audience::AudienceSpec::parse_selectors(&s.audience) {

@@ -60,7 +60,10 @@ pub(super) async fn download(
         .await?
         .map(|a| a.answers)
         .unwrap_or_default();
-    let deadline = crate::time::format_jst(&s.deadline);
+    let deadline = match s.definition.reference_date.as_str() {
+        "" => crate::time::format_jst(&s.deadline),
+        day => format!("{}（基準日 {day}）", crate::time::format_jst(&s.deadline)),
+    };
     let bytes = sheet::answer_sheet(&s, &viewer.org.full_name(), &deadline, &saved)
         .map_err(|e| anyhow::anyhow!("answer sheet of survey {}: {e}", s.id))?;
     Ok(xlsx(
