@@ -42,6 +42,7 @@ mod m20261207_000036_inquiries;
 mod m20261207_000037_inquiry_line;
 mod m20261208_000038_office_days;
 mod m20261208_000039_survey_returns;
+mod m20261208_000040_report_parts;
 
 pub struct Migrator;
 
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000037_inquiry_line::Migration),
             Box::new(m20261208_000038_office_days::Migration),
             Box::new(m20261208_000039_survey_returns::Migration),
+            Box::new(m20261208_000040_report_parts::Migration),
         ]
     }
 }

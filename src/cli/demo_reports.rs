@@ -214,7 +214,46 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         now - Duration::days(4),
     )
     .await?;
+    // The nation's 年度報告 with its written parts, in the seeds' outline (/stats/report).
+    let texts = crate::yearly::store::ReportTexts {
+        plan: "全ての都道府県・市区町村で、年 2 回の連絡体制の確認訓練（情報伝達と情報収集）を行う。\n\
+               電子メールサーバの重点検査を 9 月に行い、11 月中旬までに評価結果を通知する。"
+            .into(),
+        parts: [
+            (
+                "message",
+                "（デモ用の架空の文章です。）本年度も、地方公共団体の皆様の協力により、注意喚起の伝達と\
+                 報告の受付を途切れなく行うことができました。",
+            ),
+            (
+                "responsible",
+                "総務省 自治行政局 地域情報化企画室（自治体CEPTOAR 事務局）",
+            ),
+            (
+                "summary",
+                "緊急の注意喚起は全て 24 時間以内に配信し、把握率は目標を上回った。\
+                 一方で、再発防止策の実施確認が期限を過ぎた報告が残っている。",
+            ),
+            (
+                "goals",
+                "目標: 注意喚起の把握率 95% 以上、訓練の応答率 90% 以上。\n\
+                 評価: 下の実績のとおり。訓練の応答率は目標に届かず、次年度は情報収集の訓練を加える。",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+    };
+    crate::yearly::save_report_texts(
+        &ctx.db,
+        crate::yearly::fiscal_year_now(),
+        soumu.id,
+        &texts,
+        &Actor::System,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Some(format!(
-        "Demo incident reports: /reports (千代田区's mid-conversation with the centre — a request answered, an instruction, the 対処方針 waiting — and 東京都's note: /reports/{id}; 八王子市's 最終報 with its 連携 to the 個人情報保護委員会, waiting for the 確認: /reports/{final_one}; 奥多摩町's overdue one)"
+        "Demo incident reports: /reports (千代田区's mid-conversation with the centre — a request answered, an instruction, the 対処方針 waiting — and 東京都's note: /reports/{id}; 八王子市's 最終報 with its 連携 to the 個人情報保護委員会, waiting for the 確認: /reports/{final_one}; 奥多摩町's overdue one); the nation's 年度報告 in the seeds' outline: /stats/report"
     )))
 }

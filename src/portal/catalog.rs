@@ -1153,7 +1153,6 @@ pub static EN: &[(&str, &str)] = &[
     ("団体コード", "Organisation code"),
     ("団体別の報告カード", "Report cards by organisation"),
     ("報告カード", "Report card"),
-    ("実施状況", "What was done"),
     ("対象期間", "Period"),
     ("対象組織", "Organisations"),
     ("年度の実績", "The year in numbers"),

@@ -40,6 +40,57 @@ pub static EN: &[(&str, &str)] = &[
         "Reference date (the day the answers describe; optional)",
     ),
     ("基準日", "Reference date"),
+    (
+        "評価（実施率による A〜D）",
+        "Grade (A–D by completion rate)",
+    ),
+    ("完了率（対象比）", "Completion of all addressed"),
+    // 年度報告 in the seeds' outline.
+    (
+        "はじめに（責任者からのメッセージ）",
+        "Foreword (from the officer responsible)",
+    ),
+    ("責任部署", "Department responsible"),
+    ("総括", "Overview"),
+    ("重点事項の目標と評価", "Priorities: goals and assessment"),
+    ("（未記入）", "(not written yet)"),
+    ("報告の基本情報", "About this report"),
+    ("における実施状況", ": what was done"),
+    (
+        "重点事項の目標・実績・評価",
+        "Priorities: goals, results and assessment",
+    ),
+    ("目標と評価", "Goals and assessment"),
+    ("実績", "Results"),
+    (
+        "実施状況の表（前年度との比較）",
+        "Tables (beside the previous year)",
+    ),
+    ("表", "Table "),
+    (
+        "障害・事故等（最終報まで至ったもの）",
+        "Incidents (those that reached their final report)",
+    ),
+    (
+        "この年度に最終報まで至った障害・事故等はありません。",
+        "No incident reached its final report this year.",
+    ),
+    ("発見日", "Found"),
+    ("確認済", "Checked"),
+    (
+        "承認済（実施の確認待ち）",
+        "Approved (carrying-out to be checked)",
+    ),
+    ("確認期限超過", "Check overdue"),
+    ("未承認", "Not approved"),
+    ("再発防止策の承認", "Prevention measures approved"),
+    ("再発防止状況", "Prevention status"),
+    ("実施の確認済み", "carrying-out checked"),
+    ("記述の編集", "Edit the written parts"),
+    (
+        "各欄は 20,000 文字以内で、制御文字を含めずに入力してください",
+        "Each part: at most 20,000 characters, without control characters",
+    ),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

@@ -161,6 +161,14 @@ struct ReportPage {
     plan: String,
     plan_by: String,
     can_edit: bool,
+    /// The written parts, in the outline's order: (key, heading, text).
+    parts: Vec<(&'static str, &'static str, String)>,
+    /// 重点事項の実績, from the figures: (label, this year).
+    results: Vec<(String, String)>,
+    /// The incidents one by one: (found, organisation, title, categories, 個人情報, 再発防止状況).
+    incidents: Vec<(String, String, String, String, &'static str, &'static str)>,
+    /// 再発防止策: approved, checked, overdue.
+    prevention: (u64, u64, u64),
 }
 
 #[get("/stats/report")]
@@ -189,7 +197,7 @@ async fn report(
             viewer.lang.tr2("{} と管内の市区町村 {}", p.name(), n)
         }
     };
-    let plan = crate::yearly::store::plan(&ctx.db, fy, viewer.org.id).await?;
+    let written = crate::yearly::store::texts(&ctx.db, fy, viewer.org.id).await?;
     let label = |y| crate::time::fiscal_year_label(y, viewer.year_dates());
     let day = |t: &chrono::DateTime<chrono::Utc>| match viewer.year_dates() {
         crate::time::DateStyle::Wareki => crate::time::format_wareki(t),
@@ -206,8 +214,67 @@ async fn report(
         period: format!("{} – {}", day(&from), day(&last_day)),
         organisations,
         tables: views(yearly::tables(&now, &before), &viewer),
-        plan: plan.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
-        plan_by: plan
+        parts: crate::yearly::PARTS
+            .iter()
+            .map(|(k, h)| {
+                let text = written
+                    .as_ref()
+                    .and_then(|w| w.0.parts.get(*k).cloned())
+                    .unwrap_or_default();
+                (*k, viewer.lang.tr(h), text)
+            })
+            .collect(),
+        results: vec![
+            (
+                viewer.lang.tr("把握率").to_owned(),
+                now.tally.grasp().percent(),
+            ),
+            (
+                viewer.lang.tr("実施率").to_owned(),
+                now.tally.completion().percent(),
+            ),
+            (
+                viewer.lang.tr("完了率（対象比）").to_owned(),
+                now.tally.completion_of_addressed().percent(),
+            ),
+            (
+                viewer.lang.tr("訓練の到達率").to_owned(),
+                now.drill_reach().percent(),
+            ),
+            (
+                viewer.lang.tr("訓練の応答率").to_owned(),
+                now.drill_answer().percent(),
+            ),
+        ],
+        incidents: now
+            .incidents
+            .iter()
+            .map(|i| {
+                (
+                    crate::time::format_date(
+                        i.found_at
+                            .with_timezone(&crate::time::jst_offset())
+                            .date_naive(),
+                        viewer.year_dates(),
+                    ),
+                    i.organisation.clone(),
+                    i.title.clone(),
+                    i.categories
+                        .iter()
+                        .map(|c| viewer.lang.tr(c))
+                        .collect::<Vec<_>>()
+                        .join("・"),
+                    viewer.lang.tr(if i.personal_data { "あり" } else { "—" }),
+                    viewer.lang.tr(i.prevention),
+                )
+            })
+            .collect(),
+        prevention: now.prevention,
+        plan: written
+            .as_ref()
+            .map(|p| p.0.plan.clone())
+            .unwrap_or_default(),
+        plan_by: written
             .map(|p| format!("{}（{}）", super::who(&p.1), viewer.when(&p.2)))
             .unwrap_or_default(),
         can_edit: viewer.session.user.role.is_central()
@@ -221,6 +288,14 @@ struct PlanForm {
     csrf: String,
     fy: i32,
     plan: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    responsible: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    goals: String,
 }
 
 #[post("/stats/report/plan")]
@@ -232,7 +307,19 @@ async fn save_plan(
     viewer.check_csrf(&form.csrf)?;
     scope_of(&viewer)?;
     let fy = fiscal_year(Some(form.fy), &viewer)?;
-    crate::yearly::save_plan(&ctx.db, fy, viewer.org.id, &form.plan, &viewer.actor())
+    let texts = crate::yearly::store::ReportTexts {
+        plan: form.plan.clone(),
+        parts: [
+            ("message", &form.message),
+            ("responsible", &form.responsible),
+            ("summary", &form.summary),
+            ("goals", &form.goals),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect(),
+    };
+    crate::yearly::save_report_texts(&ctx.db, fy, viewer.org.id, &texts, &viewer.actor())
         .await
         .map_err(|e| match crate::error::Classify::classify(e) {
             crate::error::Failure::Invalid(m) => PortalError::BadRequest(viewer.lang.tr(&m).into()),

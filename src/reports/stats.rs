@@ -43,6 +43,21 @@ pub struct Stats {
     pub by_cause: Vec<Row>,
     pub by_org_kind: Vec<Row>,
     pub by_prefecture: Vec<Row>,
+    /// The reports that reached their 最終報, one by one, by when they were found: what the
+    /// seeds' 年度報告 lists incident by incident with its 再発防止状況.
+    pub incidents: Vec<Incident>,
+}
+
+/// One incident of the year, as the 年度報告 lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    pub title: String,
+    pub organisation: String,
+    pub found_at: DateTime<Utc>,
+    pub categories: Vec<&'static str>,
+    pub personal_data: bool,
+    /// 再発防止状況: `確認済`, `承認済（実施の確認待ち）`, `確認期限超過` or `未承認`.
+    pub prevention: &'static str,
 }
 
 fn rows(map: BTreeMap<String, (String, u64)>) -> Vec<Row> {
@@ -103,16 +118,41 @@ pub async fn build(
         s.first_late += u64::from(t.first_late);
         s.overdue += u64::from(t.overdue);
         let own = steps.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let mut prevention = "未承認";
         if own
             .iter()
             .any(|x| x.kind == super::steps::StepKind::PreventionApproved)
         {
             s.prevention_approved += 1;
             match super::waiting::follow_up_due(own) {
-                None => s.prevention_checked += 1,
-                Some(due) if due < now => s.prevention_overdue += 1,
-                Some(_) => {}
+                None => {
+                    s.prevention_checked += 1;
+                    prevention = "確認済";
+                }
+                Some(due) if due < now => {
+                    s.prevention_overdue += 1;
+                    prevention = "確認期限超過";
+                }
+                Some(_) => prevention = "承認済（実施の確認待ち）",
             }
+        }
+        if matches!(r.status, Status::Final | Status::Closed) {
+            s.incidents.push(Incident {
+                title: u.fields.title.clone(),
+                organisation: orgs
+                    .get(&r.org_id)
+                    .map(|o| o.full_name())
+                    .unwrap_or_default(),
+                found_at: u.fields.found_at,
+                categories: u
+                    .fields
+                    .categories
+                    .iter()
+                    .filter_map(|c| Category::parse(c).ok().map(|c| c.label_ja()))
+                    .collect(),
+                personal_data: u.fields.personal_data == Tri::Yes,
+                prevention,
+            });
         }
         if u.fields.categories.is_empty() {
             bump(&mut cat, "none", "未分類");
@@ -135,6 +175,7 @@ pub async fn build(
             }
         }
     }
+    s.incidents.sort_by_key(|i| i.found_at);
     s.by_category = rows(cat);
     s.by_cause = rows(cause);
     s.by_org_kind = rows(kind);

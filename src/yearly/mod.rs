@@ -52,6 +52,10 @@ pub struct Figures {
     pub drill_answered: u64,
     pub reports: u64,
     pub reports_personal: u64,
+    /// The incidents that reached their 最終報, one by one, with their 再発防止状況.
+    pub incidents: Vec<crate::reports::stats::Incident>,
+    /// 再発防止策: approved, their carrying-out checked, check overdue.
+    pub prevention: (u64, u64, u64),
     /// (id, title, addressed, answered, overall score) of each survey published in the 年度.
     pub surveys: Vec<(SurveyId, String, u64, u64, Option<f64>)>,
 }
@@ -158,6 +162,12 @@ pub async fn build(
     let rs = crate::reports::stats::build(db, &reader, fiscal_year, reports, Utc::now()).await?;
     f.reports = rs.total;
     f.reports_personal = rs.personal_data;
+    f.prevention = (
+        rs.prevention_approved,
+        rs.prevention_checked,
+        rs.prevention_overdue,
+    );
+    f.incidents = rs.incidents;
     let survey_scope = match scope {
         Scope::Nation => crate::surveys::results::Scope::All,
         Scope::Prefecture(p) => crate::surveys::results::Scope::Prefecture(p),
@@ -194,6 +204,16 @@ fn rate(r: Rate) -> String {
     r.percent()
 }
 
+/// The boards' A–D for a rate, or `—`.
+fn grade(r: Rate) -> String {
+    if r.denominator == 0 {
+        return "—".into();
+    }
+    crate::acks::board::Grade::of_share(r.numerator as f64 / r.denominator as f64)
+        .as_str()
+        .to_owned()
+}
+
 fn hours(h: Option<f64>) -> String {
     h.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into())
 }
@@ -220,6 +240,16 @@ pub fn tables(now: &Figures, before: &Figures) -> Vec<Table> {
             "実施率".to_owned(),
             rate(now.tally.completion()),
             rate(before.tally.completion()),
+        ),
+        (
+            "評価（実施率による A〜D）".to_owned(),
+            grade(now.tally.completion()),
+            grade(before.tally.completion()),
+        ),
+        (
+            "完了率（対象比）".to_owned(),
+            rate(now.tally.completion_of_addressed()),
+            rate(before.tally.completion_of_addressed()),
         ),
         (
             "入手から一斉通知まで（中央値・時間）".to_owned(),
@@ -374,7 +404,7 @@ pub fn period(fiscal_year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
 /// Why a 次年度の計画 was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("plan: 20,000 文字以内で、制御文字を含めずに入力してください")]
+    #[error("各欄は 20,000 文字以内で、制御文字を含めずに入力してください")]
     Invalid,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -389,35 +419,57 @@ impl crate::error::Classify for PlanError {
     }
 }
 
-/// Writes the 年度報告's 次年度の計画 of `organisation` (the nation's is the centre's), replacing
-/// the last: at most [`store::PLAN_MAX`] characters, no control characters but line ends and
-/// tabs; audited.
-pub async fn save_plan<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
+/// The 年度報告's written parts besides the plan, in the seeds' outline: (key, heading).
+pub const PARTS: [(&str, &str); 4] = [
+    ("message", "はじめに（責任者からのメッセージ）"),
+    ("responsible", "責任部署"),
+    ("summary", "総括"),
+    ("goals", "重点事項の目標と評価"),
+];
+
+/// Writes the 年度報告's texts of `organisation` (the nation's is the centre's) — its
+/// 次年度の計画 and the parts of [`PARTS`] — replacing the last: each at most
+/// [`store::PLAN_MAX`] characters, no control characters but line ends and tabs; audited.
+pub async fn save_report_texts<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
     fiscal_year: i32,
     organisation: crate::registry::OrgId,
-    text: &str,
+    texts: &store::ReportTexts,
     actor: &crate::audit::Actor,
 ) -> Result<(), PlanError> {
     use anyhow::Context;
-    let text = text.replace("\r\n", "\n");
-    let text = text.trim();
-    if text.chars().count() > store::PLAN_MAX
-        || text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(PlanError::Invalid);
+    let clean = |t: &str| -> Result<String, PlanError> {
+        let t = t.replace("\r\n", "\n");
+        let t = t.trim();
+        if t.chars().count() > store::PLAN_MAX
+            || t.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(PlanError::Invalid);
+        }
+        Ok(t.to_owned())
+    };
+    let mut kept = store::ReportTexts {
+        plan: clean(&texts.plan)?,
+        ..Default::default()
+    };
+    for (key, text) in &texts.parts {
+        if !PARTS.iter().any(|(k, _)| k == key) {
+            return Err(PlanError::Invalid);
+        }
+        let t = clean(text)?;
+        if !t.is_empty() {
+            kept.parts.insert(key.clone(), t);
+        }
     }
     let now = chrono::Utc::now();
     let txn = crate::db::begin_write(db)
         .await
         .context("cannot open a transaction")?;
-    store::replace_plan(
+    store::replace_texts(
         &txn,
         fiscal_year,
         organisation,
-        text,
+        &kept,
         &actor.to_string(),
         now,
     )
@@ -427,11 +479,14 @@ pub async fn save_plan<C: sea_orm::ConnectionTrait + sea_orm::TransactionTrait>(
         actor,
         "yearly.plan",
         &format!("yearly:{fiscal_year}:{}", organisation),
-        serde_json::json!({ "chars": text.chars().count() }),
+        serde_json::json!({
+            "chars": kept.plan.chars().count(),
+            "parts": kept.parts.keys().collect::<Vec<_>>(),
+        }),
     )
     .await?;
     sea_orm::TransactionSession::commit(txn)
         .await
-        .context("cannot store the plan")?;
+        .context("cannot store the report's texts")?;
     Ok(())
 }

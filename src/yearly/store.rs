@@ -130,30 +130,51 @@ pub async fn reader_for(
     })
 }
 
-/// The plan text of a report (`organisation`: the central body or the prefecture that writes
-/// it), if written.
-pub async fn plan(
+/// The written parts of a report (`organisation`: the central body or the prefecture that
+/// writes it): its 次年度の計画 and the parts of [`super::PARTS`], with who wrote them last.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportTexts {
+    pub plan: String,
+    pub parts: std::collections::BTreeMap<String, String>,
+}
+
+pub async fn texts(
     db: &impl ConnectionTrait,
     fiscal_year: i32,
     organisation: OrgId,
-) -> anyhow::Result<Option<(String, String, DateTime<Utc>)>> {
-    Ok(yearly_plans::Entity::find()
+) -> anyhow::Result<Option<(ReportTexts, String, DateTime<Utc>)>> {
+    let Some(m) = yearly_plans::Entity::find()
         .filter(yearly_plans::Column::FiscalYear.eq(fiscal_year))
         .filter(yearly_plans::Column::OrganisationId.eq(organisation.0))
         .one(db)
         .await
-        .context("cannot read the plan")?
-        .map(|m| (m.text, m.updated_by, m.updated_at)))
+        .context("cannot read the report's texts")?
+    else {
+        return Ok(None);
+    };
+    let parts = match m.parts.as_deref() {
+        None | Some("") => Default::default(),
+        Some(j) => serde_json::from_str(j)
+            .with_context(|| format!("yearly_plans {}: the stored parts do not read", m.id))?,
+    };
+    Ok(Some((
+        ReportTexts {
+            plan: m.text,
+            parts,
+        },
+        m.updated_by,
+        m.updated_at,
+    )))
 }
 
 pub const PLAN_MAX: usize = 20_000;
 
-/// Replaces the plan text (in the caller's transaction).
-pub async fn replace_plan(
+/// Replaces the report's texts (in the caller's transaction).
+pub async fn replace_texts(
     db: &impl ConnectionTrait,
     fiscal_year: i32,
     organisation: OrgId,
-    text: &str,
+    texts: &ReportTexts,
     by: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -162,17 +183,18 @@ pub async fn replace_plan(
         .filter(yearly_plans::Column::OrganisationId.eq(organisation.0))
         .exec(db)
         .await
-        .context("cannot replace the plan")?;
+        .context("cannot replace the report's texts")?;
     yearly_plans::ActiveModel {
         fiscal_year: Set(fiscal_year),
         organisation_id: Set(organisation),
-        text: Set(text.to_owned()),
+        text: Set(texts.plan.clone()),
+        parts: Set(Some(serde_json::to_string(&texts.parts)?)),
         updated_by: Set(by.to_owned()),
         updated_at: Set(now),
         ..Default::default()
     }
     .insert(db)
     .await
-    .context("cannot store the plan")?;
+    .context("cannot store the report's texts")?;
     Ok(())
 }

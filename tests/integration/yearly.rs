@@ -222,16 +222,65 @@ async fn the_year_turns_on_the_first_of_april_and_its_tables_read_as_csv() {
                 ("csrf", &csrf),
                 ("fy", "2026"),
                 ("plan", "全団体で年 2 回の訓練を行う。"),
+                ("message", "本年度の取組をまとめました。"),
+                ("responsible", "自治体CEPTOAR 事務局"),
+                ("summary", "緊急の注意喚起は全て当日中に配信した。"),
+                ("goals", "把握率 95% 以上を目標とした。"),
             ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    // The seeds' outline, each part in its place and in order, with 和暦 headings.
+    let printed = operator.get("/stats/report?fy=2026").await.body;
+    let mut at = 0;
+    for part in [
+        "令和8年度 年度報告",
+        "1. はじめに（責任者からのメッセージ）",
+        "本年度の取組をまとめました。",
+        "2. 報告の基本情報",
+        "(1) 対象期間",
+        "令和8年4月1日",
+        "(2) 対象組織",
+        "(3) 責任部署",
+        "自治体CEPTOAR 事務局",
+        "3. 令和8年度における実施状況",
+        "(1) 総括",
+        "緊急の注意喚起は全て当日中に配信した。",
+        "(2) 重点事項の目標・実績・評価",
+        "把握率 95% 以上を目標とした。",
+        "完了率（対象比）",
+        "(3) 実施状況の表（前年度との比較）",
+        "表1",
+        "(4) 障害・事故等（最終報まで至ったもの）",
+        "(5) 再発防止状況",
+        "4. 次年度の計画",
+        "全団体で年 2 回の訓練を行う。",
+    ] {
+        let found = printed[at..]
+            .find(part)
+            .unwrap_or_else(|| panic!("「{part}」 is not where the outline puts it: {printed}"));
+        at += found + part.len();
+    }
+    let too_long = "あ".repeat(20_001);
+    let refused = operator
+        .post(
+            "/stats/report/plan",
+            &[
+                ("csrf", &csrf),
+                ("fy", "2026"),
+                ("plan", ""),
+                ("summary", &too_long),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(
         operator
             .get("/stats/report?fy=2026")
             .await
             .body
-            .contains("全団体で年 2 回の訓練を行う。")
+            .contains("緊急の注意喚起は全て当日中に配信した。"),
+        "a refused edit changes nothing"
     );
 
     // 千代田区's card: its own, 東京都's, the centre's; not 神奈川県's. Mailed on request.

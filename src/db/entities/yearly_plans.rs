@@ -11,6 +11,9 @@ pub struct Model {
     pub fiscal_year: i32,
     pub organisation_id: OrgId,
     pub text: String,
+    /// The report's other written parts: a JSON object of part → text (`yearly::PARTS`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub parts: Option<String>,
     pub updated_by: String,
     pub updated_at: DateTimeUtc,
 }
