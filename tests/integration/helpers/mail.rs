@@ -377,20 +377,20 @@ pub fn verify_with_python(dir: &Path, messages: &[Vec<u8>]) -> Vec<PyMail> {
         .collect()
 }
 
-/// This week's メールマガジン (the last seven days, up to a minute from now), composed and
+/// This week's メールマガジン (the last seven days up to now, or from where the last issue ended), composed and
 /// submitted by the operator; returns the draft's id for the approval.
 pub async fn submitted_issue(ctx: &AppContext, central: &Central) -> noroshi::domain::ids::IssueId {
     use noroshi::magazine::issue;
     let now = chrono::Utc::now();
-    let draft = issue::compose(
-        &ctx.db,
-        &central.operator,
-        now - chrono::Duration::days(7),
-        now + chrono::Duration::minutes(1),
-        now,
-    )
-    .await
-    .unwrap();
+    // One issue per period: a later issue starts where the last one ended.
+    let from = issue::list(&ctx.db, true, 1)
+        .await
+        .unwrap()
+        .first()
+        .map_or(now - chrono::Duration::days(7), |last| last.period_to);
+    let draft = issue::compose(&ctx.db, &central.operator, from, now, now)
+        .await
+        .unwrap();
     issue::submit(&ctx.db, &central.operator, draft.id, now)
         .await
         .unwrap();
