@@ -91,6 +91,7 @@ pub static EN: &[(&str, &str)] = &[
         "各欄は 20,000 文字以内で、制御文字を含めずに入力してください",
         "Each part: at most 20,000 characters, without control characters",
     ),
+    ("ブラウザの印刷で、決裁欄の付いた回覧用の紙になります（PDF にも保存できます）。", "Print from the browser for a circulation copy with approval boxes (or save it as PDF)."),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

@@ -57,6 +57,8 @@ pub struct Nav {
     /// The page text in the viewer's language.
     pub t: &'static super::i18n::Ui,
     pub lang: super::i18n::Lang,
+    /// Now, as the viewer writes times: the 出力日時 of a printed page.
+    pub printed: String,
 }
 
 impl Nav {
@@ -178,6 +180,7 @@ impl Viewer {
             here: url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect(),
             t: self.lang.ui(),
             lang: self.lang,
+            printed: self.when(&chrono::Utc::now()),
         }
     }
 }

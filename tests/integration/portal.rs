@@ -91,6 +91,14 @@ async fn a_municipality_user_sees_only_its_alerts_and_acknowledges_one() {
     assert!(page.body.contains("&#60;script&#62;"), "{}", page.body);
     assert!(!page.body.contains("<script>") && !page.body.contains("href=\"javascript:"));
     assert!(page.body.contains("TLP:AMBER") && page.body.contains("組織内と"));
+    // Printed for 決裁・回覧: the approval boxes and the 出力日時 on paper, the forms not.
+    assert!(
+        page.body.contains("class=\"approval-boxes\"")
+            && page.body.contains("@media print")
+            && page.body.contains("出力日時"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains(" JST（令和"),
         "dates also in 和暦: {}",
