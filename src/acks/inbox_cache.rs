@@ -24,6 +24,8 @@ type Key = (
 
 pub struct InboxCache {
     pages: EpochMap<Key, InboxEpoch, Arc<Vec<InboxRow>>>,
+    /// Per organisation: the deadlines of the alerts it has not reported on (今日の確認事項).
+    waiting: EpochMap<OrgId, InboxEpoch, Arc<Vec<Option<chrono::DateTime<chrono::Utc>>>>>,
 }
 
 impl InboxCache {
@@ -31,6 +33,7 @@ impl InboxCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             pages: EpochMap::new(capacity),
+            waiting: EpochMap::new(capacity),
         }
     }
 
@@ -61,5 +64,30 @@ impl InboxCache {
         let rows = Arc::new(inbox(db, org_id, filter, limit, offset).await?);
         self.pages.put(key, epoch, Arc::clone(&rows));
         Ok(rows)
+    }
+
+    /// How many alerts the organisation has not reported on, and how many of those are past
+    /// their deadline at `now`: the deadlines from memory while nothing changed.
+    pub async fn unacknowledged(
+        &self,
+        db: &impl ConnectionTrait,
+        org_id: OrgId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<(usize, usize)> {
+        let dues = if self.waiting.capacity() == 0 {
+            Arc::new(super::store::unacknowledged(db, org_id).await?)
+        } else {
+            let epoch = inbox_epoch(db, org_id).await?;
+            match self.waiting.get(&org_id, &epoch) {
+                Some(d) => d,
+                None => {
+                    let d = Arc::new(super::store::unacknowledged(db, org_id).await?);
+                    self.waiting.put(org_id, epoch, Arc::clone(&d));
+                    d
+                }
+            }
+        };
+        let late = dues.iter().filter(|d| d.is_some_and(|d| d < now)).count();
+        Ok((dues.len(), late))
     }
 }

@@ -251,6 +251,35 @@ pub async fn inbox(
         .context("cannot read the inbox")
 }
 
+/// The deadlines (none where none was set) of the alerts — drills included, withdrawn ones not —
+/// the organisation has reported nothing on, for the inbox's 今日の確認事項.
+pub async fn unacknowledged(
+    db: &impl ConnectionTrait,
+    org_id: OrgId,
+) -> anyhow::Result<Vec<Option<DateTime<Utc>>>> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT r.ack_deadline AS due \
+               FROM alert_audience a \
+               JOIN alerts al ON al.id = a.alert_id \
+               JOIN alert_revisions r ON r.alert_id = al.id AND r.number = al.published_revision \
+               LEFT JOIN acknowledgements k ON k.alert_id = a.alert_id AND k.organisation_id = a.organisation_id \
+               WHERE a.organisation_id = $1 AND k.state IS NULL AND al.status <> $2";
+    let rows = db
+        .query_all_raw(crate::db::statement(
+            backend,
+            sql,
+            vec![
+                org_id.into(),
+                crate::alerts::AlertStatus::Withdrawn.as_str().into(),
+            ],
+        ))
+        .await
+        .context("cannot read the unacknowledged alerts")?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<Option<DateTime<Utc>>>("", "due")?))
+        .collect()
+}
+
 /// What an organisation's inbox depends on: the newest alert revision (every publication,
 /// revision and withdrawal writes one) and the newest acknowledgement event of the organisation.
 /// On PostgreSQL, where ids are handed out before commit and may land out of order, the counts

@@ -91,7 +91,40 @@ pub static EN: &[(&str, &str)] = &[
         "各欄は 20,000 文字以内で、制御文字を含めずに入力してください",
         "Each part: at most 20,000 characters, without control characters",
     ),
-    ("ブラウザの印刷で、決裁欄の付いた回覧用の紙になります（PDF にも保存できます）。", "Print from the browser for a circulation copy with approval boxes (or save it as PDF)."),
+    (
+        "ブラウザの印刷で、決裁欄の付いた回覧用の紙になります（PDF にも保存できます）。",
+        "Print from the browser for a circulation copy with approval boxes (or save it as PDF).",
+    ),
+    // 今日の確認事項.
+    ("今日の確認事項", "Waiting for you today"),
+    (
+        "いま対応を待っているものはありません。",
+        "Nothing is waiting for you now.",
+    ),
+    (
+        "未確認の注意喚起・訓練 {} 件（うち対応期限を過ぎたもの {} 件）",
+        "{} alerts and drills not yet acknowledged ({} past their deadline)",
+    ),
+    (
+        "未確認の注意喚起・訓練 {} 件",
+        "{} alerts and drills not yet acknowledged",
+    ),
+    (
+        "回答が必要な調査 {} 件（最も近い回答期限 {}）",
+        "{} surveys to answer (the nearest due {})",
+    ),
+    (
+        "自団体の障害・事故等報告で、対応を待たれているもの {} 件",
+        "{} of your incident reports wait for you",
+    ),
+    (
+        "窓口の対応を待っている障害・事故等報告 {} 件",
+        "{} incident reports wait for the desk",
+    ),
+    (
+        "回答を待っている照会 {} 件",
+        "{} questions wait for an answer",
+    ),
     // 年間予定.
     ("年間予定", "Year planner"),
     ("前年度", "Previous year"),

@@ -41,6 +41,8 @@ struct InboxPage {
     prev: Option<String>,
     next: Option<String>,
     q: String,
+    /// 今日の確認事項 (on the first page of the unfiltered inbox).
+    today: Vec<super::today::Line>,
 }
 
 /// Alerts per inbox page.
@@ -162,6 +164,15 @@ async fn show_inbox(
         ),
         prev: (page > 1).then(|| link(page - 1)),
         next: more.then(|| link(page + 1)),
+        today: if page == 1
+            && params.q.is_empty()
+            && params.state.is_empty()
+            && params.severity.is_empty()
+        {
+            super::today::lines(&ctx, &portal, &viewer).await?
+        } else {
+            Vec::new()
+        },
         page,
         q: params.q.clone(),
     })

@@ -29,6 +29,7 @@ mod settings;
 pub mod state;
 mod stats;
 mod surveys;
+mod today;
 mod triage;
 pub mod viewer;
 mod yearly;

@@ -736,3 +736,72 @@ async fn the_inbox_finds_alerts_by_product_or_cve_in_any_width_and_only_its_own(
     assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
     assert!(too_long.body.contains("200 文字以内"), "{}", too_long.body);
 }
+
+#[tokio::test]
+async fn the_inbox_says_what_waits_today_and_forgets_what_is_done() {
+    let app = spawn_app().await;
+    let central = central_users(&app.ctx).await;
+    user(&app.ctx, "131016", Role::Member, "joho@city.chiyoda.lg.jp").await;
+    let mut b = Browser::new(&app.address);
+    b.log_in("joho@city.chiyoda.lg.jp", PASSWORD).await;
+    let empty = b.get("/inbox").await.body;
+    assert!(
+        empty.contains("今日の確認事項") && empty.contains("いま対応を待っているものはありません"),
+        "{empty}"
+    );
+
+    let (_, alert) = publish_alert(
+        &app.ctx,
+        &central,
+        Draft {
+            to: &["org:131016"],
+            title: "千代田区あての注意喚起",
+            ..Draft::default()
+        },
+    )
+    .await;
+    let survey = crate::access_matrix::publish_survey(&app, &central, &["org:131016"]).await;
+    let page = b.get("/inbox").await.body;
+    assert!(page.contains("未確認の注意喚起・訓練 1 件"), "{page}");
+    assert!(page.contains("回答が必要な調査 1 件"), "{page}");
+    assert!(page.contains("href=\"/inbox?state=unknown\"") && page.contains("href=\"/surveys\""));
+    // In English for a reader who chose it.
+    b.cookies.insert("noroshi_lang".into(), "en".into());
+    let en = b.get("/inbox").await.body;
+    assert!(
+        en.contains("Waiting for you today")
+            && en.contains("1 alerts and drills not yet acknowledged"),
+        "{en}"
+    );
+    b.cookies.remove("noroshi_lang");
+
+    // Acknowledged and submitted, they leave the panel.
+    let csrf = b
+        .get(&format!("/alerts/{}", alert.public_id))
+        .await
+        .hidden("csrf");
+    let acked = b
+        .post(
+            &format!("/alerts/{}/ack", alert.public_id),
+            &[("state", "received"), ("csrf", &csrf), ("note", "")],
+        )
+        .await;
+    assert_eq!(acked.status, StatusCode::SEE_OTHER);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("action", "submit"),
+        ("a_no_subcontract_done", "1"),
+        ("a_no_subcontract_required", "1"),
+        ("a_no_takeout_done", "1"),
+        ("a_no_takeout_required", "1"),
+        ("a_return_disposal_done", "1"),
+        ("a_return_disposal_required", "1"),
+    ];
+    let done = b.post(&format!("/surveys/{survey}/answers"), &form).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let after = b.get("/inbox").await.body;
+    assert!(
+        after.contains("いま対応を待っているものはありません"),
+        "{after}"
+    );
+}
