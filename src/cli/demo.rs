@@ -122,6 +122,16 @@ pub async fn run(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     let library = load_case_library(&ctx).await?;
     let reports = super::demo_reports::file_demo_reports(&ctx).await?;
     let surveys = super::demo_surveys::publish_demo_surveys(&ctx).await?;
+    // The 早期警戒情報 sample is read now (the workers would read it from its Maildir later),
+    // so the demo's メールマガジン has its section.
+    if let Some(def) = ctx.catalogue.get("jpcert-ew")
+        && let Some(sample) = &def.sample
+    {
+        let doc = crate::ingest::fetch::read_file(sample, def.max_bytes).await?;
+        crate::ingest::ingest_document(&ctx.db, def, crate::ingest::parse::Format::Mail, &doc)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's early warning: {e}"))?;
+    }
     let magazine = super::demo_surveys::publish_demo_magazine(&ctx).await?;
     let inquiries = super::demo_inquiries::ask_demo_questions(&ctx).await?;
     let app = Application::build_with_context(ctx, roles)?;

@@ -250,6 +250,14 @@ pub async fn gather(
     let jpcert = advisories::Entity::find()
         .filter(advisories::Column::SourceKey.starts_with("jpcert"))
         .filter(advisories::Column::SourceKey.not_like("%-en"))
+        // JPCERT/CC's public pages only: never its early warning (AMBER, by mail) or anything
+        // else that came by mail or by hand.
+        .filter(advisories::Column::Kind.is_in([
+            crate::ingest::model::kind::JPCERT_ALERT,
+            crate::ingest::model::kind::JPCERT_WEEKLY,
+            crate::ingest::model::kind::JPCERT_OTHER,
+            crate::ingest::model::kind::FEED_ITEM,
+        ]))
         .filter(advisories::Column::FirstSeenAt.gte(from))
         .filter(advisories::Column::FirstSeenAt.lt(to))
         .order_by_asc(advisories::Column::FirstSeenAt)
@@ -260,6 +268,10 @@ pub async fn gather(
     for a in jpcert {
         // The issue is written in Japanese: JPCERT/CC's English pages repeat its Japanese ones.
         if a.lang.as_deref() == Some("en") || a.source_key.ends_with("-en") {
+            continue;
+        }
+        // Public pages; a marking upstream stricter than CLEAR keeps the item out.
+        if a.tlp.as_deref().is_some_and(|t| t != Tlp::Clear.as_str()) {
             continue;
         }
         items.push(Item {

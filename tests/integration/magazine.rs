@@ -1012,10 +1012,19 @@ async fn jpcert_early_warnings_arrive_by_mail_as_amber_and_have_their_place_for_
     assert!(has(issue::visible_items(db, &draft, &Reader::Central)
         .await
         .unwrap()));
+    let public = issue::visible_items(db, &draft, &Reader::Public)
+        .await
+        .unwrap();
     assert!(
-        !has(issue::visible_items(db, &draft, &Reader::Public)
-            .await
-            .unwrap()),
-        "never in the public archive"
+        !public.iter().any(|i| i.title.contains("早期警戒情報")),
+        "never in the public archive, under any kind: {public:?}"
+    );
+    assert!(
+        !draft
+            .items
+            .iter()
+            .any(|i| i.kind != ItemKind::EarlyWarning && i.title.contains("早期警戒情報")),
+        "never again as a JPCERT/CC public item: {:?}",
+        draft.items
     );
 }
