@@ -177,6 +177,32 @@ pub const IMPLEMENTATION: [(&str, &str); 4] = [
     ("not_applicable", "該当なし"),
 ];
 
+pub const YES_NO: [(&str, &str); 2] = [("yes", "はい"), ("no", "いいえ")];
+
+/// The choices an item offers as (value, label): はい / いいえ, the four implementation states;
+/// none for counts, dates, numbers and text.
+pub fn choices(kind: ItemType) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        ItemType::YesNo => &YES_NO,
+        ItemType::Implementation => &IMPLEMENTATION,
+        _ => &[],
+    }
+}
+
+/// An answer as a person reads it: a choice by its label, a count as `2 / 3`, a number or text
+/// as given; `—` when there is none.
+pub fn answer_label(kind: ItemType, a: Option<&Answer>) -> String {
+    match a {
+        None => "—".into(),
+        Some(Answer::Count { done, required }) => format!("{done} / {required}"),
+        Some(Answer::Number(n)) => n.to_string(),
+        Some(Answer::Text(t)) => choices(kind)
+            .iter()
+            .find(|(v, _)| v == t)
+            .map_or_else(|| t.clone(), |(_, l)| (*l).to_owned()),
+    }
+}
+
 pub const TEXT_MAX: usize = 5_000;
 
 /// Checks answers against the definition: unknown items, wrong types, counts done above

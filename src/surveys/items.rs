@@ -4,7 +4,7 @@
 //! seeds read a finding off (「…団体が依然として約4割存在」, 002:53); 到達率 as a share of the
 //! items; and an organisation's weakest items, for its 評価結果.
 
-use super::definition::{Answer, Answers, Definition, IMPLEMENTATION, ItemType};
+use super::definition::{Answer, Answers, Definition, ItemType};
 use super::score::{self, Reach, Score};
 
 /// One way of answering an item and how many organisations answered so.
@@ -35,9 +35,10 @@ pub const COUNT_SHARES: [&str; 4] = ["すべて実施", "一部実施", "未実�
 
 fn share_index(kind: ItemType, a: &Answer) -> Option<usize> {
     match (kind, a) {
-        (ItemType::YesNo, Answer::Text(t)) => ["yes", "no"].iter().position(|v| v == t),
-        (ItemType::Implementation, Answer::Text(t)) => {
-            IMPLEMENTATION.iter().position(|(v, _)| v == t)
+        (ItemType::YesNo | ItemType::Implementation, Answer::Text(t)) => {
+            super::definition::choices(kind)
+                .iter()
+                .position(|(v, _)| v == t)
         }
         (ItemType::Count, Answer::Count { done, required }) => Some(match (*done, *required) {
             (_, 0) => 3,
@@ -51,10 +52,11 @@ fn share_index(kind: ItemType, a: &Answer) -> Option<usize> {
 
 fn labels(kind: ItemType) -> Vec<&'static str> {
     match kind {
-        ItemType::YesNo => vec!["はい", "いいえ"],
-        ItemType::Implementation => IMPLEMENTATION.iter().map(|(_, l)| *l).collect(),
         ItemType::Count => COUNT_SHARES.to_vec(),
-        _ => vec![],
+        k => super::definition::choices(k)
+            .iter()
+            .map(|(_, l)| *l)
+            .collect(),
     }
 }
 

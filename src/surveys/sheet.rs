@@ -17,7 +17,7 @@ use std::io::Read;
 use calamine::{Data, Reader};
 use rust_xlsxwriter::{DataValidation, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use super::definition::{Answer, Answers, IMPLEMENTATION, ItemType};
+use super::definition::{Answer, Answers, ItemType, answer_label, choices};
 use super::results::{Results, grades_line};
 use super::score;
 use super::store::Survey;
@@ -43,7 +43,6 @@ const COLUMNS: [&str; 8] = [
     "実施すべき対象数",
     "補足説明",
 ];
-const YES_NO: [(&str, &str); 2] = [("yes", "はい"), ("no", "いいえ")];
 
 fn how(kind: ItemType) -> &'static str {
     match kind {
@@ -53,14 +52,6 @@ fn how(kind: ItemType) -> &'static str {
         ItemType::Date => "日付（例 2026-04-01）",
         ItemType::Number => "数値",
         ItemType::Text => "自由記述（任意）",
-    }
-}
-
-fn choices(kind: ItemType) -> &'static [(&'static str, &'static str)] {
-    match kind {
-        ItemType::YesNo => &YES_NO,
-        ItemType::Implementation => &IMPLEMENTATION,
-        _ => &[],
     }
 }
 
@@ -161,12 +152,8 @@ fn write_answer(
         Some(Answer::Number(n)) => {
             ws.write_number_with_format(row, 4, *n as f64, open)?;
         }
-        Some(Answer::Text(t)) => {
-            let shown = choices(kind)
-                .iter()
-                .find(|(v, _)| v == t)
-                .map_or(t.as_str(), |(_, l)| l);
-            ws.write_string_with_format(row, 4, shown, open)?;
+        Some(t @ Answer::Text(_)) => {
+            ws.write_string_with_format(row, 4, answer_label(kind, Some(t)), open)?;
         }
         _ => {
             ws.write_blank(row, 4, open)?;
@@ -479,18 +466,11 @@ pub fn results_book(
         for (c, i) in items.iter().enumerate() {
             let col = c as u16 + 2;
             match a.get(&i.id) {
-                Some(Answer::Count { done, required }) => {
-                    ws.write_string(row, col, format!("{done} / {required}"))?;
-                }
                 Some(Answer::Number(v)) => {
                     ws.write_number(row, col, *v as f64)?;
                 }
-                Some(Answer::Text(t)) => {
-                    let shown = choices(i.kind)
-                        .iter()
-                        .find(|(v, _)| v == t)
-                        .map_or(t.as_str(), |(_, l)| l);
-                    ws.write_string(row, col, shown)?;
+                Some(x) => {
+                    ws.write_string(row, col, answer_label(i.kind, Some(x)))?;
                 }
                 None => {}
             }

@@ -13,7 +13,7 @@ use crate::portal::CsrfForm;
 use crate::portal::error::{PortalError, render, render_refused};
 use crate::portal::i18n::Lang;
 use crate::portal::viewer::{Nav, Viewer};
-use crate::surveys::definition::{self, Answer, Answers, IMPLEMENTATION, ItemType};
+use crate::surveys::definition::{self, Answer, Answers, ItemType};
 use crate::surveys::publish::{self, may_approve, may_write};
 use crate::surveys::store::{self, Survey};
 use crate::surveys::{Status, SurveyId};
@@ -67,19 +67,15 @@ pub(super) fn questions(s: &Survey, answers: &Answers, lang: Lang) -> Vec<Catego
                         }
                         _ => Default::default(),
                     };
-                    let options: Vec<(&str, &str)> = match i.kind {
-                        ItemType::YesNo => vec![("yes", "はい"), ("no", "いいえ")],
-                        ItemType::Implementation => IMPLEMENTATION.to_vec(),
-                        _ => vec![],
-                    };
+                    let options = definition::choices(i.kind);
                     ItemView {
                         id: i.id.clone(),
                         text: i.text.clone(),
                         help: i.help.clone(),
                         kind: kind_str(i.kind),
                         options: options
-                            .into_iter()
-                            .map(|(v, l)| (v, lang.tr(l), v == value))
+                            .iter()
+                            .map(|&(v, l)| (v, lang.tr(l), v == value))
                             .collect(),
                         value,
                         done,

@@ -12,7 +12,7 @@ use crate::context::AppContext;
 use crate::portal::error::{PortalError, render, render_refused};
 use crate::portal::viewer::{Nav, Viewer};
 use crate::registry::Organisation;
-use crate::surveys::definition::{Answer, IMPLEMENTATION, ItemType};
+use crate::surveys::definition::answer_label;
 use crate::surveys::results::Scope;
 use crate::surveys::store::{self, AnswerRow, Survey};
 use crate::surveys::{Status, SurveyId};
@@ -78,26 +78,6 @@ async fn load(
     Ok((s, org, answer))
 }
 
-fn shown(kind: ItemType, a: Option<&Answer>) -> String {
-    match a {
-        None => "—".into(),
-        Some(Answer::Count { done, required }) => format!("{done} / {required}"),
-        Some(Answer::Number(n)) => n.to_string(),
-        Some(Answer::Text(t)) => match kind {
-            ItemType::YesNo => match t.as_str() {
-                "yes" => "はい".into(),
-                "no" => "いいえ".into(),
-                _ => t.clone(),
-            },
-            ItemType::Implementation => IMPLEMENTATION
-                .iter()
-                .find(|(v, _)| v == t)
-                .map_or_else(|| t.clone(), |(_, l)| (*l).to_owned()),
-            _ => t.clone(),
-        },
-    }
-}
-
 fn page(
     viewer: &Viewer,
     s: &Survey,
@@ -139,7 +119,7 @@ fn page(
                     category: c.title.clone(),
                     text: i.text.clone(),
                     answer: lang
-                        .tr(&shown(i.kind, a.and_then(|a| a.answers.get(&i.id))))
+                        .tr(&answer_label(i.kind, a.and_then(|a| a.answers.get(&i.id))))
                         .to_owned(),
                 })
             })
