@@ -43,6 +43,7 @@ mod m20261207_000037_inquiry_line;
 mod m20261208_000038_office_days;
 mod m20261208_000039_survey_returns;
 mod m20261208_000040_report_parts;
+mod m20261209_000041_notice_bounces;
 
 pub struct Migrator;
 
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000038_office_days::Migration),
             Box::new(m20261208_000039_survey_returns::Migration),
             Box::new(m20261208_000040_report_parts::Migration),
+            Box::new(m20261209_000041_notice_bounces::Migration),
         ]
     }
 }

@@ -243,6 +243,19 @@ pub async fn verified_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> anyhow::Result<Vec<Contact>> {
+    Ok(active_by_email(db, email)
+        .await?
+        .into_iter()
+        .filter(|c| c.verified.is_some())
+        .collect())
+}
+
+/// Every active contact with this address (any case), verified or not, in id order: whom a
+/// bounce to the address counts against.
+pub async fn active_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> anyhow::Result<Vec<Contact>> {
     use sea_orm::sea_query::{Expr, ExprTrait, Func};
     let lower = email.trim().to_ascii_lowercase();
     let mut out = Vec::new();
@@ -254,10 +267,7 @@ pub async fn verified_by_email(
         .await
         .context("cannot read contacts")?
     {
-        let c = to_domain(m)?;
-        if c.verified.is_some() {
-            out.push(c);
-        }
+        out.push(to_domain(m)?);
     }
     Ok(out)
 }

@@ -147,8 +147,10 @@ impl Mailer {
         self.from.domain()
     }
 
-    /// Sends one plain-text message that belongs to no alert (a notice to the hub
-    /// administrators): UTF-8, DKIM-signed like every mail of the hub, one recipient.
+    /// Sends one plain-text message that belongs to no alert (notice `id`: to the hub
+    /// administrators, 連絡先確認, a report's or a survey's mail): UTF-8, DKIM-signed like every
+    /// mail of the hub, one recipient, from the notice's own envelope sender (VERP), so a bounce
+    /// finds its row.
     pub async fn send_notice(
         &self,
         id: i64,
@@ -192,9 +194,12 @@ impl Mailer {
                     Ok(c) => c,
                     Err(e) => return Ok(transport::SendOutcome::Transient(e)),
                 };
-                let outcome = relay
-                    .send(&mut c, &self.envelope_from, to.as_str(), &bytes)
-                    .await;
+                let from = self
+                    .verp
+                    .notice_return_path(id)
+                    .parse::<lettre::Address>()
+                    .unwrap_or_else(|_| self.envelope_from.clone());
+                let outcome = relay.send(&mut c, &from, to.as_str(), &bytes).await;
                 if !c.is_broken() {
                     relay.checkin(c);
                 }

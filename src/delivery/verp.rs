@@ -26,6 +26,30 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 pub use crate::domain::mail::BounceAddress;
 
+/// What a VERP address names: a row of the delivery ledger, or a notice (`admin_notices`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returned {
+    Delivery(i64),
+    Notice(i64),
+}
+
+impl Returned {
+    fn parts(self) -> (&'static str, i64) {
+        match self {
+            Self::Delivery(id) => ("", id),
+            Self::Notice(id) => ("n", id),
+        }
+    }
+
+    /// What the check signs: the two kinds never share a check.
+    fn message(self) -> String {
+        match self {
+            Self::Delivery(id) => format!("noroshi-verp|{id}"),
+            Self::Notice(id) => format!("noroshi-verp-notice|{id}"),
+        }
+    }
+}
+
 /// Makes and checks the tokens under one key (the acknowledgement link key, shared by every hub
 /// process that sends mail).
 pub struct Verp {
@@ -72,10 +96,21 @@ impl Verp {
 
     /// The envelope sender of delivery `id`.
     pub fn return_path(&self, delivery_id: i64) -> String {
+        self.address_for(Returned::Delivery(delivery_id))
+    }
+
+    /// The envelope sender of notice `id` (a mail that belongs to no alert: 連絡先確認, survey and
+    /// report mails): `bounce+n<id>-<check>@domain`.
+    pub fn notice_return_path(&self, notice_id: i64) -> String {
+        self.address_for(Returned::Notice(notice_id))
+    }
+
+    fn address_for(&self, what: Returned) -> String {
+        let (prefix, id) = what.parts();
         format!(
-            "{}+{delivery_id}-{}@{}",
+            "{}+{prefix}{id}-{}@{}",
             self.bounce.local,
-            check(&self.key, &format!("noroshi-verp|{delivery_id}"), 10),
+            check(&self.key, &what.message(), 10),
             self.bounce.domain
         )
     }
@@ -83,6 +118,15 @@ impl Verp {
     /// The delivery an address (`bounce+42-abcdefghij@domain`, any case) was made for, if its
     /// check holds.
     pub fn delivery_of(&self, address: &str) -> Option<i64> {
+        match self.returned_of(address)? {
+            Returned::Delivery(id) => Some(id),
+            Returned::Notice(_) => None,
+        }
+    }
+
+    /// The ledger row or notice a VERP address (any case, with or without angle brackets)
+    /// names, if its check holds.
+    pub fn returned_of(&self, address: &str) -> Option<Returned> {
         let address = address.trim().trim_start_matches('<').trim_end_matches('>');
         let (local, domain) = address.rsplit_once('@')?;
         if !domain.eq_ignore_ascii_case(&self.bounce.domain) {
@@ -93,9 +137,22 @@ impl Verp {
             .strip_prefix(&format!("{}+", self.bounce.local.to_ascii_lowercase()))?
             .to_owned();
         let (id, mac) = ext.split_once('-')?;
-        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
-        let want = check(&self.key, &format!("noroshi-verp|{id}"), 10);
-        same(want.as_bytes(), mac.as_bytes()).then_some(id)
+        let (notice, digits) = match id.strip_prefix('n') {
+            Some(rest) => (true, rest),
+            None => (false, id),
+        };
+        // Digits only: `+42`, never `-42` or ` 42`, which `parse` would take.
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let id: i64 = digits.parse().ok().filter(|i| *i > 0)?;
+        let what = if notice {
+            Returned::Notice(id)
+        } else {
+            Returned::Delivery(id)
+        };
+        let want = check(&self.key, &what.message(), 10);
+        same(want.as_bytes(), mac.as_bytes()).then_some(what)
     }
 
     /// The reply code printed in mail about `alert_id` to organisation `org_id`: `R-` and 12
@@ -275,6 +332,35 @@ mod tests {
             BounceAddress::parse("bounce@noroshi.example").unwrap(),
         );
         assert_eq!(other.delivery_of(&a), None);
+    }
+
+    #[test]
+    fn a_notice_has_its_own_return_path_that_no_delivery_shares() {
+        let v = verp();
+        let n = v.notice_return_path(4711);
+        assert!(
+            n.starts_with("bounce+n4711-") && n.ends_with("@noroshi.example"),
+            "{n}"
+        );
+        assert_eq!(v.returned_of(&n), Some(Returned::Notice(4711)));
+        assert_eq!(
+            v.returned_of(&n.to_uppercase()),
+            Some(Returned::Notice(4711))
+        );
+        assert_eq!(v.delivery_of(&n), None);
+        // The delivery with the same number has another check: neither passes for the other.
+        let d = v.return_path(4711);
+        assert_eq!(v.returned_of(&d), Some(Returned::Delivery(4711)));
+        assert_eq!(v.returned_of(&d.replace("+4711-", "+n4711-")), None);
+        assert_eq!(v.returned_of(&n.replace("+n4711-", "+4711-")), None);
+        for hostile in [
+            "bounce+n-abcdefghij@noroshi.example",
+            "bounce+n+4711-abcdefghij@noroshi.example",
+            "bounce+-4711-abcdefghij@noroshi.example",
+            "bounce+nn4711-abcdefghij@noroshi.example",
+        ] {
+            assert_eq!(v.returned_of(hostile), None, "{hostile}");
+        }
     }
 
     #[test]

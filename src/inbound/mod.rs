@@ -21,6 +21,7 @@
 //! budget — before any transaction opens; the write lock is held only for the database
 //! effects of what was read.
 
+mod bounce;
 pub mod read;
 pub mod store;
 
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 
+use self::bounce::BounceAudit;
 use self::read::Kind;
 use crate::acks::{self, AckError, Channel};
 use crate::audit::{self, Actor};
@@ -91,6 +93,8 @@ pub struct Processed {
     pub outcome: Outcome,
     pub detail: String,
     pub delivery_id: Option<i64>,
+    /// The notice (`admin_notices`) a bounce came back for.
+    pub notice_id: Option<i64>,
     pub alert_id: Option<AlertId>,
     pub organisation_id: Option<OrgId>,
 }
@@ -102,6 +106,7 @@ impl Processed {
             outcome,
             detail: detail.into(),
             delivery_id: None,
+            notice_id: None,
             alert_id: None,
             organisation_id: None,
         }
@@ -159,28 +164,6 @@ pub async fn read_bounded(bytes: Vec<u8>) -> Read {
             digest,
             why: format!("it could not be read within {} s", PARSE_BUDGET.as_secs()),
         },
-    }
-}
-
-/// Bounces recorded in one transaction, audited together: one entry per alert naming every
-/// delivery, rather than one per message.
-#[derive(Default)]
-/// Bounces by what they were copies of (`alert:7`, `magazine_issue:2`).
-struct BounceAudit(std::collections::BTreeMap<String, Vec<serde_json::Value>>);
-
-impl BounceAudit {
-    async fn record<C: ConnectionTrait + TransactionTrait>(self, db: &C) -> anyhow::Result<()> {
-        for (target, deliveries) in self.0 {
-            audit::record(
-                db,
-                &Actor::System,
-                "delivery.bounced",
-                &target,
-                serde_json::json!({ "deliveries": deliveries }),
-            )
-            .await?;
-        }
-        Ok(())
     }
 }
 
@@ -249,7 +232,7 @@ async fn apply<C: ConnectionTrait + TransactionTrait>(
         file: file.to_owned(),
     };
     let p = match &message.kind {
-        Kind::Bounce(b) => bounce(db, inputs, &message, b, now, audits).await?,
+        Kind::Bounce(b) => bounce::bounce(db, inputs, &message, b, now, audits).await?,
         Kind::AutoReply => {
             let mut p = Processed::new(
                 "auto_reply",
@@ -265,99 +248,6 @@ async fn apply<C: ConnectionTrait + TransactionTrait>(
         Kind::Reply { state } => reply(db, inputs, &message, &raw, *state, now).await?,
     };
     store::save(db, &row, &p, now).await
-}
-
-async fn bounce<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    inputs: &Inputs<'_>,
-    message: &read::Inbound,
-    b: &read::Bounce,
-    now: DateTime<Utc>,
-    audits: &mut BounceAudit,
-) -> anyhow::Result<Processed> {
-    // The envelope recipient first; else a VERP address the report quotes (its Return-Path).
-    let delivery = message
-        .delivered_to
-        .iter()
-        .find_map(|a| inputs.verp.delivery_of(a))
-        .or_else(|| {
-            message
-                .text
-                .split(|c: char| c.is_whitespace() || "<>;,\"'".contains(c))
-                .find_map(|w| inputs.verp.delivery_of(w))
-        });
-    let Some(delivery) = delivery else {
-        return Ok(Processed::new(
-            "bounce",
-            Outcome::Pending,
-            format!(
-                "a bounce ({}) for no delivery this hub can identify",
-                b.status.as_deref().unwrap_or("no status")
-            ),
-        ));
-    };
-    if b.delayed {
-        let mut p = Processed::new(
-            "bounce",
-            Outcome::Recorded,
-            "a delay warning: the remote system is still trying",
-        );
-        p.delivery_id = Some(delivery);
-        return Ok(p);
-    }
-    let Some(row) =
-        crate::delivery::store::mark_bounced(db, delivery, b.status.as_deref(), &b.reason, now)
-            .await?
-    else {
-        return Ok(Processed::new(
-            "bounce",
-            Outcome::Pending,
-            format!("a bounce for delivery {delivery}, which no longer exists"),
-        ));
-    };
-    let mut unreachable = false;
-    // A self-subscribed staff member's copy has no contact address to count against.
-    if b.permanent
-        && row.first
-        && let Some(contact) = row.contact_id
-    {
-        unreachable =
-            crate::contacts::store::count_hard_bounce(db, contact, inputs.hard_bounce_limit, now)
-                .await?;
-    }
-    if row.first {
-        let target = match (row.alert_id, row.magazine_issue_id) {
-            (Some(alert), _) => format!("alert:{alert}"),
-            (None, Some(issue)) => format!("magazine_issue:{issue}"),
-            (None, None) => format!("delivery:{delivery}"),
-        };
-        audits.0.entry(target).or_default().push(serde_json::json!({
-            "delivery": delivery,
-            "contact": row.contact_id,
-            "status": b.status,
-            "permanent": b.permanent,
-            "unreachable": unreachable,
-        }));
-    }
-    let mut p = Processed::new(
-        "bounce",
-        Outcome::Recorded,
-        format!(
-            "{} {}: {}{}",
-            row.email,
-            b.status.as_deref().unwrap_or("(no status)"),
-            b.reason,
-            if unreachable {
-                " — the address is now unreachable"
-            } else {
-                ""
-            }
-        ),
-    );
-    p.delivery_id = Some(delivery);
-    p.alert_id = row.alert_id;
-    p.organisation_id = Some(row.organisation_id);
-    Ok(p)
 }
 
 async fn reply<C: ConnectionTrait + TransactionTrait>(

@@ -238,17 +238,36 @@ pub fn read(bytes: &[u8]) -> Result<Inbound, String> {
     })
 }
 
+/// A header section with every folded line joined to the one before: the line break and the
+/// whitespace around it become one space.
+fn unfold(fields: &str) -> String {
+    let mut out = String::with_capacity(fields.len());
+    for line in fields.split('\n') {
+        if line.starts_with([' ', '\t']) && !out.is_empty() {
+            while out.ends_with([' ', '\t']) {
+                out.pop();
+            }
+            out.push(' ');
+            out.push_str(line.trim_start_matches([' ', '\t']));
+        } else {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// The first recipient block of a DSN that failed (or was delayed).
 fn from_dsn(report: &str, text: &str) -> Bounce {
     let mut recipient = None;
     let mut status = None;
     let mut action = None;
     let mut diagnostic = None;
-    // Unfold continuation lines, then read `Field: value`.
-    let unfolded = report
-        .replace("\r\n", "\n")
-        .replace("\n ", " ")
-        .replace("\n\t", " ");
+    // Unfold continuation lines (a line break and all the whitespace after it are one space,
+    // RFC 5322 §2.2.3), then read `Field: value`.
+    let unfolded = unfold(&report.replace("\r\n", "\n"));
     for line in unfolded.lines() {
         let Some((name, value)) = line.split_once(':') else {
             continue;
@@ -393,6 +412,23 @@ mod tests {
             Some(AckState::NotApplicable)
         );
         assert_eq!(stated(""), None);
+    }
+
+    #[test]
+    fn a_folded_diagnostic_code_is_one_line_with_single_spaces() {
+        let report = "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@city.example.lg.jp\r\n\
+                      Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <a@city.example.lg.jp>:\r\n\
+                      \x20   Recipient address rejected: User unknown in\r\n\
+                      \t  local recipient table\r\n";
+        let b = from_dsn(report, "");
+        assert_eq!(
+            b.reason,
+            "550 5.1.1 <a@city.example.lg.jp>: Recipient address rejected: User unknown in local recipient table"
+        );
+        assert_eq!(b.status.as_deref(), Some("5.1.1"));
+        assert!(b.permanent);
+        assert_eq!(unfold("A: b\n c\nD: e"), "A: b c\nD: e");
+        assert_eq!(unfold(" leading"), " leading");
     }
 
     #[test]

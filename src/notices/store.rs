@@ -223,6 +223,57 @@ pub async fn record(
     Ok(())
 }
 
+/// A notice a bounce came back for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BouncedNotice {
+    pub id: i64,
+    pub recipient: String,
+    pub kind: String,
+    pub report_id: Option<ReportId>,
+    pub inquiry_id: Option<InquiryId>,
+    /// The first bounce recorded for it (a second copy of the same bounce changes nothing).
+    pub first: bool,
+}
+
+/// Records a bounce to notice `id`'s own envelope sender: the first one wins; `None` when
+/// there is no such notice.
+pub async fn mark_bounced(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<BouncedNotice>> {
+    let marked = db
+        .query_one_raw(crate::db::statement(
+            db.get_database_backend(),
+            "UPDATE admin_notices SET bounced_at = $1, bounce_status = $2, bounce_reason = $3 \
+             WHERE id = $4 AND bounced_at IS NULL RETURNING id",
+            vec![
+                now.into(),
+                status
+                    .map(|s| s.chars().take(16).collect::<String>())
+                    .into(),
+                reason.replace('\0', "").into(),
+                id.into(),
+            ],
+        ))
+        .await
+        .context("cannot mark the notice bounced")?;
+    Ok(admin_notices::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .context("cannot read the notice")?
+        .map(|row| BouncedNotice {
+            id,
+            recipient: row.recipient,
+            kind: row.kind,
+            report_id: row.report_id,
+            inquiry_id: row.inquiry_id,
+            first: marked.is_some(),
+        }))
+}
+
 /// Every notice, newest first (the admin page, tests).
 pub async fn recent(
     db: &impl ConnectionTrait,

@@ -2,8 +2,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::domain::ids::{InquiryId, ReportId};
 
-/// A mail to the hub administrators (a privileged account was reset or disabled), queued in the
-/// transaction of the change.
+/// A mail that belongs to no alert (to the hub administrators, 連絡先確認, report and survey mails),
+/// queued in the transaction of the change; it leaves from its own VERP address.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "admin_notices")]
 pub struct Model {
@@ -25,6 +25,11 @@ pub struct Model {
     pub kind: String,
     /// Lower goes first: the kind's priority.
     pub priority: i16,
+    /// When a bounce to this notice's own envelope sender came back (first one wins).
+    pub bounced_at: Option<DateTimeUtc>,
+    /// The bounce's status code (`5.1.1`).
+    pub bounce_status: Option<String>,
+    pub bounce_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
