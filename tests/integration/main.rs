@@ -38,6 +38,7 @@ mod inquiries;
 mod layers;
 mod magazine;
 mod portal;
+mod postfix;
 mod portal_access;
 mod portal_admin;
 mod portal_english;
