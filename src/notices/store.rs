@@ -274,6 +274,17 @@ pub async fn mark_bounced(
         }))
 }
 
+/// How a notice stands, in the words the portal's catalog translates: a bounce came back, sent,
+/// waiting to retry, waiting to be sent.
+pub fn state_ja(m: &admin_notices::Model) -> &'static str {
+    match (m.bounced_at, m.sent_at, &m.last_error) {
+        (Some(_), _, _) => "届きませんでした",
+        (None, Some(_), _) => "送信済み",
+        (None, None, Some(_)) => "再試行待ち",
+        (None, None, None) => "送信待ち",
+    }
+}
+
 /// Every notice, newest first (the admin page, tests).
 pub async fn recent(
     db: &impl ConnectionTrait,

@@ -966,6 +966,7 @@ pub static EN: &[(&str, &str)] = &[
     ("匿名", "Anonymous"),
     ("送信済み", "Sent"),
     ("再試行待ち", "Waiting to retry"),
+    ("届きませんでした", "Bounced"),
     ("送信待ち", "Waiting"),
     ("（国の機関）", "(central bodies)"),
     (
@@ -1558,9 +1559,11 @@ pub static BY_VALUE: &[&str] = &[
     "公表に同意",
     "匿名",
     "公表",
+    // notices::store::state_ja.
     "送信済み",
     "再試行待ち",
     "送信待ち",
+    "届きませんでした",
     "原因",
     "団体区分",
     "未分類",

@@ -280,11 +280,7 @@ async fn show(
             .await?
             .into_iter()
             .map(|m| {
-                let state = viewer.lang.tr(match (m.sent_at, &m.last_error) {
-                    (Some(_), _) => "送信済み",
-                    (None, Some(_)) => "再試行待ち",
-                    (None, None) => "送信待ち",
-                });
+                let state = viewer.lang.tr(crate::notices::store::state_ja(&m));
                 (m.recipient, m.subject, state)
             })
             .collect()

@@ -1,13 +1,14 @@
 //! The return channel through a real MTA: Debian's postfix, started by the test on 127.0.0.1
-//! with a queue of its own and configured by the README's own shell block (read from README.md
-//! and run as written, its first four lines set to this test's user and directories). The hub
-//! relays through it; postfix relays on to a "remote" SMTP server that refuses some addresses
+//! with a queue of its own and configured by the README's own shell blocks (read from README.md
+//! and run as written, their first lines set to this test's user, directories and ports). The
+//! hub relays through it; postfix relays on to a "remote" SMTP server that refuses some addresses
 //! and defers one, writes its own DSNs to each mail's VERP address and delivers them — and the
-//! replies sent to it — into the hub's Maildir as the hub's user. The hub reads them from there.
+//! replies sent to it, checked by OpenDKIM as a milter — into the hub's Maildir as the hub's
+//! user. The hub reads them from there.
 //!
-//! Without postfix, or without root (postfix's master runs as root), each test says why and is
-//! skipped; `.ci/run` installs postfix and sets `NOROSHI_REQUIRE_POSTFIX=1`, which makes a
-//! missing postfix a failure.
+//! Without postfix (or OpenDKIM, for the reply path), or without root (postfix's master runs as
+//! root), each test says why and is skipped; `.ci/run` installs both and sets
+//! `NOROSHI_REQUIRE_POSTFIX=1`, which makes a missing one a failure.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,28 +33,29 @@ use crate::helpers::spawn_app_with;
 /// The user the hub's Maildir belongs to in these tests (uid ≥ 100, present on Debian).
 const HUB_USER: &str = "nobody";
 
-/// The README's postfix block, exactly as written.
-fn readme_block() -> String {
+/// The README's shell block marked for this test (the `n`th: 0 the return path, 1 OpenDKIM),
+/// exactly as written.
+fn readme_block(n: usize) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
+    let marker = "<!-- tests/integration/postfix.rs runs this block";
     let at = readme
-        .find("<!-- tests/integration/postfix.rs runs this block")
-        .expect("the README marks its postfix block for this test");
+        .match_indices(marker)
+        .nth(n)
+        .unwrap_or_else(|| panic!("the README marks {} shell blocks for this test", n + 1))
+        .0;
     let rest = &readme[at..];
-    let start = rest.find("```sh\n").expect("a shell block after the marker") + "```sh\n".len();
+    let start = rest
+        .find("```sh\n")
+        .expect("a shell block after the marker")
+        + "```sh\n".len();
     let end = rest[start..].find("\n```").expect("the block ends");
     rest[start..start + end].to_owned()
 }
 
-/// The block with its first four lines (who and where) set to this test's; everything else runs
-/// as the README has it.
-fn configured(block: &str, user: &str, data: &Path, conf: &Path) -> String {
-    let values = [
-        ("NOROSHI_USER=", user.to_owned()),
-        ("NOROSHI_DATA=", data.display().to_string()),
-        ("NOROSHI_DOMAIN=", "noroshi.example".to_owned()),
-        ("POSTFIX_CONF=", conf.display().to_string()),
-    ];
+/// The block with its first lines (who and where) set to this test's; everything else runs as
+/// the README has it.
+fn configured(block: &str, values: &[(&str, String)]) -> String {
     let mut lines: Vec<String> = block.lines().map(str::to_owned).collect();
     for (i, (name, value)) in values.iter().enumerate() {
         assert!(
@@ -83,12 +85,25 @@ struct Postfix {
     root: TempDir,
     conf: PathBuf,
     port: u16,
+    /// OpenDKIM, when the test asked for it: its configuration and the key a municipality
+    /// signs with.
+    milter: Option<Milter>,
 }
+
+struct Milter {
+    pid_file: PathBuf,
+    key: PathBuf,
+}
+
+/// The selector of the test municipality's DKIM key.
+const SELECTOR: &str = "sel";
 
 impl Postfix {
     /// Starts postfix relaying everything to `127.0.0.1:relay_port`, then runs the README's
-    /// block against it. `None` (with the reason printed) where postfix cannot run here.
-    fn start(relay_port: u16, hub_data: &Path) -> Option<Self> {
+    /// return-path block against it, and with `dkim_domains` its OpenDKIM block too (OpenDKIM
+    /// reading those domains' public key from a test file instead of DNS). `None` (with the
+    /// reason printed) where postfix cannot run here.
+    fn start(relay_port: u16, hub_data: &Path, dkim_domains: &[String]) -> Option<Self> {
         let skip = |why: &str| -> Option<Self> {
             assert!(
                 std::env::var_os("NOROSHI_REQUIRE_POSTFIX").is_none(),
@@ -109,6 +124,9 @@ impl Postfix {
         if !run(Command::new("id").arg(HUB_USER)).status.success() {
             return skip("there is no user `nobody` to own the hub's Maildir");
         }
+        if !dkim_domains.is_empty() && !Path::new("/usr/sbin/opendkim").exists() {
+            return skip("Debian's opendkim is not installed (apt-get install opendkim)");
+        }
         let root = TempDir::new().expect("a temp dir");
         let at = root.path();
         let conf = at.join("etc");
@@ -125,7 +143,12 @@ impl Postfix {
         let port = free_port();
         std::fs::write(conf.join("master.cf"), master_cf(port)).expect("master.cf");
         std::fs::write(conf.join("main.cf"), main_cf(at, relay_port)).expect("main.cf");
-        let pf = Self { root, conf, port };
+        let mut pf = Self {
+            root,
+            conf,
+            port,
+            milter: None,
+        };
         let started = run(Command::new("postfix").arg("-c").arg(&pf.conf).arg("start"));
         assert!(
             started.status.success(),
@@ -134,17 +157,117 @@ impl Postfix {
             pf.log()
         );
         // The README's lines, as an operator pastes them.
-        let script = configured(&readme_block(), HUB_USER, hub_data, &pf.conf);
-        let out = run(Command::new("bash").args(["-euc", &script]));
-        assert!(
-            out.status.success(),
-            "the README's postfix block failed: {}{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            pf.log()
+        let script = configured(
+            &readme_block(0),
+            &[
+                ("NOROSHI_USER=", HUB_USER.to_owned()),
+                ("NOROSHI_DATA=", hub_data.display().to_string()),
+                ("NOROSHI_DOMAIN=", "noroshi.example".to_owned()),
+                ("POSTFIX_CONF=", pf.conf.display().to_string()),
+            ],
         );
+        pf.shell(&script, "the README's postfix block");
+        if !dkim_domains.is_empty() {
+            pf.start_opendkim(dkim_domains);
+        }
         pf.wait_listening();
         Some(pf)
+    }
+
+    fn shell(&self, script: &str, what: &str) {
+        let out = run(Command::new("bash").args(["-euc", script]));
+        assert!(
+            out.status.success(),
+            "{what} failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+    }
+
+    /// A key for the municipalities' domains, the OpenDKIM configuration a Debian install has
+    /// (with the test's key file, pid file and no syslog), then the README's OpenDKIM block.
+    fn start_opendkim(&mut self, domains: &[String]) {
+        let at = self.root.path();
+        let key = at.join("dkim.pem");
+        let made = run(Command::new("openssl")
+            .args(["genrsa", "-out"])
+            .arg(&key)
+            .arg("2048"));
+        assert!(made.status.success(), "openssl genrsa: {made:?}");
+        let public = run(Command::new("openssl")
+            .args(["rsa", "-pubout", "-outform", "DER", "-in"])
+            .arg(&key));
+        assert!(public.status.success(), "openssl rsa -pubout: {public:?}");
+        use base64::Engine;
+        let p = base64::engine::general_purpose::STANDARD.encode(&public.stdout);
+        let keys: String = domains
+            .iter()
+            .map(|d| format!("{SELECTOR}._domainkey.{d} v=DKIM1; k=rsa; p={p}\n"))
+            .collect();
+        std::fs::write(at.join("dkim.keys"), keys).expect("the key file");
+        let conf = at.join("opendkim.conf");
+        let pid_file = at.join("opendkim.pid");
+        std::fs::write(
+            &conf,
+            format!(
+                "Syslog no\nCanonicalization relaxed/simple\nUMask 007\n\
+                 Socket local:/run/opendkim/opendkim.sock\nPidFile {}\nTestPublicKeys {}\n",
+                pid_file.display(),
+                at.join("dkim.keys").display()
+            ),
+        )
+        .expect("opendkim.conf");
+        let milter_port = free_port();
+        // `systemctl restart opendkim`, for a test: start this OpenDKIM in the background.
+        let script = format!(
+            "systemctl() {{ opendkim -x \"$OPENDKIM_CONF\"; }}\n{}",
+            configured(
+                &readme_block(1),
+                &[
+                    ("AUTHSERV_ID=", crate::helpers::mail::AUTHSERV_ID.to_owned()),
+                    ("OPENDKIM_CONF=", conf.display().to_string()),
+                    ("OPENDKIM_PORT=", milter_port.to_string()),
+                    ("POSTFIX_CONF=", self.conf.display().to_string()),
+                ],
+            )
+        );
+        self.milter = Some(Milter { pid_file, key });
+        self.shell(&script, "the README's OpenDKIM block");
+        let until = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", milter_port)).is_err() {
+            assert!(Instant::now() < until, "OpenDKIM never listened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `message` with a DKIM signature of `domain` (by dkimpy, the municipality's signer).
+    fn signed(&self, domain: &str, message: &str) -> String {
+        let m = self.milter.as_ref().expect("OpenDKIM runs");
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import dkim, sys\n\
+                 m = sys.stdin.buffer.read()\n\
+                 k = open(sys.argv[1], 'rb').read()\n\
+                 h = [b'from', b'to', b'subject', b'message-id', b'content-type']\n\
+                 sys.stdout.buffer.write(dkim.sign(m, sys.argv[2].encode(), sys.argv[3].encode(), k, include_headers=h) + m)",
+            ])
+            .arg(&m.key)
+            .arg(SELECTOR)
+            .arg(domain)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 with dkimpy");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(message.as_bytes()).expect("to python");
+        }
+        let out = child.wait_with_output().expect("python3");
+        assert!(out.status.success(), "dkimpy could not sign: {out:?}");
+        String::from_utf8(out.stdout).expect("a signed message")
     }
 
     fn wait_listening(&self) {
@@ -180,7 +303,10 @@ impl Postfix {
             loop {
                 let mut got = String::new();
                 reader.read_line(&mut got).expect("read");
-                assert!(got.starts_with(want), "postfix answered {got:?} to {line:?}");
+                assert!(
+                    got.starts_with(want),
+                    "postfix answered {got:?} to {line:?}"
+                );
                 if got.as_bytes().get(3) != Some(&b'-') {
                     break;
                 }
@@ -199,6 +325,21 @@ impl Postfix {
 
 impl Drop for Postfix {
     fn drop(&mut self) {
+        if let Some(m) = &self.milter
+            && let Ok(pid) = std::fs::read_to_string(&m.pid_file)
+        {
+            let pid = pid.trim().to_owned();
+            let _ = Command::new("kill").arg(&pid).output();
+            let until = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < until
+                && Command::new("kill")
+                    .args(["-0", &pid])
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         let _ = Command::new("postfix")
             .arg("-c")
             .arg(&self.conf)
@@ -317,11 +458,11 @@ struct Setup {
     _hub_data: TempDir,
 }
 
-async fn setup() -> Option<Setup> {
+async fn setup(dkim_domains: &[String]) -> Option<Setup> {
     let remote = SmtpSink::start().await.expect("the remote server starts");
     let hub_data = TempDir::new().expect("a temp dir");
     chmod(hub_data.path(), 0o755);
-    let postfix = Postfix::start(remote.port(), hub_data.path())?;
+    let postfix = Postfix::start(remote.port(), hub_data.path(), dkim_domains)?;
     let (port, maildir) = (postfix.port, hub_data.path().join("inbound"));
     let app = spawn_app_with(move |s| {
         s.mail.smtp_url = Some(SecretString::from(format!("smtp://127.0.0.1:{port}")));
@@ -371,13 +512,20 @@ fn address(code: &str) -> String {
 
 #[tokio::test]
 async fn an_alert_a_drill_and_a_survey_through_postfix_come_back_as_its_own_dsns_and_replies() {
-    let Some(s) = setup().await else { return };
+    // Tokyo's first municipalities sign their mail (OpenDKIM reads their key from a test file).
+    let domains: Vec<String> = (131016..131200)
+        .map(|c| format!("{c}.example.lg.jp"))
+        .collect();
+    let Some(s) = setup(&domains).await else {
+        return;
+    };
     let app = &s.app;
     let db = &app.ctx.db;
     let central = central_users(&app.ctx).await;
     let orgs = tokyo(&app.ctx).await;
     add_contacts(&app.ctx, &orgs, 1, |_| MailEncoding::Utf8).await;
     let code = |i: usize| orgs[i].code.to_string();
+    assert!(domains.contains(&format!("{}.example.lg.jp", code(5))));
     let refused: BTreeSet<String> = [1, 2].iter().map(|&i| address(&code(i))).collect();
     let deferred: BTreeSet<String> = [address(&code(3))].into();
     s.remote.set_policy(Remote {
@@ -473,19 +621,24 @@ async fn an_alert_a_drill_and_a_survey_through_postfix_come_back_as_its_own_dsns
             .await
             .unwrap();
         let want = if i == 3 { (0, false) } else { (3, true) };
-        assert_eq!((c[0].hard_bounces, c[0].unreachable), want, "{}", c[0].email);
+        assert_eq!(
+            (c[0].hard_bounces, c[0].unreachable),
+            want,
+            "{}",
+            c[0].email
+        );
     }
 
     // The 疎通確認 report counts postfix's bounces.
-    let drill_alert = noroshi::alerts::store::get(db, drill).await.unwrap().unwrap();
-    let report = noroshi::drills::report::build(
-        db,
-        &drill_alert,
-        noroshi::drills::report::Scope::All,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let drill_alert = noroshi::alerts::store::get(db, drill)
+        .await
+        .unwrap()
+        .unwrap();
+    let report =
+        noroshi::drills::report::build(db, &drill_alert, noroshi::drills::report::Scope::All)
+            .await
+            .unwrap()
+            .unwrap();
     let t = &report.total;
     assert_eq!(
         (t.addressed, t.bounced, t.reached, t.without_working_contact),
@@ -532,58 +685,111 @@ async fn an_alert_a_drill_and_a_survey_through_postfix_come_back_as_its_own_dsns
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
 
-    let code_of = |i: usize| app.ctx.mailer.verp.reply_code(drill, orgs[i].id);
-    s.postfix.submit(
-        &address(&code(5)),
-        "noreply@noroshi.example",
-        &format!(
-            "From: {}\r\nTo: noreply@noroshi.example\r\nSubject: Re: 訓練\r\nMessage-ID: <r5@{}.example.lg.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受領しました。\r\n\r\n> 返信用コード: {}\r\n",
-            address(&code(5)),
-            code(5),
-            code_of(5)
-        ),
+    // A reply signed by its municipality's domain; a reply that writes its own verdict under
+    // the hub's authserv-id (OpenDKIM removes it); an auto-reply.
+    let reply = |i: usize, extra: &str, subject: &str, words: &str| {
+        format!(
+            "{extra}From: {from}\r\nTo: noreply@noroshi.example\r\nSubject: {subject}\r\n\
+             Message-ID: <m{i}@{code}.example.lg.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
+             {words}\r\n\r\n> 返信用コード: {rc}\r\n",
+            from = address(&code(i)),
+            code = code(i),
+            rc = app.ctx.mailer.verp.reply_code(drill, orgs[i].id),
+        )
+    };
+    let signed = s.postfix.signed(
+        &format!("{}.example.lg.jp", code(5)),
+        &reply(5, "", "Re: 訓練", "受領しました。"),
     );
+    s.postfix
+        .submit(&address(&code(5)), "noreply@noroshi.example", &signed);
+    let forged = reply(
+        7,
+        &format!(
+            "Authentication-Results: {}; dmarc=pass header.from={}.example.lg.jp\r\n",
+            crate::helpers::mail::AUTHSERV_ID,
+            code(7)
+        ),
+        "Re: 訓練",
+        "対応完了",
+    );
+    s.postfix
+        .submit(&address(&code(7)), "noreply@noroshi.example", &forged);
     s.postfix.submit(
         &address(&code(6)),
         "noreply@noroshi.example",
-        &format!(
-            "From: {}\r\nTo: noreply@noroshi.example\r\nSubject: 不在通知\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <oof6@{}.example.lg.jp>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n12月7日まで不在です。\r\n> 返信用コード: {}\r\n",
-            address(&code(6)),
-            code(6),
-            code_of(6)
+        &reply(
+            6,
+            "Auto-Submitted: auto-replied\r\n",
+            "不在通知",
+            "12月7日まで不在です。",
         ),
     );
-    wait_for_returned(&s, 2, "replies").await;
+    wait_for_returned(&s, 3, "replies").await;
     let done = read_returned(&s).await;
-    let oof = done
-        .iter()
-        .find(|p| p.kind == "auto_reply")
-        .expect("the auto-reply came back through postfix");
-    assert_eq!(oof.outcome, Outcome::Recorded);
-    assert_eq!(oof.organisation_id, Some(orgs[6].id));
-    // This postfix runs no OpenDKIM/OpenDMARC, so nothing vouches for the reply's sender: it
-    // waits for an operator and says why, rather than acknowledging on a From: line.
-    let reply = done
-        .iter()
-        .find(|p| p.kind == "reply")
-        .expect("the reply came back through postfix");
-    assert_eq!(reply.outcome, Outcome::Pending, "{reply:?}");
-    assert!(reply.detail.contains("did not vouch"), "{}", reply.detail);
+    let of = |i: usize| {
+        done.iter()
+            .find(|p| p.organisation_id == Some(orgs[i].id))
+            .unwrap_or_else(|| panic!("the mail of {} came back: {done:#?}", code(i)))
+    };
+    assert_eq!(
+        (of(5).kind, of(5).outcome),
+        ("reply", Outcome::Recorded),
+        "{:?}",
+        of(5)
+    );
+    assert_eq!(
+        (of(6).kind, of(6).outcome),
+        ("auto_reply", Outcome::Recorded)
+    );
+    // A verdict the sender wrote is gone before the hub reads the mail (RemoveARAll), and
+    // OpenDKIM's own says the mail is unsigned: it waits for a person.
+    assert_eq!(of(7).outcome, Outcome::Pending, "{:?}", of(7));
+    assert!(of(7).detail.contains("did not vouch"), "{}", of(7).detail);
+    let kept = std::fs::read_dir(inbound::maildir(&app.ctx.settings).join("cur"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .find(|m| m.contains(&format!("<m7@{}.example.lg.jp>", code(7))))
+        .expect("the forged reply is kept in the Maildir");
+    let forged_line = format!(
+        "{}; dmarc=pass header.from={}",
+        crate::helpers::mail::AUTHSERV_ID,
+        code(7)
+    );
+    assert!(
+        !kept.contains(&forged_line),
+        "OpenDKIM removed the sender's own verdict:\n{kept}"
+    );
+    let history = |i: usize| noroshi::acks::store::history(db, drill, orgs[i].id);
+    let five = history(5).await.unwrap();
+    assert_eq!(five.len(), 1);
+    assert_eq!(
+        (five[0].state.as_str(), five[0].channel.as_str()),
+        ("received", "mail_reply")
+    );
+    assert!(
+        history(7).await.unwrap().is_empty(),
+        "the forged verdict did nothing"
+    );
+    assert!(
+        history(6).await.unwrap().is_empty(),
+        "an auto-reply is no answer"
+    );
 
-    let report = noroshi::drills::report::build(
-        db,
-        &drill_alert,
-        noroshi::drills::report::Scope::All,
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    assert_eq!(report.total.answered, 1, "the link's answer, and only it");
+    let report =
+        noroshi::drills::report::build(db, &drill_alert, noroshi::drills::report::Scope::All)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        report.total.answered, 2,
+        "the link's answer and the signed reply, nothing else"
+    );
 }
 
 #[tokio::test]
 async fn three_contact_confirmation_campaigns_to_an_address_postfix_bounces_make_it_unreachable() {
-    let Some(s) = setup().await else { return };
+    let Some(s) = setup(&[]).await else { return };
     let app = &s.app;
     let db = &app.ctx.db;
     let orgs = tokyo(&app.ctx).await;

@@ -213,13 +213,9 @@ pub(super) async fn show(
         mails: mails
             .into_iter()
             .map(|m| MailView {
+                state: viewer.lang.tr(crate::notices::store::state_ja(&m)),
                 to: m.recipient,
                 subject: m.subject,
-                state: viewer.lang.tr(match (m.sent_at, &m.last_error) {
-                    (Some(_), _) => "送信済み",
-                    (None, Some(_)) => "再試行待ち",
-                    (None, None) => "送信待ち",
-                }),
             })
             .collect(),
         can_update: may_update(&r, &org) && rep.status == Status::Open,
