@@ -382,3 +382,85 @@ async fn garbage_and_oversized_files_wait_for_an_operator_and_change_nothing() {
     assert_eq!(waiting.len(), 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bounce_of_a_notice_marks_the_notice_and_counts_against_the_address() {
+    let app = spawn_app().await;
+    let orgs = tokyo(&app.ctx).await;
+    let contacts = add_contacts(&app.ctx, &orgs[1..3], 1, |_| MailEncoding::Utf8).await;
+    noroshi::contacts::confirm::start_campaign(
+        &app.ctx.db,
+        &app.ctx.contact_links(),
+        &orgs[1..3],
+        "test",
+        noroshi::contacts::confirm::Reach::Everyone,
+        &noroshi::audit::Actor::System,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(crate::helpers::mail::send_notices(&app.ctx).await, 2);
+    // Each went out from its own notice address.
+    let sent = app.smtp.received();
+    assert_eq!(sent.len(), 2);
+    let verp = &app.ctx.mailer.verp;
+    let notice_of = |i: usize| match verp.returned_of(&sent[i].mail_from) {
+        Some(noroshi::delivery::verp::Returned::Notice(id)) => id,
+        other => panic!("{} names {other:?}", sent[i].mail_from),
+    };
+    let (first, second) = (notice_of(0), notice_of(1));
+    assert_ne!(first, second);
+
+    let bounce = fixture(
+        "dsn-postfix.eml",
+        &[
+            ("RETURN_PATH", &verp.notice_return_path(first)),
+            ("RCPT", &sent[0].rcpt_to[0]),
+        ],
+    );
+    drop_in(&app, "a-notice.host", &bounce);
+    // The same number with a delivery's check, and a notice number with another's check: no row.
+    let forged = verp.notice_return_path(second).replacen(
+        &format!("+n{second}-"),
+        &format!("+n{first}-"),
+        1,
+    );
+    let text = String::from_utf8(fixture(
+        "dsn-postfix.eml",
+        &[("RETURN_PATH", &forged), ("RCPT", &sent[1].rcpt_to[0])],
+    ))
+    .unwrap()
+    .replace("ABC1@", "ABC2@");
+    drop_in(&app, "b-forged.host", text.as_bytes());
+    let done = run(&app).await;
+    assert_eq!(done[0].outcome, Outcome::Recorded, "{:?}", done[0]);
+    assert_eq!(done[0].notice_id, Some(first));
+    assert_eq!(done[1].outcome, Outcome::Pending, "{:?}", done[1]);
+    assert_eq!(done[1].notice_id, None);
+
+    let bounced_to = &sent[0].rcpt_to[0];
+    let c = contacts
+        .iter()
+        .find(|c| c.email.as_str() == bounced_to)
+        .unwrap();
+    let now = noroshi::contacts::store::list_for_org(&app.ctx.db, c.org_id)
+        .await
+        .unwrap();
+    assert_eq!((now[0].hard_bounces, now[0].unreachable), (1, false));
+    use sea_orm::EntityTrait;
+    let n = noroshi::db::entities::admin_notices::Entity::find_by_id(first)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.bounce_status.as_deref(), Some("5.1.1"));
+    assert!(
+        n.bounce_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("User unknown in local recipient table")),
+        "unfolded: {:?}",
+        n.bounce_reason
+    );
+    assert_eq!(noroshi::notices::store::state_ja(&n), "届きませんでした");
+    app.stop().await;
+}

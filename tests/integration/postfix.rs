@@ -845,6 +845,17 @@ async fn three_contact_confirmation_campaigns_to_an_address_postfix_bounces_make
             .unwrap();
         assert_eq!((c[0].hard_bounces, c[0].unreachable), (0, false));
     }
+    // The coverage report (and `/contacts/coverage`) now names the organisation as reachable
+    // only through a dead address.
+    let gaps = noroshi::contacts::confirm::coverage(db, asked, Utc::now())
+        .await
+        .unwrap();
+    let dead_only: Vec<_> = gaps
+        .iter()
+        .filter(|(_, g)| *g == noroshi::contacts::confirm::Gap::OnlyUnreachable)
+        .map(|(o, _)| o.id)
+        .collect();
+    assert_eq!(dead_only, [orgs[2].id]);
     // The notices say so.
     let to_dead = noroshi::db::entities::admin_notices::Entity::find()
         .filter(noroshi::db::entities::admin_notices::Column::Recipient.eq(dead.as_str()))
