@@ -25,6 +25,8 @@ pub struct Transaction {
     pub rcpt_to: Vec<String>,
     /// The message as received, dot-stuffing removed, lines ending in CRLF.
     pub data: Vec<u8>,
+    /// When its DATA ended (a test measures the pace of a sender with it).
+    pub at: std::time::Instant,
 }
 
 impl Transaction {
@@ -274,6 +276,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                         mail_from: from,
                         rcpt_to: std::mem::take(&mut rcpts),
                         data,
+                        at: std::time::Instant::now(),
                     };
                     let delay = policy.data_delay();
                     if !delay.is_zero() {
@@ -291,6 +294,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                                             mail_from: String::new(),
                                             rcpt_to: Vec::new(),
                                             data: Vec::new(),
+                                            at: txn.at,
                                         });
                                     }
                                 }

@@ -241,6 +241,12 @@ pub enum Result_ {
         error: String,
         next_attempt_at: DateTime<Utc>,
     },
+    /// Not tried: the relay asked every sender to wait (a pause is not the message's attempt,
+    /// so a long throttle never uses up `mail.max_attempts`).
+    Paused {
+        error: String,
+        until: DateTime<Utc>,
+    },
     Failed {
         error: String,
     },
@@ -257,12 +263,14 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
-    let mut by_kind: BTreeMap<DeliveryStatus, Vec<&(i64, Result_)>> = BTreeMap::new();
+    // The status, and whether it was an attempt.
+    let mut by_kind: BTreeMap<(DeliveryStatus, bool), Vec<&(i64, Result_)>> = BTreeMap::new();
     for r in results {
         let kind = match r.1 {
-            Result_::Sent { .. } => DeliveryStatus::Sent,
-            Result_::Deferred { .. } => DeliveryStatus::Deferred,
-            Result_::Failed { .. } => DeliveryStatus::Failed,
+            Result_::Sent { .. } => (DeliveryStatus::Sent, true),
+            Result_::Deferred { .. } => (DeliveryStatus::Deferred, true),
+            Result_::Paused { .. } => (DeliveryStatus::Deferred, false),
+            Result_::Failed { .. } => (DeliveryStatus::Failed, true),
         };
         by_kind.entry(kind).or_default().push(r);
     }
@@ -282,7 +290,18 @@ pub async fn record(
                 format!("CASE id{arms} END")
             };
             let set = match kind {
-                DeliveryStatus::Sent => {
+                (DeliveryStatus::Deferred, false) => {
+                    let error = case(&|r| match r {
+                        Result_::Paused { error, .. } => text(error),
+                        _ => Value::String(None),
+                    });
+                    let next = case(&|r| match r {
+                        Result_::Paused { until, .. } => (*until).into(),
+                        _ => Value::ChronoDateTimeUtc(None),
+                    });
+                    format!("status = 'deferred', last_error = {error}, next_attempt_at = {next}")
+                }
+                (DeliveryStatus::Sent, _) => {
                     let reply = case(&|r| match r {
                         Result_::Sent { reply, .. } => text(reply),
                         _ => Value::String(None),
@@ -295,7 +314,7 @@ pub async fn record(
                         "status = 'sent', attempts = attempts + 1, sent_at = $1, last_reply = {reply}, message_id = {message_id}, last_error = NULL"
                     )
                 }
-                DeliveryStatus::Deferred => {
+                (DeliveryStatus::Deferred, _) => {
                     let error = case(&|r| match r {
                         Result_::Deferred { error, .. } => text(error),
                         _ => Value::String(None),

@@ -459,4 +459,65 @@ mod tests {
             started.elapsed()
         );
     }
+
+    #[test]
+    fn a_relay_wide_slow_down_is_told_from_one_recipients_trouble() {
+        for throttle in [
+            "421 4.7.0 Too many connections, try again later",
+            "421 Service not available, closing transmission channel",
+            "451 4.7.1 Rate limit exceeded, slow down",
+            "452 4.7.0 Too many messages from this host",
+        ] {
+            assert!(RateLimiter::is_throttle(throttle), "{throttle}");
+        }
+        for recipient in [
+            "451 4.7.1 greylisted, try again later",
+            "452 4.2.2 mailbox full",
+            "450 4.2.0 <a@b>: mailbox busy",
+            "550 5.7.1 rate limit of the recipient exceeded",
+            "cannot connect to relay.example: connection refused",
+        ] {
+            assert!(!RateLimiter::is_throttle(recipient), "{recipient}");
+        }
+    }
+
+    #[test]
+    fn a_pause_doubles_on_each_request_and_starts_over_after_a_message_goes() {
+        let limiter = RateLimiter::new(0);
+        assert_eq!(limiter.paused_until(), None);
+        let secs = |until: chrono::DateTime<chrono::Utc>| {
+            (until - chrono::Utc::now()).num_milliseconds() as f64 / 1000.0
+        };
+        let first = secs(limiter.throttle("421 4.7.0 slow down"));
+        assert!((0.7..=1.3).contains(&first), "{first}");
+        assert!(limiter.paused_until().is_some());
+        // The same answer seen by another task of the batch is the same pause.
+        let same = secs(limiter.throttle("421 4.7.0 slow down"));
+        assert!((same - first).abs() < 0.1, "{same} {first}");
+        let status = limiter.status();
+        assert_eq!(status.strikes, 1);
+        assert_eq!(status.last.as_deref(), Some("421 4.7.0 slow down"));
+        std::thread::sleep(Duration::from_millis(1300));
+        assert_eq!(limiter.paused_until(), None);
+        let second = secs(limiter.throttle("421 4.7.0 slow down"));
+        assert!((1.5..=2.5).contains(&second), "{second}");
+        limiter.accepted();
+        assert_eq!(limiter.status().strikes, 0);
+    }
+
+    #[tokio::test]
+    async fn the_pace_is_halved_after_a_pause() {
+        let limiter = RateLimiter::new(100);
+        limiter.throttle("421 4.7.0 slow down");
+        let started = Instant::now();
+        for _ in 0..26 {
+            limiter.acquire().await;
+        }
+        // 100/s would take 0.25 s; at about 50/s it takes about 0.5 s.
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -72,6 +72,37 @@ pub async fn heartbeat(
     }
 }
 
+/// The rest of the batch is deferred at once, for `reason`.
+fn give_up(down: &std::sync::Mutex<Option<String>>, is_down: &AtomicBool, reason: String) {
+    if let Ok(mut r) = down.lock() {
+        *r = Some(reason);
+    }
+    is_down.store(true, Ordering::Relaxed);
+}
+
+/// What an answer says about the relay: accepted, it is well; asked to slow down (`421`, a
+/// `4.7.x` rate limit), it is paused and the rest of the batch waits for the pause to end.
+fn observe(
+    mailer: &Mailer,
+    outcome: &SendOutcome,
+    down: &std::sync::Mutex<Option<String>>,
+    is_down: &AtomicBool,
+) {
+    match outcome {
+        SendOutcome::Sent(_) => mailer.limiter.accepted(),
+        SendOutcome::Transient(reply) if super::transport::RateLimiter::is_throttle(reply) => {
+            let until = mailer.limiter.throttle(reply);
+            tracing::warn!(%until, reply = %reply, "the relay asked us to slow down: sending is paused");
+            give_up(
+                down,
+                is_down,
+                format!("the relay asked us to wait until {until}: {reply}"),
+            );
+        }
+        _ => {}
+    }
+}
+
 /// Sends every job over up to `connections` concurrent connections. Once the relay cannot be
 /// reached, the rest of the batch is deferred at once instead of each message waiting for its
 /// own connection attempt to fail.
@@ -104,6 +135,16 @@ pub async fn send_all(
                 let Some((d, composed)) = jobs.get(i) else {
                     break;
                 };
+                if let Some(until) = mailer.limiter.paused_until()
+                    && !is_down.load(Ordering::Relaxed)
+                {
+                    let last = mailer.limiter.status().last.unwrap_or_default();
+                    give_up(
+                        &down,
+                        &is_down,
+                        format!("the relay asked us to wait until {until}: {last}"),
+                    );
+                }
                 if is_down.load(Ordering::Relaxed) {
                     let reason = down.lock().ok().and_then(|r| r.clone()).unwrap_or_default();
                     out.push((i, SendOutcome::Transient(reason)));
@@ -146,6 +187,7 @@ pub async fn send_all(
                                 )
                                 .await;
                             if let (Some(p), Some(o)) = (previous, before) {
+                                observe(&mailer, &o, &down, &is_down);
                                 out.push((p, o));
                             }
                             if c.is_broken() {
@@ -170,10 +212,12 @@ pub async fn send_all(
                         )
                     }
                 };
+                observe(&mailer, &outcome, &down, &is_down);
                 out.push((i, outcome));
             }
             if let (Some(p), Some(c), Sink::Relay(relay)) = (pending, conn.as_mut(), &mailer.sink) {
                 let o = relay.finish(c, &jobs[p].1.bytes).await;
+                observe(&mailer, &o, &down, &is_down);
                 out.push((p, o));
             }
             if let (Some(c), Sink::Relay(relay)) = (conn, &mailer.sink)

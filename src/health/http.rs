@@ -85,6 +85,11 @@ async fn metrics(
             i64::from(s.items_quarantined),
         );
     }
+    let relay = ctx.mailer.limiter.status();
+    ctx.metrics
+        .relay_paused
+        .set(i64::from(relay.paused_until.is_some()));
+    ctx.metrics.relay_slow_downs.set(i64::from(relay.strikes));
     let body = ctx
         .metrics
         .render()

@@ -107,8 +107,12 @@ impl Batch {
     }
 }
 
-/// Claims a batch and composes its messages; `None` when nothing is due.
+/// Claims a batch and composes its messages; `None` when nothing is due, or while the relay has
+/// asked us to wait.
 async fn prepare(ctx: &AppContext, lane: Lane) -> anyhow::Result<Option<Batch>> {
+    if ctx.mailer.limiter.paused_until().is_some() {
+        return Ok(None);
+    }
     let mail = &ctx.settings.mail;
     let started = std::time::Instant::now();
     let now = Utc::now();
@@ -204,9 +208,15 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
     let mut counts = Counts::default();
     let mut results = std::mem::take(&mut batch.unsendable);
     counts.failed += results.len() as u64;
+    // The relay asked us to wait: what did not go waits for the pause to end, not as an attempt.
+    let paused = ctx.mailer.limiter.paused_until();
     for (d, message_id, outcome) in outcomes {
         let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
         let result = match outcome {
+            SendOutcome::Transient(error) if let Some(until) = paused => {
+                counts.deferred += 1;
+                Result_::Paused { error, until }
+            }
             SendOutcome::Sent(reply) => {
                 counts.sent += 1;
                 Result_::Sent { reply, message_id }

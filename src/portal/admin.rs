@@ -142,6 +142,8 @@ struct LedgerPage {
     failed: usize,
     duplicates: usize,
     notice: Option<String>,
+    /// Rows not sent yet after an attempt: how many, the next attempt, and the relay's last word.
+    stuck: Option<(usize, String, String)>,
 }
 
 async fn ledger(
@@ -189,7 +191,16 @@ async fn ledger(
             possible_duplicate: d.possible_duplicate,
         })
         .collect();
+    let waiting: Vec<&DeliveryLine> = rows
+        .iter()
+        .filter(|r| r.status == DeliveryStatus::Deferred)
+        .collect();
+    let stuck = waiting
+        .iter()
+        .min_by(|a, b| a.next.cmp(&b.next))
+        .map(|first| (waiting.len(), first.next.clone(), first.reply.clone()));
     render(&LedgerPage {
+        stuck,
         nav: viewer.nav(),
         id,
         public_id: alert.public_id.unwrap_or_default(),

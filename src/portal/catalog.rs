@@ -966,6 +966,11 @@ pub static EN: &[(&str, &str)] = &[
     ("匿名", "Anonymous"),
     ("送信済み", "Sent"),
     ("再試行待ち", "Waiting to retry"),
+    (
+        "{} 件がまだ送れていません（次の試行 {}）。",
+        "{} not sent yet (next attempt {}).",
+    ),
+    ("中継サーバーの最後の応答", "The relay's last answer"),
     ("届きませんでした", "Bounced"),
     ("送信待ち", "Waiting"),
     ("（国の機関）", "(central bodies)"),

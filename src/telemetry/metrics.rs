@@ -57,6 +57,10 @@ pub struct Metrics {
     pub source_items_quarantined: Family<SourceLabels, Gauge>,
     /// Delivery attempts made by this process, by outcome.
     pub mail_deliveries: Family<DeliveryLabels, Counter>,
+    /// 1 while this process's relay has asked it to wait (421, a 4.7.x rate limit).
+    pub relay_paused: Gauge,
+    /// Requests to slow down since the relay last accepted a message.
+    pub relay_slow_downs: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -126,7 +130,21 @@ impl Metrics {
             "Mail delivery attempts made by this process, by outcome",
             mail_deliveries.clone(),
         );
+        let relay_paused = Gauge::default();
+        registry.register(
+            "relay_paused",
+            "1 while the relay has asked this process to wait (421 or a 4.7.x rate limit)",
+            relay_paused.clone(),
+        );
+        let relay_slow_downs = Gauge::default();
+        registry.register(
+            "relay_slow_down_requests",
+            "Requests to slow down since the relay last accepted a message",
+            relay_slow_downs.clone(),
+        );
         Arc::new(Self {
+            relay_paused,
+            relay_slow_downs,
             registry,
             http_requests,
             http_duration,

@@ -290,3 +290,135 @@ async fn a_relay_that_is_down_defers_quickly_and_nothing_is_lost_when_it_returns
             .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
     );
 }
+
+/// A relay that answers every message with 421 until `until` (an LGWAN gateway throttling us),
+/// then accepts.
+struct Overloaded {
+    until: Instant,
+}
+
+impl SinkPolicy for Overloaded {
+    fn on_rcpt(&self, _rcpt: &str) -> Reply {
+        if Instant::now() < self.until {
+            Reply::new(421, "4.7.0 Too many messages, try again later")
+        } else {
+            Reply::new(250, "2.1.5 OK")
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_relay_answering_421_for_a_minute_gets_everything_once_and_never_faster_than_its_limit() {
+    const RATE: u32 = 50;
+    let app = spawn_app_with(|s| {
+        s.mail.connections = 4;
+        s.mail.rate_per_second = RATE;
+        s.mail.retry_base_secs = 1;
+    })
+    .await;
+    let central = central_users(&app.ctx).await;
+    let orgs = tokyo(&app.ctx).await;
+    add_contacts(&app.ctx, &orgs, 10, |_| MailEncoding::Utf8).await;
+    let outage = Duration::from_secs(60);
+    let started = Instant::now();
+    app.smtp.set_policy(Overloaded {
+        until: started + outage,
+    });
+    let (alert, published) = publish_alert(&app.ctx, &central, Draft::default()).await;
+    assert_eq!(published.deliveries, 630);
+
+    // The hub's workers, as they run: a unit of work, and a short sleep when there is none.
+    let all_sent = |rows: &[noroshi::delivery::store::LedgerRow]| {
+        rows.iter()
+            .all(|r| r.status == noroshi::delivery::store::DeliveryStatus::Sent)
+    };
+    crate::helpers::mail::user(
+        &app.ctx,
+        "990027",
+        noroshi::auth::Role::Admin,
+        "admin@j-lis.go.jp",
+    )
+    .await;
+    let mut admin = crate::helpers::browser::Browser::new(&app.address);
+    admin
+        .log_in("admin@j-lis.go.jp", "correct horse battery staple")
+        .await;
+    let mut saw_pause = false;
+    let mut ledger_said = false;
+    loop {
+        let worked = noroshi::jobs::mail::try_execute_task(&app.ctx, Lane::All)
+            .await
+            .unwrap();
+        let status = app.ctx.mailer.limiter.status();
+        if status.paused_until.is_some() {
+            saw_pause = true;
+            assert!(
+                status.last.as_deref().is_some_and(|l| l.starts_with("421")),
+                "{status:?}"
+            );
+        }
+        let rows = ledger::for_alert(&app.ctx.db, alert).await.unwrap();
+        if all_sent(&rows) {
+            break;
+        }
+        // The delivery ledger says the mail is stuck and what the relay said.
+        if saw_pause && !ledger_said {
+            let page = admin
+                .get(&format!("/admin/alerts/{}/deliveries", alert.0))
+                .await;
+            if page.body.contains("件がまだ送れていません") {
+                assert!(page.body.contains("421 4.7.0"), "{}", page.body);
+                ledger_said = true;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "not everything went within 3 minutes: {:?}",
+            rows.iter()
+                .filter(|r| !all_sent(std::slice::from_ref(r)))
+                .count()
+        );
+        if worked == noroshi::workers::Outcome::Idle {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(saw_pause, "the relay's 421 paused the sending");
+    assert!(ledger_said, "the delivery ledger showed the waiting mail");
+    let done = started.elapsed();
+
+    // Nothing missing, nobody twice; no row used up its attempts on the pauses.
+    let received = app.smtp.received();
+    let rcpts: std::collections::BTreeSet<&str> =
+        received.iter().map(|t| t.rcpt_to[0].as_str()).collect();
+    assert_eq!((received.len(), rcpts.len()), (630, 630));
+    let rows = ledger::for_alert(&app.ctx.db, alert).await.unwrap();
+    assert!(
+        rows.iter().all(|r| r.attempts <= 3),
+        "{:?}",
+        rows.iter().map(|r| r.attempts).max()
+    );
+    // Nothing before the relay took mail again, and no 10 s window over the limit by 5 %.
+    let mut at: Vec<Instant> = received.iter().map(|t| t.at).collect();
+    at.sort();
+    assert!(
+        at[0] >= started + outage,
+        "accepted before the outage ended"
+    );
+    let most = (f64::from(RATE) * 10.0 * 1.05) as usize;
+    for (i, first) in at.iter().enumerate() {
+        let within = at[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*first) < Duration::from_secs(10))
+            .count();
+        assert!(
+            within <= most,
+            "{within} messages in 10 s from message {i}; the limit allows {most}"
+        );
+    }
+    eprintln!(
+        "421 for {} s: all 630 sent {:.1} s after the start, the last {:.1} s after the relay took mail again",
+        outage.as_secs(),
+        done.as_secs_f64(),
+        (at[at.len() - 1] - at[0]).as_secs_f64()
+    );
+}

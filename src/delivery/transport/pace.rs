@@ -1,12 +1,47 @@
-//! The pace a relay is sent at (`mail.rate_per_second`), enforced where messages are sent, per process; and the .eml outbox used when no relay is set.
+//! The pace a relay is sent at (`mail.rate_per_second`, and pauses when the relay asks for
+//! them), enforced where messages are sent, per process; and the .eml outbox used when no relay
+//! is set.
 
 #[allow(unused_imports)]
 use super::*;
 
-/// Messages per second, shared by every lane sending to one relay.
+/// How long a relay that asked us to slow down is left alone at first; doubled on each further
+/// request, at most [`MAX_PAUSE`].
+pub const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// The longest pause.
+pub const MAX_PAUSE: Duration = Duration::from_secs(300);
+/// After a pause the configured pace is halved, and recovers by doubling every this long.
+const RECOVERY: Duration = Duration::from_secs(30);
+
+/// The pace of one relay, shared by every lane of a process: at most `mail.rate_per_second`
+/// (a token bucket holding a quarter of a second's worth, so no 10 s window goes more than
+/// 2.5 % over), and, when the relay says it is overloaded (`421`, or `4.7.x` with words of a
+/// rate), a pause with exponential back-off and jitter, then the pace halved and recovering.
 pub struct RateLimiter {
     per_second: f64,
     state: Mutex<(f64, Instant)>,
+    health: Mutex<Health>,
+}
+
+#[derive(Default)]
+struct Health {
+    /// Requests to slow down since the last message the relay accepted.
+    strikes: u32,
+    paused_until: Option<Instant>,
+    paused_until_utc: Option<chrono::DateTime<chrono::Utc>>,
+    throttled_at: Option<Instant>,
+    last: Option<String>,
+}
+
+/// A relay's state, for the admin page and `/metrics`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayStatus {
+    /// Until when nothing is sent (the relay asked us to wait).
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Requests to slow down since the last accepted message.
+    pub strikes: u32,
+    /// The relay's last such answer.
+    pub last: Option<String>,
 }
 
 impl RateLimiter {
@@ -14,6 +49,97 @@ impl RateLimiter {
         Self {
             per_second: f64::from(per_second),
             state: Mutex::new((f64::from(per_second).min(1.0), Instant::now())),
+            health: Mutex::new(Health::default()),
+        }
+    }
+
+    /// Whether a relay's transient answer is about the relay as a whole (it is overloaded or
+    /// limits our rate) rather than about one recipient (greylisting, a full mailbox).
+    pub fn is_throttle(reply: &str) -> bool {
+        let reply = reply.trim_start();
+        if reply.starts_with("421") {
+            return true;
+        }
+        let lower = reply.to_ascii_lowercase();
+        reply.starts_with('4')
+            && lower.contains(" 4.7.")
+            && ["rate", "too many", "throttl", "slow down", "limit"]
+                .iter()
+                .any(|w| lower.contains(w))
+    }
+
+    /// The relay asked us to slow down: nothing more goes until the pause ends (1 s, doubled on
+    /// each further request, at most 5 min, ±20 %); returns when it ends.
+    pub fn throttle(&self, reply: &str) -> chrono::DateTime<chrono::Utc> {
+        let now = Instant::now();
+        let Ok(mut h) = self.health.lock() else {
+            return chrono::Utc::now();
+        };
+        // Every task of a batch may see the same answer: one pause per pause.
+        if let (Some(until), Some(utc)) = (h.paused_until, h.paused_until_utc)
+            && until > now
+        {
+            return utc;
+        }
+        h.strikes = h.strikes.saturating_add(1);
+        let exp = 2u32.saturating_pow(h.strikes.saturating_sub(1).min(16));
+        let base = FIRST_PAUSE.saturating_mul(exp).min(MAX_PAUSE);
+        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.8..1.2);
+        let pause = base.mul_f64(jitter);
+        h.paused_until = Some(now + pause);
+        let utc = chrono::Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
+        h.paused_until_utc = Some(utc);
+        h.throttled_at = Some(now);
+        h.last = Some(reply.chars().take(300).collect());
+        utc
+    }
+
+    /// The relay accepted a message: the next request to slow down starts from the first pause.
+    pub fn accepted(&self) {
+        if let Ok(mut h) = self.health.lock()
+            && h.strikes > 0
+        {
+            h.strikes = 0;
+        }
+    }
+
+    /// When the current pause ends, if the relay is paused.
+    pub fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let h = self.health.lock().ok()?;
+        match (h.paused_until, h.paused_until_utc) {
+            (Some(until), Some(utc)) if until > Instant::now() => Some(utc),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> RelayStatus {
+        let Ok(h) = self.health.lock() else {
+            return RelayStatus::default();
+        };
+        RelayStatus {
+            paused_until: h
+                .paused_until
+                .filter(|u| *u > Instant::now())
+                .and(h.paused_until_utc),
+            strikes: h.strikes,
+            last: h.last.clone(),
+        }
+    }
+
+    /// The pace now: the configured one, halved after a pause and doubling back every 30 s.
+    fn per_second_now(&self) -> f64 {
+        let since = self
+            .health
+            .lock()
+            .ok()
+            .and_then(|h| h.throttled_at)
+            .map(|t| t.elapsed());
+        match since {
+            Some(d) if d < RECOVERY * 4 => {
+                let factor = 0.5 * 2f64.powf(d.as_secs_f64() / RECOVERY.as_secs_f64());
+                self.per_second * factor.min(1.0)
+            }
+            _ => self.per_second,
         }
     }
 
@@ -23,17 +149,18 @@ impl RateLimiter {
             return;
         }
         loop {
+            let per_second = self.per_second_now();
             let wait = {
                 let Ok(mut s) = self.state.lock() else { return };
                 let now = Instant::now();
-                let refill = now.duration_since(s.1).as_secs_f64() * self.per_second;
-                s.0 = (s.0 + refill).min(self.per_second.max(1.0));
+                let refill = now.duration_since(s.1).as_secs_f64() * per_second;
+                s.0 = (s.0 + refill).min((per_second / 4.0).max(1.0));
                 s.1 = now;
                 if s.0 >= 1.0 {
                     s.0 -= 1.0;
                     return;
                 }
-                Duration::from_secs_f64((1.0 - s.0) / self.per_second)
+                Duration::from_secs_f64((1.0 - s.0) / per_second)
             };
             tokio::time::sleep(wait).await;
         }
