@@ -203,17 +203,18 @@ pub async fn claim(
         .context("cannot read the notice")
 }
 
-/// Records the outcome of a send: sent, or the error (a later claim tries again).
+/// Records the outcome of a send: sent, or the error (a claim after `retry_at` tries again).
 pub async fn record(
     db: &impl ConnectionTrait,
     id: i64,
     sent_at: Option<DateTime<Utc>>,
     error: Option<String>,
+    retry_at: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
     admin_notices::ActiveModel {
         id: Set(id),
         sent_at: Set(sent_at),
-        claimed_until: Set(None),
+        claimed_until: Set(retry_at),
         last_error: Set(error),
         ..Default::default()
     }

@@ -13,6 +13,10 @@ pub async fn try_execute_task(
     db: &sea_orm::DatabaseConnection,
     mailer: &Mailer,
 ) -> anyhow::Result<Outcome> {
+    // The relay asked us to wait: nothing is claimed (so no attempt is spent) until it may go.
+    if mailer.limiter.paused_until().is_some() {
+        return Ok(Outcome::Idle);
+    }
     let Some(notice) = store::claim(db, Utc::now()).await? else {
         return Ok(Outcome::Idle);
     };
@@ -21,13 +25,29 @@ pub async fn try_execute_task(
         .send_notice(notice.id, &to, &notice.subject, &notice.body)
         .await;
     let (sent, error) = match outcome {
-        Ok(SendOutcome::Sent(_)) => (Some(Utc::now()), None),
-        Ok(SendOutcome::Transient(e) | SendOutcome::Permanent(e)) => (None, Some(e)),
+        Ok(SendOutcome::Sent(_)) => {
+            mailer.limiter.accepted();
+            (Some(Utc::now()), None)
+        }
+        Ok(SendOutcome::Transient(e)) => {
+            if crate::delivery::transport::RateLimiter::is_throttle(&e) {
+                mailer.limiter.throttle(&e);
+            }
+            (None, Some(e))
+        }
+        Ok(SendOutcome::Permanent(e)) => (None, Some(e)),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
+    // A failed try waits before the next, doubling (a relay that is down does not use up the
+    // notice's attempts in a second).
+    let retry_at = error.as_ref().map(|_| {
+        let attempts = u32::try_from(notice.attempts).unwrap_or(1);
+        let wait = crate::delivery::worker::backoff(10, attempts);
+        Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default()
+    });
     if let Some(e) = &error {
-        tracing::warn!(notice = notice.id, error = %e, "an admin notice was not sent");
+        tracing::warn!(notice = notice.id, error = %e, "a notice was not sent");
     }
-    store::record(db, notice.id, sent, error).await?;
+    store::record(db, notice.id, sent, error, retry_at).await?;
     Ok(Outcome::Worked)
 }
