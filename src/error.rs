@@ -238,6 +238,7 @@ impl ApiError {
             Self::NotFound(_) => Code::NotFound,
             Self::Conflict(_) => Code::Conflict,
             Self::Unavailable(_) => Code::Unavailable,
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => Code::Unavailable,
             Self::Unexpected(_) => Code::Internal,
         }
     }
@@ -253,21 +254,34 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Coded { status, .. } => *status,
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        let unavailable = matches!(self, Self::Unexpected(e) if crate::db::is_unavailable(e));
         if let Self::Unexpected(e) = self {
-            tracing::error!(error = format!("{e:#}"), "request failed");
+            if unavailable {
+                tracing::warn!(error = format!("{e:#}"), "the database is unavailable: 503");
+            } else {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+            }
         }
         let mut res = HttpResponse::build(self.status_code());
         if self.status_code() == StatusCode::UNAUTHORIZED {
             res.insert_header(("WWW-Authenticate", "Bearer realm=\"noroshi\""));
         }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header(("Retry-After", crate::db::RETRY_AFTER_SECS.to_string()));
+        }
         res.json(ErrorBody {
             code: self.code(),
-            message: self.to_string(),
+            message: if unavailable {
+                "the database cannot be reached; try again shortly".to_owned()
+            } else {
+                self.to_string()
+            },
         })
     }
 }

@@ -147,6 +147,47 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     )
 }
 
+/// How long a client is asked to wait (`Retry-After`) while the database cannot be reached.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Whether an error means the database cannot be reached or is busy right now (a restart, a
+/// failover, a network cut, SQLite's writer lock held past its timeout) rather than that the
+/// request was wrong: such a request is answered 503 with `Retry-After`, never 500.
+pub fn is_unavailable(err: &anyhow::Error) -> bool {
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+    let sqlx_unavailable = |e: &sqlx::Error| match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // PostgreSQL: connection exceptions (08…), the server shutting down or starting
+            // (57P01–57P03); SQLite: busy or locked.
+            c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "5" | "6" | "517")
+        }),
+        _ => false,
+    };
+    err.chain().any(|cause| {
+        if let Some(db) = cause.downcast_ref::<DbErr>() {
+            return match db {
+                DbErr::ConnectionAcquire(
+                    ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed,
+                )
+                | DbErr::Conn(_) => true,
+                DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                    sqlx_unavailable(e)
+                }
+                _ => false,
+            };
+        }
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(sqlx_unavailable)
+    })
+}
+
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
 /// taken up front and a concurrent writer waits (busy timeout) instead of failing later with
 /// `SQLITE_BUSY_SNAPSHOT` when it upgrades from reading; on PostgreSQL it is a plain `BEGIN`.

@@ -966,6 +966,11 @@ pub static EN: &[(&str, &str)] = &[
     ("匿名", "Anonymous"),
     ("送信済み", "Sent"),
     ("再試行待ち", "Waiting to retry"),
+    ("一時的に利用できません", "Temporarily unavailable"),
+    (
+        "データベースに接続できないため、一時的に利用できません。しばらくしてから再読み込みしてください。",
+        "The database cannot be reached, so the hub is unavailable for a moment. Reload the page shortly.",
+    ),
     (
         "{} 件がまだ送れていません（次の試行 {}）。",
         "{} not sent yet (next attempt {}).",
@@ -1564,6 +1569,8 @@ pub static BY_VALUE: &[&str] = &[
     "公表に同意",
     "匿名",
     "公表",
+    // portal::error::UNAVAILABLE.
+    "データベースに接続できないため、一時的に利用できません。しばらくしてから再読み込みしてください。",
     // notices::store::state_ja.
     "送信済み",
     "再試行待ち",

@@ -101,6 +101,9 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
+/// What a page says while the database cannot be reached (a restart, a failover).
+const UNAVAILABLE: &str = "データベースに接続できないため、一時的に利用できません。しばらくしてから再読み込みしてください。";
+
 impl PortalError {
     /// The page for this error in `lang`. Messages handlers wrote are already in the viewer's
     /// language; the fixed ones are put through the catalog here.
@@ -112,6 +115,9 @@ impl PortalError {
             Self::NotFound => lang.tr("見つかりません"),
             Self::Gone(_) => lang.tr("有効期限が切れています"),
             Self::TooManyRequests { .. } => lang.tr("しばらくお待ちください"),
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => {
+                lang.tr("一時的に利用できません")
+            }
             _ => lang.tr("エラー"),
         };
         let fixed = self.to_string();
@@ -122,6 +128,7 @@ impl PortalError {
             | Self::Forbidden(m)
             | Self::Gone(m)
             | Self::TooManyRequests { message: m, .. } => lang.tr(m),
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => lang.tr(UNAVAILABLE),
             _ => lang.tr(&fixed),
         };
         let page = ErrorPage {
@@ -132,6 +139,9 @@ impl PortalError {
         let mut response = HttpResponse::build(self.status_code());
         if let Self::TooManyRequests { retry_after, .. } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, crate::db::RETRY_AFTER_SECS.to_string()));
         }
         response
             .content_type("text/html; charset=utf-8")
@@ -181,6 +191,7 @@ impl ResponseError for PortalError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Gone(_) => StatusCode::GONE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -211,7 +222,11 @@ impl ResponseError for PortalError {
                 .finish();
         }
         if let Self::Unexpected(e) = self {
-            tracing::error!(error = ?e, "portal request failed");
+            if crate::db::is_unavailable(e) {
+                tracing::warn!(error = format!("{e:#}"), "the database is unavailable: 503");
+            } else {
+                tracing::error!(error = ?e, "portal request failed");
+            }
         }
         self.page(Lang::Ja)
     }

@@ -23,6 +23,7 @@ mod cli_ingest;
 mod cli_publish;
 mod contacts_confirm;
 mod corpus;
+mod database_outage;
 mod delivery;
 mod delivery_crash;
 mod delivery_faults;
