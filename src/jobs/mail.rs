@@ -196,6 +196,10 @@ async fn compose(ctx: &AppContext, claimed: Vec<Claimed>, batch: &mut Batch) -> 
     Ok(())
 }
 
+/// How long a sent batch's outcomes wait for the database to come back before they are given up
+/// (the rows are then taken over and sent again, marked as possible duplicates).
+const RECORD_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Sends a composed batch over up to `mail.connections` connections and records every outcome.
 async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Result<()> {
     let mail = &ctx.settings.mail;
@@ -244,7 +248,26 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
         };
         results.push((d.id, result));
     }
-    let recorded = store::record(&ctx.db, &ctx.instance, &results, now).await;
+    // What was sent is known only here: while the database is away (a restart, a failover),
+    // keep trying to write it down rather than let the rows be taken over and sent again.
+    let give_up_at = std::time::Instant::now() + RECORD_PATIENCE;
+    let mut wait = std::time::Duration::from_millis(200);
+    let recorded = loop {
+        match store::record(&ctx.db, &ctx.instance, &results, now).await {
+            Err(e)
+                if crate::db::is_unavailable(&e)
+                    && std::time::Instant::now() + wait < give_up_at =>
+            {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "the database is away: the batch's outcomes wait to be recorded"
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => break other,
+        }
+    };
     batch.stop_heartbeat().await;
     recorded?;
     let record = t.elapsed();
