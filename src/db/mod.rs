@@ -239,6 +239,36 @@ pub fn parse_sqlite_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unreachable_database_is_told_from_a_wrong_request() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, sqlx};
+        let away = [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::Conn(RuntimeErr::Internal("connection refused".into())),
+            DbErr::Exec(RuntimeErr::SqlxError(std::sync::Arc::new(sqlx::Error::Io(
+                std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+            )))),
+            DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(
+                sqlx::Error::PoolTimedOut,
+            ))),
+        ];
+        for e in away {
+            let wrapped = anyhow::Error::new(e).context("cannot read the inbox");
+            assert!(is_unavailable(&wrapped), "{wrapped:#}");
+        }
+        let wrong = [
+            DbErr::RecordNotFound("alert 7".into()),
+            DbErr::Custom("a bad value".into()),
+            DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(
+                sqlx::Error::RowNotFound,
+            ))),
+        ];
+        for e in wrong {
+            assert!(!is_unavailable(&anyhow::Error::new(e)));
+        }
+        assert!(!is_unavailable(&anyhow::anyhow!("template: missing field")));
+    }
+
     use super::*;
 
     #[test]
