@@ -107,10 +107,35 @@ pub async fn publish_demo_surveys(ctx: &AppContext) -> anyhow::Result<Option<Str
         .await?;
         n += 1;
     }
+    let bounced = bounce_one_request(ctx).await?;
     Ok(Some(format!(
-        "Demo surveys: /surveys ({} answered by {n} of 東京都's organisations — results at /surveys/{}/results; the 緊急点検 on outsourcing sent to every local government)",
+        "Demo surveys: /surveys ({} answered by {n} of 東京都's organisations — results at /surveys/{}/results; the 緊急点検 on outsourcing sent to every local government{bounced})",
         s.title, s.id
     )))
+}
+
+/// One survey request comes back undeliverable, to its notice's own VERP address, as the site's
+/// MTA would return it: the notice is marked and the address counts a bounce.
+async fn bounce_one_request(ctx: &AppContext) -> anyhow::Result<String> {
+    let notices = crate::notices::store::recent(&ctx.db, 5000).await?;
+    let Some(n) = notices.iter().rev().find(|n| n.kind == "survey") else {
+        return Ok(String::new());
+    };
+    let dir = crate::inbound::maildir(&ctx.settings);
+    crate::ingest::maildir::ensure(&dir)?;
+    std::fs::write(
+        dir.join("new").join("demo-survey-bounce.eml"),
+        format!(
+            "From: MAILER-DAEMON@mx.demo.example (Mail Delivery System)\r\nTo: {verp}\r\nDelivered-To: {verp}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <demo-survey-bounce@mx.demo.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nYour message could not be delivered.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.demo.example\r\n\r\nFinal-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <{to}>: Recipient address rejected:\r\n    User unknown in local recipient table\r\n--B--\r\n",
+            verp = ctx.mailer.verp.notice_return_path(n.id),
+            to = n.recipient,
+        ),
+    )?;
+    crate::inbound::process_maildir(&ctx.inbox(), &dir, 100).await?;
+    Ok(format!(
+        "; the request to {} came back undeliverable and counts against that address",
+        n.recipient
+    ))
 }
 
 /// The demo's メールマガジン: an issue of the past week (the demo's cases and whatever alerts

@@ -296,8 +296,13 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
         "the sample notice was delivered to the Maildir and ingested"
     );
     // What came back from the drill was read: two bounces, twelve replies, an out-of-office
-    // note, and a question waiting for the operator.
+    // note, and a question waiting for the operator; and one survey request came back
+    // undeliverable to its notice's own address.
     assert!(printed.contains("16 returned mails read"), "{printed}");
+    assert!(
+        printed.contains("came back undeliverable and counts against that address"),
+        "{printed}"
+    );
     let totals = noroshi::inbound::store::totals(&ctx.db).await.unwrap();
     let n = |k: &str, o: &str| {
         totals
@@ -312,7 +317,7 @@ async fn the_demo_serves_and_ingests_every_sample_without_a_network() {
             n("auto_reply", "recorded"),
             n("reply", "pending")
         ),
-        (2, 13, 1, 0),
+        (3, 13, 1, 0),
         "the question by reply is a 照会, not waiting at /admin/inbound: {totals:?}"
     );
     assert_eq!(
