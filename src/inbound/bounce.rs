@@ -111,17 +111,7 @@ pub(super) async fn bounce<C: ConnectionTrait + TransactionTrait>(
     let mut p = Processed::new(
         "bounce",
         Outcome::Recorded,
-        format!(
-            "{} {}: {}{}",
-            row.email,
-            b.status.as_deref().unwrap_or("(no status)"),
-            b.reason,
-            if unreachable {
-                " — the address is now unreachable"
-            } else {
-                ""
-            }
-        ),
+        detail(&row.email, b, unreachable),
     );
     p.delivery_id = Some(delivery);
     p.alert_id = row.alert_id;
@@ -183,9 +173,14 @@ async fn notice_bounce<C: ConnectionTrait + TransactionTrait>(
         )
         .await?;
     }
-    p.detail = format!(
-        "{} {}: {}{}",
-        row.recipient,
+    p.detail = detail(&row.recipient, b, unreachable);
+    Ok(p)
+}
+
+/// What a recorded bounce says at /admin/inbound: the address, the status, the reason.
+fn detail(email: &str, b: &read::Bounce, unreachable: bool) -> String {
+    format!(
+        "{email} {}: {}{}",
         b.status.as_deref().unwrap_or("(no status)"),
         b.reason,
         if unreachable {
@@ -193,6 +188,5 @@ async fn notice_bounce<C: ConnectionTrait + TransactionTrait>(
         } else {
             ""
         }
-    );
-    Ok(p)
+    )
 }
