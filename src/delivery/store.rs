@@ -240,6 +240,8 @@ pub enum Result_ {
     Deferred {
         error: String,
         next_attempt_at: DateTime<Utc>,
+        /// The relay may have delivered it (no answer after the content went out).
+        possible_duplicate: bool,
     },
     /// Not tried: the relay asked every sender to wait (a pause is not the message's attempt,
     /// so a long throttle never uses up `mail.max_attempts`).
@@ -263,14 +265,17 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
-    // The status, and whether it was an attempt.
-    let mut by_kind: BTreeMap<(DeliveryStatus, bool), Vec<&(i64, Result_)>> = BTreeMap::new();
+    // The status, whether it was an attempt, and whether it may have been delivered.
+    type Kind = (DeliveryStatus, bool, bool);
+    let mut by_kind: BTreeMap<Kind, Vec<&(i64, Result_)>> = BTreeMap::new();
     for r in results {
         let kind = match r.1 {
-            Result_::Sent { .. } => (DeliveryStatus::Sent, true),
-            Result_::Deferred { .. } => (DeliveryStatus::Deferred, true),
-            Result_::Paused { .. } => (DeliveryStatus::Deferred, false),
-            Result_::Failed { .. } => (DeliveryStatus::Failed, true),
+            Result_::Sent { .. } => (DeliveryStatus::Sent, true, false),
+            Result_::Deferred {
+                possible_duplicate, ..
+            } => (DeliveryStatus::Deferred, true, possible_duplicate),
+            Result_::Paused { .. } => (DeliveryStatus::Deferred, false, false),
+            Result_::Failed { .. } => (DeliveryStatus::Failed, true, false),
         };
         by_kind.entry(kind).or_default().push(r);
     }
@@ -290,7 +295,7 @@ pub async fn record(
                 format!("CASE id{arms} END")
             };
             let set = match kind {
-                (DeliveryStatus::Deferred, false) => {
+                (DeliveryStatus::Deferred, false, _) => {
                     let error = case(&|r| match r {
                         Result_::Paused { error, .. } => text(error),
                         _ => Value::String(None),
@@ -301,7 +306,7 @@ pub async fn record(
                     });
                     format!("status = 'deferred', last_error = {error}, next_attempt_at = {next}")
                 }
-                (DeliveryStatus::Sent, _) => {
+                (DeliveryStatus::Sent, _, _) => {
                     let reply = case(&|r| match r {
                         Result_::Sent { reply, .. } => text(reply),
                         _ => Value::String(None),
@@ -314,7 +319,7 @@ pub async fn record(
                         "status = 'sent', attempts = attempts + 1, sent_at = $1, last_reply = {reply}, message_id = {message_id}, last_error = NULL"
                     )
                 }
-                (DeliveryStatus::Deferred, _) => {
+                (DeliveryStatus::Deferred, _, maybe_delivered) => {
                     let error = case(&|r| match r {
                         Result_::Deferred { error, .. } => text(error),
                         _ => Value::String(None),
@@ -326,7 +331,12 @@ pub async fn record(
                         _ => Value::ChronoDateTimeUtc(None),
                     });
                     format!(
-                        "status = 'deferred', attempts = attempts + 1, last_error = {error}, next_attempt_at = {next}"
+                        "status = 'deferred', attempts = attempts + 1, last_error = {error}, next_attempt_at = {next}{}",
+                        if maybe_delivered {
+                            ", possible_duplicate = TRUE"
+                        } else {
+                            ""
+                        }
                     )
                 }
                 _ => {

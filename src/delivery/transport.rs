@@ -47,6 +47,10 @@ pub enum SendOutcome {
     Transient(String),
     /// 5xx: this recipient will never be accepted.
     Permanent(String),
+    /// The content and its final dot went out, then the connection broke or the relay fell silent
+    /// before answering: it may have been delivered. Tried again later with the same Message-ID,
+    /// and marked as a possible duplicate.
+    Unconfirmed(String),
 }
 
 /// One SMTP connection, opened with TCP_NODELAY.
@@ -174,7 +178,7 @@ impl Relay {
         };
         let mut result =
             tokio::time::timeout(DATA_TIMEOUT, transaction(c, from, &to, message)).await;
-        let stale = matches!(&result, Ok(Err((true, e))) if !e.is_permanent() && !e.is_transient());
+        let stale = matches!(&result, Ok(Err((Failed::AtMail, e))) if !e.is_permanent() && !e.is_transient());
         if stale && c.reused {
             // The relay closed this pooled connection while it was idle; nothing was sent on
             // it, so the message goes once more on a fresh connection.
@@ -191,6 +195,7 @@ impl Relay {
             }
         }
         c.reused = true;
+        let after_content = matches!(&result, Ok(Err((Failed::AfterContent, _))) | Err(_));
         match result.map(|r| r.map_err(|(_, e)| e)) {
             Ok(Ok(response)) => SendOutcome::Sent(describe_response(&response)),
             Ok(Err(e)) if e.is_permanent() || e.is_transient() => {
@@ -208,13 +213,22 @@ impl Relay {
                     SendOutcome::Transient(reply_text(&e))
                 }
             }
+            Ok(Err(e)) if after_content => {
+                c.broken = true;
+                SendOutcome::Unconfirmed(format!(
+                    "connection to {} failed after the message was sent: {e}",
+                    self.describe()
+                ))
+            }
             Ok(Err(e)) => {
                 c.broken = true;
                 SendOutcome::Transient(format!("connection to {} failed: {e}", self.describe()))
             }
+            // Silent for the whole transaction: where it stopped is not known, so it may have
+            // been delivered.
             Err(_) => {
                 c.broken = true;
-                SendOutcome::Transient(format!(
+                SendOutcome::Unconfirmed(format!(
                     "{} did not answer within {}s",
                     self.describe(),
                     DATA_TIMEOUT.as_secs()
@@ -307,8 +321,11 @@ impl Relay {
             Ok(Err(e)) if e.is_transient() => SendOutcome::Transient(reply_text(&e)),
             Ok(Err(e)) => {
                 c.broken = true;
-                let failed = format!("connection to {} failed: {e}", self.describe());
-                return (Some(SendOutcome::Transient(failed)), Step::NotSent);
+                let failed = format!(
+                    "connection to {} failed after the message was sent: {e}",
+                    self.describe()
+                );
+                return (Some(SendOutcome::Unconfirmed(failed)), Step::NotSent);
             }
             Err(_) => {
                 c.broken = true;
@@ -317,7 +334,7 @@ impl Relay {
                     self.describe(),
                     DATA_TIMEOUT.as_secs()
                 );
-                return (Some(SendOutcome::Transient(late)), Step::NotSent);
+                return (Some(SendOutcome::Unconfirmed(late)), Step::NotSent);
             }
         };
         // The previous message is settled whatever its reply; the session stays in step because
@@ -334,11 +351,14 @@ impl Relay {
             Ok(Err(e)) if e.is_transient() => SendOutcome::Transient(reply_text(&e)),
             Ok(Err(e)) => {
                 c.broken = true;
-                SendOutcome::Transient(format!("connection to {} failed: {e}", self.describe()))
+                SendOutcome::Unconfirmed(format!(
+                    "connection to {} failed after the message was sent: {e}",
+                    self.describe()
+                ))
             }
             Err(_) => {
                 c.broken = true;
-                SendOutcome::Transient(format!(
+                SendOutcome::Unconfirmed(format!(
                     "{} did not answer within {}s",
                     self.describe(),
                     DATA_TIMEOUT.as_secs()

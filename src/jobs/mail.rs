@@ -217,6 +217,26 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
     for (d, message_id, outcome) in outcomes {
         let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
         let result = match outcome {
+            SendOutcome::Transient(error) | SendOutcome::Unconfirmed(error)
+                if attempts >= mail.max_attempts =>
+            {
+                counts.failed += 1;
+                Result_::Failed {
+                    error: format!("gave up after {attempts} attempts; last: {error}"),
+                }
+            }
+            // It may have arrived: tried again with the same Message-ID, and marked.
+            SendOutcome::Unconfirmed(error) => {
+                counts.deferred += 1;
+                let delay =
+                    chrono::Duration::from_std(worker::backoff(mail.retry_base_secs, attempts))
+                        .unwrap_or_default();
+                Result_::Deferred {
+                    error,
+                    next_attempt_at: now + delay,
+                    possible_duplicate: true,
+                }
+            }
             SendOutcome::Transient(error) if let Some(until) = paused => {
                 counts.deferred += 1;
                 Result_::Paused { error, until }
@@ -229,12 +249,6 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
                 counts.failed += 1;
                 Result_::Failed { error }
             }
-            SendOutcome::Transient(error) if attempts >= mail.max_attempts => {
-                counts.failed += 1;
-                Result_::Failed {
-                    error: format!("gave up after {attempts} attempts; last: {error}"),
-                }
-            }
             SendOutcome::Transient(error) => {
                 counts.deferred += 1;
                 let delay =
@@ -243,6 +257,7 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
                 Result_::Deferred {
                     error,
                     next_attempt_at: now + delay,
+                    possible_duplicate: false,
                 }
             }
         };

@@ -35,7 +35,7 @@ pub async fn try_execute_task(
             }
             (None, Some(e))
         }
-        Ok(SendOutcome::Permanent(e)) => (None, Some(e)),
+        Ok(SendOutcome::Permanent(e) | SendOutcome::Unconfirmed(e)) => (None, Some(e)),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
     // A failed try waits before the next, doubling (a relay that is down does not use up the

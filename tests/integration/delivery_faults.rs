@@ -149,6 +149,26 @@ async fn refusals(pipelining: bool) {
         "{:?}",
         dropped[0]
     );
+    // The content had gone when the relay hung up: it may have been delivered, so the retry is
+    // marked as a possible duplicate (and carries the same Message-ID).
+    assert!(
+        dropped[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("after the message was sent")
+            && dropped[0].possible_duplicate,
+        "{:?}",
+        dropped[0]
+    );
+    let marked = dropped[0].id;
+    assert!(
+        first
+            .iter()
+            .filter(|r| r.id != marked)
+            .all(|r| !r.possible_duplicate),
+        "refusals before the content are not marked"
+    );
     // Everyone else was sent on the first pass, over connections that survived the refusals.
     let fine = first
         .iter()
@@ -183,6 +203,7 @@ async fn refusals(pipelining: bool) {
     }
     for r in &codes["131041"] {
         assert_eq!(r.status, noroshi::delivery::store::DeliveryStatus::Sent);
+        assert_eq!(r.possible_duplicate, r.id == marked, "{r:?}");
     }
     assert!(
         last.iter().all(

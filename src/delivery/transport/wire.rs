@@ -3,31 +3,48 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// MAIL, RCPT, DATA and the message; the first negative reply ends it. The flag says whether
-/// the failure came at MAIL, before any of the message could have been accepted. With
-/// PIPELINING the three commands go in one write and their three replies are read in order, so a
-/// message costs two round trips instead of four.
+/// Where a transaction failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Failed {
+    /// At MAIL, before any of the message could have been accepted.
+    AtMail,
+    /// At RCPT or DATA: the content never went.
+    BeforeContent,
+    /// While the content went or its final reply was awaited: it may have been delivered.
+    AfterContent,
+}
+
+/// MAIL, RCPT, DATA and the message; the first negative reply ends it, and the error says where.
+/// With PIPELINING the three commands go in one write and their three replies are read in order,
+/// so a message costs two round trips instead of four.
 pub(super) async fn transaction(
     c: &mut Connection,
     from: &Address,
     to: &Address,
     message: &[u8],
-) -> Result<Response, (bool, lettre::transport::smtp::Error)> {
+) -> Result<Response, (Failed, lettre::transport::smtp::Error)> {
     let mail = Mail::new(Some(from.clone()), vec![]);
     let rcpt = Rcpt::new(to.clone(), vec![]);
     let c = if c.pipelining {
         let group = format!("{mail}{rcpt}{Data}");
         let mail_reply = match c.inner.command(group).await {
             // No reply at all: the connection is gone and nothing was accepted.
-            Err(e) if !e.is_permanent() && !e.is_transient() => return Err((true, e)),
+            Err(e) if !e.is_permanent() && !e.is_transient() => return Err((Failed::AtMail, e)),
             other => other,
         };
         // Every reply is read, whatever came before, so the session stays in step.
         let rcpt_reply = c.inner.read_response().await;
         let data_reply = c.inner.read_response().await;
-        let first_error = mail_reply.err().or(rcpt_reply.err()).map(|e| (false, e));
+        let first_error = mail_reply
+            .err()
+            .or(rcpt_reply.err())
+            .map(|e| (Failed::BeforeContent, e));
         return match (first_error, data_reply) {
-            (None, Ok(_)) => c.inner.message(message).await.map_err(|e| (false, e)),
+            (None, Ok(_)) => c
+                .inner
+                .message(message)
+                .await
+                .map_err(|e| (Failed::AfterContent, e)),
             (Some(e), Ok(_)) => {
                 // A relay that took DATA after refusing the envelope: end it with an empty
                 // message, which it must refuse.
@@ -35,18 +52,21 @@ pub(super) async fn transaction(
                 Err(e)
             }
             (Some(e), Err(_)) => Err(e),
-            (None, Err(e)) => Err((false, e)),
+            (None, Err(e)) => Err((Failed::BeforeContent, e)),
         };
     } else {
         &mut c.inner
     };
-    c.command(mail).await.map_err(|e| (true, e))?;
-    let rest = async {
-        c.command(rcpt).await?;
-        c.command(Data).await?;
-        c.message(message).await
-    };
-    rest.await.map_err(|e| (false, e))
+    c.command(mail).await.map_err(|e| (Failed::AtMail, e))?;
+    c.command(rcpt)
+        .await
+        .map_err(|e| (Failed::BeforeContent, e))?;
+    c.command(Data)
+        .await
+        .map_err(|e| (Failed::BeforeContent, e))?;
+    c.message(message)
+        .await
+        .map_err(|e| (Failed::AfterContent, e))
 }
 
 /// One step of a stream of messages on a connection.
