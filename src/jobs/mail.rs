@@ -216,7 +216,20 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
     let paused = ctx.mailer.limiter.paused_until();
     for (d, message_id, outcome) in outcomes {
         let attempts = u32::try_from(d.attempts).unwrap_or(0) + 1;
+        // Tried again after the back-off; marked when it may have arrived (same Message-ID).
+        let retry = |error: String, possible_duplicate: bool| Result_::Deferred {
+            error,
+            next_attempt_at: now
+                + chrono::Duration::from_std(worker::backoff(mail.retry_base_secs, attempts))
+                    .unwrap_or_default(),
+            possible_duplicate,
+        };
         let result = match outcome {
+            // A pause is not the message's attempt: it never gives up for one.
+            SendOutcome::Transient(error) if let Some(until) = paused => {
+                counts.deferred += 1;
+                Result_::Paused { error, until }
+            }
             SendOutcome::Transient(error) | SendOutcome::Unconfirmed(error)
                 if attempts >= mail.max_attempts =>
             {
@@ -224,22 +237,6 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
                 Result_::Failed {
                     error: format!("gave up after {attempts} attempts; last: {error}"),
                 }
-            }
-            // It may have arrived: tried again with the same Message-ID, and marked.
-            SendOutcome::Unconfirmed(error) => {
-                counts.deferred += 1;
-                let delay =
-                    chrono::Duration::from_std(worker::backoff(mail.retry_base_secs, attempts))
-                        .unwrap_or_default();
-                Result_::Deferred {
-                    error,
-                    next_attempt_at: now + delay,
-                    possible_duplicate: true,
-                }
-            }
-            SendOutcome::Transient(error) if let Some(until) = paused => {
-                counts.deferred += 1;
-                Result_::Paused { error, until }
             }
             SendOutcome::Sent(reply) => {
                 counts.sent += 1;
@@ -249,16 +246,13 @@ async fn deliver(ctx: &AppContext, lane: Lane, mut batch: Batch) -> anyhow::Resu
                 counts.failed += 1;
                 Result_::Failed { error }
             }
+            SendOutcome::Unconfirmed(error) => {
+                counts.deferred += 1;
+                retry(error, true)
+            }
             SendOutcome::Transient(error) => {
                 counts.deferred += 1;
-                let delay =
-                    chrono::Duration::from_std(worker::backoff(mail.retry_base_secs, attempts))
-                        .unwrap_or_default();
-                Result_::Deferred {
-                    error,
-                    next_attempt_at: now + delay,
-                    possible_duplicate: false,
-                }
+                retry(error, false)
             }
         };
         results.push((d.id, result));
