@@ -18,9 +18,13 @@ pub fn load_or_create(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
         }
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        write_private(path, hex::encode(key).as_bytes())
-            .with_context(|| format!("cannot write the key {}", path.display()))?;
-        tracing::info!(path = %path.display(), "created a new key for {what}");
+        // Whole or not at all (a full disk leaves no empty key file behind), and never over a key
+        // another process wrote first.
+        if crate::files::write_new(path, hex::encode(key).as_bytes(), 0o600)
+            .with_context(|| format!("cannot write the key for {what}"))?
+        {
+            tracing::info!(path = %path.display(), "created a new key for {what}");
+        }
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the key {}", path.display()))?;
@@ -33,23 +37,6 @@ pub fn load_or_create(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
                 path.display()
             )
         })
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 /// Compares two secrets in time that does not depend on where they differ.

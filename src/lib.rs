@@ -25,6 +25,7 @@ pub mod domain;
 pub mod drills;
 pub mod error;
 pub mod feeds;
+pub mod files;
 pub mod health;
 pub mod inbound;
 pub mod ingest;

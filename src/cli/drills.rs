@@ -227,8 +227,7 @@ pub async fn run(cmd: DrillsCommand, settings: Settings) -> anyhow::Result<()> {
                 rows,
             );
             if let Some(path) = csv {
-                std::fs::write(&path, report::csv(&r))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                crate::files::write_replacing(&path, report::csv(&r).as_bytes(), 0o644)?;
                 println!(
                     "{} written to {}",
                     plural(r.contacts.len() as u64, "contact row", "contact rows"),

@@ -187,8 +187,7 @@ pub async fn run(cmd: SurveysCommand, settings: Settings) -> anyhow::Result<()> 
                 rows,
             );
             if let Some(path) = csv {
-                std::fs::write(&path, results::csv(&s, &r))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                crate::files::write_replacing(&path, results::csv(&s, &r).as_bytes(), 0o644)?;
                 println!("wrote {}", path.display());
             }
         }

@@ -195,6 +195,7 @@ fn capabilities_import_only_capabilities_before_them_and_never_the_context_or_an
         "time",
         "error",
         "keys",
+        "files",
         "cache",
         "workers",
         "config",

@@ -28,6 +28,7 @@ mod delivery;
 mod delivery_crash;
 mod delivery_faults;
 mod delivery_leases;
+mod disk_full;
 mod drills;
 mod feeds;
 mod follow_ups;

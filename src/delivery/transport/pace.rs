@@ -178,8 +178,13 @@ impl Outbox {
             return SendOutcome::Transient(format!("cannot create {}: {e}", self.dir.display()));
         }
         let path = self.dir.join(format!("{name}.eml"));
-        match tokio::fs::write(&path, message).await {
-            Ok(()) => SendOutcome::Sent(format!("written to {}", path.display())),
+        // Whole or not at all: a full disk leaves no half message for anyone to pick up.
+        let (p, m) = (path.clone(), message.to_vec());
+        match tokio::task::spawn_blocking(move || crate::files::write_replacing(&p, &m, 0o644))
+            .await
+        {
+            Ok(Ok(())) => SendOutcome::Sent(format!("written to {}", path.display())),
+            Ok(Err(e)) => SendOutcome::Transient(format!("{e:#}")),
             Err(e) => SendOutcome::Transient(format!("cannot write {}: {e}", path.display())),
         }
     }
