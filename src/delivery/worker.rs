@@ -80,26 +80,21 @@ fn give_up(down: &std::sync::Mutex<Option<String>>, is_down: &AtomicBool, reason
     is_down.store(true, Ordering::Relaxed);
 }
 
-/// What an answer says about the relay: accepted, it is well; asked to slow down (`421`, a
-/// `4.7.x` rate limit), it is paused and the rest of the batch waits for the pause to end.
+/// Reports an outcome to the relay's pace; when the relay asked us to slow down, the rest of the
+/// batch waits for the pause to end.
 fn observe(
     mailer: &Mailer,
     outcome: &SendOutcome,
     down: &std::sync::Mutex<Option<String>>,
     is_down: &AtomicBool,
 ) {
-    match outcome {
-        SendOutcome::Sent(_) => mailer.limiter.accepted(),
-        SendOutcome::Transient(reply) if super::transport::RateLimiter::is_throttle(reply) => {
-            let until = mailer.limiter.throttle(reply);
-            tracing::warn!(%until, reply = %reply, "the relay asked us to slow down: sending is paused");
-            give_up(
-                down,
-                is_down,
-                format!("the relay asked us to wait until {until}: {reply}"),
-            );
-        }
-        _ => {}
+    if let (Some(until), SendOutcome::Transient(reply)) = (mailer.limiter.note(outcome), outcome) {
+        tracing::warn!(%until, reply = %reply, "the relay asked us to slow down: sending is paused");
+        give_up(
+            down,
+            is_down,
+            format!("the relay asked us to wait until {until}: {reply}"),
+        );
     }
 }
 

@@ -24,18 +24,14 @@ pub async fn try_execute_task(
     let outcome = mailer
         .send_notice(notice.id, &to, &notice.subject, &notice.body)
         .await;
+    if let Ok(o) = &outcome {
+        mailer.limiter.note(o);
+    }
     let (sent, error) = match outcome {
-        Ok(SendOutcome::Sent(_)) => {
-            mailer.limiter.accepted();
-            (Some(Utc::now()), None)
-        }
-        Ok(SendOutcome::Transient(e)) => {
-            if crate::delivery::transport::RateLimiter::is_throttle(&e) {
-                mailer.limiter.throttle(&e);
-            }
+        Ok(SendOutcome::Sent(_)) => (Some(Utc::now()), None),
+        Ok(SendOutcome::Transient(e) | SendOutcome::Permanent(e) | SendOutcome::Unconfirmed(e)) => {
             (None, Some(e))
         }
-        Ok(SendOutcome::Permanent(e) | SendOutcome::Unconfirmed(e)) => (None, Some(e)),
         Err(e) => (None, Some(format!("{e:#}"))),
     };
     // A failed try waits before the next, doubling (a relay that is down does not use up the

@@ -162,8 +162,21 @@ async fn ledger(
             .map(|r| (r.id, r.number))
             .collect();
     let names = org_names(ctx).await?;
-    let rows: Vec<DeliveryLine> = crate::delivery::store::for_alert(&ctx.db, id)
-        .await?
+    let deliveries = crate::delivery::store::for_alert(&ctx.db, id).await?;
+    let waiting = deliveries
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Deferred);
+    let stuck = waiting
+        .clone()
+        .min_by_key(|d| d.next_attempt_at)
+        .map(|first| {
+            (
+                waiting.count(),
+                format_jst(&first.next_attempt_at),
+                first.last_error.clone().unwrap_or_default(),
+            )
+        });
+    let rows: Vec<DeliveryLine> = deliveries
         .into_iter()
         .map(|d| DeliveryLine {
             revision: revisions.get(&d.revision_id).copied().unwrap_or_default(),
@@ -191,14 +204,6 @@ async fn ledger(
             possible_duplicate: d.possible_duplicate,
         })
         .collect();
-    let waiting: Vec<&DeliveryLine> = rows
-        .iter()
-        .filter(|r| r.status == DeliveryStatus::Deferred)
-        .collect();
-    let stuck = waiting
-        .iter()
-        .min_by(|a, b| a.next.cmp(&b.next))
-        .map(|first| (waiting.len(), first.next.clone(), first.reply.clone()));
     render(&LedgerPage {
         stuck,
         nav: viewer.nav(),

@@ -48,19 +48,7 @@ pub async fn lines(
     }
 
     // Surveys the organisation has yet to submit (or that were sent back).
-    let mut due = Vec::new();
-    for id in crate::surveys::store::addressed_to(&ctx.db, viewer.org.id).await? {
-        let Some(s) = crate::surveys::store::get(&ctx.db, id).await? else {
-            continue;
-        };
-        if s.status != crate::surveys::Status::Published {
-            continue;
-        }
-        let answer = crate::surveys::store::answer(&ctx.db, s.id, viewer.org.id).await?;
-        if !answer.is_some_and(|a| a.submitted) {
-            due.push(s.deadline);
-        }
-    }
+    let due = crate::surveys::store::due_for(&ctx.db, viewer.org.id).await?;
     if let Some(first) = due.iter().min() {
         out.push(Line {
             text: lang.tr2(

@@ -212,6 +212,35 @@ pub async fn addressed_to(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Resu
         .collect())
 }
 
+/// The deadlines of the published surveys addressed to `org` that it has not submitted (never,
+/// or since one was sent back): three statements, however many surveys there are.
+pub async fn due_for(db: &impl ConnectionTrait, org: OrgId) -> anyhow::Result<Vec<DateTime<Utc>>> {
+    let ids = addressed_to(db, org).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let submitted: std::collections::HashSet<SurveyId> = survey_answers::Entity::find()
+        .filter(survey_answers::Column::OrganisationId.eq(org.0))
+        .filter(survey_answers::Column::SurveyId.is_in(ids.iter().map(|i| i.0)))
+        .filter(survey_answers::Column::Submitted.eq(true))
+        .all(db)
+        .await
+        .context("cannot read the answers")?
+        .into_iter()
+        .map(|m| m.survey_id)
+        .collect();
+    Ok(surveys::Entity::find()
+        .filter(surveys::Column::Id.is_in(ids.iter().map(|i| i.0)))
+        .filter(surveys::Column::Status.eq(crate::surveys::Status::Published.as_str()))
+        .all(db)
+        .await
+        .context("cannot read the surveys")?
+        .into_iter()
+        .filter(|s| !submitted.contains(&s.id))
+        .map(|s| s.deadline)
+        .collect())
+}
+
 pub async fn answer(
     db: &impl ConnectionTrait,
     id: SurveyId,

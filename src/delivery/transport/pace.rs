@@ -20,15 +20,16 @@ const RECOVERY: Duration = Duration::from_secs(30);
 pub struct RateLimiter {
     per_second: f64,
     state: Mutex<(f64, Instant)>,
+    /// When the current pause ends (Unix milliseconds; 0: none). Read for every message, so an
+    /// atomic rather than a lock.
+    paused_until_ms: std::sync::atomic::AtomicI64,
+    /// Requests to slow down since the last message the relay accepted.
+    strikes: std::sync::atomic::AtomicU32,
     health: Mutex<Health>,
 }
 
 #[derive(Default)]
 struct Health {
-    /// Requests to slow down since the last message the relay accepted.
-    strikes: u32,
-    paused_until: Option<Instant>,
-    paused_until_utc: Option<chrono::DateTime<chrono::Utc>>,
     throttled_at: Option<Instant>,
     last: Option<String>,
 }
@@ -49,6 +50,8 @@ impl RateLimiter {
         Self {
             per_second: f64::from(per_second),
             state: Mutex::new((f64::from(per_second).min(1.0), Instant::now())),
+            paused_until_ms: std::sync::atomic::AtomicI64::new(0),
+            strikes: std::sync::atomic::AtomicU32::new(0),
             health: Mutex::new(Health::default()),
         }
     }
@@ -68,61 +71,69 @@ impl RateLimiter {
                 .any(|w| lower.contains(w))
     }
 
+    /// What an outcome says about the relay: accepted, it is well; asked to slow down, it is
+    /// paused — returns when the pause ends. Every sender (the lanes, the notices) reports here.
+    pub fn note(&self, outcome: &SendOutcome) -> Option<chrono::DateTime<chrono::Utc>> {
+        match outcome {
+            SendOutcome::Sent(_) => {
+                self.accepted();
+                None
+            }
+            SendOutcome::Transient(reply) if Self::is_throttle(reply) => Some(self.throttle(reply)),
+            _ => None,
+        }
+    }
+
     /// The relay asked us to slow down: nothing more goes until the pause ends (1 s, doubled on
     /// each further request, at most 5 min, ±20 %); returns when it ends.
     pub fn throttle(&self, reply: &str) -> chrono::DateTime<chrono::Utc> {
-        let now = Instant::now();
+        use std::sync::atomic::Ordering;
+        // One pause at a time: every task of a batch may see the same answer.
         let Ok(mut h) = self.health.lock() else {
             return chrono::Utc::now();
         };
-        // Every task of a batch may see the same answer: one pause per pause.
-        if let (Some(until), Some(utc)) = (h.paused_until, h.paused_until_utc)
-            && until > now
-        {
-            return utc;
+        if let Some(until) = self.paused_until() {
+            return until;
         }
-        h.strikes = h.strikes.saturating_add(1);
-        let exp = 2u32.saturating_pow(h.strikes.saturating_sub(1).min(16));
+        let strikes = self
+            .strikes
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        let exp = 2u32.saturating_pow(strikes.saturating_sub(1).min(16));
         let base = FIRST_PAUSE.saturating_mul(exp).min(MAX_PAUSE);
         let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.8..1.2);
-        let pause = base.mul_f64(jitter);
-        h.paused_until = Some(now + pause);
-        let utc = chrono::Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
-        h.paused_until_utc = Some(utc);
-        h.throttled_at = Some(now);
+        let pause = chrono::Duration::from_std(base.mul_f64(jitter)).unwrap_or_default();
+        let until = chrono::Utc::now() + pause;
+        self.paused_until_ms
+            .store(until.timestamp_millis(), Ordering::Relaxed);
+        h.throttled_at = Some(Instant::now());
         h.last = Some(reply.chars().take(300).collect());
-        utc
+        until
     }
 
     /// The relay accepted a message: the next request to slow down starts from the first pause.
     pub fn accepted(&self) {
-        if let Ok(mut h) = self.health.lock()
-            && h.strikes > 0
-        {
-            h.strikes = 0;
+        use std::sync::atomic::Ordering;
+        if self.strikes.load(Ordering::Relaxed) > 0 {
+            self.strikes.store(0, Ordering::Relaxed);
         }
     }
 
     /// When the current pause ends, if the relay is paused.
     pub fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let h = self.health.lock().ok()?;
-        match (h.paused_until, h.paused_until_utc) {
-            (Some(until), Some(utc)) if until > Instant::now() => Some(utc),
-            _ => None,
-        }
+        let ms = self
+            .paused_until_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (ms > chrono::Utc::now().timestamp_millis())
+            .then(|| chrono::DateTime::from_timestamp_millis(ms))
+            .flatten()
     }
 
     pub fn status(&self) -> RelayStatus {
-        let Ok(h) = self.health.lock() else {
-            return RelayStatus::default();
-        };
         RelayStatus {
-            paused_until: h
-                .paused_until
-                .filter(|u| *u > Instant::now())
-                .and(h.paused_until_utc),
-            strikes: h.strikes,
-            last: h.last.clone(),
+            paused_until: self.paused_until(),
+            strikes: self.strikes.load(std::sync::atomic::Ordering::Relaxed),
+            last: self.health.lock().ok().and_then(|h| h.last.clone()),
         }
     }
 

@@ -66,15 +66,14 @@ pub async fn gather(
             date: at,
         });
     }
-    let warnings = advisories::Entity::find()
-        .filter(advisories::Column::Kind.eq(crate::ingest::model::kind::JPCERT_EARLY_WARNING))
-        .filter(advisories::Column::FirstSeenAt.gte(from))
-        .filter(advisories::Column::FirstSeenAt.lt(to))
-        .order_by_asc(advisories::Column::FirstSeenAt)
-        .limit(MAX_JPCERT)
-        .all(db)
-        .await
-        .context("cannot read the early warnings")?;
+    let warnings = first_seen_between(
+        db,
+        advisories::Column::Kind.eq(crate::ingest::model::kind::JPCERT_EARLY_WARNING),
+        from,
+        to,
+    )
+    .await
+    .context("cannot read the early warnings")?;
     for a in warnings {
         let (tlp, _) = crate::alerts::advisory_tlp(&a);
         if tlp > Tlp::Amber {
@@ -91,24 +90,24 @@ pub async fn gather(
             date: a.published_at.unwrap_or(a.first_seen_at),
         });
     }
-    let jpcert = advisories::Entity::find()
-        .filter(advisories::Column::SourceKey.starts_with("jpcert"))
-        .filter(advisories::Column::SourceKey.not_like("%-en"))
-        // JPCERT/CC's public pages only: never its early warning (AMBER, by mail) or anything
-        // else that came by mail or by hand.
-        .filter(advisories::Column::Kind.is_in([
-            crate::ingest::model::kind::JPCERT_ALERT,
-            crate::ingest::model::kind::JPCERT_WEEKLY,
-            crate::ingest::model::kind::JPCERT_OTHER,
-            crate::ingest::model::kind::FEED_ITEM,
-        ]))
-        .filter(advisories::Column::FirstSeenAt.gte(from))
-        .filter(advisories::Column::FirstSeenAt.lt(to))
-        .order_by_asc(advisories::Column::FirstSeenAt)
-        .limit(MAX_JPCERT)
-        .all(db)
-        .await
-        .context("cannot read JPCERT/CC items")?;
+    let jpcert = first_seen_between(
+        db,
+        sea_orm::Condition::all()
+            .add(advisories::Column::SourceKey.starts_with("jpcert"))
+            .add(advisories::Column::SourceKey.not_like("%-en"))
+            // JPCERT/CC's public pages only: never its early warning (AMBER, by mail) or
+            // anything else that came by mail or by hand.
+            .add(advisories::Column::Kind.is_in([
+                crate::ingest::model::kind::JPCERT_ALERT,
+                crate::ingest::model::kind::JPCERT_WEEKLY,
+                crate::ingest::model::kind::JPCERT_OTHER,
+                crate::ingest::model::kind::FEED_ITEM,
+            ])),
+        from,
+        to,
+    )
+    .await
+    .context("cannot read JPCERT/CC items")?;
     for a in jpcert {
         // The issue is written in Japanese: JPCERT/CC's English pages repeat its Japanese ones.
         if a.lang.as_deref() == Some("en") || a.source_key.ends_with("-en") {
@@ -131,4 +130,22 @@ pub async fn gather(
     }
     items.sort_by_key(|i| (i.kind as u8, i.date));
     Ok(items)
+}
+
+/// The advisories matching `filter` first seen in `[from, to)`, oldest first, at most
+/// [`MAX_JPCERT`].
+async fn first_seen_between(
+    db: &impl ConnectionTrait,
+    filter: impl sea_orm::sea_query::IntoCondition,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<advisories::Model>, sea_orm::DbErr> {
+    advisories::Entity::find()
+        .filter(filter)
+        .filter(advisories::Column::FirstSeenAt.gte(from))
+        .filter(advisories::Column::FirstSeenAt.lt(to))
+        .order_by_asc(advisories::Column::FirstSeenAt)
+        .limit(MAX_JPCERT)
+        .all(db)
+        .await
 }
