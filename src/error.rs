@@ -6,97 +6,43 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-/// Every code the API and the feeds can answer with: one table, listed in the OpenAPI document
-/// (`ErrorBody.code`). Stable: clients branch on them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// No credentials, or a session that ended.
-    Unauthenticated,
-    /// An API token that is unknown, revoked or expired.
-    InvalidToken,
-    /// An `Authorization` header that is not `Bearer nrs_…`.
-    BadAuthorization,
-    /// The caller may not do this (a role, a scope).
-    Forbidden,
-    /// A session-authenticated write without the session's `X-CSRF-Token`.
-    Csrf,
-    /// A session whose password an administrator set: change it first.
-    PasswordChangeRequired,
-    /// A session still waiting for its second factor, or whose user must set one up first.
-    SecondFactorRequired,
-    NotFound,
-    Conflict,
-    /// A link or token that was genuine but has expired (HTTP 410).
-    Gone,
-    /// Asked too often from one place: wait and try again (HTTP 429).
-    RateLimited,
-    Unavailable,
-    MalformedJson,
-    UnknownField,
-    MissingField,
-    InvalidField,
-    UnknownParameter,
-    InvalidParameter,
-    BadCursor,
-    UnsupportedMediaType,
-    BodyTooLarge,
-    Internal,
-}
-
-impl Code {
-    /// Every code, for the test that holds the OpenAPI document to this table.
-    pub const ALL: [Code; 22] = [
-        Self::Unauthenticated,
-        Self::InvalidToken,
-        Self::BadAuthorization,
-        Self::Forbidden,
-        Self::Csrf,
-        Self::PasswordChangeRequired,
-        Self::SecondFactorRequired,
-        Self::NotFound,
-        Self::Conflict,
-        Self::Gone,
-        Self::RateLimited,
-        Self::Unavailable,
-        Self::MalformedJson,
-        Self::UnknownField,
-        Self::MissingField,
-        Self::InvalidField,
-        Self::UnknownParameter,
-        Self::InvalidParameter,
-        Self::BadCursor,
-        Self::UnsupportedMediaType,
-        Self::BodyTooLarge,
-        Self::Internal,
-    ];
-
-    /// The code as it appears in answers (`invalid_parameter`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidToken => "invalid_token",
-            Self::BadAuthorization => "bad_authorization",
-            Self::Forbidden => "forbidden",
-            Self::Csrf => "csrf",
-            Self::PasswordChangeRequired => "password_change_required",
-            Self::SecondFactorRequired => "second_factor_required",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::Gone => "gone",
-            Self::RateLimited => "rate_limited",
-            Self::Unavailable => "unavailable",
-            Self::MalformedJson => "malformed_json",
-            Self::UnknownField => "unknown_field",
-            Self::MissingField => "missing_field",
-            Self::InvalidField => "invalid_field",
-            Self::UnknownParameter => "unknown_parameter",
-            Self::InvalidParameter => "invalid_parameter",
-            Self::BadCursor => "bad_cursor",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::BodyTooLarge => "body_too_large",
-            Self::Internal => "internal",
-        }
+crate::string_enum! {
+    /// Every code the API and the feeds can answer with: one table, listed in the OpenAPI document
+    /// (`ErrorBody.code`). Stable: clients branch on them.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Code ("API error code") {
+        /// No credentials, or a session that ended.
+        Unauthenticated = "unauthenticated",
+        /// An API token that is unknown, revoked or expired.
+        InvalidToken = "invalid_token",
+        /// An `Authorization` header that is not `Bearer nrs_…`.
+        BadAuthorization = "bad_authorization",
+        /// The caller may not do this (a role, a scope).
+        Forbidden = "forbidden",
+        /// A session-authenticated write without the session's `X-CSRF-Token`.
+        Csrf = "csrf",
+        /// A session whose password an administrator set: change it first.
+        PasswordChangeRequired = "password_change_required",
+        /// A session still waiting for its second factor, or whose user must set one up first.
+        SecondFactorRequired = "second_factor_required",
+        NotFound = "not_found",
+        Conflict = "conflict",
+        /// A link or token that was genuine but has expired (HTTP 410).
+        Gone = "gone",
+        /// Asked too often from one place: wait and try again (HTTP 429).
+        RateLimited = "rate_limited",
+        Unavailable = "unavailable",
+        MalformedJson = "malformed_json",
+        UnknownField = "unknown_field",
+        MissingField = "missing_field",
+        InvalidField = "invalid_field",
+        UnknownParameter = "unknown_parameter",
+        InvalidParameter = "invalid_parameter",
+        BadCursor = "bad_cursor",
+        UnsupportedMediaType = "unsupported_media_type",
+        BodyTooLarge = "body_too_large",
+        Internal = "internal",
     }
 }
 

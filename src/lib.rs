@@ -34,6 +34,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod magazine;
+pub mod maildir;
 pub mod notices;
 pub mod portal;
 pub mod registry;

@@ -10,30 +10,17 @@ pub fn format_jst(t: &DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// How a person wants dates written: `2026-11-22 14:30 JST` or `令和8年11月22日 14:30 JST`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DateStyle {
-    #[default]
-    Western,
-    Wareki,
+crate::string_enum! {
+    /// How a person wants dates written: `2026-11-22 14:30 JST` or `令和8年11月22日 14:30 JST`.
+    #[derive(Default)]
+    pub enum DateStyle ("date style") {
+        #[default]
+        Western = "western",
+        Wareki = "wareki",
+    }
 }
 
 impl DateStyle {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "western" => Some(Self::Western),
-            "wareki" => Some(Self::Wareki),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Western => "western",
-            Self::Wareki => "wareki",
-        }
-    }
-
     /// A time in JST, its date in this style.
     pub fn format(self, t: &DateTime<Utc>) -> String {
         match self {
@@ -247,8 +234,8 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2019, 4, 30, 15, 30, 0).unwrap();
         assert_eq!(DateStyle::Wareki.format(&t), "令和元年5月1日 00:30 JST");
         assert_eq!(DateStyle::Western.format(&t), "2019-05-01 00:30 JST");
-        assert_eq!(DateStyle::parse("wareki"), Some(DateStyle::Wareki));
-        assert_eq!(DateStyle::parse("heisei"), None);
+        assert_eq!(DateStyle::from_code("wareki"), Some(DateStyle::Wareki));
+        assert_eq!(DateStyle::from_code("heisei"), None);
     }
 
     #[test]

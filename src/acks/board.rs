@@ -9,81 +9,8 @@ use std::collections::BTreeMap;
 
 use super::AckState;
 use super::store::BoardRow;
+use crate::domain::grade::Rate;
 use crate::registry::Prefecture;
-
-/// A (100 %), B (≥ 80 %), C (≥ 60 %), D (< 60 %).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Grade {
-    A,
-    B,
-    C,
-    D,
-}
-
-impl Grade {
-    pub fn of(rate: Rate) -> Option<Self> {
-        let Rate {
-            numerator,
-            denominator,
-        } = rate;
-        if denominator == 0 {
-            return None;
-        }
-        // Integer comparisons: 4/5 is exactly 80 %.
-        Some(if numerator == denominator {
-            Self::A
-        } else if numerator * 5 >= denominator * 4 {
-            Self::B
-        } else if numerator * 5 >= denominator * 3 {
-            Self::C
-        } else {
-            Self::D
-        })
-    }
-
-    /// The grade of a share given as a number from 0 to 1 (a mean of rates, as surveys score):
-    /// the same bounds, with a tolerance of 10⁻⁹ so a mean that is exactly 80 % in arithmetic is
-    /// not a hair under it in floating point.
-    pub fn of_share(x: f64) -> Self {
-        const EPS: f64 = 1e-9;
-        if x >= 1.0 - EPS {
-            Self::A
-        } else if x >= 0.8 - EPS {
-            Self::B
-        } else if x >= 0.6 - EPS {
-            Self::C
-        } else {
-            Self::D
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::A => "A",
-            Self::B => "B",
-            Self::C => "C",
-            Self::D => "D",
-        }
-    }
-}
-
-/// A share, kept as a fraction so nothing is lost to rounding until it is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Rate {
-    pub numerator: u64,
-    pub denominator: u64,
-}
-
-impl Rate {
-    /// `87.5%`, or `—` when nothing is counted.
-    pub fn percent(self) -> String {
-        if self.denominator == 0 {
-            return "—".into();
-        }
-        let tenths = (self.numerator * 1000 + self.denominator / 2) / self.denominator;
-        format!("{}.{}%", tenths / 10, tenths % 10)
-    }
-}
 
 /// Counts of one group of addressed organisations by state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -185,6 +112,7 @@ pub fn by_prefecture(rows: &[BoardRow]) -> (Vec<PrefectureLine>, Tally) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::grade::Grade;
 
     fn tally(states: &[Option<AckState>]) -> Tally {
         let mut t = Tally::default();
@@ -231,25 +159,6 @@ mod tests {
         assert_eq!(t.grasp().percent(), "83.3%");
         assert_eq!(t.completion().percent(), "50.0%");
         assert_eq!(t.completion_of_addressed().percent(), "40.0%");
-    }
-
-    #[test]
-    fn grades_have_exact_boundaries() {
-        let g = |n, d| {
-            Grade::of(Rate {
-                numerator: n,
-                denominator: d,
-            })
-        };
-        assert_eq!(g(10, 10), Some(Grade::A));
-        assert_eq!(g(9, 10), Some(Grade::B));
-        assert_eq!(g(4, 5), Some(Grade::B), "exactly 80 % is B");
-        assert_eq!(g(79, 100), Some(Grade::C));
-        assert_eq!(g(3, 5), Some(Grade::C), "exactly 60 % is C");
-        assert_eq!(g(59, 100), Some(Grade::D));
-        assert_eq!(g(0, 7), Some(Grade::D));
-        assert_eq!(g(0, 0), None, "nothing to grade");
-        assert_eq!(Rate::default().percent(), "—");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod follow_up;
 pub mod inbox_cache;
 pub mod store;
+pub mod view;
 
 use crate::domain::ids::{AlertId, OrgId};
 use chrono::Utc;
@@ -18,32 +19,19 @@ use crate::db::begin_write;
 /// The longest note kept with a state.
 pub const MAX_NOTE_CHARS: usize = crate::domain::text::NOTE_MAX_CHARS;
 
-/// What an organisation reports about an alert. No row at all is 未確認.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AckState {
-    Received,
-    InProgress,
-    Done,
-    NotApplicable,
+crate::string_enum! {
+    /// What an organisation reports about an alert. No row at all is 未確認.
+    pub enum AckState ("acknowledgement state") {
+        Received = "received",
+        InProgress = "in_progress",
+        Done = "done",
+        NotApplicable = "not_applicable",
+    }
 }
 
-pub const ALL_STATES: [AckState; 4] = [
-    AckState::Received,
-    AckState::InProgress,
-    AckState::Done,
-    AckState::NotApplicable,
-];
+pub const ALL_STATES: [AckState; 4] = AckState::ALL;
 
 impl AckState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "received",
-            Self::InProgress => "in_progress",
-            Self::Done => "done",
-            Self::NotApplicable => "not_applicable",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Received => "受領",
@@ -60,15 +48,6 @@ impl AckState {
             Self::Done => "Done",
             Self::NotApplicable => "Not applicable",
         }
-    }
-
-    /// A state as stored (`received`, `in_progress`, `done`, `not_applicable`): anything else is
-    /// an error naming the value, never a default.
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        ALL_STATES
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored acknowledgement state does not read: `{s}`"))
     }
 
     /// An optional stored state (`None`: 未確認).
@@ -107,24 +86,14 @@ pub fn is_overdue(
     !finished && !withdrawn && deadline.is_some_and(|d| d < now)
 }
 
-/// How an acknowledgement arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    Portal,
-    MailLink,
-    Api,
-    /// A reply to the alert mail, from a registered contact address, quoting the reply code.
-    MailReply,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Portal => "portal",
-            Self::MailLink => "mail_link",
-            Self::Api => "api",
-            Self::MailReply => "mail_reply",
-        }
+crate::string_enum! {
+    /// How an acknowledgement arrived.
+    pub enum Channel ("acknowledgement channel") {
+        Portal = "portal",
+        MailLink = "mail_link",
+        Api = "api",
+        /// A reply to the alert mail, from a registered contact address, quoting the reply code.
+        MailReply = "mail_reply",
     }
 }
 

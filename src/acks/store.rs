@@ -82,8 +82,7 @@ pub struct AckEvent {
     pub note: Option<String>,
     /// Who: `user:<id>:<email>`, `mail-link:<id>`, `mail-reply:…`, `token:…`.
     pub actor: String,
-    /// portal, mail_link, api, mail_reply.
-    pub channel: String,
+    pub channel: Channel,
     pub at: DateTime<Utc>,
 }
 
@@ -128,7 +127,7 @@ pub async fn history(
                 state: AckState::stored(&m.state)?,
                 note: m.note,
                 actor: m.actor,
-                channel: m.channel,
+                channel: Channel::stored(&m.channel)?,
                 at: m.at,
             })
         })

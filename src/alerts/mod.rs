@@ -13,6 +13,7 @@ pub mod own;
 pub mod policy;
 pub mod publish;
 pub mod render;
+pub mod revisions;
 pub mod store;
 
 use chrono::Utc;

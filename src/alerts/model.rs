@@ -4,8 +4,6 @@
 //! not read is an error (the row was written by this code, so it is a bug or a hand edit), never
 //! a silent default.
 
-use std::fmt;
-
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
@@ -15,32 +13,17 @@ use crate::db::entities::{alert_revisions, alerts};
 pub use crate::domain::ids::{AlertId, RevisionId};
 use crate::domain::{Severity, Tlp};
 
-/// Where an alert is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertStatus {
-    Draft,
-    PendingApproval,
-    Published,
-    Withdrawn,
+crate::string_enum! {
+    /// Where an alert is in its life.
+    pub enum AlertStatus ("alert status") {
+        Draft = "draft",
+        PendingApproval = "pending_approval",
+        Published = "published",
+        Withdrawn = "withdrawn",
+    }
 }
 
 impl AlertStatus {
-    pub const ALL: [Self; 4] = [
-        Self::Draft,
-        Self::PendingApproval,
-        Self::Published,
-        Self::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::PendingApproval => "pending_approval",
-            Self::Published => "published",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
     /// The label the portal shows (Japanese; the catalogue translates it).
     pub fn label_ja(self) -> &'static str {
         match self {
@@ -50,58 +33,23 @@ impl AlertStatus {
             Self::Withdrawn => "取り下げ",
         }
     }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored alert status does not read: {s:?}"))
-    }
 }
 
-impl fmt::Display for AlertStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::string_enum! {
+    /// What a published revision (第N報) did.
+    pub enum RevisionKind ("revision kind") {
+        /// 第1報.
+        Publish = "publish",
+        /// 第2報 and later: new information about a published alert.
+        Revision = "revision",
+        /// The alert was withdrawn (取り下げ).
+        Withdrawal = "withdrawal",
     }
-}
-
-/// What a published revision (第N報) did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RevisionKind {
-    /// 第1報.
-    Publish,
-    /// 第2報 and later: new information about a published alert.
-    Revision,
-    /// The alert was withdrawn (取り下げ).
-    Withdrawal,
 }
 
 impl RevisionKind {
-    pub const ALL: [Self; 3] = [Self::Publish, Self::Revision, Self::Withdrawal];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Publish => "publish",
-            Self::Revision => "revision",
-            Self::Withdrawal => "withdrawal",
-        }
-    }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored revision kind does not read: {s:?}"))
-    }
-
     pub fn is_withdrawal(self) -> bool {
         self == Self::Withdrawal
-    }
-}
-
-impl fmt::Display for RevisionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/alerts`: the alerts the caller may see, one alert with its revisions and advisories,
 //! and the caller's organisation's acknowledgement of it.
 
-use crate::domain::ids::{AlertId, OrgId};
+use crate::acks::view::AlertView;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -274,55 +274,27 @@ pub struct AckDetail {
     pub history: Vec<AckEvent>,
 }
 
-/// The published alert `public_id` if the caller may see it; 404 otherwise (as if it did not
-/// exist).
-async fn visible(
-    ctx: &AppContext,
-    who: &Principal,
-    public_id: &str,
-) -> Result<crate::alerts::Alert, ApiError> {
-    who.require(Scope::Read)?;
-    visible_to(ctx, who, public_id).await
-}
-
-/// The alert, if the caller may see it (whatever the token's scopes: the caller checked the
-/// scope its action needs).
-async fn visible_to(
-    ctx: &AppContext,
-    who: &Principal,
-    public_id: &str,
-) -> Result<crate::alerts::Alert, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no alert {public_id}"));
-    let alert = crate::alerts::store::by_public_id(&ctx.db, public_id)
+/// The alert `public_id` as the caller sees it; 404 otherwise (as if it did not exist).
+async fn view(ctx: &AppContext, who: &Principal, public_id: &str) -> Result<AlertView, ApiError> {
+    AlertView::for_caller(&ctx.db, &who.caller(), public_id, None)
         .await?
-        .ok_or_else(not_found)?;
-    if !who.may_view(ctx, alert.id).await? {
-        return Err(not_found());
-    }
-    Ok(alert)
+        .ok_or_else(|| ApiError::NotFound(format!("no alert {public_id}")))
 }
 
-async fn ack_of(
-    ctx: &AppContext,
-    alert_id: AlertId,
-    org: OrgId,
-) -> Result<Option<AckOut>, ApiError> {
-    if !crate::alerts::store::is_addressed(&ctx.db, alert_id, org).await? {
-        return Ok(None);
-    }
-    let current = crate::acks::store::current(&ctx.db, alert_id, org).await?;
-    Ok(Some(match current {
-        Some(k) => AckOut {
-            state: k.state.as_str(),
-            note: k.note,
-            updated_at: Some(k.updated_at),
+/// The organisation's acknowledgement, when it reports on the alert.
+fn ack_out(view: &AlertView) -> Option<AckOut> {
+    view.reports.then(|| match view.history.last() {
+        Some(e) => AckOut {
+            state: e.state.as_str(),
+            note: e.note.clone(),
+            updated_at: Some(e.at),
         },
         None => AckOut {
             state: "unknown",
             note: None,
             updated_at: None,
         },
-    }))
+    })
 }
 
 /// One alert: its current text, every revision, the advisories behind it, and your
@@ -345,47 +317,43 @@ pub async fn show_alert(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let alert = visible(&ctx, &who, &path).await?;
+    who.require(Scope::Read)?;
+    let view = view(&ctx, &who, &path).await?;
     // The entry as the lists show it (the scope that holds every alert; access was checked).
-    let entry = feed_store::one(&ctx.db, alert.id)
+    let entry = feed_store::one(&ctx.db, view.alert.id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no alert {}", path.as_str())))?;
-    let revisions = crate::alerts::store::revisions(&ctx.db, alert.id)
-        .await?
-        .into_iter()
+    let revisions = view
+        .revisions
+        .iter()
         .map(|r| RevisionOut {
             number: r.number,
             kind: r.kind.as_str().into(),
-            title: r.title,
-            changes: r.changes,
+            title: r.title.clone(),
+            changes: r.changes.clone(),
             severity: r.severity.as_str().into(),
             tlp: r.tlp.as_str().into(),
             published_at: r.published_at,
         })
         .collect();
-    let shown_under = (!who.is_central()).then_some(entry.tlp);
-    let advisories = crate::alerts::shown_advisories(&ctx.db, alert.id, shown_under)
-        .await?
-        .into_iter()
-        .map(|a| AdvisoryRef {
-            id: a.id,
-            source: a.source_key,
-            upstream_id: a.upstream_id,
-            title: a.title,
-            url: a.url,
-        })
-        .collect();
-    let acknowledgement = if !acks::may_acknowledge(who.role()) {
-        None
-    } else {
-        ack_of(&ctx, alert.id, who.org().id).await?
-    };
+    let advisories =
+        crate::alerts::shown_advisories(&ctx.db, view.alert.id, view.advisories_under())
+            .await?
+            .into_iter()
+            .map(|a| AdvisoryRef {
+                id: a.id,
+                source: a.source_key,
+                upstream_id: a.upstream_id,
+                title: a.title,
+                url: a.url,
+            })
+            .collect();
     Ok(HttpResponse::Ok().json(AlertDetail {
         summary: AlertSummary::of(&ctx, &entry),
         body: entry.body.clone(),
         revisions,
         advisories,
-        acknowledgement,
+        acknowledgement: ack_out(&view),
     }))
 }
 
@@ -408,32 +376,31 @@ pub async fn show_ack(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let alert = visible(&ctx, &who, &path).await?;
-    ack_detail(&ctx, &who, &alert, &path).await
+    who.require(Scope::Read)?;
+    ack_detail(&ctx, &who, &path).await
 }
 
 async fn ack_detail(
     ctx: &AppContext,
     who: &Principal,
-    alert: &crate::alerts::Alert,
     public_id: &str,
 ) -> Result<HttpResponse, ApiError> {
+    let view = view(ctx, who, public_id).await?;
     if !acks::may_acknowledge(who.role()) {
         return Err(crate::acks::AckError::Central.into());
     }
-    let org = who.org().id;
-    let current = ack_of(ctx, alert.id, org).await?.ok_or_else(|| {
+    let current = ack_out(&view).ok_or_else(|| {
         ApiError::NotFound(format!(
             "alert {public_id} is not addressed to your organisation"
         ))
     })?;
-    let history = crate::acks::store::history(&ctx.db, alert.id, org)
-        .await?
-        .into_iter()
+    let history = view
+        .history
+        .iter()
         .map(|e| AckEvent {
             state: e.state.as_str().to_owned(),
-            note: e.note,
-            channel: e.channel,
+            note: e.note.clone(),
+            channel: e.channel.as_str().to_owned(),
             at: e.at,
         })
         .collect();
@@ -480,7 +447,9 @@ pub async fn set_ack(
     // The acknowledge scope alone suffices: a token made only to report states (a
     // ticketing system, say) need not read alerts too.
     who.require(Scope::Acknowledge)?;
-    let alert = visible_to(&ctx, &who, &path).await?;
+    let (alert, _) = crate::alerts::access::visible(&ctx.db, &who.caller(), &path)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no alert {}", path.as_str())))?;
     if !acks::may_acknowledge(who.role()) {
         return Err(crate::acks::AckError::Central.into());
     }
@@ -502,7 +471,7 @@ pub async fn set_ack(
         Channel::Api,
     )
     .await?;
-    ack_detail(&ctx, &who, &alert, &path).await
+    ack_detail(&ctx, &who, &path).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

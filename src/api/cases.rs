@@ -11,17 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::principal::Principal;
 use super::{JsonBody, query};
 use crate::auth::tokens::Scope;
-use crate::cases::access::Caller;
 use crate::cases::reading;
 use crate::cases::store::Case;
 use crate::cases::{CaseInput, Status, describe_org, facet_label};
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::search::{SearchQuery, Sort};
-
-fn reader(who: &Principal) -> Caller {
-    Caller::new(who.org(), who.role())
-}
 
 /// A case as lists show it.
 #[derive(Serialize, ToSchema)]
@@ -162,7 +157,7 @@ pub async fn search_cases(
     if offset > 10_000 {
         return Err(bad("offset: at most 10,000".into()));
     }
-    let r = reader(&who);
+    let r = who.caller();
     let results = ctx
         .search
         .search(SearchQuery {
@@ -256,7 +251,7 @@ pub async fn show_case(
     who.require(Scope::Read)?;
     let not_found = || ApiError::NotFound(format!("no case {}", path.as_str()));
     let id: CaseId = path.parse().map_err(|_| not_found())?;
-    let r = reader(&who);
+    let r = who.caller();
     let case = reading::one(&ctx.db, &r, id).await?.ok_or_else(not_found)?;
     let f = &case.fields;
     let similar = if case.status == Status::Published {

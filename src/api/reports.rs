@@ -12,14 +12,9 @@ use super::{JsonBody, page_limit, query};
 use crate::auth::tokens::Scope;
 use crate::context::AppContext;
 use crate::error::{ApiError, Code, ErrorBody};
-use crate::registry::Caller;
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self, ListFilter, ReportError};
 use crate::reports::{ReportFields, ReportId, ReportInput, timers};
-
-fn reader(who: &Principal) -> Caller {
-    Caller::new(who.org(), who.role())
-}
 
 fn portal_url(ctx: &AppContext, id: ReportId) -> String {
     format!(
@@ -137,7 +132,7 @@ pub async fn list_reports(
     };
     let reports = store::list(
         &ctx.db,
-        &reader(&who),
+        &who.caller(),
         ListFilter {
             open_only: closed_only == Some(false),
             ..Default::default()
@@ -211,7 +206,7 @@ pub async fn show_report(
 ) -> Result<HttpResponse, ApiError> {
     who.require(Scope::Report)?;
     let not_found = || ApiError::NotFound("no such report".into());
-    let (r, _) = store::readable(&ctx.db, path.into_inner(), &reader(&who)).await?;
+    let (r, _) = store::readable(&ctx.db, path.into_inner(), &who.caller()).await?;
     let updates = store::updates(&ctx.db, r.id).await?;
     let last = updates.last().ok_or_else(not_found)?;
     let summary = summary(&ctx, &r, &last.fields).await?;
@@ -327,7 +322,7 @@ pub async fn add_report_update(
     let id = path.into_inner();
     // Who may before what: a caller who may not see the report learns nothing from its body's
     // errors.
-    let me = reader(&who);
+    let me = who.caller();
     store::writable(&ctx.db, id, &me).await?;
     let now = Utc::now();
     let fields = body
@@ -400,7 +395,7 @@ pub async fn take_report_step(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         id,
-        &reader(&who),
+        &who.caller(),
         &ctx.settings.reports.desk_name,
         &body.0,
         &who.actor(),

@@ -23,27 +23,20 @@ pub const MAX_DAYS: i64 = 730;
 /// `last_used_at` is written at most this often per token, so a busy feed reader costs no writes.
 const TOUCH_EVERY_SECS: i64 = 300;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Feeds and read-only API calls.
-    Read,
-    /// Setting acknowledgement states.
-    Acknowledge,
-    /// Incident reports.
-    Report,
+crate::string_enum! {
+    pub enum Scope ("token scope") {
+        /// Feeds and read-only API calls.
+        Read = "read",
+        /// Setting acknowledgement states.
+        Acknowledge = "acknowledge",
+        /// Incident reports.
+        Report = "report",
+    }
 }
 
 pub const ALL_SCOPES: [Scope; 3] = [Scope::Read, Scope::Acknowledge, Scope::Report];
 
 impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Acknowledge => "acknowledge",
-            Self::Report => "report",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Read => "閲覧（フィード・API）",
@@ -53,10 +46,7 @@ impl Scope {
     }
 
     pub fn parse(s: &str) -> Result<Self, TokenError> {
-        ALL_SCOPES
-            .into_iter()
-            .find(|x| x.as_str() == s.trim())
-            .ok_or_else(|| TokenError::UnknownScope(s.to_owned()))
+        Self::from_code(s.trim()).ok_or_else(|| TokenError::UnknownScope(s.to_owned()))
     }
 }
 

@@ -98,7 +98,7 @@ async fn measure(
 
     // Returned mail: DSNs for the delivered rows and replies quoting reply codes, half each.
     let maildir = dir.join("inbound-bench");
-    crate::ingest::maildir::ensure(&maildir)?;
+    crate::maildir::ensure(&maildir)?;
     for n in 0..inbound {
         let text = if n % 2 == 0 {
             let id = delivery_ids[n / 2 % delivery_ids.len()];

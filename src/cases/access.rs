@@ -82,6 +82,7 @@ mod tests {
             org_id,
             org_kind: kind,
             prefecture: crate::registry::Prefecture::from_number(pref),
+            parent: None,
             central: false,
             role: None,
         }

@@ -18,37 +18,24 @@ use serde::{Deserialize, Serialize};
 use crate::classify::model::Category;
 use crate::domain::Tlp;
 
-/// 事故事例, ひやり事案 (a near miss: caught before harm) or 取組事例.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Incident,
-    NearMiss,
-    Practice,
+crate::string_enum! {
+    /// 事故事例, ひやり事案 (a near miss: caught before harm) or 取組事例.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Kind ("case kind") {
+        Incident = "incident",
+        NearMiss = "near_miss",
+        Practice = "practice",
+    }
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Self::Incident, Self::NearMiss, Self::Practice];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Incident => "incident",
-            Self::NearMiss => "near_miss",
-            Self::Practice => "practice",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Incident => "事故事例",
             Self::NearMiss => "ひやり事案",
             Self::Practice => "取組事例",
         }
-    }
-
-    /// The kind a stored or submitted id names.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -120,28 +107,21 @@ pub const SIZE_BANDS: Vocabulary = Vocabulary(&[
     ("undisclosed", "非公表"),
 ]);
 
-/// Where a case is in its workflow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Sent by an organisation, not yet touched by central staff.
-    Submitted,
-    /// Edited by central staff, waiting for an approver.
-    Reviewing,
-    Published,
-    Withdrawn,
+crate::string_enum! {
+    /// Where a case is in its workflow.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("case status") {
+        /// Sent by an organisation, not yet touched by central staff.
+        Submitted = "submitted",
+        /// Edited by central staff, waiting for an approver.
+        Reviewing = "reviewing",
+        Published = "published",
+        Withdrawn = "withdrawn",
+    }
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Reviewing => "reviewing",
-            Self::Published => "published",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Submitted => "受付",
@@ -149,17 +129,6 @@ impl Status {
             Self::Published => "公開",
             Self::Withdrawn => "取下げ",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Submitted,
-            Self::Reviewing,
-            Self::Published,
-            Self::Withdrawn,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
     }
 }
 
@@ -344,7 +313,7 @@ impl CaseInput {
     pub fn validate(&self, today: NaiveDate) -> Result<CaseFields, InvalidCase> {
         let mut e = Vec::new();
         let kind = match KINDS.parse("kind", &self.kind) {
-            Ok(id) => Kind::parse(id),
+            Ok(id) => Kind::from_code(id),
             Err(m) => {
                 e.push(("kind", m));
                 None

@@ -97,15 +97,9 @@ fn read_list(s: &str) -> Vec<String> {
 /// A stored case, back as the type. Only valid markings and states are ever written; one that
 /// does not read is an error (a hand edit or a bug), never quietly RED or withdrawn.
 pub(super) fn to_case(m: cases::Model) -> anyhow::Result<Case> {
-    let status = Status::parse(&m.status).with_context(|| {
-        format!(
-            "case {}: the stored status {:?} does not read",
-            m.id, m.status
-        )
-    })?;
+    let status = Status::stored(&m.status).with_context(|| format!("case {}", m.id))?;
     let tlp = Tlp::stored(&m.tlp).with_context(|| format!("case {}", m.id))?;
-    let kind = Kind::parse(&m.kind)
-        .with_context(|| format!("case {}: the stored kind {:?} does not read", m.id, m.kind))?;
+    let kind = Kind::stored(&m.kind).with_context(|| format!("case {}", m.id))?;
     let origin = match (m.source_report_id, m.source_tlp.as_deref()) {
         (Some(report_id), Some(t)) => Some(Origin {
             report_id,

@@ -7,38 +7,26 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Severity;
 use crate::ingest::model::{CvssEntry, Product};
 
-/// The categories alerts and cases share.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Vulnerability,
-    TargetedAttack,
-    SuspiciousMail,
-    Malware,
-    Ransomware,
-    UnauthorizedAccess,
-    DenialOfService,
-    DataLeak,
-    Tampering,
-    Outage,
-    Other,
+crate::string_enum! {
+    /// The categories alerts and cases share. `Display` shows the Japanese label.
+    #[derive(PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Category ("category", own Display) {
+        Vulnerability = "vulnerability",
+        TargetedAttack = "targeted_attack",
+        SuspiciousMail = "suspicious_mail",
+        Malware = "malware",
+        Ransomware = "ransomware",
+        UnauthorizedAccess = "unauthorized_access",
+        DenialOfService = "denial_of_service",
+        DataLeak = "data_leak",
+        Tampering = "tampering",
+        Outage = "outage",
+        Other = "other",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 11] = [
-        Self::Vulnerability,
-        Self::TargetedAttack,
-        Self::SuspiciousMail,
-        Self::Malware,
-        Self::Ransomware,
-        Self::UnauthorizedAccess,
-        Self::DenialOfService,
-        Self::DataLeak,
-        Self::Tampering,
-        Self::Outage,
-        Self::Other,
-    ];
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Vulnerability => "脆弱性",
@@ -52,22 +40,6 @@ impl Category {
             Self::Tampering => "改ざん",
             Self::Outage => "障害",
             Self::Other => "その他",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Vulnerability => "vulnerability",
-            Self::TargetedAttack => "targeted_attack",
-            Self::SuspiciousMail => "suspicious_mail",
-            Self::Malware => "malware",
-            Self::Ransomware => "ransomware",
-            Self::UnauthorizedAccess => "unauthorized_access",
-            Self::DenialOfService => "denial_of_service",
-            Self::DataLeak => "data_leak",
-            Self::Tampering => "tampering",
-            Self::Outage => "outage",
-            Self::Other => "other",
         }
     }
 
@@ -92,14 +64,16 @@ impl fmt::Display for Category {
     }
 }
 
-/// How much an advisory concerns local governments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RelevanceLevel {
-    None,
-    Low,
-    Medium,
-    High,
+crate::string_enum! {
+    /// How much an advisory concerns local governments.
+    #[derive(PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RelevanceLevel ("relevance level") {
+        None = "none",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
 }
 
 impl RelevanceLevel {
@@ -112,15 +86,6 @@ impl RelevanceLevel {
             other => Err(format!(
                 "`{other}` is not a relevance level: expected high, medium, low or none"
             )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::High => "high",
-            Self::Medium => "medium",
-            Self::Low => "low",
-            Self::None => "none",
         }
     }
 

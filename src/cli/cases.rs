@@ -61,7 +61,7 @@ pub async fn run(cmd: CasesCommand, settings: Settings) -> anyhow::Result<()> {
         CasesCommand::List { status, limit } => {
             let statuses = match status.as_deref() {
                 None => Vec::new(),
-                Some(s) => vec![Status::parse(s).ok_or_else(|| {
+                Some(s) => vec![Status::from_code(s).ok_or_else(|| {
                     anyhow::anyhow!(
                         "`{s}` is not a status: expected submitted, reviewing, published or withdrawn"
                     )

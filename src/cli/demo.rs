@@ -338,7 +338,7 @@ const DEMO_AUTHSERV_ID: &str = "mx.demo.example";
 /// Read at once, so the drill's report shows them.
 async fn return_demo_mail(ctx: &AppContext, drill: AlertId) -> anyhow::Result<usize> {
     let dir = crate::inbound::maildir(&ctx.settings);
-    crate::ingest::maildir::ensure(&dir)?;
+    crate::maildir::ensure(&dir)?;
     let rows = crate::delivery::store::for_alert(&ctx.db, drill).await?;
     let verp = &ctx.mailer.verp;
     let authserv = ctx
@@ -412,7 +412,7 @@ async fn return_demo_mail(ctx: &AppContext, drill: AlertId) -> anyhow::Result<us
 fn deliver_sample_mail(ctx: &AppContext) -> anyhow::Result<()> {
     for def in ctx.catalogue.iter() {
         if let (Location::Maildir(dir), Some(sample)) = (&def.location, &def.sample) {
-            crate::ingest::maildir::ensure(dir)?;
+            crate::maildir::ensure(dir)?;
             let name = format!("demo-{}.eml", def.key);
             std::fs::copy(sample, dir.join("new").join(name))?;
         }

@@ -26,6 +26,7 @@ pub async fn file_demo_reports(ctx: &AppContext) -> anyhow::Result<Option<String
         org_id: crate::registry::OrgId(0),
         org_kind: crate::registry::OrgKind::Central,
         prefecture: None,
+        parent: None,
         central: true,
         role: Some(crate::auth::Role::Admin),
     };

@@ -122,7 +122,7 @@ async fn bounce_one_request(ctx: &AppContext) -> anyhow::Result<String> {
         return Ok(String::new());
     };
     let dir = crate::inbound::maildir(&ctx.settings);
-    crate::ingest::maildir::ensure(&dir)?;
+    crate::maildir::ensure(&dir)?;
     std::fs::write(
         dir.join("new").join("demo-survey-bounce.eml"),
         format!(

@@ -14,14 +14,16 @@ use crate::db::begin_write;
 use crate::domain::EmailAddress;
 use crate::registry::{self, OrgCode, OrgId};
 
-/// What an address is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactKind {
-    Primary,
-    Backup,
-    /// A shared role mailbox (情報政策課 etc.).
-    Role,
+crate::string_enum! {
+    /// What an address is for.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContactKind ("contact kind") {
+        Primary = "primary",
+        Backup = "backup",
+        /// A shared role mailbox (情報政策課 etc.).
+        Role = "role",
+    }
 }
 
 /// How a message to this address is encoded (mail vocabulary, in `domain`).
@@ -50,21 +52,12 @@ impl crate::delivery::store::Recipient for Contact {
 
 impl ContactKind {
     pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "primary" => Ok(Self::Primary),
-            "backup" => Ok(Self::Backup),
-            "role" => Ok(Self::Role),
-            other => Err(format!(
-                "`{other}` is not a contact kind: expected primary, backup or role"
-            )),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Primary => "primary",
-            Self::Backup => "backup",
-            Self::Role => "role",
-        }
+        Self::from_code(s.trim()).ok_or_else(|| {
+            format!(
+                "`{}` is not a contact kind: expected primary, backup or role",
+                s.trim()
+            )
+        })
     }
 }
 
@@ -86,42 +79,22 @@ pub struct Contact {
     pub verified: Option<Verified>,
 }
 
-/// Why an address may receive an organisation's restricted mail (TLP:GREEN and above): the
-/// organisation holds its domain, a hub administrator added it, or its owner confirmed it from
-/// the address itself. An address at any other domain — a duty officer's mobile, a web-mail
-/// account — may be a contact, but gets TLP:CLEAR only until it is confirmed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verified {
-    /// At a domain the organisation holds (`registry::domains`).
-    Domain,
-    /// Added by a hub administrator, or at the command line on the hub's machine.
-    Admin,
-    /// Its owner pressed the button of the link mailed to it.
-    Address,
-    /// Added before addresses were verified (migration 000031).
-    Legacy,
-}
-
-impl Verified {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Domain => "domain",
-            Self::Admin => "admin",
-            Self::Address => "address",
-            Self::Legacy => "legacy",
-        }
-    }
-
-    /// A stored value; anything else is an error, never a silent default.
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "domain" => Self::Domain,
-            "admin" => Self::Admin,
-            "address" => Self::Address,
-            "legacy" => Self::Legacy,
-            other => anyhow::bail!("a contact has the unknown verification `{other}`"),
-        })
+crate::string_enum! {
+    /// Why an address may receive an organisation's restricted mail (TLP:GREEN and above): the
+    /// organisation holds its domain, a hub administrator added it, or its owner confirmed it from
+    /// the address itself. An address at any other domain — a duty officer's mobile, a web-mail
+    /// account — may be a contact, but gets TLP:CLEAR only until it is confirmed.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Verified ("contact verification") {
+        /// At a domain the organisation holds (`registry::domains`).
+        Domain = "domain",
+        /// Added by a hub administrator, or at the command line on the hub's machine.
+        Admin = "admin",
+        /// Its owner pressed the button of the link mailed to it.
+        Address = "address",
+        /// Added before addresses were verified (migration 000031).
+        Legacy = "legacy",
     }
 }
 
@@ -199,7 +172,7 @@ pub struct Adder {
 /// Where a confirmation link points (the hub's base URL and the key its tokens are checked
 /// with).
 pub struct Links<'a> {
-    pub verp: &'a crate::delivery::verp::Verp,
+    pub verp: &'a crate::keys::tokens::Tokens,
     pub base_url: &'a url::Url,
 }
 

@@ -9,7 +9,6 @@ pub mod mime;
 pub mod model;
 pub mod store;
 pub mod transport;
-pub mod verp;
 pub mod worker;
 
 use crate::domain::ids::AlertId;
@@ -40,7 +39,7 @@ pub struct Mailer {
     pub from: Mailbox,
     pub envelope_from: lettre::Address,
     /// Per-delivery envelope senders and reply codes.
-    pub verp: verp::Verp,
+    pub verp: crate::keys::tokens::Tokens,
     /// The 問合せ先 footer.
     pub inquiries: String,
     dkim: Option<DkimSigner>,
@@ -95,11 +94,11 @@ impl Mailer {
             .unwrap_or_else(|| settings.app.data_dir.join("keys").join("ack-link.key"));
         let key_bytes = crate::keys::load_or_create(&key_file, "acknowledgement links")?;
         let bounce = match &m.bounce_address {
-            Some(b) => verp::BounceAddress::parse(b),
-            None => verp::BounceAddress::parse(&format!("bounce@{}", from.domain())),
+            Some(b) => crate::keys::tokens::BounceAddress::parse(b),
+            None => crate::keys::tokens::BounceAddress::parse(&format!("bounce@{}", from.domain())),
         }
         .map_err(|e| anyhow::anyhow!("mail.bounce_address: {e}"))?;
-        let verp = verp::Verp::new(&key_bytes, bounce);
+        let verp = crate::keys::tokens::Tokens::new(&key_bytes, bounce);
         Ok(Self {
             sink,
             limiter: RateLimiter::new(m.rate_per_second),

@@ -8,85 +8,44 @@ use chrono::{DateTime, Utc};
 
 use crate::db::entities::deliveries;
 
-/// What a delivery carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// The revision itself.
-    Alert,
-    /// The revision again, to an organisation that has not acknowledged it in time.
-    Reminder,
-    /// To a prefecture: some of its municipalities have not acknowledged.
-    Escalation,
-    /// The revision again, to an organisation still at 受領 or 対応中 past the deadline: asked to
-    /// report 対応完了 (or 該当なし) when it is done.
-    Chase,
-    /// A メールマガジン issue's copy (a row of no alert).
-    Magazine,
+crate::string_enum! {
+    /// What a delivery carries.
+    pub enum Kind ("kind of delivery") {
+        /// The revision itself.
+        Alert = "alert",
+        /// The revision again, to an organisation that has not acknowledged it in time.
+        Reminder = "reminder",
+        /// To a prefecture: some of its municipalities have not acknowledged.
+        Escalation = "escalation",
+        /// The revision again, to an organisation still at 受領 or 対応中 past the deadline: asked
+        /// to report 対応完了 (or 該当なし) when it is done.
+        Chase = "chase",
+        /// A メールマガジン issue's copy (a row of no alert).
+        Magazine = "magazine",
+    }
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Alert => "alert",
-            Self::Reminder => "reminder",
-            Self::Escalation => "escalation",
-            Self::Chase => "chase",
-            Self::Magazine => "magazine",
-        }
-    }
-
     /// A stored kind; one this build does not know is an error, never taken for an alert.
     pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "alert" => Ok(Self::Alert),
-            "reminder" => Ok(Self::Reminder),
-            "escalation" => Ok(Self::Escalation),
-            "chase" => Ok(Self::Chase),
-            "magazine" => Ok(Self::Magazine),
-            other => Err(format!("`{other}` is not a kind of delivery")),
-        }
+        Self::from_code(s).ok_or_else(|| format!("`{s}` is not a kind of delivery"))
     }
 }
 
-/// The state of one delivery row in the ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DeliveryStatus {
-    Queued,
-    Sending,
-    Sent,
-    Deferred,
-    Failed,
-    Bounced,
+crate::string_enum! {
+    /// The state of one delivery row in the ledger.
+    #[derive(PartialOrd, Ord)]
+    pub enum DeliveryStatus ("delivery status") {
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        Deferred = "deferred",
+        Failed = "failed",
+        Bounced = "bounced",
+    }
 }
 
 impl DeliveryStatus {
-    pub const ALL: [Self; 6] = [
-        Self::Queued,
-        Self::Sending,
-        Self::Sent,
-        Self::Deferred,
-        Self::Failed,
-        Self::Bounced,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Deferred => "deferred",
-            Self::Failed => "failed",
-            Self::Bounced => "bounced",
-        }
-    }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored delivery status does not read: {s:?}"))
-    }
-
     /// What the operator types on the command line (`--status sent`).
     pub fn parse(s: &str) -> Result<Self, String> {
         Self::ALL
@@ -98,12 +57,6 @@ impl DeliveryStatus {
                     Self::ALL.map(Self::as_str).join(", ")
                 )
             })
-    }
-}
-
-impl std::fmt::Display for DeliveryStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

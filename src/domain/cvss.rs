@@ -12,22 +12,13 @@ pub struct CvssVector {
     vector: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CvssVersion {
-    V2,
-    V3_0,
-    V3_1,
-    V4_0,
-}
-
-impl CvssVersion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V2 => "2.0",
-            Self::V3_0 => "3.0",
-            Self::V3_1 => "3.1",
-            Self::V4_0 => "4.0",
-        }
+crate::string_enum! {
+    #[derive(PartialOrd, Ord)]
+    pub enum CvssVersion ("CVSS version") {
+        V2 = "2.0",
+        V3_0 = "3.0",
+        V3_1 = "3.1",
+        V4_0 = "4.0",
     }
 }
 

@@ -1,15 +1,15 @@
 //! The two languages of the hub — of a portal page and of a contact's mail — as one type.
 
-use std::fmt;
-
 use serde::Serialize;
 
-/// Japanese (the default) or English.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-pub enum Language {
-    #[default]
-    Ja,
-    En,
+crate::string_enum! {
+    /// Japanese (the default) or English.
+    #[derive(Default, Serialize)]
+    pub enum Language ("language") {
+        #[default]
+        Ja = "ja",
+        En = "en",
+    }
 }
 
 impl Language {
@@ -19,18 +19,5 @@ impl Language {
             "en" => Ok(Self::En),
             other => Err(format!("`{other}` is not a language: expected ja or en")),
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ja => "ja",
-            Self::En => "en",
-        }
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }

@@ -1,17 +1,17 @@
 //! The mail vocabulary every capability shares: a mailbox with its display name, how a message
 //! is encoded, the bounce address and the relay's URL. Parsing only, no I/O.
 
-use std::fmt;
-
 use secrecy::SecretString;
 use serde::Serialize;
 
-/// How a message to this address is encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum MailEncoding {
-    Utf8,
-    /// For old mail systems that only read ISO-2022-JP.
-    Iso2022Jp,
+crate::string_enum! {
+    /// How a message to this address is encoded.
+    #[derive(Serialize)]
+    pub enum MailEncoding ("mail encoding") {
+        Utf8 = "utf-8",
+        /// For old mail systems that only read ISO-2022-JP.
+        Iso2022Jp = "iso-2022-jp",
+    }
 }
 
 impl MailEncoding {
@@ -23,18 +23,6 @@ impl MailEncoding {
                 "`{other}` is not a mail encoding: expected utf-8 or iso-2022-jp"
             )),
         }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Utf8 => "utf-8",
-            Self::Iso2022Jp => "iso-2022-jp",
-        }
-    }
-}
-
-impl fmt::Display for MailEncoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -6,12 +6,14 @@ pub mod cpe;
 mod cve;
 pub mod cvss;
 mod email;
+pub mod grade;
 pub mod ids;
 mod language;
 pub mod mail;
 mod mail_domain;
 pub mod mime_guard;
 mod severity;
+pub mod string_enum;
 pub mod text;
 mod tlp;
 

@@ -4,14 +4,18 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Traffic Light Protocol 2.0, from most to least shareable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tlp {
-    Clear,
-    Green,
-    Amber,
-    AmberStrict,
-    Red,
+use super::Language;
+
+crate::string_enum! {
+    /// Traffic Light Protocol 2.0, from most to least shareable.
+    #[derive(PartialOrd, Ord)]
+    pub enum Tlp ("TLP marking", own Display) {
+        Clear = "CLEAR",
+        Green = "GREEN",
+        Amber = "AMBER",
+        AmberStrict = "AMBER+STRICT",
+        Red = "RED",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,14 +23,6 @@ pub enum Tlp {
 pub struct TlpError(String);
 
 impl Tlp {
-    pub const ALL: [Tlp; 5] = [
-        Self::Clear,
-        Self::Green,
-        Self::Amber,
-        Self::AmberStrict,
-        Self::Red,
-    ];
-
     /// Accepts `AMBER`, `TLP:AMBER`, `tlp:amber+strict`, and TLP 1.0's `WHITE`.
     pub fn parse(input: &str) -> Result<Self, TlpError> {
         let s = input.trim().to_ascii_uppercase().replace(' ', "");
@@ -45,28 +41,31 @@ impl Tlp {
     /// municipalities under this marking. AMBER may be shared within the recipient's own
     /// community; AMBER+STRICT only within the recipient organisation and RED only with the
     /// named recipient, so those stay with the addressed organisation (and central staff).
+    /// What the marking allows, in the reader's language: the one text the alert page, the
+    /// alert mail and CAP show beside it.
+    pub fn meaning(self, lang: Language) -> &'static str {
+        match (lang, self) {
+            (Language::Ja, Tlp::Clear) => "公開情報です。制限なく共有できます。",
+            (Language::Ja, Tlp::Green) => {
+                "自治体・関係機関の間で共有できます。公開はしないでください。"
+            }
+            (Language::Ja, Tlp::Amber) => "組織内と、対応に必要な委託先等に限り共有できます。",
+            (Language::Ja, Tlp::AmberStrict) => "組織内に限り共有できます。",
+            (Language::Ja, Tlp::Red) => "受信者本人に限ります。転送・共有しないでください。",
+            (Language::En, Tlp::Clear) => "Public: may be shared without restriction.",
+            (Language::En, Tlp::Green) => "May be shared within the community, not publicly.",
+            (Language::En, Tlp::Amber) => "Within your organisation and those who need it to act.",
+            (Language::En, Tlp::AmberStrict) => "Within your organisation only.",
+            (Language::En, Tlp::Red) => "For the named recipient only. Do not forward.",
+        }
+    }
+
     pub fn prefecture_may_relay(self) -> bool {
         self <= Self::Amber
     }
 
     /// The markings a prefecture may see for its municipalities, as stored.
     pub const RELAYED_TO_PREFECTURES: [&'static str; 3] = ["CLEAR", "GREEN", "AMBER"];
-
-    /// A marking this hub stored itself: one that does not read is an error naming it (the
-    /// database was edited by hand), never a silent default — least of all CLEAR.
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::parse(s).map_err(|e| anyhow::anyhow!("a stored TLP marking does not read: {e}"))
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clear => "CLEAR",
-            Self::Green => "GREEN",
-            Self::Amber => "AMBER",
-            Self::AmberStrict => "AMBER+STRICT",
-            Self::Red => "RED",
-        }
-    }
 }
 
 impl fmt::Display for Tlp {

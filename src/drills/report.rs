@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use crate::acks::board::{Grade, Rate};
 use crate::alerts::{self, Alert};
 use crate::delivery::store::{DeliveryStatus, Kind};
+use crate::domain::grade::{Grade, Rate};
 use crate::registry::{OrgId, Prefecture};
 
 /// Whose rows a reader sees.

@@ -110,7 +110,7 @@ pub fn render(base_url: &str, alert: &Alert, revisions: &[Revision]) -> anyhow::
             &format!(
                 "TLP:{} {}",
                 tlp.as_str(),
-                crate::alerts::mail::render::tlp_rule(tlp, crate::contacts::Language::Ja)
+                tlp.meaning(crate::domain::Language::Ja)
             ),
         );
     }

@@ -22,31 +22,19 @@ use crate::error::ApiError;
 use crate::registry::OrgKind;
 use crate::web::principal::{self, Principal};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Rss,
-    Atom,
-    Json,
+crate::string_enum! {
+    pub enum Format ("feed format") {
+        Rss = "rss",
+        Atom = "atom",
+        Json = "json",
+    }
 }
 
 impl Format {
     fn parse(s: &str) -> Result<Self, ApiError> {
-        match s {
-            "rss" => Ok(Self::Rss),
-            "atom" => Ok(Self::Atom),
-            "json" => Ok(Self::Json),
-            other => Err(ApiError::NotFound(format!(
-                "no feed format `{other}`: use .rss, .atom or .json"
-            ))),
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Rss => "rss",
-            Self::Atom => "atom",
-            Self::Json => "json",
-        }
+        Self::from_code(s).ok_or_else(|| {
+            ApiError::NotFound(format!("no feed format `{s}`: use .rss, .atom or .json"))
+        })
     }
 
     fn content_type(self) -> &'static str {

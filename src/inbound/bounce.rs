@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::{Inputs, Outcome, Processed, read};
 use crate::audit::{self, Actor};
-use crate::delivery::verp::Returned;
+use crate::keys::tokens::Returned;
 
 /// Bounces recorded in one transaction, audited together: one entry per alert naming every
 /// delivery, rather than one per message.

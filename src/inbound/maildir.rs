@@ -16,7 +16,7 @@ pub fn maildir(settings: &crate::config::Settings) -> PathBuf {
 /// addresses and reply codes) and when repeated bounces make a contact unreachable.
 pub struct Inbox<'a> {
     pub db: sea_orm::DatabaseConnection,
-    pub verp: &'a Verp,
+    pub verp: &'a Tokens,
     pub hard_bounce_limit: u32,
     pub authserv_id: Option<String>,
     /// Where a question by mail goes and how its desk is told (`[reports]`, the portal's
@@ -42,7 +42,7 @@ pub async fn process_maildir(
     dir: &Path,
     limit: usize,
 ) -> anyhow::Result<Vec<Processed>> {
-    crate::ingest::maildir::ensure(dir)?;
+    crate::maildir::ensure(dir)?;
     let claimed_dir = dir.join("claimed");
     std::fs::create_dir_all(&claimed_dir)?;
     release_stale(dir, &claimed_dir)?;
@@ -56,7 +56,7 @@ pub async fn process_maildir(
         },
     };
     let mut out = Vec::new();
-    let waiting = crate::ingest::maildir::pending(dir, limit)?;
+    let waiting = crate::maildir::pending(dir, limit)?;
     for chunk in waiting.chunks(PER_TRANSACTION) {
         let mut claimed = Vec::with_capacity(chunk.len());
         for w in chunk {
@@ -82,7 +82,7 @@ pub async fn process_maildir(
             }
         };
         for ((_, path), p) in claimed.iter().zip(&done) {
-            crate::ingest::maildir::finish(
+            crate::maildir::finish(
                 dir,
                 path,
                 matches!(p.outcome, Outcome::Refused | Outcome::Pending),

@@ -36,7 +36,7 @@ use self::read::Kind;
 use crate::acks::{self, AckError, Channel};
 use crate::audit::{self, Actor};
 use crate::db::begin_write;
-use crate::delivery::verp::Verp;
+use crate::keys::tokens::Tokens;
 use crate::registry::OrgId;
 use crate::workers::Outcome as Worked;
 
@@ -46,43 +46,19 @@ pub use maildir::*;
 /// Messages read per unit of work.
 const BATCH: usize = 200;
 
-/// What became of one message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Its effect is recorded (a bounce on the ledger, an acknowledgement, an auto-reply noted).
-    Recorded,
-    /// A reply that did not prove it came from the organisation it names: refused and audited.
-    Refused,
-    /// Waiting for an operator at /admin/inbound.
-    Pending,
-    /// Already seen (the same Message-ID): nothing happened.
-    Duplicate,
-    /// An operator looked at it and put it aside.
-    Dismissed,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Recorded => "recorded",
-            Self::Refused => "refused",
-            Self::Pending => "pending",
-            Self::Duplicate => "duplicate",
-            Self::Dismissed => "dismissed",
-        }
-    }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        [
-            Self::Recorded,
-            Self::Refused,
-            Self::Pending,
-            Self::Duplicate,
-            Self::Dismissed,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-        .ok_or_else(|| anyhow::anyhow!("a stored inbound outcome does not read: {s:?}"))
+crate::string_enum! {
+    /// What became of one message.
+    pub enum Outcome ("inbound outcome") {
+        /// Its effect is recorded (a bounce on the ledger, an acknowledgement, an auto-reply noted).
+        Recorded = "recorded",
+        /// A reply that did not prove it came from the organisation it names: refused and audited.
+        Refused = "refused",
+        /// Waiting for an operator at /admin/inbound.
+        Pending = "pending",
+        /// Already seen (the same Message-ID): nothing happened.
+        Duplicate = "duplicate",
+        /// An operator looked at it and put it aside.
+        Dismissed = "dismissed",
     }
 }
 
@@ -115,7 +91,7 @@ impl Processed {
 
 /// What the processing needs from the hub.
 pub struct Inputs<'a> {
-    pub verp: &'a Verp,
+    pub verp: &'a Tokens,
     pub hard_bounce_limit: u32,
     /// Our MTA's authserv-id (`mail.authserv_id`); `None`: no reply acknowledges by itself.
     pub authserv_id: Option<&'a str>,

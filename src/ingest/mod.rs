@@ -8,7 +8,6 @@ pub mod catalogue;
 pub mod dates;
 pub mod fetch;
 pub mod html;
-pub mod maildir;
 pub mod model;
 pub mod normalise;
 pub mod parse;

@@ -9,9 +9,10 @@ use chrono::Utc;
 
 use super::catalogue::{Location, SourceDef};
 use super::fetch::{self, FetchError, FetchOutcome, Fetched};
+use super::ingest_document;
 use super::parse::Format;
 use super::store::{self, Claim, PollResult, StoreCounts};
-use super::{ingest_document, maildir};
+use crate::maildir;
 use crate::workers::Outcome;
 
 /// How long a claim holds before another process may take the source over.

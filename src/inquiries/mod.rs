@@ -86,40 +86,27 @@ impl About {
     }
 }
 
-/// Where a question stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Waiting for the desk.
-    Open,
-    /// The desk answered (a follow-up opens it again).
-    Answered,
-    /// The desk closed it.
-    Closed,
+crate::string_enum! {
+    /// Where a question stands.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("照会 status") {
+        /// Waiting for the desk.
+        Open = "open",
+        /// The desk answered (a follow-up opens it again).
+        Answered = "answered",
+        /// The desk closed it.
+        Closed = "closed",
+    }
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Answered => "answered",
-            Self::Closed => "closed",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Open => "回答待ち",
             Self::Answered => "回答済み",
             Self::Closed => "終了",
         }
-    }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        [Self::Open, Self::Answered, Self::Closed]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored 照会 status does not read: {s:?}"))
     }
 }
 

@@ -76,31 +76,16 @@ pub struct Item {
     pub date: DateTime<Utc>,
 }
 
-/// An issue's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Draft,
-    Submitted,
-    Published,
+crate::string_enum! {
+    /// An issue's state.
+    pub enum Status ("magazine issue status") {
+        Draft = "draft",
+        Submitted = "submitted",
+        Published = "published",
+    }
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::Published => "published",
-        }
-    }
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "draft" => Self::Draft,
-            "submitted" => Self::Submitted,
-            "published" => Self::Published,
-            other => anyhow::bail!("a magazine issue has the unknown status `{other}`"),
-        })
-    }
-}
+impl Status {}
 
 #[derive(Clone, Debug)]
 pub struct Issue {
@@ -122,7 +107,7 @@ fn to_issue(m: magazine_issues::Model) -> anyhow::Result<Issue> {
     Ok(Issue {
         items: serde_json::from_str(&m.items)
             .with_context(|| format!("magazine issue {} has unreadable items", m.id))?,
-        status: Status::parse(&m.status)?,
+        status: Status::stored(&m.status).with_context(|| format!("magazine issue {}", m.id))?,
         id: m.id,
         number: m.number,
         period_from: m.period_from,

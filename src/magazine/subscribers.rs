@@ -27,10 +27,10 @@ use sea_orm::{
 use crate::audit::{self, Actor};
 use crate::db::begin_write;
 use crate::db::entities::{magazine_optouts, magazine_subscribers, org_contacts as contacts};
-use crate::delivery::verp::Verp;
 use crate::domain::mail::MailEncoding;
 use crate::domain::{EmailAddress, Language};
 use crate::error::Failure;
+use crate::keys::tokens::Tokens;
 
 mod leaving;
 pub use leaving::*;
@@ -46,33 +46,17 @@ pub const RESEND_MINUTES: i64 = 10;
 /// At most this many subscriptions of one domain wait for their confirmation at a time.
 pub const PENDING_PER_DOMAIN: u64 = 50;
 
-/// A self-subscription's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Asked for; the confirmation link has not been opened.
-    Pending,
-    Active,
-    Unsubscribed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Unsubscribed => "unsubscribed",
-        }
-    }
-
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "active" => Self::Active,
-            "unsubscribed" => Self::Unsubscribed,
-            other => anyhow::bail!("a magazine subscriber has the unknown status `{other}`"),
-        })
+crate::string_enum! {
+    /// A self-subscription's state.
+    pub enum Status ("subscriber status") {
+        /// Asked for; the confirmation link has not been opened.
+        Pending = "pending",
+        Active = "active",
+        Unsubscribed = "unsubscribed",
     }
 }
+
+impl Status {}
 
 /// A staff member who subscribed (or asked to).
 #[derive(Clone, Debug)]
@@ -98,7 +82,8 @@ fn to_subscriber(m: magazine_subscribers::Model) -> anyhow::Result<Subscriber> {
             .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
         encoding: MailEncoding::parse(&m.encoding)
             .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
-        status: Status::parse(&m.status)?,
+        status: Status::stored(&m.status)
+            .map_err(|e| anyhow::anyhow!("magazine subscriber {}: {e}", m.id))?,
         vouched_by: m.vouched_by,
     })
 }
@@ -164,7 +149,7 @@ fn token_hash(token: &str) -> String {
 }
 
 /// The one-click unsubscribe link of a subscriber or of an organisation's contact address.
-pub fn unsubscribe_url(base_url: &url::Url, verp: &Verp, who: Recipient) -> String {
+pub fn unsubscribe_url(base_url: &url::Url, verp: &Tokens, who: Recipient) -> String {
     format!(
         "{}/magazine/unsubscribe/{}",
         base_url.as_str().trim_end_matches('/'),
@@ -190,7 +175,7 @@ impl Recipient {
     }
 
     /// The recipient a token names, when its check holds.
-    pub fn of_token(verp: &Verp, token: &str) -> Option<Self> {
+    pub fn of_token(verp: &Tokens, token: &str) -> Option<Self> {
         let key = verp.unsubscribe_key(token)?;
         let (kind, id) = key.split_at(1);
         let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
@@ -210,7 +195,7 @@ impl Recipient {
 #[allow(clippy::too_many_arguments)]
 pub async fn request<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    verp: &Verp,
+    verp: &Tokens,
     base_url: &url::Url,
     email: &str,
     language: &str,

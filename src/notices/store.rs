@@ -13,36 +13,26 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a worker holds a notice it is sending.
 const CLAIM_SECS: i64 = 60;
 
-/// What a notice is, which decides its place in the queue: a flood of one kind (anyone can ask
-/// for subscription confirmations) never delays the kinds above it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoticeKind {
-    /// To hub administrators: a privileged account was created, reset or disabled.
-    Security,
-    /// An incident report's 報, notes and reminders.
-    Report,
-    /// A 照会: a desk told of a question, an asker of its answer.
-    Inquiry,
-    /// 連絡先確認: a request to confirm an organisation's addresses.
-    Contact,
-    /// Survey requests and reminders, report cards.
-    Survey,
-    /// メールマガジン subscription confirmations (asked for on a public form).
-    Subscription,
+crate::string_enum! {
+    /// What a notice is, which decides its place in the queue: a flood of one kind (anyone can ask
+    /// for subscription confirmations) never delays the kinds above it.
+    pub enum NoticeKind ("notice kind") {
+        /// To hub administrators: a privileged account was created, reset or disabled.
+        Security = "security",
+        /// An incident report's 報, notes and reminders.
+        Report = "report",
+        /// A 照会: a desk told of a question, an asker of its answer.
+        Inquiry = "inquiry",
+        /// 連絡先確認: a request to confirm an organisation's addresses.
+        Contact = "contact",
+        /// Survey requests and reminders, report cards.
+        Survey = "survey",
+        /// メールマガジン subscription confirmations (asked for on a public form).
+        Subscription = "subscription",
+    }
 }
 
 impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Security => "security",
-            Self::Report => "report",
-            Self::Inquiry => "inquiry",
-            Self::Contact => "contact",
-            Self::Survey => "survey",
-            Self::Subscription => "subscription",
-        }
-    }
-
     /// Lower goes first.
     pub fn priority(self) -> i16 {
         match self {

@@ -8,9 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::Opt;
 use super::error::{PortalError, render, render_refused};
 use super::i18n::Lang;
+use super::parts::Opt;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::alerts::links::AckLink;
 use crate::alerts::links::{self, Lookup};

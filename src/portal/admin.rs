@@ -9,8 +9,8 @@ use askama::Template;
 use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render};
+use super::parts::{CsrfForm, ToggleForm};
 use super::viewer::{Nav, Section, Viewer};
-use super::{CsrfForm, ToggleForm};
 use crate::alerts::{AlertId, AlertStatus};
 use crate::audit::{self, ChainCheck};
 use crate::auth::{self, UserId};

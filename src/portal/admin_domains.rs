@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::CsrfForm;
 use super::error::{PortalError, render_refused};
+use super::parts::CsrfForm;
 use super::viewer::{Nav, Section, Viewer};
 use crate::context::AppContext;
 use crate::registry::{OrgCode, OrgId};

@@ -5,8 +5,8 @@
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::CsrfForm;
 use super::error::{PortalError, render};
+use super::parts::CsrfForm;
 use super::viewer::{Nav, Section, Viewer};
 use crate::context::AppContext;
 

@@ -2,7 +2,6 @@
 //! acknowledgement with a form to report a state and the history of reports. An alert the viewer
 //! may not see is "not found", whatever the URL, so its existence is not revealed.
 
-use crate::domain::ids::OrgId;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -10,11 +9,12 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::Opt;
 use super::error::{PortalError, render};
+use super::parts::Opt;
+use super::parts::who;
 use super::state::PortalState;
 use super::viewer::{Nav, Viewer};
-use super::who;
+use crate::acks::view::AlertView;
 use crate::acks::{self, ALL_STATES, AckError, AckState, Channel};
 use crate::audit::Actor;
 use crate::context::AppContext;
@@ -76,51 +76,43 @@ pub struct NoteRow {
     pub body: String,
 }
 
-/// The alert's published revisions, oldest first.
+/// The alert's published revisions, oldest first (kept in the portal's cache).
 pub(super) async fn revisions(
     ctx: &AppContext,
     state: &PortalState,
     alert: &crate::alerts::Alert,
 ) -> Result<Arc<Vec<crate::alerts::Revision>>, PortalError> {
-    if let Some(kept) = state
-        .alert_revisions
-        .get(&alert.id, &alert.published_revision)
-    {
-        return Ok(kept);
-    }
-    let read = Arc::new(crate::alerts::store::revisions(&ctx.db, alert.id).await?);
-    // Kept only when complete: a revision published since the alert row was read is not yet
-    // in `alert`, and a list that already has it would be kept under the older number.
-    if read.last().map(|r| r.number) == Some(alert.published_revision) {
-        state
-            .alert_revisions
-            .put(alert.id, alert.published_revision, Arc::clone(&read));
-    }
-    Ok(read)
+    Ok(crate::alerts::revisions::published(&ctx.db, Some(&state.alert_revisions), alert).await?)
 }
 
 /// The published alert `public_id` if the viewer may see it (otherwise not found), and whether
-/// it is addressed to the viewer's organisation, which answers both "may see it" and "may report
-/// on it".
+/// it is addressed to the viewer's organisation.
 pub(super) async fn visible_alert(
     ctx: &AppContext,
     viewer: &Viewer,
     public_id: &str,
 ) -> Result<(crate::alerts::Alert, bool), PortalError> {
-    if public_id.len() > 32 {
-        return Err(PortalError::NotFound);
-    }
-    let (alert, addressed) =
-        crate::alerts::store::by_public_id_for(&ctx.db, public_id, viewer.org.id)
-            .await?
-            .ok_or(PortalError::NotFound)?;
-    if !addressed
-        && !crate::alerts::access::may_view(&ctx.db, &viewer.session.user, &viewer.org, alert.id)
-            .await?
-    {
-        return Err(PortalError::NotFound);
-    }
-    Ok((alert, addressed))
+    crate::alerts::access::visible(&ctx.db, &viewer.caller(), public_id)
+        .await?
+        .ok_or(PortalError::NotFound)
+}
+
+/// The published alert `public_id` as the viewer sees it, or not found: an alert the viewer may
+/// not see is not told apart from one that does not exist.
+pub(super) async fn view_of(
+    ctx: &AppContext,
+    portal: &PortalState,
+    viewer: &Viewer,
+    public_id: &str,
+) -> Result<AlertView, PortalError> {
+    AlertView::for_caller(
+        &ctx.db,
+        &viewer.caller(),
+        public_id,
+        Some(&portal.alert_revisions),
+    )
+    .await?
+    .ok_or(PortalError::NotFound)
 }
 
 #[get("/alerts/{public_id}")]
@@ -130,72 +122,38 @@ async fn show_alert(
     viewer: Viewer,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let (alert, addressed) = visible_alert(&ctx, &viewer, &path).await?;
-    let org_id = viewer.org.id;
-    let revisions = revisions(&ctx, &portal, &alert).await?;
-    let latest = revisions.last().ok_or(PortalError::NotFound)?.clone();
-    // Every report writes an event, so the newest event is the current state.
-    let events = if addressed {
-        acks::store::history(&ctx.db, alert.id, org_id).await?
-    } else {
-        Vec::new()
-    };
-    let state = events.last().map(|e| e.state);
-    let history = events
-        .into_iter()
+    let view = view_of(&ctx, &portal, &viewer, &path).await?;
+    let alert = &view.alert;
+    let latest = &view.latest;
+    let state = view.state();
+    let history = view
+        .history
+        .iter()
         .map(|h| HistoryRow {
             at: viewer.when(&h.at),
             state: viewer.lang.state(Some(h.state)),
             who: who(&h.actor),
-            note: h.note.unwrap_or_default(),
+            note: h.note.clone().unwrap_or_default(),
         })
         .collect();
-    let withdrawn = alert.is_withdrawn();
+    let withdrawn = view.withdrawn();
     let tlp = latest.tlp;
-    let advisories = super::triage::cards_for_alert(
-        &ctx,
-        alert.id,
-        (!viewer.session.user.role.is_central()).then_some(tlp),
-        viewer.lang,
-    )
-    .await?;
-    let role = viewer.session.user.role;
-    // Whose notes this viewer reads: its own prefecture's (a prefecture is its own parent).
-    let prefecture_org = match viewer.org.kind {
-        crate::registry::OrgKind::Prefecture => Some(org_id),
-        _ => viewer.org.parent_id,
-    };
-    let notes = if role.is_central() {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id, None).await?
-    } else if let Some(p) = prefecture_org {
-        crate::alerts::notes::of_alert(&ctx.db, alert.id, Some(&[p])).await?
-    } else {
-        Vec::new()
-    };
-    // Only the few prefectures that wrote notes are looked up, not the whole registry.
-    let mut names: std::collections::HashMap<OrgId, String> = Default::default();
-    for n in &notes {
-        if !names.contains_key(&n.organisation_id)
-            && let Some(o) = crate::registry::store::find_by_id(&ctx.db, n.organisation_id).await?
-        {
-            names.insert(o.id, o.name);
-        }
-    }
-    let notes = notes
+    let advisories =
+        super::triage::cards_for_alert(&ctx, alert.id, view.advisories_under(), viewer.lang)
+            .await?;
+    let notes = view
+        .notes(&ctx.db)
+        .await?
         .into_iter()
-        .map(|n| NoteRow {
-            by: format!(
-                "{}（{}）",
-                names.get(&n.organisation_id).cloned().unwrap_or_default(),
-                who(&n.author)
-            ),
+        .map(|(n, by)| NoteRow {
+            by: format!("{by}（{}）", who(&n.author)),
             at: viewer.when(&n.created_at),
             body: n.body,
         })
         .collect();
-    let related = related_cases(&ctx, &portal, &viewer, &alert, &latest).await?;
+    let related = related_cases(&ctx, &portal, &viewer, alert, latest).await?;
     render(&AlertPage {
-        ask_about: if addressed && !role.is_central() {
+        ask_about: if view.can_ask() {
             format!("alert:{}", alert.id)
         } else {
             String::new()
@@ -203,7 +161,7 @@ async fn show_alert(
         related,
         advisories,
         notes,
-        can_note: role == crate::auth::Role::PrefectureAdmin && !withdrawn,
+        can_note: view.can_note(),
         public_id: alert.public_id.clone().unwrap_or_default(),
         title: latest.title.clone(),
         body: latest.body.clone(),
@@ -212,7 +170,7 @@ async fn show_alert(
         severity_label: viewer.lang.severity(latest.severity),
         severity: latest.severity.as_str(),
         tlp: tlp.as_str().to_owned(),
-        tlp_meaning: crate::alerts::mail::render::tlp_rule(tlp, viewer.lang.mail_language()),
+        tlp_meaning: tlp.meaning(viewer.lang.mail_language()),
         drill: latest.drill,
         withdrawn,
         published: viewer.when(&latest.published_at),
@@ -227,7 +185,8 @@ async fn show_alert(
         deadline: latest.ack_deadline.as_ref().map(|d| viewer.deadline(d)),
         office_days: alert.ack_office_days,
         overdue: acks::is_overdue(state, withdrawn, latest.ack_deadline, Utc::now()),
-        revisions: revisions
+        revisions: view
+            .revisions
             .iter()
             .map(|r| RevisionRow {
                 number: r.number,
@@ -236,8 +195,8 @@ async fn show_alert(
                 changes: r.changes.clone().unwrap_or_default(),
             })
             .collect(),
-        addressed,
-        can_ack: addressed && !withdrawn && acks::may_acknowledge(Some(viewer.session.user.role)),
+        addressed: view.addressed,
+        can_ack: view.can_ack(),
         state: viewer.lang.state(state),
         state_options: Opt::list(
             ALL_STATES
@@ -259,7 +218,7 @@ async fn related_cases(
     alert: &crate::alerts::Alert,
     latest: &crate::alerts::Revision,
 ) -> Result<Vec<super::cases::CaseRow>, PortalError> {
-    let reader = super::cases::reader(viewer);
+    let reader = viewer.caller();
     let epoch = crate::cases::store::library_epoch(&ctx.db).await?;
     let key = (
         alert.id,

@@ -9,10 +9,11 @@ use askama::Template;
 
 use super::error::{PortalError, render};
 use super::viewer::{Nav, Viewer};
-use crate::acks::board::{Grade, Tally, by_prefecture};
+use crate::acks::board::{Tally, by_prefecture};
 use crate::acks::store::BoardRow;
 use crate::acks::{self, AckState};
 use crate::context::AppContext;
+use crate::domain::grade::Grade;
 use crate::registry::OrgKind;
 use crate::time::format_jst;
 

@@ -8,9 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::CsrfForm;
 use super::error::{PortalError, render};
 use super::i18n::Lang;
+use super::parts::CsrfForm;
 use super::viewer::{Nav, Section, Viewer};
 use crate::contacts::confirm::{self, Gap, VALID_DAYS, day_of};
 use crate::context::AppContext;
@@ -135,7 +135,7 @@ async fn confirm_own(
     viewer.check_csrf(&form.csrf)?;
     viewer.require(Section::OrgSettings)?;
     confirm::confirm(&ctx.db, &viewer.org, &viewer.actor(), Utc::now()).await?;
-    Ok(super::see_other("/settings#contacts"))
+    Ok(super::parts::see_other("/settings#contacts"))
 }
 
 pub struct GapLine {

@@ -5,9 +5,9 @@ use crate::domain::ids::AlertId;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::CsrfForm;
 use super::error::{PortalError, render, render_refused};
 use super::i18n::Lang;
+use super::parts::CsrfForm;
 use super::triage::{AdvisoryCard, cards_for_alert};
 use super::viewer::{Nav, Section, Viewer};
 use crate::alerts::publish::{self, PublishError};
@@ -18,7 +18,7 @@ use crate::context::AppContext;
 /// Organisations listed on a draft's page (the rest are counted).
 const AUDIENCE_SHOWN: usize = 200;
 
-use super::see_other;
+use super::parts::see_other;
 
 pub struct DraftLine {
     pub id: AlertId,
@@ -152,7 +152,7 @@ async fn draft_page(
             can_approve: pending
                 && publish::may_approve(&a, &viewer.session.user)
                 && submitted_by != me,
-            submitted_by: super::who(&submitted_by),
+            submitted_by: super::parts::who(&submitted_by),
             advisories: cards_for_alert(ctx, a.id, None, viewer.lang).await?,
             prefectures: count(crate::registry::OrgKind::Prefecture),
             municipalities: count(crate::registry::OrgKind::Municipality),

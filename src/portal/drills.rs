@@ -234,7 +234,7 @@ async fn create(
     )
     .await
     {
-        Ok(alert) => Ok(super::see_other(&format!("/drafts/{}", alert.id))),
+        Ok(alert) => Ok(super::parts::see_other(&format!("/drafts/{}", alert.id))),
         Err(e) => refuse(super::error::refusal(e)?),
     }
 }
@@ -251,9 +251,12 @@ async fn show(
     if d.has_gone_out() {
         // Only to a reader of the report (a prefecture it was addressed to).
         let r = visible_report(&ctx, &viewer, d.id).await?;
-        Ok(super::see_other(&format!("/drills/{}/report", r.alert_id)))
+        Ok(super::parts::see_other(&format!(
+            "/drills/{}/report",
+            r.alert_id
+        )))
     } else if scope == Scope::All || d.owner == Some(viewer.org.id) {
-        Ok(super::see_other(&format!("/drafts/{}", d.id)))
+        Ok(super::parts::see_other(&format!("/drafts/{}", d.id)))
     } else {
         Err(PortalError::NotFound)
     }

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::Utc;
 
-use super::Opt;
 use super::error::{PortalError, render};
+use super::parts::Opt;
 use super::viewer::{Nav, Viewer};
 use crate::acks::store::InboxFilter;
 use crate::acks::{self, ALL_STATES, AckState};

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::CsrfForm;
 use super::error::{PortalError, render, render_refused};
+use super::parts::CsrfForm;
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
 use crate::inquiries::act::{self, Question};
@@ -17,10 +17,6 @@ use crate::inquiries::store::{self, ListScope};
 use crate::inquiries::{About, Inquiry, InquiryId, Status, is_desk, may_read};
 use crate::registry::OrgKind;
 use crate::reports::mail::Mailing;
-
-fn reader(viewer: &Viewer) -> crate::registry::Caller {
-    super::reports::reader(viewer)
-}
 
 pub struct Row {
     pub id: InquiryId,
@@ -179,7 +175,7 @@ async fn ask(
     let asked = act::ask(
         &ctx.db,
         &Mailing::of(&ctx.settings),
-        &reader(&viewer),
+        &viewer.caller(),
         &viewer.org,
         &Question {
             about,
@@ -194,7 +190,7 @@ async fn ask(
     )
     .await;
     match asked {
-        Ok(id) => Ok(super::see_other(&format!("/inquiries/{id}"))),
+        Ok(id) => Ok(super::parts::see_other(&format!("/inquiries/{id}"))),
         Err(crate::inquiries::InquiryError::Invalid(m)) => {
             let page = NewPage {
                 about: about.value(),
@@ -254,7 +250,7 @@ async fn show(
     viewer: Viewer,
     path: web::Path<InquiryId>,
 ) -> Result<HttpResponse, PortalError> {
-    let r = reader(&viewer);
+    let r = viewer.caller();
     let q = store::get(&ctx.db, path.into_inner())
         .await?
         .filter(|q| may_read(&r, q))
@@ -314,7 +310,7 @@ async fn show(
             .into_iter()
             .map(|m| MessageView {
                 desk: m.from_desk,
-                by: super::who(&m.author),
+                by: super::parts::who(&m.author),
                 at: viewer.when(&m.created_at),
                 body: m.body,
             })
@@ -352,13 +348,13 @@ async fn write(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &form.body,
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(super::see_other(&format!("/inquiries/{id}")))
+    Ok(super::parts::see_other(&format!("/inquiries/{id}")))
 }
 
 #[post("/inquiries/{id}/close")]
@@ -373,12 +369,12 @@ async fn close(
     act::close(
         &ctx.db,
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(super::see_other(&format!("/inquiries/{id}")))
+    Ok(super::parts::see_other(&format!("/inquiries/{id}")))
 }
 
 #[derive(Deserialize)]
@@ -402,14 +398,14 @@ async fn publish(
     act::publish_faq(
         &ctx.db,
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &form.question,
         &form.answer,
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(super::see_other("/faq"))
+    Ok(super::parts::see_other("/faq"))
 }
 
 pub struct FaqEntry {

@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::Opt;
 use super::error::{PortalError, render, render_refused};
+use super::parts::Opt;
 use super::viewer::{Nav, Viewer};
 use crate::alerts::own::{self, OwnAlert};
 use crate::context::AppContext;
@@ -140,7 +140,7 @@ async fn create(
     )
     .await
     {
-        Ok(a) => Ok(super::see_other(&format!("/drafts/{}", a.id))),
+        Ok(a) => Ok(super::parts::see_other(&format!("/drafts/{}", a.id))),
         Err(e) => {
             let message = super::error::refusal(e)?;
             render_refused(

@@ -29,7 +29,7 @@ pub struct NextQuery {
 #[get("/login/totp")]
 async fn show_code(viewer: Viewer, q: web::Query<NextQuery>) -> Result<HttpResponse, PortalError> {
     if !viewer.session.second_factor_pending {
-        return Ok(super::see_other(&local_path(&q.next)));
+        return Ok(super::parts::see_other(&local_path(&q.next)));
     }
     render(&CodePage {
         nav: viewer.nav(),
@@ -54,7 +54,7 @@ async fn check_code(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     if !viewer.session.second_factor_pending {
-        return Ok(super::see_other(&local_path(&form.next)));
+        return Ok(super::parts::see_other(&local_path(&form.next)));
     }
     if form.code.len() > 40 {
         return Err(PortalError::BadRequest(
@@ -71,7 +71,7 @@ async fn check_code(
     )
     .await
     {
-        Ok(()) => Ok(super::see_other(&local_path(&form.next))),
+        Ok(()) => Ok(super::parts::see_other(&local_path(&form.next))),
         Err(SecondFactorError::Unexpected(e)) => Err(e.into()),
         Err(SecondFactorError::Locked) => Err(PortalError::Forbidden(
             viewer
@@ -229,13 +229,13 @@ async fn reset_in_org(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<crate::portal::CsrfForm>,
+    form: web::Form<crate::portal::parts::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(super::viewer::Section::OrgSettings)?;
     // The settings page is the viewer's own organisation's, as for every form on it.
     reset(&ctx, &viewer, path.into_inner(), true).await?;
-    Ok(super::see_other("/settings#users"))
+    Ok(super::parts::see_other("/settings#users"))
 }
 
 #[post("/admin/users/{id}/second-factor-reset")]
@@ -243,12 +243,12 @@ async fn reset_as_admin(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<i64>,
-    form: web::Form<crate::portal::CsrfForm>,
+    form: web::Form<crate::portal::parts::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     viewer.require(super::viewer::Section::HubAdmin)?;
     let target = reset(&ctx, &viewer, path.into_inner(), false).await?;
-    Ok(super::see_other(&format!(
+    Ok(super::parts::see_other(&format!(
         "/admin/users?q={}",
         url::form_urlencoded::byte_serialize(target.email.as_str().as_bytes()).collect::<String>()
     )))

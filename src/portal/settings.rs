@@ -122,7 +122,7 @@ async fn date_style(
     ctx: web::Data<AppContext>,
     params: web::Query<DatesParams>,
 ) -> Result<HttpResponse, PortalError> {
-    let style = crate::time::DateStyle::parse(&params.style).ok_or_else(|| {
+    let style = crate::time::DateStyle::from_code(&params.style).ok_or_else(|| {
         PortalError::BadRequest(format!(
             "日付の書き方は western（西暦）か wareki（和暦）で指定してください（`{}`）",
             params.style

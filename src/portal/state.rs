@@ -2,7 +2,6 @@
 //! (not in the shared `AppContext`, which names no edge's types).
 
 use crate::domain::ids::AlertId;
-use std::sync::Arc;
 
 use super::cases::CaseRow;
 use super::i18n::Lang;
@@ -17,19 +16,12 @@ pub type RelatedKey = (AlertId, i32, String, Lang);
 /// Entries kept before the cache starts over.
 pub const RELATED_ENTRIES: usize = 4_096;
 
-/// An alert's revisions by alert id, read at its `published_revision`: revisions are only ever
-/// added, and each one raises that number in the same transaction.
-pub type RevisionCache = crate::cache::EpochMap<AlertId, i32, Arc<Vec<crate::alerts::Revision>>>;
-
-/// Alerts whose revisions are kept before the cache starts over.
-pub const REVISION_ALERTS: usize = 2_048;
-
 /// The portal's caches, one per process, shared by its HTTP worker threads.
 pub struct PortalState {
     /// Related cases of alert pages, kept until the case library changes.
     pub related_cases: RelatedCache,
     /// Published revisions by alert, kept until the alert publishes another (they never change).
-    pub alert_revisions: RevisionCache,
+    pub alert_revisions: crate::alerts::revisions::RevisionCache,
     /// Inbox pages by organisation, kept until an alert or the organisation's state changes.
     pub inbox: crate::acks::inbox_cache::InboxCache,
     /// Posts of the public subscription form: per client address and for everybody.
@@ -57,7 +49,7 @@ impl PortalState {
     pub fn new() -> Self {
         Self {
             related_cases: crate::cache::EpochMap::new(RELATED_ENTRIES),
-            alert_revisions: crate::cache::EpochMap::new(REVISION_ALERTS),
+            alert_revisions: crate::cache::EpochMap::new(crate::alerts::revisions::CACHED_ALERTS),
             inbox: crate::acks::inbox_cache::InboxCache::new(crate::acks::inbox_cache::PAGES),
             subscribe_limit: subscribe_limiter(),
         }

@@ -62,7 +62,7 @@ pub async fn lines(
     }
 
     // Incident reports waiting for this organisation, or — for the desks — for them.
-    let reader = super::reports::reader(viewer);
+    let reader = viewer.caller();
     let reports = crate::reports::store::list(
         &ctx.db,
         &reader,

@@ -95,6 +95,11 @@ pub enum Section {
 }
 
 impl Viewer {
+    /// Who is asking, as every capability's access rule takes it.
+    pub fn caller(&self) -> crate::registry::Caller {
+        crate::registry::Caller::new(&self.org, Some(self.session.user.role))
+    }
+
     pub fn may(&self, section: Section) -> bool {
         let role = self.session.user.role;
         match section {
@@ -234,7 +239,7 @@ impl FromRequest for Viewer {
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
         let chosen = req
             .cookie(DATES_COOKIE)
-            .and_then(|c| crate::time::DateStyle::parse(c.value()));
+            .and_then(|c| crate::time::DateStyle::from_code(c.value()));
         let dates = chosen.unwrap_or_default();
         let dates_chosen = chosen.is_some();
         let lang = super::i18n::Lang::of(req);

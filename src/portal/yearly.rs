@@ -275,7 +275,7 @@ async fn report(
             .map(|p| p.0.plan.clone())
             .unwrap_or_default(),
         plan_by: written
-            .map(|p| format!("{}（{}）", super::who(&p.1), viewer.when(&p.2)))
+            .map(|p| format!("{}（{}）", super::parts::who(&p.1), viewer.when(&p.2)))
             .unwrap_or_default(),
         can_edit: viewer.session.user.role.is_central()
             || viewer.session.user.role == crate::auth::Role::PrefectureAdmin,
@@ -325,7 +325,7 @@ async fn save_plan(
             crate::error::Failure::Invalid(m) => PortalError::BadRequest(viewer.lang.tr(&m).into()),
             f => f.into(),
         })?;
-    Ok(super::see_other(&format!("/stats/report?fy={fy}")))
+    Ok(super::parts::see_other(&format!("/stats/report?fy={fy}")))
 }
 
 #[derive(Template)]
@@ -363,7 +363,7 @@ async fn card_org(
                 .ok_or(PortalError::NotFound)?
         }
     };
-    let caller = crate::registry::Caller::new(&viewer.org, Some(viewer.session.user.role));
+    let caller = viewer.caller();
     let ok = org.id == caller.org_id || caller.central || caller.oversees_org(&org);
     if ok {
         Ok(org)
@@ -486,7 +486,7 @@ async fn mail_card(
     sea_orm::TransactionSession::commit(txn)
         .await
         .map_err(anyhow::Error::from)?;
-    Ok(super::see_other(&format!(
+    Ok(super::parts::see_other(&format!(
         "/stats/card?fy={fy}&org={}",
         org.code
     )))

@@ -12,6 +12,8 @@ pub struct Caller {
     pub org_kind: OrgKind,
     /// The prefecture of the caller's organisation (itself, for a prefecture).
     pub prefecture: Option<Prefecture>,
+    /// The organisation above the caller's (a municipality's prefecture).
+    pub parent: Option<OrgId>,
     /// Central staff (a central role). Tokens never are.
     pub central: bool,
     /// A user's role; tokens, mail links and replies have none.
@@ -24,6 +26,7 @@ impl Caller {
             org_id: org.id,
             org_kind: org.kind,
             prefecture: org.prefecture,
+            parent: org.parent_id,
             central: role.is_some_and(Role::is_central),
             role,
         }
@@ -35,6 +38,15 @@ impl Caller {
         (self.org_kind == OrgKind::Prefecture && !self.central)
             .then_some(self.prefecture)
             .flatten()
+    }
+
+    /// The prefecture organisation the caller belongs to or under: its own, for a prefecture; its
+    /// parent, for a municipality; none for the centre.
+    pub fn prefecture_org(&self) -> Option<OrgId> {
+        match self.org_kind {
+            OrgKind::Prefecture => Some(self.org_id),
+            _ => self.parent,
+        }
     }
 
     /// Whether this caller oversees `org` (a municipality of its prefecture).

@@ -14,8 +14,6 @@ pub use code::{OrgCode, OrgCodeError, check_digit};
 pub use prefecture::{Prefecture, PrefectureError};
 pub use role::Role;
 
-use std::fmt;
-
 pub use crate::domain::ids::OrgId;
 use serde::Serialize;
 
@@ -35,27 +33,21 @@ pub async fn seed<C: sea_orm::TransactionTrait + sea_orm::ConnectionTrait>(
     Ok(report)
 }
 
-/// What an organisation is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    /// 都道府県
-    Prefecture,
-    /// 市区町村 (special wards included)
-    Municipality,
-    /// 総務省, J-LIS, NCO: the hub's operators
-    Central,
+crate::string_enum! {
+    /// What an organisation is.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrgKind ("organisation kind") {
+        /// 都道府県
+        Prefecture = "prefecture",
+        /// 市区町村 (special wards included)
+        Municipality = "municipality",
+        /// 総務省, J-LIS, NCO: the hub's operators
+        Central = "central",
+    }
 }
 
 impl OrgKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Prefecture => "prefecture",
-            Self::Municipality => "municipality",
-            Self::Central => "central",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Prefecture => "都道府県",
@@ -76,12 +68,6 @@ impl OrgKind {
     }
 }
 
-impl fmt::Display for OrgKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The 20 政令指定都市 (designated cities) by code: the 区分 surveys and statistics report
 /// them under, apart from the other cities.
 pub const DESIGNATED_CITIES: [&str; 20] = [
@@ -90,36 +76,20 @@ pub const DESIGNATED_CITIES: [&str; 20] = [
     "401307", "431001",
 ];
 
-/// The 区分 the seed documents report by: 都道府県 / 政令指定都市 / 市区 / 町村 (and the centre).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgClass {
-    Prefecture,
-    DesignatedCity,
-    City,
-    TownVillage,
-    Central,
+crate::string_enum! {
+    /// The 区分 the seed documents report by: 都道府県 / 政令指定都市 / 市区 / 町村 (and the centre).
+    #[derive(PartialOrd, Ord, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrgClass ("organisation class") {
+        Prefecture = "prefecture",
+        DesignatedCity = "designated_city",
+        City = "city",
+        TownVillage = "town_village",
+        Central = "central",
+    }
 }
 
 impl OrgClass {
-    pub const ALL: [OrgClass; 5] = [
-        Self::Prefecture,
-        Self::DesignatedCity,
-        Self::City,
-        Self::TownVillage,
-        Self::Central,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Prefecture => "prefecture",
-            Self::DesignatedCity => "designated_city",
-            Self::City => "city",
-            Self::TownVillage => "town_village",
-            Self::Central => "central",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Prefecture => "都道府県",

@@ -1,36 +1,29 @@
 //! Roles, and which kind of organisation each may belong to.
 
-use std::fmt;
-
 use serde::Serialize;
 
 use super::OrgKind;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Central staff who triage advisories, draft alerts and run drills.
-    CentralOperator,
-    /// Central staff who approve drafts (never their own).
-    CentralApprover,
-    /// Hub administrators: organisations, users, sources, keys.
-    Admin,
-    /// Prefecture staff who see their municipalities' status.
-    PrefectureAdmin,
-    /// An organisation's administrator: contacts, inventory, users, tokens.
-    OrgAdmin,
-    /// Staff who receive, acknowledge and search.
-    Member,
+crate::string_enum! {
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role ("role") {
+        /// Central staff who triage advisories, draft alerts and run drills.
+        CentralOperator = "central_operator",
+        /// Central staff who approve drafts (never their own).
+        CentralApprover = "central_approver",
+        /// Hub administrators: organisations, users, sources, keys.
+        Admin = "admin",
+        /// Prefecture staff who see their municipalities' status.
+        PrefectureAdmin = "prefecture_admin",
+        /// An organisation's administrator: contacts, inventory, users, tokens.
+        OrgAdmin = "org_admin",
+        /// Staff who receive, acknowledge and search.
+        Member = "member",
+    }
 }
 
-pub const ALL_ROLES: [Role; 6] = [
-    Role::CentralOperator,
-    Role::CentralApprover,
-    Role::Admin,
-    Role::PrefectureAdmin,
-    Role::OrgAdmin,
-    Role::Member,
-];
+pub const ALL_ROLES: [Role; 6] = Role::ALL;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -39,17 +32,6 @@ pub const ALL_ROLES: [Role; 6] = [
 pub struct RoleError(String);
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CentralOperator => "central_operator",
-            Self::CentralApprover => "central_approver",
-            Self::Admin => "admin",
-            Self::PrefectureAdmin => "prefecture_admin",
-            Self::OrgAdmin => "org_admin",
-            Self::Member => "member",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::CentralOperator => "中央オペレーター",
@@ -121,12 +103,6 @@ impl Role {
                 kind.as_str()
             ))
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -33,25 +33,19 @@ use crate::classify::model::Category;
 use crate::domain::Tlp;
 pub use crate::domain::ids::ReportId;
 
-/// Open until its 最終報; then waiting for the desk's 対処結果の確認, which closes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Open,
-    /// The 最終報 is in; no more 報; the desk has not confirmed the 対処結果 yet.
-    Final,
-    Closed,
+crate::string_enum! {
+    /// Open until its 最終報; then waiting for the desk's 対処結果の確認, which closes it.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("report status") {
+        Open = "open",
+        /// The 最終報 is in; no more 報; the desk has not confirmed the 対処結果 yet.
+        Final = "final",
+        Closed = "closed",
+    }
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Final => "final",
-            Self::Closed => "closed",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Open => "対応中",
@@ -64,34 +58,20 @@ impl Status {
     pub fn ended(self) -> bool {
         self != Self::Open
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Final, Self::Closed]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-    }
 }
 
-/// Yes, no, or not known yet (personal data involved, leaked outside, a contractor involved).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Tri {
-    Yes,
-    No,
-    Unknown,
+crate::string_enum! {
+    /// Yes, no, or not known yet (personal data involved, leaked outside, a contractor involved).
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Tri ("yes-no answer") {
+        Yes = "yes",
+        No = "no",
+        Unknown = "unknown",
+    }
 }
 
 impl Tri {
-    pub const ALL: [Tri; 3] = [Self::Yes, Self::No, Self::Unknown];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Yes => "yes",
-            Self::No => "no",
-            Self::Unknown => "unknown",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Yes => "あり",

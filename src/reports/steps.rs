@@ -13,61 +13,35 @@ use serde::{Deserialize, Serialize};
 use super::InvalidReport;
 use crate::registry::OrgId;
 
-/// What a step is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StepKind {
-    /// 受理: the desk has the 報.
-    Received,
-    /// 追加報告の依頼: the desk asks for more, by a due time.
-    Request,
-    /// 対処指示.
-    Instruction,
-    /// 対処方針の承認.
-    PlanApproved,
-    /// 対処方針の差戻し (with what to change).
-    PlanReturned,
-    /// 再発防止策の承認, with the date its carrying-out is checked.
-    PreventionApproved,
-    /// 再発防止策の差戻し.
-    PreventionReturned,
-    /// 再発防止状況の確認: the measures were carried out.
-    PreventionChecked,
-    /// 対処結果の確認: closes the report.
-    ResultConfirmed,
-    /// 連携: forwarded to another body.
-    Liaison,
+crate::string_enum! {
+    /// What a step is.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StepKind ("report step kind") {
+        /// 受理: the desk has the 報.
+        Received = "received",
+        /// 追加報告の依頼: the desk asks for more, by a due time.
+        Request = "request",
+        /// 対処指示.
+        Instruction = "instruction",
+        /// 対処方針の承認.
+        PlanApproved = "plan_approved",
+        /// 対処方針の差戻し (with what to change).
+        PlanReturned = "plan_returned",
+        /// 再発防止策の承認, with the date its carrying-out is checked.
+        PreventionApproved = "prevention_approved",
+        /// 再発防止策の差戻し.
+        PreventionReturned = "prevention_returned",
+        /// 再発防止状況の確認: the measures were carried out.
+        PreventionChecked = "prevention_checked",
+        /// 対処結果の確認: closes the report.
+        ResultConfirmed = "result_confirmed",
+        /// 連携: forwarded to another body.
+        Liaison = "liaison",
+    }
 }
 
 impl StepKind {
-    pub const ALL: [StepKind; 10] = [
-        Self::Received,
-        Self::Request,
-        Self::Instruction,
-        Self::PlanApproved,
-        Self::PlanReturned,
-        Self::PreventionApproved,
-        Self::PreventionReturned,
-        Self::PreventionChecked,
-        Self::ResultConfirmed,
-        Self::Liaison,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "received",
-            Self::Request => "request",
-            Self::Instruction => "instruction",
-            Self::PlanApproved => "plan_approved",
-            Self::PlanReturned => "plan_returned",
-            Self::PreventionApproved => "prevention_approved",
-            Self::PreventionReturned => "prevention_returned",
-            Self::PreventionChecked => "prevention_checked",
-            Self::ResultConfirmed => "result_confirmed",
-            Self::Liaison => "liaison",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Received => "受理",
@@ -91,14 +65,6 @@ impl StepKind {
             .find(|k| k.as_str() == t || k.label_ja() == t)
     }
 
-    /// A value read back from the database.
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored report step kind does not read: {s:?}"))
-    }
-
     /// Whether the step needs words (an instruction, a return, a request say what).
     fn needs_body(self) -> bool {
         matches!(
@@ -108,35 +74,25 @@ impl StepKind {
     }
 }
 
-/// The bodies a report may be forwarded to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Partner {
-    /// 内閣官房 国家サイバー統括室（旧NISC）.
-    Nisc,
-    /// 警察.
-    Police,
-    /// 個人情報保護委員会.
-    Ppc,
-    /// 地方公共団体情報システム機構.
-    Jlis,
-    /// Another body, named.
-    Other,
+crate::string_enum! {
+    /// The bodies a report may be forwarded to.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Partner ("partner") {
+        /// 内閣官房 国家サイバー統括室（旧NISC）.
+        Nisc = "nisc",
+        /// 警察.
+        Police = "police",
+        /// 個人情報保護委員会.
+        Ppc = "ppc",
+        /// 地方公共団体情報システム機構.
+        Jlis = "jlis",
+        /// Another body, named.
+        Other = "other",
+    }
 }
 
 impl Partner {
-    pub const ALL: [Partner; 5] = [Self::Nisc, Self::Police, Self::Ppc, Self::Jlis, Self::Other];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Nisc => "nisc",
-            Self::Police => "police",
-            Self::Ppc => "ppc",
-            Self::Jlis => "jlis",
-            Self::Other => "other",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Nisc => "内閣官房（NISC）",
@@ -153,33 +109,21 @@ impl Partner {
             .into_iter()
             .find(|k| k.as_str() == t || k.label_ja() == t)
     }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored 連携 partner does not read: {s:?}"))
-    }
 }
 
-/// Which report to the 個人情報保護委員会 a 連携 is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// 速報 (概ね3〜5日以内).
-    Preliminary,
-    /// 確報 (30日以内、不正アクセス等は60日以内).
-    Final,
+crate::string_enum! {
+    /// Which report to the 個人情報保護委員会 a 連携 is.
+    #[derive(Serialize, Deserialize, utoipa::ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Stage ("commission stage") {
+        /// 速報 (概ね3〜5日以内).
+        Preliminary = "preliminary",
+        /// 確報 (30日以内、不正アクセス等は60日以内).
+        Final = "final",
+    }
 }
 
 impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Preliminary => "preliminary",
-            Self::Final => "final",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Preliminary => "速報",
@@ -192,12 +136,6 @@ impl Stage {
         [Self::Preliminary, Self::Final]
             .into_iter()
             .find(|k| k.as_str() == t || k.label_ja() == t)
-    }
-
-    pub fn stored(s: &str) -> anyhow::Result<Self> {
-        Self::parse(s)
-            .filter(|k| k.as_str() == s)
-            .ok_or_else(|| anyhow::anyhow!("a stored 連携 stage does not read: {s:?}"))
     }
 }
 

@@ -86,7 +86,7 @@ impl Definition {
         if title.is_empty() || title.chars().count() > 200 {
             return Err("title: 1–200 characters".into());
         }
-        if super::Kind::parse(&self.kind).is_none() {
+        if super::Kind::from_code(&self.kind).is_none() {
             return Err(format!(
                 "kind: `{}` is not emergency or self_assessment",
                 self.kind

@@ -22,65 +22,42 @@ pub use definition::{Answer, Answers, Category, Definition, Item, ItemType};
 pub use crate::domain::ids::SurveyId;
 use serde::Serialize;
 
-/// 緊急点検 or 重点検査・自己点検.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Emergency,
-    SelfAssessment,
+crate::string_enum! {
+    /// 緊急点検 or 重点検査・自己点検.
+    #[derive(Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Kind ("survey kind") {
+        Emergency = "emergency",
+        SelfAssessment = "self_assessment",
+    }
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Emergency => "emergency",
-            Self::SelfAssessment => "self_assessment",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Emergency => "緊急点検",
             Self::SelfAssessment => "重点検査・自己点検",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Emergency, Self::SelfAssessment]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
 }
 
-/// Where a survey is in its four eyes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Submitted,
-    Published,
+crate::string_enum! {
+    /// Where a survey is in its four eyes.
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Status ("survey status") {
+        Draft = "draft",
+        Submitted = "submitted",
+        Published = "published",
+    }
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::Published => "published",
-        }
-    }
-
     pub fn label_ja(self) -> &'static str {
         match self {
             Self::Draft => "下書き",
             Self::Submitted => "承認待ち",
             Self::Published => "配信済み",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Submitted, Self::Published]
-            .into_iter()
-            .find(|k| k.as_str() == s)
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::ConnectionTrait;
 use super::definition::Answers;
 use super::score::{self, Score};
 use super::store::{self, Survey};
-use crate::acks::board::{Grade, Rate};
+use crate::domain::grade::{Grade, Rate};
 use crate::registry::{OrgClass, OrgId, Organisation, Prefecture};
 
 /// Whose organisations a reader sees.

@@ -8,7 +8,7 @@
 //! rule.
 
 use super::definition::{Answer, Answers, Definition, ItemType};
-use crate::acks::board::Grade;
+use crate::domain::grade::Grade;
 
 /// An item's counts for one organisation: `None` when it leaves the denominator (該当なし, an
 /// unscored or unanswered item).

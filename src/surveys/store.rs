@@ -62,10 +62,8 @@ impl AnswerRow {
 pub(super) fn to_survey(m: surveys::Model) -> anyhow::Result<Survey> {
     Ok(Survey {
         id: m.id,
-        kind: Kind::parse(&m.kind)
-            .with_context(|| format!("survey {}: kind {:?}", m.id, m.kind))?,
-        status: Status::parse(&m.status)
-            .with_context(|| format!("survey {}: status {:?}", m.id, m.status))?,
+        kind: Kind::stored(&m.kind).with_context(|| format!("survey {}", m.id))?,
+        status: Status::stored(&m.status).with_context(|| format!("survey {}", m.id))?,
         title: m.title,
         definition: serde_json::from_str(&m.definition)
             .with_context(|| format!("survey {}: the stored questions do not read", m.id))?,

@@ -41,6 +41,11 @@ impl Principal {
         matches!(self, Self::User { session, .. } if session.user.role.is_central())
     }
 
+    /// Who is asking, as every capability's access rule takes it.
+    pub fn caller(&self) -> crate::registry::Caller {
+        crate::registry::Caller::new(self.org(), self.role())
+    }
+
     pub fn role(&self) -> Option<Role> {
         match self {
             Self::User { session, .. } => Some(session.user.role),

@@ -10,19 +10,20 @@ use sea_orm::ConnectionTrait;
 use crate::acks::store::{InboxFilter, inbox};
 use crate::registry::Organisation;
 
-/// What a day holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A survey the organisation is asked to answer: sent.
-    SurveySent,
-    /// A survey's deadline.
-    SurveyDue,
-    /// A 訓練 the organisation received.
-    Drill,
-    /// The deadline to acknowledge an alert (or a drill).
-    AckDue,
-    /// A day of the year that is the same every year.
-    Fixed,
+crate::string_enum! {
+    /// What a day holds.
+    pub enum Kind ("calendar event kind") {
+        /// A survey the organisation is asked to answer: sent.
+        SurveySent = "survey-sent",
+        /// A survey's deadline.
+        SurveyDue = "survey-due",
+        /// A 訓練 the organisation received.
+        Drill = "drill",
+        /// The deadline to acknowledge an alert (or a drill).
+        AckDue = "ack-due",
+        /// A day of the year that is the same every year.
+        Fixed = "fixed",
+    }
 }
 
 impl Kind {
@@ -33,16 +34,6 @@ impl Kind {
             Self::Drill => "訓練",
             Self::AckDue => "対応期限",
             Self::Fixed => "年中行事",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SurveySent => "survey-sent",
-            Self::SurveyDue => "survey-due",
-            Self::Drill => "drill",
-            Self::AckDue => "ack-due",
-            Self::Fixed => "fixed",
         }
     }
 }

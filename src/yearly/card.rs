@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use crate::acks::AckState;
-use crate::acks::board::{Grade, Tally};
+use crate::acks::board::Tally;
+use crate::domain::grade::Grade;
 use crate::registry::Organisation;
 
 #[derive(Clone, Debug)]

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use crate::acks::board::{Rate, Tally};
+use crate::acks::board::Tally;
 use crate::classify::model::Category;
 use crate::domain::Severity;
+use crate::domain::grade::Rate;
 use crate::registry::Prefecture;
 
 /// Whose figures.
@@ -209,7 +210,7 @@ fn grade(r: Rate) -> String {
     if r.denominator == 0 {
         return "—".into();
     }
-    crate::acks::board::Grade::of_share(r.numerator as f64 / r.denominator as f64)
+    crate::domain::grade::Grade::of_share(r.numerator as f64 / r.denominator as f64)
         .as_str()
         .to_owned()
 }

@@ -140,7 +140,7 @@ async fn a_mailed_link_records_nothing_when_opened_and_one_state_when_confirmed(
         .await
         .unwrap();
     assert_eq!(history.len(), 1);
-    assert_eq!(history[0].channel, "mail_link");
+    assert_eq!(history[0].channel, noroshi::acks::Channel::MailLink);
     assert!(history[0].actor.starts_with("mail-link:"));
     assert!(
         noroshi::acks::store::current(&app.ctx.db, alert_id, orgs[2].id)

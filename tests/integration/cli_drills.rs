@@ -142,7 +142,7 @@ async fn a_drill_from_a_scenario_file_to_its_report() {
         .find(|r| r.email.ends_with("chuo.lg.jp"))
         .unwrap();
     let inbound = env.data_dir.path().join("inbound");
-    noroshi::ingest::maildir::ensure(&inbound).unwrap();
+    noroshi::maildir::ensure(&inbound).unwrap();
     let dsn = std::fs::read_to_string(format!(
         "{}/tests/fixtures/inbound/dsn-postfix.eml",
         env!("CARGO_MANIFEST_DIR")

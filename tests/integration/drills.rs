@@ -93,7 +93,7 @@ async fn a_national_drill_reports_exactly_who_was_reached_and_who_answered() {
     ))
     .unwrap();
     let dir = noroshi::inbound::maildir(&app.ctx.settings);
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     let mut bounced = Vec::new();
     for &o in &all_bounced {
         bounced.extend((0..3).map(|i| address(i, &code(o))));

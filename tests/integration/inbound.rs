@@ -37,7 +37,7 @@ fn fixture(name: &str, fill: &[(&str, &str)]) -> Vec<u8> {
 /// on top (`helpers::mail::vouched`).
 fn drop_in(app: &TestApp, name: &str, bytes: &[u8]) {
     let dir = inbound::maildir(&app.ctx.settings);
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     std::fs::write(
         dir.join("new").join(name),
         crate::helpers::mail::vouched(bytes),
@@ -353,7 +353,11 @@ async fn replies_acknowledge_only_from_the_organisations_own_address_and_auto_re
         .await
         .unwrap();
     assert_eq!(history.len(), 2, "受領 then 対応完了, once each");
-    assert!(history.iter().all(|e| e.channel == "mail_reply"));
+    assert!(
+        history
+            .iter()
+            .all(|e| e.channel == noroshi::acks::Channel::MailReply)
+    );
     assert!(history[1].actor.starts_with("mail-reply:"));
     app.stop().await;
 }
@@ -405,7 +409,7 @@ async fn a_bounce_of_a_notice_marks_the_notice_and_counts_against_the_address() 
     assert_eq!(sent.len(), 2);
     let verp = &app.ctx.mailer.verp;
     let notice_of = |i: usize| match verp.returned_of(&sent[i].mail_from) {
-        Some(noroshi::delivery::verp::Returned::Notice(id)) => id,
+        Some(noroshi::keys::tokens::Returned::Notice(id)) => id,
         other => panic!("{} names {other:?}", sent[i].mail_from),
     };
     let (first, second) = (notice_of(0), notice_of(1));

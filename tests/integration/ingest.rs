@@ -619,7 +619,7 @@ async fn notices_delivered_to_the_maildir_are_ingested_and_strangers_refused() {
         dir.starts_with(app.data_dir.path()),
         "the Maildir lives in the data directory"
     );
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     std::fs::copy(
         "feeds/samples/nco_notice.eml",
         dir.join("new/1763280000.1.host"),

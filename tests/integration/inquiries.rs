@@ -20,7 +20,7 @@ const QUESTION: &str = "訓練の報告は、庁内の連絡が終わってか�
 
 fn drop_in(app: &TestApp, name: &str, raw: &str) {
     let dir = inbound::maildir(&app.ctx.settings);
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     std::fs::write(
         dir.join("new").join(name),
         crate::helpers::mail::vouched(raw.as_bytes()),

@@ -767,7 +767,7 @@ async fn a_notice_with_a_forged_from_is_held_not_ingested() {
     let noroshi::ingest::catalogue::Location::Maildir(dir) = def.location.clone() else {
         panic!("nco-mail reads a Maildir");
     };
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     let sample = std::fs::read_to_string("feeds/samples/nco_notice.eml").unwrap();
     // The From is an allowed sender's, but our mail server never vouched for it: no header …
     let unsigned = sample

@@ -884,7 +884,7 @@ async fn hostile_mail_in_the_return_channel_never_stops_logins() {
     )
     .await;
     let dir = noroshi::inbound::maildir(&app.ctx.settings);
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     for (parts, name) in [(28_522, "big"), (3_700, "small")] {
         let m = noroshi::domain::mime_guard::hostile(parts);
         for n in 0..3 {
@@ -990,7 +990,7 @@ async fn a_reply_acknowledges_only_when_our_mail_server_vouched_for_its_sender()
         )
     };
     let dir = noroshi::inbound::maildir(&app.ctx.settings);
-    noroshi::ingest::maildir::ensure(&dir).unwrap();
+    noroshi::maildir::ensure(&dir).unwrap();
     let forged = [
         reply(1, "Authentication-Results: mx.attacker; dmarc=fail\r\n"),
         reply(

@@ -27,24 +27,6 @@ pub struct Letter<'a> {
     pub inquiries: &'a str,
 }
 
-/// What a TLP marking allows, in the reader's language.
-pub fn tlp_rule(tlp: Tlp, lang: Language) -> &'static str {
-    match (lang, tlp) {
-        (Language::Ja, Tlp::Clear) => "公開情報です。制限なく共有できます。",
-        (Language::Ja, Tlp::Green) => {
-            "自治体・関係機関の間で共有できます。公開はしないでください。"
-        }
-        (Language::Ja, Tlp::Amber) => "組織内と、対応に必要な委託先等に限り共有できます。",
-        (Language::Ja, Tlp::AmberStrict) => "組織内に限り共有できます。",
-        (Language::Ja, Tlp::Red) => "受信者本人に限ります。転送・共有しないでください。",
-        (Language::En, Tlp::Clear) => "Public: may be shared without restriction.",
-        (Language::En, Tlp::Green) => "May be shared within the community, not publicly.",
-        (Language::En, Tlp::Amber) => "Within your organisation and those who need it to act.",
-        (Language::En, Tlp::AmberStrict) => "Within your organisation only.",
-        (Language::En, Tlp::Red) => "For the named recipient only. Do not forward.",
-    }
-}
-
 impl Letter<'_> {
     fn severity(&self) -> Severity {
         self.revision.severity
@@ -163,7 +145,7 @@ impl Letter<'_> {
         out.push_str(&format!(
             "TLP:{}（{}）\n",
             self.tlp().as_str(),
-            tlp_rule(self.tlp(), lang)
+            self.tlp().meaning(lang)
         ));
         if let Some(d) = deadline {
             out.push_str(&if ja {

@@ -22,55 +22,33 @@ use serde::{Deserialize, Serialize};
 
 use super::model::ParsedAdvisory;
 
-/// The formats Noroshi reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// JPCERT/CC RSS 1.0 (注意喚起, Weekly Report), Japanese or English.
-    Jpcert,
-    /// JVN / JVN iPedia RSS 1.0 with `sec:` (also MyJVN getVulnOverviewList).
-    JvnRss,
-    /// MyJVN VULDEF 3.2 detail documents (getVulnDetailInfo, detail data feeds).
-    Vuldef,
-    /// MyJVN getAlertList (IPA 注意警戒情報), Atom with `sec:items`.
-    MyjvnAlert,
-    /// MyJVN API v4 JSON: the myjvn_feed overview list or a jvnstix bundle.
-    MyjvnJson,
-    /// CISA Known Exploited Vulnerabilities catalogue.
-    Kev,
-    /// One CSAF 2.0 document (2.1-shaped MyJVN jvncsaf accepted).
-    Csaf,
-    /// A CSAF ROLIE feed: lists documents to fetch.
-    CsafRolie,
-    /// Any RSS 0.9x/2.0 or Atom feed (vendors, other CERTs).
-    Feed,
-    /// An RFC 5322 message (NISC/NCO notices arrive by mail).
-    Mail,
-    /// A notice typed in by central staff (JSON written by the CLI or the portal).
-    Manual,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Jpcert => "jpcert",
-            Self::JvnRss => "jvn-rss",
-            Self::Vuldef => "vuldef",
-            Self::MyjvnAlert => "myjvn-alert",
-            Self::MyjvnJson => "myjvn-json",
-            Self::Kev => "kev",
-            Self::Csaf => "csaf",
-            Self::CsafRolie => "csaf-rolie",
-            Self::Feed => "feed",
-            Self::Mail => "mail",
-            Self::Manual => "manual",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::string_enum! {
+    /// The formats Noroshi reads.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum Format ("document format") {
+        /// JPCERT/CC RSS 1.0 (注意喚起, Weekly Report), Japanese or English.
+        Jpcert = "jpcert",
+        /// JVN / JVN iPedia RSS 1.0 with `sec:` (also MyJVN getVulnOverviewList).
+        JvnRss = "jvn-rss",
+        /// MyJVN VULDEF 3.2 detail documents (getVulnDetailInfo, detail data feeds).
+        Vuldef = "vuldef",
+        /// MyJVN getAlertList (IPA 注意警戒情報), Atom with `sec:items`.
+        MyjvnAlert = "myjvn-alert",
+        /// MyJVN API v4 JSON: the myjvn_feed overview list or a jvnstix bundle.
+        MyjvnJson = "myjvn-json",
+        /// CISA Known Exploited Vulnerabilities catalogue.
+        Kev = "kev",
+        /// One CSAF 2.0 document (2.1-shaped MyJVN jvncsaf accepted).
+        Csaf = "csaf",
+        /// A CSAF ROLIE feed: lists documents to fetch.
+        CsafRolie = "csaf-rolie",
+        /// Any RSS 0.9x/2.0 or Atom feed (vendors, other CERTs).
+        Feed = "feed",
+        /// An RFC 5322 message (NISC/NCO notices arrive by mail).
+        Mail = "mail",
+        /// A notice typed in by central staff (JSON written by the CLI or the portal).
+        Manual = "manual",
     }
 }
 

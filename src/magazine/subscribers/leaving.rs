@@ -16,7 +16,7 @@ pub struct Unsubscription {
 /// Reads an unsubscribe link: whose it is and whether it was used (changes nothing).
 pub async fn unsubscription(
     db: &impl ConnectionTrait,
-    verp: &Verp,
+    verp: &Tokens,
     token: &str,
 ) -> Result<Unsubscription, Failure> {
     let not_found = || Failure::NotFound("no such unsubscribe link".into());
@@ -57,7 +57,7 @@ pub async fn unsubscription(
 /// second POST finds it done and changes nothing; the first is audited.
 pub async fn unsubscribe<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    verp: &Verp,
+    verp: &Tokens,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Unsubscription, Failure> {

@@ -8,7 +8,7 @@ pub(super) async fn publish_case(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     path: web::Path<String>,
-    form: web::Form<crate::portal::CsrfForm>,
+    form: web::Form<crate::portal::parts::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     if viewer.session.user.role != Role::CentralApprover {
@@ -22,7 +22,10 @@ pub(super) async fn publish_case(
     let case = readable(&ctx, &viewer, &path).await?;
     crate::cases::act::publish(&ctx.db, case.id, &viewer.actor()).await?;
     index_now(&ctx).await;
-    Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/cases/{}",
+        case.id
+    )))
 }
 
 #[derive(serde::Deserialize)]
@@ -44,7 +47,10 @@ pub(super) async fn withdraw_case(
     let case = readable(&ctx, &viewer, &path).await?;
     crate::cases::act::withdraw(&ctx.db, case.id, &form.note, &viewer.actor()).await?;
     index_now(&ctx).await;
-    Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/cases/{}",
+        case.id
+    )))
 }
 
 #[derive(Template)]

@@ -268,7 +268,7 @@ pub(super) async fn submit_case(
     let central = viewer.session.user.role.is_central();
     let org = (!central).then_some(viewer.org.id);
     let id = crate::cases::act::submit(&ctx.db, &fields, org, &viewer.actor()).await?;
-    Ok(crate::portal::see_other(&format!("/cases/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/cases/{id}")))
 }
 
 #[get("/cases/{id}/edit")]
@@ -341,7 +341,10 @@ pub(super) async fn save_case(
     match result {
         Ok(_) if fields.is_some() => {
             index_now(&ctx).await;
-            Ok(crate::portal::see_other(&format!("/cases/{}", case.id)))
+            Ok(crate::portal::parts::see_other(&format!(
+                "/cases/{}",
+                case.id
+            )))
         }
         Ok(_) => refused(errors),
         Err(CaseError::Refused(m)) => refused(vec![m]),

@@ -12,13 +12,12 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::Opt;
 use super::error::{PortalError, render, render_refused};
 use super::i18n::{Lang, case_label_en};
+use super::parts::Opt;
+use super::parts::who;
 use super::viewer::{Nav, Section, Viewer};
-use super::who;
 use crate::auth::Role;
-use crate::cases::access::Caller;
 use crate::cases::reading;
 use crate::cases::store::{self, Case, CaseError};
 use crate::cases::{
@@ -33,10 +32,6 @@ use crate::search::{SearchQuery, Sort};
 pub(super) const PAGE_SIZE: usize = 20;
 /// Longest search text.
 pub(super) const QUERY_MAX: usize = 200;
-
-pub fn reader(viewer: &Viewer) -> Caller {
-    Caller::new(&viewer.org, Some(viewer.session.user.role))
-}
 
 /// A case in a list: search hits, similar cases, the review desk.
 #[derive(Clone)]
@@ -158,7 +153,7 @@ pub(super) async fn readable(
     id: &str,
 ) -> Result<Case, PortalError> {
     let id: CaseId = id.parse().map_err(|_| PortalError::NotFound)?;
-    reading::one(&ctx.db, &reader(viewer), id)
+    reading::one(&ctx.db, &viewer.caller(), id)
         .await?
         .ok_or(PortalError::NotFound)
 }
@@ -174,7 +169,7 @@ pub async fn similar_rows(
     Ok(reading::similar(
         &ctx.db,
         &ctx.search,
-        &reader(viewer),
+        &viewer.caller(),
         text,
         categories,
         exclude,
@@ -185,6 +180,8 @@ pub async fn similar_rows(
     .collect())
 }
 
+/// Who reads a case under its marking: the library's own sharing rule, beside the marking's
+/// general meaning (`Tlp::meaning`) that alerts show.
 pub(super) fn tlp_meaning(tlp: Tlp, lang: Lang) -> &'static str {
     if lang == Lang::En {
         return match tlp {

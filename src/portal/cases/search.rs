@@ -154,14 +154,14 @@ pub(super) async fn search_cases(
         .search
         .search(SearchQuery {
             text: params.q.clone(),
-            access: crate::cases::access::keys(&reader(&viewer)),
+            access: crate::cases::access::keys(&viewer.caller()),
             facets: facets.clone(),
             sort,
             limit: PAGE_SIZE,
             offset: (page - 1) * PAGE_SIZE,
         })
         .await?;
-    let rows = reading::hits(&ctx.db, &reader(&viewer), &results.hits)
+    let rows = reading::hits(&ctx.db, &viewer.caller(), &results.hits)
         .await?
         .iter()
         .map(|(c, snippet)| row(c, snippet.clone(), viewer.lang))

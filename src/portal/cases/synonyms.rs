@@ -69,7 +69,7 @@ pub(super) async fn save_synonyms(
     };
     let queued = crate::cases::act::replace_synonyms(&ctx.db, &list, &viewer.actor()).await?;
     index_now(&ctx).await;
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/cases/synonyms?saved={queued}"
     )))
 }

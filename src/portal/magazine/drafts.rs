@@ -34,7 +34,7 @@ pub(super) async fn compose(
         }
     };
     let i = issue::compose(&ctx.db, &viewer.session.user, from, to, Utc::now()).await?;
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/magazine/drafts/{}",
         i.id
     )))
@@ -152,11 +152,13 @@ pub(super) async fn submit(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     id: web::Path<IssueId>,
-    form: web::Form<crate::portal::CsrfForm>,
+    form: web::Form<crate::portal::parts::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     issue::submit(&ctx.db, &viewer.session.user, *id, Utc::now()).await?;
-    Ok(crate::portal::see_other(&format!("/magazine/drafts/{id}")))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/magazine/drafts/{id}"
+    )))
 }
 
 #[post("/magazine/drafts/{id}/approve")]
@@ -164,11 +166,11 @@ pub(super) async fn approve(
     ctx: web::Data<AppContext>,
     viewer: Viewer,
     id: web::Path<IssueId>,
-    form: web::Form<crate::portal::CsrfForm>,
+    form: web::Form<crate::portal::parts::CsrfForm>,
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let p = issue::approve(&ctx.db, &viewer.session.user, *id, Utc::now()).await?;
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/magazine/issues/{}",
         p.issue.number.unwrap_or_default()
     )))

@@ -8,8 +8,8 @@ use secrecy::ExposeSecret;
 
 use super::error::{PortalError, render_refused};
 use super::i18n::Lang;
+use super::parts::{CsrfForm, Opt, ToggleForm};
 use super::viewer::{Nav, Section, Viewer};
-use super::{CsrfForm, Opt, ToggleForm};
 use crate::audit::Actor;
 use crate::auth::tokens::{self, ALL_SCOPES, NewToken, Scope};
 use crate::auth::{self, ALL_ROLES, AddUser, EmailAddress, Role, UserId};

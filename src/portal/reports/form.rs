@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::{label, reader};
+use super::label;
 use crate::cases::CAUSES;
 use crate::classify::model::Category;
 use crate::context::AppContext;
 use crate::domain::Tlp;
-use crate::portal::Opt;
 use crate::portal::error::{PortalError, render, render_refused};
 use crate::portal::i18n::Lang;
+use crate::portal::parts::Opt;
 use crate::portal::viewer::{Nav, Viewer};
 use crate::reports::mail::Mailing;
 use crate::reports::store::{self};
@@ -225,7 +225,7 @@ pub(super) async fn file(
         now,
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/reports/{id}")))
 }
 
 /// The report's last 報, if the viewer may add the next one.
@@ -234,7 +234,7 @@ async fn open_for_update(
     viewer: &Viewer,
     id: i64,
 ) -> Result<(store::Report, store::Update), PortalError> {
-    let (rep, _) = store::writable(&ctx.db, ReportId(id), &reader(viewer)).await?;
+    let (rep, _) = store::writable(&ctx.db, ReportId(id), &viewer.caller()).await?;
     let last = store::updates(&ctx.db, rep.id)
         .await?
         .pop()
@@ -299,13 +299,13 @@ pub(super) async fn add_update(
         &ctx.db,
         &Mailing::of(&ctx.settings),
         rep.id,
-        &reader(&viewer),
+        &viewer.caller(),
         fields,
         &viewer.actor(),
         now,
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/reports/{id}")))
 }
 
 /// The form's label of a 報's field (the API names fields by their ids).

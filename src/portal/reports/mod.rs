@@ -18,13 +18,8 @@ use super::error::{PortalError, render};
 use super::i18n::Lang;
 use super::viewer::{Nav, Viewer};
 use crate::context::AppContext;
-use crate::registry::Caller;
 use crate::reports::store::{self, ListFilter};
 use crate::reports::{Status, timers, update_label_en, update_label_ja};
-
-pub fn reader(viewer: &Viewer) -> Caller {
-    Caller::new(&viewer.org, Some(viewer.session.user.role))
-}
 
 pub(super) fn label(seq: i32, final_report: bool, lang: Lang) -> String {
     match lang {
@@ -84,7 +79,7 @@ async fn list(
     viewer: Viewer,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, PortalError> {
-    let r = reader(&viewer);
+    let r = viewer.caller();
     let overdue_only = params.overdue.as_deref() == Some("1");
     let desk_only = params.desk.as_deref() == Some("1");
     let open_only = params.open.as_deref() == Some("1") || overdue_only;

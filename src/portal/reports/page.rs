@@ -8,15 +8,15 @@ use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{label, reader, relay_text, status_label};
+use super::{label, relay_text, status_label};
 use crate::cases::{CAUSES, Kind};
 use crate::classify::model::Category;
 use crate::context::AppContext;
-use crate::portal::CsrfForm;
 use crate::portal::error::{PortalError, render};
 use crate::portal::i18n::Lang;
+use crate::portal::parts::CsrfForm;
+use crate::portal::parts::who;
 use crate::portal::viewer::{Nav, Viewer};
-use crate::portal::who;
 use crate::reports::access::{may_make_case, may_relay, may_update};
 use crate::reports::store::{self, Report};
 use crate::reports::{DATA_KINDS, ReportFields, ReportId, Status, timers};
@@ -162,7 +162,7 @@ async fn readable(
     viewer: &Viewer,
     id: ReportId,
 ) -> Result<(Report, crate::registry::Organisation), PortalError> {
-    Ok(store::readable(&ctx.db, id, &reader(viewer)).await?)
+    Ok(store::readable(&ctx.db, id, &viewer.caller()).await?)
 }
 
 #[get("/reports/{id}")]
@@ -172,7 +172,7 @@ pub(super) async fn show(
     path: web::Path<ReportId>,
 ) -> Result<HttpResponse, PortalError> {
     let (rep, org) = readable(&ctx, &viewer, path.into_inner()).await?;
-    let r = reader(&viewer);
+    let r = viewer.caller();
     let mut updates = store::updates(&ctx.db, rep.id).await?;
     let notes = store::notes(&ctx.db, rep.id).await?;
     let mails = crate::notices::store::for_report(&ctx.db, rep.id).await?;
@@ -247,13 +247,13 @@ pub(super) async fn note(
     crate::reports::act::add_note(
         &ctx.db,
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &form.note,
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/reports/{id}")))
 }
 
 #[post("/reports/{id}/confirm")]
@@ -268,12 +268,12 @@ pub(super) async fn confirm(
     crate::reports::act::confirm(
         &ctx.db,
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/reports/{id}")))
 }
 
 #[post("/reports/{id}/forward")]
@@ -289,13 +289,13 @@ pub(super) async fn forward(
         &ctx.db,
         &crate::reports::mail::Mailing::of(&ctx.settings),
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &viewer.org.name,
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/reports/{id}")))
 }
 
 #[derive(Deserialize)]
@@ -315,7 +315,7 @@ pub(super) async fn make_case(
     let id = path.into_inner();
     // Not found before forbidden: a reader who may not see the report learns nothing.
     readable(&ctx, &viewer, id).await?;
-    let kind = Kind::parse(&form.kind).ok_or_else(|| {
+    let kind = Kind::from_code(&form.kind).ok_or_else(|| {
         PortalError::BadRequest(
             viewer
                 .lang
@@ -323,7 +323,9 @@ pub(super) async fn make_case(
         )
     })?;
     let case =
-        crate::reports::to_case::make_case(&ctx.db, id, &reader(&viewer), kind, &viewer.actor())
+        crate::reports::to_case::make_case(&ctx.db, id, &viewer.caller(), kind, &viewer.actor())
             .await?;
-    Ok(crate::portal::see_other(&format!("/cases/{case}/edit")))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/cases/{case}/edit"
+    )))
 }

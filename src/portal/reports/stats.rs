@@ -13,8 +13,6 @@ use crate::portal::error::{PortalError, render};
 use crate::portal::viewer::{Nav, Section, Viewer};
 use crate::reports::stats::{self, Stats};
 
-use super::reader;
-
 #[derive(Deserialize)]
 pub(super) struct StatsParams {
     fy: Option<i32>,
@@ -86,7 +84,7 @@ pub(super) async fn show(
 ) -> Result<HttpResponse, PortalError> {
     require_reader(&viewer)?;
     let fy = fiscal_year(&params, &viewer)?;
-    let r = reader(&viewer);
+    let r = viewer.caller();
     let now = chrono::Utc::now();
     let policy = &ctx.settings.reports;
     let this = stats::build(&ctx.db, &r, fy, policy, now).await?;
@@ -129,7 +127,7 @@ pub(super) async fn csv(
     let fy = fiscal_year(&params, &viewer)?;
     let s = stats::build(
         &ctx.db,
-        &reader(&viewer),
+        &viewer.caller(),
         fy,
         &ctx.settings.reports,
         chrono::Utc::now(),

@@ -7,7 +7,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 
-use super::{reader, status_label};
+use super::status_label;
 use crate::context::AppContext;
 use crate::portal::error::{PortalError, render};
 use crate::portal::viewer::{Nav, Viewer};
@@ -86,7 +86,7 @@ fn step_view(viewer: &Viewer, s: &Step) -> StepView {
         kind: s.kind.as_str(),
         label: lang.tr(s.kind.label_ja()),
         at: viewer.when(&s.created_at),
-        by: crate::portal::who(&s.author),
+        by: crate::portal::parts::who(&s.author),
         body: s.body.clone(),
         detail: detail.join(lang.tr("・")),
     }
@@ -124,7 +124,7 @@ pub(super) async fn desk_view(
 ) -> Result<DeskView, PortalError> {
     let now = chrono::Utc::now();
     let steps = store::steps(&ctx.db, rep.id).await?;
-    let r = reader(viewer);
+    let r = viewer.caller();
     let waiting = crate::reports::steps::waiting(rep, updates, &steps, next_due, now);
     let deadlines = updates
         .last()
@@ -213,14 +213,16 @@ pub(super) async fn take(
         &ctx.db,
         &crate::reports::mail::Mailing::of(&ctx.settings),
         id,
-        &reader(&viewer),
+        &viewer.caller(),
         &ctx.settings.reports.desk_name,
         &input,
         &viewer.actor(),
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/reports/{id}#steps")))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/reports/{id}#steps"
+    )))
 }
 
 #[derive(Template)]
@@ -243,7 +245,7 @@ pub(super) async fn print(
     viewer: Viewer,
     path: web::Path<ReportId>,
 ) -> Result<HttpResponse, PortalError> {
-    let (rep, org) = store::readable(&ctx.db, path.into_inner(), &reader(&viewer)).await?;
+    let (rep, org) = store::readable(&ctx.db, path.into_inner(), &viewer.caller()).await?;
     let updates = store::updates(&ctx.db, rep.id).await?;
     let last = updates.last().ok_or(PortalError::NotFound)?;
     let t = crate::reports::timers::of(&rep, &ctx.settings.reports, chrono::Utc::now());
@@ -275,7 +277,7 @@ pub(super) async fn csv(
     viewer: Viewer,
     path: web::Path<ReportId>,
 ) -> Result<HttpResponse, PortalError> {
-    let (rep, org) = store::readable(&ctx.db, path.into_inner(), &reader(&viewer)).await?;
+    let (rep, org) = store::readable(&ctx.db, path.into_inner(), &viewer.caller()).await?;
     let updates = store::updates(&ctx.db, rep.id).await?;
     let steps = store::steps(&ctx.db, rep.id).await?;
     let lang = viewer.lang;
@@ -285,7 +287,7 @@ pub(super) async fn csv(
             u.created_at,
             [
                 super::label(u.seq, u.fields.final_report, lang),
-                crate::portal::who(&u.author),
+                crate::portal::parts::who(&u.author),
                 lang.tr(u.fields.phase_label()).to_owned(),
                 String::new(),
             ],

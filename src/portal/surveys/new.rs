@@ -164,7 +164,7 @@ pub(super) async fn create(
     };
     let owner = (viewer.org.kind == OrgKind::Prefecture).then_some(&viewer.org);
     match publish::create(&ctx.db, &ctx.rules, draft, &viewer.session.user, owner, now).await {
-        Ok(id) => Ok(crate::portal::see_other(&format!("/surveys/{id}"))),
+        Ok(id) => Ok(crate::portal::parts::see_other(&format!("/surveys/{id}"))),
         Err(publish::SurveyError::Invalid(e)) => {
             render_refused(&page(&ctx, &viewer, Some(&form), Some(e)).await?, true)
         }

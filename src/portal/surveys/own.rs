@@ -204,7 +204,7 @@ pub(super) async fn plan(
                 .into(),
         ));
     }
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/surveys/{}/result",
         s.id
     )))

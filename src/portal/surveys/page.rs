@@ -9,9 +9,9 @@ use askama::Template;
 
 use super::{results_scope, visible};
 use crate::context::AppContext;
-use crate::portal::CsrfForm;
 use crate::portal::error::{PortalError, render, render_refused};
 use crate::portal::i18n::Lang;
+use crate::portal::parts::CsrfForm;
 use crate::portal::viewer::{Nav, Viewer};
 use crate::surveys::definition::{self, Answer, Answers, ItemType};
 use crate::surveys::publish::{self, may_approve, may_write};
@@ -206,7 +206,7 @@ pub(super) async fn submit(
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     publish::submit(&ctx.db, id, &viewer.session.user).await?;
-    Ok(crate::portal::see_other(&format!("/surveys/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/surveys/{id}")))
 }
 
 #[post("/surveys/{id}/approve")]
@@ -226,7 +226,7 @@ pub(super) async fn approve(
         &viewer.session.user,
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/surveys/{id}")))
+    Ok(crate::portal::parts::see_other(&format!("/surveys/{id}")))
 }
 
 /// Saves the organisation's answers: `action=save` keeps a draft, `action=submit` submits
@@ -272,5 +272,8 @@ pub(super) async fn answer(
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!("/surveys/{}", s.id)))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/surveys/{}",
+        s.id
+    )))
 }

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::{results_scope, visible};
 use crate::context::AppContext;
-use crate::portal::CsrfForm;
 use crate::portal::error::{PortalError, render};
+use crate::portal::parts::CsrfForm;
 use crate::portal::viewer::{Nav, Viewer};
 use crate::surveys::Status;
 use crate::surveys::results::{self, Group, Results, Scope};
@@ -360,7 +360,9 @@ pub(super) async fn prompt(
     sea_orm::TransactionSession::commit(txn)
         .await
         .map_err(anyhow::Error::from)?;
-    Ok(crate::portal::see_other(&format!("/surveys/{id}/results")))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/surveys/{id}/results"
+    )))
 }
 
 /// Mails every organisation that submitted its 評価結果 (once): its own scores and grade and the
@@ -475,5 +477,7 @@ pub(super) async fn send(
     sea_orm::TransactionSession::commit(txn)
         .await
         .map_err(anyhow::Error::from)?;
-    Ok(crate::portal::see_other(&format!("/surveys/{id}/results")))
+    Ok(crate::portal::parts::see_other(&format!(
+        "/surveys/{id}/results"
+    )))
 }

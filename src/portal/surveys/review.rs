@@ -204,7 +204,7 @@ pub(super) async fn send_back(
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/surveys/{}/answers/{}",
         s.id, org.code
     )))

@@ -168,7 +168,7 @@ pub(super) async fn upload(
         chrono::Utc::now(),
     )
     .await?;
-    Ok(crate::portal::see_other(&format!(
+    Ok(crate::portal::parts::see_other(&format!(
         "/surveys/{}?uploaded=1",
         s.id
     )))

@@ -98,12 +98,7 @@ pub(super) fn to_report(m: incident_reports::Model) -> anyhow::Result<Report> {
         id: m.id,
         org_id: m.organisation_id,
         tlp: Tlp::stored(&m.tlp).with_context(|| format!("report {}", m.id))?,
-        status: Status::parse(&m.status).with_context(|| {
-            format!(
-                "report {}: the stored status {:?} does not read",
-                m.id, m.status
-            )
-        })?,
+        status: Status::stored(&m.status).with_context(|| format!("report {}", m.id))?,
         found_at: m.found_at,
         created_at: m.created_at,
         last_update_at: m.last_update_at,

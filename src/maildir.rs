@@ -1,6 +1,6 @@
-//! A Maildir folder as an inbox for NISC/NCO notices: the mail system delivers into `new/`; each
-//! message is ingested and moved to `cur/`, marked seen (`:2,S`), or flagged as well (`:2,FS`)
-//! when it was refused, so an operator can find it.
+//! A Maildir folder as an inbox: the mail system delivers into `new/`; each message is read and
+//! moved to `cur/`, marked seen (`:2,S`), or flagged as well (`:2,FS`) when it was refused, so an
+//! operator can find it. Ingest reads NISC/NCO notices this way, `inbound` replies and bounces.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,9 @@
-//! Secret keys kept in files outside the database (acknowledgement links, audit checkpoints):
+//! Secret keys kept in files outside the database (acknowledgement links, audit checkpoints),
+//! and the tokens minted under them (`tokens`):
 //! whoever holds a copy of the database alone cannot forge what they sign. Infrastructure: no
 //! capability imports here.
+
+pub mod tokens;
 
 use std::path::Path;
 

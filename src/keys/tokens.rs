@@ -1,4 +1,6 @@
-//! Who a returning message is about, without trusting what it quotes.
+//! The tokens the hub mints under its link key, and who a returning message is about, without
+//! trusting what it quotes. Bounce addresses, reply codes, unsubscribe and confirmation tokens:
+//! mail, the return channel, the メールマガジン and contacts all use them.
 //!
 //! - **Bounces**: each delivery goes out with its own envelope sender,
 //!   `bounce+<delivery>-<check>@domain` (VERP). A bounce comes back to that address, so it is
@@ -52,14 +54,14 @@ impl Returned {
 
 /// Makes and checks the tokens under one key (the acknowledgement link key, shared by every hub
 /// process that sends mail).
-pub struct Verp {
+pub struct Tokens {
     key: hmac::Key,
     pub bounce: BounceAddress,
 }
 
-impl std::fmt::Debug for Verp {
+impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verp")
+        f.debug_struct("Tokens")
             .field("bounce", &self.bounce)
             .finish_non_exhaustive()
     }
@@ -86,7 +88,7 @@ fn check(key: &hmac::Key, message: &str, len: usize) -> String {
     out
 }
 
-impl Verp {
+impl Tokens {
     pub fn new(key_bytes: &[u8], bounce: BounceAddress) -> Self {
         Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes),
@@ -283,8 +285,8 @@ impl Verp {
 mod tests {
     use super::*;
 
-    fn verp() -> Verp {
-        Verp::new(
+    fn verp() -> Tokens {
+        Tokens::new(
             b"0123456789abcdef0123456789abcdef",
             BounceAddress::parse("bounce@noroshi.example").unwrap(),
         )
@@ -300,7 +302,7 @@ mod tests {
         assert_eq!(v.unsubscribe_key(&format!("{t}x")), None);
         assert_eq!(v.unsubscribe_key("s42"), None);
         assert_eq!(v.unsubscribe_key("../etc-passwd"), None);
-        let other = Verp::new(
+        let other = Tokens::new(
             b"another key another key another k",
             BounceAddress::parse("bounce@noroshi.example").unwrap(),
         );
@@ -327,7 +329,7 @@ mod tests {
             v.delivery_of(&a.replace("noroshi.example", "evil.example")),
             None
         );
-        let other = Verp::new(
+        let other = Tokens::new(
             b"another key",
             BounceAddress::parse("bounce@noroshi.example").unwrap(),
         );
