@@ -21,6 +21,12 @@ use crate::domain::Tlp;
 use crate::domain::ids::OrgId;
 use crate::registry::Caller;
 
+/// Whether `caller` may see acknowledgement boards: central staff, and a prefecture's staff (for
+/// its municipalities' lines).
+pub fn may_see_board(caller: &Caller) -> bool {
+    caller.central || caller.org_kind == crate::registry::OrgKind::Prefecture
+}
+
 /// A published alert as `caller` sees it.
 pub struct AlertView {
     pub alert: Alert,
@@ -97,6 +103,12 @@ impl AlertView {
     /// not withdrawn.
     pub fn can_note(&self) -> bool {
         self.caller.role == Some(Role::PrefectureAdmin) && !self.withdrawn()
+    }
+
+    /// The caller may see the board of who received and acted: central staff every alert's,
+    /// a prefecture's staff their municipalities' lines.
+    pub fn can_see_board(&self) -> bool {
+        may_see_board(&self.caller)
     }
 
     /// The marking the advisories behind the alert are shown under: the alert's own for an

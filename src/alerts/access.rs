@@ -106,3 +106,69 @@ async fn seen_by(
         .context("cannot read the alert's audience")?;
     Ok(row.is_some())
 }
+
+/// A published (or withdrawn) alert on a board's list.
+#[derive(Clone, Debug)]
+pub struct OnBoard {
+    pub id: AlertId,
+    pub public_id: String,
+    pub title: String,
+    pub drill: bool,
+    pub withdrawn: bool,
+}
+
+/// The newest published alerts whose acknowledgements `caller` follows, newest first: every
+/// alert for central staff; for a prefecture's staff, those addressed to the prefecture, and
+/// those addressed to its municipalities under a marking a prefecture may see (the rule of
+/// [`org_may_view`], as one query). Nobody else follows boards: empty.
+pub async fn recent_on_boards(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    limit: u64,
+) -> anyhow::Result<Vec<OnBoard>> {
+    let backend = db.get_database_backend();
+    let published = [
+        crate::alerts::AlertStatus::Published.as_str(),
+        crate::alerts::AlertStatus::Withdrawn.as_str(),
+    ];
+    let mut values: Vec<sea_orm::Value> = vec![published[0].into(), published[1].into()];
+    let scope = if caller.central {
+        String::new()
+    } else if caller.org_kind == OrgKind::Prefecture {
+        values.push(caller.org_id.into());
+        for t in crate::domain::Tlp::RELAYED_TO_PREFECTURES {
+            values.push(t.into());
+        }
+        " AND (EXISTS (SELECT 1 FROM alert_audience a WHERE a.alert_id = al.id AND a.organisation_id = $3) \
+           OR (EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+                       WHERE a.alert_id = al.id AND o.parent_id = $3) \
+               AND (SELECT r.tlp FROM alert_revisions r WHERE r.alert_id = al.id \
+                    ORDER BY r.number DESC LIMIT 1) IN ($4, $5, $6)))"
+            .to_owned()
+    } else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT al.id, al.public_id, al.title, al.drill, al.status FROM alerts al \
+         WHERE al.status IN ($1, $2){scope} ORDER BY al.id DESC LIMIT {limit}"
+    );
+    let rows = db
+        .query_all_raw(crate::db::statement(backend, &sql, values))
+        .await
+        .context("cannot read the alerts of the boards")?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("", "status")?;
+            Ok(OnBoard {
+                id: AlertId(r.try_get("", "id")?),
+                public_id: r
+                    .try_get::<Option<String>>("", "public_id")?
+                    .unwrap_or_default(),
+                title: r.try_get("", "title")?,
+                drill: r.try_get("", "drill")?,
+                withdrawn: crate::alerts::AlertStatus::stored(&status)?
+                    == crate::alerts::AlertStatus::Withdrawn,
+            })
+        })
+        .collect()
+}

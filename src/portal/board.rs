@@ -14,7 +14,6 @@ use crate::acks::store::BoardRow;
 use crate::acks::{self, AckState};
 use crate::context::AppContext;
 use crate::domain::grade::Grade;
-use crate::registry::OrgKind;
 use crate::time::format_jst;
 
 pub struct Line {
@@ -88,7 +87,7 @@ async fn visible_board(
     public_id: &str,
 ) -> Result<(crate::alerts::Alert, Vec<BoardRow>), PortalError> {
     let central = viewer.session.user.role.is_central();
-    if !central && viewer.org.kind != OrgKind::Prefecture {
+    if !crate::acks::view::may_see_board(&viewer.caller()) {
         return Err(PortalError::Forbidden(
             viewer
                 .lang

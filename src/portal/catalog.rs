@@ -146,6 +146,15 @@ pub static EN: &[(&str, &str)] = &[
     ),
     // Board and statistics
     ("受領・対応状況", "Acknowledgement status"),
+    ("改訂・取り下げ", "Revise or withdraw"),
+    ("評価の分布（SVG 画像）", "Grades as a chart (SVG)"),
+    (
+        "最近の注意喚起と受領・対応状況",
+        "Recent alerts and their acknowledgement status",
+    ),
+    ("最近配信した注意喚起", "Recently published alerts"),
+    ("編集", "Edit"),
+    ("CAP 形式（XML）", "As CAP (XML)"),
     (
         "受領・対応状況の推移（把握 {} / 対応完了 {} / 対象 {}）",
         "Acknowledgements over time (known {} / done {} / addressed {})",

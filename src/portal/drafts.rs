@@ -42,7 +42,21 @@ pub(super) fn status_label(status: AlertStatus, lang: Lang) -> &'static str {
 struct DraftsPage {
     nav: Nav,
     drafts: Vec<DraftLine>,
+    /// The newest published (or withdrawn) alerts: their pages, boards and revisions.
+    recent: Vec<RecentLine>,
 }
+
+/// A published alert on the drafts page.
+struct RecentLine {
+    id: AlertId,
+    public_id: String,
+    title: String,
+    status: &'static str,
+    drill: bool,
+}
+
+/// Published alerts listed on the drafts page.
+const RECENT: usize = 20;
 
 /// A draft's summary line; `organisations` is the size of its resolved audience.
 fn line(a: &alerts::Alert, organisations: usize, lang: Lang) -> DraftLine {
@@ -77,9 +91,24 @@ async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpRespon
             lines.push(line(&a, organisations, viewer.lang));
         }
     }
+    let mut recent = Vec::new();
+    for status in [AlertStatus::Published, AlertStatus::Withdrawn] {
+        for a in alerts::store::list_by_status(&ctx.db, status).await? {
+            recent.push(RecentLine {
+                id: a.id,
+                public_id: a.public_id.unwrap_or_default(),
+                title: a.title,
+                status: viewer.lang.tr(status.label_ja()),
+                drill: a.drill,
+            });
+        }
+    }
+    recent.sort_by_key(|a| std::cmp::Reverse(a.id));
+    recent.truncate(RECENT);
     render(&DraftsPage {
         nav: viewer.nav(),
         drafts: lines,
+        recent,
     })
 }
 

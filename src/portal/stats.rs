@@ -25,7 +25,12 @@ struct StatsPage {
     drills: u64,
     total: Line,
     lines: Vec<Line>,
+    /// The newest alerts whose boards the viewer follows.
+    recent: Vec<crate::alerts::access::OnBoard>,
 }
+
+/// Alerts listed under the statistics, with their boards.
+const RECENT: u64 = 20;
 
 #[derive(serde::Deserialize)]
 pub struct StatsQuery {
@@ -84,6 +89,7 @@ async fn stats(
         drills,
         total: line(viewer.lang.tr("合計").into(), &total),
         lines,
+        recent: crate::alerts::access::recent_on_boards(&ctx.db, &viewer.caller(), RECENT).await?,
     })
 }
 

@@ -21,7 +21,7 @@ use crate::helpers::browser::Browser;
 use crate::helpers::mail::{Draft, central_users, drain, publish_alert, user};
 use crate::helpers::{TestApp, spawn_app};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// The routes the code registers: `(METHOD, path)`, with the API scope's `/api/v1` prefix.
 fn registered_routes() -> BTreeSet<(String, String)> {
@@ -81,7 +81,7 @@ fn every_registered_route_has_exactly_one_access_rule() {
 
 /// A caller of the matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum P {
+pub(crate) enum P {
     Anonymous,
     /// 千代田区: a member and its organisation administrator (the alert is addressed to it).
     Member,
@@ -115,7 +115,7 @@ const SESSIONS: [P; 9] = [
 const TOKENS: [P; 3] = [P::TokenRead, P::TokenAck, P::TokenReport];
 
 impl P {
-    fn email(self) -> Option<&'static str> {
+    pub(crate) fn email(self) -> Option<&'static str> {
         Some(match self {
             P::Member => "member@city.chiyoda.lg.jp",
             P::OrgAdmin => "admin@city.chiyoda.lg.jp",
@@ -166,7 +166,7 @@ impl P {
 
 /// What the rule says for this caller, on the matrix's sample resources (an AMBER alert
 /// addressed to 千代田区, settings rows of 千代田区).
-fn admitted(who: Who, p: P, sample: &Sample) -> bool {
+pub(crate) fn admitted(who: Who, p: P, sample: &Sample) -> bool {
     let sees = p.sees_chiyoda_alert(Tlp::Amber);
     let base = match who {
         Who::Anyone | Who::SecretUrl | Who::Scraper => true,
@@ -234,8 +234,8 @@ enum Instance {
     ChiyodaRow,
 }
 
-struct Sample {
-    path: String,
+pub(crate) struct Sample {
+    pub(crate) path: String,
     /// Form fields (portal) or a JSON body (API).
     form: Vec<(&'static str, String)>,
     json: Option<String>,
@@ -284,7 +284,7 @@ fn denied(status: StatusCode, location: Option<&str>) -> bool {
         || (status == StatusCode::SEE_OTHER && location.is_some_and(|l| l.starts_with("/login?")))
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     alert_id: AlertId,
     /// An open TLP:AMBER incident report of 千代田区.
     report: ReportId,
@@ -322,7 +322,7 @@ struct Fixture {
     tokens: BTreeMap<P, String>,
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let central = central_users(&app.ctx).await;
     for p in [
         (P::Member, "131016", Role::Member),
@@ -632,7 +632,7 @@ pub async fn publish_definition(
 }
 
 /// The request the matrix makes for each route.
-fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
+pub(crate) fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
     let a = &f.alert;
     let s = match (method, path) {
         ("GET", "/healthz" | "/readyz" | "/metrics" | "/" | "/login" | "/inbox" | "/stats") => {
@@ -934,14 +934,14 @@ fn sample(method: &str, path: &str, f: &Fixture) -> Option<Sample> {
 }
 
 /// One caller's state: a browser for sessions, a token for the API.
-struct Caller {
+pub(crate) struct Caller {
     p: P,
-    browser: Browser,
+    pub(crate) browser: Browser,
     csrf: String,
     token: Option<String>,
 }
 
-async fn caller(app: &TestApp, p: P, f: &Fixture) -> Caller {
+pub(crate) async fn caller(app: &TestApp, p: P, f: &Fixture) -> Caller {
     let mut browser = Browser::new(&app.address);
     let mut csrf = String::new();
     if let Some(email) = p.email() {

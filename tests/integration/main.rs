@@ -31,6 +31,7 @@ mod delivery_leases;
 mod disk_full;
 mod drills;
 mod feeds;
+mod findable;
 mod follow_ups;
 mod harness;
 mod health;

@@ -290,6 +290,16 @@ impl Chromium {
         .await
     }
 
+    /// Runs a script that calls its last argument when done, and returns what it passed.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
     pub async fn quit(self) {
         let _ = self.http.delete(&self.base).send().await;
     }
