@@ -147,7 +147,7 @@ async fn add(
         }
         Err(crate::contacts::domains::DomainError::Unexpected(e)) => Err(e.into()),
         Err(e) => {
-            let e = lang.tr1("ドメインを登録できません: {}", e);
+            let e = lang.tr1("ドメインを登録できません: {}", lang.message(&e.to_string()));
             page(&ctx, &viewer, None, Some(e)).await
         }
     }

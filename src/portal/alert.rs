@@ -61,9 +61,6 @@ struct AlertPage {
     can_ack: bool,
     /// The viewer may open the board of who received and acted (central staff, a prefecture).
     can_board: bool,
-    /// Central staff: the draft page, where a revision or a withdrawal is written.
-    can_revise: bool,
-    alert_id: crate::domain::ids::AlertId,
     state: &'static str,
     state_options: Vec<Opt>,
     history: Vec<HistoryRow>,
@@ -203,8 +200,6 @@ async fn show_alert(
         addressed: view.addressed,
         can_ack: view.can_ack(),
         can_board: view.can_see_board(),
-        can_revise: viewer.session.user.role.is_central(),
-        alert_id: alert.id,
         state: viewer.lang.state(state),
         state_options: Opt::list(
             ALL_STATES

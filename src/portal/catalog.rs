@@ -146,13 +146,73 @@ pub static EN: &[(&str, &str)] = &[
     ),
     // Board and statistics
     ("受領・対応状況", "Acknowledgement status"),
-    ("改訂・取り下げ", "Revise or withdraw"),
     ("評価の分布（SVG 画像）", "Grades as a chart (SVG)"),
     (
         "最近の注意喚起と受領・対応状況",
         "Recent alerts and their acknowledgement status",
     ),
     ("最近配信した注意喚起", "Recently published alerts"),
+    ("件名を入力してください", "Enter a title"),
+    ("質問の内容を入力してください", "Enter the question"),
+    (
+        "追加の質問を入力してください",
+        "Enter your further question",
+    ),
+    ("回答を入力してください", "Enter the answer"),
+    (
+        "公開する質問を入力してください",
+        "Enter the question to publish",
+    ),
+    (
+        "公開する回答を入力してください",
+        "Enter the answer to publish",
+    ),
+    (
+        "{}は {} 文字です。{} 文字以内にしてください",
+        "{}: {} characters; at most {} are allowed",
+    ),
+    (
+        "すでに取り下げられています",
+        "It has already been withdrawn",
+    ),
+    ("段階", "Stage"),
+    ("対象の報", "The report it concerns"),
+    ("連携した日時", "Forwarded at"),
+    ("連携先の機関名", "The body forwarded to"),
+    ("{}の内容を入力してください", "Enter what the {} says"),
+    (
+        "期限は今より後にしてください",
+        "The due time must be in the future",
+    ),
+    (
+        "期限は1年以内にしてください",
+        "The due time must be within a year",
+    ),
+    (
+        "期限（日時）を入力してください",
+        "Enter the due date and time",
+    ),
+    ("連携先を選んでください", "Choose where it was forwarded"),
+    (
+        "連携先の機関名を入力してください",
+        "Enter the name of the body it was forwarded to",
+    ),
+    (
+        "連携した日時が未来です",
+        "The time it was forwarded is in the future",
+    ),
+    (
+        "第{}報はありません（1〜{}）",
+        "There is no report no. {} (1–{})",
+    ),
+    (
+        "{} は既に {} のドメインとして登録されています",
+        "{} is already registered as a domain of {}",
+    ),
+    (
+        "この期間には既に号があります: {}（{} – {}、{}）。新しく作らず、その号を編集してください",
+        "An issue already covers this period: {} ({} – {}, {}). Edit that issue instead of making another",
+    ),
     ("編集", "Edit"),
     ("CAP 形式（XML）", "As CAP (XML)"),
     (
@@ -1509,6 +1569,29 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    // Refusals capabilities write, translated by Lang::message.
+    "段階",
+    "対象の報",
+    "連携した日時",
+    "連携先の機関名",
+    "{}の内容を入力してください",
+    "期限は今より後にしてください",
+    "期限は1年以内にしてください",
+    "期限（日時）を入力してください",
+    "連携先を選んでください",
+    "連携先の機関名を入力してください",
+    "連携した日時が未来です",
+    "第{}報はありません（1〜{}）",
+    "件名を入力してください",
+    "質問の内容を入力してください",
+    "追加の質問を入力してください",
+    "回答を入力してください",
+    "公開する質問を入力してください",
+    "公開する回答を入力してください",
+    "{}は {} 文字です。{} 文字以内にしてください",
+    "すでに取り下げられています",
+    "{} は既に {} のドメインとして登録されています",
+    "この期間には既に号があります: {}（{} – {}、{}）。新しく作らず、その号を編集してください",
     // yearly::PlanError's message.
     "plan: 20,000 文字以内で、制御文字を含めずに入力してください",
     // auth::second_factor::SecondFactorError's messages, shown through the error page.

@@ -42,7 +42,7 @@ pub(super) fn status_label(status: AlertStatus, lang: Lang) -> &'static str {
 struct DraftsPage {
     nav: Nav,
     drafts: Vec<DraftLine>,
-    /// The newest published (or withdrawn) alerts: their pages, boards and revisions.
+    /// The newest published (or withdrawn) alerts: their pages and boards.
     recent: Vec<RecentLine>,
 }
 

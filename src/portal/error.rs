@@ -127,14 +127,14 @@ impl PortalError {
             Self::BadRequest(m)
             | Self::Forbidden(m)
             | Self::Gone(m)
-            | Self::TooManyRequests { message: m, .. } => lang.tr(m),
-            Self::Unexpected(e) if crate::db::is_unavailable(e) => lang.tr(UNAVAILABLE),
-            _ => lang.tr(&fixed),
+            | Self::TooManyRequests { message: m, .. } => lang.message(m),
+            Self::Unexpected(e) if crate::db::is_unavailable(e) => lang.tr(UNAVAILABLE).to_owned(),
+            _ => lang.message(&fixed),
         };
         let page = ErrorPage {
             lang,
             heading,
-            message,
+            message: &message,
         };
         let mut response = HttpResponse::build(self.status_code());
         if let Self::TooManyRequests { retry_after, .. } = self {

@@ -98,6 +98,31 @@ impl Lang {
         }
     }
 
+    /// A message a capability wrote (a refusal, often with values in it), in this language: the
+    /// catalog's text when the message is one; otherwise a catalog pattern with `{}` that the
+    /// message fills, its English with the same values (each value translated too when it is a
+    /// catalog word, such as a status); otherwise the message as it is.
+    pub fn message(self, ja: &str) -> String {
+        if self == Self::Ja {
+            return ja.to_owned();
+        }
+        if let Some(en) = EN_BY_JA.get(ja) {
+            return (*en).to_owned();
+        }
+        for (pattern, en) in PATTERNS.iter() {
+            if let Some(c) = pattern.captures(ja) {
+                let values: Vec<&str> = c
+                    .iter()
+                    .skip(1)
+                    .map(|m| self.tr(m.map_or("", |m| m.as_str())))
+                    .collect();
+                let args: Vec<&dyn Display> = values.iter().map(|v| v as &dyn Display).collect();
+                return fill(en, &args);
+            }
+        }
+        ja.to_owned()
+    }
+
     /// [`Lang::tr`] with its `{}` filled by `a`.
     pub fn tr1(self, ja: &str, a: impl Display) -> String {
         fill(self.tr(ja), &[&a])
@@ -138,6 +163,31 @@ fn fill(pattern: &str, args: &[&dyn Display]) -> String {
     out.push_str(rest);
     out
 }
+
+/// The catalog's texts with `{}` in them, as patterns a filled message matches (longest first,
+/// so the most specific wins).
+#[allow(clippy::expect_used)] // built from the catalog's own literals, escaped
+static PATTERNS: LazyLock<Vec<(regex::Regex, &'static str)>> = LazyLock::new(|| {
+    let mut v: Vec<(&str, &str)> = super::catalog::EN
+        .iter()
+        .chain(super::catalog_desk::EN)
+        .copied()
+        // A pattern of little but placeholders (`{}（{}）`) would take any message.
+        .filter(|(ja, _)| ja.contains("{}") && ja.replace("{}", "").trim().chars().count() >= 4)
+        .collect();
+    v.sort_by_key(|(ja, _)| std::cmp::Reverse(ja.len()));
+    v.into_iter()
+        .map(|(ja, en)| {
+            let body = ja
+                .split("{}")
+                .map(regex::escape)
+                .collect::<Vec<_>>()
+                .join("(.+?)");
+            let re = regex::Regex::new(&format!("^(?s){body}$")).expect("an escaped pattern");
+            (re, en)
+        })
+        .collect()
+});
 
 static EN_BY_JA: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
     super::catalog::EN

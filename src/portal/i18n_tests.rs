@@ -199,3 +199,23 @@ fn placeholders_are_filled_in_order() {
     assert_eq!(fill("{} / {}", &[&1, &"b"]), "1 / b");
     assert_eq!(fill("{} / {}", &[&1]), "1 / ");
 }
+
+#[test]
+fn a_capabilitys_message_with_values_is_translated_by_its_pattern() {
+    use super::Lang;
+    assert_eq!(
+        Lang::En.message("example.lg.jp は既に 東京都 のドメインとして登録されています"),
+        "example.lg.jp is already registered as a domain of 東京都"
+    );
+    // A value that is itself a catalog word (a status) is translated too.
+    let m = "この期間には既に号があります: 第3号（9/28 – 10/5、下書き）。新しく作らず、その号を編集してください";
+    let en = Lang::En.message(m);
+    assert!(
+        en.starts_with("An issue already covers this period: 第3号 (9/28 – 10/5, "),
+        "{en}"
+    );
+    assert!(!en.contains("下書き"), "{en}");
+    assert_eq!(Lang::Ja.message(m), m);
+    // Anything the catalog does not know stays as it was.
+    assert_eq!(Lang::En.message("まったく新しい文"), "まったく新しい文");
+}

@@ -197,7 +197,7 @@ async fn ask(
                 about_label: act::about_label(&ctx.db, about).await?,
                 title: form.title.clone(),
                 body: form.body.clone(),
-                error: viewer.lang.tr(&m).to_owned(),
+                error: viewer.lang.message(&m),
                 nav: viewer.nav(),
             };
             render_refused(&page, true)

@@ -322,7 +322,7 @@ async fn save_plan(
     crate::yearly::save_report_texts(&ctx.db, fy, viewer.org.id, &texts, &viewer.actor())
         .await
         .map_err(|e| match crate::error::Classify::classify(e) {
-            crate::error::Failure::Invalid(m) => PortalError::BadRequest(viewer.lang.tr(&m).into()),
+            crate::error::Failure::Invalid(m) => PortalError::BadRequest(viewer.lang.message(&m)),
             f => f.into(),
         })?;
     Ok(super::parts::see_other(&format!("/stats/report?fy={fy}")))

@@ -237,7 +237,7 @@ enum Instance {
 pub(crate) struct Sample {
     pub(crate) path: String,
     /// Form fields (portal) or a JSON body (API).
-    form: Vec<(&'static str, String)>,
+    pub(crate) form: Vec<(&'static str, String)>,
     json: Option<String>,
     instance: Instance,
     /// The hub administrator's own pages reach every organisation's rows.

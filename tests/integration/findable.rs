@@ -37,10 +37,17 @@ const NOT_NAVIGATED: [(&str, &str); 3] = [
 
 /// Pages linked only once the organisation has done something the matrix's cast has not, and
 /// where the link then is.
-const LINKED_LATER: [(&str, &str); 1] = [(
-    "/surveys/{id}/result",
-    "the organisation's 評価結果: linked from the survey once it submitted a scored survey",
-)];
+const LINKED_LATER: [(&str, &str); 2] = [
+    (
+        "/surveys/{id}/result",
+        "the organisation's 評価結果: linked from the survey once it submitted a scored survey",
+    ),
+    (
+        "/drafts/{id}",
+        "a draft: listed on the drafts page while it is one (the matrix's alert is published, \
+         and a published alert's draft URL leads to the alert)",
+    ),
+];
 
 /// Whether a route is a portal page a person may look for (not the API, feeds, health, a secret
 /// link from a mail, or the public pages everyone reaches before signing in).
@@ -354,5 +361,141 @@ fn a_url_is_a_page_of_its_most_specific_route() {
     assert_eq!(
         links(r#"<a href="/inbox?q=a&amp;b=1#x">x</a><a href="https://e">e</a>"#),
         ["/inbox?q=a&b=1"]
+    );
+}
+
+/// Whether a text has Japanese (kana or kanji) in it.
+fn has_japanese(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{3041}'..='\u{30FA}' | '\u{4E00}'..='\u{9FFF}'))
+}
+
+/// The refusal a page shows: the text of its `class="error"` blocks, tags dropped.
+fn refusal(body: &str) -> String {
+    let block = regex::Regex::new(r#"(?s)class="error"[^>]*>(.*?)</(?:p|div|ul)>"#).unwrap();
+    let tags = regex::Regex::new(r"<[^>]*>").unwrap();
+    block
+        .captures_iter(body)
+        .map(|c| tags.replace_all(&c[1], " ").replace("&amp;", "&"))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// What may not appear in a Japanese refusal: a field's id before a colon (`title:`), or the
+/// English of a hint. Names that are words in both (TLP, CVE, CSV, Excel, URL) are fine.
+fn english_in_japanese(text: &str) -> Option<String> {
+    let id = regex::Regex::new(r"\b[a-z][a-z_]{2,}\s*:").unwrap();
+    if let Some(m) = id.find(text) {
+        return Some(m.as_str().to_owned());
+    }
+    let words = regex::Regex::new(
+        r"\b(?:required|characters|choose|must|invalid|expected|between|is not|cannot|not found)\b",
+    )
+    .unwrap();
+    words.find(text).map(|m| m.as_str().to_owned())
+}
+
+/// Proper names a refusal quotes as they are registered (organisations, the メールマガジン's
+/// title), Japanese in either language.
+const PROPER_NAMES: [&str; 4] = [
+    "東京都千代田区",
+    "東京都",
+    "地方公共団体情報システム機構",
+    "自治体CEPTOARメールマガジン",
+];
+
+/// Forms whose refusals are left in one language for now, and why.
+const ONE_LANGUAGE_FORMS: [(&str, &str); 1] = [(
+    "/surveys/new",
+    "a survey's definition is TOML its author writes; its checker names the TOML's own keys \
+     (`title`, `reference_date`) and speaks English",
+)];
+
+#[tokio::test]
+async fn every_refused_form_speaks_the_readers_language() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let mut refused = 0;
+    let mut failures = Vec::new();
+    for english in [false, true] {
+        for p in ROLES {
+            let mut c = caller(&app, p, &f).await;
+            if english {
+                c.browser.get("/preferences/lang?lang=en&next=%2F").await;
+            }
+            let csrf = c.browser.get("/settings/password").await.hidden("csrf");
+            for rule in ROUTES {
+                let page_form = rule.method == "POST"
+                    && !rule.path.starts_with("/api/")
+                    && !matches!(rule.who, Who::Anyone | Who::SecretUrl | Who::Scraper)
+                    && rule.path != "/logout"
+                    && !ONE_LANGUAGE_FORMS.iter().any(|(p, _)| *p == rule.path);
+                if !page_form {
+                    continue;
+                }
+                let Some(s) = sample(rule.method, rule.path, &f) else {
+                    continue;
+                };
+                if s.form.is_empty() || !admitted(rule.who, p, &s) {
+                    continue;
+                }
+                let mut form: Vec<(&str, &str)> =
+                    s.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                form.push(("csrf", &csrf));
+                let page = c.browser.post(&s.path, &form).await;
+                let mut text = refusal(&page.body);
+                for name in PROPER_NAMES {
+                    text = text.replace(name, "");
+                }
+                if text.trim().is_empty() {
+                    continue;
+                }
+                refused += 1;
+                let wrong = if english {
+                    has_japanese(&text).then(|| "Japanese".to_owned())
+                } else {
+                    english_in_japanese(&text)
+                };
+                if let Some(w) = wrong {
+                    failures.push(format!(
+                        "POST {} as {p:?} ({}): `{w}` in {text}",
+                        rule.path,
+                        if english {
+                            "English page"
+                        } else {
+                            "Japanese page"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{refused} refusals read");
+    assert!(refused > 20, "the samples were refused: {refused}");
+    assert!(
+        failures.is_empty(),
+        "{} refusals in the wrong language:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_field_id_or_an_english_hint_is_found_in_a_japanese_refusal() {
+    assert_eq!(
+        english_in_japanese("件名: 入力してください / title: required").as_deref(),
+        Some("title:")
+    );
+    assert_eq!(
+        english_in_japanese("宛先は必須です (required)").as_deref(),
+        Some("required")
+    );
+    assert_eq!(
+        english_in_japanese("TLP: CLEAR か GREEN を選んでください"),
+        None
+    );
+    assert_eq!(
+        refusal(r#"<p class="error">件名: <b>必須</b></p>"#),
+        "件名:  必須 "
     );
 }

@@ -209,7 +209,7 @@ pub(super) async fn take(
     viewer.check_csrf(&form.csrf)?;
     let id = path.into_inner();
     let input = form.input(viewer.lang)?;
-    crate::reports::act_steps::take_step(
+    let taken = crate::reports::act_steps::take_step(
         &ctx.db,
         &crate::reports::mail::Mailing::of(&ctx.settings),
         id,
@@ -219,10 +219,40 @@ pub(super) async fn take(
         &viewer.actor(),
         chrono::Utc::now(),
     )
-    .await?;
-    Ok(crate::portal::parts::see_other(&format!(
-        "/reports/{id}#steps"
-    )))
+    .await;
+    match taken {
+        Ok(_) => Ok(crate::portal::parts::see_other(&format!(
+            "/reports/{id}#steps"
+        ))),
+        // Each problem under its field's label, in the viewer's language.
+        Err(crate::reports::store::ReportError::Invalid(crate::reports::InvalidReport(list))) => {
+            let lang = viewer.lang;
+            Err(PortalError::BadRequest(
+                list.iter()
+                    .map(|(field, m)| {
+                        format!("{}: {}", lang.tr(step_label(field)), lang.message(m))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The label of a step form's field, as the form shows it.
+fn step_label(field: &str) -> &'static str {
+    match field {
+        "kind" => "種類",
+        "body" => "内容",
+        "due" => "期限",
+        "partner" => "連携先",
+        "partner_name" => "連携先の機関名",
+        "sent_at" => "連携した日時",
+        "stage" => "段階",
+        "update_seq" => "対象の報",
+        _ => "入力",
+    }
 }
 
 #[derive(Template)]
