@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::model::Category;
 use crate::domain::Tlp;
+use crate::domain::form::{Vocabulary, date_field, text_field};
 
 crate::string_enum! {
     /// 事故事例, ひやり事案 (a near miss: caught before harm) or 取組事例.
@@ -36,34 +37,6 @@ impl Kind {
             Self::NearMiss => "ひやり事案",
             Self::Practice => "取組事例",
         }
-    }
-}
-
-/// A vocabulary of ids with Japanese labels, parsed from either.
-pub struct Vocabulary(pub &'static [(&'static str, &'static str)]);
-
-impl Vocabulary {
-    pub fn label(&self, id: &str) -> Option<&'static str> {
-        self.0.iter().find(|(i, _)| *i == id).map(|(_, l)| *l)
-    }
-
-    /// The id for `s`, given as the id or the Japanese label.
-    pub fn parse(&self, what: &str, s: &str) -> Result<&'static str, String> {
-        let t = s.trim();
-        self.0
-            .iter()
-            .find(|(id, label)| *id == t || *label == t)
-            .map(|(id, _)| *id)
-            .ok_or_else(|| {
-                format!(
-                    "`{s}` is not a {what}: expected one of {}",
-                    self.0
-                        .iter()
-                        .map(|(_, l)| *l)
-                        .collect::<Vec<_>>()
-                        .join("、")
-                )
-            })
     }
 }
 
@@ -224,51 +197,6 @@ pub struct CaseFields {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
 pub struct InvalidCase(pub Vec<(&'static str, String)>);
-
-pub(crate) fn text_field(
-    errors: &mut Vec<(&'static str, String)>,
-    field: &'static str,
-    value: &str,
-    max: usize,
-    required: bool,
-) -> String {
-    let v = value.replace("\r\n", "\n").trim().to_owned();
-    if required && v.is_empty() {
-        errors.push((field, "入力してください (required)".into()));
-    }
-    let n = v.chars().count();
-    if n > max {
-        errors.push((field, format!("{n} 文字です。{max} 文字以内にしてください")));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        errors.push((field, "制御文字は使えません (control characters)".into()));
-    }
-    v
-}
-
-pub(crate) fn date_field(
-    errors: &mut Vec<(&'static str, String)>,
-    field: &'static str,
-    value: &Option<String>,
-    today: NaiveDate,
-) -> Option<NaiveDate> {
-    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) if d > today => {
-            errors.push((field, format!("{v} は未来の日付です")));
-            None
-        }
-        Ok(d) if d.year() < 1990 => {
-            errors.push((field, format!("{v} は古すぎます (1990 年以降)")));
-            None
-        }
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push((field, format!("`{v}` は YYYY-MM-DD の日付ではありません")));
-            None
-        }
-    }
-}
 
 fn ids_field(
     errors: &mut Vec<(&'static str, String)>,

@@ -6,6 +6,7 @@ pub mod cpe;
 mod cve;
 pub mod cvss;
 mod email;
+pub mod form;
 pub mod grade;
 pub mod ids;
 mod language;

@@ -153,7 +153,7 @@ pub async fn add_note<C: ConnectionTrait + TransactionTrait>(
     // Who may before what: a reader who may not relay learns nothing from the note's errors.
     for_relay(&txn, id, reader).await?;
     let mut e = Vec::new();
-    let body = crate::cases::text_field(&mut e, "note", body, NOTE_MAX, true);
+    let body = crate::domain::form::text_field(&mut e, "note", body, NOTE_MAX, true);
     if !e.is_empty() {
         return Err(InvalidReport(e).into());
     }

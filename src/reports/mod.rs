@@ -28,9 +28,10 @@ use chrono::{DateTime, Datelike, Utc};
 use crate::time::parse_jst_minute;
 use serde::{Deserialize, Serialize};
 
-use crate::cases::{CAUSES, Vocabulary, date_field, text_field};
+use crate::cases::CAUSES;
 use crate::classify::model::Category;
 use crate::domain::Tlp;
+use crate::domain::form::{Vocabulary, date_field, text_field};
 pub use crate::domain::ids::ReportId;
 
 crate::string_enum! {

@@ -239,7 +239,8 @@ impl StepInput {
             ));
             return Err(InvalidReport(e));
         };
-        let body = crate::cases::text_field(&mut e, "body", &self.body, STEP_TEXT_MAX, false);
+        let body =
+            crate::domain::form::text_field(&mut e, "body", &self.body, STEP_TEXT_MAX, false);
         if kind.needs_body() && body.is_empty() {
             e.push((
                 "body",
@@ -305,7 +306,7 @@ impl StepInput {
                     Some(p) => step.partner = Some(p),
                     None => e.push(("partner", "連携先を選んでください".into())),
                 }
-                let name = crate::cases::text_field(
+                let name = crate::domain::form::text_field(
                     &mut e,
                     "partner_name",
                     &self.partner_name,
@@ -327,8 +328,13 @@ impl StepInput {
                         )),
                     }
                 }
-                let reference =
-                    crate::cases::text_field(&mut e, "reference", &self.reference, 200, false);
+                let reference = crate::domain::form::text_field(
+                    &mut e,
+                    "reference",
+                    &self.reference,
+                    200,
+                    false,
+                );
                 step.reference = (!reference.is_empty()).then_some(reference);
                 step.sent_at = match self.sent_at.trim() {
                     "" => Some(now),
