@@ -152,6 +152,67 @@ pub static EN: &[(&str, &str)] = &[
         "Recent alerts and their acknowledgement status",
     ),
     ("最近配信した注意喚起", "Recently published alerts"),
+    (
+        "全団体（都道府県と市区町村）",
+        "Every organisation (prefectures and municipalities)",
+    ),
+    ("都道府県を選ぶ", "One prefecture"),
+    ("範囲", "Reach"),
+    ("団体を名前で指定", "Organisations by name"),
+    (
+        "団体名（1 行に 1 団体。東京都千代田区・ちよだく・131016 のどれでも）",
+        "e.g. 東京都千代田区, ちよだく or 131016: organisations, one a line",
+    ),
+    ("指定方式で入力", "Selectors"),
+    (
+        "宛先の指定（all ・ prefectures ・ pref:13 ・ pref:13+ ・ muni:13 ・ org:131016 を空白区切り）",
+        "Selectors (all, prefectures, pref:13, pref:13+, muni:13, org:131016, separated by spaces)",
+    ),
+    ("宛先を確認", "Check the audience"),
+    (
+        "分かっていれば（後の報で書いても構いません）: 種類・分類・原因・件数・委託先・対処・公表",
+        "If you know them (a later report may add them): data kinds, categories, causes, counts, contractor, response, publication",
+    ),
+    (
+        "都道府県と管内の市区町村",
+        "The prefecture and its municipalities",
+    ),
+    ("管内の市区町村だけ", "Its municipalities only"),
+    ("都道府県だけ", "The prefecture only"),
+    (
+        "管内の団体から選んでください。",
+        "Choose among your prefecture's organisations.",
+    ),
+    ("都道府県を選んでください。", "Choose a prefecture."),
+    (
+        "宛先の団体名を 1 行に 1 団体ずつ入力してください。",
+        "Enter the organisations, one a line.",
+    ),
+    (
+        "宛先の団体は {} 行までです。",
+        "At most {} organisations, one a line.",
+    ),
+    (
+        "「{}」に当たる団体がありません",
+        "No organisation is called “{}”",
+    ),
+    (
+        "「{}」は複数あります（{}）。都道府県名から書くか、団体コードで指定してください",
+        "There is more than one “{}” ({}): write the prefecture's name first, or the code",
+    ),
+    ("宛先を指定してください。", "Give the audience."),
+    (
+        "宛先の選び方を選んでください。",
+        "Choose how to give the audience.",
+    ),
+    (
+        "宛先は {} 団体です（{} ほか）。",
+        "The audience is {} organisations ({} and others).",
+    ),
+    (
+        "宛先は {} 団体です（{}）。",
+        "The audience is {} organisations ({}).",
+    ),
     ("件名を入力してください", "Enter a title"),
     ("質問の内容を入力してください", "Enter the question"),
     (
@@ -742,10 +803,6 @@ pub static EN: &[(&str, &str)] = &[
         "訓練の想定と依頼事項",
         "Scenario and what recipients are asked to do",
     ),
-    (
-        "宛先（all ・ prefectures ・ pref:13 ・ pref:13+ ・ muni:13（管内の市区町村だけ） ・ org:131016 を空白区切り）",
-        "Audience (all, prefectures, pref:13, pref:13+, muni:13 (its municipalities only), org:131016, separated by spaces)",
-    ),
     ("回答期限（時間）", "Answer within (hours)"),
     (
         "回答期限は時間数（1〜720）で入力してください。",
@@ -882,10 +939,6 @@ pub static EN: &[(&str, &str)] = &[
     (
         "管内の市区町村だけに届く注意喚起です。起案後、都道府県の別の職員が提出し、都道府県の管理者（起案者・提出者以外）が承認すると配信されます。",
         "This alert reaches only the municipalities of your prefecture. After drafting, your staff submit it and your prefecture administrator (not the writer or submitter) approves it; then it is sent.",
-    ),
-    (
-        "宛先（muni:13 は管内の市区町村、pref:13+ は都道府県自身と管内の市区町村、org:131016 は団体を指定。空白区切り）",
-        "Audience (muni:13 for its municipalities, pref:13+ for the prefecture itself and its municipalities, org:131016 for one organisation; separated by spaces)",
     ),
     ("受領報告の期限（時間）", "Acknowledge within (hours)"),
     ("第1報の遅れ", "First report late"),
@@ -1569,6 +1622,10 @@ pub static EN: &[(&str, &str)] = &[
 /// portal's code.
 #[cfg(test)]
 pub static BY_VALUE: &[&str] = &[
+    // The audience picker's reaches.
+    "都道府県と管内の市区町村",
+    "管内の市区町村だけ",
+    "都道府県だけ",
     // Refusals capabilities write, translated by Lang::message.
     "段階",
     "対象の報",

@@ -109,7 +109,7 @@ struct NewPage {
     nav: Nav,
     title: String,
     body: String,
-    to: String,
+    picker: super::picker::PickerView,
     hours: String,
     starts: String,
     error: Option<String>,
@@ -120,7 +120,8 @@ struct NewForm {
     csrf: String,
     title: String,
     body: String,
-    to: String,
+    #[serde(flatten)]
+    picker: super::picker::PickerFields,
     hours: String,
     /// Optional start, JST: `2026-12-10 10:00` (a `datetime-local` field sends `2026-12-10T10:00`).
     #[serde(default)]
@@ -156,9 +157,13 @@ async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
         nav: viewer.nav(),
         title: viewer.lang.tr("連絡体制の確認訓練").to_owned(),
         body: String::new(),
-        to: match owner.and_then(|o| o.prefecture) {
-            Some(p) => format!("muni:{}", p.number()),
-            None => "all".into(),
+        picker: {
+            let own = owner.and_then(|o| o.prefecture);
+            super::picker::PickerView::of(
+                &super::picker::PickerFields::initial(own),
+                own,
+                viewer.lang,
+            )
         },
         hours: "24".into(),
         starts: String::new(),
@@ -174,20 +179,29 @@ async fn create(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let owner = require_drafter(&viewer)?;
-    let refuse = |e: String| {
-        render_refused(
-            &NewPage {
-                nav: viewer.nav(),
-                title: form.title.clone(),
-                body: form.body.clone(),
-                to: form.to.clone(),
-                hours: form.hours.clone(),
-                starts: form.starts.clone(),
-                error: Some(e),
-            },
-            true,
-        )
+    let own = owner.as_ref().and_then(|o| o.prefecture);
+    let page = |error: Option<String>, preview: Option<String>| {
+        let mut picker = super::picker::PickerView::of(&form.picker, own, viewer.lang);
+        picker.preview = preview;
+        NewPage {
+            nav: viewer.nav(),
+            title: form.title.clone(),
+            body: form.body.clone(),
+            picker,
+            hours: form.hours.clone(),
+            starts: form.starts.clone(),
+            error,
+        }
     };
+    let refuse = |e: String| render_refused(&page(Some(e), None), true);
+    let selectors = match super::picker::read(&ctx, &form.picker, own, viewer.lang).await? {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    if form.picker.previewing() {
+        let said = super::picker::preview(&ctx, &selectors, viewer.lang).await?;
+        return render(&page(None, Some(said)));
+    }
     let hours = match form.hours.trim().parse::<i32>() {
         Ok(h) => h,
         Err(_) => {
@@ -199,13 +213,6 @@ async fn create(
             );
         }
     };
-    let selectors: Vec<String> = form
-        .to
-        .split([',', ' ', '\n', '、'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
     let scenario = Scenario {
         title: form.title.clone(),
         body: form.body.clone(),

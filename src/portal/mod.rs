@@ -24,6 +24,7 @@ mod magazine;
 mod org;
 mod own_alert;
 pub mod parts;
+pub(crate) mod picker;
 mod reports;
 mod second_factor;
 mod settings;

@@ -21,7 +21,7 @@ struct NewPage {
     nav: Nav,
     title: String,
     body: String,
-    to: String,
+    picker: super::picker::PickerView,
     hours: String,
     office_days: bool,
     severities: Vec<Opt>,
@@ -36,7 +36,8 @@ struct NewForm {
     body: String,
     severity: String,
     tlp: String,
-    to: String,
+    #[serde(flatten)]
+    picker: super::picker::PickerFields,
     hours: String,
     /// The checkbox 「開庁日で数える」: present when ticked.
     #[serde(default)]
@@ -61,6 +62,7 @@ fn page(
     policy: &crate::alerts::policy::DraftPolicy,
     f: Option<&NewForm>,
     error: Option<String>,
+    preview: Option<String>,
 ) -> NewPage {
     let severity = f.map_or("high", |f| f.severity.as_str());
     let tlp = f.map_or("GREEN", |f| f.tlp.as_str());
@@ -68,13 +70,14 @@ fn page(
         nav: viewer.nav(),
         title: f.map(|f| f.title.clone()).unwrap_or_default(),
         body: f.map(|f| f.body.clone()).unwrap_or_default(),
-        to: f.map(|f| f.to.clone()).unwrap_or_else(|| {
-            viewer
-                .org
-                .prefecture
-                .map(|p| format!("muni:{}", p.number()))
-                .unwrap_or_default()
-        }),
+        picker: {
+            let own = viewer.org.prefecture;
+            let initial = super::picker::PickerFields::initial(own);
+            let mut v =
+                super::picker::PickerView::of(f.map_or(&initial, |f| &f.picker), own, viewer.lang);
+            v.preview = preview;
+            v
+        },
         hours: f.map_or_else(|| "72".into(), |f| f.hours.clone()),
         office_days: f.map_or(policy.office_days, |f| f.office_days.is_some()),
         severities: Opt::list(
@@ -91,7 +94,7 @@ fn page(
 #[get("/alerts/new")]
 async fn new_form(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpResponse, PortalError> {
     require_prefecture(&viewer)?;
-    render(&page(&viewer, &ctx.policy, None, None))
+    render(&page(&viewer, &ctx.policy, None, None, None))
 }
 
 #[post("/alerts/new")]
@@ -102,12 +105,26 @@ async fn create(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     require_prefecture(&viewer)?;
+    let own = viewer.org.prefecture;
+    let selectors = match super::picker::read(&ctx, &form.picker, own, viewer.lang).await? {
+        Ok(s) => s,
+        Err(e) => {
+            return render_refused(
+                &page(&viewer, &ctx.policy, Some(&form), Some(e), None),
+                true,
+            );
+        }
+    };
+    if form.picker.previewing() {
+        let said = super::picker::preview(&ctx, &selectors, viewer.lang).await?;
+        return render(&page(&viewer, &ctx.policy, Some(&form), None, Some(said)));
+    }
     let checked = OwnAlert::parse(
         &form.title,
         &form.body,
         &form.severity,
         &form.tlp,
-        &form.to,
+        &selectors.join(" "),
         &form.hours,
     );
     let alert = match checked {
@@ -125,7 +142,13 @@ async fn create(
                 .collect();
             let sep = viewer.lang.tr("。");
             return render_refused(
-                &page(&viewer, &ctx.policy, Some(&form), Some(lines.join(sep))),
+                &page(
+                    &viewer,
+                    &ctx.policy,
+                    Some(&form),
+                    Some(lines.join(sep)),
+                    None,
+                ),
                 true,
             );
         }
@@ -144,7 +167,7 @@ async fn create(
         Err(e) => {
             let message = super::error::refusal(e)?;
             render_refused(
-                &page(&viewer, &ctx.policy, Some(&form), Some(message)),
+                &page(&viewer, &ctx.policy, Some(&form), Some(message), None),
                 true,
             )
         }

@@ -369,8 +369,10 @@ async fn a_prefecture_runs_a_drill_for_its_municipalities_with_two_of_its_own_st
     staff.log_in("staff@metro.tokyo.lg.jp", pw).await;
     let form = staff.get("/drills/new").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    // The picker opens on 東京都 and its municipalities only (the selectors `muni:13`).
     assert!(
-        form.body.contains("value=\"muni:13\""),
+        form.body.contains("<option value=\"13\" selected>")
+            && form.body.contains("<option value=\"munis\" selected>"),
         "its own municipalities by default"
     );
     let csrf = form.hidden("csrf");

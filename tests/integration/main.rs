@@ -40,6 +40,7 @@ mod ingest;
 mod inquiries;
 mod layers;
 mod magazine;
+mod picker;
 mod portal;
 mod portal_access;
 mod portal_admin;

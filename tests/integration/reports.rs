@@ -985,8 +985,10 @@ async fn a_prefecture_sends_its_own_alert_to_its_municipalities_through_four_eye
     staff.log_in("staff@metro.tokyo.lg.jp", PW).await;
     let page = staff.get("/alerts/new").await;
     assert_eq!(page.status, StatusCode::OK);
+    // The picker opens on 東京都's municipalities only (the selectors `muni:13`).
     assert!(
-        page.body.contains("value=\"muni:13\""),
+        page.body.contains("<option value=\"13\" selected>")
+            && page.body.contains("<option value=\"munis\" selected>"),
         "its municipalities by default, not itself"
     );
     let csrf = page.hidden("csrf");

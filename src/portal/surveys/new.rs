@@ -20,7 +20,7 @@ struct NewPage {
     nav: Nav,
     templates: Vec<(&'static str, bool)>,
     toml: String,
-    to: String,
+    picker: crate::portal::picker::PickerView,
     deadline: String,
     reference_date: String,
     previous: Vec<(SurveyId, String, bool)>,
@@ -34,7 +34,8 @@ struct NewForm {
     template: String,
     #[serde(default)]
     toml: String,
-    to: String,
+    #[serde(flatten)]
+    picker: crate::portal::picker::PickerFields,
     deadline: String,
     /// 基準日 (`YYYY-MM-DD`, optional).
     #[serde(default)]
@@ -78,14 +79,18 @@ async fn page(
             .map(|(n, _)| (*n, *n == template))
             .collect(),
         toml: f.map(|f| f.toml.clone()).unwrap_or_default(),
-        to: f
-            .map(|f| f.to.clone())
-            .unwrap_or_else(|| match viewer.org.prefecture {
-                Some(p) if viewer.org.kind == OrgKind::Prefecture => {
-                    format!("muni:{}", p.number())
-                }
-                _ => "all".into(),
-            }),
+        picker: {
+            let own = viewer
+                .org
+                .prefecture
+                .filter(|_| viewer.org.kind == OrgKind::Prefecture);
+            let initial = crate::portal::picker::PickerFields::initial(own);
+            crate::portal::picker::PickerView::of(
+                f.map_or(&initial, |f| &f.picker),
+                own,
+                viewer.lang,
+            )
+        },
         deadline: f.map(|f| f.deadline.clone()).unwrap_or_else(|| {
             crate::time::format_jst(&(chrono::Utc::now() + chrono::Duration::days(14)))
                 .get(..10)
@@ -125,6 +130,20 @@ pub(super) async fn create(
     } else {
         form.toml.clone()
     };
+    let own = viewer
+        .org
+        .prefecture
+        .filter(|_| viewer.org.kind == OrgKind::Prefecture);
+    let selectors = match crate::portal::picker::read(&ctx, &form.picker, own, viewer.lang).await? {
+        Ok(s) => s,
+        Err(e) => return render_refused(&page(&ctx, &viewer, Some(&form), Some(e)).await?, true),
+    };
+    if form.picker.previewing() {
+        let said = crate::portal::picker::preview(&ctx, &selectors, viewer.lang).await?;
+        let mut p = page(&ctx, &viewer, Some(&form), None).await?;
+        p.picker.preview = Some(said);
+        return render(&p);
+    }
     let checked = (|| -> Result<Draft, String> {
         if text.len() > 200_000 {
             return Err("toml: at most 200 KB".into());
@@ -144,13 +163,7 @@ pub(super) async fn create(
                     .map_err(|_| format!("previous: `{p}` is not a survey"))?,
             )),
         };
-        let audience = form
-            .to
-            .split([',', ' ', '\n', '、'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let audience = selectors.clone();
         Ok(Draft {
             definition,
             audience,
