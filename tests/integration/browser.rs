@@ -201,6 +201,8 @@ async fn a_municipality_files_an_incident_report_in_a_browser_without_javascript
     member
         .type_into("#situation", "端末をネットワークから切り離した。")
         .await;
+    // What can wait sits folded under 「分かっていれば」: the officer opens it to add a category.
+    member.click("#later summary").await;
     member.click("input[name=category_malware]").await;
     // 発見日時 starts empty; 「今」 fills it without script and keeps what was typed.
     member.click_and_wait("button[name=fill_now]").await;
