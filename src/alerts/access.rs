@@ -107,7 +107,8 @@ async fn seen_by(
     Ok(row.is_some())
 }
 
-/// A published (or withdrawn) alert on a board's list.
+/// A published (or withdrawn) alert on a board's list: its latest published title, never an edit
+/// still waiting for approval.
 #[derive(Clone, Debug)]
 pub struct OnBoard {
     pub id: AlertId,
@@ -149,8 +150,10 @@ pub async fn recent_on_boards(
         return Ok(Vec::new());
     };
     let sql = format!(
-        "SELECT al.id, al.public_id, al.title, al.drill, al.status FROM alerts al \
-         WHERE al.status IN ($1, $2){scope} ORDER BY al.id DESC LIMIT {limit}"
+        "SELECT al.id, al.public_id, al.drill, al.status, \
+                (SELECT r.title FROM alert_revisions r WHERE r.alert_id = al.id \
+                 ORDER BY r.number DESC LIMIT 1) AS title \
+         FROM alerts al WHERE al.status IN ($1, $2){scope} ORDER BY al.id DESC LIMIT {limit}"
     );
     let rows = db
         .query_all_raw(crate::db::statement(backend, &sql, values))
