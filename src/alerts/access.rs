@@ -8,21 +8,7 @@ use crate::domain::ids::{AlertId, OrgId};
 use anyhow::Context;
 use sea_orm::ConnectionTrait;
 
-use crate::auth::User;
 use crate::registry::{Caller, OrgKind, Organisation};
-
-/// Whether `user` of `org` may see alert `alert_id`. Drafts are for central staff only.
-pub async fn may_view(
-    db: &impl ConnectionTrait,
-    user: &User,
-    org: &Organisation,
-    alert_id: AlertId,
-) -> anyhow::Result<bool> {
-    if user.role.is_central() {
-        return Ok(true);
-    }
-    org_may_view(db, org, alert_id).await
-}
 
 /// The longest public id looked up; anything longer is not found without a query.
 const PUBLIC_ID_MAX: usize = 32;
@@ -73,6 +59,21 @@ pub async fn org_may_view(
     seen_by(db, org.id, org.kind, alert_id).await
 }
 
+/// SQL for "addressed to a municipality of prefecture `org`, under a marking a prefecture may
+/// see": the alert is the expression `alert`, the prefecture's organisation `org`, and the three
+/// markings of `Tlp::RELAYED_TO_PREFECTURES` are the parameters from `$first` on. The one text of
+/// the rule for [`seen_by`] and [`recent_on_boards`].
+fn overseen(alert: &str, org: &str, first: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
+                 WHERE a.alert_id = {alert} AND o.parent_id = {org}) \
+         AND (SELECT r.tlp FROM alert_revisions r WHERE r.alert_id = {alert} \
+              ORDER BY r.number DESC LIMIT 1) IN (${first}, ${}, ${})",
+        first + 1,
+        first + 2
+    )
+}
+
 async fn seen_by(
     db: &impl ConnectionTrait,
     org_id: OrgId,
@@ -86,21 +87,13 @@ async fn seen_by(
         return Ok(false);
     }
     let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = vec![alert_id.into(), org_id.into()];
+    values.extend(crate::domain::Tlp::RELAYED_TO_PREFECTURES.map(sea_orm::Value::from));
     let row = db
         .query_one_raw(crate::db::statement(
             backend,
-            "SELECT 1 AS found FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
-             WHERE a.alert_id = $1 AND o.parent_id = $2 \
-               AND (SELECT r.tlp FROM alert_revisions r WHERE r.alert_id = $1 \
-                    ORDER BY r.number DESC LIMIT 1) IN ($3, $4, $5) \
-             LIMIT 1",
-            vec![
-                alert_id.into(),
-                org_id.into(),
-                crate::domain::Tlp::RELAYED_TO_PREFECTURES[0].into(),
-                crate::domain::Tlp::RELAYED_TO_PREFECTURES[1].into(),
-                crate::domain::Tlp::RELAYED_TO_PREFECTURES[2].into(),
-            ],
+            &format!("SELECT 1 AS found WHERE {}", overseen("$1", "$2", 3)),
+            values,
         ))
         .await
         .context("cannot read the alert's audience")?;
@@ -137,15 +130,13 @@ pub async fn recent_on_boards(
         String::new()
     } else if caller.org_kind == OrgKind::Prefecture {
         values.push(caller.org_id.into());
-        for t in crate::domain::Tlp::RELAYED_TO_PREFECTURES {
-            values.push(t.into());
-        }
-        " AND (EXISTS (SELECT 1 FROM alert_audience a WHERE a.alert_id = al.id AND a.organisation_id = $3) \
-           OR (EXISTS (SELECT 1 FROM alert_audience a JOIN organisations o ON o.id = a.organisation_id \
-                       WHERE a.alert_id = al.id AND o.parent_id = $3) \
-               AND (SELECT r.tlp FROM alert_revisions r WHERE r.alert_id = al.id \
-                    ORDER BY r.number DESC LIMIT 1) IN ($4, $5, $6)))"
-            .to_owned()
+        values.extend(crate::domain::Tlp::RELAYED_TO_PREFECTURES.map(sea_orm::Value::from));
+        format!(
+            " AND (EXISTS (SELECT 1 FROM alert_audience a \
+                           WHERE a.alert_id = al.id AND a.organisation_id = $3) \
+                   OR ({}))",
+            overseen("al.id", "$3", 4)
+        )
     } else {
         return Ok(Vec::new());
     };

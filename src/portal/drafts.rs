@@ -43,20 +43,11 @@ struct DraftsPage {
     nav: Nav,
     drafts: Vec<DraftLine>,
     /// The newest published (or withdrawn) alerts: their pages and boards.
-    recent: Vec<RecentLine>,
-}
-
-/// A published alert on the drafts page.
-struct RecentLine {
-    id: AlertId,
-    public_id: String,
-    title: String,
-    status: &'static str,
-    drill: bool,
+    recent: Vec<crate::alerts::access::OnBoard>,
 }
 
 /// Published alerts listed on the drafts page.
-const RECENT: usize = 20;
+const RECENT: u64 = 20;
 
 /// A draft's summary line; `organisations` is the size of its resolved audience.
 fn line(a: &alerts::Alert, organisations: usize, lang: Lang) -> DraftLine {
@@ -91,20 +82,8 @@ async fn drafts(ctx: web::Data<AppContext>, viewer: Viewer) -> Result<HttpRespon
             lines.push(line(&a, organisations, viewer.lang));
         }
     }
-    let mut recent = Vec::new();
-    for status in [AlertStatus::Published, AlertStatus::Withdrawn] {
-        for a in alerts::store::list_by_status(&ctx.db, status).await? {
-            recent.push(RecentLine {
-                id: a.id,
-                public_id: a.public_id.unwrap_or_default(),
-                title: a.title,
-                status: viewer.lang.tr(status.label_ja()),
-                drill: a.drill,
-            });
-        }
-    }
-    recent.sort_by_key(|a| std::cmp::Reverse(a.id));
-    recent.truncate(RECENT);
+    // Central staff follow every alert's board: the same list as under /stats.
+    let recent = alerts::access::recent_on_boards(&ctx.db, &viewer.caller(), RECENT).await?;
     render(&DraftsPage {
         nav: viewer.nav(),
         drafts: lines,

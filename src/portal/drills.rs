@@ -152,13 +152,13 @@ fn require_drafter(viewer: &Viewer) -> Result<Option<crate::registry::Organisati
 
 #[get("/drills/new")]
 async fn new_form(viewer: Viewer) -> Result<HttpResponse, PortalError> {
-    let owner = require_drafter(&viewer)?;
+    require_drafter(&viewer)?;
     render(&NewPage {
         nav: viewer.nav(),
         title: viewer.lang.tr("連絡体制の確認訓練").to_owned(),
         body: String::new(),
         picker: {
-            let own = owner.and_then(|o| o.prefecture);
+            let own = super::picker::limit_of(&viewer);
             super::picker::PickerView::of(
                 &super::picker::PickerFields::initial(own),
                 own,
@@ -179,7 +179,7 @@ async fn create(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     let owner = require_drafter(&viewer)?;
-    let own = owner.as_ref().and_then(|o| o.prefecture);
+    let own = super::picker::limit_of(&viewer);
     let page = |error: Option<String>, preview: Option<String>| {
         let mut picker = super::picker::PickerView::of(&form.picker, own, viewer.lang);
         picker.preview = preview;

@@ -71,7 +71,7 @@ fn page(
         title: f.map(|f| f.title.clone()).unwrap_or_default(),
         body: f.map(|f| f.body.clone()).unwrap_or_default(),
         picker: {
-            let own = viewer.org.prefecture;
+            let own = super::picker::limit_of(viewer);
             let initial = super::picker::PickerFields::initial(own);
             let mut v =
                 super::picker::PickerView::of(f.map_or(&initial, |f| &f.picker), own, viewer.lang);
@@ -105,7 +105,7 @@ async fn create(
 ) -> Result<HttpResponse, PortalError> {
     viewer.check_csrf(&form.csrf)?;
     require_prefecture(&viewer)?;
-    let own = viewer.org.prefecture;
+    let own = super::picker::limit_of(&viewer);
     let selectors = match super::picker::read(&ctx, &form.picker, own, viewer.lang).await? {
         Ok(s) => s,
         Err(e) => {

@@ -13,6 +13,13 @@ use crate::registry::{OrgKind, Organisation, Prefecture};
 /// Names a form may list.
 const MAX_NAMES: usize = 200;
 
+/// The prefecture a viewer picks within: a prefecture's staff their own; the centre none.
+pub fn limit_of(viewer: &super::viewer::Viewer) -> Option<Prefecture> {
+    (viewer.org.kind == OrgKind::Prefecture)
+        .then_some(viewer.org.prefecture)
+        .flatten()
+}
+
 /// The picker's fields, as a form sends them.
 #[derive(Deserialize, Default, Clone)]
 pub struct PickerFields {

@@ -97,14 +97,7 @@ impl Principal {
 
     /// Whether the caller may see alert `alert_id`.
     pub async fn may_view(&self, ctx: &AppContext, alert_id: AlertId) -> anyhow::Result<bool> {
-        match self {
-            Self::User { session, org } => {
-                crate::alerts::access::may_view(&ctx.db, &session.user, org, alert_id).await
-            }
-            Self::Token { org, .. } => {
-                crate::alerts::access::org_may_view(&ctx.db, org, alert_id).await
-            }
-        }
+        crate::alerts::access::caller_may_view(&ctx.db, &self.caller(), alert_id).await
     }
 
     pub fn is_prefecture(&self) -> bool {

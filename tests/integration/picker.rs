@@ -84,17 +84,19 @@ async fn an_audience_is_chosen_by_name_and_checked_before_anything_is_made() {
     let mut operator = Browser::new(&app.address);
     operator.log_in("operator@soumu.go.jp", PW).await;
     let csrf = operator.get("/drills/new").await.hidden("csrf");
+    let drill = |fields: &'static [(&'static str, &'static str)]| {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("body", "確認です"),
+            ("hours", "24"),
+        ];
+        form.extend_from_slice(fields);
+        form
+    };
     let ambiguous = operator
         .post(
             "/drills/new",
-            &[
-                ("csrf", csrf.as_str()),
-                ("title", "訓練"),
-                ("body", "確認です"),
-                ("scope", "orgs"),
-                ("orgs", "府中市"),
-                ("hours", "24"),
-            ],
+            &drill(&[("title", "訓練"), ("scope", "orgs"), ("orgs", "府中市")]),
         )
         .await;
     assert_eq!(ambiguous.status, StatusCode::BAD_REQUEST);
@@ -109,15 +111,12 @@ async fn an_audience_is_chosen_by_name_and_checked_before_anything_is_made() {
     let made = operator
         .post(
             "/drills/new",
-            &[
-                ("csrf", csrf.as_str()),
+            &drill(&[
                 ("title", "神奈川県の訓練"),
-                ("body", "確認です"),
                 ("scope", "pref"),
                 ("pref", "14"),
                 ("reach", "with"),
-                ("hours", "24"),
-            ],
+            ]),
         )
         .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);

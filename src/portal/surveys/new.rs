@@ -80,10 +80,7 @@ async fn page(
             .collect(),
         toml: f.map(|f| f.toml.clone()).unwrap_or_default(),
         picker: {
-            let own = viewer
-                .org
-                .prefecture
-                .filter(|_| viewer.org.kind == OrgKind::Prefecture);
+            let own = crate::portal::picker::limit_of(viewer);
             let initial = crate::portal::picker::PickerFields::initial(own);
             crate::portal::picker::PickerView::of(
                 f.map_or(&initial, |f| &f.picker),
@@ -130,10 +127,7 @@ pub(super) async fn create(
     } else {
         form.toml.clone()
     };
-    let own = viewer
-        .org
-        .prefecture
-        .filter(|_| viewer.org.kind == OrgKind::Prefecture);
+    let own = crate::portal::picker::limit_of(&viewer);
     let selectors = match crate::portal::picker::read(&ctx, &form.picker, own, viewer.lang).await? {
         Ok(s) => s,
         Err(e) => return render_refused(&page(&ctx, &viewer, Some(&form), Some(e)).await?, true),
